@@ -1,0 +1,37 @@
+// The command tree. Each command's module is imported only when that command runs, so that
+// `shoal --version` and `shoal --help` start fast.
+import { Command, CommanderError } from "commander";
+import { VERSION, errorMessage, isShoalError } from "@shoal/shared";
+
+export function buildProgram(): Command {
+  const program = new Command("shoal")
+    .description("Shoal: a swarm-like container orchestrator (managers keep state with Raft; agents run tasks on Docker)")
+    .version(VERSION, "-v, --version", "print the version and exit")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  program
+    .command("version")
+    .description("print the version of this command")
+    .action(() => {
+      process.stdout.write(`shoal ${VERSION} (node ${process.versions.node})\n`);
+    });
+
+  return program;
+}
+
+/** Runs the command line; returns the process exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return 0;
+  } catch (err: unknown) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; usage errors were already printed.
+      return err.exitCode;
+    }
+    process.stderr.write(`shoal: ${errorMessage(err)}\n`);
+    return isShoalError(err) ? 1 : 2;
+  }
+}

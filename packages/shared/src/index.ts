@@ -1,0 +1,27 @@
+export {
+  createLogger,
+  componentLogger,
+  silentLogger,
+  isLogLevel,
+  LOG_LEVELS,
+  type Logger,
+  type LogLevel,
+  type LoggerOptions,
+} from "./logging.js";
+export {
+  ErrorCode,
+  ShoalError,
+  InvalidArgumentError,
+  NotFoundError,
+  SequenceConflictError,
+  UnavailableError,
+  isShoalError,
+  errorMessage,
+  type ShoalErrorOptions,
+} from "./errors.js";
+export { newId, isId, shortId, ID_LENGTH } from "./ids.js";
+export { systemClock, ManualClock, type Clock, type Timer } from "./async/clock.js";
+export { Backoff, type BackoffOptions } from "./async/backoff.js";
+export { throwIfAborted, withDeadline, raceAbort } from "./async/abort.js";
+export { BoundedQueue, type OverflowPolicy } from "./async/queue.js";
+export { VERSION } from "./version.js";
