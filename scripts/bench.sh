@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every benchmark in test/bench; each prints JSON lines, gathered in test/bench/results/.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/setup.sh
+mkdir -p test/bench/results
+out="test/bench/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+for bench in test/bench/*.ts; do
+  node_modules/.bin/tsx "$bench"
+done | tee "$out"
+echo "results: $out" >&2
