@@ -25,3 +25,4 @@ export { Backoff, type BackoffOptions } from "./async/backoff.js";
 export { throwIfAborted, withDeadline, raceAbort } from "./async/abort.js";
 export { BoundedQueue, type OverflowPolicy } from "./async/queue.js";
 export { VERSION } from "./version.js";
+export * from "./api.js";
