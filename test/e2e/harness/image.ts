@@ -10,7 +10,23 @@ const run = promisify(execFile);
 
 export const BASE_IMAGE = "shoal-base:1";
 const BUSYBOX = "/bin/busybox";
-const APPLETS = ["sh", "sleep", "echo", "cat", "true", "false", "env", "ls", "dd", "head", "wget", "nc", "httpd", "kill", "date"];
+const APPLETS = [
+  "sh",
+  "sleep",
+  "echo",
+  "cat",
+  "true",
+  "false",
+  "env",
+  "ls",
+  "dd",
+  "head",
+  "wget",
+  "nc",
+  "httpd",
+  "kill",
+  "date",
+];
 
 /** The docker CLI arguments that point at a daemon: `-H unix:///...` or none for the default. */
 export function dockerArgs(socket?: string): string[] {
