@@ -8,13 +8,13 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
-    reporters: process.env["CI"] ? ["default"] : ["default"],
     projects: [
       {
         extends: true,
         test: {
           name: "unit",
-          include: ["packages/*/test/**/*.test.ts"],
+          // Unit tests, and integration tests of several packages over real sockets (no Docker).
+          include: ["packages/*/test/**/*.test.ts", "test/integration/**/*.test.ts"],
           testTimeout: 20_000,
         },
       },

@@ -21,8 +21,17 @@ await build({
   conditions: ["@shoal/source"],
   sourcemap: "linked",
   external: optionalNative,
-  // CommonJS packages inside an ESM bundle still call require() for Node's built-ins.
-  banner: { js: 'import { createRequire as __shoalRequire } from "node:module"; const require = __shoalRequire(import.meta.url);' },
+  // CommonJS packages inside an ESM bundle still call require() for Node's built-ins and read
+  // __dirname (ssh2, under dockerode); give them both.
+  banner: {
+    js: [
+      'import { createRequire as __shoalRequire } from "node:module";',
+      'import { fileURLToPath as __shoalPath } from "node:url";',
+      "const require = __shoalRequire(import.meta.url);",
+      "const __filename = __shoalPath(import.meta.url);",
+      'const __dirname = __shoalPath(new URL(".", import.meta.url));',
+    ].join(" "),
+  },
   define: { SHOAL_BUILD_VERSION: JSON.stringify(pkg.version) },
   logLevel: "warning",
 });

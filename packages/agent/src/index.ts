@@ -1,1 +1,32 @@
-export {};
+export {
+  type Executor,
+  type Controller,
+  type ControllerOptions,
+  type ContainerRunState,
+  type ContainerSnapshot,
+  type ExitStatus,
+  type ExecutorEvent,
+  type TaskContainer,
+} from "./exec/executor.js";
+export {
+  ExecError,
+  ExecErrorReason,
+  TaskExitError,
+  ImagePullError,
+  ContainerUnhealthyError,
+  DaemonUnavailableError,
+  isTemporary,
+  exitCodeOf,
+  type ExecErrorOptions,
+} from "./exec/errors.js";
+export { doTask, type StepOutcome, type StepResult } from "./exec/do.js";
+export { containerName } from "./exec/task-name.js";
+export { FakeExecutor, type FakeTaskScript, type FakeContainer, type FakeCall } from "./exec/fake/fake-executor.js";
+export { FakeController } from "./exec/fake/fake-controller.js";
+export { DockerExecutor, type DockerExecutorOptions } from "./exec/docker/docker-executor.js";
+export { DockerController } from "./exec/docker/docker-controller.js";
+export { containerConfig, stopGraceMs, DEFAULT_STOP_GRACE_MS } from "./exec/docker/container-config.js";
+export { TaskLabel, taskLabels } from "./exec/docker/labels.js";
+export { dockerOptions, DEFAULT_DOCKER_HOST } from "./exec/docker/docker-host.js";
+export { Agent, type AgentOptions } from "./agent.js";
+export { runSession, type SessionOptions } from "./session.js";

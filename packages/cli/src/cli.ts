@@ -2,10 +2,15 @@
 // `shoal --version` and `shoal --help` start fast.
 import { Command, CommanderError } from "commander";
 import { VERSION, errorMessage, isShoalError } from "@shoal/shared";
+import { registerDaemonCommands } from "./commands/daemons.js";
+import { registerLocalCommands } from "./commands/local.js";
+import { registerNodeCommands } from "./commands/node.js";
 
 export function buildProgram(): Command {
   const program = new Command("shoal")
-    .description("Shoal: a swarm-like container orchestrator (managers keep state with Raft; agents run tasks on Docker)")
+    .description(
+      "Shoal: a swarm-like container orchestrator (managers keep state with Raft; agents run tasks on Docker)",
+    )
     .version(VERSION, "-v, --version", "print the version and exit")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
@@ -17,6 +22,9 @@ export function buildProgram(): Command {
       process.stdout.write(`shoal ${VERSION} (node ${process.versions.node})\n`);
     });
 
+  registerLocalCommands(program);
+  registerDaemonCommands(program);
+  registerNodeCommands(program);
   return program;
 }
 

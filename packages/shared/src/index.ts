@@ -26,3 +26,4 @@ export { throwIfAborted, withDeadline, raceAbort } from "./async/abort.js";
 export { BoundedQueue, type OverflowPolicy } from "./async/queue.js";
 export { VERSION } from "./version.js";
 export * from "./api.js";
+export { toServiceError, fromServiceError } from "./grpc/status.js";

@@ -1,0 +1,164 @@
+// The Executor for one Docker daemon. It owns the event stream that its controllers share.
+import {
+  componentLogger,
+  raceAbort,
+  type BackoffOptions,
+  type Clock,
+  type Logger,
+  type NodeDescription,
+  type Task,
+} from "@shoal/shared";
+import Docker from "dockerode";
+import type { ContainerInfo } from "dockerode";
+import type {
+  ContainerRunState,
+  Controller,
+  ControllerOptions,
+  Executor,
+  ExecutorEvent,
+  TaskContainer,
+} from "../executor.js";
+import { DockerController } from "./docker-controller.js";
+import { abortOption, classifyDockerError } from "./docker-errors.js";
+import { dockerOptions } from "./docker-host.js";
+import { DockerEventStream } from "./event-stream.js";
+import { TaskLabel } from "./labels.js";
+import { healthFromAction } from "./snapshot.js";
+
+export interface DockerExecutorOptions {
+  readonly logger: Logger;
+  /** `unix:///var/run/docker.sock` (the default), a socket path, or `tcp://host:port`. */
+  readonly host?: string;
+  /**
+   * This agent's node id: when set, only containers labelled with it are listed and watched, so
+   * that several agents may share one daemon (in tests).
+   */
+  readonly nodeId?: string;
+  readonly clock?: Clock;
+  /** Reconnection of the event stream; default 100 ms doubling up to 5 s. */
+  readonly backoff?: BackoffOptions;
+}
+
+export class DockerExecutor implements Executor {
+  private readonly docker: Docker;
+  private readonly logger: Logger;
+  private readonly nodeId: string | undefined;
+  private readonly events: DockerEventStream;
+  private readonly controllers = new Set<DockerController>();
+
+  constructor(options: DockerExecutorOptions) {
+    this.logger = componentLogger(options.logger, "executor");
+    this.docker = new Docker(dockerOptions(options.host));
+    this.nodeId = options.nodeId;
+    this.events = new DockerEventStream(this.docker, {
+      logger: this.logger,
+      ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
+      ...(options.clock !== undefined ? { clock: options.clock } : {}),
+      ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
+    });
+  }
+
+  async describe(signal?: AbortSignal): Promise<NodeDescription> {
+    try {
+      // @types/dockerode (v4) does not declare the signal option of these two calls; they are short.
+      const [info, version] = await raceAbort(
+        Promise.all([this.docker.info() as Promise<DockerInfo>, this.docker.version()]),
+        signal,
+      );
+      return {
+        hostname: info.Name,
+        platform: { os: version.Os || info.OSType, architecture: version.Arch || info.Architecture },
+        resources: { nanoCpus: info.NCPU * 1e9, memoryBytes: info.MemTotal },
+        engine: { engineVersion: info.ServerVersion, labels: parseLabels(info.Labels ?? []) },
+      };
+    } catch (err: unknown) {
+      throw classifyDockerError(err, "describing the docker host");
+    }
+  }
+
+  controller(task: Task, options: ControllerOptions = {}): Controller {
+    const controller = new DockerController(task, {
+      docker: this.docker,
+      events: this.events,
+      logger: this.logger,
+      onClose: (c) => this.controllers.delete(c),
+      ...(options.ports !== undefined ? { ports: options.ports } : {}),
+    });
+    this.controllers.add(controller);
+    return controller;
+  }
+
+  async list(signal?: AbortSignal): Promise<TaskContainer[]> {
+    const label: string[] = [TaskLabel.taskId];
+    if (this.nodeId !== undefined) label.push(`${TaskLabel.nodeId}=${this.nodeId}`);
+    let containers: ContainerInfo[];
+    try {
+      containers = await this.docker.listContainers({ all: true, filters: { label }, ...abortOption(signal) });
+    } catch (err: unknown) {
+      throw classifyDockerError(err, "listing task containers");
+    }
+    return containers.map(taskContainer);
+  }
+
+  subscribe(listener: (event: ExecutorEvent) => void): () => void {
+    return this.events.subscribeAll((event) => {
+      const health = healthFromAction(event.action);
+      const exitCode = event.action === "die" ? Number(event.attributes["exitCode"]) : undefined;
+      listener({
+        taskId: event.taskId,
+        containerId: event.containerId,
+        action: health === undefined ? event.action : "health_status",
+        ...(health !== undefined ? { health } : {}),
+        ...(exitCode !== undefined && Number.isInteger(exitCode) ? { exitCode } : {}),
+      });
+    });
+  }
+
+  /** Resolves once the event stream is connected; for callers that want to know the daemon answers. */
+  ready(signal?: AbortSignal): Promise<void> {
+    return this.events.ready(signal);
+  }
+
+  /** Closes the controllers (their waits end with a temporary error) and the event stream. */
+  async close(): Promise<void> {
+    for (const controller of [...this.controllers]) controller.close();
+    await this.events.close();
+  }
+}
+
+/** The part of `GET /info` used here (dockerode types it loosely). */
+interface DockerInfo {
+  Name: string;
+  OSType: string;
+  Architecture: string;
+  NCPU: number;
+  MemTotal: number;
+  ServerVersion: string;
+  Labels?: string[];
+}
+
+function parseLabels(labels: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of labels) {
+    const eq = entry.indexOf("=");
+    if (eq > 0) out[entry.slice(0, eq)] = entry.slice(eq + 1);
+    else if (entry !== "") out[entry] = "";
+  }
+  return out;
+}
+
+function taskContainer(c: ContainerInfo): TaskContainer {
+  const labels = c.Labels ?? {};
+  return {
+    containerId: c.Id,
+    name: (c.Names[0] ?? "").replace(/^\//, ""),
+    taskId: labels[TaskLabel.taskId] ?? "",
+    serviceId: labels[TaskLabel.serviceId] ?? "",
+    serviceName: labels[TaskLabel.serviceName] ?? "",
+    nodeId: labels[TaskLabel.nodeId] ?? "",
+    slot: Number(labels[TaskLabel.slot] ?? 0) || 0,
+    state: c.State as ContainerRunState,
+    image: c.Image,
+    labels,
+  };
+}

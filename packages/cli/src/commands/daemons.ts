@@ -1,0 +1,81 @@
+// shoal manager | agent: the long-running processes. They stop cleanly on SIGINT or SIGTERM.
+import type { Command } from "commander";
+import { InvalidArgumentError, createLogger, isLogLevel, type LogLevel, type Logger } from "@shoal/shared";
+
+interface DaemonFlags {
+  logLevel: string;
+}
+
+function daemonLogger(flags: DaemonFlags, role: string): Logger {
+  if (!isLogLevel(flags.logLevel)) {
+    throw new InvalidArgumentError(`unknown log level "${flags.logLevel}"`, { field: "--log-level" });
+  }
+  return createLogger({ level: flags.logLevel as LogLevel, base: { role, pid: process.pid } });
+}
+
+/** Resolves when the process is asked to stop. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => resolve(sig));
+  });
+}
+
+export function parseAddress(value: string, flag: string): string {
+  const match = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
+  if (!match || Number(match[2]) > 65535) {
+    throw new InvalidArgumentError(`"${value}" is not a HOST:PORT address`, { field: flag });
+  }
+  return value;
+}
+
+export function registerDaemonCommands(program: Command): void {
+  program
+    .command("manager")
+    .description("run a manager: keeps the cluster state and serves agents and clients")
+    .requiredOption("--data-dir <dir>", "where the manager keeps its state")
+    .option("--listen <addr>", "HOST:PORT for agents and clients", "0.0.0.0:4242")
+    .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
+    .action(async (opts: DaemonFlags & { dataDir: string; listen: string }) => {
+      const { Manager } = await import("@shoal/manager");
+      const logger = daemonLogger(opts, "manager");
+      const manager = new Manager({ listen: parseAddress(opts.listen, "--listen"), dataDir: opts.dataDir, logger });
+      await manager.start();
+      const sig = await untilSignal();
+      logger.info({ signal: sig }, "stopping");
+      await manager.stop();
+    });
+
+  program
+    .command("agent")
+    .description("run an agent: runs the tasks assigned to this host on its Docker daemon")
+    .requiredOption("--manager <addrs>", "manager addresses, HOST:PORT[,HOST:PORT...]")
+    .requiredOption("--data-dir <dir>", "where the agent keeps its state")
+    .option("--docker-host <url>", "Docker daemon: unix:///path or tcp://host:port", process.env["DOCKER_HOST"])
+    .option("--hostname <name>", "the node's name (default: the Docker host's name)")
+    .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
+    .action(
+      async (opts: DaemonFlags & { manager: string; dataDir: string; dockerHost?: string; hostname?: string }) => {
+        const managers = opts.manager.split(",").map((m) => parseAddress(m.trim(), "--manager"));
+        const { Agent, DockerExecutor } = await import("@shoal/agent");
+        const logger = daemonLogger(opts, "agent");
+        const executor = new DockerExecutor({
+          logger,
+          ...(opts.dockerHost !== undefined ? { host: opts.dockerHost } : {}),
+        });
+        const agent = new Agent({
+          managers,
+          executor,
+          dataDir: opts.dataDir,
+          logger,
+          ...(opts.hostname !== undefined ? { hostname: opts.hostname } : {}),
+        });
+        const stop = new AbortController();
+        const running = agent.run(stop.signal);
+        const sig = await Promise.race([untilSignal(), running.then(() => undefined)]);
+        logger.info({ signal: sig }, "stopping");
+        stop.abort();
+        await running;
+        await executor.close();
+      },
+    );
+}
