@@ -32,7 +32,10 @@ export default tseslint.config(
       "import-x/parsers": { "@typescript-eslint/parser": [".ts"] },
       // Sources import each other with ".js" suffixes (NodeNext); resolve them to the ".ts" files.
       "import-x/resolver-next": [
-        createNodeResolver({ extensionAlias: { ".js": [".ts", ".js"] }, conditionNames: ["@shoal/source", "import", "node", "default"] }),
+        createNodeResolver({
+          extensionAlias: { ".js": [".ts", ".js"] },
+          conditionNames: ["@shoal/source", "import", "node", "default"],
+        }),
       ],
     },
     rules: {

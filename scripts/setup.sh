@@ -27,9 +27,15 @@ fi
 
 # --- Debian packages ---------------------------------------------------------
 apt_updated=0
-need_pkgs() { # pkg:command ...
+need_pkgs() { # pkg:command-it-provides ... (or pkg:dpkg to ask dpkg)
   local missing=() pair
-  for pair in "$@"; do command -v "${pair#*:}" >/dev/null || missing+=("${pair%%:*}"); done
+  for pair in "$@"; do
+    if [[ "${pair#*:}" == dpkg ]]; then
+      dpkg-query -W -f='${Status}' "${pair%%:*}" 2>/dev/null | grep -q 'install ok installed' || missing+=("${pair%%:*}")
+    else
+      command -v "${pair#*:}" >/dev/null || missing+=("${pair%%:*}")
+    fi
+  done
   (( ${#missing[@]} == 0 )) && return 0
   is_root || die "missing ${missing[*]}: install them (Debian: apt-get install ${missing[*]}) or run this as root"
   command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them with"
@@ -41,7 +47,7 @@ need_pkgs() { # pkg:command ...
 
 need_pkgs docker.io:dockerd
 if (( WITH_TEST )); then
-  need_pkgs docker-registry:docker-registry busybox-static:busybox iproute2:ip iptables:iptables util-linux:nsenter
+  need_pkgs docker-registry:docker-registry busybox-static:dpkg iproute2:ip iptables:iptables util-linux:nsenter
   is_root || die "the multi-host tests need root (network namespaces, one dockerd per test host)"
 fi
 
