@@ -70,5 +70,5 @@ say "docker $(docker version --format '{{.Server.Version}}') is up"
 # --- Dependencies and build --------------------------------------------------
 cd "$ROOT"
 CI=true pnpm install --frozen-lockfile --reporter=silent >/dev/null || die "pnpm install failed"
-pnpm -s build || die "the build failed"
+pnpm run build || die "the build failed"
 say "ready"

@@ -10,9 +10,9 @@ bash scripts/setup.sh --test
 
 step() { printf '\n== %s\n' "$*"; }
 step "lint"
-pnpm -s lint
+pnpm run lint
 step "generated code is fresh"
-pnpm -s gen:check
+pnpm run gen:check
 
 step "tests"
 mkdir -p .shoal
