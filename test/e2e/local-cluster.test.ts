@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isProcessAlive } from "@shoal/shared";
 
 const run = promisify(execFile);
 const shoal = fileURLToPath(new URL("../../node_modules/.bin/shoal", import.meta.url));
@@ -19,15 +20,6 @@ async function shoalRun(...args: string[]): Promise<{ code: number; stdout: stri
   } catch (err: unknown) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -44,7 +36,7 @@ describe("local cluster (shoal up / down) on the real Docker daemon", () => {
 
   afterAll(async () => {
     await shoalRun("down", "--dir", dir);
-    for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
+    for (const pid of pids) if (isProcessAlive(pid)) process.kill(pid, "SIGKILL");
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -85,8 +77,8 @@ describe("local cluster (shoal up / down) on the real Docker daemon", () => {
     const down = await shoalRun("down", "--dir", dir);
     expect(down.code).toBe(0);
     expect(down.stdout).toContain(`stopped the agent (pid ${agentPid})`);
-    expect(alive(agentPid)).toBe(false);
-    expect(alive(pids[0]!)).toBe(false);
+    expect(isProcessAlive(agentPid)).toBe(false);
+    expect(isProcessAlive(pids[0]!)).toBe(false);
     const ls = await shoalRun("node", "ls", "--manager", listen);
     expect(ls.code).not.toBe(0);
     expect(ls.stderr).toContain(`cannot reach a manager at ${listen}`);

@@ -27,3 +27,4 @@ export { BoundedQueue, type OverflowPolicy } from "./async/queue.js";
 export { VERSION } from "./version.js";
 export * from "./api.js";
 export { toServiceError, fromServiceError } from "./grpc/status.js";
+export { isProcessAlive } from "./process.js";

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { NodeState, ShoalError, ErrorCode, errorMessage, type Node } from "@shoal/shared";
+import { NodeState, ShoalError, ErrorCode, errorMessage, isProcessAlive, type Node } from "@shoal/shared";
 import { Control } from "../client.js";
 import { nodeTable } from "./node.js";
 import { parseAddress } from "./daemons.js";
@@ -18,19 +18,10 @@ interface UpFlags {
   timeout: string;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function readPid(file: string): Promise<number | undefined> {
   const text = await readFile(file, "utf8").catch(() => "");
   const pid = Number.parseInt(text, 10);
-  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+  return Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) ? pid : undefined;
 }
 
 /** Starts `shoal <args>` detached, its output appended to `log`; returns its pid. */
@@ -124,7 +115,9 @@ async function down(flags: { dir: string }): Promise<void> {
     const pid = await readPid(pidFile);
     if (pid !== undefined) {
       process.kill(pid, "SIGTERM");
-      await waitFor(`the ${role} (pid ${pid}) did not stop`, 15_000, async () => (isAlive(pid) ? undefined : true));
+      await waitFor(`the ${role} (pid ${pid}) did not stop`, 15_000, async () =>
+        isProcessAlive(pid) ? undefined : true,
+      );
       process.stdout.write(`stopped the ${role} (pid ${pid})\n`);
     }
     await rm(pidFile, { force: true });
