@@ -247,7 +247,7 @@ describe("gRPC over a real socket", () => {
             nodeId: "m1",
             leaderAddr: "127.0.0.1:4242",
             isLeader: true,
-            raft: { raftId: 1, leaderRaftId: 1, term: 2, commitIndex: 10, appliedIndex: 10, members: [{ raftId: 1 }] },
+            raft: { raftId: 1, leaderRaftId: 1, term: 2, commitIndex: 10, appliedIndex: 10, members: [{ member: { raftId: 1 }, leader: true }] },
           }),
         );
       },
@@ -261,7 +261,7 @@ describe("gRPC over a real socket", () => {
       expect(info.clusterId).toBe("c1");
       expect(info.isLeader).toBe(true);
       expect(info.raft?.commitIndex).toBe(10);
-      expect(info.raft?.members[0]?.raftId).toBe(1);
+      expect(info.raft?.members[0]?.member?.raftId).toBe(1);
 
       // Methods the server does not implement fail with UNIMPLEMENTED.
       const err = await new Promise<ServiceError>((resolve, reject) => {

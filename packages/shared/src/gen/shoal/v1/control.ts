@@ -26,6 +26,9 @@ import {
   nodeRoleFromJSON,
   nodeRoleToJSON,
   NodeSpec,
+  Reachability,
+  reachabilityFromJSON,
+  reachabilityToJSON,
   ServiceSpec,
   TaskState,
   taskStateFromJSON,
@@ -46,7 +49,19 @@ export interface RaftStatus {
   term: number;
   commitIndex: number;
   appliedIndex: number;
-  members: RaftMember[];
+  members: RaftMemberStatus[];
+}
+
+/**
+ * A member of the raft group as the answering manager sees it. Progress and
+ * reachability are known only to the leader; other managers leave them unset.
+ */
+export interface RaftMemberStatus {
+  member: RaftMember | undefined;
+  leader: boolean;
+  reachability: Reachability;
+  /** Highest log index known to be replicated on the member (leader only). */
+  matchIndex: number;
 }
 
 export interface GetInfoRequest {
@@ -260,7 +275,7 @@ export const RaftStatus: MessageFns<RaftStatus> = {
       writer.uint32(40).uint64(message.appliedIndex);
     }
     for (const v of message.members) {
-      RaftMember.encode(v!, writer.uint32(50).fork()).join();
+      RaftMemberStatus.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -323,7 +338,7 @@ export const RaftStatus: MessageFns<RaftStatus> = {
               break;
             }
 
-            message.members.push(RaftMember.decode(reader, reader.uint32()));
+            message.members.push(RaftMemberStatus.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -362,7 +377,7 @@ export const RaftStatus: MessageFns<RaftStatus> = {
         ? globalThis.Number(object.applied_index)
         : 0,
       members: globalThis.Array.isArray(object?.members)
-        ? object.members.map((e: any) => RaftMember.fromJSON(e))
+        ? object.members.map((e: any) => RaftMemberStatus.fromJSON(e))
         : [],
     };
   },
@@ -385,7 +400,7 @@ export const RaftStatus: MessageFns<RaftStatus> = {
       obj.appliedIndex = Math.round(message.appliedIndex);
     }
     if (message.members?.length) {
-      obj.members = message.members.map((e) => RaftMember.toJSON(e));
+      obj.members = message.members.map((e) => RaftMemberStatus.toJSON(e));
     }
     return obj;
   },
@@ -400,7 +415,130 @@ export const RaftStatus: MessageFns<RaftStatus> = {
     message.term = object.term ?? 0;
     message.commitIndex = object.commitIndex ?? 0;
     message.appliedIndex = object.appliedIndex ?? 0;
-    message.members = object.members?.map((e) => RaftMember.fromPartial(e)) || [];
+    message.members = object.members?.map((e) => RaftMemberStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRaftMemberStatus(): RaftMemberStatus {
+  return { member: undefined, leader: false, reachability: 0, matchIndex: 0 };
+}
+
+export const RaftMemberStatus: MessageFns<RaftMemberStatus> = {
+  encode(message: RaftMemberStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.member !== undefined) {
+      RaftMember.encode(message.member, writer.uint32(10).fork()).join();
+    }
+    if (message.leader !== false) {
+      writer.uint32(16).bool(message.leader);
+    }
+    if (message.reachability !== 0) {
+      writer.uint32(24).int32(message.reachability);
+    }
+    if (message.matchIndex !== 0) {
+      writer.uint32(32).uint64(message.matchIndex);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RaftMemberStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRaftMemberStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.member = RaftMember.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.leader = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.reachability = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.matchIndex = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RaftMemberStatus {
+    return {
+      member: isSet(object.member) ? RaftMember.fromJSON(object.member) : undefined,
+      leader: isSet(object.leader) ? globalThis.Boolean(object.leader) : false,
+      reachability: isSet(object.reachability) ? reachabilityFromJSON(object.reachability) : 0,
+      matchIndex: isSet(object.matchIndex)
+        ? globalThis.Number(object.matchIndex)
+        : isSet(object.match_index)
+        ? globalThis.Number(object.match_index)
+        : 0,
+    };
+  },
+
+  toJSON(message: RaftMemberStatus): unknown {
+    const obj: any = {};
+    if (message.member !== undefined) {
+      obj.member = RaftMember.toJSON(message.member);
+    }
+    if (message.leader !== false) {
+      obj.leader = message.leader;
+    }
+    if (message.reachability !== 0) {
+      obj.reachability = reachabilityToJSON(message.reachability);
+    }
+    if (message.matchIndex !== 0) {
+      obj.matchIndex = Math.round(message.matchIndex);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RaftMemberStatus>, I>>(base?: I): RaftMemberStatus {
+    return RaftMemberStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RaftMemberStatus>, I>>(object: I): RaftMemberStatus {
+    const message = createBaseRaftMemberStatus();
+    message.member = (object.member !== undefined && object.member !== null)
+      ? RaftMember.fromPartial(object.member)
+      : undefined;
+    message.leader = object.leader ?? false;
+    message.reachability = object.reachability ?? 0;
+    message.matchIndex = object.matchIndex ?? 0;
     return message;
   },
 };

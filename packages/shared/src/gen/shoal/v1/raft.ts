@@ -352,6 +352,16 @@ export interface RaftMember {
   addr: string;
 }
 
+/**
+ * The data of a raft snapshot: the members of the group and the store's
+ * tables as of the snapshot's index.
+ */
+export interface RaftSnapshotData {
+  members: RaftMember[];
+  /** The store's own encoding of its tables. */
+  store: Uint8Array;
+}
+
 export interface ProcessRaftMessageRequest {
   message: RaftMessage | undefined;
 }
@@ -1328,6 +1338,91 @@ export const RaftMember: MessageFns<RaftMember> = {
     message.raftId = object.raftId ?? 0;
     message.nodeId = object.nodeId ?? "";
     message.addr = object.addr ?? "";
+    return message;
+  },
+};
+
+function createBaseRaftSnapshotData(): RaftSnapshotData {
+  return { members: [], store: new Uint8Array(0) };
+}
+
+export const RaftSnapshotData: MessageFns<RaftSnapshotData> = {
+  encode(message: RaftSnapshotData, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.members) {
+      RaftMember.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.store.length !== 0) {
+      writer.uint32(18).bytes(message.store);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RaftSnapshotData {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRaftSnapshotData();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.members.push(RaftMember.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.store = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RaftSnapshotData {
+    return {
+      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => RaftMember.fromJSON(e)) : [],
+      store: isSet(object.store) ? bytesFromBase64(object.store) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: RaftSnapshotData): unknown {
+    const obj: any = {};
+    if (message.members?.length) {
+      obj.members = message.members.map((e) => RaftMember.toJSON(e));
+    }
+    if (message.store.length !== 0) {
+      obj.store = base64FromBytes(message.store);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RaftSnapshotData>, I>>(base?: I): RaftSnapshotData {
+    return RaftSnapshotData.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RaftSnapshotData>, I>>(object: I): RaftSnapshotData {
+    const message = createBaseRaftSnapshotData();
+    message.members = object.members?.map((e) => RaftMember.fromPartial(e)) || [];
+    message.store = object.store ?? new Uint8Array(0);
     return message;
   },
 };
