@@ -7,6 +7,6 @@ bash scripts/setup.sh
 mkdir -p test/bench/results
 out="test/bench/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 for bench in test/bench/*.ts; do
-  node_modules/.bin/tsx "$bench"
+  node_modules/.bin/tsx --conditions=@shoal/source "$bench"
 done | tee "$out"
 echo "results: $out" >&2

@@ -2,9 +2,11 @@
 // `shoal --version` and `shoal --help` start fast.
 import { Command, CommanderError } from "commander";
 import { VERSION, errorMessage, isShoalError } from "@shoal/shared";
+import { registerClusterCommands } from "./commands/cluster.js";
 import { registerDaemonCommands } from "./commands/daemons.js";
 import { registerLocalCommands } from "./commands/local.js";
 import { registerNodeCommands } from "./commands/node.js";
+import { registerServiceCommands } from "./commands/service.js";
 
 export function buildProgram(): Command {
   const program = new Command("shoal")
@@ -13,6 +15,7 @@ export function buildProgram(): Command {
     )
     .version(VERSION, "-v, --version", "print the version and exit")
     .showHelpAfterError("(run with --help for usage)")
+    .enablePositionalOptions()
     .exitOverride();
 
   program
@@ -25,6 +28,8 @@ export function buildProgram(): Command {
   registerLocalCommands(program);
   registerDaemonCommands(program);
   registerNodeCommands(program);
+  registerServiceCommands(program);
+  registerClusterCommands(program);
   return program;
 }
 

@@ -1,12 +1,27 @@
-// The Control API client of the CLI commands, with calls as promises and errors as ShoalErrors.
+// The Control API client of the CLI commands: calls as promises, errors as ShoalErrors, and
+// failover across the managers it is given (--manager A,B,C or SHOAL_MANAGER).
 import * as grpc from "@grpc/grpc-js";
-import { ControlClient, fromServiceError } from "@shoal/shared";
+import { ControlClient, ErrorCode, InvalidArgumentError, ShoalError, fromServiceError } from "@shoal/shared";
 
 export const DEFAULT_MANAGER = "127.0.0.1:4242";
+export const MANAGER_HELP = "managers to ask, HOST:PORT[,HOST:PORT...] (default: $SHOAL_MANAGER or 127.0.0.1:4242)";
+const ADDRESS = /^(\[[0-9a-fA-F:]+\]|[^:\s,]+):(\d{1,5})$/;
 
-/** The manager address: --manager, else SHOAL_MANAGER, else the local default. */
-export function managerAddress(flag: string | undefined): string {
-  return flag ?? process.env["SHOAL_MANAGER"] ?? DEFAULT_MANAGER;
+/** The manager addresses: --manager, else SHOAL_MANAGER, else the local default. */
+export function managerAddresses(flag: string | undefined): string[] {
+  const value = flag ?? process.env["SHOAL_MANAGER"] ?? DEFAULT_MANAGER;
+  const source = flag !== undefined ? "--manager" : process.env["SHOAL_MANAGER"] ? "SHOAL_MANAGER" : "default";
+  const addrs = value
+    .split(",")
+    .map((a) => a.trim())
+    .filter(Boolean);
+  for (const a of addrs) {
+    if (!ADDRESS.test(a) || Number(ADDRESS.exec(a)![2]) > 65535) {
+      throw new InvalidArgumentError(`"${a}" is not a HOST:PORT address`, { field: source });
+    }
+  }
+  if (addrs.length === 0) throw new InvalidArgumentError("no manager address given", { field: source });
+  return addrs;
 }
 
 type Unary<Req, Res> = (
@@ -16,39 +31,76 @@ type Unary<Req, Res> = (
   callback: (err: grpc.ServiceError | null, response: Res) => void,
 ) => grpc.ClientUnaryCall;
 
+type RequestOf<K extends keyof ControlClient> = ControlClient[K] extends Unary<infer Req, unknown> ? Req : never;
+type ResponseOf<K extends keyof ControlClient> = ControlClient[K] extends Unary<never, infer Res> ? Res : never;
+
 export class Control {
-  private readonly client: ControlClient;
+  private readonly addresses: string[];
+  private readonly clients = new Map<string, ControlClient>();
+  private preferred = 0;
 
   constructor(
-    readonly address: string,
+    addresses: string | readonly string[],
     private readonly timeoutMs = 10_000,
   ) {
-    this.client = new ControlClient(address, grpc.credentials.createInsecure());
+    this.addresses = typeof addresses === "string" ? [addresses] : [...addresses];
   }
 
-  /** Calls one unary method, e.g. `control.call("listNodes", {...})`. */
-  call<K extends keyof ControlClient>(
+  get address(): string {
+    return this.addresses[this.preferred]!;
+  }
+
+  private client(addr: string): ControlClient {
+    let c = this.clients.get(addr);
+    if (!c) {
+      c = new ControlClient(addr, grpc.credentials.createInsecure());
+      this.clients.set(addr, c);
+    }
+    return c;
+  }
+
+  /**
+   * Calls one unary method, e.g. `control.call("listNodes", {...})`, on the first manager that
+   * answers. A manager that cannot be reached is skipped; any other error is the answer.
+   */
+  async call<K extends keyof ControlClient>(method: K, request: RequestOf<K>): Promise<ResponseOf<K>> {
+    const failures: string[] = [];
+    for (let i = 0; i < this.addresses.length; i++) {
+      const index = (this.preferred + i) % this.addresses.length;
+      const addr = this.addresses[index]!;
+      try {
+        const res = await this.callOne<K>(addr, method, request);
+        this.preferred = index;
+        return res;
+      } catch (err: unknown) {
+        const e = err as grpc.ServiceError;
+        if (e.code !== grpc.status.UNAVAILABLE) throw fromServiceError(err);
+        failures.push(`${addr}: ${e.details}`);
+      }
+    }
+    throw new ShoalError(
+      ErrorCode.Unavailable,
+      `cannot reach a manager at ${this.addresses.join(", ")} (${failures.join("; ")}); is it running? (shoal up starts a local cluster)`,
+    );
+  }
+
+  private callOne<K extends keyof ControlClient>(
+    addr: string,
     method: K,
-    request: ControlClient[K] extends Unary<infer Req, unknown> ? Req : never,
-  ): Promise<ControlClient[K] extends Unary<never, infer Res> ? Res : never> {
-    const fn = this.client[method] as unknown as Unary<unknown, unknown>;
+    request: RequestOf<K>,
+  ): Promise<ResponseOf<K>> {
+    const client = this.client(addr);
+    const fn = client[method] as unknown as Unary<unknown, unknown>;
     return new Promise((resolve, reject) => {
-      fn.call(this.client, request, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
-        if (err) reject(this.explain(err));
-        else resolve(res as never);
+      fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
+        if (err) reject(err);
+        else resolve(res as ResponseOf<K>);
       });
     });
   }
 
   close(): void {
-    this.client.close();
-  }
-
-  private explain(err: grpc.ServiceError): Error {
-    const shoal = fromServiceError(err);
-    if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
-      shoal.message = `cannot reach a manager at ${this.address} (${err.details}); is it running? (shoal up starts a local cluster)`;
-    }
-    return shoal;
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
   }
 }

@@ -1,3 +1,23 @@
 export { Manager, type ManagerOptions } from "./manager.js";
 export { Dispatcher, type DispatcherOptions } from "./dispatcher/dispatcher.js";
 export { NodeRegistry } from "./dispatcher/node-registry.js";
+export { RaftNode, NotLeaderError, type RaftNodeOptions, type StateMachine } from "./state/raft/raft-node.js";
+export { validateServiceSpec, isImageReference } from "./controlapi/validate-service.js";
+export {
+  MemoryStore,
+  LocalProposer,
+  Subscription,
+  WatchOverflowError,
+  DEFAULT_WATCH_CAPACITY,
+  TABLE_NAMES,
+  type MemoryStoreOptions,
+  type UpdateOptions,
+  type EntryApplier,
+  type LocalProposerOptions,
+  type Proposer,
+  type ReadTx,
+  type WriteTx,
+  type StoreEvent,
+  type StoreObject,
+  type TableName,
+} from "./state/store/index.js";

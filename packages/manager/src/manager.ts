@@ -1,42 +1,66 @@
-// A manager process: the gRPC server that agents (Dispatcher) and clients (Control) call.
-// Raft and the replicated store come with the issue "Raft"; this version keeps its state in
-// memory and acts as the leader of a one-manager cluster.
+// A manager process: Raft with its peers, the replicated store, and the gRPC services that agents
+// (Dispatcher), clients (Control) and other managers (RaftTransport, RaftMembership) call.
+//
+// Start-up: an empty data dir without --join founds a new cluster; with --join it asks the
+// cluster to add it (the leader proposes the membership change) and then learns the state from
+// the leader; a data dir with state restarts from it. Stop: a leader hands leadership over first.
 import * as grpc from "@grpc/grpc-js";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join as joinPath } from "node:path";
 import {
+  Backoff,
+  Cluster,
   ControlService,
   DispatcherService,
-  ShoalError,
   ErrorCode,
+  RaftMembershipClient,
+  RaftMembershipService,
+  RaftTransportService,
+  ShoalError,
   componentLogger,
+  errorMessage,
+  fromServiceError,
   newId,
   systemClock,
   type Clock,
+  type JoinResponse,
   type Logger,
 } from "@shoal/shared";
-import { controlHandlers } from "./controlapi/control-server.js";
+import { ControlApi } from "./controlapi/control-server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { NodeRegistry } from "./dispatcher/node-registry.js";
+import { loadIdentity, saveIdentity, type ManagerIdentity } from "./identity.js";
+import { RaftNode } from "./state/raft/raft-node.js";
+import { Membership, newRaftId, raftTransportHandlers } from "./state/raft/raft-server.js";
+import { GRPC_MESSAGE_LIMITS } from "./state/raft/transport.js";
+import { MemoryStore } from "./state/store/index.js";
 
 export interface ManagerOptions {
   /** host:port to listen on; port 0 picks a free one. */
   readonly listen: string;
+  /** host:port other managers and agents reach this one on; default: the listen address. */
+  readonly advertise?: string;
+  /** host:port of a manager of the cluster to join (only with an empty data dir). */
+  readonly join?: string;
   readonly dataDir: string;
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly heartbeatPeriodMs?: number;
-}
-
-interface ManagerIdentity {
-  readonly nodeId: string;
-  readonly clusterId: string;
+  readonly raft?: {
+    readonly tickMs?: number;
+    readonly electionTick?: number;
+    readonly snapshotInterval?: number;
+    readonly sync?: boolean;
+  };
 }
 
 export class Manager {
   private readonly logger: Logger;
-  private readonly server = new grpc.Server();
+  private readonly server = new grpc.Server(GRPC_MESSAGE_LIMITS);
   private dispatcher: Dispatcher | undefined;
+  private control: ControlApi | undefined;
+  private membership: Membership | undefined;
+  private raftNode: RaftNode | undefined;
+  private store: MemoryStore | undefined;
   private stopping: Promise<void> | undefined;
   /** The address the server listens on, once started. */
   address = "";
@@ -46,10 +70,21 @@ export class Manager {
     this.logger = componentLogger(options.logger, "manager");
   }
 
+  get raft(): RaftNode | undefined {
+    return this.raftNode;
+  }
+
   async start(): Promise<void> {
-    const identity = await loadIdentity(this.options.dataDir);
-    this.identity = identity;
+    const { identity, fresh } = await loadIdentity(this.options.dataDir);
+    if (this.options.join && !fresh && identity.raftId !== 0) {
+      this.logger.info("data dir holds a cluster member already; --join is ignored");
+    }
     const clock = this.options.clock ?? systemClock;
+    const store = new MemoryStore({
+      clock,
+      proposer: { propose: async (actions, signal) => ({ index: await this.raftNode!.propose(actions, signal) }) },
+    });
+    this.store = store;
     const registry = new NodeRegistry(clock, {
       onStateChange: (node, previous) =>
         this.logger.info({ nodeId: node.id, from: previous, to: node.status?.state }, "node state changed"),
@@ -60,11 +95,95 @@ export class Manager {
       logger: this.options.logger,
       ...(this.options.heartbeatPeriodMs !== undefined ? { heartbeatPeriodMs: this.options.heartbeatPeriodMs } : {}),
     });
-    this.server.addService(DispatcherService, this.dispatcher.handlers());
+    this.membership = new Membership(() => this.raftNode);
+
+    // Serve before joining: the leader starts sending to us as soon as we are a member.
     this.server.addService(
-      ControlService,
-      controlHandlers({ ...identity, registry }) as grpc.UntypedServiceImplementation,
+      RaftTransportService,
+      raftTransportHandlers(() => this.raftNode, this.logger),
     );
+    this.server.addService(RaftMembershipService, this.membership.handlers());
+    this.server.addService(DispatcherService, this.dispatcher.handlers());
+    // Control is served from the start, but answers only once raft runs (below).
+    let controlImpl: grpc.UntypedServiceImplementation = {};
+    const delegating: grpc.UntypedServiceImplementation = {};
+    for (const [name] of Object.entries(ControlService)) {
+      delegating[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const impl = controlImpl[name] as grpc.handleUnaryCall<unknown, unknown> | undefined;
+        if (impl) impl(call, callback);
+        else
+          callback({
+            code: this.raftNode ? grpc.status.UNIMPLEMENTED : grpc.status.UNAVAILABLE,
+            details: `${name}: not available on this manager yet`,
+          });
+      }) as grpc.UntypedHandleCall;
+    }
+    this.server.addService(ControlService, delegating);
+    await this.bind();
+    const advertise = this.options.advertise ?? this.address;
+    if (/^0\.0\.0\.0:|^\[::\]:/.test(advertise)) {
+      throw new ShoalError(
+        ErrorCode.InvalidArgument,
+        `--advertise is needed: ${advertise} is not an address other managers can reach`,
+      );
+    }
+
+    let raftId = identity.raftId;
+    let bootstrap = false;
+    let knownMembers: JoinResponse["members"] = [];
+    if (raftId === 0) {
+      if (this.options.join) {
+        const joined = await this.joinCluster(this.options.join, identity.nodeId, advertise);
+        raftId = joined.raftId;
+        knownMembers = joined.members;
+      } else {
+        raftId = newRaftId();
+        bootstrap = true;
+      }
+      this.identity = { nodeId: identity.nodeId, raftId };
+      await saveIdentity(this.options.dataDir, this.identity);
+    } else {
+      this.identity = identity;
+    }
+
+    const raft = new RaftNode({
+      raftId,
+      nodeId: identity.nodeId,
+      addr: advertise,
+      dataDir: joinPath(this.options.dataDir, "raft"),
+      logger: this.options.logger,
+      stateMachine: store,
+      bootstrap,
+      knownMembers,
+      ...(this.options.raft?.tickMs !== undefined ? { tickMs: this.options.raft.tickMs } : {}),
+      ...(this.options.raft?.electionTick !== undefined ? { electionTick: this.options.raft.electionTick } : {}),
+      ...(this.options.raft?.snapshotInterval !== undefined
+        ? { snapshotInterval: this.options.raft.snapshotInterval }
+        : {}),
+      ...(this.options.raft?.sync !== undefined ? { sync: this.options.raft.sync } : {}),
+      onLeadership: (isLeader) => {
+        this.logger.info({ isLeader }, isLeader ? "this manager is the leader" : "this manager is a follower");
+        if (isLeader) void this.ensureCluster();
+      },
+      onRemoved: () => this.logger.warn("removed from the cluster; this manager no longer takes part"),
+    });
+    this.raftNode = raft;
+    this.control = new ControlApi({
+      nodeId: identity.nodeId,
+      registry,
+      store,
+      raft,
+      clusterId: () => store.view((tx) => tx.clusters.find()[0]?.id ?? ""),
+    });
+    controlImpl = this.control.handlers() as grpc.UntypedServiceImplementation;
+    await raft.start();
+    this.logger.info(
+      { address: this.address, advertise, nodeId: identity.nodeId, raftId: raftId.toString(16) },
+      "manager started",
+    );
+  }
+
+  private async bind(): Promise<void> {
     const port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(this.options.listen, grpc.ServerCredentials.createInsecure(), (err, bound) =>
         err
@@ -73,13 +192,69 @@ export class Manager {
       ),
     );
     this.address = `${this.options.listen.slice(0, this.options.listen.lastIndexOf(":"))}:${port}`;
-    this.logger.info({ address: this.address, ...identity }, "manager listening");
   }
 
-  /** Stops serving: ends agent sessions, then the server. Idempotent. */
+  /** Asks the cluster at `target` to add this manager; retries while it has no leader. */
+  private async joinCluster(target: string, nodeId: string, addr: string): Promise<JoinResponse> {
+    const client = new RaftMembershipClient(target, grpc.credentials.createInsecure());
+    const backoff = new Backoff({ initialMs: 200, maxMs: 2000 });
+    const deadline = Date.now() + 60_000;
+    try {
+      for (;;) {
+        try {
+          const res = await new Promise<JoinResponse>((resolve, reject) =>
+            client.join(
+              { addr, nodeId, joinToken: "" },
+              new grpc.Metadata(),
+              { deadline: Date.now() + 20_000 },
+              (err, r) => (err ? reject(fromServiceError(err)) : resolve(r)),
+            ),
+          );
+          this.logger.info(
+            { via: target, raftId: res.raftId.toString(16), members: res.members.length },
+            "joined the cluster",
+          );
+          return res;
+        } catch (err: unknown) {
+          const e = err as ShoalError;
+          const retryable =
+            e.code === ErrorCode.Unavailable || e.code === ErrorCode.NotLeader || e.code === ErrorCode.DeadlineExceeded;
+          if (!retryable || Date.now() > deadline) {
+            throw new ShoalError(
+              e.code ?? ErrorCode.Unavailable,
+              `cannot join the cluster through ${target}: ${errorMessage(err)}`,
+            );
+          }
+          await new Promise((r) => setTimeout(r, backoff.next()));
+        }
+      }
+    } finally {
+      client.close();
+    }
+  }
+
+  /** The leader makes sure the cluster object exists (its id is the cluster's id). */
+  private async ensureCluster(): Promise<void> {
+    const store = this.store!;
+    try {
+      await store.update((tx) => {
+        if (tx.clusters.find().length > 0) return;
+        tx.clusters.create(Cluster.fromPartial({ id: newId(), spec: { annotations: { name: "default" } } }));
+      });
+    } catch (err: unknown) {
+      this.logger.debug({ err: errorMessage(err) }, "could not create the cluster object yet");
+    }
+  }
+
+  /** Stops serving: hands leadership over, ends agent sessions, then the server. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      if (this.raftNode?.isLeader) await this.raftNode.transferLeadership().catch(() => false);
       this.dispatcher?.stop();
+      this.control?.close();
+      this.membership?.close();
+      await this.raftNode?.stop();
+      this.store?.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => this.server.forceShutdown(), 2000);
         this.server.tryShutdown(() => {
@@ -91,22 +266,4 @@ export class Manager {
     })();
     return this.stopping;
   }
-}
-
-/** The manager's node id and cluster id, made on first start and kept in the data dir. */
-async function loadIdentity(dataDir: string): Promise<ManagerIdentity> {
-  await mkdir(dataDir, { recursive: true });
-  const file = join(dataDir, "identity.json");
-  try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as Partial<ManagerIdentity>;
-    if (typeof parsed.nodeId !== "string" || typeof parsed.clusterId !== "string") {
-      throw new ShoalError(ErrorCode.DataLoss, `${file}: nodeId and clusterId must be strings`);
-    }
-    return { nodeId: parsed.nodeId, clusterId: parsed.clusterId };
-  } catch (err: unknown) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
-  const identity = { nodeId: newId(), clusterId: newId() };
-  await writeFile(file, `${JSON.stringify(identity)}\n`, { mode: 0o600 });
-  return identity;
 }

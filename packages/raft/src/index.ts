@@ -55,3 +55,28 @@ export type {
   ConfChangeType,
   ReadState,
 } from "./types.js";
+export {
+  openRaftDisk,
+  Wal,
+  DEFAULT_SEGMENT_BYTES,
+  SnapshotStore,
+  DEFAULT_SNAPSHOT_RETAIN,
+  DiskStorageError,
+  DataLossError,
+  WalLockedError,
+  DiskClosedError,
+  DiskInvalidArgumentError,
+} from "./wal/index.js";
+export type {
+  RaftDisk,
+  RaftDiskOptions,
+  PersistInput,
+  SaveSnapshotOptions,
+  WalOptions,
+  WalReplay,
+  SaveOptions,
+  SnapshotMarker,
+  SnapshotStoreOptions,
+  LoadOptions,
+  DiskStorageErrorCode,
+} from "./wal/index.js";

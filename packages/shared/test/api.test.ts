@@ -247,7 +247,14 @@ describe("gRPC over a real socket", () => {
             nodeId: "m1",
             leaderAddr: "127.0.0.1:4242",
             isLeader: true,
-            raft: { raftId: 1, leaderRaftId: 1, term: 2, commitIndex: 10, appliedIndex: 10, members: [{ member: { raftId: 1 }, leader: true }] },
+            raft: {
+              raftId: 1,
+              leaderRaftId: 1,
+              term: 2,
+              commitIndex: 10,
+              appliedIndex: 10,
+              members: [{ member: { raftId: 1 }, leader: true }],
+            },
           }),
         );
       },

@@ -33,12 +33,20 @@ export function registerDaemonCommands(program: Command): void {
     .command("manager")
     .description("run a manager: keeps the cluster state and serves agents and clients")
     .requiredOption("--data-dir <dir>", "where the manager keeps its state")
-    .option("--listen <addr>", "HOST:PORT for agents and clients", "0.0.0.0:4242")
+    .option("--listen <addr>", "HOST:PORT for agents, clients and other managers", "0.0.0.0:4242")
+    .option("--advertise <addr>", "HOST:PORT the others reach this manager on (default: --listen)")
+    .option("--join <addr>", "HOST:PORT of a manager of the cluster to join (with an empty data dir)")
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
-    .action(async (opts: DaemonFlags & { dataDir: string; listen: string }) => {
+    .action(async (opts: DaemonFlags & { dataDir: string; listen: string; advertise?: string; join?: string }) => {
       const { Manager } = await import("@shoal/manager");
       const logger = daemonLogger(opts, "manager");
-      const manager = new Manager({ listen: parseAddress(opts.listen, "--listen"), dataDir: opts.dataDir, logger });
+      const manager = new Manager({
+        listen: parseAddress(opts.listen, "--listen"),
+        dataDir: opts.dataDir,
+        logger,
+        ...(opts.advertise !== undefined ? { advertise: parseAddress(opts.advertise, "--advertise") } : {}),
+        ...(opts.join !== undefined ? { join: parseAddress(opts.join, "--join") } : {}),
+      });
       await manager.start();
       const sig = await untilSignal();
       logger.info({ signal: sig }, "stopping");

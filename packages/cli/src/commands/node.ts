@@ -1,7 +1,7 @@
 // shoal node ls | inspect
 import type { Command } from "commander";
 import { NodeAvailability, NodeRole, NodeState, Node, shortId } from "@shoal/shared";
-import { Control, managerAddress } from "../client.js";
+import { Control, MANAGER_HELP, managerAddresses } from "../client.js";
 import { formatTable, titleCase } from "../output/table.js";
 
 export function nodeTable(nodes: readonly Node[]): string {
@@ -23,11 +23,11 @@ export function registerNodeCommands(program: Command): void {
   node
     .command("ls")
     .description("list nodes")
-    .option("--manager <addr>", "manager address (default: $SHOAL_MANAGER or 127.0.0.1:4242)")
+    .option("--manager <addr>", MANAGER_HELP)
     .option("-q, --quiet", "print only ids")
     .option("--json", "print the nodes as JSON")
     .action(async (opts: { manager?: string; quiet?: boolean; json?: boolean }) => {
-      const control = new Control(managerAddress(opts.manager));
+      const control = new Control(managerAddresses(opts.manager));
       try {
         const { nodes } = await control.call("listNodes", { filters: undefined });
         if (opts.json)
@@ -48,9 +48,9 @@ export function registerNodeCommands(program: Command): void {
     .command("inspect")
     .description("show one or more nodes as JSON")
     .argument("<node...>", "node id, id prefix or hostname")
-    .option("--manager <addr>", "manager address (default: $SHOAL_MANAGER or 127.0.0.1:4242)")
+    .option("--manager <addr>", MANAGER_HELP)
     .action(async (refs: string[], opts: { manager?: string }) => {
-      const control = new Control(managerAddress(opts.manager));
+      const control = new Control(managerAddresses(opts.manager));
       try {
         const nodes = [];
         for (const ref of refs) nodes.push(Node.toJSON((await control.call("getNode", { nodeId: ref })).node!));

@@ -1,0 +1,100 @@
+// shoal cluster status | remove-manager
+import * as grpc from "@grpc/grpc-js";
+import type { Command } from "commander";
+import {
+  ErrorCode,
+  GetInfoResponse,
+  RaftMembershipClient,
+  Reachability,
+  ShoalError,
+  fromServiceError,
+  shortId,
+  type RaftMemberStatus,
+} from "@shoal/shared";
+import { Control, MANAGER_HELP, managerAddresses } from "../client.js";
+import { formatTable, titleCase } from "../output/table.js";
+
+const hex = (n: number): string => n.toString(16);
+
+export function clusterStatusText(info: GetInfoResponse): string {
+  const raft = info.raft;
+  const members = [...(raft?.members ?? [])].sort((a, b) => (a.member?.addr ?? "").localeCompare(b.member?.addr ?? ""));
+  const rows = members.map((m: RaftMemberStatus) => [
+    hex(m.member?.raftId ?? 0),
+    shortId(m.member?.nodeId ?? ""),
+    m.member?.addr ?? "",
+    m.leader ? "leader" : "follower",
+    titleCase(Reachability[m.reachability]),
+    m.leader || !info.isLeader ? "" : String(m.matchIndex),
+  ]);
+  const head =
+    `Cluster: ${info.clusterId || "(not yet known)"}\n` +
+    `Answered by: ${hex(raft?.raftId ?? 0)} (${info.isLeader ? "leader" : "follower"}), leader at ${info.leaderAddr || "(none)"}\n` +
+    `Raft: term ${raft?.term ?? 0}, commit ${raft?.commitIndex ?? 0}, applied ${raft?.appliedIndex ?? 0}\n\n`;
+  return head + formatTable(["RAFT ID", "NODE ID", "ADDRESS", "ROLE", "REACHABILITY", "MATCH"], rows);
+}
+
+export function registerClusterCommands(program: Command): void {
+  const cluster = program.command("cluster").description("the cluster's managers and state");
+  cluster
+    .command("status")
+    .description("members of the raft group with their role and reachability, and the raft term and indexes")
+    .option("--json", "print as JSON")
+    .option("--manager <addrs>", MANAGER_HELP)
+    .action(async (flags: { json?: boolean; manager?: string }) => {
+      const control = new Control(managerAddresses(flags.manager));
+      try {
+        let info = await control.call("getInfo", {});
+        // Reachability is known to the leader: ask it when we can.
+        if (!info.isLeader && info.leaderAddr) {
+          const leader = new Control(info.leaderAddr);
+          info = await leader.call("getInfo", {}).catch(() => info);
+          leader.close();
+        }
+        if (flags.json) process.stdout.write(`${JSON.stringify(GetInfoResponse.toJSON(info), null, 2)}\n`);
+        else process.stdout.write(clusterStatusText(info));
+      } finally {
+        control.close();
+      }
+    });
+
+  cluster
+    .command("remove-manager")
+    .description("remove a manager from the raft group (by raft id, node id or node id prefix)")
+    .argument("<id>", "raft id (hex, as cluster status shows) or node id")
+    .option("--manager <addrs>", MANAGER_HELP)
+    .action(async (ref: string, flags: { manager?: string }) => {
+      const addrs = managerAddresses(flags.manager);
+      const control = new Control(addrs);
+      let info: GetInfoResponse;
+      try {
+        info = await control.call("getInfo", {});
+      } finally {
+        control.close();
+      }
+      const members = info.raft?.members ?? [];
+      const matches = members.filter(
+        (m) => hex(m.member?.raftId ?? 0) === ref.toLowerCase() || (m.member?.nodeId ?? "").startsWith(ref),
+      );
+      if (matches.length !== 1) {
+        throw new ShoalError(
+          matches.length === 0 ? ErrorCode.NotFound : ErrorCode.FailedPrecondition,
+          matches.length === 0 ? `no manager ${ref} in the cluster` : `${ref} matches ${matches.length} managers`,
+        );
+      }
+      const raftId = matches[0]!.member!.raftId;
+      await leave(info.leaderAddr || control.address, raftId);
+      process.stdout.write(`removed manager ${hex(raftId)}\n`);
+    });
+}
+
+function leave(addr: string, raftId: number): Promise<void> {
+  const client = new RaftMembershipClient(addr, grpc.credentials.createInsecure());
+  return new Promise<void>((resolve, reject) =>
+    client.leave({ raftId }, new grpc.Metadata(), { deadline: Date.now() + 20_000 }, (err) => {
+      client.close();
+      if (err) reject(fromServiceError(err));
+      else resolve();
+    }),
+  );
+}

@@ -1,0 +1,111 @@
+// Control API: services. Specs are the user's; the store sets ids, versions and times.
+import {
+  NotFoundError,
+  Service,
+  ServiceSpec,
+  newId,
+  type CreateServiceRequest,
+  type CreateServiceResponse,
+  type GetServiceRequest,
+  type GetServiceResponse,
+  type ListServicesRequest,
+  type ListServicesResponse,
+  type RemoveServiceRequest,
+  type RemoveServiceResponse,
+  type ServiceFilters,
+  type UpdateServiceRequest,
+  type UpdateServiceResponse,
+  InvalidArgumentError,
+} from "@shoal/shared";
+import type { MemoryStore, ReadTx } from "../state/store/index.js";
+import { resolveRef } from "./resolve.js";
+import { validateServiceSpec } from "./validate-service.js";
+
+/** Client writes carry the version they read: their conflicts are the client's to see. */
+const PIPELINED = { pipelined: true } as const;
+
+export function findService(tx: ReadTx, ref: string): Service {
+  return resolveRef(
+    "service",
+    ref,
+    (id) => tx.services.get(id),
+    (name) => tx.services.find({ name })[0],
+    (prefix) => tx.services.find({ idPrefix: prefix }),
+  );
+}
+
+function withDefaults(spec: ServiceSpec): ServiceSpec {
+  const copy = ServiceSpec.fromPartial(spec);
+  copy.mode ??= { $case: "replicated", value: { replicas: 1 } };
+  return copy;
+}
+
+export async function createService(store: MemoryStore, req: CreateServiceRequest): Promise<CreateServiceResponse> {
+  const spec = withDefaults(validateServiceSpec(req.spec));
+  const id = newId();
+  const service = await store.update((tx) => {
+    tx.services.create(Service.fromPartial({ id, spec }));
+    return tx.services.get(id)!;
+  }, PIPELINED);
+  return { service: store.view((tx) => tx.services.get(service.id)) ?? service };
+}
+
+export function getService(store: MemoryStore, req: GetServiceRequest): GetServiceResponse {
+  return { service: store.view((tx) => findService(tx, req.serviceId)) };
+}
+
+export function matchesServiceFilters(service: Service, filters: ServiceFilters | undefined): boolean {
+  if (!filters) return true;
+  const name = service.spec?.annotations?.name ?? "";
+  const labels = service.spec?.annotations?.labels ?? {};
+  if (filters.names.length > 0 && !filters.names.includes(name)) return false;
+  if (filters.namePrefixes.length > 0 && !filters.namePrefixes.some((p) => name.startsWith(p))) return false;
+  if (filters.idPrefixes.length > 0 && !filters.idPrefixes.some((p) => service.id.startsWith(p))) return false;
+  for (const [key, value] of Object.entries(filters.labels)) {
+    if (!(key in labels) || (value !== "" && labels[key] !== value)) return false;
+  }
+  return true;
+}
+
+export function listServices(store: MemoryStore, req: ListServicesRequest): ListServicesResponse {
+  const services = store.view((tx) => tx.services.find()).filter((s) => matchesServiceFilters(s, req.filters));
+  services.sort((a, b) => (a.spec?.annotations?.name ?? "").localeCompare(b.spec?.annotations?.name ?? ""));
+  return { services };
+}
+
+export async function updateService(store: MemoryStore, req: UpdateServiceRequest): Promise<UpdateServiceResponse> {
+  if (!req.serviceVersion) throw new InvalidArgumentError("is required", { field: "service_version" });
+  const version = req.serviceVersion;
+  const id = await store.update((tx) => {
+    const current = findService(tx, req.serviceId);
+    let spec: ServiceSpec;
+    if (req.rollback) {
+      if (!current.previousSpec)
+        throw new InvalidArgumentError("the service has no previous spec to roll back to", { field: "rollback" });
+      spec = current.previousSpec;
+    } else {
+      spec = withDefaults(validateServiceSpec(req.spec));
+      if (spec.annotations?.name !== current.spec?.annotations?.name) {
+        throw new InvalidArgumentError("a service cannot be renamed", { field: "spec.annotations.name" });
+      }
+    }
+    tx.services.update({
+      ...current,
+      meta: { ...current.meta!, version },
+      previousSpec: current.spec,
+      spec,
+    });
+    return current.id;
+  }, PIPELINED);
+  const service = store.view((tx) => tx.services.get(id));
+  if (!service) throw new NotFoundError("service", req.serviceId);
+  return { service };
+}
+
+export async function removeService(store: MemoryStore, req: RemoveServiceRequest): Promise<RemoveServiceResponse> {
+  await store.update((tx) => {
+    const service = findService(tx, req.serviceId);
+    tx.services.delete(service.id);
+  }, PIPELINED);
+  return {};
+}

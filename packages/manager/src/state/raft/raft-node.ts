@@ -1,0 +1,515 @@
+// The Raft driver of a manager: it owns the RawNode, its disk and its transport, and keeps the
+// one order that Raft needs for every Ready: persist (fsync when asked), send, apply, advance.
+// It applies committed entries to a state machine (the store) on every manager alike, tracks the
+// members of the group, takes snapshots every `snapshotInterval` entries, serves linearizable
+// reads through read index, and tells the manager when it gains or loses leadership.
+import { randomBytes } from "node:crypto";
+import {
+  ErrorCode,
+  InternalRaftRequest,
+  RaftMember,
+  RaftSnapshotData,
+  ShoalError,
+  componentLogger,
+  errorMessage,
+  type Logger,
+} from "@shoal/shared";
+import {
+  RawNode,
+  seededRandom,
+  decodeConfChange,
+  isEmptySnapshot,
+  openRaftDisk,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type Message,
+  type RaftDisk,
+  type RaftLogger,
+  type Ready,
+  type Snapshot,
+} from "@shoal/raft";
+import { RaftTransport } from "./transport.js";
+
+/** What Raft replicates: every manager applies the same entries in the same order. */
+export interface StateMachine {
+  /** Applies a committed request; must be deterministic. */
+  apply(index: number, request: InternalRaftRequest): void;
+  /** The whole state, for a snapshot. */
+  save(): Uint8Array;
+  /** Replaces the whole state with a snapshot's. */
+  restore(data: Uint8Array, index: number): void;
+}
+
+export interface RaftNodeOptions {
+  readonly raftId: number;
+  /** This manager's node id and raft address, as other members reach it. */
+  readonly nodeId: string;
+  readonly addr: string;
+  readonly dataDir: string;
+  readonly logger: Logger;
+  readonly stateMachine: StateMachine;
+  /** Start a new one-member cluster when the data dir is empty (else wait to be added). */
+  readonly bootstrap: boolean;
+  /** Members known from joining, used until the leader's snapshot says who they are. */
+  readonly knownMembers?: readonly RaftMember[];
+  readonly tickMs?: number;
+  readonly electionTick?: number;
+  readonly heartbeatTick?: number;
+  /** Take a snapshot after this many applied entries; default 10 000. */
+  readonly snapshotInterval?: number;
+  /** fsync the log; default true. */
+  readonly sync?: boolean;
+  onLeadership?(isLeader: boolean): void;
+  /** This manager was removed from the group. */
+  onRemoved?(): void;
+}
+
+export class NotLeaderError extends ShoalError {
+  constructor(readonly leaderAddr: string | undefined) {
+    super(ErrorCode.NotLeader, leaderAddr ? `not the leader; the leader is ${leaderAddr}` : "no leader is known now");
+  }
+}
+
+interface Pending {
+  resolve(index: number): void;
+  reject(err: Error): void;
+}
+
+interface ReadWaiter {
+  index: number;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+export class RaftNode {
+  private readonly logger: Logger;
+  private disk!: RaftDisk;
+  private node!: RawNode;
+  readonly transport: RaftTransport;
+  private readonly members = new Map<number, RaftMember>();
+  private confState: ConfState = { voters: [] };
+  private ticker: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private running = false;
+  private stopped = false;
+  private failed: Error | undefined;
+  private leader = 0;
+  private isLeaderNow = false;
+  private term = 0;
+  private applied = 0;
+  private snapshotIndex = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly reads = new Map<string, ReadWaiter>();
+  private readonly appliedWaiters: ReadWaiter[] = [];
+  private confChangeWaiter: (Pending & { cc: ConfChange }) | undefined;
+  private nextProposalId = Number.parseInt(randomBytes(5).toString("hex"), 16) * 1024;
+
+  constructor(private readonly options: RaftNodeOptions) {
+    this.logger = componentLogger(options.logger, "raft", { raftId: options.raftId });
+    this.transport = new RaftTransport({
+      logger: options.logger,
+      events: {
+        unreachable: (id) => this.safely(() => this.node.reportUnreachable(id)),
+        snapshotStatus: (id, ok) => this.safely(() => this.node.reportSnapshot(id, ok ? "finish" : "failure")),
+      },
+    });
+  }
+
+  get raftId(): number {
+    return this.options.raftId;
+  }
+
+  async start(): Promise<void> {
+    const raftLogger = toRaftLogger(this.logger);
+    this.disk = await openRaftDisk(this.options.dataDir, { logger: raftLogger, sync: this.options.sync ?? true });
+    const storage = this.disk.storage;
+    let snapshot = storage.snapshot();
+    if (isEmptySnapshot(snapshot) && storage.lastIndex() === 0 && this.options.bootstrap) {
+      snapshot = this.initialSnapshot();
+      await this.disk.persist({ snapshot, entries: [], hardState: { term: 1, vote: 0, commit: 1 }, mustSync: true });
+      this.logger.info("started a new cluster");
+    }
+    if (!isEmptySnapshot(snapshot)) this.installSnapshot(snapshot);
+    else {
+      for (const m of this.options.knownMembers ?? []) this.members.set(m.raftId, m);
+      this.syncPeers();
+    }
+    this.node = new RawNode({
+      id: this.options.raftId,
+      storage,
+      electionTick: this.options.electionTick ?? 10,
+      heartbeatTick: this.options.heartbeatTick ?? 1,
+      applied: this.applied,
+      checkQuorum: true,
+      preVote: true,
+      random: seededRandom(randomBytes(4).readUInt32LE(0)),
+      logger: raftLogger,
+    });
+    this.ticker = setInterval(() => {
+      this.safely(() => this.node.tick());
+    }, this.options.tickMs ?? 50);
+    this.schedule();
+  }
+
+  /** A snapshot at index 1 that holds only this member: the start of a new cluster. */
+  private initialSnapshot(): Snapshot {
+    const self = RaftMember.create({ raftId: this.raftId, nodeId: this.options.nodeId, addr: this.options.addr });
+    const data = RaftSnapshotData.encode({ members: [self], store: this.options.stateMachine.save() }).finish();
+    return { data, metadata: { index: 1, term: 1, confState: { voters: [this.raftId] } } };
+  }
+
+  /** Steps a message that arrived from a peer. */
+  step(m: Message): void {
+    if (this.stopped || !this.node) return;
+    this.safely(() => this.node.step(m));
+  }
+
+  /** Proposes a request; resolves with its log index once it is committed and applied here. */
+  propose(actions: InternalRaftRequest["actions"], signal?: AbortSignal): Promise<number> {
+    this.assertUsable();
+    if (!this.isLeaderNow) return Promise.reject(new NotLeaderError(this.leaderAddr()));
+    const id = this.nextProposalId++;
+    const data = InternalRaftRequest.encode({ id, actions }).finish();
+    return new Promise<number>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.pending.delete(id);
+        reject(new ShoalError(ErrorCode.Cancelled, "proposal cancelled; it may still be applied"));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.pending.set(id, {
+        resolve: (index) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(index);
+        },
+        reject: (err) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(err);
+        },
+      });
+      try {
+        this.node.propose(data);
+      } catch (err: unknown) {
+        this.pending.delete(id);
+        reject(new NotLeaderError(this.leaderAddr()));
+        this.logger.debug({ err: errorMessage(err) }, "proposal dropped");
+        return;
+      }
+      this.schedule();
+    });
+  }
+
+  /** Resolves once this manager has applied everything committed before the call (read index). */
+  async linearizableRead(signal?: AbortSignal): Promise<void> {
+    this.assertUsable();
+    const ctx = randomBytes(8);
+    const key = ctx.toString("hex");
+    const index = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.reads.delete(key);
+        reject(new ShoalError(ErrorCode.Unavailable, "read index: no quorum confirmed the leader in time"));
+      }, 5000);
+      signal?.addEventListener("abort", () => {
+        clearTimeout(timer);
+        this.reads.delete(key);
+        reject(new ShoalError(ErrorCode.Cancelled, "read cancelled"));
+      });
+      this.reads.set(key, {
+        index: 0,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(this.reads.get(key)?.index ?? 0);
+        },
+        reject,
+      });
+      this.safely(() => this.node.readIndex(ctx));
+      this.schedule();
+    });
+    this.reads.delete(key);
+    await this.waitApplied(index);
+  }
+
+  /** Resolves once the entry at `index` has been applied here. */
+  waitApplied(index: number): Promise<void> {
+    if (this.applied >= index) return Promise.resolve();
+    return new Promise((resolve, reject) => this.appliedWaiters.push({ index, resolve, reject }));
+  }
+
+  /** Adds or removes a member; resolves when the change is applied. One change at a time. */
+  changeMembership(cc: ConfChange): Promise<number> {
+    this.assertUsable();
+    if (!this.isLeaderNow) return Promise.reject(new NotLeaderError(this.leaderAddr()));
+    if (this.confChangeWaiter) {
+      return Promise.reject(new ShoalError(ErrorCode.FailedPrecondition, "another membership change is in progress"));
+    }
+    return new Promise<number>((resolve, reject) => {
+      this.confChangeWaiter = { cc, resolve, reject };
+      try {
+        this.node.proposeConfChange(cc);
+      } catch (err: unknown) {
+        this.confChangeWaiter = undefined;
+        reject(new NotLeaderError(this.leaderAddr()));
+        this.logger.debug({ err: errorMessage(err) }, "membership change dropped");
+        return;
+      }
+      this.schedule();
+    });
+  }
+
+  /** Hands leadership to the most up-to-date other member and waits (up to `timeoutMs`) for it. */
+  async transferLeadership(timeoutMs = 2000): Promise<boolean> {
+    if (!this.isLeaderNow || this.members.size < 2) return false;
+    const progress = this.node.status().progress ?? new Map();
+    let best = 0;
+    let bestMatch = -1;
+    for (const [id, p] of progress) {
+      if (id !== this.raftId && p.match > bestMatch) {
+        best = id;
+        bestMatch = p.match;
+      }
+    }
+    if (best === 0) return false;
+    this.logger.info({ to: best }, "transferring leadership");
+    this.node.transferLeader(best);
+    this.schedule();
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && this.isLeaderNow) await new Promise((r) => setTimeout(r, 20));
+    return !this.isLeaderNow;
+  }
+
+  get isLeader(): boolean {
+    return this.isLeaderNow;
+  }
+
+  get leaderId(): number {
+    return this.leader;
+  }
+
+  leaderAddr(): string | undefined {
+    return this.leader === 0 ? undefined : this.members.get(this.leader)?.addr;
+  }
+
+  memberList(): RaftMember[] {
+    return [...this.members.values()].map((m) => RaftMember.fromPartial(m));
+  }
+
+  status(): {
+    term: number;
+    commit: number;
+    applied: number;
+    leader: number;
+    progress: Map<number, { match: number; recentActive: boolean }>;
+  } {
+    const st = this.node.status();
+    const progress = new Map<number, { match: number; recentActive: boolean }>();
+    for (const [id, p] of st.progress ?? new Map()) progress.set(id, { match: p.match, recentActive: p.recentActive });
+    return {
+      term: st.hardState.term,
+      commit: st.hardState.commit,
+      applied: this.applied,
+      leader: this.leader,
+      progress,
+    };
+  }
+
+  private assertUsable(): void {
+    if (this.failed) throw new ShoalError(ErrorCode.Internal, `raft node failed: ${this.failed.message}`);
+    if (this.stopped) throw new ShoalError(ErrorCode.Unavailable, "this manager is stopping");
+  }
+
+  private safely(fn: () => void): void {
+    if (this.stopped || this.failed) return;
+    try {
+      fn();
+    } catch (err: unknown) {
+      // A message from a removed or unknown peer and the like: log it, keep going.
+      this.logger.debug({ err: errorMessage(err) }, "raft step refused");
+      return;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.processReady();
+    });
+  }
+
+  private async processReady(): Promise<void> {
+    if (this.running || this.stopped || this.failed) return;
+    this.running = true;
+    try {
+      while (!this.stopped && this.node.hasReady()) {
+        const rd = this.node.ready();
+        await this.disk.persist({
+          hardState: rd.hardState,
+          entries: rd.entries,
+          snapshot: rd.snapshot,
+          mustSync: rd.mustSync,
+        });
+        if (rd.hardState) this.term = rd.hardState.term;
+        if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.role === "leader");
+        this.transport.send(rd.messages);
+        if (rd.snapshot && !isEmptySnapshot(rd.snapshot)) this.installSnapshot(rd.snapshot);
+        this.applyEntries(rd.committedEntries);
+        this.answerReads(rd);
+        this.node.advance(rd);
+        await this.maybeSnapshot();
+      }
+    } catch (err: unknown) {
+      // A failed write leaves us unsure of what is durable: stop taking part rather than risk safety.
+      this.failed = err instanceof Error ? err : new Error(String(err));
+      this.logger.fatal({ err: errorMessage(err) }, "raft node failed; stopping it");
+      this.rejectAll(new ShoalError(ErrorCode.Internal, `raft node failed: ${this.failed.message}`));
+    } finally {
+      this.running = false;
+    }
+    if (!this.stopped && !this.failed && this.node.hasReady()) this.schedule();
+  }
+
+  private onSoftState(lead: number, isLeader: boolean): void {
+    if (lead !== this.leader) this.logger.info({ leader: lead, term: this.term }, "leader changed");
+    this.leader = lead;
+    if (isLeader !== this.isLeaderNow) {
+      this.isLeaderNow = isLeader;
+      if (!isLeader) this.rejectProposals(new NotLeaderError(this.leaderAddr()));
+      this.options.onLeadership?.(isLeader);
+    }
+  }
+
+  private installSnapshot(snapshot: Snapshot): void {
+    const data = RaftSnapshotData.decode(snapshot.data);
+    this.members.clear();
+    for (const m of data.members) this.members.set(m.raftId, m);
+    this.syncPeers();
+    this.confState = { voters: [...snapshot.metadata.confState.voters] };
+    this.options.stateMachine.restore(data.store, snapshot.metadata.index);
+    this.applied = snapshot.metadata.index;
+    this.snapshotIndex = snapshot.metadata.index;
+    this.logger.info({ index: snapshot.metadata.index, members: data.members.length }, "installed snapshot");
+  }
+
+  private applyEntries(entries: readonly Entry[]): void {
+    for (const entry of entries) {
+      if (entry.index <= this.applied) continue;
+      if (entry.type === "confChange") this.applyConfChange(entry);
+      else if (entry.data.length > 0) {
+        const request = InternalRaftRequest.decode(entry.data);
+        this.options.stateMachine.apply(entry.index, request);
+        const waiter = this.pending.get(request.id);
+        this.applied = entry.index;
+        if (waiter) {
+          this.pending.delete(request.id);
+          waiter.resolve(entry.index);
+        }
+      }
+      this.applied = entry.index;
+    }
+    if (this.appliedWaiters.length > 0) {
+      for (let i = this.appliedWaiters.length - 1; i >= 0; i--) {
+        const w = this.appliedWaiters[i]!;
+        if (w.index <= this.applied) {
+          this.appliedWaiters.splice(i, 1);
+          w.resolve();
+        }
+      }
+    }
+  }
+
+  private applyConfChange(entry: Entry): void {
+    const cc = decodeConfChange(entry.data);
+    this.confState = this.node.applyConfChange(cc);
+    if (cc.type === "addNode") {
+      const member = cc.context.length > 0 ? RaftMember.decode(cc.context) : undefined;
+      if (member) this.members.set(cc.nodeId, { ...member, raftId: cc.nodeId });
+    } else {
+      this.members.delete(cc.nodeId);
+    }
+    this.syncPeers();
+    this.logger.info({ change: cc.type, member: cc.nodeId, voters: this.confState.voters }, "membership changed");
+    const waiter = this.confChangeWaiter;
+    if (waiter && waiter.cc.type === cc.type && waiter.cc.nodeId === cc.nodeId) {
+      this.confChangeWaiter = undefined;
+      waiter.resolve(entry.index);
+    }
+    if (cc.type === "removeNode" && cc.nodeId === this.raftId) {
+      this.logger.warn("this manager was removed from the cluster");
+      queueMicrotask(() => this.options.onRemoved?.());
+    }
+  }
+
+  private syncPeers(): void {
+    for (const [id, m] of this.members) if (id !== this.raftId) this.transport.setPeer(id, m.addr);
+  }
+
+  /** Peers no longer in the group stop receiving messages. */
+  removeStalePeers(): void {
+    for (const id of this.confState.voters) if (!this.members.has(id)) this.transport.removePeer(id);
+  }
+
+  private answerReads(rd: Ready): void {
+    for (const rs of rd.readStates) {
+      const key = Buffer.from(rs.requestCtx).toString("hex");
+      const waiter = this.reads.get(key);
+      if (waiter) {
+        waiter.index = rs.index;
+        waiter.resolve();
+      }
+    }
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const interval = this.options.snapshotInterval ?? 10_000;
+    if (this.applied - this.snapshotIndex < interval) return;
+    const index = this.applied;
+    const term = this.disk.storage.term(index);
+    const data = RaftSnapshotData.encode({
+      members: this.memberList(),
+      store: this.options.stateMachine.save(),
+    }).finish();
+    await this.disk.saveSnapshot(
+      { data, metadata: { index, term, confState: { voters: [...this.confState.voters] } } },
+      { retainEntries: Math.min(1000, interval) },
+    );
+    this.snapshotIndex = index;
+    this.logger.info({ index, bytes: data.length }, "saved snapshot");
+  }
+
+  private rejectProposals(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    if (this.confChangeWaiter) {
+      this.confChangeWaiter.reject(err);
+      this.confChangeWaiter = undefined;
+    }
+  }
+
+  private rejectAll(err: Error): void {
+    this.rejectProposals(err);
+    for (const r of this.reads.values()) r.reject(err);
+    this.reads.clear();
+    for (const w of this.appliedWaiters.splice(0)) w.reject(err);
+  }
+
+  /** Stops ticking and talking; waits for the disk. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.rejectAll(new ShoalError(ErrorCode.Unavailable, "this manager is stopping"));
+    this.transport.close();
+    while (this.running) await new Promise((r) => setTimeout(r, 5));
+    await this.disk?.close();
+  }
+}
+
+function toRaftLogger(logger: Logger): RaftLogger {
+  return {
+    debug: (msg, fields) => logger.debug(fields ?? {}, msg),
+    info: (msg, fields) => logger.info(fields ?? {}, msg),
+    warn: (msg, fields) => logger.warn(fields ?? {}, msg),
+  };
+}

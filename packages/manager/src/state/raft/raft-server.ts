@@ -1,0 +1,154 @@
+// The gRPC side of Raft on each manager: messages from peers (RaftTransport) and membership
+// changes (RaftMembership: join and leave), which a follower forwards to the leader.
+import * as grpc from "@grpc/grpc-js";
+import { randomBytes } from "node:crypto";
+import {
+  ErrorCode,
+  InvalidArgumentError,
+  NotFoundError,
+  RaftMember,
+  RaftMembershipClient,
+  ShoalError,
+  fromServiceError,
+  toServiceError,
+  type JoinRequest,
+  type JoinResponse,
+  type LeaveRequest,
+  type LeaveResponse,
+  type Logger,
+  type RaftMembershipServer,
+  type RaftTransportServer,
+} from "@shoal/shared";
+import { messageFromWire } from "./codec.js";
+import { NotLeaderError, type RaftNode } from "./raft-node.js";
+
+export function raftTransportHandlers(raft: () => RaftNode | undefined, logger: Logger): RaftTransportServer {
+  return {
+    streamRaftMessage: (call, callback) => {
+      call.on("data", (req: { message?: Parameters<typeof messageFromWire>[0] }) => {
+        if (!req.message) return;
+        try {
+          raft()?.step(messageFromWire(req.message));
+        } catch (err: unknown) {
+          logger.debug({ err }, "bad raft message");
+        }
+      });
+      call.on("end", () => callback(null, {}));
+      call.on("error", () => undefined);
+    },
+    processRaftMessage: (call, callback) => {
+      if (call.request.message) raft()?.step(messageFromWire(call.request.message));
+      callback(null, {});
+    },
+    resolveAddress: (call, callback) => {
+      const member = raft()
+        ?.memberList()
+        .find((m) => m.raftId === call.request.raftId);
+      if (!member) callback(toServiceError(new NotFoundError("raft member", String(call.request.raftId))));
+      else callback(null, { addr: member.addr });
+    },
+  };
+}
+
+/** A random raft id: non-zero, below 2^53 so that it stays exact as a JavaScript number. */
+export function newRaftId(): number {
+  const hi = randomBytes(4).readUInt32BE(0) & 0x1fffff;
+  const lo = randomBytes(4).readUInt32BE(0);
+  return hi * 0x1_0000_0000 + lo || 1;
+}
+
+const ADDR = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/;
+
+export class Membership {
+  private readonly clients = new Map<string, RaftMembershipClient>();
+
+  constructor(private readonly raft: () => RaftNode | undefined) {}
+
+  handlers(): RaftMembershipServer {
+    return {
+      join: (call, callback) => {
+        this.join(call.request).then(
+          (res) => callback(null, res),
+          (err: unknown) => callback(toServiceError(err)),
+        );
+      },
+      leave: (call, callback) => {
+        this.leave(call.request).then(
+          (res) => callback(null, res),
+          (err: unknown) => callback(toServiceError(err)),
+        );
+      },
+    };
+  }
+
+  private node(): RaftNode {
+    const node = this.raft();
+    if (!node) throw new ShoalError(ErrorCode.Unavailable, "this manager has not started raft yet");
+    return node;
+  }
+
+  async join(req: JoinRequest): Promise<JoinResponse> {
+    if (!ADDR.test(req.addr))
+      throw new InvalidArgumentError(`"${req.addr}" is not a HOST:PORT address`, { field: "addr" });
+    if (req.nodeId === "") throw new InvalidArgumentError("is required", { field: "node_id" });
+    const node = this.node();
+    if (!node.isLeader) return this.forward("join", req);
+    const known = node.memberList().find((m) => m.nodeId === req.nodeId);
+    if (known) return { raftId: known.raftId, members: node.memberList(), removedMembers: [] };
+    const clash = node.memberList().find((m) => m.addr === req.addr);
+    if (clash) {
+      throw new ShoalError(
+        ErrorCode.AlreadyExists,
+        `a manager (raft id ${clash.raftId.toString(16)}) already has the address ${req.addr}; remove it first`,
+      );
+    }
+    const raftId = newRaftId();
+    const context = RaftMember.encode({ raftId, nodeId: req.nodeId, addr: req.addr }).finish();
+    await node.changeMembership({ type: "addNode", nodeId: raftId, context });
+    return { raftId, members: node.memberList(), removedMembers: [] };
+  }
+
+  async leave(req: LeaveRequest): Promise<LeaveResponse> {
+    const node = this.node();
+    if (!node.isLeader) return this.forward("leave", req);
+    const members = node.memberList();
+    if (!members.some((m) => m.raftId === req.raftId)) throw new NotFoundError("manager", req.raftId.toString(16));
+    if (members.length === 1) {
+      throw new ShoalError(ErrorCode.FailedPrecondition, "cannot remove the last manager of the cluster");
+    }
+    await node.changeMembership({ type: "removeNode", nodeId: req.raftId, context: new Uint8Array(0) });
+    return {};
+  }
+
+  private forward<K extends "join" | "leave">(
+    method: K,
+    req: K extends "join" ? JoinRequest : LeaveRequest,
+  ): Promise<K extends "join" ? JoinResponse : LeaveResponse> {
+    const leader = this.raft()?.leaderAddr();
+    if (!leader) return Promise.reject(new NotLeaderError(undefined));
+    let client = this.clients.get(leader);
+    if (!client) {
+      client = new RaftMembershipClient(leader, grpc.credentials.createInsecure());
+      this.clients.set(leader, client);
+    }
+    const c = client;
+    return new Promise((resolve, reject) => {
+      const fn = (
+        c[method] as unknown as (
+          r: unknown,
+          m: grpc.Metadata,
+          o: Partial<grpc.CallOptions>,
+          cb: (e: grpc.ServiceError | null, res: never) => void,
+        ) => void
+      ).bind(c);
+      fn(req, new grpc.Metadata(), { deadline: Date.now() + 15_000 }, (err, res) =>
+        err ? reject(fromServiceError(err)) : resolve(res),
+      );
+    });
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,175 @@
+// Raft messages between managers over gRPC. Each peer has its own client stream and its own
+// bounded queue, so a slow or dead peer never holds up the others: when its queue is full, new
+// messages to it are dropped (Raft resends what matters) and the core hears it is unreachable.
+import * as grpc from "@grpc/grpc-js";
+import {
+  Backoff,
+  RaftTransportClient,
+  componentLogger,
+  errorMessage,
+  type Logger,
+  type StreamRaftMessageRequest,
+} from "@shoal/shared";
+import type { Message } from "@shoal/raft";
+import { messageToWire } from "./codec.js";
+
+/** Snapshots can be large: allow messages of up to this many bytes between managers. */
+export const MAX_RAFT_MESSAGE_BYTES = 512 * 1024 * 1024;
+
+export const GRPC_MESSAGE_LIMITS: grpc.ChannelOptions = {
+  "grpc.max_receive_message_length": MAX_RAFT_MESSAGE_BYTES,
+  "grpc.max_send_message_length": MAX_RAFT_MESSAGE_BYTES,
+};
+
+export interface TransportEvents {
+  /** The peer could not be reached; Raft should probe it rather than pipeline to it. */
+  unreachable(raftId: number): void;
+  /** A snapshot sent to the peer was delivered to its stream, or was lost. */
+  snapshotStatus(raftId: number, delivered: boolean): void;
+}
+
+export interface TransportOptions {
+  readonly logger: Logger;
+  readonly events: TransportEvents;
+  /** Messages waiting per peer before new ones are dropped; default 4096. */
+  readonly queueLimit?: number;
+}
+
+export class RaftTransport {
+  private readonly peers = new Map<number, Peer>();
+  private readonly logger: Logger;
+
+  constructor(private readonly options: TransportOptions) {
+    this.logger = componentLogger(options.logger, "raft-transport");
+  }
+
+  /** Adds or moves a peer. */
+  setPeer(raftId: number, addr: string): void {
+    const existing = this.peers.get(raftId);
+    if (existing?.addr === addr) return;
+    existing?.close();
+    this.peers.set(raftId, new Peer(raftId, addr, this.logger, this.options));
+  }
+
+  removePeer(raftId: number): void {
+    this.peers.get(raftId)?.close();
+    this.peers.delete(raftId);
+  }
+
+  peerAddress(raftId: number): string | undefined {
+    return this.peers.get(raftId)?.addr;
+  }
+
+  send(messages: readonly Message[]): void {
+    for (const m of messages) {
+      const peer = this.peers.get(m.to);
+      if (!peer) {
+        this.options.events.unreachable(m.to);
+        if (m.type === "MsgSnap") this.options.events.snapshotStatus(m.to, false);
+        continue;
+      }
+      peer.enqueue(m);
+    }
+  }
+
+  /** Closes every peer; idempotent. */
+  close(): void {
+    for (const peer of this.peers.values()) peer.close();
+    this.peers.clear();
+  }
+}
+
+class Peer {
+  private readonly client: RaftTransportClient;
+  private call: grpc.ClientWritableStream<StreamRaftMessageRequest> | undefined;
+  private readonly queue: Message[] = [];
+  private readonly backoff = new Backoff({ initialMs: 50, maxMs: 1000 });
+  private retryAt = 0;
+  private draining = false;
+  private closed = false;
+  private readonly queueLimit: number;
+  private dropped = 0;
+
+  constructor(
+    readonly raftId: number,
+    readonly addr: string,
+    private readonly logger: Logger,
+    private readonly options: TransportOptions,
+  ) {
+    this.client = new RaftTransportClient(addr, grpc.credentials.createInsecure(), GRPC_MESSAGE_LIMITS);
+    this.queueLimit = options.queueLimit ?? 4096;
+  }
+
+  enqueue(m: Message): void {
+    if (this.closed) return;
+    if (this.queue.length >= this.queueLimit) {
+      this.dropped++;
+      if (this.dropped % 1000 === 1) this.logger.warn({ peer: this.raftId, dropped: this.dropped }, "peer queue full");
+      this.options.events.unreachable(this.raftId);
+      if (m.type === "MsgSnap") this.options.events.snapshotStatus(this.raftId, false);
+      return;
+    }
+    this.queue.push(m);
+    this.drain();
+  }
+
+  private stream(): grpc.ClientWritableStream<StreamRaftMessageRequest> | undefined {
+    if (this.call) return this.call;
+    if (Date.now() < this.retryAt) return undefined;
+    const call = this.client.streamRaftMessage((err) => {
+      if (this.call === call) this.call = undefined;
+      if (err && !this.closed) this.fail(err);
+    });
+    call.on("drain", () => this.drain());
+    this.call = call;
+    return call;
+  }
+
+  private fail(err: unknown): void {
+    const delay = this.backoff.next();
+    this.retryAt = Date.now() + delay;
+    this.logger.debug(
+      { peer: this.raftId, addr: this.addr, err: errorMessage(err), retryInMs: delay },
+      "peer stream failed",
+    );
+    this.dropQueue();
+  }
+
+  /** What was queued for the peer is lost; Raft resends what it still needs. */
+  private dropQueue(): void {
+    for (const m of this.queue.splice(0)) {
+      if (m.type === "MsgSnap") this.options.events.snapshotStatus(this.raftId, false);
+    }
+    this.options.events.unreachable(this.raftId);
+  }
+
+  private drain(): void {
+    if (this.draining || this.closed) return;
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const call = this.stream();
+        if (!call) {
+          this.dropQueue(); // still backing off after a failure
+          return;
+        }
+        const m = this.queue.shift()!;
+        const ok = call.write({ message: messageToWire(m) });
+        if (m.type === "MsgSnap") this.options.events.snapshotStatus(this.raftId, true);
+        this.backoff.reset();
+        if (!ok) return; // wait for "drain"
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.call?.end();
+    this.call = undefined;
+    this.client.close();
+  }
+}

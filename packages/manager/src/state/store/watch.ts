@@ -1,0 +1,236 @@
+// Watching the store: each subscription has its own bounded queue of events, filled after each
+// applied entry. The store never waits for a subscriber: one whose queue would overflow is dropped
+// (closed with reason "overflow"; its next read throws WatchOverflowError) and must read the state
+// again and subscribe anew. Queued events hold the store's immutable objects and are copied when
+// the subscriber takes them, so a queue costs little memory and a dropped subscriber no copying.
+import { ErrorCode, ShoalError } from "@shoal/shared";
+import type { AppliedChange } from "./apply.js";
+import { copyObject } from "./tables.js";
+import type { ObjectEvent, ObjectEventKind, StoreEvent, TableName, TableTypes } from "./types.js";
+
+/** Events a subscription may queue before it is dropped (one entry's events always fit an empty queue). */
+export const DEFAULT_WATCH_CAPACITY = 50_000;
+
+export interface WatchOptions {
+  /** Only events of these tables (default: all). */
+  readonly tables?: readonly TableName[] | undefined;
+  /** Only these kinds of object events (default: all). */
+  readonly kinds?: readonly ObjectEventKind[] | undefined;
+  /**
+   * A finer filter, called with the subscriber's copy of each event when it is queued. Keep it
+   * cheap and pure: it runs while the store applies an entry.
+   */
+  readonly match?: ((event: ObjectEvent) => boolean) | undefined;
+  /**
+   * Whether commit events are queued: "always" (default) after every entry, "matched" only after
+   * entries that queued an object event for this subscription, "never".
+   */
+  readonly commits?: "always" | "matched" | "never" | undefined;
+  /** Queue bound in events; default DEFAULT_WATCH_CAPACITY. */
+  readonly capacity?: number | undefined;
+  /** Closes the subscription (reason "aborted"). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Why a subscription ended: its owner closed it, its signal aborted, it fell behind ("overflow":
+ * reads throw WatchOverflowError), the store closed, or its `match` threw (reads throw that error).
+ */
+export type CloseReason = "closed" | "aborted" | "overflow" | "store-closed" | "match-failed";
+
+/** The subscriber fell behind: events were lost. Read the state again and watch anew. */
+export class WatchOverflowError extends ShoalError {
+  constructor(readonly capacity: number) {
+    super(
+      ErrorCode.Unavailable,
+      `watch dropped: more than ${capacity} events were waiting; read the state again and watch anew`,
+      { details: { capacity } },
+    );
+  }
+}
+
+/** A queued change that has not been copied yet. */
+class Pending {
+  constructor(
+    readonly index: number,
+    readonly change: AppliedChange,
+  ) {}
+
+  materialize(): ObjectEvent {
+    return toEvent(this.index, this.change);
+  }
+}
+
+function toEvent(index: number, change: AppliedChange): ObjectEvent {
+  const table = change.table;
+  const copy = (obj: unknown): TableTypes[typeof table] => copyObject(table, obj as TableTypes[typeof table]);
+  const base = { index, table, object: copy(change.object) };
+  const event =
+    change.kind === "update"
+      ? { ...base, kind: change.kind, oldObject: copy(change.oldObject) }
+      : { ...base, kind: change.kind };
+  return event as ObjectEvent;
+}
+
+type Queued = StoreEvent | Pending;
+
+export class Subscription implements AsyncIterableIterator<StoreEvent> {
+  readonly capacity: number;
+  private queue: Queued[] = [];
+  private head = 0;
+  private waiter: { resolve: (r: IteratorResult<StoreEvent>) => void; reject: (e: unknown) => void } | undefined;
+  private reason: CloseReason | undefined;
+  private failure: unknown;
+  private readonly tables: ReadonlySet<TableName> | undefined;
+  private readonly kinds: ReadonlySet<ObjectEventKind> | undefined;
+  private readonly onAbort = (): void => this.end("aborted");
+
+  /** @internal The store makes subscriptions; `detach` takes this one off its list. */
+  constructor(
+    private readonly options: WatchOptions,
+    defaultCapacity: number,
+    private readonly detach: (sub: Subscription) => void,
+  ) {
+    this.capacity = options.capacity ?? defaultCapacity;
+    if (!Number.isInteger(this.capacity) || this.capacity < 1)
+      throw new RangeError("watch capacity must be a positive integer");
+    this.tables = options.tables === undefined ? undefined : new Set(options.tables);
+    this.kinds = options.kinds === undefined ? undefined : new Set(options.kinds);
+    if (options.signal?.aborted) this.reason = "aborted";
+    else options.signal?.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  /** Why the subscription ended; undefined while it is open. */
+  get closeReason(): CloseReason | undefined {
+    return this.reason;
+  }
+
+  get closed(): boolean {
+    return this.reason !== undefined;
+  }
+
+  /** Events waiting to be taken. */
+  get size(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** The next event, waiting for one. Done once closed; throws WatchOverflowError if dropped. */
+  next(): Promise<IteratorResult<StoreEvent>> {
+    if (this.failed()) return Promise.reject(this.error());
+    const event = this.take();
+    if (event !== undefined) return Promise.resolve({ value: event, done: false });
+    if (this.reason !== undefined) return Promise.resolve({ value: undefined, done: true });
+    if (this.waiter !== undefined) return Promise.reject(new Error("a subscription has one reader at a time"));
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  /** Every event waiting now, without waiting for more (reconcile a whole burst at once). */
+  drain(): StoreEvent[] {
+    if (this.failed()) throw this.error();
+    const out: StoreEvent[] = [];
+    for (let e = this.take(); e !== undefined; e = this.take()) out.push(e);
+    return out;
+  }
+
+  /** Ends the subscription; events still queued are dropped. Idempotent. */
+  close(): void {
+    this.end("closed");
+  }
+
+  return(): Promise<IteratorResult<StoreEvent>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** @internal Queues what one applied entry did, as far as this subscription wants it. */
+  deliver(index: number, changes: readonly AppliedChange[]): void {
+    if (this.reason !== undefined) return;
+    const items: Queued[] = [];
+    const { match } = this.options;
+    for (const change of changes) {
+      if (this.tables !== undefined && !this.tables.has(change.table)) continue;
+      if (this.kinds !== undefined && !this.kinds.has(change.kind)) continue;
+      if (match === undefined) {
+        items.push(new Pending(index, change));
+      } else {
+        const event = toEvent(index, change);
+        let matched: boolean;
+        try {
+          matched = match(event);
+        } catch (err: unknown) {
+          this.failure = err;
+          this.end("match-failed");
+          return;
+        }
+        if (matched) items.push(event);
+      }
+    }
+    const commits = this.options.commits ?? "always";
+    if (commits === "always" || (commits === "matched" && items.length > 0)) items.push({ kind: "commit", index });
+    if (items.length === 0) return;
+    if (this.size > 0 && this.size + items.length > this.capacity) {
+      this.end("overflow");
+      return;
+    }
+    for (const item of items) this.queue.push(item);
+    this.wake();
+  }
+
+  /** @internal The state was replaced: what is queued is void; the subscriber must read it again. */
+  resync(index: number): void {
+    if (this.reason !== undefined) return;
+    this.queue = [{ kind: "resync", index }];
+    this.head = 0;
+    this.wake();
+  }
+
+  /** @internal */
+  end(reason: CloseReason): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.queue = [];
+    this.head = 0;
+    this.options.signal?.removeEventListener("abort", this.onAbort);
+    this.detach(this);
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (waiter === undefined) return;
+    if (this.failed()) waiter.reject(this.error());
+    else waiter.resolve({ value: undefined, done: true });
+  }
+
+  private failed(): boolean {
+    return this.reason === "overflow" || this.reason === "match-failed";
+  }
+
+  private error(): unknown {
+    return this.reason === "overflow" ? new WatchOverflowError(this.capacity) : this.failure;
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    if (waiter === undefined) return;
+    const event = this.take();
+    if (event === undefined) return;
+    this.waiter = undefined;
+    waiter.resolve({ value: event, done: false });
+  }
+
+  private take(): StoreEvent | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const item = this.queue[this.head]!;
+    this.queue[this.head++] = undefined as unknown as Queued; // let it be collected
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return item instanceof Pending ? item.materialize() : item;
+  }
+}
