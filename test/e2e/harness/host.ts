@@ -157,6 +157,9 @@ export class Host {
   /** Undoes partition(). */
   async heal(): Promise<void> {
     await setHostLink(this.#run.tools, this.#run.runId, this.name, true);
+    // Neighbours the host failed to resolve while cut off would otherwise stay "failed" for a
+    // while: forget them so traffic resumes at once.
+    await runCommand(this.#run.tools.ip, ["-n", this.netns, "neigh", "flush", "all"], { timeoutMs: 10_000 });
     this.#partitioned = false;
   }
 
