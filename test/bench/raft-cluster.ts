@@ -12,7 +12,7 @@ import { ShoalProcess, freePort } from "../e2e/support/shoal-process.js";
 import { waitUntil } from "../e2e/support/wait.js";
 
 const ROUNDS = Number(process.env["BENCH_FAILOVER_ROUNDS"] ?? 5);
-const CLIENTS = 64;
+const CLIENTS = Number(process.env["BENCH_CLIENTS"] ?? 64);
 const WRITES = Number(process.env["BENCH_WRITES"] ?? 10_000);
 
 interface Mgr {
@@ -51,6 +51,7 @@ async function main(): Promise<void> {
       const addr = `127.0.0.1:${await freePort()}`;
       const args = ["manager", "--listen", addr, "--data-dir", join(root, `m${i}`), "--log-level", "warn"];
       if (i > 0) args.push("--join", managers[0]!.addr);
+      if (process.env["BENCH_NO_FSYNC"]) args.push("--unsafe-no-fsync");
       const m = { addr, proc: new ShoalProcess(args, join(root, `m${i}.log`)) };
       m.proc.start();
       managers.push(m);
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
       }),
     );
 
+    if (process.env["BENCH_SKIP_FAILOVER"]) return;
     // Failover rounds.
     const failovers: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
@@ -146,8 +148,10 @@ async function main(): Promise<void> {
     );
   } finally {
     control.close();
-    for (const m of managers) await m.proc.kill("SIGKILL");
-    await rm(root, { recursive: true, force: true });
+    // SIGTERM: a clean stop (and a written profile, when profiling).
+    await Promise.all(managers.map((m) => m.proc.kill("SIGTERM")));
+    if (process.env["BENCH_KEEP_DIR"]) console.error(`kept ${root}`);
+    else await rm(root, { recursive: true, force: true });
   }
 }
 

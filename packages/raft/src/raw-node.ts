@@ -84,6 +84,21 @@ export class RawNode {
     );
   }
 
+  /**
+   * Propose several entries at once, in order: one message, so the leader appends them together and
+   * replicates them in one append per follower. Same failure semantics as propose (all or none).
+   */
+  proposeBatch(data: readonly Uint8Array[]): void {
+    if (data.length === 0) return;
+    this.raft.step(
+      makeMessage({
+        type: "MsgProp",
+        from: this.raft.id,
+        entries: data.map((d) => ({ term: 0, index: 0, type: "normal" as const, data: d })),
+      }),
+    );
+  }
+
   /** Propose a membership change (one pending at a time; see propose for failure semantics). */
   proposeConfChange(cc: ConfChange): void {
     const data = encodeConfChange(cc);

@@ -75,6 +75,25 @@ describe("RawNode", () => {
     expect(rn.status().applied).toBe(2);
   });
 
+  it("appends a batch of proposals in order, in one Ready", () => {
+    const s = new MemoryStorage({ confState: { voters: [1] } });
+    const rn = node(s);
+    rn.campaign();
+    drain(rn, s);
+    const enc = new TextEncoder();
+    rn.proposeBatch(["a", "b", "c"].map((x) => enc.encode(x)));
+    const readies = drain(rn, s);
+    expect(readies).toHaveLength(1);
+    const text = (rd: Ready | undefined, k: "entries" | "committedEntries"): string[] =>
+      (rd?.[k] ?? []).map((e) => new TextDecoder().decode(e.data));
+    expect(text(readies[0], "entries")).toEqual(["a", "b", "c"]);
+    expect(text(readies[0], "committedEntries")).toEqual(["a", "b", "c"]);
+    expect(readies[0]!.entries.map((e) => e.index)).toEqual([2, 3, 4]); // 1 is the new leader's empty entry
+    expect(() => node(new MemoryStorage({ confState: { voters: [1, 2] } })).proposeBatch([enc.encode("x")])).toThrow(
+      ProposalDroppedError,
+    );
+  });
+
   it("refuses proposals without a leader with a typed error", () => {
     const rn = node(new MemoryStorage({ confState: { voters: [1, 2, 3] } }));
     let caught: unknown;

@@ -31,7 +31,11 @@ export class ShoalProcess {
   start(): void {
     if (this.running) throw new Error(`already running: shoal ${this.args.join(" ")}`);
     const log = createWriteStream(this.logFile, { flags: "a" });
-    const child = spawn(process.execPath, [SHOAL_BIN, ...this.args], { stdio: ["ignore", "pipe", "pipe"] });
+    // SHOAL_TEST_NODE_ARGS adds options to node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile.
+    const nodeArgs = (process.env["SHOAL_TEST_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, SHOAL_BIN, ...this.args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     this.exitPromise = new Promise((resolve) => child.once("exit", () => resolve()));

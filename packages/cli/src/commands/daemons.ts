@@ -37,21 +37,33 @@ export function registerDaemonCommands(program: Command): void {
     .option("--advertise <addr>", "HOST:PORT the others reach this manager on (default: --listen)")
     .option("--join <addr>", "HOST:PORT of a manager of the cluster to join (with an empty data dir)")
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
-    .action(async (opts: DaemonFlags & { dataDir: string; listen: string; advertise?: string; join?: string }) => {
-      const { Manager } = await import("@shoal/manager");
-      const logger = daemonLogger(opts, "manager");
-      const manager = new Manager({
-        listen: parseAddress(opts.listen, "--listen"),
-        dataDir: opts.dataDir,
-        logger,
-        ...(opts.advertise !== undefined ? { advertise: parseAddress(opts.advertise, "--advertise") } : {}),
-        ...(opts.join !== undefined ? { join: parseAddress(opts.join, "--join") } : {}),
-      });
-      await manager.start();
-      const sig = await untilSignal();
-      logger.info({ signal: sig }, "stopping");
-      await manager.stop();
-    });
+    .option("--unsafe-no-fsync", "do not fsync the raft log (loses data on power failure; for tests only)")
+    .action(
+      async (
+        opts: DaemonFlags & {
+          dataDir: string;
+          listen: string;
+          advertise?: string;
+          join?: string;
+          unsafeNoFsync?: boolean;
+        },
+      ) => {
+        const { Manager } = await import("@shoal/manager");
+        const logger = daemonLogger(opts, "manager");
+        const manager = new Manager({
+          listen: parseAddress(opts.listen, "--listen"),
+          dataDir: opts.dataDir,
+          logger,
+          ...(opts.advertise !== undefined ? { advertise: parseAddress(opts.advertise, "--advertise") } : {}),
+          ...(opts.join !== undefined ? { join: parseAddress(opts.join, "--join") } : {}),
+          ...(opts.unsafeNoFsync ? { raft: { sync: false } } : {}),
+        });
+        await manager.start();
+        const sig = await untilSignal();
+        logger.info({ signal: sig }, "stopping");
+        await manager.stop();
+      },
+    );
 
   program
     .command("agent")

@@ -100,6 +100,7 @@ export class RaftNode {
   private applied = 0;
   private snapshotIndex = 0;
   private readonly pending = new Map<number, Pending>();
+  private readonly batch: { id: number; data: Uint8Array }[] = [];
   private readonly reads = new Map<string, ReadWaiter>();
   private readonly appliedWaiters: ReadWaiter[] = [];
   private confChangeWaiter: (Pending & { cc: ConfChange }) | undefined;
@@ -187,16 +188,27 @@ export class RaftNode {
           reject(err);
         },
       });
-      try {
-        this.node.propose(data);
-      } catch (err: unknown) {
-        this.pending.delete(id);
-        reject(new NotLeaderError(this.leaderAddr()));
-        this.logger.debug({ err: errorMessage(err) }, "proposal dropped");
-        return;
-      }
-      this.schedule();
+      this.batch.push({ id, data });
+      if (this.batch.length === 1) setImmediate(() => this.flushProposals());
     });
+  }
+
+  /** Proposes what arrived in this turn of the event loop as one message: one append per follower. */
+  private flushProposals(): void {
+    const batch = this.batch.splice(0);
+    if (batch.length === 0 || this.stopped) return;
+    try {
+      this.node.proposeBatch(batch.map((p) => p.data));
+    } catch (err: unknown) {
+      this.logger.debug({ err: errorMessage(err), proposals: batch.length }, "proposals dropped");
+      for (const { id } of batch) {
+        const waiter = this.pending.get(id);
+        this.pending.delete(id);
+        waiter?.reject(new NotLeaderError(this.leaderAddr()));
+      }
+      return;
+    }
+    this.schedule();
   }
 
   /** Resolves once this manager has applied everything committed before the call (read index). */
