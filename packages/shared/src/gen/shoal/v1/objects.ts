@@ -10,6 +10,7 @@ import { Timestamp } from "../../google/protobuf/timestamp.js";
 import {
   Annotations,
   ClusterSpec,
+  EndpointSpec,
   HealthState,
   healthStateFromJSON,
   healthStateToJSON,
@@ -197,7 +198,14 @@ export interface Task {
    */
   desiredState: TaskState;
   /** Service.spec_version the task was created from. */
-  specVersion: Version | undefined;
+  specVersion:
+    | Version
+    | undefined;
+  /**
+   * The service's endpoint (published ports) when the task was created: the
+   * agent publishes host-mode ports on the task's container.
+   */
+  endpoint: EndpointSpec | undefined;
 }
 
 export interface JoinTokens {
@@ -1711,6 +1719,7 @@ function createBaseTask(): Task {
     status: undefined,
     desiredState: 0,
     specVersion: undefined,
+    endpoint: undefined,
   };
 }
 
@@ -1748,6 +1757,9 @@ export const Task: MessageFns<Task> = {
     }
     if (message.specVersion !== undefined) {
       Version.encode(message.specVersion, writer.uint32(90).fork()).join();
+    }
+    if (message.endpoint !== undefined) {
+      EndpointSpec.encode(message.endpoint, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -1853,6 +1865,14 @@ export const Task: MessageFns<Task> = {
             message.specVersion = Version.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.endpoint = EndpointSpec.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1898,6 +1918,7 @@ export const Task: MessageFns<Task> = {
         : isSet(object.spec_version)
         ? Version.fromJSON(object.spec_version)
         : undefined,
+      endpoint: isSet(object.endpoint) ? EndpointSpec.fromJSON(object.endpoint) : undefined,
     };
   },
 
@@ -1936,6 +1957,9 @@ export const Task: MessageFns<Task> = {
     if (message.specVersion !== undefined) {
       obj.specVersion = Version.toJSON(message.specVersion);
     }
+    if (message.endpoint !== undefined) {
+      obj.endpoint = EndpointSpec.toJSON(message.endpoint);
+    }
     return obj;
   },
 
@@ -1962,6 +1986,9 @@ export const Task: MessageFns<Task> = {
     message.desiredState = object.desiredState ?? 0;
     message.specVersion = (object.specVersion !== undefined && object.specVersion !== null)
       ? Version.fromPartial(object.specVersion)
+      : undefined;
+    message.endpoint = (object.endpoint !== undefined && object.endpoint !== null)
+      ? EndpointSpec.fromPartial(object.endpoint)
       : undefined;
     return message;
   },
