@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+shopt -s globstar nullglob
 # Runs every benchmark in test/bench; each prints JSON lines, gathered in test/bench/results/.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -6,7 +7,9 @@ cd "$ROOT"
 bash scripts/setup.sh
 mkdir -p test/bench/results
 out="test/bench/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl"
-for bench in test/bench/*.ts; do
+# test/bench holds the system benchmarks; a package keeps the ones that need its test fixtures
+# under test/**/bench/.
+for bench in test/bench/*.ts packages/*/test/**/bench/*.ts; do
   node_modules/.bin/tsx --conditions=@shoal/source "$bench"
 done | tee "$out"
 echo "results: $out" >&2

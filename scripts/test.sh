@@ -15,6 +15,8 @@ step "generated code is fresh"
 pnpm run gen:check
 
 step "tests"
+# The randomized Raft safety test: a few thousand seeded schedules in CI.
+export RAFT_FUZZ_SCHEDULES="${RAFT_FUZZ_SCHEDULES:-3000}"
 mkdir -p .shoal
 results=.shoal/test-results.json
 status=0

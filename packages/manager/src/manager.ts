@@ -256,7 +256,7 @@ export class Manager {
       await this.raftNode?.stop();
       this.store?.close();
       await new Promise<void>((resolve) => {
-        const force = setTimeout(() => this.server.forceShutdown(), 2000);
+        const force = setTimeout(() => this.server.forceShutdown(), 500);
         this.server.tryShutdown(() => {
           clearTimeout(force);
           resolve();

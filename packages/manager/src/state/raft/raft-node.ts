@@ -37,6 +37,8 @@ export interface StateMachine {
   apply(index: number, request: InternalRaftRequest): void;
   /** The whole state, for a snapshot. */
   save(): Uint8Array;
+  /** The same, encoded without blocking the event loop for long; taken at the moment of the call. */
+  saveAsync?(): Promise<Uint8Array>;
   /** Replaces the whole state with a snapshot's. */
   restore(data: Uint8Array, index: number): void;
 }
@@ -101,6 +103,8 @@ export class RaftNode {
   private snapshotIndex = 0;
   private readonly pending = new Map<number, Pending>();
   private readonly batch: { id: number; data: Uint8Array }[] = [];
+  private snapshotting = false;
+  private preparedSnapshot: Snapshot | undefined;
   private readonly reads = new Map<string, ReadWaiter>();
   private readonly appliedWaiters: ReadWaiter[] = [];
   private confChangeWaiter: (Pending & { cc: ConfChange }) | undefined;
@@ -354,6 +358,7 @@ export class RaftNode {
     if (this.running || this.stopped || this.failed) return;
     this.running = true;
     try {
+      if (this.preparedSnapshot) await this.maybeSnapshot();
       while (!this.stopped && this.node.hasReady()) {
         const rd = this.node.ready();
         await this.disk.persist({
@@ -379,7 +384,7 @@ export class RaftNode {
     } finally {
       this.running = false;
     }
-    if (!this.stopped && !this.failed && this.node.hasReady()) this.schedule();
+    if (!this.stopped && !this.failed && (this.node.hasReady() || this.preparedSnapshot)) this.schedule();
   }
 
   private onSoftState(lead: number, isLeader: boolean): void {
@@ -473,21 +478,36 @@ export class RaftNode {
     }
   }
 
+  /**
+   * Every `snapshotInterval` applied entries: encode the state in the background (the store's
+   * saveAsync takes its picture at once and encodes in slices, so the loop keeps running), then
+   * write it between two Readies.
+   */
   private async maybeSnapshot(): Promise<void> {
+    if (this.preparedSnapshot) {
+      const snapshot = this.preparedSnapshot;
+      this.preparedSnapshot = undefined;
+      const interval = this.options.snapshotInterval ?? 10_000;
+      await this.disk.saveSnapshot(snapshot, { retainEntries: Math.min(1000, interval) });
+      this.snapshotIndex = snapshot.metadata.index;
+      this.logger.info({ index: snapshot.metadata.index, bytes: snapshot.data.length }, "saved snapshot");
+    }
     const interval = this.options.snapshotInterval ?? 10_000;
-    if (this.applied - this.snapshotIndex < interval) return;
+    if (this.snapshotting || this.applied - this.snapshotIndex < interval) return;
     const index = this.applied;
-    const term = this.disk.storage.term(index);
-    const data = RaftSnapshotData.encode({
-      members: this.memberList(),
-      store: this.options.stateMachine.save(),
-    }).finish();
-    await this.disk.saveSnapshot(
-      { data, metadata: { index, term, confState: { voters: [...this.confState.voters] } } },
-      { retainEntries: Math.min(1000, interval) },
-    );
-    this.snapshotIndex = index;
-    this.logger.info({ index, bytes: data.length }, "saved snapshot");
+    const metadata = { index, term: this.disk.storage.term(index), confState: { voters: [...this.confState.voters] } };
+    const members = this.memberList();
+    const sm = this.options.stateMachine;
+    this.snapshotting = true;
+    void (sm.saveAsync ? sm.saveAsync() : Promise.resolve(sm.save()))
+      .then((store) => {
+        this.preparedSnapshot = { data: RaftSnapshotData.encode({ members, store }).finish(), metadata };
+        this.schedule();
+      })
+      .catch((err: unknown) => this.logger.error({ err: errorMessage(err), index }, "could not encode a snapshot"))
+      .finally(() => {
+        this.snapshotting = false;
+      });
   }
 
   private rejectProposals(err: Error): void {
