@@ -3,20 +3,29 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { Backoff, DispatcherService, NodeState, silentLogger, systemClock, type Node } from "@shoal/shared";
-import { Dispatcher, NodeRegistry } from "@shoal/manager";
+import { Dispatcher, MemoryStore } from "@shoal/manager";
 import { FakeExecutor, runSession } from "@shoal/agent";
 
 interface Mgr {
   server: grpc.Server;
   dispatcher: Dispatcher;
-  registry: NodeRegistry;
+  store: MemoryStore;
   addr: string;
 }
 const managers: Mgr[] = [];
 
 async function manager(): Promise<Mgr> {
-  const registry = new NodeRegistry(systemClock);
-  const dispatcher = new Dispatcher({ registry, clock: systemClock, logger: silentLogger(), heartbeatPeriodMs: 200 });
+  const store = new MemoryStore();
+  const dispatcher = new Dispatcher({
+    store,
+    clock: systemClock,
+    logger: silentLogger(),
+    heartbeatPeriodMs: 200,
+    isLeader: () => true,
+    leaderAddr: () => undefined,
+    managers: () => [],
+  });
+  dispatcher.setLeader(true);
   const server = new grpc.Server();
   server.addService(DispatcherService, dispatcher.handlers());
   const port = await new Promise<number>((resolve, reject) =>
@@ -24,7 +33,7 @@ async function manager(): Promise<Mgr> {
       err ? reject(err) : resolve(p),
     ),
   );
-  const m = { server, dispatcher, registry, addr: `127.0.0.1:${port}` };
+  const m = { server, dispatcher, store, addr: `127.0.0.1:${port}` };
   managers.push(m);
   return m;
 }
@@ -59,13 +68,13 @@ describe("agent session", () => {
     expect(sessions[0]!.manager).toBe(first.addr);
     // Several heartbeat periods pass and the node stays ready.
     await new Promise((r) => setTimeout(r, 800));
-    expect(first.registry.get(nodeId)?.status?.state).toBe(NodeState.READY);
+    expect(first.store.view((tx) => tx.nodes.get(nodeId))?.status?.state).toBe(NodeState.READY);
 
     first.dispatcher.stop();
     first.server.forceShutdown();
     await expect.poll(() => sessions.length, { timeout: 5000 }).toBe(2);
     expect(sessions[1]).toMatchObject({ manager: second.addr, node: { id: nodeId } });
-    expect(second.registry.get(nodeId)?.description?.hostname).toBe("fake-host");
+    expect(second.store.view((tx) => tx.nodes.get(nodeId))?.description?.hostname).toBe("fake-host");
 
     stop.abort();
     await running;

@@ -27,7 +27,6 @@ import {
 } from "@shoal/shared";
 import { ControlApi } from "./controlapi/control-server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
-import { NodeRegistry } from "./dispatcher/node-registry.js";
 import { loadIdentity, saveIdentity, type ManagerIdentity } from "./identity.js";
 import { RaftNode } from "./state/raft/raft-node.js";
 import { Membership, newRaftId, raftTransportHandlers } from "./state/raft/raft-server.js";
@@ -85,14 +84,18 @@ export class Manager {
       proposer: { propose: async (actions, signal) => ({ index: await this.raftNode!.propose(actions, signal) }) },
     });
     this.store = store;
-    const registry = new NodeRegistry(clock, {
-      onStateChange: (node, previous) =>
-        this.logger.info({ nodeId: node.id, from: previous, to: node.status?.state }, "node state changed"),
-    });
     this.dispatcher = new Dispatcher({
-      registry,
+      store,
       clock,
       logger: this.options.logger,
+      isLeader: () => this.raftNode?.isLeader ?? false,
+      leaderAddr: () => this.raftNode?.leaderAddr(),
+      managers: () =>
+        (this.raftNode?.memberList() ?? []).map((m) => ({
+          nodeId: m.nodeId,
+          addr: m.addr,
+          weight: m.raftId === this.raftNode?.leaderId ? 10 : 1,
+        })),
       ...(this.options.heartbeatPeriodMs !== undefined ? { heartbeatPeriodMs: this.options.heartbeatPeriodMs } : {}),
     });
     this.membership = new Membership(() => this.raftNode);
@@ -164,13 +167,13 @@ export class Manager {
       onLeadership: (isLeader) => {
         this.logger.info({ isLeader }, isLeader ? "this manager is the leader" : "this manager is a follower");
         if (isLeader) void this.ensureCluster();
+        this.dispatcher?.setLeader(isLeader);
       },
       onRemoved: () => this.logger.warn("removed from the cluster; this manager no longer takes part"),
     });
     this.raftNode = raft;
     this.control = new ControlApi({
       nodeId: identity.nodeId,
-      registry,
       store,
       raft,
       clusterId: () => store.view((tx) => tx.clusters.find()[0]?.id ?? ""),
@@ -255,8 +258,12 @@ export class Manager {
       this.membership?.close();
       await this.raftNode?.stop();
       this.store?.close();
+      // Peers keep their raft streams to us open: give calls in flight a moment, then cut.
       await new Promise<void>((resolve) => {
-        const force = setTimeout(() => this.server.forceShutdown(), 500);
+        const force = setTimeout(() => {
+          this.server.forceShutdown();
+          resolve();
+        }, 500);
         this.server.tryShutdown(() => {
           clearTimeout(force);
           resolve();

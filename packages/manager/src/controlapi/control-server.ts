@@ -2,25 +2,20 @@
 // writes run on the leader: a follower forwards them. Errors become gRPC statuses here only.
 import type * as grpc from "@grpc/grpc-js";
 import {
-  NotFoundError,
   Reachability,
   toServiceError,
   type ControlServer,
   type GetInfoResponse,
-  type ListNodesRequest,
-  type Node,
   type RaftMemberStatus,
 } from "@shoal/shared";
-import type { NodeRegistry } from "../dispatcher/node-registry.js";
 import { NotLeaderError, type RaftNode } from "../state/raft/raft-node.js";
 import type { MemoryStore } from "../state/store/index.js";
 import { LeaderForwarder, isForwarded } from "./forward.js";
-import { matchesNodeFilters } from "./node-filters.js";
+import { getNode, listNodes, removeNode, updateNode } from "./nodes.js";
 import { createService, getService, listServices, removeService, updateService } from "./services.js";
 
 export interface ControlOptions {
   readonly nodeId: string;
-  readonly registry: NodeRegistry;
   readonly store: MemoryStore;
   readonly raft: RaftNode;
   /** The cluster's id, once known. */
@@ -35,10 +30,10 @@ export class ControlApi {
   handlers(): Partial<ControlServer> {
     return {
       getInfo: this.unary(() => this.info()),
-      listNodes: this.unary((req: ListNodesRequest) => ({
-        nodes: this.options.registry.list().filter((node) => matchesNodeFilters(node, req.filters)),
-      })),
-      getNode: this.unary((req: { nodeId: string }) => ({ node: this.findNode(req.nodeId) })),
+      listNodes: this.read((req) => listNodes(this.options.store, req)),
+      getNode: this.read((req) => getNode(this.options.store, req)),
+      updateNode: this.write("updateNode", (req) => updateNode(this.options.store, req)),
+      removeNode: this.write("removeNode", (req) => removeNode(this.options.store, req)),
       createService: this.write("createService", (req) => createService(this.options.store, req)),
       updateService: this.write("updateService", (req) => updateService(this.options.store, req)),
       removeService: this.write("removeService", (req) => removeService(this.options.store, req)),
@@ -78,15 +73,6 @@ export class ControlApi {
         members,
       },
     };
-  }
-
-  private findNode(ref: string): Node {
-    const nodes = this.options.registry.list();
-    const exact = nodes.find((n) => n.id === ref) ?? nodes.find((n) => n.description?.hostname === ref);
-    if (exact) return exact;
-    const byPrefix = ref === "" ? [] : nodes.filter((n) => n.id.startsWith(ref));
-    if (byPrefix.length === 1) return byPrefix[0]!;
-    throw new NotFoundError("node", ref);
   }
 
   private unary<Req, Res>(

@@ -1,18 +1,28 @@
-// Dispatcher: one session per agent. The agent opens a Session stream (registering its node),
-// heartbeats within the period it is given, and its node becomes DOWN after it misses
-// `missedHeartbeats` periods. Assignments and task status arrive with the scheduler.
+// Dispatcher: one session per agent, served by the leader. The agent opens a Session stream
+// (registering its node in the store), heartbeats within the period it is given, receives the
+// tasks assigned to its node as a stream (the complete set, then changes per commit), and reports
+// task status, which is batched into store writes. A node that misses `missedHeartbeats` periods
+// becomes DOWN. When this manager becomes leader, the nodes it finds are UNKNOWN and get a grace
+// time to reconnect before they are DOWN: a leader change never moves a running task.
 import type * as grpc from "@grpc/grpc-js";
 import {
+  AssignmentAction,
   AssignmentsType,
+  ErrorCode,
   InvalidArgumentError,
+  Node,
+  NodeAvailability,
+  NodeRole,
+  NodeState,
   NotFoundError,
   ShoalError,
-  ErrorCode,
-  toServiceError,
+  TaskState,
   componentLogger,
   durationFromMs,
+  errorMessage,
   newId,
-  NodeState,
+  toServiceError,
+  type AssignmentChange,
   type AssignmentsRequest,
   type AssignmentsResponse,
   type Clock,
@@ -22,113 +32,297 @@ import {
   type Logger,
   type SessionRequest,
   type SessionResponse,
+  type Task,
   type Timer,
   type UpdateTaskStatusRequest,
   type UpdateTaskStatusResponse,
+  type WeightedPeer,
 } from "@shoal/shared";
-import type { NodeRegistry } from "./node-registry.js";
+import type { MemoryStore } from "../state/store/index.js";
+import { StatusBatcher } from "./status-batcher.js";
 
 export interface DispatcherOptions {
-  readonly registry: NodeRegistry;
+  readonly store: MemoryStore;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Whether this manager leads now, and where the leader is otherwise. */
+  isLeader(): boolean;
+  leaderAddr(): string | undefined;
+  /** The managers agents may fail over to. */
+  managers(): WeightedPeer[];
   /** Agent heartbeat period; default 1 s. */
   readonly heartbeatPeriodMs?: number;
   /** A node is down after this many periods without a heartbeat; default 3. */
   readonly missedHeartbeats?: number;
+  /** After a leader change, how long a node may take to come back before it is down; default 3 periods + 2 s. */
+  readonly gracePeriodMs?: number;
 }
 
 interface Session {
   readonly id: string;
   readonly nodeId: string;
-  expiry: Timer;
   readonly call: grpc.ServerWritableStream<SessionRequest, SessionResponse>;
+  assignments?: grpc.ServerWritableStream<AssignmentsRequest, AssignmentsResponse>;
+  stopAssignments?: () => void;
+}
+
+/** Tasks an agent is told about: assigned to it and past the scheduler. */
+function isDispatched(task: Task, nodeId: string): boolean {
+  return task.nodeId === nodeId && (task.status?.state ?? TaskState.NEW) >= TaskState.ASSIGNED;
 }
 
 export class Dispatcher {
   private readonly sessions = new Map<string, Session>();
+  /** Down timers by node id: reset by heartbeats, started for every known node on leadership. */
+  private readonly expiries = new Map<string, Timer>();
   private readonly logger: Logger;
   private readonly periodMs: number;
   private readonly missed: number;
+  private readonly statuses: StatusBatcher;
+  private leading = false;
   private stopped = false;
 
   constructor(private readonly options: DispatcherOptions) {
     this.logger = componentLogger(options.logger, "dispatcher");
     this.periodMs = options.heartbeatPeriodMs ?? 1000;
     this.missed = options.missedHeartbeats ?? 3;
+    this.statuses = new StatusBatcher(options.store, options.logger);
   }
 
-  /** The gRPC handlers. */
   handlers(): DispatcherServer {
     return {
-      session: (call) => this.session(call),
+      session: (call) => void this.session(call).catch((err: unknown) => call.emit("error", toServiceError(err))),
       heartbeat: (call, callback) => this.unary(call.request, callback, (req) => this.heartbeat(req)),
       assignments: (call) => this.assignments(call),
       updateTaskStatus: (call, callback) => this.unary(call.request, callback, (req) => this.updateTaskStatus(req)),
     };
   }
 
-  private session(call: grpc.ServerWritableStream<SessionRequest, SessionResponse>): void {
-    if (this.stopped) {
-      call.emit("error", toServiceError(new ShoalError(ErrorCode.Unavailable, "dispatcher is stopping")));
-      return;
-    }
-    const request = call.request;
-    if (!request.description?.hostname) {
-      call.emit("error", toServiceError(new InvalidArgumentError("is required", { field: "description.hostname" })));
-      return;
-    }
-    const nodeId = request.nodeId || newId();
-    const sessionId = newId();
-    const node = this.options.registry.register(nodeId, request.description, call.getPeer());
-    const session: Session = { id: sessionId, nodeId, call, expiry: this.expiryTimer(sessionId) };
-    this.sessions.set(sessionId, session);
-    this.logger.info({ nodeId, sessionId, hostname: request.description.hostname }, "agent session opened");
-    call.write({ sessionId, node, managers: [] });
-    // A dropped stream alone does not make the node down: the agent may be reconnecting. Missed
-    // heartbeats do.
-    call.on("cancelled", () => this.logger.info({ nodeId, sessionId }, "agent session stream closed"));
+  /** Called when this manager gains or loses leadership. */
+  setLeader(isLeader: boolean): void {
+    if (isLeader === this.leading || this.stopped) return;
+    this.leading = isLeader;
+    if (isLeader) void this.takeOver();
+    else this.endAll("this manager is no longer the leader");
   }
 
-  private heartbeat(request: HeartbeatRequest): HeartbeatResponse {
-    const session = this.sessions.get(request.sessionId);
-    if (!session) throw new NotFoundError("session", request.sessionId);
-    session.expiry.cancel();
-    session.expiry = this.expiryTimer(session.id);
-    return { period: durationFromMs(this.periodMs) };
-  }
-
-  private assignments(call: grpc.ServerWritableStream<AssignmentsRequest, AssignmentsResponse>): void {
-    if (!this.sessions.has(call.request.sessionId)) {
-      call.emit("error", toServiceError(new NotFoundError("session", call.request.sessionId)));
-      return;
-    }
-    // No scheduler yet: the complete set is empty, and the stream stays open for changes.
-    call.write({ type: AssignmentsType.COMPLETE, appliesTo: "", resultsIn: newId(), changes: [] });
-  }
-
-  private updateTaskStatus(request: UpdateTaskStatusRequest): UpdateTaskStatusResponse {
-    if (!this.sessions.has(request.sessionId)) {
-      throw new NotFoundError("session", request.sessionId);
-    }
-    return {};
-  }
-
-  private expiryTimer(sessionId: string): Timer {
-    return this.options.clock.setTimeout(
-      () => this.endSession(sessionId, "heartbeat failure"),
-      this.periodMs * this.missed,
+  private notLeader(): ShoalError {
+    const leader = this.options.leaderAddr();
+    return new ShoalError(
+      ErrorCode.NotLeader,
+      leader ? `not the leader; the leader is ${leader}` : "no leader is known now; try another manager",
+      { details: { leader: leader ?? "" } },
     );
   }
 
-  private endSession(sessionId: string, reason: string): void {
+  /** A new leader: nodes that were up are UNKNOWN until they reconnect within the grace time. */
+  private async takeOver(): Promise<void> {
+    const grace = this.options.gracePeriodMs ?? this.periodMs * this.missed + 2000;
+    try {
+      const ids = await this.options.store.update((tx) => {
+        const up: string[] = [];
+        for (const node of tx.nodes.find()) {
+          if (node.status?.state === NodeState.DOWN) continue;
+          up.push(node.id);
+          if (node.status?.state !== NodeState.UNKNOWN && !this.hasSession(node.id)) {
+            node.status = {
+              state: NodeState.UNKNOWN,
+              message: "waiting for the agent after a leader change",
+              addr: node.status?.addr ?? "",
+            };
+            tx.nodes.update(node);
+          }
+        }
+        return up;
+      });
+      for (const id of ids) if (!this.hasSession(id)) this.arm(id, grace);
+    } catch (err: unknown) {
+      this.logger.warn({ err: errorMessage(err) }, "could not mark nodes unknown after becoming leader");
+    }
+  }
+
+  private hasSession(nodeId: string): boolean {
+    for (const s of this.sessions.values()) if (s.nodeId === nodeId) return true;
+    return false;
+  }
+
+  private async session(call: grpc.ServerWritableStream<SessionRequest, SessionResponse>): Promise<void> {
+    if (this.stopped) throw new ShoalError(ErrorCode.Unavailable, "dispatcher is stopping");
+    if (!this.options.isLeader()) throw this.notLeader();
+    const request = call.request;
+    const description = request.description;
+    if (!description?.hostname) throw new InvalidArgumentError("is required", { field: "description.hostname" });
+    const addr = peerHost(call.getPeer());
+    const nodeId = request.nodeId || newId();
+    const node = await this.options.store.update((tx) => {
+      const existing = tx.nodes.get(nodeId);
+      const status = { state: NodeState.READY, message: "", addr };
+      if (existing) {
+        existing.description = description;
+        existing.status = status;
+        tx.nodes.update(existing);
+      } else {
+        tx.nodes.create(
+          Node.fromPartial({
+            id: nodeId,
+            role: NodeRole.WORKER,
+            spec: { availability: NodeAvailability.ACTIVE, desiredRole: NodeRole.WORKER, annotations: { labels: {} } },
+            description,
+            status,
+          }),
+        );
+      }
+      return nodeId;
+    });
+    const sessionId = newId();
+    // A node has one session: a newer one replaces the older (the agent reconnected).
+    for (const s of [...this.sessions.values()]) if (s.nodeId === nodeId) this.endSession(s.id, undefined);
+    this.sessions.set(sessionId, { id: sessionId, nodeId, call });
+    this.arm(nodeId, this.periodMs * this.missed);
+    this.logger.info({ nodeId, sessionId, hostname: description.hostname, addr }, "agent session opened");
+    const stored = this.options.store.view((tx) => tx.nodes.get(node));
+    call.write({ sessionId, node: stored, managers: this.options.managers() });
+    call.on("cancelled", () => {
+      // The stream alone does not make the node down: missed heartbeats do.
+      const s = this.sessions.get(sessionId);
+      if (s) {
+        s.stopAssignments?.();
+        this.sessions.delete(sessionId);
+      }
+    });
+  }
+
+  private heartbeat(request: HeartbeatRequest): HeartbeatResponse {
+    if (!this.options.isLeader()) throw this.notLeader();
+    const session = this.sessions.get(request.sessionId);
+    if (!session) throw new NotFoundError("session", request.sessionId);
+    this.arm(session.nodeId, this.periodMs * this.missed);
+    return { period: durationFromMs(this.periodMs) };
+  }
+
+  private arm(nodeId: string, ms: number): void {
+    this.expiries.get(nodeId)?.cancel();
+    this.expiries.set(
+      nodeId,
+      this.options.clock.setTimeout(() => {
+        this.expiries.delete(nodeId);
+        void this.markDown(nodeId, "heartbeat failure");
+      }, ms),
+    );
+  }
+
+  private async markDown(nodeId: string, message: string): Promise<void> {
+    if (!this.leading || this.stopped) return;
+    for (const s of [...this.sessions.values()]) if (s.nodeId === nodeId) this.endSession(s.id, undefined);
+    try {
+      await this.options.store.update((tx) => {
+        const node = tx.nodes.get(nodeId);
+        if (!node || node.status?.state === NodeState.DOWN) return;
+        node.status = { state: NodeState.DOWN, message, addr: node.status?.addr ?? "" };
+        tx.nodes.update(node);
+      });
+      this.logger.warn({ nodeId, reason: message }, "node is down");
+    } catch (err: unknown) {
+      this.logger.warn({ nodeId, err: errorMessage(err) }, "could not mark node down");
+    }
+  }
+
+  private assignments(call: grpc.ServerWritableStream<AssignmentsRequest, AssignmentsResponse>): void {
+    const session = this.sessions.get(call.request.sessionId);
+    if (!this.options.isLeader() || !session) {
+      call.emit(
+        "error",
+        toServiceError(session ? this.notLeader() : new NotFoundError("session", call.request.sessionId)),
+      );
+      return;
+    }
+    session.stopAssignments?.();
+    const { nodeId } = session;
+    const { result: initial, subscription } = this.options.store.viewAndWatch(
+      (tx) => tx.tasks.find({ nodeId }).filter((t) => isDispatched(t, nodeId)),
+      { tables: ["tasks"], commits: "always", capacity: 100_000 },
+    );
+    // What the agent holds: task id -> desired state and spec version we sent.
+    const sent = new Map<string, string>();
+    const fingerprint = (t: Task): string => `${t.desiredState}/${t.specVersion?.index ?? 0}`;
+    let version = 0;
+    for (const t of initial) sent.set(t.id, fingerprint(t));
+    call.write({
+      type: AssignmentsType.COMPLETE,
+      appliesTo: "",
+      resultsIn: String(++version),
+      changes: initial.map((task) => ({ action: AssignmentAction.UPDATE, task })),
+    });
+    let stopped = false;
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      subscription.close();
+    };
+    session.stopAssignments = stop;
+    session.assignments = call;
+    call.on("cancelled", stop);
+    void (async () => {
+      let changes: AssignmentChange[] = [];
+      try {
+        for await (const ev of subscription) {
+          if (ev.kind === "commit") {
+            if (changes.length > 0) {
+              const appliesTo = String(version);
+              call.write({ type: AssignmentsType.INCREMENTAL, appliesTo, resultsIn: String(++version), changes });
+              changes = [];
+            }
+            continue;
+          }
+          if (ev.kind === "resync") {
+            stop();
+            call.end(); // the agent opens the stream again and gets a complete set
+            return;
+          }
+          if (ev.table !== "tasks") continue;
+          const task = ev.object;
+          const mine = ev.kind !== "delete" && isDispatched(task, nodeId);
+          if (mine) {
+            if (sent.get(task.id) !== fingerprint(task)) {
+              sent.set(task.id, fingerprint(task));
+              changes.push({ action: AssignmentAction.UPDATE, task });
+            }
+          } else if (sent.delete(task.id)) {
+            changes.push({ action: AssignmentAction.REMOVE, task });
+          }
+        }
+      } catch (err: unknown) {
+        this.logger.warn({ nodeId, err: errorMessage(err) }, "assignments stream ended");
+      } finally {
+        stop();
+        call.end();
+      }
+    })();
+  }
+
+  private updateTaskStatus(request: UpdateTaskStatusRequest): UpdateTaskStatusResponse {
+    if (!this.options.isLeader()) throw this.notLeader();
+    const session = this.sessions.get(request.sessionId);
+    if (!session) throw new NotFoundError("session", request.sessionId);
+    for (const u of request.updates) if (u.status) this.statuses.add(session.nodeId, u.taskId, u.status);
+    return {};
+  }
+
+  private endSession(sessionId: string, error: ShoalError | undefined): void {
     const session = this.sessions.get(sessionId);
     if (!session) return;
     this.sessions.delete(sessionId);
-    session.expiry.cancel();
-    this.options.registry.setState(session.nodeId, NodeState.DOWN, reason);
-    this.logger.warn({ nodeId: session.nodeId, sessionId, reason }, "agent session ended");
-    session.call.end();
+    session.stopAssignments?.();
+    if (error) session.call.emit("error", toServiceError(error));
+    else session.call.end();
+  }
+
+  private endAll(reason: string): void {
+    for (const timer of this.expiries.values()) timer.cancel();
+    this.expiries.clear();
+    this.statuses.stop();
+    const error = new ShoalError(ErrorCode.NotLeader, reason);
+    for (const id of [...this.sessions.keys()]) this.endSession(id, error);
   }
 
   private unary<Req, Res>(request: Req, callback: grpc.sendUnaryData<Res>, fn: (req: Req) => Res): void {
@@ -141,11 +335,15 @@ export class Dispatcher {
 
   /** Ends every session; idempotent. */
   stop(): void {
+    if (this.stopped) return;
+    this.endAll("dispatcher is stopping");
     this.stopped = true;
-    for (const session of [...this.sessions.values()]) {
-      session.expiry.cancel();
-      session.call.end();
-    }
-    this.sessions.clear();
   }
+}
+
+/** "ipv4:10.0.0.5:51234" or "10.0.0.5:51234" -> "10.0.0.5". */
+function peerHost(peer: string): string {
+  const p = peer.replace(/^ipv[46]:/, "");
+  const i = p.lastIndexOf(":");
+  return (i === -1 ? p : p.slice(0, i)).replace(/^\[|\]$/g, "");
 }

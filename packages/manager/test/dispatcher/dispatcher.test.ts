@@ -1,17 +1,25 @@
-// The dispatcher over a real gRPC socket: agents register, heartbeat, and go down when silent.
+// The dispatcher over a real gRPC socket, writing to a real store: agents register as nodes,
+// heartbeat, get their assigned tasks as a stream, report status, and go down when silent.
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  AssignmentAction,
+  AssignmentsType,
   DispatcherClient,
   DispatcherService,
   ManualClock,
   NodeState,
+  Service,
+  Task,
+  TaskState,
+  TaskStatus,
   durationToMs,
   silentLogger,
+  type AssignmentsResponse,
   type NodeDescription,
   type SessionResponse,
 } from "@shoal/shared";
-import { Dispatcher, NodeRegistry } from "@shoal/manager";
+import { Dispatcher, MemoryStore } from "@shoal/manager";
 
 const description: NodeDescription = {
   hostname: "host-a",
@@ -22,18 +30,29 @@ const description: NodeDescription = {
 
 interface Setup {
   clock: ManualClock;
-  registry: NodeRegistry;
+  store: MemoryStore;
   dispatcher: Dispatcher;
   client: DispatcherClient;
   server: grpc.Server;
+  leader: { value: boolean };
 }
 
 let setup: Setup | undefined;
 
 async function start(): Promise<Setup> {
   const clock = new ManualClock(1_000_000);
-  const registry = new NodeRegistry(clock);
-  const dispatcher = new Dispatcher({ registry, clock, logger: silentLogger(), heartbeatPeriodMs: 1000 });
+  const store = new MemoryStore({ clock });
+  const leader = { value: true };
+  const dispatcher = new Dispatcher({
+    store,
+    clock,
+    logger: silentLogger(),
+    heartbeatPeriodMs: 1000,
+    isLeader: () => leader.value,
+    leaderAddr: () => (leader.value ? undefined : "10.0.0.9:4242"),
+    managers: () => [{ nodeId: "m1", addr: "10.0.0.1:4242", weight: 1 }],
+  });
+  dispatcher.setLeader(true);
   const server = new grpc.Server();
   server.addService(DispatcherService, dispatcher.handlers());
   const port = await new Promise<number>((resolve, reject) =>
@@ -42,7 +61,7 @@ async function start(): Promise<Setup> {
     ),
   );
   const client = new DispatcherClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  setup = { clock, registry, dispatcher, client, server };
+  setup = { clock, store, dispatcher, client, server, leader };
   return setup;
 }
 
@@ -50,6 +69,7 @@ afterEach(() => {
   setup?.client.close();
   setup?.dispatcher.stop();
   setup?.server.forceShutdown();
+  setup?.store.close();
   setup = undefined;
 });
 
@@ -67,36 +87,44 @@ function heartbeat(client: DispatcherClient, sessionId: string): Promise<number>
   );
 }
 
+const nodeState = (store: MemoryStore, id: string): NodeState | undefined =>
+  store.view((tx) => tx.nodes.get(id))?.status?.state;
+
 describe("Dispatcher", () => {
-  it("registers a new agent as a ready node with its description and gives it an id", async () => {
-    const { client, registry } = await start();
+  it("registers a new agent as a ready node in the store, with its description and the managers", async () => {
+    const { client, store } = await start();
     const first = await openSession(client);
     expect(first.sessionId).not.toBe("");
     expect(first.node?.id).toHaveLength(25);
-    const node = registry.get(first.node!.id);
-    expect(node?.status?.state).toBe(NodeState.READY);
+    expect(first.managers).toEqual([{ nodeId: "m1", addr: "10.0.0.1:4242", weight: 1 }]);
+    const node = store.view((tx) => tx.nodes.get(first.node!.id));
+    expect(node?.status).toMatchObject({ state: NodeState.READY, addr: "127.0.0.1" });
     expect(node?.description?.hostname).toBe("host-a");
   });
 
   it("keeps the node id an agent brings back", async () => {
-    const { client, registry } = await start();
+    const { client, store } = await start();
     const first = await openSession(client);
     const again = await openSession(client, first.node!.id);
     expect(again.node?.id).toBe(first.node!.id);
-    expect(registry.list()).toHaveLength(1);
+    expect(store.view((tx) => tx.nodes.find())).toHaveLength(1);
   });
 
   it("answers heartbeats with the period and marks the node down after three missed periods", async () => {
-    const { client, registry, clock } = await start();
+    const { client, store, clock } = await start();
     const { sessionId, node } = await openSession(client);
     expect(await heartbeat(client, sessionId)).toBe(1000);
     clock.advance(2900);
     expect(await heartbeat(client, sessionId)).toBe(1000);
     clock.advance(2900);
-    expect(registry.get(node!.id)?.status?.state).toBe(NodeState.READY);
+    expect(nodeState(store, node!.id)).toBe(NodeState.READY);
     clock.advance(200);
-    const down = registry.get(node!.id);
-    expect(down?.status).toMatchObject({ state: NodeState.DOWN, message: "heartbeat failure" });
+    await expect
+      .poll(() => store.view((tx) => tx.nodes.get(node!.id))?.status)
+      .toMatchObject({
+        state: NodeState.DOWN,
+        message: "heartbeat failure",
+      });
     await expect(heartbeat(client, sessionId)).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   });
 
@@ -111,5 +139,119 @@ describe("Dispatcher", () => {
     const err = await new Promise<grpc.ServiceError>((resolve) => call.once("error", resolve));
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.details).toBe("description.hostname: is required");
+  });
+
+  it("sends a follower's agents to the leader", async () => {
+    const { client, leader } = await start();
+    leader.value = false;
+    await expect(openSession(client)).rejects.toMatchObject({
+      code: grpc.status.FAILED_PRECONDITION,
+      details: "not the leader; the leader is 10.0.0.9:4242",
+    });
+  });
+
+  it("streams the node's tasks: the complete set, then changes per commit", async () => {
+    const { client, store } = await start();
+    const { sessionId, node } = await openSession(client);
+    const nodeId = node!.id;
+    const mk = (id: string, state: TaskState, on = nodeId): Task =>
+      Task.fromPartial({
+        id,
+        serviceId: "s1",
+        slot: 1,
+        nodeId: on,
+        desiredState: TaskState.RUNNING,
+        status: { state },
+      });
+    await store.update((tx) => {
+      tx.services.create(Service.fromPartial({ id: "s1", spec: { annotations: { name: "web" } } }));
+      tx.tasks.create(mk("t1", TaskState.ASSIGNED));
+      tx.tasks.create(mk("t2", TaskState.PENDING, "")); // not scheduled: not sent
+      tx.tasks.create(mk("t3", TaskState.ASSIGNED, "other-node")); // another node's
+    });
+    const call = client.assignments({ sessionId });
+    const messages: AssignmentsResponse[] = [];
+    call.on("data", (m: AssignmentsResponse) => messages.push(m));
+    call.on("error", () => undefined);
+    await expect.poll(() => messages.length).toBe(1);
+    expect(messages[0]!.type).toBe(AssignmentsType.COMPLETE);
+    expect(messages[0]!.changes.map((c) => c.task!.id)).toEqual(["t1"]);
+
+    await store.update((tx) => {
+      const t2 = tx.tasks.get("t2")!;
+      tx.tasks.update({ ...t2, nodeId, status: { ...t2.status!, state: TaskState.ASSIGNED } });
+      const t1 = tx.tasks.get("t1")!;
+      tx.tasks.update({ ...t1, desiredState: TaskState.SHUTDOWN });
+    });
+    await expect.poll(() => messages.length).toBe(2);
+    expect(messages[1]!.type).toBe(AssignmentsType.INCREMENTAL);
+    expect(messages[1]!.appliesTo).toBe(messages[0]!.resultsIn);
+    expect(messages[1]!.changes.map((c) => [c.action, c.task!.id, c.task!.desiredState]).sort()).toEqual([
+      [AssignmentAction.UPDATE, "t1", TaskState.SHUTDOWN],
+      [AssignmentAction.UPDATE, "t2", TaskState.RUNNING],
+    ]);
+
+    // A status change alone (the agent's own report) is not sent back to it.
+    await store.update((tx) => {
+      const t2 = tx.tasks.get("t2")!;
+      tx.tasks.update({ ...t2, status: { ...t2.status!, state: TaskState.RUNNING } });
+    });
+    await store.update((tx) => tx.tasks.delete("t1"));
+    await expect.poll(() => messages.length).toBe(3);
+    expect(messages[2]!.changes.map((c) => [c.action, c.task!.id])).toEqual([[AssignmentAction.REMOVE, "t1"]]);
+    call.cancel();
+  });
+
+  it("records task status from the task's own node only, and only forward", async () => {
+    const { client, store } = await start();
+    const { sessionId, node } = await openSession(client);
+    await store.update((tx) => {
+      tx.tasks.create(
+        Task.fromPartial({
+          id: "t1",
+          nodeId: node!.id,
+          desiredState: TaskState.RUNNING,
+          status: { state: TaskState.ASSIGNED },
+        }),
+      );
+      tx.tasks.create(
+        Task.fromPartial({
+          id: "t9",
+          nodeId: "someone-else",
+          desiredState: TaskState.RUNNING,
+          status: { state: TaskState.ASSIGNED },
+        }),
+      );
+    });
+    const report = (taskId: string, state: TaskState): Promise<void> =>
+      new Promise((resolve, reject) =>
+        client.updateTaskStatus(
+          { sessionId, updates: [{ taskId, status: TaskStatus.fromPartial({ state, message: String(state) }) }] },
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+    await report("t1", TaskState.RUNNING);
+    await report("t9", TaskState.FAILED);
+    await expect.poll(() => store.view((tx) => tx.tasks.get("t1"))?.status?.state).toBe(TaskState.RUNNING);
+    await report("t1", TaskState.STARTING); // backwards: ignored
+    await new Promise((r) => setTimeout(r, 100));
+    expect(store.view((tx) => tx.tasks.get("t1"))?.status?.state).toBe(TaskState.RUNNING);
+    expect(store.view((tx) => tx.tasks.get("t9"))?.status?.state).toBe(TaskState.ASSIGNED);
+  });
+
+  it("after a leader change, nodes are unknown, then down unless their agent comes back within the grace time", async () => {
+    const { client, store, clock, dispatcher } = await start();
+    const a = await openSession(client);
+    const b = await openSession(client);
+    dispatcher.setLeader(false);
+    dispatcher.setLeader(true);
+    await expect.poll(() => nodeState(store, a.node!.id)).toBe(NodeState.UNKNOWN);
+    expect(nodeState(store, b.node!.id)).toBe(NodeState.UNKNOWN);
+    const back = await openSession(client, a.node!.id); // a comes back, and heartbeats
+    clock.advance(2500);
+    await heartbeat(client, back.sessionId);
+    clock.advance(2600); // past the grace time: 3 periods + 2 s
+    await expect.poll(() => nodeState(store, b.node!.id)).toBe(NodeState.DOWN);
+    expect(nodeState(store, a.node!.id)).toBe(NodeState.READY);
   });
 });

@@ -1,0 +1,86 @@
+// Task status reports from agents, batched into store writes: what arrives within one flush
+// interval becomes one transaction. A report may only move a task forward (TaskState order), or
+// refresh the same state (health, message); it must come from the node the task is assigned to.
+import { TaskState, componentLogger, errorMessage, type Logger, type TaskStatus } from "@shoal/shared";
+import type { MemoryStore } from "../state/store/index.js";
+
+interface Pending {
+  readonly nodeId: string;
+  readonly status: TaskStatus;
+}
+
+export class StatusBatcher {
+  private pending = new Map<string, Pending>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly store: MemoryStore,
+    logger: Logger,
+    private readonly intervalMs = 20,
+  ) {
+    this.logger = componentLogger(logger, "dispatcher/status");
+  }
+
+  /** Queues a report; the latest report of a task wins. */
+  add(nodeId: string, taskId: string, status: TaskStatus): void {
+    const previous = this.pending.get(taskId);
+    if (previous && previous.status.state > status.state) return;
+    this.pending.set(taskId, { nodeId, status });
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.flushing = this.flushing.then(() => this.flush());
+    }, this.intervalMs);
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = new Map();
+    if (batch.size === 0) return;
+    try {
+      await this.store.update((tx) => {
+        for (const [taskId, { nodeId, status }] of batch) {
+          const task = tx.tasks.get(taskId);
+          if (!task || task.nodeId !== nodeId) continue;
+          const current = task.status?.state ?? TaskState.NEW;
+          if (status.state < current) continue;
+          if (status.state === current && sameStatus(task.status, status)) continue;
+          task.status = { ...status, timestamp: status.timestamp ?? new Date() };
+          tx.tasks.update(task);
+        }
+      });
+    } catch (err: unknown) {
+      // Not the leader any more, or a conflict: the agent reports again on its next session.
+      this.logger.warn({ err: errorMessage(err), tasks: batch.size }, "could not record task status");
+    }
+  }
+
+  /** Writes what is queued; resolves when done. */
+  async drain(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.flushing = this.flushing.then(() => this.flush());
+    }
+    await this.flushing;
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending.clear();
+  }
+}
+
+function sameStatus(a: TaskStatus | undefined, b: TaskStatus): boolean {
+  return (
+    a !== undefined &&
+    a.state === b.state &&
+    a.health === b.health &&
+    a.message === b.message &&
+    a.err === b.err &&
+    a.containerStatus?.containerId === b.containerStatus?.containerId &&
+    a.containerStatus?.exitCode === b.containerStatus?.exitCode
+  );
+}
