@@ -68,6 +68,7 @@ describe("shoal CLI against a 3-manager cluster", () => {
     const created = await shoal(
       "service",
       "create",
+      "-d",
       "--name",
       "web",
       "--replicas",

@@ -1,86 +1,21 @@
-// shoal service create | ls | inspect | rm
+// shoal service create | ls | ps | inspect | scale | rm
 import type { Command } from "commander";
-import { InvalidArgumentError, Service, ServiceSpec, shortId, type DeepPartial } from "@shoal/shared";
+import {
+  ErrorCode,
+  InvalidArgumentError,
+  Service,
+  ShoalError,
+  TaskState,
+  shortId,
+  type Node,
+  type Task,
+} from "@shoal/shared";
 import { Control, MANAGER_HELP, managerAddresses } from "../client.js";
+import { replicaCount, serviceJson, taskJson, taskStateName } from "../output/json.js";
 import { formatTable } from "../output/table.js";
+import { buildServiceSpec, collect, type CreateFlags } from "./service-spec.js";
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function keyValues(values: readonly string[], flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf("=");
-    const key = eq === -1 ? v : v.slice(0, eq);
-    if (key === "") throw new InvalidArgumentError(`"${v}" has no key`, { field: flag });
-    out[key] = eq === -1 ? "" : v.slice(eq + 1);
-  }
-  return out;
-}
-
-interface CreateFlags {
-  name?: string;
-  replicas?: string;
-  mode: string;
-  env: string[];
-  label: string[];
-  containerLabel: string[];
-  entrypoint?: string;
-  manager?: string;
-}
-
-export function buildServiceSpec(image: string, args: readonly string[], flags: CreateFlags): ServiceSpec {
-  if (flags.mode !== "replicated" && flags.mode !== "global") {
-    throw new InvalidArgumentError(`"${flags.mode}" is not a mode: use replicated or global`, { field: "--mode" });
-  }
-  if (flags.mode === "global" && flags.replicas !== undefined) {
-    throw new InvalidArgumentError("replicas can only be used with replicated mode", { field: "--replicas" });
-  }
-  let replicas = 1;
-  if (flags.replicas !== undefined) {
-    replicas = Number(flags.replicas);
-    if (!/^\d+$/.test(flags.replicas) || !Number.isSafeInteger(replicas)) {
-      throw new InvalidArgumentError(`"${flags.replicas}" is not a whole number`, { field: "--replicas" });
-    }
-  }
-  const spec: DeepPartial<ServiceSpec> = {
-    annotations: { name: flags.name ?? "", labels: keyValues(flags.label, "--label") },
-    taskTemplate: {
-      container: {
-        image,
-        args: [...args],
-        env: flags.env,
-        labels: keyValues(flags.containerLabel, "--container-label"),
-        command: flags.entrypoint ? flags.entrypoint.split(" ").filter(Boolean) : [],
-      },
-    },
-    mode: flags.mode === "global" ? { $case: "global", value: {} } : { $case: "replicated", value: { replicas } },
-  };
-  return ServiceSpec.fromPartial(spec);
-}
-
-function modeOf(s: Service): string {
-  return s.spec?.mode?.$case === "global" ? "global" : "replicated";
-}
-
-function replicasOf(s: Service): string {
-  const mode = s.spec?.mode;
-  return mode?.$case === "replicated" ? `0/${mode.value.replicas}` : "0/0";
-}
-
-export function serviceTable(services: readonly Service[]): string {
-  return formatTable(
-    ["ID", "NAME", "MODE", "REPLICAS", "IMAGE"],
-    services.map((s) => [
-      shortId(s.id),
-      s.spec?.annotations?.name ?? "",
-      modeOf(s),
-      replicasOf(s),
-      s.spec?.taskTemplate?.container?.image ?? "",
-    ]),
-  );
-}
+export { buildServiceSpec };
 
 async function withControl<T>(manager: string | undefined, fn: (control: Control) => Promise<T>): Promise<T> {
   const control = new Control(managerAddresses(manager));
@@ -91,11 +26,107 @@ async function withControl<T>(manager: string | undefined, fn: (control: Control
   }
 }
 
+async function allTasks(control: Control, serviceId?: string): Promise<Task[]> {
+  const { tasks } = await control.call("listTasks", {
+    filters: { idPrefixes: [], serviceIds: serviceId ? [serviceId] : [], nodeIds: [], desiredStates: [] },
+  });
+  return tasks;
+}
+
+async function nodesById(control: Control): Promise<Map<string, Node>> {
+  const { nodes } = await control.call("listNodes", { filters: undefined });
+  return new Map(nodes.map((n) => [n.id, n]));
+}
+
+export function serviceTable(services: readonly Service[], tasks: readonly Task[]): string {
+  return formatTable(
+    ["ID", "NAME", "MODE", "REPLICAS", "IMAGE"],
+    services.map((s) => {
+      const r = replicaCount(s, tasks);
+      return [
+        shortId(s.id),
+        s.spec?.annotations?.name ?? "",
+        s.spec?.mode?.$case === "global" ? "global" : "replicated",
+        `${r.running}/${r.desired}`,
+        s.spec?.taskTemplate?.container?.image ?? "",
+      ];
+    }),
+  );
+}
+
+const capital = (s: string): string => s.replace(/^./, (c) => c.toUpperCase());
+
+function since(date: Date | undefined): string {
+  if (!date) return "";
+  const s = Math.max(0, Math.round((Date.now() - date.getTime()) / 1000));
+  if (s < 60) return `${s} seconds ago`;
+  if (s < 3600) return `${Math.round(s / 60)} minutes ago`;
+  return `${Math.round(s / 3600)} hours ago`;
+}
+
+export function taskTable(service: Service, tasks: readonly Task[], nodes: ReadonlyMap<string, Node>): string {
+  const name = service.spec?.annotations?.name ?? "";
+  const global = service.spec?.mode?.$case === "global";
+  const group = (t: Task): string => (global ? t.nodeId : String(t.slot));
+  const rows = [...tasks]
+    .sort(
+      (a, b) =>
+        group(a).localeCompare(group(b), undefined, { numeric: true }) ||
+        (b.meta?.createdAt?.getTime() ?? 0) - (a.meta?.createdAt?.getTime() ?? 0),
+    )
+    .map((t, i, all) => {
+      // The newest task of a slot first; its history below, as docker service ps shows it.
+      const taskName = `${name}.${global ? t.nodeId.slice(0, 12) : t.slot}`;
+      const newest = i === 0 || group(all[i - 1]!) !== group(t);
+      const state = taskStateName(t.status?.state);
+      return [
+        shortId(t.id),
+        newest ? taskName : ` \\_ ${taskName}`,
+        t.spec?.container?.image ?? "",
+        nodes.get(t.nodeId)?.description?.hostname ?? "",
+        capital(taskStateName(t.desiredState)),
+        `${capital(state)} ${since(t.status?.timestamp)}`.trim(),
+        t.status?.err ?? "",
+      ];
+    });
+  return formatTable(["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR"], rows);
+}
+
+/** Waits until every desired task runs, printing progress; a reason for pending tasks is shown. */
+async function waitConverged(control: Control, service: Service): Promise<void> {
+  const tty = process.stderr.isTTY === true;
+  let last = "";
+  for (;;) {
+    const tasks = await allTasks(control, service.id);
+    const { running, desired } = replicaCount(service, tasks);
+    const pending = tasks.find(
+      (t) => t.desiredState === TaskState.RUNNING && (t.status?.state ?? 0) < TaskState.ASSIGNED && t.status?.err,
+    );
+    const failed = tasks.filter((t) => (t.status?.state ?? 0) > TaskState.RUNNING && t.status?.err).at(-1);
+    const line =
+      `overall progress: ${running} out of ${desired} tasks running` +
+      (pending ? ` (pending: ${pending.status!.err})` : failed ? ` (last failure: ${failed.status!.err})` : "");
+    if (line !== last) {
+      process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+      last = line;
+    }
+    if (
+      running >= desired &&
+      (desired > 0 ||
+        tasks.every((t) => t.desiredState > TaskState.RUNNING || (t.status?.state ?? 0) > TaskState.RUNNING))
+    ) {
+      process.stderr.write(tty ? "\nverify: Service converged\n" : "verify: Service converged\n");
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 export function registerServiceCommands(program: Command): void {
   const service = program.command("service").description("manage services").enablePositionalOptions();
   service
     .command("create")
-    .description("create a service")
+    .description("create a service; waits until its tasks run unless --detach")
     .argument("<image>", "the image to run")
     .argument("[args...]", "command and arguments for the container (replace the image's CMD)")
     .option("--name <name>", "service name")
@@ -105,12 +136,35 @@ export function registerServiceCommands(program: Command): void {
     .option("-l, --label <k=v>", "service label (repeatable)", collect, [])
     .option("--container-label <k=v>", "container label (repeatable)", collect, [])
     .option("--entrypoint <cmd>", "override the image's entrypoint")
+    .option("--constraint <expr>", "placement constraint, e.g. node.labels.zone==a (repeatable)", collect, [])
+    .option("--placement-pref <pref>", "spread=node.labels.KEY (repeatable)", collect, [])
+    .option("--max-replicas-per-node <n>", "at most this many tasks of the service per node")
+    .option("-p, --publish <port>", "PUBLISHED:TARGET[/tcp|udp] on the task's host (repeatable)", collect, [])
+    .option("--reserve-cpu <cpus>", "CPUs reserved per task")
+    .option("--reserve-memory <size>", "memory reserved per task (e.g. 64m)")
+    .option("--limit-cpu <cpus>", "CPU limit per task")
+    .option("--limit-memory <size>", "memory limit per task (e.g. 128m)")
+    .option("--restart-condition <c>", "any, on-failure or none")
+    .option("--restart-delay <d>", "delay between restarts (default 5s)")
+    .option("--restart-max-attempts <n>", "restarts before giving up (0: no limit)")
+    .option("--restart-window <d>", "window in which restarts are counted")
+    .option("--health-cmd <cmd>", "command to check health (run with sh -c)")
+    .option("--health-interval <d>", "time between checks")
+    .option("--health-timeout <d>", "time a check may take")
+    .option("--health-retries <n>", "failures in a row before unhealthy")
+    .option("--health-start-period <d>", "grace period before failures count")
+    .option("--no-healthcheck", "disable the image's health check")
+    .option("--stop-grace-period <d>", "time to wait before killing a container")
+    .option("-d, --detach", "return at once instead of waiting for the tasks to run")
     .option("--manager <addrs>", MANAGER_HELP)
     .passThroughOptions()
-    .action(async (image: string, args: string[], flags: CreateFlags) => {
-      const spec = buildServiceSpec(image, args, flags);
-      const { service: created } = await withControl(flags.manager, (c) => c.call("createService", { spec }));
-      process.stdout.write(`${created?.id ?? ""}\n`);
+    .action(async (image: string, args: string[], flags: CreateFlags & { healthcheck?: boolean }) => {
+      const spec = buildServiceSpec(image, args, { ...flags, noHealthcheck: flags.healthcheck === false });
+      await withControl(flags.manager, async (c) => {
+        const { service: created } = await c.call("createService", { spec });
+        process.stdout.write(`${created?.id ?? ""}\n`);
+        if (!flags.detach && created) await waitConverged(c, created);
+      });
     });
 
   service
@@ -120,17 +174,48 @@ export function registerServiceCommands(program: Command): void {
     .option("--json", "print the services as JSON")
     .option("--manager <addrs>", MANAGER_HELP)
     .action(async (flags: { quiet?: boolean; json?: boolean; manager?: string }) => {
-      const { services } = await withControl(flags.manager, (c) => c.call("listServices", { filters: undefined }));
-      if (flags.json)
-        process.stdout.write(
-          `${JSON.stringify(
-            services.map((s) => Service.toJSON(s)),
-            null,
-            2,
-          )}\n`,
-        );
-      else if (flags.quiet) process.stdout.write(services.map((s) => `${s.id}\n`).join(""));
-      else process.stdout.write(serviceTable(services));
+      await withControl(flags.manager, async (c) => {
+        const { services } = await c.call("listServices", { filters: undefined });
+        if (flags.quiet) {
+          process.stdout.write(services.map((s) => `${s.id}\n`).join(""));
+          return;
+        }
+        const tasks = await allTasks(c);
+        if (flags.json)
+          process.stdout.write(
+            `${JSON.stringify(
+              services.map((s) => serviceJson(s, tasks)),
+              null,
+              2,
+            )}\n`,
+          );
+        else process.stdout.write(serviceTable(services, tasks));
+      });
+    });
+
+  service
+    .command("ps")
+    .description("list the tasks of a service")
+    .argument("<service>", "service name, id or id prefix")
+    .option("--json", "print the tasks as JSON")
+    .option("-q, --quiet", "print only ids")
+    .option("--manager <addrs>", MANAGER_HELP)
+    .action(async (ref: string, flags: { json?: boolean; quiet?: boolean; manager?: string }) => {
+      await withControl(flags.manager, async (c) => {
+        const { service: svc } = await c.call("getService", { serviceId: ref });
+        const tasks = await allTasks(c, svc!.id);
+        const nodes = await nodesById(c);
+        if (flags.quiet) process.stdout.write(tasks.map((t) => `${t.id}\n`).join(""));
+        else if (flags.json)
+          process.stdout.write(
+            `${JSON.stringify(
+              tasks.map((t) => taskJson(t, nodes)),
+              null,
+              2,
+            )}\n`,
+          );
+        else process.stdout.write(taskTable(svc!, tasks, nodes));
+      });
     });
 
   service
@@ -145,6 +230,37 @@ export function registerServiceCommands(program: Command): void {
         return found;
       });
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    });
+
+  service
+    .command("scale")
+    .description("set the number of replicas: SERVICE=REPLICAS ...")
+    .argument("<scales...>", "SERVICE=REPLICAS")
+    .option("-d, --detach", "return at once instead of waiting")
+    .option("--manager <addrs>", MANAGER_HELP)
+    .action(async (pairs: string[], flags: { manager?: string; detach?: boolean }) => {
+      const wanted = pairs.map((p) => {
+        const m = /^([^=]+)=(\d+)$/.exec(p);
+        if (!m) throw new InvalidArgumentError(`"${p}" is not SERVICE=REPLICAS`, { field: "scale" });
+        return { ref: m[1]!, replicas: Number(m[2]) };
+      });
+      await withControl(flags.manager, async (c) => {
+        for (const { ref, replicas } of wanted) {
+          const { service: svc } = await c.call("getService", { serviceId: ref });
+          if (svc?.spec?.mode?.$case !== "replicated") {
+            throw new ShoalError(ErrorCode.FailedPrecondition, `${ref}: scale can only be used with replicated mode`);
+          }
+          const spec = { ...svc.spec, mode: { $case: "replicated" as const, value: { replicas } } };
+          const { service: updated } = await c.call("updateService", {
+            serviceId: svc.id,
+            serviceVersion: svc.meta?.version,
+            spec,
+            rollback: false,
+          });
+          process.stdout.write(`${ref} scaled to ${replicas}\n`);
+          if (!flags.detach && updated) await waitConverged(c, updated);
+        }
+      });
     });
 
   service

@@ -12,6 +12,7 @@ import { NotLeaderError, type RaftNode } from "../state/raft/raft-node.js";
 import type { MemoryStore } from "../state/store/index.js";
 import { LeaderForwarder, isForwarded } from "./forward.js";
 import { getNode, listNodes, removeNode, updateNode } from "./nodes.js";
+import { getTask, listTasks } from "./tasks.js";
 import { createService, getService, listServices, removeService, updateService } from "./services.js";
 
 export interface ControlOptions {
@@ -39,6 +40,8 @@ export class ControlApi {
       removeService: this.write("removeService", (req) => removeService(this.options.store, req)),
       getService: this.read((req) => getService(this.options.store, req)),
       listServices: this.read((req) => listServices(this.options.store, req)),
+      getTask: this.read((req) => getTask(this.options.store, req)),
+      listTasks: this.read((req) => listTasks(this.options.store, req)),
     };
   }
 

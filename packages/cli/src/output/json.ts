@@ -1,0 +1,78 @@
+// The JSON the CLI prints for list commands: a stable contract, independent of the wire types.
+import {
+  HealthState,
+  NodeAvailability,
+  NodeRole,
+  NodeState,
+  TaskState,
+  type Node,
+  type Service,
+  type Task,
+} from "@shoal/shared";
+
+const lower = (name: string | undefined): string => (name ?? "").toLowerCase();
+
+export function taskStateName(state: TaskState | undefined): string {
+  return lower(TaskState[state ?? TaskState.NEW]);
+}
+
+export function healthName(health: HealthState | undefined): string {
+  return health === undefined || health === HealthState.UNKNOWN || health === HealthState.NONE
+    ? ""
+    : lower(HealthState[health]);
+}
+
+export interface ReplicaCount {
+  running: number;
+  desired: number;
+}
+
+/** Running tasks (healthy where there is a health check) against what the service asks for. */
+export function replicaCount(service: Service, tasks: readonly Task[]): ReplicaCount {
+  const mine = tasks.filter((t) => t.serviceId === service.id && t.desiredState === TaskState.RUNNING);
+  const running = mine.filter(
+    (t) => t.status?.state === TaskState.RUNNING && t.status.health !== HealthState.UNHEALTHY,
+  ).length;
+  const mode = service.spec?.mode;
+  const desired = mode?.$case === "global" ? mine.length : (mode?.value.replicas ?? 1);
+  return { running, desired };
+}
+
+export function serviceJson(service: Service, tasks: readonly Task[]): Record<string, unknown> {
+  return {
+    id: service.id,
+    name: service.spec?.annotations?.name ?? "",
+    mode: service.spec?.mode?.$case === "global" ? "global" : "replicated",
+    image: service.spec?.taskTemplate?.container?.image ?? "",
+    replicas: replicaCount(service, tasks),
+  };
+}
+
+export function taskJson(task: Task, nodes: ReadonlyMap<string, Node>): Record<string, unknown> {
+  return {
+    id: task.id,
+    serviceId: task.serviceId,
+    slot: task.slot,
+    nodeId: task.nodeId,
+    node: nodes.get(task.nodeId)?.description?.hostname ?? "",
+    desiredState: taskStateName(task.desiredState),
+    state: taskStateName(task.status?.state),
+    health: healthName(task.status?.health),
+    message: task.status?.message ?? "",
+    error: task.status?.err ?? "",
+    exitCode: task.status?.containerStatus?.exitCode ?? 0,
+    containerId: task.status?.containerStatus?.containerId ?? "",
+  };
+}
+
+export function nodeJson(node: Node): Record<string, unknown> {
+  return {
+    id: node.id,
+    hostname: node.description?.hostname ?? "",
+    role: lower(NodeRole[node.role]),
+    status: lower(NodeState[node.status?.state ?? NodeState.UNKNOWN]),
+    availability: lower(NodeAvailability[node.spec?.availability ?? NodeAvailability.ACTIVE]),
+    labels: node.spec?.annotations?.labels ?? {},
+    address: node.status?.addr ?? "",
+  };
+}
