@@ -68,7 +68,7 @@ function wholeNumber(value: string, flag: string): number {
 export function parsePort(value: string): PortConfig {
   let published: string | undefined;
   let target: string | undefined;
-  let protocol = "tcp";
+  let protocol: string;
   if (value.includes("=")) {
     const kv = keyValues(value.split(","), "--publish");
     published = kv["published"];
