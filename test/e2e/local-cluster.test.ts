@@ -1,5 +1,5 @@
-// `shoal up` and `shoal down` as a user runs them: a manager and an agent on this machine's real
-// Docker daemon, started in the background, reported by `shoal node ls`.
+// `shoal up` and `shoal down` as a user runs them: three managers and three agents on this
+// machine's real Docker daemon, started in the background, reported by `shoal node ls`.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -12,16 +12,19 @@ import { isProcessAlive } from "@shoal/shared";
 
 const run = promisify(execFile);
 const shoal = fileURLToPath(new URL("../../node_modules/.bin/shoal", import.meta.url));
-const listen = "127.0.0.1:4391";
+const managers = ["127.0.0.1:4391", "127.0.0.1:4392", "127.0.0.1:4393"];
 
 async function shoalRun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    return { code: 0, ...(await run(shoal, args, { timeout: 60_000 })) };
+    return { code: 0, ...(await run(shoal, args, { timeout: 90_000 })) };
   } catch (err: unknown) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+const pidOf = async (dir: string, name: string): Promise<number> =>
+  Number(await readFile(join(dir, `${name}.pid`), "utf8"));
 
 describe("local cluster (shoal up / down) on the real Docker daemon", () => {
   let dir = "";
@@ -31,56 +34,68 @@ describe("local cluster (shoal up / down) on the real Docker daemon", () => {
     if (!existsSync(shoal)) throw new Error(`${shoal} is missing: run scripts/setup.sh first`);
     const docker = await run("docker", ["version", "--format", "{{.Server.Version}}"]).catch(() => undefined);
     if (!docker) throw new Error("no Docker daemon answers: scripts/setup.sh starts one (as root)");
-    dir = await mkdtemp(join(tmpdir(), "shoal-up-"));
+    dir = join(await mkdtemp(join(tmpdir(), "shoal-up-")), "cluster");
   });
 
   afterAll(async () => {
     await shoalRun("down", "--dir", dir);
     for (const pid of pids) if (isProcessAlive(pid)) process.kill(pid, "SIGKILL");
-    await rm(dir, { recursive: true, force: true });
+    await rm(join(dir, ".."), { recursive: true, force: true });
   });
 
-  it("starts a manager and an agent and shows this host as a ready node with its engine version", async () => {
-    const up = await shoalRun("up", "--dir", dir, "--listen", listen);
+  it("starts three managers and three agents and shows the agents as ready nodes with the engine version", async () => {
+    const up = await shoalRun("up", "--detach", "--dir", dir, "--listen", managers[0]!);
     expect(up.stderr).toBe("");
     expect(up.code).toBe(0);
-    for (const role of ["manager", "agent"]) pids.push(Number(await readFile(join(dir, `${role}.pid`), "utf8")));
+    expect(up.stdout).toContain(`export SHOAL_MANAGER=${managers.join(",")}`);
+    for (const name of ["manager-1", "manager-2", "manager-3", "agent-1", "agent-2", "agent-3"]) {
+      pids.push(await pidOf(dir, name));
+    }
     const engine = (await run("docker", ["version", "--format", "{{.Server.Version}}"])).stdout.trim();
-    const ls = await shoalRun("node", "ls", "--manager", listen);
+    const ls = await shoalRun("node", "ls", "--json", "--manager", managers.join(","));
     expect(ls.code).toBe(0);
-    const [header, row, ...rest] = ls.stdout.trim().split("\n");
-    expect(header).toMatch(/^ID\s+HOSTNAME\s+STATUS\s+AVAILABILITY\s+MANAGER STATUS\s+ENGINE VERSION$/);
-    expect(rest).toEqual([]);
-    expect(row).toMatch(new RegExp(`\\s+Ready\\s+Active\\s+${engine.replace(/[.+]/g, "\\$&")}$`));
+    const nodes = JSON.parse(ls.stdout) as { hostname: string; status: string; availability: string; role: string }[];
+    expect(nodes).toHaveLength(3);
+    expect(nodes.every((n) => n.status === "ready" && n.availability === "active" && n.role === "worker")).toBe(true);
+    const table = await shoalRun("node", "ls", "--manager", managers[2]!);
+    expect(table.stdout.split("\n")[0]).toMatch(
+      /^ID\s+HOSTNAME\s+STATUS\s+AVAILABILITY\s+MANAGER STATUS\s+ENGINE VERSION$/,
+    );
+    expect(table.stdout).toContain(engine);
+    const status = await shoalRun("cluster", "status", "--json", "--manager", managers[1]!);
+    expect((JSON.parse(status.stdout) as { raft: { members: unknown[] } }).raft.members).toHaveLength(3);
   });
 
   it("running `shoal up` again finds the cluster running and starts nothing new", async () => {
-    const again = await shoalRun("up", "--dir", dir, "--listen", listen);
+    const again = await shoalRun("up", "--detach", "--dir", dir, "--listen", managers[0]!);
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain(`manager ${listen} (pid ${pids[0]})`);
-    expect(again.stdout).toContain(`agent (pid ${pids[1]})`);
+    expect(await pidOf(dir, "manager-1")).toBe(pids[0]);
+    expect(await pidOf(dir, "agent-3")).toBe(pids[5]);
   });
 
-  it("shows the node down about three heartbeats after its agent is killed", async () => {
-    process.kill(pids[1]!, "SIGKILL");
+  it("shows a node down about three heartbeats after its agent is killed", async () => {
+    process.kill(pids[3]!, "SIGKILL");
     const killedAt = Date.now();
     await expect
-      .poll(async () => (await shoalRun("node", "ls", "--manager", listen)).stdout, { timeout: 10_000, interval: 250 })
-      .toMatch(/\sDown\s/);
+      .poll(
+        async () => {
+          const out = await shoalRun("node", "ls", "--json", "--manager", managers.join(","));
+          return (JSON.parse(out.stdout || "[]") as { status: string }[]).filter((n) => n.status === "down").length;
+        },
+        { timeout: 10_000, interval: 250 },
+      )
+      .toBe(1);
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(2000);
   });
 
-  it("`shoal down` stops the processes, and clients then get a clear error", async () => {
-    await shoalRun("up", "--dir", dir, "--listen", listen); // brings the agent back
-    const agentPid = Number(await readFile(join(dir, "agent.pid"), "utf8"));
-    pids.push(agentPid);
+  it("`shoal down` stops every process and removes the state; clients then get a clear error", async () => {
     const down = await shoalRun("down", "--dir", dir);
     expect(down.code).toBe(0);
-    expect(down.stdout).toContain(`stopped the agent (pid ${agentPid})`);
-    expect(isProcessAlive(agentPid)).toBe(false);
-    expect(isProcessAlive(pids[0]!)).toBe(false);
-    const ls = await shoalRun("node", "ls", "--manager", listen);
+    expect(down.stdout).toContain(`stopped manager-1 (pid ${pids[0]})`);
+    for (const pid of pids) expect(isProcessAlive(pid)).toBe(false);
+    expect(existsSync(dir)).toBe(false);
+    const ls = await shoalRun("node", "ls", "--manager", managers[0]!);
     expect(ls.code).not.toBe(0);
-    expect(ls.stderr).toContain(`cannot reach a manager at ${listen}`);
+    expect(ls.stderr).toContain(`cannot reach a manager at ${managers[0]}`);
   });
 });

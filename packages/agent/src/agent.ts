@@ -1,10 +1,22 @@
-// An agent process: registers its host with the managers and keeps a session with them.
-// Running assigned tasks comes with the scheduler (issue "Managers schedule services").
+// An agent process: registers its host with the managers, keeps a session with them, runs the
+// tasks they assign on its executor (the worker) and reports their status (the reporter). The
+// worker outlives sessions: without a manager the containers keep running, and each new session
+// brings a full set of assignments to reconcile with and a re-report of every status.
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { componentLogger, type Logger, type NodeDescription } from "@shoal/shared";
+import {
+  componentLogger,
+  newId,
+  type BackoffOptions,
+  type Clock,
+  type Logger,
+  type NodeDescription,
+} from "@shoal/shared";
 import type { Executor } from "./exec/executor.js";
+import { StatusReporter } from "./reporter.js";
 import { runSession } from "./session.js";
+import { FileTaskStore } from "./worker/task-store.js";
+import { Worker } from "./worker/worker.js";
 
 export interface AgentOptions {
   readonly managers: readonly string[];
@@ -13,6 +25,9 @@ export interface AgentOptions {
   readonly logger: Logger;
   /** Overrides the hostname the executor reports. */
   readonly hostname?: string;
+  readonly clock?: Clock;
+  /** Retries of task steps and container teardowns; default 100 ms doubling up to 10 s. */
+  readonly taskBackoff?: BackoffOptions;
 }
 
 interface AgentState {
@@ -27,26 +42,47 @@ export class Agent {
     this.logger = componentLogger(options.logger, "agent");
   }
 
-  /** Runs until `signal` aborts. */
+  /** Runs until `signal` aborts; the containers are left running. */
   async run(signal: AbortSignal): Promise<void> {
+    const { clock, logger, taskBackoff } = this.options;
     await mkdir(this.options.dataDir, { recursive: true });
     const state = await this.loadState();
-    await runSession(
-      {
-        managers: this.options.managers,
-        logger: this.options.logger,
-        ...(state.nodeId !== undefined ? { nodeId: state.nodeId } : {}),
-        describe: (s) => this.describe(s),
-        onSession: async (node, manager) => {
-          if (node.id !== state.nodeId) {
-            state.nodeId = node.id;
-            await this.saveState(state);
-          }
-          this.logger.info({ nodeId: node.id, manager }, "registered with the cluster");
+    const reporter = new StatusReporter({ logger, ...(clock !== undefined ? { clock } : {}) });
+    const worker = new Worker({
+      executor: this.options.executor,
+      reporter,
+      logger,
+      store: new FileTaskStore(join(this.options.dataDir, "tasks.json"), this.logger),
+      ...(clock !== undefined ? { clock } : {}),
+      ...(taskBackoff !== undefined ? { backoff: taskBackoff } : {}),
+      ...(state.nodeId !== undefined ? { nodeId: state.nodeId } : {}),
+    });
+    try {
+      await worker.start(signal);
+      await runSession(
+        {
+          managers: this.options.managers,
+          logger,
+          ...(clock !== undefined ? { clock } : {}),
+          ...(state.nodeId !== undefined ? { nodeId: state.nodeId } : {}),
+          describe: (s) => this.describe(s),
+          onSession: async (node, manager, link) => {
+            if (node.id !== state.nodeId) {
+              state.nodeId = node.id;
+              await this.saveState(state);
+            }
+            worker.setNodeId(node.id);
+            reporter.connect(link.updateTaskStatus, link.signal);
+            this.logger.info({ nodeId: node.id, manager }, "registered with the cluster");
+          },
+          onAssignments: (message) => worker.apply(message),
         },
-      },
-      signal,
-    );
+        signal,
+      );
+    } finally {
+      await worker.stop();
+      reporter.stop();
+    }
   }
 
   private async describe(signal: AbortSignal): Promise<NodeDescription> {
@@ -74,4 +110,25 @@ export class Agent {
     await writeFile(tmp, `${JSON.stringify(state)}\n`, { mode: 0o600 });
     await rename(tmp, this.stateFile);
   }
+}
+
+/**
+ * The node id of the agent with this data dir: the one it registered with before, or a new one
+ * (saved now) that it will register with. Known before the first session, so that the executor can
+ * tell this agent's containers from those of other agents sharing the Docker daemon.
+ */
+export async function agentNodeId(dataDir: string): Promise<string> {
+  const file = join(dataDir, "agent-state.json");
+  await mkdir(dataDir, { recursive: true });
+  try {
+    const parsed = JSON.parse(await readFile(file, "utf8")) as AgentState;
+    if (typeof parsed.nodeId === "string" && parsed.nodeId !== "") return parsed.nodeId;
+  } catch (err: unknown) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT" && !(err instanceof SyntaxError)) throw err;
+  }
+  const nodeId = newId();
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, `${JSON.stringify({ nodeId })}\n`, { mode: 0o600 });
+  await rename(tmp, file);
+  return nodeId;
 }

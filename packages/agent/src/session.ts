@@ -1,8 +1,10 @@
 // The agent's link to the managers: it opens a dispatcher session on one manager, heartbeats
-// within the period it is given, and on any failure moves to the next manager with backoff.
+// within the period it is given, reads its assignments (when asked to) and lends the session to
+// the status reporter; on any failure it moves to the next manager with backoff.
 // Containers are not touched here: losing the managers never stops a task.
 import * as grpc from "@grpc/grpc-js";
 import {
+  AssignmentsType,
   Backoff,
   DispatcherClient,
   componentLogger,
@@ -10,12 +12,28 @@ import {
   errorMessage,
   fromServiceError,
   systemClock,
+  type AssignmentsResponse,
   type Clock,
   type Logger,
   type Node,
   type NodeDescription,
   type SessionResponse,
+  type TaskStatusUpdate,
 } from "@shoal/shared";
+
+/** How long one UpdateTaskStatus call may take. */
+const STATUS_CALL_TIMEOUT_MS = 10_000;
+
+/** An open session, as lent to the agent's parts while it lasts. */
+export interface SessionLink {
+  readonly sessionId: string;
+  /** The manager's address. */
+  readonly manager: string;
+  /** Aborts when this session ends. */
+  readonly signal: AbortSignal;
+  /** Sends task status updates on this session (UpdateTaskStatus); rejects on failure. */
+  updateTaskStatus(updates: TaskStatusUpdate[], signal?: AbortSignal): Promise<void>;
+}
 
 export interface SessionOptions {
   /** Manager addresses, host:port; tried in turn. */
@@ -27,8 +45,15 @@ export interface SessionOptions {
   describe(signal: AbortSignal): Promise<NodeDescription>;
   /** The node id from an earlier session, if any. */
   readonly nodeId?: string;
-  /** Called with the node each time a session opens. */
-  onSession?(node: Node, manager: string): void | Promise<void>;
+  /** Called with the node each time a session opens, before the assignments are read. */
+  onSession?(node: Node, manager: string, link: SessionLink): void | Promise<void>;
+  /**
+   * When set, each session opens the Assignments stream and passes its messages here, one at a
+   * time and in order (the next is read once this resolves). An INCREMENTAL message that does
+   * not follow the set held reopens the stream (which starts again with the full set). A
+   * rejection ends the session.
+   */
+  onAssignments?(message: AssignmentsResponse, signal: AbortSignal): Promise<void>;
 }
 
 /** Keeps a session open until `signal` aborts; never resolves before that. */
@@ -42,19 +67,29 @@ export async function runSession(options: SessionOptions, signal: AbortSignal): 
     const manager = options.managers[next % options.managers.length]!;
     next++;
     const client = new DispatcherClient(manager, grpc.credentials.createInsecure());
+    // Everything of this session (its calls, the link lent out) ends with it.
+    const session = new AbortController();
+    const sessionSignal = AbortSignal.any([signal, session.signal]);
     try {
-      const opened = await openSession(client, { ...options, nodeId }, signal);
+      const opened = await openSession(client, { ...options, nodeId }, sessionSignal);
       nodeId = opened.node.id;
       backoff.reset();
       logger.info({ manager, nodeId, sessionId: opened.sessionId }, "session open");
-      await options.onSession?.(opened.node, manager);
-      await heartbeatLoop(client, opened.sessionId, clock, signal, opened.ended);
+      await options.onSession?.(opened.node, manager, link(client, opened.sessionId, manager, sessionSignal));
+      const loops = [heartbeatLoop(client, opened.sessionId, clock, sessionSignal, opened.ended)];
+      if (options.onAssignments !== undefined) {
+        loops.push(assignmentsLoop(client, opened.sessionId, options.onAssignments, clock, sessionSignal, logger));
+      }
+      for (const loop of loops) loop.catch(() => undefined); // the race below reports the first failure
+      await Promise.race([...loops, opened.ended]);
     } catch (err: unknown) {
       if (signal.aborted) break;
       const delay = backoff.next();
       logger.warn({ manager, err: errorMessage(fromServiceError(err)), retryInMs: delay }, "session lost");
+      session.abort();
       await clock.sleep(delay, signal).catch(() => undefined);
     } finally {
+      session.abort();
       client.close();
     }
   }
@@ -85,6 +120,34 @@ async function openSession(
   return { sessionId: first.sessionId, node: first.node, ended };
 }
 
+function link(client: DispatcherClient, sessionId: string, manager: string, sessionSignal: AbortSignal): SessionLink {
+  return {
+    sessionId,
+    manager,
+    signal: sessionSignal,
+    updateTaskStatus: (updates, signal) =>
+      new Promise<void>((resolve, reject) => {
+        const abort = signal === undefined ? sessionSignal : AbortSignal.any([sessionSignal, signal]);
+        if (abort.aborted) {
+          reject(abort.reason as Error);
+          return;
+        }
+        const call = client.updateTaskStatus(
+          { sessionId, updates },
+          new grpc.Metadata(),
+          { deadline: Date.now() + STATUS_CALL_TIMEOUT_MS },
+          (err) => {
+            abort.removeEventListener("abort", cancel);
+            if (err) reject(fromServiceError(err));
+            else resolve();
+          },
+        );
+        const cancel = (): void => call.cancel();
+        abort.addEventListener("abort", cancel, { once: true });
+      }),
+  };
+}
+
 async function heartbeatLoop(
   client: DispatcherClient,
   sessionId: string,
@@ -104,5 +167,50 @@ async function heartbeatLoop(
     const periodMs = durationToMs(response.period, 1000);
     // Heartbeat a little before the period runs out, as swarmkit's agent does.
     await Promise.race([clock.sleep(periodMs * 0.8, signal), ended]);
+  }
+}
+
+/**
+ * Reads the Assignments stream of the session and hands each message on. Rejects when the stream
+ * fails (the session is then lost). When the manager ends the stream cleanly (e.g. it lost track
+ * of what it sent) or an incremental message does not follow the set held, the stream is opened
+ * again, which starts with a full set.
+ */
+async function assignmentsLoop(
+  client: DispatcherClient,
+  sessionId: string,
+  onAssignments: (message: AssignmentsResponse, signal: AbortSignal) => Promise<void>,
+  clock: Clock,
+  signal: AbortSignal,
+  logger: Logger,
+): Promise<never> {
+  const backoff = new Backoff({ initialMs: 50, maxMs: 2000 });
+  for (;;) {
+    signal.throwIfAborted();
+    const call = client.assignments({ sessionId });
+    call.on("error", () => undefined); // read through the iterator below; cancel() also emits one
+    const cancel = (): void => call.cancel();
+    signal.addEventListener("abort", cancel, { once: true });
+    let held: string | undefined;
+    let outOfOrder = false;
+    try {
+      for await (const message of call as AsyncIterable<AssignmentsResponse>) {
+        if (message.type === AssignmentsType.INCREMENTAL && message.appliesTo !== held) {
+          logger.warn({ held, appliesTo: message.appliesTo }, "assignments out of order; asking for the full set");
+          outOfOrder = true;
+          break;
+        }
+        await onAssignments(message, signal);
+        held = message.resultsIn;
+        if (message.type === AssignmentsType.COMPLETE) backoff.reset();
+      }
+    } finally {
+      signal.removeEventListener("abort", cancel);
+      call.cancel();
+    }
+    signal.throwIfAborted();
+    const delay = outOfOrder ? 0 : backoff.next();
+    if (!outOfOrder) logger.info({ reopenInMs: delay }, "the manager ended the assignments stream; reopening it");
+    await clock.sleep(delay, signal);
   }
 }

@@ -62,6 +62,8 @@ export function registerDaemonCommands(program: Command): void {
         const sig = await untilSignal();
         logger.info({ signal: sig }, "stopping");
         await manager.stop();
+        // Stopped cleanly: leave now rather than wait for idle client channels to time out.
+        process.exit(0);
       },
     );
 
@@ -76,10 +78,13 @@ export function registerDaemonCommands(program: Command): void {
     .action(
       async (opts: DaemonFlags & { manager: string; dataDir: string; dockerHost?: string; hostname?: string }) => {
         const managers = opts.manager.split(",").map((m) => parseAddress(m.trim(), "--manager"));
-        const { Agent, DockerExecutor } = await import("@shoal/agent");
-        const logger = daemonLogger(opts, "agent");
+        const { Agent, DockerExecutor, agentNodeId } = await import("@shoal/agent");
+        const nodeId = await agentNodeId(opts.dataDir);
+        const logger = daemonLogger(opts, "agent").child({ nodeId });
+        // Containers are this node's by label: agents may share one Docker daemon (shoal up).
         const executor = new DockerExecutor({
           logger,
+          nodeId,
           ...(opts.dockerHost !== undefined ? { host: opts.dockerHost } : {}),
         });
         const agent = new Agent({
@@ -96,6 +101,7 @@ export function registerDaemonCommands(program: Command): void {
         stop.abort();
         await running;
         await executor.close();
+        process.exit(0);
       },
     );
 }
