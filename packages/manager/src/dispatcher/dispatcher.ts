@@ -94,7 +94,13 @@ export class Dispatcher {
       session: (call) => void this.session(call).catch((err: unknown) => call.emit("error", toServiceError(err))),
       heartbeat: (call, callback) => this.unary(call.request, callback, (req) => this.heartbeat(req)),
       assignments: (call) => this.assignments(call),
-      updateTaskStatus: (call, callback) => this.unary(call.request, callback, (req) => this.updateTaskStatus(req)),
+      updateTaskStatus: (call, callback) => {
+        // Answered once the statuses are in the store: a failed write makes the agent send again.
+        this.updateTaskStatus(call.request).then(
+          (res) => callback(null, res),
+          (err: unknown) => callback(toServiceError(err)),
+        );
+      },
     };
   }
 
@@ -300,11 +306,17 @@ export class Dispatcher {
     })();
   }
 
-  private updateTaskStatus(request: UpdateTaskStatusRequest): UpdateTaskStatusResponse {
+  private async updateTaskStatus(request: UpdateTaskStatusRequest): Promise<UpdateTaskStatusResponse> {
     if (!this.options.isLeader()) throw this.notLeader();
     const session = this.sessions.get(request.sessionId);
     if (!session) throw new NotFoundError("session", request.sessionId);
-    for (const u of request.updates) if (u.status) this.statuses.add(session.nodeId, u.taskId, u.status);
+    const written: Promise<void>[] = [];
+    for (const u of request.updates) if (u.status) written.push(this.statuses.add(session.nodeId, u.taskId, u.status));
+    try {
+      await Promise.all(written);
+    } catch (err: unknown) {
+      throw new ShoalError(ErrorCode.Unavailable, `task status not recorded: ${errorMessage(err)}`);
+    }
     return {};
   }
 

@@ -9,8 +9,26 @@ interface Pending {
   readonly status: TaskStatus;
 }
 
+interface Flush {
+  readonly done: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+function newFlush(): Flush {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  done.catch(() => undefined);
+  return { done, resolve, reject };
+}
+
 export class StatusBatcher {
   private pending = new Map<string, Pending>();
+  private next: Flush = newFlush();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
@@ -23,21 +41,26 @@ export class StatusBatcher {
     this.logger = componentLogger(logger, "dispatcher/status");
   }
 
-  /** Queues a report; the latest report of a task wins. */
-  add(nodeId: string, taskId: string, status: TaskStatus): void {
+  /** Queues a report (the latest report of a task wins); resolves once its batch is written. */
+  add(nodeId: string, taskId: string, status: TaskStatus): Promise<void> {
     const previous = this.pending.get(taskId);
-    if (previous && previous.status.state > status.state) return;
-    this.pending.set(taskId, { nodeId, status });
+    if (!previous || previous.status.state <= status.state) this.pending.set(taskId, { nodeId, status });
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       this.flushing = this.flushing.then(() => this.flush());
     }, this.intervalMs);
+    return this.next.done;
   }
 
   private async flush(): Promise<void> {
     const batch = this.pending;
+    const flush = this.next;
     this.pending = new Map();
-    if (batch.size === 0) return;
+    this.next = newFlush();
+    if (batch.size === 0) {
+      flush.resolve();
+      return;
+    }
     try {
       await this.store.update((tx) => {
         for (const [taskId, { nodeId, status }] of batch) {
@@ -50,9 +73,11 @@ export class StatusBatcher {
           tx.tasks.update(task);
         }
       });
+      flush.resolve();
     } catch (err: unknown) {
-      // Not the leader any more, or a conflict: the agent reports again on its next session.
+      // Not the leader any more, or a conflict: the agent's reporter sends again.
       this.logger.warn({ err: errorMessage(err), tasks: batch.size }, "could not record task status");
+      flush.reject(err);
     }
   }
 
@@ -70,6 +95,8 @@ export class StatusBatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.pending.clear();
+    this.next.reject(new Error("dispatcher stopped"));
+    this.next = newFlush();
   }
 }
 
