@@ -21,3 +21,23 @@ export {
   type StoreObject,
   type TableName,
 } from "./state/store/index.js";
+export {
+  Scheduler,
+  scheduleBatch,
+  placeTasks,
+  NodeSet,
+  parseConstraints,
+  parseConstraint,
+  parsePlacementPreferences,
+  parseSpreadDescriptor,
+  nodeMatchesConstraints,
+  nodeMatchesTaskSpec,
+  needsPlacement,
+  ASSIGNED_MESSAGE,
+  PENDING_MESSAGE,
+  type SchedulerOptions,
+  type ScheduleResult,
+  type PassStats,
+  type Constraint,
+  type SpreadLabel,
+} from "./scheduler/index.js";

@@ -1,5 +1,6 @@
 // Validation of a ServiceSpec before it is stored. Every error names the field it is about.
 import { InvalidArgumentError, type ServiceSpec } from "@shoal/shared";
+import { parseConstraints, parsePlacementPreferences } from "../scheduler/index.js";
 
 /** Docker's rule for service names: letters, digits, '-' and '_', up to 63, no leading/trailing '-'. */
 const NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$/;
@@ -44,6 +45,11 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
         field: "spec.mode.replicated.replicas",
       });
     }
+  }
+  const placement = spec.taskTemplate?.placement;
+  if (placement) {
+    parseConstraints(placement.constraints);
+    parsePlacementPreferences(placement.preferences);
   }
   const resources = spec.taskTemplate?.resources;
   for (const [kind, r] of [

@@ -1,0 +1,376 @@
+// The Scheduler (leader only): assigns pending tasks to nodes. It starts from one atomic read and
+// subscription, keeps the nodes and what their tasks hold in a NodeSet fed by store events, and
+// keeps the tasks that wait for a node (task-rules.ts: needsPlacement). After a commit that changes
+// something a placement depends on (a new pending task, a node that changed, resources or ports
+// freed or taken) it schedules a pass, debounced: `debounceMs` of quiet, at most `maxLatencyMs`
+// after the first such commit. A pass places every pending task (pipeline.ts) and writes the
+// result in one transaction (or, past `maxWritesPerTransaction` tasks, in several in a row):
+// assigned tasks get their node and ASSIGNED; tasks that fit nowhere get PENDING with the reason
+// in status.err, written only when the reason changes. A task written over a version other than
+// the one the pass saw fails the store's version check: it is skipped and tried again next pass.
+import {
+  NotFoundError,
+  SequenceConflictError,
+  TaskState,
+  TaskStatus,
+  componentLogger,
+  errorMessage,
+  systemClock,
+  NodeAvailability,
+  NodeState,
+  type Clock,
+  type Logger,
+  type Node,
+  type Task,
+} from "@shoal/shared";
+import type { MemoryStore } from "../state/store/memory-store.js";
+import type { ReadTx, WriteTx } from "../state/store/tx.js";
+import type { StoreEvent } from "../state/store/types.js";
+import { WatchOverflowError, type Subscription } from "../state/store/watch.js";
+import { NodeSet } from "./node-set.js";
+import { placeTasks } from "./pipeline.js";
+import { needsPlacement } from "./task-rules.js";
+
+export interface SchedulerOptions {
+  readonly store: MemoryStore;
+  readonly logger: Logger;
+  /** Default: the system clock. Status timestamps and recent failures read it. */
+  readonly clock?: Clock;
+  /** Quiet time after a commit before a pass; default 5 ms. */
+  readonly debounceMs?: number;
+  /** A pass starts at most this long after the first commit that called for it; default 50 ms. */
+  readonly maxLatencyMs?: number;
+  /** Wait before the next pass after a write failed; default 250 ms. */
+  readonly retryDelayMs?: number;
+  /**
+   * Task writes per transaction; default 10,000. A pass is written in one transaction unless it
+   * has more: then in several, one after another, so that the event loop (raft ticks, heartbeats)
+   * is never held for seconds and no raft entry grows to tens of megabytes.
+   */
+  readonly maxWritesPerTransaction?: number;
+  /**
+   * Bound of the scheduler's event queue; default 1,000,000. Events wait there while a pass is
+   * written (the pass's own writes come back as events too); queued events cost little (the store
+   * copies them when they are read). Past the bound the scheduler reads the whole state again.
+   */
+  readonly watchCapacity?: number;
+}
+
+/** Message of a task the scheduler assigned. */
+export const ASSIGNED_MESSAGE = "scheduler assigned task to node";
+/** Message of a task waiting for a node (the reason is in status.err), as Docker shows it. */
+export const PENDING_MESSAGE = "pending task scheduling";
+
+/** What one pass wrote. */
+export interface PassStats {
+  readonly pending: number;
+  readonly assigned: number;
+  readonly unplaced: number;
+  /** Tasks that changed meanwhile (or whose node did): left for the next pass. */
+  readonly skipped: number;
+  /** Unplaced tasks whose status was written (new reason). */
+  readonly reasonsWritten: number;
+  readonly ms: number;
+}
+
+const TIMEOUT = Symbol("timeout");
+
+export class Scheduler {
+  private readonly store: MemoryStore;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly debounceMs: number;
+  private readonly maxLatencyMs: number;
+  private readonly retryDelayMs: number;
+  private readonly maxWrites: number;
+  private readonly watchCapacity: number;
+  private readonly stopper = new AbortController();
+  private running: Promise<void> | undefined;
+
+  private nodes = new NodeSet();
+  /** Tasks waiting for a node, as last seen. */
+  private pending = new Map<string, Task>();
+  /** Something a placement depends on changed since the last pass. */
+  private dirty = false;
+  /** When the first commit that called for the next pass came. */
+  private dirtySince: number | undefined;
+  /** When the next pass runs; undefined: none is due. */
+  private deadline: number | undefined;
+  private passes = 0;
+
+  constructor(options: SchedulerOptions) {
+    this.store = options.store;
+    this.logger = componentLogger(options.logger, "scheduler");
+    this.clock = options.clock ?? systemClock;
+    this.debounceMs = options.debounceMs ?? 5;
+    this.maxLatencyMs = options.maxLatencyMs ?? 50;
+    this.retryDelayMs = options.retryDelayMs ?? 250;
+    this.maxWrites = Math.max(1, options.maxWritesPerTransaction ?? 10_000);
+    this.watchCapacity = options.watchCapacity ?? 1_000_000;
+  }
+
+  /** Passes run so far (for tests and metrics). */
+  get passCount(): number {
+    return this.passes;
+  }
+
+  /**
+   * Runs until `signal` aborts, `stop()` is called or the store closes. Rejects only on an
+   * unexpected error. Runs once: a second call rejects.
+   */
+  run(signal?: AbortSignal): Promise<void> {
+    if (this.running !== undefined) return Promise.reject(new Error("the scheduler runs once"));
+    const stop = this.stopper.signal;
+    const combined = signal === undefined ? stop : AbortSignal.any([signal, stop]);
+    this.running = this.loop(combined);
+    return this.running;
+  }
+
+  /** Stops the scheduler; resolves once it has stopped (a write in flight is awaited). Idempotent. */
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.running?.catch(() => undefined);
+  }
+
+  private async loop(signal: AbortSignal): Promise<void> {
+    this.logger.debug("scheduler starting");
+    while (!signal.aborted) {
+      const { subscription } = this.store.viewAndWatch((tx) => this.load(tx), {
+        tables: ["nodes", "tasks"],
+        capacity: this.watchCapacity,
+        signal,
+      });
+      try {
+        await this.follow(subscription, signal);
+        break;
+      } catch (err: unknown) {
+        if (!(err instanceof WatchOverflowError)) throw err;
+        this.logger.warn({ err }, "scheduler fell behind the store's events; reading the state again");
+      } finally {
+        subscription.close();
+      }
+    }
+    this.logger.debug("scheduler stopped");
+  }
+
+  /** Reads the whole state (at start, after an overflow or a resync). */
+  private load(tx: ReadTx): void {
+    this.nodes = new NodeSet();
+    this.pending = new Map();
+    for (const node of tx.nodes.find()) this.nodes.setNode(node);
+    for (const task of tx.tasks.find()) {
+      if (needsPlacement(task)) this.pending.set(task.id, task);
+      else this.nodes.setTask(task);
+    }
+    this.dirty = this.pending.size > 0;
+    if (this.dirty) this.due();
+    this.logger.info({ nodes: [...this.nodes.nodes()].length, pending: this.pending.size }, "scheduler loaded state");
+  }
+
+  private async follow(sub: Subscription, signal: AbortSignal): Promise<void> {
+    let next: Promise<IteratorResult<StoreEvent>> | undefined;
+    for (;;) {
+      next ??= sub.next();
+      const wait = this.deadline === undefined ? undefined : Math.max(0, this.deadline - this.clock.now());
+      const r = await this.race(next, wait);
+      if (r === TIMEOUT) {
+        await this.pass(signal);
+        if (signal.aborted) return;
+        continue;
+      }
+      next = undefined;
+      if (r.done === true) return;
+      this.handle(r.value);
+      for (const event of sub.drain()) this.handle(event);
+    }
+  }
+
+  private handle(event: StoreEvent): void {
+    switch (event.kind) {
+      case "commit":
+        if (this.dirty && this.pending.size > 0) this.due();
+        else if (this.pending.size === 0) this.dirty = false;
+        return;
+      case "resync":
+        this.store.view((tx) => this.load(tx));
+        return;
+      case "delete":
+        if (event.table === "nodes") {
+          this.nodes.deleteNode(event.object.id);
+          this.dirty = true;
+        } else if (event.table === "tasks") {
+          this.pending.delete(event.object.id);
+          if (this.nodes.deleteTask(event.object.id)) this.dirty = true;
+        }
+        return;
+      case "create":
+      case "update":
+        if (event.table === "nodes") {
+          this.nodes.setNode(event.object);
+          this.dirty = true;
+        } else if (event.table === "tasks") {
+          this.taskChanged(event.object);
+        }
+        return;
+    }
+  }
+
+  private taskChanged(task: Task): void {
+    if (needsPlacement(task)) {
+      const before = this.pending.get(task.id);
+      this.pending.set(task.id, task);
+      if (this.nodes.deleteTask(task.id)) this.dirty = true;
+      // Our own PENDING writes come back here: they need no new pass.
+      if (before === undefined || before.nodeId !== task.nodeId) this.dirty = true;
+      return;
+    }
+    this.pending.delete(task.id);
+    if (this.nodes.setTask(task)) this.dirty = true;
+  }
+
+  /** A commit called for a pass: when is it due? */
+  private due(): void {
+    const now = this.clock.now();
+    this.dirtySince ??= now;
+    this.deadline = Math.min(this.dirtySince + this.maxLatencyMs, now + this.debounceMs);
+  }
+
+  private race<T>(p: Promise<T>, ms: number | undefined): Promise<T | typeof TIMEOUT> {
+    if (ms === undefined) return p;
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => resolve(TIMEOUT), ms);
+      p.then(
+        (v) => {
+          timer.cancel();
+          resolve(v);
+        },
+        (err: unknown) => {
+          timer.cancel();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /**
+   * One pass: place every pending task, then write the outcome: one transaction, or one per
+   * `maxWritesPerTransaction` tasks for a very large pass.
+   */
+  private async pass(signal: AbortSignal): Promise<void> {
+    this.deadline = this.dirtySince = undefined;
+    this.dirty = false;
+    if (this.pending.size === 0) return;
+    this.passes++;
+    const started = performance.now();
+    const now = this.clock.now();
+    const result = placeTasks(this.nodes, [...this.pending.values()], now);
+    // Each write carries the task as the pass saw it: the version it writes over.
+    const writes: Write[] = [];
+    for (const [id, nodeId] of result.assignments)
+      writes.push({ task: this.pending.get(id)!, nodeId, reason: undefined });
+    for (const [id, reason] of result.unplaced) {
+      const task = this.pending.get(id)!;
+      // Only a new reason is written: an unplaceable task costs no write per pass.
+      if (task.status?.state !== TaskState.PENDING || task.status.err !== reason) {
+        writes.push({ task, nodeId: undefined, reason });
+      }
+    }
+    const totals = { assigned: 0, skipped: 0, reasonsWritten: 0 };
+    let written = 0;
+    try {
+      while (written < writes.length) {
+        const chunk = writes.slice(written, written + this.maxWrites);
+        const outcome = await this.store.update((tx) => this.write(tx, chunk, now), { signal });
+        written += chunk.length;
+        for (const id of outcome.assigned) this.pending.delete(id);
+        for (const id of outcome.skipped) this.nodes.deleteTask(id);
+        totals.assigned += outcome.assigned.length;
+        totals.skipped += outcome.skipped.length;
+        totals.reasonsWritten += outcome.reasonsWritten;
+      }
+    } catch (err: unknown) {
+      // Take back the placements not written (if the entry commits after all, its events bring them).
+      for (const w of writes.slice(written)) if (w.nodeId !== undefined) this.nodes.deleteTask(w.task.id);
+      if (signal.aborted) return;
+      this.logger.warn({ err: errorMessage(err), pending: this.pending.size }, "scheduler could not write its pass");
+      this.dirty = true;
+      this.deadline = this.clock.now() + this.retryDelayMs;
+      return;
+    }
+    if (totals.skipped > 0) {
+      // Their changes are on the way as events (read before the next pass): try them again then.
+      this.dirty = true;
+      this.due();
+    }
+    const stats: PassStats = {
+      pending: result.assignments.size + result.unplaced.size,
+      ...totals,
+      unplaced: result.unplaced.size,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    };
+    this.logger[stats.assigned > 0 || stats.reasonsWritten > 0 ? "info" : "debug"](stats, "scheduler pass");
+  }
+
+  /**
+   * One transaction of a pass. Writes each task from the copy the pass saw, with that copy's
+   * version: a task that changed meanwhile fails the store's version check and is skipped (so is an
+   * assignment to a node that, as the transaction sees it, no longer takes tasks).
+   */
+  private write(tx: WriteTx, writes: readonly Write[], now: number): WriteOutcome {
+    const out: WriteOutcome = { assigned: [], skipped: [], reasonsWritten: 0 };
+    const nodeOk = new Map<string, boolean>();
+    const timestamp = new Date(now);
+    for (const { task, nodeId, reason } of writes) {
+      if (nodeId !== undefined) {
+        let ok = nodeOk.get(nodeId);
+        if (ok === undefined) nodeOk.set(nodeId, (ok = takesTasks(tx.nodes.get(nodeId))));
+        if (ok && put(tx, task, nodeId, TaskState.ASSIGNED, ASSIGNED_MESSAGE, "", timestamp))
+          out.assigned.push(task.id);
+        else out.skipped.push(task.id);
+      } else if (put(tx, task, task.nodeId, TaskState.PENDING, PENDING_MESSAGE, reason, timestamp)) {
+        out.reasonsWritten++;
+      }
+    }
+    return out;
+  }
+}
+
+/** Writes `seen` with a new node and status; false if the store has another version of it (or none). */
+function put(
+  tx: WriteTx,
+  seen: Task,
+  nodeId: string,
+  state: TaskState,
+  message: string,
+  err: string,
+  timestamp: Date,
+): boolean {
+  const status = { ...(seen.status ?? TaskStatus.create()), timestamp, state, message, err };
+  try {
+    tx.tasks.update({ ...seen, nodeId, status }); // the store keeps its own copy
+    return true;
+  } catch (e: unknown) {
+    if (e instanceof SequenceConflictError || e instanceof NotFoundError) return false;
+    throw e;
+  }
+}
+
+/** An assignment (nodeId) or a new reason to write. */
+type Write =
+  | { readonly task: Task; readonly nodeId: string; readonly reason: undefined }
+  | { readonly task: Task; readonly nodeId: undefined; readonly reason: string };
+
+interface WriteOutcome {
+  readonly assigned: string[];
+  readonly skipped: string[];
+  reasonsWritten: number;
+}
+
+/** The node as the transaction sees it can take new tasks. */
+function takesTasks(node: Node | undefined): boolean {
+  return (
+    node !== undefined &&
+    node.status?.state === NodeState.READY &&
+    (node.spec?.availability ?? NodeAvailability.ACTIVE) === NodeAvailability.ACTIVE
+  );
+}
