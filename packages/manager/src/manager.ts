@@ -27,6 +27,8 @@ import {
 } from "@shoal/shared";
 import { ControlApi } from "./controlapi/control-server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
+import { LeaderComponents } from "./leader-components.js";
+import { Scheduler } from "./scheduler/index.js";
 import { loadIdentity, saveIdentity, type ManagerIdentity } from "./identity.js";
 import { RaftNode } from "./state/raft/raft-node.js";
 import { Membership, newRaftId, raftTransportHandlers } from "./state/raft/raft-server.js";
@@ -56,6 +58,7 @@ export class Manager {
   private readonly logger: Logger;
   private readonly server = new grpc.Server(GRPC_MESSAGE_LIMITS);
   private dispatcher: Dispatcher | undefined;
+  private leaderParts: LeaderComponents | undefined;
   private control: ControlApi | undefined;
   private membership: Membership | undefined;
   private raftNode: RaftNode | undefined;
@@ -99,6 +102,11 @@ export class Manager {
       ...(this.options.heartbeatPeriodMs !== undefined ? { heartbeatPeriodMs: this.options.heartbeatPeriodMs } : {}),
     });
     this.membership = new Membership(() => this.raftNode);
+    const logger = this.options.logger;
+    this.leaderParts = new LeaderComponents(
+      [() => ({ name: "scheduler", component: new Scheduler({ store, logger, clock }) })],
+      logger,
+    );
 
     // Serve before joining: the leader starts sending to us as soon as we are a member.
     this.server.addService(
@@ -168,6 +176,7 @@ export class Manager {
         this.logger.info({ isLeader }, isLeader ? "this manager is the leader" : "this manager is a follower");
         if (isLeader) void this.ensureCluster();
         this.dispatcher?.setLeader(isLeader);
+        void this.leaderParts?.setLeader(isLeader);
       },
       onRemoved: () => this.logger.warn("removed from the cluster; this manager no longer takes part"),
     });
@@ -254,6 +263,7 @@ export class Manager {
     this.stopping ??= (async () => {
       if (this.raftNode?.isLeader) await this.raftNode.transferLeadership().catch(() => false);
       this.dispatcher?.stop();
+      await this.leaderParts?.close();
       this.control?.close();
       this.membership?.close();
       await this.raftNode?.stop();
