@@ -28,7 +28,8 @@ import {
 import { ControlApi } from "./controlapi/control-server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { LeaderComponents } from "./leader-components.js";
-import { Scheduler } from "./scheduler/index.js";
+import { GlobalOrchestrator, ReplicatedOrchestrator, RestartSupervisor, TaskReaper } from "./orchestrator/index.js";
+import { Scheduler, nodeMatchesTaskSpec } from "./scheduler/index.js";
 import { loadIdentity, saveIdentity, type ManagerIdentity } from "./identity.js";
 import { RaftNode } from "./state/raft/raft-node.js";
 import { Membership, newRaftId, raftTransportHandlers } from "./state/raft/raft-server.js";
@@ -104,7 +105,13 @@ export class Manager {
     this.membership = new Membership(() => this.raftNode);
     const logger = this.options.logger;
     this.leaderParts = new LeaderComponents(
-      [() => ({ name: "scheduler", component: new Scheduler({ store, logger, clock }) })],
+      [
+        () => ({ name: "replicated", component: new ReplicatedOrchestrator({ store, logger, clock }) }),
+        () => ({ name: "global", component: new GlobalOrchestrator({ store, logger, clock, nodeMatches: nodeMatchesTaskSpec }) }),
+        () => ({ name: "restart", component: new RestartSupervisor({ store, logger, clock, nodeMatches: nodeMatchesTaskSpec }) }),
+        () => ({ name: "reaper", component: new TaskReaper({ store, logger, clock }) }),
+        () => ({ name: "scheduler", component: new Scheduler({ store, logger, clock }) }),
+      ],
       logger,
     );
 
