@@ -1,0 +1,240 @@
+// The heart of Shoal on real hosts: three managers (processes on the harness gateway) and three
+// agent hosts, each with its own dockerd. Services are placed, spread, scaled, restarted, drained
+// and moved off a dead host, as a Swarm user would check with `shoal service ps` and `docker ps`.
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHarness, type Harness, type Host, type HostProcess } from "./harness/index.js";
+import { SHOAL_BIN, ShoalProcess } from "./support/shoal-process.js";
+import { TestControl } from "./support/control-client.js";
+import { waitUntil } from "./support/wait.js";
+
+const run = promisify(execFile);
+let harness: Harness;
+let root = "";
+const managers: ShoalProcess[] = [];
+const addrs: string[] = [];
+const agents = new Map<string, HostProcess>();
+const control = new TestControl();
+
+interface TaskRow {
+  id: string;
+  slot: number;
+  node: string;
+  nodeId: string;
+  desiredState: string;
+  state: string;
+  message: string;
+  error: string;
+  containerId: string;
+}
+
+async function shoal(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const env = { ...process.env, SHOAL_MANAGER: addrs.join(",") };
+    return { code: 0, ...(await run(process.execPath, [SHOAL_BIN, ...args], { timeout: 60_000, env })) };
+  } catch (err: unknown) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function ps(service: string): Promise<TaskRow[]> {
+  const out = await shoal("service", "ps", service, "--json");
+  if (out.code !== 0) throw new Error(out.stderr);
+  return JSON.parse(out.stdout) as TaskRow[];
+}
+
+/** Running tasks of a service per host name. */
+async function runningPerHost(service: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const t of await ps(service))
+    if (t.desiredState === "running" && t.state === "running") counts[t.node] = (counts[t.node] ?? 0) + 1;
+  return counts;
+}
+
+/** Containers of a service running on a host, as its own dockerd says. */
+async function containersOn(host: Host, service: string): Promise<string[]> {
+  const out = await host.docker(["ps", "-q", "--filter", `label=com.shoal.service.name=${service}`]);
+  return out.stdout.split("\n").filter(Boolean);
+}
+
+function startAgent(host: Host): void {
+  const proc = host.spawn(process.execPath, [
+    SHOAL_BIN,
+    "agent",
+    "--manager",
+    addrs.join(","),
+    "--data-dir",
+    join(host.dir, "agent"),
+    "--docker-host",
+    host.dockerHost,
+    "--hostname",
+    host.name,
+  ]);
+  agents.set(host.name, proc);
+}
+
+beforeAll(async () => {
+  harness = await createHarness({ hosts: ["h1", "h2", "h3"], pullBaseImage: true });
+  root = await mkdtemp(join(tmpdir(), "shoal-sched-"));
+  for (let i = 0; i < 3; i++) {
+    const addr = `${harness.gateway}:${4700 + i}`;
+    const args = ["manager", "--listen", addr, "--data-dir", join(root, `m${i}`)];
+    if (i > 0) args.push("--join", addrs[0]!);
+    const m = new ShoalProcess(args, join(root, `m${i}.log`));
+    m.start();
+    managers.push(m);
+    addrs.push(addr);
+    await waitUntil(
+      `manager ${i}`,
+      async () => (await control.call(addr, "getInfo", {}, 500)).raft?.members.length === i + 1,
+    );
+  }
+  for (const host of harness.hosts) startAgent(host);
+  await waitUntil("three ready agents", async () => {
+    const { nodes } = await control.call(addrs[0]!, "listNodes", { filters: undefined }, 2000);
+    return nodes.filter((n) => n.status?.state === 2).length === 3;
+  });
+});
+
+afterAll(async () => {
+  control.close();
+  for (const m of managers) await m.kill("SIGKILL");
+  await harness?.dispose();
+  if (!process.env["KEEP_TEST_DIRS"]) await rm(root, { recursive: true, force: true });
+});
+
+describe("scheduling on three agent hosts", () => {
+  it("spreads a 6-replica service 2/2/2 and runs it on the hosts' dockerds", async () => {
+    const out = await shoal(
+      "service",
+      "create",
+      "--name",
+      "web",
+      "--replicas",
+      "6",
+      harness.baseImage,
+      "sleep",
+      "3600",
+    );
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain("verify: Service converged");
+    expect(await runningPerHost("web")).toEqual({ h1: 2, h2: 2, h3: 2 });
+    for (const host of harness.hosts) expect(await containersOn(host, "web")).toHaveLength(2);
+    const ls = JSON.parse((await shoal("service", "ls", "--json")).stdout) as { name: string; replicas: unknown }[];
+    expect(ls.find((s) => s.name === "web")?.replicas).toEqual({ running: 6, desired: 6 });
+  });
+
+  it("scales up to 9 (3 per host) and down to 2", async () => {
+    expect((await shoal("service", "scale", "web=9")).code).toBe(0);
+    expect(await runningPerHost("web")).toEqual({ h1: 3, h2: 3, h3: 3 });
+    expect((await shoal("service", "scale", "web=2")).code).toBe(0);
+    await expect
+      .poll(async () => Object.values(await runningPerHost("web")).reduce((a, b) => a + b, 0), { timeout: 30_000 })
+      .toBe(2);
+    await expect
+      .poll(async () => (await Promise.all(harness.hosts.map((h) => containersOn(h, "web")))).flat().length, {
+        timeout: 30_000,
+      })
+      .toBe(2);
+  });
+
+  it("replaces a container killed with docker kill", async () => {
+    const before = (await ps("web")).filter((t) => t.state === "running");
+    const victim = before[0]!;
+    const host = harness.host(victim.node);
+    await host.docker(["kill", victim.containerId]);
+    await expect
+      .poll(async () => (await ps("web")).filter((t) => t.desiredState === "running" && t.state === "running").length, {
+        timeout: 30_000,
+      })
+      .toBe(2);
+    const after = await ps("web");
+    expect(after.find((t) => t.id === victim.id)?.state).toBe("failed");
+    expect(after.filter((t) => t.slot === victim.slot && t.state === "running")).toHaveLength(1);
+  });
+
+  it("leaves a task that fits no node pending, with the reason", async () => {
+    const out = await shoal(
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "nowhere",
+      "--constraint",
+      "node.labels.zone==mars",
+      harness.baseImage,
+      "sleep",
+      "60",
+    );
+    expect(out.code).toBe(0);
+    await expect
+      .poll(async () => (await ps("nowhere"))[0]?.error ?? "", { timeout: 15_000 })
+      .toMatch(/no suitable node.*constraint/);
+    expect((await ps("nowhere"))[0]?.state).toBe("pending");
+  });
+
+  it("drains a node: its tasks move to the others", async () => {
+    const out = await shoal(
+      "service",
+      "create",
+      "--name",
+      "drainme",
+      "--replicas",
+      "3",
+      harness.baseImage,
+      "sleep",
+      "3600",
+    );
+    expect(out.code).toBe(0);
+    expect((await shoal("node", "update", "--availability", "drain", "h1")).code).toBe(0);
+    await expect.poll(() => runningPerHost("drainme"), { timeout: 30_000 }).not.toHaveProperty("h1");
+    await expect
+      .poll(async () => Object.values(await runningPerHost("drainme")).reduce((a, b) => a + b, 0), { timeout: 30_000 })
+      .toBe(3);
+    await expect.poll(() => containersOn(harness.host("h1"), "drainme"), { timeout: 30_000 }).toEqual([]);
+    expect((await shoal("node", "update", "--availability", "active", "h1")).code).toBe(0);
+  });
+
+  it("moves the tasks of a dead host elsewhere, and leaves no duplicate when it comes back", async () => {
+    const out = await shoal(
+      "service",
+      "create",
+      "--name",
+      "survivor",
+      "--replicas",
+      "3",
+      harness.baseImage,
+      "sleep",
+      "3600",
+    );
+    expect(out.code).toBe(0);
+    const h3 = harness.host("h3");
+    expect(await containersOn(h3, "survivor")).toHaveLength(1);
+    await h3.kill(); // agent, dockerd and containers die with the host
+    await expect
+      .poll(
+        async () => {
+          const r = await runningPerHost("survivor");
+          return (r["h1"] ?? 0) + (r["h2"] ?? 0);
+        },
+        { timeout: 40_000 },
+      )
+      .toBe(3);
+    await h3.startDocker();
+    startAgent(h3);
+    await waitUntil("h3 ready again", async () => {
+      const { nodes } = await control.call(addrs[0]!, "listNodes", { filters: undefined }, 2000);
+      return nodes.find((n) => n.description?.hostname === "h3")?.status?.state === 2;
+    });
+    // The agent stops the container it no longer holds; 3 run in all, one per slot.
+    await expect.poll(() => containersOn(h3, "survivor"), { timeout: 30_000 }).toEqual([]);
+    const rows = (await ps("survivor")).filter((t) => t.state === "running");
+    expect(rows).toHaveLength(3);
+    expect(new Set(rows.map((t) => t.slot)).size).toBe(3);
+  });
+});
