@@ -1,0 +1,38 @@
+// The orchestrators: leader-only components that turn services into tasks and look after them.
+// Each is `new X({ store, logger, clock? })`, `run(signal)`, idempotent `stop()`; they talk only
+// through the store. The reconcilers behind them are pure and exported for tests and tools.
+export { ReplicatedOrchestrator, type ReplicatedOrchestratorOptions } from "./replicated/orchestrator.js";
+export { planReplicated, planRemovedTasks, isReplicatedTask, type ReplicatedInput } from "./replicated/reconcile.js";
+export { GlobalOrchestrator, type GlobalOrchestratorOptions } from "./global/orchestrator.js";
+export { planGlobal, isGlobalTask, type GlobalInput } from "./global/reconcile.js";
+export { RestartSupervisor, type RestartSupervisorOptions } from "./restart/supervisor.js";
+export {
+  planRestarts,
+  type RestartInput,
+  type RestartSlot,
+  type RestartDecision,
+  type SlotWake,
+} from "./restart/reconcile.js";
+export {
+  DEFAULT_RESTART_DELAY_MS,
+  resolveRestartPolicy,
+  taskRestartPolicy,
+  shouldRestart,
+  countRestarts,
+  conditionAllows,
+  type ResolvedRestartPolicy,
+} from "./restart/policy.js";
+export { TaskReaper, type TaskReaperOptions } from "./reaper/task-reaper.js";
+export { DEFAULT_TASK_HISTORY_LIMIT, historyLimit, historyToKeep, planHistory, removable } from "./reaper/reconcile.js";
+export {
+  newTask,
+  desiredReplicas,
+  isGlobalService,
+  serviceSpecVersion,
+  INITIAL_TASK_STATE,
+  type TaskTarget,
+} from "./task-factory.js";
+export { isLive, hasEnded, isRunnable, isRemoved, isFinished, slotOf, slotKey, type SlotRef } from "./task-states.js";
+export { matchEveryNode, nodeLost, acceptsNewTask, keepsTask, type NodeMatcher } from "./node-checks.js";
+export { Plan, commitPlan, applyOps, DEFAULT_MAX_WRITES_PER_TX, type Op, type CreateGuard } from "./plan.js";
+export { ReconcileLoop, type Reconciler, type LoopOptions } from "./loop.js";

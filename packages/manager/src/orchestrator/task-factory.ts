@@ -1,0 +1,77 @@
+// Making a task for a slot of a service, and reading a service's mode.
+//
+// Every new task starts with status NEW ("created by an orchestrator, not yet seen by the
+// scheduler", as in SwarmKit) and desired state RUNNING:
+// - replicated: no node. The scheduler takes every task with desired state <= RUNNING and status
+//   below ASSIGNED, picks a node and moves it to ASSIGNED (or to PENDING with the reason why no
+//   node fits).
+// - global: its node set (the node is its slot). The scheduler checks it against that node alone
+//   (resources, host ports) and moves it to ASSIGNED there, or leaves it PENDING with the reason.
+import {
+  Annotations,
+  HealthState,
+  TaskSpec,
+  TaskState,
+  newId,
+  type Service,
+  type Task,
+  type Version,
+} from "@shoal/shared";
+
+export const INITIAL_TASK_STATE = TaskState.NEW;
+
+export function isGlobalService(service: Service): boolean {
+  return service.spec?.mode?.$case === "global";
+}
+
+/** Replicas wanted by a replicated service (an unset mode means 1); 0 for a global one. */
+export function desiredReplicas(service: Service): number {
+  const mode = service.spec?.mode;
+  if (mode === undefined) return 1;
+  return mode.$case === "replicated" ? mode.value.replicas : 0;
+}
+
+/** The version of the spec tasks are made from: `specVersion`, else the service's version. */
+export function serviceSpecVersion(service: Service): Version {
+  return { index: service.specVersion?.index ?? service.meta?.version?.index ?? 0 };
+}
+
+export function serviceName(service: Service): string {
+  return service.spec?.annotations?.name || service.id;
+}
+
+/** Where a new task goes: a slot number (replicated) or a node (global). */
+export type TaskTarget = { readonly slot: number } | { readonly nodeId: string };
+
+/**
+ * A new task for `service` at `target`, made at `now` (ms): its own id, the service's task
+ * template, annotations and endpoint, named "<service>.<slot>" or "<service>.<node id>".
+ * The task shares the service's spec objects (the store copies what it is given, and tasks of
+ * one service are made by the thousand): copy it before changing them.
+ */
+export function newTask(service: Service, target: TaskTarget, now: number, id: string = newId()): Task {
+  const spec = service.spec;
+  const global = "nodeId" in target;
+  return {
+    id,
+    meta: undefined,
+    spec: spec?.taskTemplate ?? TaskSpec.create(),
+    serviceId: service.id,
+    slot: global ? 0 : target.slot,
+    nodeId: global ? target.nodeId : "",
+    annotations: { name: `${serviceName(service)}.${global ? target.nodeId : target.slot}`, labels: {} },
+    serviceAnnotations: spec?.annotations ?? Annotations.create(),
+    status: {
+      timestamp: new Date(now),
+      state: INITIAL_TASK_STATE,
+      message: "created",
+      err: "",
+      containerStatus: undefined,
+      health: HealthState.UNKNOWN,
+      portStatus: undefined,
+    },
+    desiredState: TaskState.RUNNING,
+    specVersion: serviceSpecVersion(service),
+    endpoint: spec?.endpoint,
+  };
+}

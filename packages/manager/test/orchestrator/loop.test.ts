@@ -1,0 +1,161 @@
+import { Backoff, ManualClock, silentLogger } from "@shoal/shared";
+import { afterEach, describe, expect, it } from "vitest";
+import { ReconcileLoop, type Reconciler } from "../../src/orchestrator/loop.js";
+import { MemoryStore, type ObjectEvent } from "../../src/state/store/index.js";
+import { node } from "./fixtures.js";
+import { settle, until } from "./helpers.js";
+
+/** A reconciler that records what it is told and counts its passes. */
+class Recorder implements Reconciler {
+  readonly tables = ["nodes"] as const;
+  resets = 0;
+  seen: string[] = [];
+  passes: string[][] = [];
+  dirty: string[] = [];
+  failNext = 0;
+  gate: Promise<void> | undefined;
+
+  reset(): void {
+    this.resets++;
+    this.dirty = ["*"];
+  }
+  observe(e: ObjectEvent): void {
+    this.seen.push(`${e.kind} ${e.object.id}`);
+    this.dirty.push(e.object.id);
+  }
+  hasWork(): boolean {
+    return this.dirty.length > 0;
+  }
+  async pass(): Promise<void> {
+    const taken = this.dirty;
+    this.dirty = [];
+    await this.gate;
+    if (this.failNext > 0) {
+      this.failNext--;
+      this.dirty = taken;
+      throw new Error("not the leader");
+    }
+    this.passes.push(taken);
+  }
+}
+
+const loops: ReconcileLoop[] = [];
+afterEach(async () => {
+  for (const l of loops.splice(0)) await l.stop();
+});
+
+function start(
+  store: MemoryStore,
+  clock: ManualClock,
+  options: { debounceMs?: number; maxDelayMs?: number; retry?: Backoff } = {},
+): { loop: ReconcileLoop; rec: Recorder; done: Promise<void> } {
+  const rec = new Recorder();
+  const loop = new ReconcileLoop(rec, { store, clock, logger: silentLogger(), ...options });
+  loops.push(loop);
+  return { loop, rec, done: loop.run() };
+}
+
+async function addNode(store: MemoryStore, id: string): Promise<void> {
+  await store.update((tx) => tx.nodes.create(node(id)));
+}
+
+describe("ReconcileLoop", () => {
+  it("starts with a pass over everything, then one pass per burst of commits", async () => {
+    const clock = new ManualClock(0);
+    const store = new MemoryStore({ clock });
+    await addNode(store, "before");
+    const { rec } = start(store, clock);
+    await until(() => rec.passes.length === 1, "the first pass");
+    expect(rec.passes[0]).toEqual(["*"]);
+    expect(rec.seen).toEqual([]); // what the snapshot held comes through reset, not as events
+
+    await Promise.all([addNode(store, "a"), addNode(store, "b"), addNode(store, "c")]);
+    await until(() => rec.seen.length === 3, "3 events");
+    await settle();
+    expect(rec.passes.flat().filter((x) => x !== "*")).toEqual(["a", "b", "c"]);
+    expect(rec.passes.length).toBeLessThanOrEqual(4);
+  });
+
+  it("debounces: waits for quiet, but no longer than the latency cap", async () => {
+    const clock = new ManualClock(0);
+    const store = new MemoryStore({ clock });
+    const { rec } = start(store, clock, { debounceMs: 100, maxDelayMs: 250 });
+    await settle();
+    clock.advance(100);
+    await until(() => rec.passes.length === 1, "the first pass");
+
+    await addNode(store, "a");
+    await settle();
+    clock.advance(60);
+    await addNode(store, "b");
+    await settle();
+    clock.advance(60);
+    await settle();
+    expect(rec.passes).toHaveLength(1); // "b" came 60 ms ago: not quiet yet
+    clock.advance(40);
+    await until(() => rec.passes.length === 2, "a pass after 100 ms of quiet");
+    expect(rec.passes[1]).toEqual(["a", "b"]);
+
+    // A steady trickle of events: the cap forces a pass 250 ms after the first one.
+    for (let i = 0; i < 5; i++) {
+      await addNode(store, `t${i}`);
+      await settle();
+      clock.advance(60);
+      await settle();
+    }
+    expect(rec.passes.slice(2)).toEqual([["t0", "t1", "t2", "t3", "t4"]]);
+  });
+
+  it("retries a failed pass after a backoff, keeping its work", async () => {
+    const clock = new ManualClock(0);
+    const store = new MemoryStore({ clock });
+    const retry = new Backoff({ initialMs: 100, maxMs: 1_000, jitter: 0 });
+    const rec = new Recorder();
+    rec.failNext = 2;
+    const loop = new ReconcileLoop(rec, { store, clock, logger: silentLogger(), retry });
+    loops.push(loop);
+    void loop.run();
+    await settle();
+    expect(rec.passes).toEqual([]);
+    clock.advance(100);
+    await settle();
+    expect(rec.passes).toEqual([]);
+    clock.advance(199);
+    await settle();
+    expect(rec.passes).toEqual([]);
+    clock.advance(1);
+    await until(() => rec.passes.length === 1, "the retried pass");
+    expect(rec.passes[0]).toEqual(["*"]);
+  });
+
+  it("reads everything again when it falls behind and its watch is dropped", async () => {
+    const clock = new ManualClock(0);
+    const store = new MemoryStore({ clock, watchCapacity: 3 });
+    const { rec } = start(store, clock);
+    await until(() => rec.passes.length === 1, "the first pass");
+    let open!: () => void;
+    rec.gate = new Promise<void>((resolve) => (open = resolve));
+    await addNode(store, "a");
+    await until(() => rec.dirty.length === 0 && rec.seen.length === 1, "a pass under way");
+    for (let i = 0; i < 10; i++) await addNode(store, `n${i}`);
+    rec.gate = undefined;
+    open();
+    await until(() => rec.resets === 2, "a second reset");
+    await until(() => rec.passes.at(-1)?.[0] === "*", "a pass over everything");
+  });
+
+  it("ends when the store closes, and when stopped", async () => {
+    const clock = new ManualClock(0);
+    const store = new MemoryStore({ clock });
+    const { done } = start(store, clock);
+    await settle();
+    store.close();
+    await expect(done).resolves.toBeUndefined();
+
+    const other = new MemoryStore({ clock });
+    const second = start(other, clock);
+    await settle();
+    await second.loop.stop();
+    await expect(second.done).resolves.toBeUndefined();
+  });
+});
