@@ -107,8 +107,14 @@ export class Manager {
     this.leaderParts = new LeaderComponents(
       [
         () => ({ name: "replicated", component: new ReplicatedOrchestrator({ store, logger, clock }) }),
-        () => ({ name: "global", component: new GlobalOrchestrator({ store, logger, clock, nodeMatches: nodeMatchesTaskSpec }) }),
-        () => ({ name: "restart", component: new RestartSupervisor({ store, logger, clock, nodeMatches: nodeMatchesTaskSpec }) }),
+        () => ({
+          name: "global",
+          component: new GlobalOrchestrator({ store, logger, clock, nodeMatches: nodeMatchesTaskSpec }),
+        }),
+        () => ({
+          name: "restart",
+          component: new RestartSupervisor({ store, logger, clock, nodeMatches: nodeMatchesTaskSpec }),
+        }),
         () => ({ name: "reaper", component: new TaskReaper({ store, logger, clock }) }),
         () => ({ name: "scheduler", component: new Scheduler({ store, logger, clock }) }),
       ],
