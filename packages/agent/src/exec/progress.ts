@@ -56,7 +56,9 @@ export function waitProgress(now: ContainerSnapshot | undefined, context: WaitCo
     case "dead":
       if (now.exitCode !== 0 || now.oomKilled) {
         const why = unhealthy === undefined ? {} : { why: unhealthy.message };
-        return { kind: "failed", error: new TaskExitError(now.exitCode, now.oomKilled, why) };
+        // The daemon may record OOMKilled a moment after the exit; the oom event tells it too.
+        const oom = now.oomKilled || context.oomSeen === true;
+        return { kind: "failed", error: new TaskExitError(now.exitCode, oom, why) };
       }
       if (unhealthy !== undefined) return { kind: "failed", error: unhealthy };
       return { kind: "exited", exit: { exitCode: 0, oomKilled: false } };

@@ -46,6 +46,9 @@ describe("waitProgress", () => {
     expect(p.kind === "failed" && p.error.message).toBe("task: non-zero exit (3)");
     const oom = waitProgress(exited(137, true));
     expect(oom.kind === "failed" && (oom.error as TaskExitError).oomKilled).toBe(true);
+    // The daemon's oom event came, its OOMKilled flag not yet: still an OOM kill.
+    const evented = waitProgress(exited(137, false), { oomSeen: true });
+    expect(evented.kind === "failed" && (evented.error as TaskExitError).oomKilled).toBe(true);
   });
 
   it("asks once to stop an unhealthy container, then fails with the cause", () => {

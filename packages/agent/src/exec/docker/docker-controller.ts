@@ -18,7 +18,8 @@ import {
 } from "@shoal/shared";
 import type Docker from "dockerode";
 import type { ContainerInspectInfo } from "dockerode";
-import { ContainerUnhealthyError, ExecError, ExecErrorReason } from "../errors.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ContainerUnhealthyError, ExecError, ExecErrorReason, TaskExitError } from "../errors.js";
 import type { ContainerSnapshot, Controller, ExitStatus } from "../executor.js";
 import { containerGone, controllerClosed, startProgress, waitProgress } from "../progress.js";
 import { containerName } from "../task-name.js";
@@ -28,6 +29,14 @@ import type { DockerEvent, DockerEventStream } from "./event-stream.js";
 import { ensureImage } from "./image-pull.js";
 import { TaskLabel } from "./labels.js";
 import { snapshotOf } from "./snapshot.js";
+
+/** How long to wait for the daemon to record an OOM kill after the exit it caused. */
+const OOM_SETTLE_MS = 250;
+
+/** Exit 137 (SIGKILL) without the OOM flag: perhaps an OOM kill the daemon has not recorded yet. */
+function isUnexplainedKill(err: Error): boolean {
+  return err instanceof TaskExitError && err.exitCode === 137 && !err.oomKilled;
+}
 
 /** How long a background inspect (one triggered by an event) may take. */
 const INSPECT_TIMEOUT_MS = 30_000;
@@ -136,6 +145,7 @@ export class DockerController implements Controller {
     this.watch(signal);
     await raceAbort(this.refresh(), signal);
     let unhealthy: ContainerUnhealthyError | undefined;
+    let oomRechecked = false;
     for (;;) {
       const progress = waitProgress(this.snapshot, {
         unhealthy,
@@ -146,6 +156,13 @@ export class DockerController implements Controller {
         case "exited":
           return progress.exit;
         case "failed":
+          // Killed by SIGKILL (137) with no word of OOM yet: the daemon may still be recording it.
+          if (isUnexplainedKill(progress.error) && !oomRechecked) {
+            oomRechecked = true;
+            await sleep(OOM_SETTLE_MS, undefined, signal ? { signal } : {});
+            await raceAbort(this.refresh(), signal);
+            continue;
+          }
           throw progress.error;
         case "stop-unhealthy":
           // As Docker Swarm does: an unhealthy task is stopped, and fails.
