@@ -1,13 +1,20 @@
 // The replicated orchestrator (leader only): keeps each replicated service at its number of slots
-// (see reconcile.ts), and removes the tasks of services that are gone. It reacts to service
-// events and to the task events that change which slots exist (creation, deletion, removal);
-// status reports alone do not concern it. Each pass decides for the services marked since the
-// last one, in one transaction (several for very large plans, see plan.ts).
+// (see reconcile.ts), and removes the tasks of services that are gone. Each pass decides for the
+// services marked since the last one, in one transaction (several for very large plans, see
+// plan.ts). What marks a service:
+// - any event of the service itself;
+// - a task of it raised to REMOVE by someone else;
+// - a task created or deleted by someone else, if a look at its slot shows the slot's count may
+//   have changed (the slot is now empty, holds two runnable tasks, or is numbered beyond the
+//   replicas). Successors made by the restart supervisor and history deleted by the reaper do
+//   not change the count, and reading a service of 100,000 tasks again for each would be waste.
+// Status reports alone do not concern it.
 import { componentLogger, systemClock, type Clock, type Logger, type Task } from "@shoal/shared";
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
 import { ReconcileLoop } from "../loop.js";
 import { Plan, commitPlan, ownWrites } from "../plan.js";
-import { isRemoved } from "../task-states.js";
+import { findSlotTasks, isRemoved, isRunnable, slotKey, type SlotRef } from "../task-states.js";
+import { desiredReplicas } from "../task-factory.js";
 import { isReplicatedTask, planRemovedTasks, planReplicated } from "./reconcile.js";
 
 export interface ReplicatedOrchestratorOptions {
@@ -28,6 +35,8 @@ export class ReplicatedOrchestrator {
   private readonly loop: ReconcileLoop;
   private all = false;
   private dirty = new Set<string>();
+  /** Slots to look at: a task of theirs was created or deleted by someone else. */
+  private slots = new Map<string, SlotRef>();
   /** What the last pass wrote: the events of its own writes are no news (see ownWrites). */
   private own = ownWrites();
 
@@ -41,7 +50,7 @@ export class ReplicatedOrchestrator {
         tables: ["services", "tasks"],
         reset: (tx) => this.reset(tx),
         observe: (e) => this.observe(e),
-        hasWork: () => this.all || this.dirty.size > 0,
+        hasWork: () => this.all || this.dirty.size > 0 || this.slots.size > 0,
         pass: (signal) => this.pass(signal),
       },
       {
@@ -67,29 +76,34 @@ export class ReplicatedOrchestrator {
   private reset(_tx: ReadTx): void {
     this.all = true;
     this.dirty.clear();
+    this.slots.clear();
   }
 
   private observe(e: ObjectEvent): void {
     if (e.table === "services") {
       this.dirty.add(e.object.id);
-    } else if (e.table === "tasks" && isReplicatedTask(e.object)) {
-      const t = e.object;
-      const matters =
-        (e.kind === "create" && !this.own.created.has(t.id)) ||
-        (e.kind === "delete" && !isRemoved(t)) ||
-        (e.kind === "update" && isRemoved(t) !== isRemoved(e.oldObject) && !this.own.removed.has(t.id));
-      if (matters) this.dirty.add(t.serviceId);
+      return;
+    }
+    if (e.table !== "tasks" || !isReplicatedTask(e.object)) return;
+    const t = e.object;
+    if (e.kind === "update") {
+      if (isRemoved(t) && !isRemoved(e.oldObject) && !this.own.removed.has(t.id)) this.dirty.add(t.serviceId);
+    } else if ((e.kind === "create" && !this.own.created.has(t.id)) || (e.kind === "delete" && !isRemoved(t))) {
+      const ref = { serviceId: t.serviceId, slot: t.slot };
+      this.slots.set(slotKey(ref), ref);
     }
   }
 
   private async pass(signal: AbortSignal): Promise<void> {
     const all = this.all;
     const dirty = this.dirty;
+    const slots = this.slots;
     this.all = false;
     this.dirty = new Set();
+    this.slots = new Map();
     this.own = ownWrites();
     try {
-      const plan = await commitPlan(this.store, (tx) => this.plan(tx, all, dirty), {
+      const plan = await commitPlan(this.store, (tx) => this.plan(tx, all, dirty, slots), {
         signal,
         maxWrites: this.maxWrites,
       });
@@ -99,12 +113,24 @@ export class ReplicatedOrchestrator {
     } catch (err: unknown) {
       this.all ||= all;
       for (const id of dirty) this.dirty.add(id);
+      for (const [key, ref] of slots) this.slots.set(key, ref);
       throw err;
     }
   }
 
-  private plan(tx: WriteTx, all: boolean, dirty: ReadonlySet<string>): Plan {
+  private plan(tx: WriteTx, all: boolean, dirty: Set<string>, slots: ReadonlyMap<string, SlotRef>): Plan {
     const now = this.clock.now();
+    const replicas = new Map<string, number | undefined>();
+    const replicasOf = (id: string): number | undefined => {
+      if (!replicas.has(id)) {
+        const service = tx.services.get(id);
+        replicas.set(id, service === undefined ? undefined : desiredReplicas(service));
+      }
+      return replicas.get(id);
+    };
+    for (const ref of slots.values()) {
+      if (!dirty.has(ref.serviceId) && slotChanged(tx, ref, replicasOf)) dirty.add(ref.serviceId);
+    }
     const plan = new Plan();
     let byService: Map<string, Task[]> | undefined;
     let ids: Iterable<string> = dirty;
@@ -133,4 +159,12 @@ export class ReplicatedOrchestrator {
     }
     return plan;
   }
+}
+
+/** Whether a slot whose tasks changed may change the service's count (see the top of the file). */
+function slotChanged(tx: WriteTx, ref: SlotRef, replicas: (serviceId: string) => number | undefined): boolean {
+  const want = replicas(ref.serviceId);
+  if (want === undefined) return true;
+  const kept = findSlotTasks(tx, ref).filter((t) => !isRemoved(t));
+  return kept.length === 0 || kept.filter(isRunnable).length > 1 || (ref.slot ?? 0) > want;
 }

@@ -101,8 +101,10 @@ export class RestartSupervisor {
         const key = slotKey(ref);
         if (e.kind === "update") {
           const o = e.oldObject;
-          const matters = (isLive(t) && hasEnded(t)) || t.desiredState !== o.desiredState || t.nodeId !== o.nodeId;
-          if (matters) this.slots.set(key, ref);
+          if ((isLive(t) && hasEnded(t)) || t.desiredState !== o.desiredState) this.slots.set(key, ref);
+          else if (t.nodeId !== o.nodeId && t.nodeId !== "" && isLive(t)) {
+            this.placed.set(key, { ref, nodeId: t.nodeId });
+          }
         } else if (e.kind === "delete" && this.waiting.has(key)) {
           this.slots.set(key, ref);
         }
@@ -144,8 +146,9 @@ export class RestartSupervisor {
       const plan = await commitPlan(
         this.store,
         (tx) => {
+          const node = cached((id) => tx.nodes.get(id));
           for (const [key, p] of placed) {
-            if (!slots.has(key) && nodeLost(tx.nodes.get(p.nodeId))) slots.set(key, p.ref);
+            if (!slots.has(key) && nodeLost(node(p.nodeId))) slots.set(key, p.ref);
           }
           const groups = this.collect(tx, all, slots, nodes, services);
           seen = new Set(groups.keys());
@@ -153,7 +156,7 @@ export class RestartSupervisor {
           const decision = planRestarts(
             {
               service: cached((id) => tx.services.get(id)),
-              node: cached((id) => tx.nodes.get(id)),
+              node,
               nodeMatches: this.nodeMatches,
               now: this.clock.now(),
               due,

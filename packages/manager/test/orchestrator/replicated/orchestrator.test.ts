@@ -120,6 +120,21 @@ describe("ReplicatedOrchestrator", () => {
     expect(new Set(tasksOf(store, svc.id).map((t) => t.slot)).size).toBe(100);
   });
 
+  it("repairs a slot that someone else emptied or doubled", async () => {
+    const { store, clock, logger } = setup();
+    start(store, { logger, clock });
+    const svc = service("web", { replicas: 2 });
+    await store.update((tx) => tx.services.create(svc));
+    await until(() => tasksOf(store, svc.id).length === 2, "2 tasks");
+    const [first] = tasksOf(store, svc.id);
+    await store.update((tx) => tx.tasks.delete(first!.id));
+    await until(() => runnable(tasksOf(store, svc.id)).length === 2, "slot 1 filled again");
+    expect(runnable(tasksOf(store, svc.id)).map((t) => t.slot)).toEqual([1, 2]);
+    await store.update((tx) => tx.tasks.create(task(svc, { id: "intruder", slot: 2, nodeId: "n1" })));
+    await until(() => runnable(tasksOf(store, svc.id)).length === 2, "one runnable task per slot");
+    expect(runnable(tasksOf(store, svc.id)).some((t) => t.id === "intruder")).toBe(true); // the most advanced stays
+  });
+
   it("stops when asked, idempotently, and when its signal aborts", async () => {
     const { store, clock, logger } = setup();
     const a = new ReplicatedOrchestrator({ store, logger, clock });

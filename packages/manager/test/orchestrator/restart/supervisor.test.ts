@@ -110,6 +110,22 @@ describe("RestartSupervisor", () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it("moves a task placed on a node that is down already (the scheduler saw it up)", async () => {
+    const { store, clock, logger } = setup();
+    startAll(store, clock, logger);
+    const svc = await runningService(store, 1);
+    await setNode(store, "n2", { state: NodeState.DOWN });
+    const [t] = tasksOf(store, svc.id);
+    await store.update((tx) => {
+      const x = tx.tasks.get(t!.id)!;
+      x.nodeId = "n2";
+      tx.tasks.update(x);
+    });
+    await until(() => store.view((tx) => tx.tasks.get(t!.id))!.desiredState === TaskState.SHUTDOWN, "moved");
+    await until(() => runnable(tasksOf(store, svc.id)).length === 1, "a successor");
+    expect(runnable(tasksOf(store, svc.id))[0]?.nodeId).toBe("");
+  });
+
   it("moves the tasks of a drained node at once; a paused node keeps them", async () => {
     const { store, clock, logger } = setup();
     startAll(store, clock, logger);
