@@ -10,6 +10,7 @@ import { ServiceSpec } from "@shoal/shared";
 import { TestControl } from "../e2e/support/control-client.js";
 import { ShoalProcess, freePort } from "../e2e/support/shoal-process.js";
 import { waitUntil } from "../e2e/support/wait.js";
+import { joinTokens } from "../e2e/support/join-tokens.js";
 
 const ROUNDS = Number(process.env["BENCH_FAILOVER_ROUNDS"] ?? 5);
 const CLIENTS = Number(process.env["BENCH_CLIENTS"] ?? 64);
@@ -50,7 +51,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < 3; i++) {
       const addr = `127.0.0.1:${await freePort()}`;
       const args = ["manager", "--listen", addr, "--data-dir", join(root, `m${i}`), "--log-level", "warn"];
-      if (i > 0) args.push("--join", managers[0]!.addr);
+      if (i > 0)
+        args.push("--join", managers[0]!.addr, "--token", (await joinTokens(control, managers[0]!.addr)).manager);
       if (process.env["BENCH_NO_FSYNC"]) args.push("--unsafe-no-fsync");
       const m = { addr, proc: new ShoalProcess(args, join(root, `m${i}.log`)) };
       m.proc.start();

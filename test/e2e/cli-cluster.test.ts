@@ -1,7 +1,7 @@
 // The shoal command against managers running as real processes: cluster status, service
 // create/ls/inspect/rm, failover across the --manager list, and clear errors for bad input.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestControl } from "./support/control-client.js";
 import { SHOAL_BIN, ShoalProcess, freePort } from "./support/shoal-process.js";
 import { waitUntil } from "./support/wait.js";
+import { joinTokens } from "./support/join-tokens.js";
 
 const run = promisify(execFile);
 let root = "";
@@ -30,7 +31,7 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) {
     const addr = `127.0.0.1:${await freePort()}`;
     const args = ["manager", "--listen", addr, "--data-dir", join(root, `m${i}`)];
-    if (i > 0) args.push("--join", addrs[0]!);
+    if (i > 0) args.push("--join", addrs[0]!, "--token", (await joinTokens(control, addrs[0]!)).manager);
     const p = new ShoalProcess(args, join(root, `m${i}.log`));
     p.start();
     procs.push(p);
@@ -136,6 +137,53 @@ describe("shoal CLI against a 3-manager cluster", () => {
     const none = await shoal("service", "ls", "--manager", dead);
     expect(none.code).not.toBe(0);
     expect(none.stderr).toContain(`cannot reach a manager at ${dead}`);
+  });
+
+  it("prints the join tokens, rotates one, and refuses a manager or an agent with a wrong token", async () => {
+    const worker = (await shoal("cluster", "join-token", "worker", "-q", "--manager", addrs[0]!)).stdout.trim();
+    expect(worker).toMatch(/^SWMTKN-1-[0-9a-z]{25}-[0-9a-z]{25}$/);
+    const help = await shoal("cluster", "join-token", "manager", "--manager", addrs[1]!);
+    expect(help.stdout).toMatch(/shoal manager --token SWMTKN-1-\S+ --join /);
+    const rotated = await shoal("cluster", "join-token", "worker", "--rotate", "--manager", addrs[0]!);
+    expect(rotated.stdout).toContain("Successfully rotated worker join token.");
+    const fresh = (await shoal("cluster", "join-token", "worker", "-q", "--manager", addrs[2]!)).stdout.trim();
+    expect(fresh).not.toBe(worker);
+
+    // An agent with the old token is refused at once, and says why.
+    const agent = new ShoalProcess(
+      ["agent", "--manager", addrs.join(","), "--data-dir", join(root, "agent-old-token"), "--token", worker],
+      join(root, "agent-old-token.log"),
+    );
+    agent.start();
+    procs.push(agent);
+    await waitUntil("the refused agent to exit", () => !agent.running, 15_000);
+    const log = await readFile(join(root, "agent-old-token.log"), "utf8");
+    expect(log).toContain(
+      "refused this node: the join token is not valid for this cluster (wrong cluster, or rotated)",
+    );
+
+    // A manager that tries to join with a worker token is refused too.
+    const port = await freePort();
+    const bad = new ShoalProcess(
+      [
+        "manager",
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--data-dir",
+        join(root, "m-bad"),
+        "--join",
+        addrs[0]!,
+        "--token",
+        fresh,
+      ],
+      join(root, "m-bad.log"),
+    );
+    bad.start();
+    procs.push(bad);
+    await waitUntil("the refused manager to exit", () => !bad.running, 15_000);
+    expect(await readFile(join(root, "m-bad.log"), "utf8")).toContain(
+      "the join token is not this cluster's manager token (it may have been rotated)",
+    );
   });
 
   it("removes a manager from the cluster by its raft id", async () => {

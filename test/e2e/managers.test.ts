@@ -9,6 +9,7 @@ import { ServiceSpec, type GetInfoResponse } from "@shoal/shared";
 import { TestControl } from "./support/control-client.js";
 import { ShoalProcess, freePort } from "./support/shoal-process.js";
 import { waitUntil } from "./support/wait.js";
+import { joinTokens } from "./support/join-tokens.js";
 
 interface Mgr {
   addr: string;
@@ -67,7 +68,8 @@ beforeAll(async () => {
     const addr = `127.0.0.1:${port}`;
     const dir = join(root, `m${i}`);
     const args = ["manager", "--listen", addr, "--data-dir", dir, "--log-level", "info"];
-    if (i > 0) args.push("--join", managers[0]!.addr);
+    if (i > 0)
+      args.push("--join", managers[0]!.addr, "--token", (await joinTokens(control, managers[0]!.addr)).manager);
     const m = { addr, dir, proc: new ShoalProcess(args, join(root, `m${i}.log`)) };
     managers.push(m);
     startManager(m);

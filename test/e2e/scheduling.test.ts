@@ -11,6 +11,7 @@ import { createHarness, type Harness, type Host, type HostProcess } from "./harn
 import { SHOAL_BIN, ShoalProcess } from "./support/shoal-process.js";
 import { TestControl } from "./support/control-client.js";
 import { waitUntil } from "./support/wait.js";
+import { joinTokens } from "./support/join-tokens.js";
 
 const run = promisify(execFile);
 let harness: Harness;
@@ -19,6 +20,7 @@ const managers: ShoalProcess[] = [];
 const addrs: string[] = [];
 const agents = new Map<string, HostProcess>();
 const control = new TestControl();
+let workerToken = "";
 
 interface TaskRow {
   id: string;
@@ -74,6 +76,8 @@ function startAgent(host: Host): void {
     host.dockerHost,
     "--hostname",
     host.name,
+    "--token",
+    workerToken,
   ]);
   agents.set(host.name, proc);
 }
@@ -84,7 +88,7 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) {
     const addr = `${harness.gateway}:${4700 + i}`;
     const args = ["manager", "--listen", addr, "--data-dir", join(root, `m${i}`)];
-    if (i > 0) args.push("--join", addrs[0]!);
+    if (i > 0) args.push("--join", addrs[0]!, "--token", (await joinTokens(control, addrs[0]!)).manager);
     const m = new ShoalProcess(args, join(root, `m${i}.log`));
     m.start();
     managers.push(m);
@@ -94,6 +98,7 @@ beforeAll(async () => {
       async () => (await control.call(addr, "getInfo", {}, 500)).raft?.members.length === i + 1,
     );
   }
+  workerToken = (await joinTokens(control, addrs[0]!)).worker;
   for (const host of harness.hosts) startAgent(host);
   await waitUntil("three ready agents", async () => {
     const { nodes } = await control.call(addrs[0]!, "listNodes", { filters: undefined }, 2000);

@@ -24,6 +24,7 @@ async function manager(): Promise<Mgr> {
     isLeader: () => true,
     leaderAddr: () => undefined,
     managers: () => [],
+    tokenRole: () => "worker",
   });
   dispatcher.setLeader(true);
   const server = new grpc.Server();

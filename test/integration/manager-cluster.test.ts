@@ -13,12 +13,20 @@ let root = "";
 const managers: Manager[] = [];
 const control = new TestControl();
 
+async function managerToken(addr: string): Promise<string> {
+  for (;;) {
+    const { cluster } = await control.call(addr, "getCluster", { clusterId: "" }).catch(() => ({ cluster: undefined }));
+    if (cluster?.rootJoinTokens?.manager) return cluster.rootJoinTokens.manager;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function startManager(name: string, join?: string): Promise<Manager> {
   const m = new Manager({
     listen: "127.0.0.1:0",
     dataDir: `${root}/${name}`,
     logger: silentLogger(),
-    ...(join ? { join } : {}),
+    ...(join ? { join, joinToken: await managerToken(join) } : {}),
     raft: { snapshotInterval: 20, tickMs: 20 },
   });
   await m.start();

@@ -25,6 +25,10 @@ export interface AgentOptions {
   readonly logger: Logger;
   /** Overrides the hostname the executor reports. */
   readonly hostname?: string;
+  /** The cluster's worker join token (needed on first contact). */
+  readonly joinToken?: string;
+  /** Labels added to the engine labels the executor reports (usable in constraints as engine.labels.KEY). */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly clock?: Clock;
   /** Retries of task steps and container teardowns; default 100 ms doubling up to 10 s. */
   readonly taskBackoff?: BackoffOptions;
@@ -65,6 +69,7 @@ export class Agent {
           logger,
           ...(clock !== undefined ? { clock } : {}),
           ...(state.nodeId !== undefined ? { nodeId: state.nodeId } : {}),
+          ...(this.options.joinToken !== undefined ? { joinToken: this.options.joinToken } : {}),
           describe: (s) => this.describe(s),
           onSession: async (node, manager, link) => {
             if (node.id !== state.nodeId) {
@@ -87,7 +92,14 @@ export class Agent {
 
   private async describe(signal: AbortSignal): Promise<NodeDescription> {
     const description = await this.options.executor.describe(signal);
-    return this.options.hostname === undefined ? description : { ...description, hostname: this.options.hostname };
+    const labels = this.options.labels;
+    return {
+      ...description,
+      ...(this.options.hostname !== undefined ? { hostname: this.options.hostname } : {}),
+      ...(labels && description.engine
+        ? { engine: { ...description.engine, labels: { ...description.engine.labels, ...labels } } }
+        : {}),
+    };
   }
 
   private get stateFile(): string {

@@ -5,6 +5,8 @@
 import * as grpc from "@grpc/grpc-js";
 import {
   AssignmentsType,
+  ErrorCode,
+  ShoalError,
   Backoff,
   DispatcherClient,
   componentLogger,
@@ -43,6 +45,8 @@ export interface SessionOptions {
   readonly backoff?: Backoff;
   /** What to register; read again before each new session. */
   describe(signal: AbortSignal): Promise<NodeDescription>;
+  /** The cluster's worker (or manager) join token: needed until the node is known to the cluster. */
+  readonly joinToken?: string;
   /** The node id from an earlier session, if any. */
   readonly nodeId?: string;
   /** Called with the node each time a session opens, before the assignments are read. */
@@ -84,6 +88,13 @@ export async function runSession(options: SessionOptions, signal: AbortSignal): 
       await Promise.race([...loops, opened.ended]);
     } catch (err: unknown) {
       if (signal.aborted) break;
+      const refused = fromServiceError(err);
+      if (refused.code === ErrorCode.PermissionDenied) {
+        // A wrong or missing join token: retrying cannot help. Say so and stop.
+        throw new ShoalError(ErrorCode.PermissionDenied, `${manager} refused this node: ${refused.message}`, {
+          cause: err,
+        });
+      }
       const delay = backoff.next();
       logger.warn({ manager, err: errorMessage(fromServiceError(err)), retryInMs: delay }, "session lost");
       session.abort();
@@ -108,7 +119,12 @@ async function openSession(
   signal: AbortSignal,
 ): Promise<OpenSession> {
   const description = await options.describe(signal);
-  const call = client.session({ description, nodeId: options.nodeId, sessionId: "", joinToken: "" });
+  const call = client.session({
+    description,
+    nodeId: options.nodeId,
+    sessionId: "",
+    joinToken: options.joinToken ?? "",
+  });
   signal.addEventListener("abort", () => call.cancel(), { once: true });
   const ended = new Promise<never>((_, reject) => {
     call.on("error", reject);

@@ -25,6 +25,7 @@ import {
   type JoinResponse,
   type Logger,
 } from "@shoal/shared";
+import { newJoinToken, tokenRole } from "./controlapi/clusters.js";
 import { ControlApi } from "./controlapi/control-server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { LeaderComponents } from "./leader-components.js";
@@ -43,6 +44,8 @@ export interface ManagerOptions {
   readonly advertise?: string;
   /** host:port of a manager of the cluster to join (only with an empty data dir). */
   readonly join?: string;
+  /** The cluster's manager join token, to join it. */
+  readonly joinToken?: string;
   readonly dataDir: string;
   readonly logger: Logger;
   readonly clock?: Clock;
@@ -93,6 +96,11 @@ export class Manager {
       clock,
       logger: this.options.logger,
       isLeader: () => this.raftNode?.isLeader ?? false,
+      tokenRole: (token) =>
+        tokenRole(
+          store.view((tx) => tx.clusters.find()[0]),
+          token,
+        ),
       leaderAddr: () => this.raftNode?.leaderAddr(),
       managers: () =>
         (this.raftNode?.memberList() ?? []).map((m) => ({
@@ -102,7 +110,14 @@ export class Manager {
         })),
       ...(this.options.heartbeatPeriodMs !== undefined ? { heartbeatPeriodMs: this.options.heartbeatPeriodMs } : {}),
     });
-    this.membership = new Membership(() => this.raftNode);
+    this.membership = new Membership(
+      () => this.raftNode,
+      (token) =>
+        tokenRole(
+          store.view((tx) => tx.clusters.find()[0]),
+          token,
+        ),
+    );
     const logger = this.options.logger;
     this.leaderParts = new LeaderComponents(
       [
@@ -229,7 +244,7 @@ export class Manager {
         try {
           const res = await new Promise<JoinResponse>((resolve, reject) =>
             client.join(
-              { addr, nodeId, joinToken: "" },
+              { addr, nodeId, joinToken: this.options.joinToken ?? "" },
               new grpc.Metadata(),
               { deadline: Date.now() + 20_000 },
               (err, r) => (err ? reject(fromServiceError(err)) : resolve(r)),
@@ -264,7 +279,14 @@ export class Manager {
     try {
       await store.update((tx) => {
         if (tx.clusters.find().length > 0) return;
-        tx.clusters.create(Cluster.fromPartial({ id: newId(), spec: { annotations: { name: "default" } } }));
+        const id = newId();
+        tx.clusters.create(
+          Cluster.fromPartial({
+            id,
+            spec: { annotations: { name: "default" } },
+            rootJoinTokens: { worker: newJoinToken(id), manager: newJoinToken(id) },
+          }),
+        );
       });
     } catch (err: unknown) {
       this.logger.debug({ err: errorMessage(err) }, "could not create the cluster object yet");

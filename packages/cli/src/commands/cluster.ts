@@ -59,6 +59,47 @@ export function registerClusterCommands(program: Command): void {
     });
 
   cluster
+    .command("join-token")
+    .description("print the token that admits workers (agents) or managers; --rotate replaces it")
+    .argument("<role>", "worker or manager")
+    .option("--rotate", "replace the token: the old one admits nobody any more (nodes already in stay)")
+    .option("-q, --quiet", "print only the token")
+    .option("--manager <addrs>", MANAGER_HELP)
+    .action(async (role: string, flags: { rotate?: boolean; quiet?: boolean; manager?: string }) => {
+      if (role !== "worker" && role !== "manager") {
+        throw new ShoalError(ErrorCode.InvalidArgument, `role "${role}": expected worker or manager`);
+      }
+      const addrs = managerAddresses(flags.manager);
+      const control = new Control(addrs);
+      try {
+        let { cluster } = await control.call("getCluster", { clusterId: "" });
+        if (flags.rotate) {
+          ({ cluster } = await control.call("updateCluster", {
+            clusterId: cluster!.id,
+            clusterVersion: cluster!.meta?.version,
+            spec: cluster!.spec,
+            rotation: { worker: role === "worker", manager: role === "manager" },
+          }));
+        }
+        const token = role === "worker" ? cluster?.rootJoinTokens?.worker : cluster?.rootJoinTokens?.manager;
+        if (!token)
+          throw new ShoalError(ErrorCode.Unavailable, "the cluster has no join token yet; try again in a moment");
+        if (flags.quiet) {
+          process.stdout.write(`${token}\n`);
+          return;
+        }
+        if (flags.rotate) process.stdout.write(`Successfully rotated ${role} join token.\n\n`);
+        const command =
+          role === "worker"
+            ? `shoal agent --token ${token} --manager ${addrs.join(",")} --data-dir /var/lib/shoal/agent`
+            : `shoal manager --token ${token} --join ${addrs[0]} --listen HOST:PORT --data-dir /var/lib/shoal/manager`;
+        process.stdout.write(`To add a ${role} to this cluster, run the following command:\n\n    ${command}\n\n`);
+      } finally {
+        control.close();
+      }
+    });
+
+  cluster
     .command("remove-manager")
     .description("remove a manager from the raft group (by raft id, node id or node id prefix)")
     .argument("<id>", "raft id (hex, as cluster status shows) or node id")

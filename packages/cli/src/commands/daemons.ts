@@ -1,5 +1,6 @@
 // shoal manager | agent: the long-running processes. They stop cleanly on SIGINT or SIGTERM.
 import type { Command } from "commander";
+import { collect, keyValues } from "./service-spec.js";
 import { InvalidArgumentError, createLogger, isLogLevel, type LogLevel, type Logger } from "@shoal/shared";
 
 interface DaemonFlags {
@@ -36,6 +37,11 @@ export function registerDaemonCommands(program: Command): void {
     .option("--listen <addr>", "HOST:PORT for agents, clients and other managers", "0.0.0.0:4242")
     .option("--advertise <addr>", "HOST:PORT the others reach this manager on (default: --listen)")
     .option("--join <addr>", "HOST:PORT of a manager of the cluster to join (with an empty data dir)")
+    .option(
+      "--token <token>",
+      "the cluster's manager join token, to --join (shoal cluster join-token manager)",
+      process.env["SHOAL_JOIN_TOKEN"],
+    )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .option("--unsafe-no-fsync", "do not fsync the raft log (loses data on power failure; for tests only)")
     .action(
@@ -45,6 +51,7 @@ export function registerDaemonCommands(program: Command): void {
           listen: string;
           advertise?: string;
           join?: string;
+          token?: string;
           unsafeNoFsync?: boolean;
         },
       ) => {
@@ -56,6 +63,7 @@ export function registerDaemonCommands(program: Command): void {
           logger,
           ...(opts.advertise !== undefined ? { advertise: parseAddress(opts.advertise, "--advertise") } : {}),
           ...(opts.join !== undefined ? { join: parseAddress(opts.join, "--join") } : {}),
+          ...(opts.token !== undefined ? { joinToken: opts.token } : {}),
           ...(opts.unsafeNoFsync ? { raft: { sync: false } } : {}),
         });
         await manager.start();
@@ -74,9 +82,29 @@ export function registerDaemonCommands(program: Command): void {
     .requiredOption("--data-dir <dir>", "where the agent keeps its state")
     .option("--docker-host <url>", "Docker daemon: unix:///path or tcp://host:port", process.env["DOCKER_HOST"])
     .option("--hostname <name>", "the node's name (default: the Docker host's name)")
+    .option(
+      "--token <token>",
+      "the cluster's worker join token (shoal cluster join-token worker)",
+      process.env["SHOAL_JOIN_TOKEN"],
+    )
+    .option(
+      "--label <k=v>",
+      "engine label of this node, for constraints as engine.labels.KEY (repeatable)",
+      collect,
+      [],
+    )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .action(
-      async (opts: DaemonFlags & { manager: string; dataDir: string; dockerHost?: string; hostname?: string }) => {
+      async (
+        opts: DaemonFlags & {
+          manager: string;
+          dataDir: string;
+          dockerHost?: string;
+          hostname?: string;
+          token?: string;
+          label: string[];
+        },
+      ) => {
         const managers = opts.manager.split(",").map((m) => parseAddress(m.trim(), "--manager"));
         const { Agent, DockerExecutor, agentNodeId } = await import("@shoal/agent");
         const nodeId = await agentNodeId(opts.dataDir);
@@ -93,6 +121,8 @@ export function registerDaemonCommands(program: Command): void {
           dataDir: opts.dataDir,
           logger,
           ...(opts.hostname !== undefined ? { hostname: opts.hostname } : {}),
+          ...(opts.token !== undefined ? { joinToken: opts.token } : {}),
+          labels: keyValues(opts.label, "--label"),
         });
         const stop = new AbortController();
         const running = agent.run(stop.signal);

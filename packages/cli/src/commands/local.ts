@@ -119,20 +119,26 @@ async function up(flags: UpFlags): Promise<void> {
   const addrs = managerAddrs(listen, managers);
   const control = new Control(addrs, 2000);
   try {
+    let tokens: { worker: string; manager: string } | undefined;
     for (let i = 0; i < managers; i++) {
       const name = `manager-${i + 1}`;
       const args = ["manager", "--listen", addrs[i]!, "--data-dir", join(dir, name)];
-      if (i > 0) args.push("--join", addrs[0]!);
+      if (i > 0) args.push("--join", addrs[0]!, "--token", tokens!.manager);
       await startDaemon(dir, { name, args });
       await waitFor(`${name} to answer on ${addrs[i]} (log: ${join(dir, `${name}.log`)})`, timeoutMs, async () => {
         const info = await new Control(addrs[i]!, 1000).call("getInfo", {});
         return info.raft && info.raft.leaderRaftId !== 0 ? info : undefined;
       });
+      tokens ??= await waitFor("the cluster's join tokens", timeoutMs, async () => {
+        const { cluster } = await new Control(addrs[0]!, 1000).call("getCluster", { clusterId: "" });
+        const t = cluster?.rootJoinTokens;
+        return t?.worker && t.manager ? { worker: t.worker, manager: t.manager } : undefined;
+      });
     }
     const host = hostname();
     for (let i = 0; i < agents; i++) {
       const name = `agent-${i + 1}`;
-      const args = ["agent", "--manager", addrs.join(","), "--data-dir", join(dir, name)];
+      const args = ["agent", "--manager", addrs.join(","), "--data-dir", join(dir, name), "--token", tokens!.worker];
       args.push("--hostname", agents === 1 ? host : `${host}-${i + 1}`);
       if (flags.dockerHost) args.push("--docker-host", flags.dockerHost);
       await startDaemon(dir, { name, args });

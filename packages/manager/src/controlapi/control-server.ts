@@ -13,6 +13,7 @@ import type { MemoryStore } from "../state/store/index.js";
 import { LeaderForwarder, isForwarded } from "./forward.js";
 import { getNode, listNodes, removeNode, updateNode } from "./nodes.js";
 import { getTask, listTasks } from "./tasks.js";
+import { getCluster, listClusters, updateCluster } from "./clusters.js";
 import { createService, getService, listServices, removeService, updateService } from "./services.js";
 
 export interface ControlOptions {
@@ -40,6 +41,9 @@ export class ControlApi {
       removeService: this.write("removeService", (req) => removeService(this.options.store, req)),
       getService: this.read((req) => getService(this.options.store, req)),
       listServices: this.read((req) => listServices(this.options.store, req)),
+      getCluster: this.read((req) => getCluster(this.options.store, req)),
+      listClusters: this.read(() => listClusters(this.options.store)),
+      updateCluster: this.write("updateCluster", (req) => updateCluster(this.options.store, req)),
       getTask: this.read((req) => getTask(this.options.store, req)),
       listTasks: this.read((req) => listTasks(this.options.store, req)),
     };

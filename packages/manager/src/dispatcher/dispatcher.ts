@@ -50,6 +50,8 @@ export interface DispatcherOptions {
   leaderAddr(): string | undefined;
   /** The managers agents may fail over to. */
   managers(): WeightedPeer[];
+  /** The role a join token admits, per the cluster's tokens; undefined when it admits none. */
+  tokenRole(token: string): "worker" | "manager" | undefined;
   /** Agent heartbeat period; default 1 s. */
   readonly heartbeatPeriodMs?: number;
   /** A node is down after this many periods without a heartbeat; default 3. */
@@ -160,6 +162,15 @@ export class Dispatcher {
     if (!description?.hostname) throw new InvalidArgumentError("is required", { field: "description.hostname" });
     const addr = peerHost(call.getPeer());
     const nodeId = request.nodeId || newId();
+    const known = request.nodeId !== "" && this.options.store.view((tx) => tx.nodes.get(request.nodeId)) !== undefined;
+    if (!known && this.options.tokenRole(request.joinToken) === undefined) {
+      throw new ShoalError(
+        ErrorCode.PermissionDenied,
+        request.joinToken === ""
+          ? "a join token is needed to join this cluster (shoal cluster join-token worker prints it)"
+          : "the join token is not valid for this cluster (wrong cluster, or rotated)",
+      );
+    }
     const node = await this.options.store.update((tx) => {
       const existing = tx.nodes.get(nodeId);
       const status = { state: NodeState.READY, message: "", addr };

@@ -51,6 +51,7 @@ async function start(): Promise<Setup> {
     isLeader: () => leader.value,
     leaderAddr: () => (leader.value ? undefined : "10.0.0.9:4242"),
     managers: () => [{ nodeId: "m1", addr: "10.0.0.1:4242", weight: 1 }],
+    tokenRole: (token) => (token === TOKEN ? "worker" : undefined),
   });
   dispatcher.setLeader(true);
   const server = new grpc.Server();
@@ -73,8 +74,10 @@ afterEach(() => {
   setup = undefined;
 });
 
-function openSession(client: DispatcherClient, nodeId = ""): Promise<SessionResponse> {
-  const call = client.session({ description, nodeId, sessionId: "", joinToken: "" });
+const TOKEN = "SWMTKN-1-c1-good";
+
+function openSession(client: DispatcherClient, nodeId = "", joinToken = TOKEN): Promise<SessionResponse> {
+  const call = client.session({ description, nodeId, sessionId: "", joinToken });
   return new Promise((resolve, reject) => {
     call.once("data", resolve);
     call.once("error", reject);
@@ -139,6 +142,21 @@ describe("Dispatcher", () => {
     const err = await new Promise<grpc.ServiceError>((resolve) => call.once("error", resolve));
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.details).toBe("description.hostname: is required");
+  });
+
+  it("admits a new node only with a join token, and a known node without one", async () => {
+    const { client } = await start();
+    await expect(openSession(client, "", "")).rejects.toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+      details: "a join token is needed to join this cluster (shoal cluster join-token worker prints it)",
+    });
+    await expect(openSession(client, "", "SWMTKN-1-c1-wrong")).rejects.toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+      details: "the join token is not valid for this cluster (wrong cluster, or rotated)",
+    });
+    const first = await openSession(client);
+    const again = await openSession(client, first.node!.id, "");
+    expect(again.node?.id).toBe(first.node!.id);
   });
 
   it("sends a follower's agents to the leader", async () => {

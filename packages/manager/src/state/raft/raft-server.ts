@@ -62,7 +62,11 @@ const ADDR = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/;
 export class Membership {
   private readonly clients = new Map<string, RaftMembershipClient>();
 
-  constructor(private readonly raft: () => RaftNode | undefined) {}
+  constructor(
+    private readonly raft: () => RaftNode | undefined,
+    /** The role a join token admits ("manager" is needed here), per the cluster's tokens. */
+    private readonly tokenRole: (token: string) => "worker" | "manager" | undefined,
+  ) {}
 
   handlers(): RaftMembershipServer {
     return {
@@ -93,6 +97,14 @@ export class Membership {
     if (req.nodeId === "") throw new InvalidArgumentError("is required", { field: "node_id" });
     const node = this.node();
     if (!node.isLeader) return this.forward("join", req);
+    if (this.tokenRole(req.joinToken) !== "manager") {
+      throw new ShoalError(
+        ErrorCode.PermissionDenied,
+        req.joinToken === ""
+          ? "a manager join token is needed to join this cluster (shoal cluster join-token manager prints it)"
+          : "the join token is not this cluster's manager token (it may have been rotated)",
+      );
+    }
     const known = node.memberList().find((m) => m.nodeId === req.nodeId);
     if (known) return { raftId: known.raftId, members: node.memberList(), removedMembers: [] };
     const clash = node.memberList().find((m) => m.addr === req.addr);
