@@ -24,6 +24,7 @@ let workerToken = "";
 
 interface TaskRow {
   id: string;
+  health?: string;
   slot: number;
   node: string;
   nodeId: string;
@@ -83,7 +84,7 @@ function startAgent(host: Host): void {
 }
 
 beforeAll(async () => {
-  harness = await createHarness({ hosts: ["h1", "h2", "h3"], pullBaseImage: true });
+  harness = await createHarness({ hosts: ["h1", "h2", "h3", "h4"], pullBaseImage: true });
   root = await mkdtemp(join(tmpdir(), "shoal-sched-"));
   for (let i = 0; i < 3; i++) {
     const addr = `${harness.gateway}:${4700 + i}`;
@@ -99,7 +100,8 @@ beforeAll(async () => {
     );
   }
   workerToken = (await joinTokens(control, addrs[0]!)).worker;
-  for (const host of harness.hosts) startAgent(host);
+  // h4 joins later, in the global service test.
+  for (const host of harness.hosts.slice(0, 3)) startAgent(host);
   await waitUntil("three ready agents", async () => {
     const { nodes } = await control.call(addrs[0]!, "listNodes", { filters: undefined }, 2000);
     return nodes.filter((n) => n.status?.state === 2).length === 3;
@@ -129,7 +131,7 @@ describe("scheduling on three agent hosts", () => {
     expect(out.code).toBe(0);
     expect(out.stderr).toContain("verify: Service converged");
     expect(await runningPerHost("web")).toEqual({ h1: 2, h2: 2, h3: 2 });
-    for (const host of harness.hosts) expect(await containersOn(host, "web")).toHaveLength(2);
+    for (const host of harness.hosts.slice(0, 3)) expect(await containersOn(host, "web")).toHaveLength(2);
     const ls = JSON.parse((await shoal("service", "ls", "--json")).stdout) as { name: string; replicas: unknown }[];
     expect(ls.find((s) => s.name === "web")?.replicas).toEqual({ running: 6, desired: 6 });
   });
@@ -241,5 +243,77 @@ describe("scheduling on three agent hosts", () => {
     const rows = (await ps("survivor")).filter((t) => t.state === "running");
     expect(rows).toHaveLength(3);
     expect(new Set(rows.map((t) => t.slot)).size).toBe(3);
+  });
+
+  it("reports a healthy task as running and healthy, and replaces one whose health check fails", async () => {
+    const ok = await shoal(
+      "service",
+      "create",
+      "--name",
+      "healthy",
+      "--health-cmd",
+      "true",
+      "--health-interval",
+      "1s",
+      harness.baseImage,
+      "sleep",
+      "3600",
+    );
+    expect(ok.code).toBe(0);
+    await expect
+      .poll(async () => (await ps("healthy")).map((t) => [t.state, t.health ?? ""]), { timeout: 30_000 })
+      .toEqual([["running", "healthy"]]);
+
+    const bad = await shoal(
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "sick",
+      "--health-cmd",
+      "false",
+      "--health-interval",
+      "1s",
+      "--health-retries",
+      "1",
+      "--restart-delay",
+      "1s",
+      harness.baseImage,
+      "sleep",
+      "3600",
+    );
+    expect(bad.code).toBe(0);
+    await expect
+      .poll(async () => (await ps("sick")).filter((t) => t.state === "failed").length, {
+        timeout: 40_000,
+        interval: 500,
+      })
+      .toBeGreaterThanOrEqual(2);
+    const failed = (await ps("sick")).find((t) => t.state === "failed")!;
+    expect(failed.error).toContain("unhealthy");
+    expect(failed.desiredState).toBe("shutdown");
+    // Never two live tasks for the slot.
+    expect((await ps("sick")).filter((t) => t.desiredState === "running").length).toBeLessThanOrEqual(1);
+  });
+
+  it("runs a global service once on every node, including one that joins later", async () => {
+    const out = await shoal(
+      "service",
+      "create",
+      "--name",
+      "agent-everywhere",
+      "--mode",
+      "global",
+      harness.baseImage,
+      "sleep",
+      "3600",
+    );
+    expect(out.code).toBe(0);
+    await expect.poll(() => runningPerHost("agent-everywhere"), { timeout: 30_000 }).toEqual({ h1: 1, h2: 1, h3: 1 });
+    startAgent(harness.host("h4"));
+    await expect
+      .poll(() => runningPerHost("agent-everywhere"), { timeout: 30_000 })
+      .toEqual({ h1: 1, h2: 1, h3: 1, h4: 1 });
+    expect(await containersOn(harness.host("h4"), "agent-everywhere")).toHaveLength(1);
   });
 });

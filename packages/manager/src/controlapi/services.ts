@@ -21,6 +21,14 @@ import type { MemoryStore, ReadTx } from "../state/store/index.js";
 import { resolveRef } from "./resolve.js";
 import { validateServiceSpec } from "./validate-service.js";
 
+function sameTaskDefinition(a: ServiceSpec | undefined, b: ServiceSpec): boolean {
+  const bytes = (x: ServiceSpec | undefined): string =>
+    Buffer.from(
+      ServiceSpec.encode(ServiceSpec.fromPartial({ taskTemplate: x?.taskTemplate, endpoint: x?.endpoint })).finish(),
+    ).toString("base64");
+  return bytes(a) === bytes(b);
+}
+
 /** Client writes carry the version they read: their conflicts are the client's to see. */
 const PIPELINED = { pipelined: true } as const;
 
@@ -44,7 +52,7 @@ export async function createService(store: MemoryStore, req: CreateServiceReques
   const spec = withDefaults(validateServiceSpec(req.spec));
   const id = newId();
   const service = await store.update((tx) => {
-    tx.services.create(Service.fromPartial({ id, spec }));
+    tx.services.create(Service.fromPartial({ id, spec, specVersion: { index: 1 } }));
     return tx.services.get(id)!;
   }, PIPELINED);
   return { service: store.view((tx) => tx.services.get(service.id)) ?? service };
@@ -89,11 +97,15 @@ export async function updateService(store: MemoryStore, req: UpdateServiceReques
         throw new InvalidArgumentError("a service cannot be renamed", { field: "spec.annotations.name" });
       }
     }
+    // The spec version counts changes to what tasks run (their template and endpoint), not
+    // scaling: tasks of an older version are the ones a rolling update replaces.
+    const changed = !sameTaskDefinition(current.spec, spec);
     tx.services.update({
       ...current,
       meta: { ...current.meta!, version },
-      previousSpec: current.spec,
+      previousSpec: changed ? current.spec : current.previousSpec,
       spec,
+      specVersion: changed ? { index: (current.specVersion?.index ?? 0) + 1 } : current.specVersion,
     });
     return current.id;
   }, PIPELINED);
