@@ -16,6 +16,8 @@ export default defineConfig({
           // Unit tests, and integration tests of several packages over real sockets (no Docker).
           include: ["packages/*/test/**/*.test.ts", "test/integration/**/*.test.ts"],
           testTimeout: 20_000,
+          // Integration set-ups start several managers; on a loaded 2-core machine that takes a while.
+          hookTimeout: 60_000,
         },
       },
       {

@@ -151,15 +151,19 @@ describe("scheduling on three agent hosts", () => {
   });
 
   it("replaces a container killed with docker kill", async () => {
-    const before = (await ps("web")).filter((t) => t.state === "running");
+    const before = (await ps("web")).filter((t) => t.state === "running" && t.desiredState === "running");
     const victim = before[0]!;
     const host = harness.host(victim.node);
     await host.docker(["kill", victim.containerId]);
+    // First the agent reports the kill, then (after the restart delay) a new task runs in the slot.
     await expect
-      .poll(async () => (await ps("web")).filter((t) => t.desiredState === "running" && t.state === "running").length, {
+      .poll(async () => (await ps("web")).find((t) => t.id === victim.id)?.state, { timeout: 15_000 })
+      .toBe("failed");
+    await expect
+      .poll(async () => (await ps("web")).filter((t) => t.slot === victim.slot && t.state === "running").length, {
         timeout: 30_000,
       })
-      .toBe(2);
+      .toBe(1);
     const after = await ps("web");
     expect(after.find((t) => t.id === victim.id)?.state).toBe("failed");
     expect(after.filter((t) => t.slot === victim.slot && t.state === "running")).toHaveLength(1);
