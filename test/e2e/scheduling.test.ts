@@ -282,17 +282,23 @@ describe("scheduling on three agent hosts", () => {
       "1",
       "--restart-delay",
       "1s",
+      "--stop-grace-period",
+      "1s",
       harness.baseImage,
       "sleep",
       "3600",
     );
     expect(bad.code).toBe(0);
+    // Unhealthy: the task fails, its container is stopped, and a new task takes the slot.
     await expect
-      .poll(async () => (await ps("sick")).filter((t) => t.state === "failed").length, {
-        timeout: 40_000,
-        interval: 500,
-      })
-      .toBeGreaterThanOrEqual(2);
+      .poll(
+        async () => {
+          const tasks = await ps("sick");
+          return tasks.some((t) => t.state === "failed") && tasks.length >= 2;
+        },
+        { timeout: 40_000, interval: 500 },
+      )
+      .toBe(true);
     const failed = (await ps("sick")).find((t) => t.state === "failed")!;
     expect(failed.error).toContain("unhealthy");
     expect(failed.desiredState).toBe("shutdown");
