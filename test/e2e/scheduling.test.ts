@@ -326,4 +326,37 @@ describe("scheduling on three agent hosts", () => {
       .toEqual({ h1: 1, h2: 1, h3: 1, h4: 1 });
     expect(await containersOn(harness.host("h4"), "agent-everywhere")).toHaveLength(1);
   });
+
+  it("never restarts or moves a running task when the leader manager dies", async () => {
+    const running = (await ps("web")).filter((t) => t.desiredState === "running" && t.state === "running");
+    expect(running.length).toBeGreaterThan(0);
+    let leaderIndex = -1;
+    for (let i = 0; i < managers.length; i++) {
+      if (!managers[i]!.running) continue;
+      const info = await control.call(addrs[i]!, "getInfo", {}, 1000).catch(() => undefined);
+      if (info?.isLeader) leaderIndex = i;
+    }
+    expect(leaderIndex).toBeGreaterThanOrEqual(0);
+    await managers[leaderIndex]!.kill("SIGKILL");
+    const others = addrs.filter((_, i) => i !== leaderIndex);
+    await waitUntil("a new leader", async () => {
+      for (const a of others)
+        if ((await control.call(a, "getInfo", {}, 500).catch(() => undefined))?.isLeader) return true;
+      return false;
+    });
+    // Past the new leader's grace time for agents to come back (3 heartbeats + 2 s).
+    await new Promise((r) => setTimeout(r, 7000));
+    const after = (await ps("web")).filter((t) => t.desiredState === "running");
+    expect(after.map((t) => [t.id, t.containerId, t.state]).sort()).toEqual(
+      running.map((t) => [t.id, t.containerId, t.state]).sort(),
+    );
+    const nodes = JSON.parse((await shoal("node", "ls", "--json")).stdout) as { hostname: string; status: string }[];
+    expect(
+      nodes
+        .filter((n) => n.status === "ready")
+        .map((n) => n.hostname)
+        .sort(),
+    ).toEqual(["h1", "h2", "h3", "h4"]);
+    managers[leaderIndex]!.start(); // back as a follower, for what follows
+  });
 });
