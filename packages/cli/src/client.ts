@@ -104,3 +104,13 @@ export class Control {
     this.clients.clear();
   }
 }
+
+/** Runs `fn` with a Control client for the managers of --manager (or SHOAL_MANAGER), then closes it. */
+export async function withControl<T>(manager: string | undefined, fn: (control: Control) => Promise<T>): Promise<T> {
+  const control = new Control(managerAddresses(manager));
+  try {
+    return await fn(control);
+  } finally {
+    control.close();
+  }
+}

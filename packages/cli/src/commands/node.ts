@@ -1,7 +1,7 @@
 // shoal node ls | inspect | update | rm
 import type { Command } from "commander";
 import { InvalidArgumentError, Node, NodeAvailability, NodeRole, NodeState, shortId } from "@shoal/shared";
-import { Control, MANAGER_HELP, managerAddresses } from "../client.js";
+import { MANAGER_HELP, withControl } from "../client.js";
 import { nodeJson } from "../output/json.js";
 import { formatTable, titleCase } from "../output/table.js";
 import { collect, keyValues } from "./service-spec.js";
@@ -18,15 +18,6 @@ export function nodeTable(nodes: readonly Node[]): string {
       n.description?.engine?.engineVersion ?? "",
     ]);
   return formatTable(["ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION"], rows);
-}
-
-async function withControl<T>(manager: string | undefined, fn: (control: Control) => Promise<T>): Promise<T> {
-  const control = new Control(managerAddresses(manager));
-  try {
-    return await fn(control);
-  } finally {
-    control.close();
-  }
 }
 
 const AVAILABILITY: Record<string, NodeAvailability> = {

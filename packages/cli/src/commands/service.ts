@@ -10,21 +10,12 @@ import {
   type Node,
   type Task,
 } from "@shoal/shared";
-import { Control, MANAGER_HELP, managerAddresses } from "../client.js";
+import { MANAGER_HELP, withControl, type Control } from "../client.js";
 import { replicaCount, serviceJson, taskJson, taskStateName } from "../output/json.js";
 import { formatTable } from "../output/table.js";
 import { buildServiceSpec, collect, type CreateFlags } from "./service-spec.js";
 
 export { buildServiceSpec };
-
-async function withControl<T>(manager: string | undefined, fn: (control: Control) => Promise<T>): Promise<T> {
-  const control = new Control(managerAddresses(manager));
-  try {
-    return await fn(control);
-  } finally {
-    control.close();
-  }
-}
 
 async function allTasks(control: Control, serviceId?: string): Promise<Task[]> {
   const { tasks } = await control.call("listTasks", {
