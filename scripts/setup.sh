@@ -45,9 +45,9 @@ need_pkgs() { # pkg:command-it-provides ... (or pkg:dpkg to ask dpkg)
     || die "apt-get install ${missing[*]} failed"
 }
 
-need_pkgs docker.io:dockerd
+need_pkgs docker.io:dockerd busybox-static:dpkg
 if (( WITH_TEST )); then
-  need_pkgs docker-registry:docker-registry busybox-static:dpkg iproute2:ip iptables:iptables util-linux:nsenter
+  need_pkgs docker-registry:docker-registry iproute2:ip iptables:iptables util-linux:nsenter
   is_root || die "the multi-host tests need root (network namespaces, one dockerd per test host)"
 fi
 
@@ -71,4 +71,6 @@ say "docker $(docker version --format '{{.Server.Version}}') is up"
 cd "$ROOT"
 CI=true pnpm install --frozen-lockfile --reporter=silent >/dev/null || die "pnpm install failed"
 pnpm run build || die "the build failed"
-say "ready"
+# The base image the examples and tests run (busybox-static, imported: no registry needed).
+node_modules/.bin/tsx test/e2e/harness/ensure-base-image.ts >/dev/null || die "could not build the base image shoal-base:1"
+say "ready (base image shoal-base:1)"
