@@ -99,3 +99,27 @@ describe("local cluster (shoal up / down) on the real Docker daemon", () => {
     expect(ls.stderr).toContain(`cannot reach a manager at ${managers[0]}`);
   });
 });
+
+describe("shoal up in the foreground", () => {
+  it("runs until Ctrl-C, then stops its managers and agents and keeps their state", async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), "shoal-up-fg-")), "cluster");
+    const { spawn } = await import("node:child_process");
+    const child = spawn(shoal, ["up", "--managers", "1", "--agents", "1", "--dir", dir, "--listen", "127.0.0.1:4397"]);
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    try {
+      await expect.poll(() => out, { timeout: 60_000, interval: 200 }).toContain("Stop:    Ctrl-C");
+      const pids = [await pidOf(dir, "manager-1"), await pidOf(dir, "agent-1")];
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+      expect(out).toContain(`stopped manager-1 (pid ${pids[0]})`);
+      for (const pid of pids) expect(isProcessAlive(pid)).toBe(false);
+      expect(existsSync(join(dir, "manager-1", "identity.json"))).toBe(true);
+    } finally {
+      child.kill("SIGKILL");
+      await shoalRun("down", "--dir", dir);
+      await rm(join(dir, ".."), { recursive: true, force: true });
+    }
+  });
+});

@@ -161,9 +161,12 @@ async function up(flags: UpFlags): Promise<void> {
     control.close();
   }
   if (flags.detach) return;
+  // Signal listeners alone do not keep Node running: a timer does, until Ctrl-C.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   await new Promise<void>((resolve) => {
     for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => resolve());
   });
+  clearInterval(keepAlive);
   process.stdout.write("\nstopping the local cluster...\n");
   await stopAll(dir, (line) => process.stdout.write(`${line}\n`));
 }
