@@ -1,0 +1,334 @@
+// Convergence side by side on this machine's Docker daemon (/var/run/docker.sock, or DOCKER_HOST
+// unix://...): the time from the `service create` command until every replica of a busybox
+// `sleep` service is running,
+//   (a) with Docker Swarm mode on that daemon (`docker swarm init` here, `docker swarm leave
+//       --force` after; a daemon already in a swarm is left alone and the Swarm side is skipped
+//       with "swarm_error", the run then exits 1);
+//   (b) with Shoal: one manager and one agent as real processes on loopback, the agent on the
+//       same daemon.
+// Both sides are driven through their own CLI (`docker service create --detach`, `shoal service
+// create --detach`) and polled the same way every 100 ms (Swarm: the daemon's /tasks; Shoal: the
+// Control API's ListTasks). Both use a 1 s stop grace period (busybox sleep as PID 1 ignores
+// SIGTERM), so that the removals that follow stay short. Everything made is removed, also on
+// failure: the service, its containers (found by their labels), the swarm, the
+// docker_gwbridge network when the swarm made it, the processes and their data dir.
+//
+//   node_modules/.bin/tsx --conditions=@shoal/source test/bench/convergence-vs-swarm.ts
+//   BENCH_REPLICAS=50 (default)  BENCH_ORDER=shoal-first (default: swarm first)
+// Prints one JSON line: {"bench":"convergence-vs-swarm","replicas":50,"swarm_s":..,"shoal_s":..,
+// "ratio":shoal_s/swarm_s,"target_ratio_max":0.5, ...details}; "*_create_cmd_s" is how long the
+// create command itself took (included in the times), "*_remove_s" the removal of the service
+// until its containers are gone.
+//
+// First figures (2 cores, docker.io 20.10, 50 replicas, 6 runs in both orders): Swarm 12.9-16.9 s,
+// Shoal 7.0-8.4 s, ratio 0.43-0.54. The daemon alone takes ~6.6 s to start 50 created containers
+// all at once (12.6 s one at a time), so Shoal is within ~1.5 s of what this dockerd allows.
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { NodeState, TaskState } from "@shoal/shared";
+import { ensureBaseImage } from "../e2e/harness/image.js";
+import { TestControl } from "../e2e/support/control-client.js";
+import { joinTokens } from "../e2e/support/join-tokens.js";
+import { SHOAL_BIN, ShoalProcess, freePort } from "../e2e/support/shoal-process.js";
+import { waitUntil } from "../e2e/support/wait.js";
+
+const run = promisify(execFile);
+
+const REPLICAS = Number(process.env["BENCH_REPLICAS"] ?? 50);
+const IMAGE = "shoal-base:1";
+const SWARM_SERVICE = "bench-swarm";
+const SHOAL_SERVICE = "bench-shoal";
+const CONVERGE_TIMEOUT_MS = 300_000;
+const SOCKET = (process.env["DOCKER_HOST"] ?? "unix:///var/run/docker.sock").replace(/^unix:\/\//, "");
+
+const round = (x: number): number => Math.round(x * 100) / 100;
+const errText = (err: unknown): string => {
+  const e = err as { stderr?: string; message?: string };
+  return (e.stderr?.trim() || e.message || String(err)).split("\n")[0]!;
+};
+
+/** One Docker Engine API call over the unix socket; the parsed JSON body. */
+function dockerApi<T>(method: string, path: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: SOCKET, method, path: `/v1.41${path}` }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => {
+        if ((res.statusCode ?? 500) >= 400) reject(new Error(`docker ${method} ${path}: ${res.statusCode} ${body}`));
+        else resolve((body === "" ? undefined : JSON.parse(body)) as T);
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+const filters = (f: Record<string, string[]>): string => encodeURIComponent(JSON.stringify(f));
+
+/** Ids of the containers (any state) that carry this label. */
+async function containersWithLabel(label: string): Promise<string[]> {
+  const list = await dockerApi<{ Id: string }[]>(
+    "GET",
+    `/containers/json?all=1&filters=${filters({ label: [label] })}`,
+  );
+  return list.map((c) => c.Id);
+}
+
+async function waitContainersGone(label: string, timeoutMs = 120_000): Promise<void> {
+  await waitUntil(
+    `the containers labelled ${label} to be removed`,
+    async () => (await containersWithLabel(label)).length === 0,
+    timeoutMs,
+  );
+}
+
+/** Last resort on failure: removes the containers this run made (by a label only they carry). */
+async function forceRemoveContainers(label: string): Promise<void> {
+  for (const id of await containersWithLabel(label).catch(() => [])) {
+    await dockerApi("DELETE", `/containers/${id}?force=1`).catch(() => undefined);
+  }
+}
+
+async function networkExists(name: string): Promise<boolean> {
+  const list = await dockerApi<{ Name: string }[]>("GET", `/networks?filters=${filters({ name: [name] })}`);
+  return list.some((n) => n.Name === name);
+}
+
+/** Cleanups that also run when the run is interrupted (SIGINT, SIGTERM); each runs at most once. */
+const cleanups = new Set<() => Promise<void>>();
+function cleanup(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  const once = (): Promise<void> => (done ??= fn().finally(() => cleanups.delete(once)));
+  cleanups.add(once);
+  return once;
+}
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    console.error(`${sig}: cleaning up`);
+    void Promise.allSettled([...cleanups].map((fn) => fn())).then(() => process.exit(130));
+  });
+}
+
+interface SideResult {
+  converge_s?: number;
+  create_cmd_s?: number;
+  remove_s?: number;
+  error?: string;
+}
+
+// ---- (a) Docker Swarm mode -------------------------------------------------------------------
+
+async function swarmSide(): Promise<SideResult & { already_in_swarm?: boolean }> {
+  const state = (await run("docker", ["info", "--format", "{{.Swarm.LocalNodeState}}"])).stdout.trim();
+  if (state !== "inactive") {
+    return {
+      already_in_swarm: true,
+      error: `the Docker daemon is already part of a swarm (LocalNodeState=${state}); not touching it: leave it first (docker swarm leave) or run on another daemon`,
+    };
+  }
+  const gwbridgeBefore = await networkExists("docker_gwbridge");
+  try {
+    await run("docker", ["swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", "127.0.0.1:2377"]);
+  } catch (err: unknown) {
+    // A failed init may still have left state behind.
+    await run("docker", ["swarm", "leave", "--force"]).catch(() => undefined);
+    return { error: `docker swarm init failed: ${errText(err)}` };
+  }
+  const result: SideResult = {};
+  const label = `com.docker.swarm.service.name=${SWARM_SERVICE}`;
+  const undo = cleanup(async () => {
+    await run("docker", ["service", "rm", SWARM_SERVICE]).catch(() => undefined);
+    await waitContainersGone(label, 60_000).catch(() => undefined);
+    await run("docker", ["swarm", "leave", "--force"]).catch((err: unknown) => {
+      result.error ??= `docker swarm leave --force failed: ${errText(err)}`;
+    });
+    await forceRemoveContainers(label);
+    await waitContainersGone(label, 30_000).catch((err: unknown) => {
+      result.error ??= errText(err);
+    });
+    // docker swarm init makes the docker_gwbridge network and leave does not remove it.
+    if (!gwbridgeBefore && (await networkExists("docker_gwbridge").catch(() => false))) {
+      await dockerApi("DELETE", "/networks/docker_gwbridge").catch(() => undefined);
+    }
+  });
+  try {
+    const t0 = performance.now();
+    await run("docker", [
+      "service",
+      "create",
+      "--detach",
+      "--name",
+      SWARM_SERVICE,
+      "--replicas",
+      String(REPLICAS),
+      "--stop-grace-period",
+      "1s",
+      IMAGE,
+      "sleep",
+      "3600",
+    ]);
+    result.create_cmd_s = round((performance.now() - t0) / 1000);
+    await waitUntil(
+      `${REPLICAS} swarm tasks running`,
+      async () => {
+        const tasks = await dockerApi<{ Status?: { State?: string } }[]>(
+          "GET",
+          `/tasks?filters=${filters({ service: [SWARM_SERVICE], "desired-state": ["running"] })}`,
+        );
+        return tasks.filter((t) => t.Status?.State === "running").length >= REPLICAS;
+      },
+      CONVERGE_TIMEOUT_MS,
+    );
+    result.converge_s = round((performance.now() - t0) / 1000);
+
+    const r0 = performance.now();
+    await run("docker", ["service", "rm", SWARM_SERVICE]);
+    await waitContainersGone(label);
+    result.remove_s = round((performance.now() - r0) / 1000);
+  } catch (err: unknown) {
+    result.error = errText(err);
+  } finally {
+    await undo();
+  }
+  return result;
+}
+
+// ---- (b) Shoal: one manager, one agent ------------------------------------------------------
+
+async function shoalSide(): Promise<SideResult> {
+  const root = await mkdtemp(join(tmpdir(), "shoal-bench-conv-"));
+  const control = new TestControl();
+  const manager = `127.0.0.1:${await freePort()}`;
+  const mgr = new ShoalProcess(
+    ["manager", "--listen", manager, "--data-dir", join(root, "manager"), "--log-level", "warn"],
+    join(root, "manager.log"),
+  );
+  let agent: ShoalProcess | undefined;
+  const result: SideResult = {};
+  let serviceId: string | undefined;
+  const undo = cleanup(async () => {
+    if (serviceId !== undefined) {
+      // Let the agent remove them itself, then remove what is left.
+      await control.call(manager, "removeService", { serviceId }).catch(() => undefined);
+      await waitContainersGone(`com.shoal.service.id=${serviceId}`, 30_000).catch(() => undefined);
+    }
+    control.close();
+    await agent?.kill("SIGTERM");
+    await mgr.kill("SIGTERM");
+    // serviceId unknown: the create command was interrupted; this run's service name then.
+    await forceRemoveContainers(
+      serviceId !== undefined ? `com.shoal.service.id=${serviceId}` : `com.shoal.service.name=${SHOAL_SERVICE}`,
+    );
+    if (process.env["BENCH_KEEP_DIR"]) console.error(`kept ${root}`);
+    else await rm(root, { recursive: true, force: true });
+  });
+  try {
+    mgr.start();
+    await waitUntil("the manager to lead", async () => (await control.call(manager, "getInfo", {}, 500)).isLeader);
+    const token = (await joinTokens(control, manager)).worker;
+    agent = new ShoalProcess(
+      [
+        "agent",
+        "--manager",
+        manager,
+        "--token",
+        token,
+        "--data-dir",
+        join(root, "agent"),
+        "--hostname",
+        "bench-agent",
+        "--log-level",
+        "warn",
+      ],
+      join(root, "agent.log"),
+    );
+    agent.start();
+    await waitUntil("the agent to be ready", async () => {
+      const { nodes } = await control.call(manager, "listNodes", { filters: undefined }, 1000);
+      return nodes.some((n) => n.description?.hostname === "bench-agent" && n.status?.state === NodeState.READY);
+    });
+
+    const t0 = performance.now();
+    const created = await run(process.execPath, [
+      SHOAL_BIN,
+      "service",
+      "create",
+      "--manager",
+      manager,
+      "--detach",
+      "--name",
+      SHOAL_SERVICE,
+      "--replicas",
+      String(REPLICAS),
+      "--stop-grace-period",
+      "1s",
+      IMAGE,
+      "sleep",
+      "3600",
+    ]);
+    result.create_cmd_s = round((performance.now() - t0) / 1000);
+    serviceId = created.stdout.trim();
+    const filter = { idPrefixes: [], serviceIds: [serviceId], nodeIds: [], desiredStates: [] };
+    await waitUntil(
+      `${REPLICAS} shoal tasks running`,
+      async () => {
+        const { tasks } = await control.call(manager, "listTasks", { filters: filter }, 5000);
+        return tasks.filter((t) => t.status?.state === TaskState.RUNNING).length >= REPLICAS;
+      },
+      CONVERGE_TIMEOUT_MS,
+    );
+    result.converge_s = round((performance.now() - t0) / 1000);
+
+    const r0 = performance.now();
+    await control.call(manager, "removeService", { serviceId });
+    await waitContainersGone(`com.shoal.service.id=${serviceId}`);
+    result.remove_s = round((performance.now() - r0) / 1000);
+  } catch (err: unknown) {
+    result.error = errText(err);
+  } finally {
+    await undo();
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  await ensureBaseImage();
+  let swarm: Awaited<ReturnType<typeof swarmSide>>;
+  let shoal: SideResult;
+  const swarmRun = (): Promise<Awaited<ReturnType<typeof swarmSide>>> =>
+    swarmSide().catch((err: unknown) => ({ error: errText(err) }));
+  const shoalRun = (): Promise<SideResult> => shoalSide().catch((err: unknown) => ({ error: errText(err) }));
+  if (process.env["BENCH_ORDER"] === "shoal-first") {
+    shoal = await shoalRun();
+    swarm = await swarmRun();
+  } else {
+    swarm = await swarmRun();
+    shoal = await shoalRun();
+  }
+  const line: Record<string, unknown> = {
+    bench: "convergence-vs-swarm",
+    replicas: REPLICAS,
+    swarm_s: swarm.converge_s ?? null,
+    shoal_s: shoal.converge_s ?? null,
+    ratio:
+      swarm.converge_s !== undefined && shoal.converge_s !== undefined
+        ? round(shoal.converge_s / swarm.converge_s)
+        : null,
+    target_ratio_max: 0.5,
+    swarm_create_cmd_s: swarm.create_cmd_s ?? null,
+    shoal_create_cmd_s: shoal.create_cmd_s ?? null,
+    swarm_remove_s: swarm.remove_s ?? null,
+    shoal_remove_s: shoal.remove_s ?? null,
+  };
+  if (swarm.error !== undefined) line["swarm_error"] = swarm.error;
+  if (shoal.error !== undefined) line["shoal_error"] = shoal.error;
+  console.log(JSON.stringify(line));
+  if (swarm.already_in_swarm || shoal.error !== undefined) process.exitCode = 1;
+}
+
+await main();
