@@ -53,7 +53,10 @@ export class Control {
   private client(addr: string): ControlClient {
     let c = this.clients.get(addr);
     if (!c) {
-      c = new ControlClient(addr, grpc.credentials.createInsecure());
+      // Lists of many tasks exceed gRPC's default 4 MB per message.
+      c = new ControlClient(addr, grpc.credentials.createInsecure(), {
+        "grpc.max_receive_message_length": 512 * 1024 * 1024,
+      });
       this.clients.set(addr, c);
     }
     return c;

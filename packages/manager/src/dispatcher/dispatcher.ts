@@ -126,24 +126,26 @@ export class Dispatcher {
   /** A new leader: nodes that were up are UNKNOWN until they reconnect within the grace time. */
   private async takeOver(): Promise<void> {
     const grace = this.options.gracePeriodMs ?? this.periodMs * this.missed + 2000;
+    // Every node that is not down gets the grace time, whether or not marking it UNKNOWN works.
+    const up = this.options.store
+      .view((tx) => tx.nodes.find())
+      .filter((n) => n.status?.state !== NodeState.DOWN)
+      .map((n) => n.id);
+    for (const id of up) if (!this.hasSession(id)) this.arm(id, grace);
     try {
-      const ids = await this.options.store.update((tx) => {
-        const up: string[] = [];
-        for (const node of tx.nodes.find()) {
-          if (node.status?.state === NodeState.DOWN) continue;
-          up.push(node.id);
-          if (node.status?.state !== NodeState.UNKNOWN && !this.hasSession(node.id)) {
-            node.status = {
-              state: NodeState.UNKNOWN,
-              message: "waiting for the agent after a leader change",
-              addr: node.status?.addr ?? "",
-            };
-            tx.nodes.update(node);
-          }
+      await this.options.store.update((tx) => {
+        for (const id of up) {
+          const node = tx.nodes.get(id);
+          if (!node || node.status?.state === NodeState.DOWN || node.status?.state === NodeState.UNKNOWN) continue;
+          if (this.hasSession(id)) continue;
+          node.status = {
+            state: NodeState.UNKNOWN,
+            message: "waiting for the agent after a leader change",
+            addr: node.status?.addr ?? "",
+          };
+          tx.nodes.update(node);
         }
-        return up;
       });
-      for (const id of ids) if (!this.hasSession(id)) this.arm(id, grace);
     } catch (err: unknown) {
       this.logger.warn({ err: errorMessage(err) }, "could not mark nodes unknown after becoming leader");
     }

@@ -104,6 +104,10 @@ export class RaftNode {
   private readonly pending = new Map<number, Pending>();
   private readonly batch: { id: number; data: Uint8Array }[] = [];
   private snapshotting = false;
+  /** Counts leadership changes, so a late confirmation of an old term is ignored. */
+  private leadershipTerm = 0;
+  /** Whether onLeadership(true) was called for the present leadership. */
+  private announcedLeader = false;
   private preparedSnapshot: Snapshot | undefined;
   private readonly reads = new Map<string, ReadWaiter>();
   private readonly appliedWaiters: ReadWaiter[] = [];
@@ -392,8 +396,32 @@ export class RaftNode {
     this.leader = lead;
     if (isLeader !== this.isLeaderNow) {
       this.isLeaderNow = isLeader;
-      if (!isLeader) this.rejectProposals(new NotLeaderError(this.leaderAddr()));
-      this.options.onLeadership?.(isLeader);
+      const term = ++this.leadershipTerm;
+      if (!isLeader) {
+        this.rejectProposals(new NotLeaderError(this.leaderAddr()));
+        if (this.announcedLeader) {
+          this.announcedLeader = false;
+          this.options.onLeadership?.(false);
+        }
+        return;
+      }
+      // Leader-only work starts once this leader has applied everything committed before its
+      // term: a read index is answered only after an entry of the new term commits.
+      void (async () => {
+        while (this.isLeaderNow && this.leadershipTerm === term && !this.stopped) {
+          try {
+            await this.linearizableRead();
+            if (this.isLeaderNow && this.leadershipTerm === term && !this.announcedLeader) {
+              this.announcedLeader = true;
+              this.options.onLeadership?.(true);
+            }
+            return;
+          } catch (err: unknown) {
+            this.logger.debug({ err: errorMessage(err) }, "leadership not confirmed yet");
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      })();
     }
   }
 
