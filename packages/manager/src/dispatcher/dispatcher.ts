@@ -259,7 +259,14 @@ export class Dispatcher {
     const { nodeId } = session;
     const { result: initial, subscription } = this.options.store.viewAndWatch(
       (tx) => tx.tasks.find({ nodeId }).filter((t) => isDispatched(t, nodeId)),
-      { tables: ["tasks"], commits: "always", capacity: 100_000 },
+      {
+        tables: ["tasks"],
+        commits: "always",
+        capacity: 100_000,
+        // Only this node's tasks (now or before the change) are copied for this session.
+        peek: (_table, object, oldObject) =>
+          (object as Task).nodeId === nodeId || (oldObject as Task | undefined)?.nodeId === nodeId,
+      },
     );
     // What the agent holds: task id -> desired state and spec version we sent.
     const sent = new Map<string, string>();

@@ -22,6 +22,13 @@ export interface WatchOptions {
    */
   readonly match?: ((event: ObjectEvent) => boolean) | undefined;
   /**
+   * A filter that runs before anything is copied, on the store's own objects (the new one, and
+   * the old one for an update): read them, never change or keep them. For subscribers that want
+   * few of many events (an agent's session wants its node's tasks only), it saves a copy of
+   * every other event.
+   */
+  readonly peek?: ((table: TableName, object: unknown, oldObject: unknown) => boolean) | undefined;
+  /**
    * Whether commit events are queued: "always" (default) after every entry, "matched" only after
    * entries that queued an object event for this subscription, "never".
    */
@@ -151,9 +158,21 @@ export class Subscription implements AsyncIterableIterator<StoreEvent> {
     if (this.reason !== undefined) return;
     const items: Queued[] = [];
     const { match } = this.options;
+    const { peek } = this.options;
     for (const change of changes) {
       if (this.tables !== undefined && !this.tables.has(change.table)) continue;
       if (this.kinds !== undefined && !this.kinds.has(change.kind)) continue;
+      if (peek !== undefined) {
+        let wanted: boolean;
+        try {
+          wanted = peek(change.table, change.object, change.oldObject);
+        } catch (err: unknown) {
+          this.failure = err;
+          this.end("match-failed");
+          return;
+        }
+        if (!wanted) continue;
+      }
       if (match === undefined) {
         items.push(new Pending(index, change));
       } else {

@@ -90,6 +90,32 @@ describe("MemoryStore: watch", () => {
     expect(summary(onNode.drain())).toEqual(["commit 1", "create tasks t1@2", "commit 2", "commit 3"]);
   });
 
+  it("peeks at the store's objects before copying, and queues only what the peek wants", async () => {
+    const store = new MemoryStore();
+    const svc = makeService("web", "s1");
+    const peeked: string[] = [];
+    const onNode = store.watch({
+      tables: ["tasks"],
+      commits: "matched",
+      peek: (_table, object, oldObject) => {
+        peeked.push((object as { id: string }).id);
+        const node = (t: unknown): string | undefined => (t as { nodeId?: string } | undefined)?.nodeId;
+        return node(object) === "n1" || node(oldObject) === "n1";
+      },
+    });
+    await store.update((tx) => tx.services.create(svc));
+    await store.update((tx) => {
+      tx.tasks.create(makeTask(svc, 1, "n1", "t1"));
+      tx.tasks.create(makeTask(svc, 2, "n2", "t2"));
+    });
+    await store.update((tx) => {
+      const t1 = tx.tasks.get("t1")!;
+      tx.tasks.update({ ...t1, nodeId: "n3" }); // moved away from n1: still wanted (the old one was)
+    });
+    expect(peeked).toEqual(["t1", "t2", "t1"]);
+    expect(summary(onNode.drain())).toEqual(["create tasks t1@2", "commit 2", "update tasks t1@3", "commit 3"]);
+  });
+
   it("drops a subscriber that falls behind, with a reason it can see, and never blocks the store", async () => {
     const store = new MemoryStore();
     const slow = store.watch({ capacity: 5 });
