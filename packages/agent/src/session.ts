@@ -67,9 +67,13 @@ export async function runSession(options: SessionOptions, signal: AbortSignal): 
   const backoff = options.backoff ?? new Backoff({ initialMs: 200, maxMs: 5000 });
   let nodeId = options.nodeId ?? "";
   let next = 0;
+  /** The leader a follower named when it refused us: tried next, at once. */
+  let leaderHint: string | undefined;
   while (!signal.aborted) {
-    const manager = options.managers[next % options.managers.length]!;
-    next++;
+    const manager = leaderHint ?? options.managers[next % options.managers.length]!;
+    if (leaderHint === undefined) next++;
+    const followingHint = leaderHint !== undefined;
+    leaderHint = undefined;
     const client = new DispatcherClient(manager, grpc.credentials.createInsecure());
     // Everything of this session (its calls, the link lent out) ends with it.
     const session = new AbortController();
@@ -94,6 +98,13 @@ export async function runSession(options: SessionOptions, signal: AbortSignal): 
         throw new ShoalError(ErrorCode.PermissionDenied, `${manager} refused this node: ${refused.message}`, {
           cause: err,
         });
+      }
+      const leader = /the leader is (\S+)$/.exec(refused.message)?.[1];
+      // Followed at once, but not twice in a row: two managers with stale views must not bounce us.
+      if (refused.code === ErrorCode.NotLeader && leader !== undefined && leader !== manager && !followingHint) {
+        logger.info({ manager, leader }, "not the leader; going to the leader");
+        leaderHint = leader;
+        continue;
       }
       const delay = backoff.next();
       logger.warn({ manager, err: errorMessage(fromServiceError(err)), retryInMs: delay }, "session lost");

@@ -56,7 +56,7 @@ export interface DispatcherOptions {
   readonly heartbeatPeriodMs?: number;
   /** A node is down after this many periods without a heartbeat; default 3. */
   readonly missedHeartbeats?: number;
-  /** After a leader change, how long a node may take to come back before it is down; default 3 periods + 2 s. */
+  /** After a leader change, how long a node may take to come back before it is down; default 3 periods + 5 s. */
   readonly gracePeriodMs?: number;
 }
 
@@ -125,7 +125,7 @@ export class Dispatcher {
 
   /** A new leader: nodes that were up are UNKNOWN until they reconnect within the grace time. */
   private async takeOver(): Promise<void> {
-    const grace = this.options.gracePeriodMs ?? this.periodMs * this.missed + 2000;
+    const grace = this.options.gracePeriodMs ?? this.periodMs * this.missed + 5000;
     // Every node that is not down gets the grace time, whether or not marking it UNKNOWN works.
     const up = this.options.store
       .view((tx) => tx.nodes.find())
