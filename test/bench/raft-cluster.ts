@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ServiceSpec } from "@shoal/shared";
 import { TestControl } from "../e2e/support/control-client.js";
-import { ShoalProcess, freePort } from "../e2e/support/shoal-process.js";
+import type { ShoalProcess } from "../e2e/support/shoal-process.js";
 import { waitUntil } from "../e2e/support/wait.js";
-import { joinTokens } from "../e2e/support/join-tokens.js";
+import { startManagerCluster } from "../e2e/support/manager-cluster.js";
 
 const ROUNDS = Number(process.env["BENCH_FAILOVER_ROUNDS"] ?? 5);
 const CLIENTS = Number(process.env["BENCH_CLIENTS"] ?? 64);
@@ -49,20 +49,8 @@ async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), "shoal-bench-"));
   const managers: Mgr[] = [];
   try {
-    for (let i = 0; i < 3; i++) {
-      const addr = `127.0.0.1:${await freePort()}`;
-      const args = ["manager", "--listen", addr, "--data-dir", join(root, `m${i}`), "--log-level", "warn"];
-      if (i > 0)
-        args.push("--join", managers[0]!.addr, "--token", (await joinTokens(control, managers[0]!.addr)).manager);
-      if (process.env["BENCH_NO_FSYNC"]) args.push("--unsafe-no-fsync");
-      const m = { addr, proc: new ShoalProcess(args, join(root, `m${i}.log`)) };
-      m.proc.start();
-      managers.push(m);
-      await waitUntil(
-        `manager ${i}`,
-        async () => (await control.call(addr, "getInfo", {}, 500)).raft?.members.length === i + 1,
-      );
-    }
+    const extra = ["--log-level", "warn", ...(process.env["BENCH_NO_FSYNC"] ? ["--unsafe-no-fsync"] : [])];
+    managers.push(...(await startManagerCluster({ count: 3, root, control, args: extra })));
 
     // Single client latency.
     const leader = await leaderOf(managers);

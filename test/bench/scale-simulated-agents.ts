@@ -60,8 +60,9 @@ import {
 import { FakeExecutor, StatusReporter, Worker, runSession, type TaskStore } from "@shoal/agent";
 import { TestControl } from "../e2e/support/control-client.js";
 import { joinTokens } from "../e2e/support/join-tokens.js";
-import { ShoalProcess, freePort } from "../e2e/support/shoal-process.js";
+import type { ShoalProcess } from "../e2e/support/shoal-process.js";
 import { waitUntil } from "../e2e/support/wait.js";
+import { startManagerCluster } from "../e2e/support/manager-cluster.js";
 
 // The target size is 1000 agents x 100 000 replicas (see the header); these defaults keep
 // `pnpm bench` under a minute on a 2-core machine.
@@ -305,20 +306,8 @@ async function benchMain(): Promise<void> {
     target_s: 30,
   };
   try {
-    for (let i = 0; i < 3; i++) {
-      const addr = `127.0.0.1:${await freePort()}`;
-      const args = ["manager", "--listen", addr, "--data-dir", join(root, `m${i}`), "--log-level", LOG_LEVEL];
-      if (i > 0)
-        args.push("--join", managers[0]!.addr, "--token", (await joinTokens(control, managers[0]!.addr)).manager);
-      if (process.env["BENCH_NO_FSYNC"]) args.push("--unsafe-no-fsync");
-      const m = { addr, proc: new ShoalProcess(args, join(root, `m${i}.log`)) };
-      m.proc.start();
-      managers.push(m);
-      await waitUntil(
-        `manager ${i}`,
-        async () => (await control.call(addr, "getInfo", {}, 500)).raft?.members.length === i + 1,
-      );
-    }
+    const extra = ["--log-level", LOG_LEVEL, ...(process.env["BENCH_NO_FSYNC"] ? ["--unsafe-no-fsync"] : [])];
+    managers.push(...(await startManagerCluster({ count: 3, root, control, args: extra })));
     leader = await leaderOf(control, managers);
     const follower = managers.find((m) => m !== leader)!;
     const token = (await joinTokens(control, leader.addr)).worker;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestControl } from "./support/control-client.js";
 import { SHOAL_BIN, ShoalProcess, freePort } from "./support/shoal-process.js";
 import { waitUntil } from "./support/wait.js";
-import { joinTokens } from "./support/join-tokens.js";
+import { startManagerCluster } from "./support/manager-cluster.js";
 
 const run = promisify(execFile);
 let root = "";
@@ -28,18 +28,9 @@ async function shoal(...args: string[]): Promise<{ code: number; stdout: string;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "shoal-cli-"));
-  for (let i = 0; i < 3; i++) {
-    const addr = `127.0.0.1:${await freePort()}`;
-    const args = ["manager", "--listen", addr, "--data-dir", join(root, `m${i}`)];
-    if (i > 0) args.push("--join", addrs[0]!, "--token", (await joinTokens(control, addrs[0]!)).manager);
-    const p = new ShoalProcess(args, join(root, `m${i}.log`));
-    p.start();
-    procs.push(p);
-    addrs.push(addr);
-    await waitUntil(
-      `manager ${i}`,
-      async () => (await control.call(addr, "getInfo", {}, 500)).raft?.members.length === i + 1,
-    );
+  for (const m of await startManagerCluster({ count: 3, root, control })) {
+    procs.push(m.proc);
+    addrs.push(m.addr);
   }
 });
 

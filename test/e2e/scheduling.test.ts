@@ -8,9 +8,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, type Host, type HostProcess } from "./harness/index.js";
-import { SHOAL_BIN, ShoalProcess } from "./support/shoal-process.js";
+import { SHOAL_BIN, type ShoalProcess } from "./support/shoal-process.js";
 import { TestControl } from "./support/control-client.js";
 import { waitUntil } from "./support/wait.js";
+import { startManagerCluster } from "./support/manager-cluster.js";
 import { joinTokens } from "./support/join-tokens.js";
 
 const run = promisify(execFile);
@@ -86,18 +87,14 @@ function startAgent(host: Host): void {
 beforeAll(async () => {
   harness = await createHarness({ hosts: ["h1", "h2", "h3", "h4"], pullBaseImage: true });
   root = await mkdtemp(join(tmpdir(), "shoal-sched-"));
-  for (let i = 0; i < 3; i++) {
-    const addr = `${harness.gateway}:${4700 + i}`;
-    const args = ["manager", "--listen", addr, "--data-dir", join(root, `m${i}`)];
-    if (i > 0) args.push("--join", addrs[0]!, "--token", (await joinTokens(control, addrs[0]!)).manager);
-    const m = new ShoalProcess(args, join(root, `m${i}.log`));
-    m.start();
-    managers.push(m);
-    addrs.push(addr);
-    await waitUntil(
-      `manager ${i}`,
-      async () => (await control.call(addr, "getInfo", {}, 500)).raft?.members.length === i + 1,
-    );
+  for (const m of await startManagerCluster({
+    count: 3,
+    root,
+    control,
+    addr: (i) => `${harness.gateway}:${4700 + i}`,
+  })) {
+    managers.push(m.proc);
+    addrs.push(m.addr);
   }
   workerToken = (await joinTokens(control, addrs[0]!)).worker;
   // h4 joins later, in the global service test.
