@@ -16,6 +16,8 @@ export type { RaftLogger, RaftLogFields } from "./logger.js";
 export { silentLogger } from "./logger.js";
 export { encodeConfChange, decodeConfChange, ConfChangeDecodeError } from "./conf-change-codec.js";
 export { entrySize, ENTRY_OVERHEAD_BYTES } from "./entry-size.js";
+export { forceNewCluster } from "./force-new-cluster.js";
+export type { ForceNewClusterStorage, ForceNewClusterOptions, ForcedCluster } from "./force-new-cluster.js";
 export {
   RaftError,
   CompactedError,
