@@ -3,7 +3,8 @@
 //
 // Start-up: an empty data dir without --join founds a new cluster; with --join it asks the
 // cluster to add it (the leader proposes the membership change) and then learns the state from
-// the leader; a data dir with state restarts from it. Stop: a leader hands leadership over first.
+// the leader; a data dir with state restarts from it; with --force-new-cluster it restarts from
+// it as the only member (recovery of a lost quorum). Stop: a leader hands leadership over first.
 import * as grpc from "@grpc/grpc-js";
 import { join as joinPath } from "node:path";
 import {
@@ -46,6 +47,12 @@ export interface ManagerOptions {
   readonly join?: string;
   /** The cluster's manager join token, to join it. */
   readonly joinToken?: string;
+  /**
+   * Recover from a lost quorum (as `docker swarm init --force-new-cluster`): restart from the data
+   * dir as the only manager of the cluster, keeping all of its state and its join tokens; the
+   * other managers are no longer members (their raft messages are refused) and new ones can join.
+   */
+  readonly forceNewCluster?: boolean;
   readonly dataDir: string;
   readonly logger: Logger;
   readonly clock?: Clock;
@@ -82,6 +89,15 @@ export class Manager {
 
   async start(): Promise<void> {
     const { identity, fresh } = await loadIdentity(this.options.dataDir);
+    if (this.options.forceNewCluster && (fresh || identity.raftId === 0)) {
+      throw new ShoalError(
+        ErrorCode.FailedPrecondition,
+        `--force-new-cluster needs the data dir of a manager that was a member of a cluster; ${this.options.dataDir} holds none`,
+      );
+    }
+    if (this.options.forceNewCluster && this.options.join) {
+      throw new ShoalError(ErrorCode.InvalidArgument, "--force-new-cluster and --join do not go together");
+    }
     if (this.options.join && !fresh && identity.raftId !== 0) {
       this.logger.info("data dir holds a cluster member already; --join is ignored");
     }
@@ -194,6 +210,7 @@ export class Manager {
       stateMachine: store,
       bootstrap,
       knownMembers,
+      ...(this.options.forceNewCluster ? { forceNewCluster: true } : {}),
       ...(this.options.raft?.tickMs !== undefined ? { tickMs: this.options.raft.tickMs } : {}),
       ...(this.options.raft?.electionTick !== undefined ? { electionTick: this.options.raft.electionTick } : {}),
       ...(this.options.raft?.snapshotInterval !== undefined

@@ -42,6 +42,13 @@ export function registerDaemonCommands(program: Command): void {
       "the cluster's manager join token, to --join (shoal cluster join-token manager)",
       process.env["SHOAL_JOIN_TOKEN"],
     )
+    .option(
+      "--force-new-cluster",
+      "recover from a lost quorum: restart from --data-dir as the only manager, keeping every service, " +
+        "node and join token; the other managers are removed (their messages are refused) and " +
+        "new ones can --join again",
+    )
+    .option("--docker-api <addr>", "HOST:PORT to serve the Docker Engine API on, for the docker CLI (default: off)")
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .option("--unsafe-no-fsync", "do not fsync the raft log (loses data on power failure; for tests only)")
     .action(
@@ -52,6 +59,8 @@ export function registerDaemonCommands(program: Command): void {
           advertise?: string;
           join?: string;
           token?: string;
+          dockerApi?: string;
+          forceNewCluster?: boolean;
           unsafeNoFsync?: boolean;
         },
       ) => {
@@ -64,6 +73,8 @@ export function registerDaemonCommands(program: Command): void {
           ...(opts.advertise !== undefined ? { advertise: parseAddress(opts.advertise, "--advertise") } : {}),
           ...(opts.join !== undefined ? { join: parseAddress(opts.join, "--join") } : {}),
           ...(opts.token !== undefined ? { joinToken: opts.token } : {}),
+          ...(opts.dockerApi !== undefined ? { dockerApi: parseAddress(opts.dockerApi, "--docker-api") } : {}),
+          ...(opts.forceNewCluster ? { forceNewCluster: true } : {}),
           ...(opts.unsafeNoFsync ? { raft: { sync: false } } : {}),
         });
         await manager.start();

@@ -18,6 +18,7 @@ import {
   RawNode,
   seededRandom,
   decodeConfChange,
+  forceNewCluster,
   isEmptySnapshot,
   openRaftDisk,
   type ConfChange,
@@ -53,6 +54,11 @@ export interface RaftNodeOptions {
   readonly stateMachine: StateMachine;
   /** Start a new one-member cluster when the data dir is empty (else wait to be added). */
   readonly bootstrap: boolean;
+  /**
+   * Recover from a lost quorum: rewrite the data dir into a group of this member alone, keeping
+   * every entry of its log (see forceNewCluster in @shoal/raft), then start as its leader.
+   */
+  readonly forceNewCluster?: boolean;
   /** Members known from joining, used until the leader's snapshot says who they are. */
   readonly knownMembers?: readonly RaftMember[];
   readonly tickMs?: number;
@@ -113,6 +119,8 @@ export class RaftNode {
   private readonly appliedWaiters: ReadWaiter[] = [];
   private confChangeWaiter: (Pending & { cc: ConfChange }) | undefined;
   private nextProposalId = Number.parseInt(randomBytes(5).toString("hex"), 16) * 1024;
+  /** Senders that are not members, refused (each logged once). */
+  private readonly refusedSenders = new Set<number>();
 
   constructor(private readonly options: RaftNodeOptions) {
     this.logger = componentLogger(options.logger, "raft", { raftId: options.raftId });
@@ -134,10 +142,16 @@ export class RaftNode {
     this.disk = await openRaftDisk(this.options.dataDir, { logger: raftLogger, sync: this.options.sync ?? true });
     const storage = this.disk.storage;
     let snapshot = storage.snapshot();
+    let founded = false;
     if (isEmptySnapshot(snapshot) && storage.lastIndex() === 0 && this.options.bootstrap) {
+      founded = true;
       snapshot = this.initialSnapshot();
       await this.disk.persist({ snapshot, entries: [], hardState: { term: 1, vote: 0, commit: 1 }, mustSync: true });
       this.logger.info("started a new cluster");
+    } else if (this.options.forceNewCluster) {
+      await this.forceNewCluster();
+      snapshot = storage.snapshot();
+      founded = true;
     }
     if (!isEmptySnapshot(snapshot)) this.installSnapshot(snapshot);
     else {
@@ -155,6 +169,9 @@ export class RaftNode {
       random: seededRandom(randomBytes(4).readUInt32LE(0)),
       logger: raftLogger,
     });
+    // Alone in a group just made (a new cluster, a forced one): lead at once rather than after an
+    // election timeout.
+    if (founded) this.node.campaign();
     this.ticker = setInterval(() => {
       this.safely(() => this.node.tick());
     }, this.options.tickMs ?? 50);
@@ -168,9 +185,54 @@ export class RaftNode {
     return { data, metadata: { index: 1, term: 1, confState: { voters: [this.raftId] } } };
   }
 
-  /** Steps a message that arrived from a peer. */
+  /**
+   * Rewrites the data dir into a one-member group: the state machine folds the snapshot and
+   * every entry after it (conf changes are skipped: the membership is replaced by this member,
+   * at its present address), and the result becomes a snapshot at a new term.
+   */
+  private async forceNewCluster(): Promise<void> {
+    const sm = this.options.stateMachine;
+    const forced = await forceNewCluster(this.disk, {
+      id: this.raftId,
+      snapshotData: (base, entries) => {
+        if (!isEmptySnapshot(base)) sm.restore(RaftSnapshotData.decode(base.data).store, base.metadata.index);
+        for (const e of entries) {
+          if (e.type === "normal" && e.data.length > 0) sm.apply(e.index, InternalRaftRequest.decode(e.data));
+        }
+        const self = RaftMember.create({ raftId: this.raftId, nodeId: this.options.nodeId, addr: this.options.addr });
+        return RaftSnapshotData.encode({ members: [self], store: sm.save() }).finish();
+      },
+    });
+    this.logger.warn(
+      {
+        index: forced.snapshot.metadata.index,
+        term: forced.hardState.term,
+        previousVoters: forced.previousVoters.map((id) => id.toString(16)),
+        previousCommit: forced.previousCommit,
+        uncommittedKept: forced.uncommittedKept,
+      },
+      "forced a new cluster of this manager alone, keeping the whole log",
+    );
+  }
+
+  /**
+   * Steps a message that arrived from a peer. Messages from senders that are not members are
+   * refused: a removed manager, or one left out by a forced new cluster, must not disturb the
+   * group (its higher term would depose the leader). Until this member knows the group (a new
+   * joiner before the leader's snapshot), every sender is heard.
+   */
   step(m: Message): void {
     if (this.stopped || !this.node) return;
+    if (m.from !== this.raftId && this.members.size > 0 && !this.members.has(m.from)) {
+      if (!this.refusedSenders.has(m.from)) {
+        this.refusedSenders.add(m.from);
+        this.logger.warn(
+          { from: m.from.toString(16), type: m.type, term: m.term },
+          "refused raft messages from a non-member",
+        );
+      }
+      return;
+    }
     this.safely(() => this.node.step(m));
   }
 
@@ -335,6 +397,8 @@ export class RaftNode {
   private assertUsable(): void {
     if (this.failed) throw new ShoalError(ErrorCode.Internal, `raft node failed: ${this.failed.message}`);
     if (this.stopped) throw new ShoalError(ErrorCode.Unavailable, "this manager is stopping");
+    // The Control API answers from the moment the manager serves, while start() still opens the disk.
+    if (!this.node) throw new ShoalError(ErrorCode.Unavailable, "this manager is still starting");
   }
 
   private safely(fn: () => void): void {
@@ -359,7 +423,7 @@ export class RaftNode {
   }
 
   private async processReady(): Promise<void> {
-    if (this.running || this.stopped || this.failed) return;
+    if (this.running || this.stopped || this.failed || !this.node) return;
     this.running = true;
     try {
       if (this.preparedSnapshot) await this.maybeSnapshot();
