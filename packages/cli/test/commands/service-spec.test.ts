@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { RestartCondition, UpdateFailureAction, UpdateOrder, durationFromMs } from "@shoal/shared";
+import { buildServiceSpec, type CreateFlags } from "../../src/commands/service-spec.js";
+
+const flags = (more: Partial<CreateFlags> = {}): CreateFlags => ({
+  name: "web",
+  mode: "replicated",
+  env: [],
+  label: [],
+  containerLabel: [],
+  constraint: [],
+  placementPref: [],
+  publish: [],
+  ...more,
+});
+
+describe("service create flags", () => {
+  it("build the spec with Swarm's update and rollback defaults", () => {
+    const spec = buildServiceSpec("busybox", ["sleep", "60"], flags({ replicas: "3", env: ["A=1"] }));
+    expect(spec.mode).toEqual({ $case: "replicated", value: { replicas: 3 } });
+    expect(spec.taskTemplate?.container).toMatchObject({ image: "busybox", args: ["sleep", "60"], env: ["A=1"] });
+    for (const c of [spec.updateConfig, spec.rollbackConfig]) {
+      expect(c).toEqual({
+        parallelism: 1,
+        delay: durationFromMs(0),
+        failureAction: UpdateFailureAction.PAUSE,
+        monitor: durationFromMs(5000),
+        maxFailureRatio: 0,
+        order: UpdateOrder.STOP_FIRST,
+      });
+    }
+  });
+
+  it("take --update-* and --rollback-*", () => {
+    const spec = buildServiceSpec(
+      "busybox",
+      [],
+      flags({
+        updateParallelism: "2",
+        updateOrder: "start-first",
+        updateFailureAction: "rollback",
+        rollbackParallelism: "0",
+      }),
+    );
+    expect(spec.updateConfig).toMatchObject({
+      parallelism: 2,
+      order: UpdateOrder.START_FIRST,
+      failureAction: UpdateFailureAction.ROLLBACK,
+    });
+    expect(spec.rollbackConfig).toMatchObject({ parallelism: 0, failureAction: UpdateFailureAction.PAUSE });
+  });
+
+  it("keep the task flags as before: health, restart, resources, placement", () => {
+    const spec = buildServiceSpec(
+      "busybox",
+      [],
+      flags({
+        healthCmd: "true",
+        healthInterval: "1s",
+        restartCondition: "none",
+        limitCpu: "0.5",
+        maxReplicasPerNode: "2",
+        constraint: ["node.labels.zone==a"],
+        placementPref: ["spread=node.labels.zone"],
+        publish: ["8080:80"],
+      }),
+    );
+    expect(spec.taskTemplate?.container?.healthcheck).toEqual({
+      test: ["CMD-SHELL", "true"],
+      interval: durationFromMs(1000),
+      timeout: undefined,
+      startPeriod: undefined,
+      retries: 0,
+    });
+    expect(spec.taskTemplate?.restartPolicy).toMatchObject({ condition: RestartCondition.NONE, maxAttempts: 0 });
+    expect(spec.taskTemplate?.resources).toEqual({
+      limits: { nanoCpus: 5e8, memoryBytes: 0 },
+      reservations: undefined,
+    });
+    expect(spec.taskTemplate?.placement).toEqual({
+      constraints: ["node.labels.zone==a"],
+      preferences: [{ preference: { $case: "spread", value: { spreadDescriptor: "node.labels.zone" } } }],
+      maxReplicasPerNode: 2,
+    });
+    expect(spec.endpoint?.ports[0]).toMatchObject({ targetPort: 80, publishedPort: 8080 });
+  });
+
+  it.each([
+    [{ mode: "both" }, "--mode"],
+    [{ mode: "global", replicas: "2" }, "--replicas"],
+    [{ publish: ["80"] }, "--publish"],
+    [{ placementPref: ["binpack"] }, "--placement-pref"],
+    [{ updateDelay: "soon" }, "--update-delay"],
+    [{ rollbackOrder: "random" }, "--rollback-order"],
+  ] as const)("refuse %o naming the flag", (more, flag) => {
+    expect(() => buildServiceSpec("busybox", [], flags(more as Partial<CreateFlags>))).toThrow(flag);
+  });
+});
