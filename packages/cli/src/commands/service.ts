@@ -11,9 +11,13 @@ import {
   type Task,
 } from "@shoal/shared";
 import { MANAGER_HELP, withControl, type Control } from "../client.js";
-import { replicaCount, serviceJson, taskJson, taskStateName } from "../output/json.js";
+import { replicaCount, serviceJson, taskJson, taskStateName, updateStateName } from "../output/json.js";
+import { prettyService } from "../output/service-pretty.js";
 import { formatTable } from "../output/table.js";
 import { buildServiceSpec, collect, type CreateFlags } from "./service-spec.js";
+import { registerServiceUpdateCommands } from "./service-update.js";
+import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
+import { addUpdateConfigOptions } from "./update-config.js";
 
 export { buildServiceSpec };
 
@@ -31,7 +35,8 @@ async function nodesById(control: Control): Promise<Map<string, Node>> {
 
 export function serviceTable(services: readonly Service[], tasks: readonly Task[]): string {
   return formatTable(
-    ["ID", "NAME", "MODE", "REPLICAS", "IMAGE"],
+    // UPDATE STATUS: the state of the last rolling update, as Swarm names it (updating, paused, ...).
+    ["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "UPDATE STATUS"],
     services.map((s) => {
       const r = replicaCount(s, tasks);
       return [
@@ -40,6 +45,7 @@ export function serviceTable(services: readonly Service[], tasks: readonly Task[
         s.spec?.mode?.$case === "global" ? "global" : "replicated",
         `${r.running}/${r.desired}`,
         s.spec?.taskTemplate?.container?.image ?? "",
+        updateStateName(s.updateStatus?.state),
       ];
     }),
   );
@@ -115,7 +121,7 @@ async function waitConverged(control: Control, service: Service): Promise<void> 
 
 export function registerServiceCommands(program: Command): void {
   const service = program.command("service").description("manage services").enablePositionalOptions();
-  service
+  const create = service
     .command("create")
     .description("create a service; waits until its tasks run unless --detach")
     .argument("<image>", "the image to run")
@@ -129,28 +135,14 @@ export function registerServiceCommands(program: Command): void {
     .option("--entrypoint <cmd>", "override the image's entrypoint")
     .option("--constraint <expr>", "placement constraint, e.g. node.labels.zone==a (repeatable)", collect, [])
     .option("--placement-pref <pref>", "spread=node.labels.KEY (repeatable)", collect, [])
-    .option("--max-replicas-per-node <n>", "at most this many tasks of the service per node")
-    .option("-p, --publish <port>", "PUBLISHED:TARGET[/tcp|udp] on the task's host (repeatable)", collect, [])
-    .option("--reserve-cpu <cpus>", "CPUs reserved per task")
-    .option("--reserve-memory <size>", "memory reserved per task (e.g. 64m)")
-    .option("--limit-cpu <cpus>", "CPU limit per task")
-    .option("--limit-memory <size>", "memory limit per task (e.g. 128m)")
-    .option("--restart-condition <c>", "any, on-failure or none")
-    .option("--restart-delay <d>", "delay between restarts (default 5s)")
-    .option("--restart-max-attempts <n>", "restarts before giving up (0: no limit)")
-    .option("--restart-window <d>", "window in which restarts are counted")
-    .option("--health-cmd <cmd>", "command to check health (run with sh -c)")
-    .option("--health-interval <d>", "time between checks")
-    .option("--health-timeout <d>", "time a check may take")
-    .option("--health-retries <n>", "failures in a row before unhealthy")
-    .option("--health-start-period <d>", "grace period before failures count")
-    .option("--no-healthcheck", "disable the image's health check")
-    .option("--stop-grace-period <d>", "time to wait before killing a container")
+    .option("-p, --publish <port>", "PUBLISHED:TARGET[/tcp|udp] on the task's host (repeatable)", collect, []);
+  addTaskOptions(create);
+  addUpdateConfigOptions(create)
     .option("-d, --detach", "return at once instead of waiting for the tasks to run")
     .option("--manager <addrs>", MANAGER_HELP)
     .passThroughOptions()
     .action(async (image: string, args: string[], flags: CreateFlags & { healthcheck?: boolean }) => {
-      const spec = buildServiceSpec(image, args, { ...flags, noHealthcheck: flags.healthcheck === false });
+      const spec = buildServiceSpec(image, args, withNoHealthcheck(flags));
       await withControl(flags.manager, async (c) => {
         const { service: created } = await c.call("createService", { spec });
         process.stdout.write(`${created?.id ?? ""}\n`);
@@ -211,16 +203,25 @@ export function registerServiceCommands(program: Command): void {
 
   service
     .command("inspect")
-    .description("show services as JSON")
+    .description("show services as JSON (the API's form), or readable with --pretty")
     .argument("<service...>", "service name, id or id prefix")
+    .option("--pretty", "print in a readable form, with the update status and configs")
     .option("--manager <addrs>", MANAGER_HELP)
-    .action(async (refs: string[], flags: { manager?: string }) => {
-      const out = await withControl(flags.manager, async (c) => {
-        const found = [];
-        for (const ref of refs) found.push(Service.toJSON((await c.call("getService", { serviceId: ref })).service!));
-        return found;
+    .action(async (refs: string[], flags: { manager?: string; pretty?: boolean }) => {
+      const found = await withControl(flags.manager, async (c) => {
+        const services: Service[] = [];
+        for (const ref of refs) services.push((await c.call("getService", { serviceId: ref })).service!);
+        return services;
       });
-      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      if (flags.pretty) process.stdout.write(found.map((s) => prettyService(s)).join("\n"));
+      else
+        process.stdout.write(
+          `${JSON.stringify(
+            found.map((s) => Service.toJSON(s)),
+            null,
+            2,
+          )}\n`,
+        );
     });
 
   service
@@ -253,6 +254,8 @@ export function registerServiceCommands(program: Command): void {
         }
       });
     });
+
+  registerServiceUpdateCommands(service);
 
   service
     .command("rm")

@@ -49,3 +49,15 @@ export function parseCpus(value: string, flag: string): number {
   }
   return Math.round(n * 1e9);
 }
+
+/** A duration as Go prints it: "0s", "250ms", "5s", "1m30s", "1h0m0s". */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  if (ms < 1000) return `${Math.round(ms * 1000) / 1000}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = Math.round(((ms % 60_000) / 1000) * 1000) / 1000;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}

@@ -5,6 +5,7 @@ import {
   NodeRole,
   NodeState,
   TaskState,
+  UpdateState,
   type Node,
   type Service,
   type Task,
@@ -38,6 +39,31 @@ export function replicaCount(service: Service, tasks: readonly Task[]): ReplicaC
   return { running, desired };
 }
 
+/** The name Swarm gives an update state ("updating", "paused", "rollback_completed", ...); "" for none. */
+export function updateStateName(state: UpdateState | undefined): string {
+  return state === undefined || state === UpdateState.UNKNOWN ? "" : lower(UpdateState[state]);
+}
+
+export interface UpdateStatusJson {
+  state: string;
+  message: string;
+  /** RFC 3339; "" when unset. */
+  startedAt: string;
+  completedAt: string;
+}
+
+/** The service's last rolling update (or rollback); null when it never had one. */
+export function updateStatusJson(service: Service): UpdateStatusJson | null {
+  const u = service.updateStatus;
+  if (!u || u.state === UpdateState.UNKNOWN) return null;
+  return {
+    state: updateStateName(u.state),
+    message: u.message,
+    startedAt: u.startedAt?.toISOString() ?? "",
+    completedAt: u.completedAt?.toISOString() ?? "",
+  };
+}
+
 export function serviceJson(service: Service, tasks: readonly Task[]): Record<string, unknown> {
   return {
     id: service.id,
@@ -45,6 +71,7 @@ export function serviceJson(service: Service, tasks: readonly Task[]): Record<st
     mode: service.spec?.mode?.$case === "global" ? "global" : "replicated",
     image: service.spec?.taskTemplate?.container?.image ?? "",
     replicas: replicaCount(service, tasks),
+    updateStatus: updateStatusJson(service),
   };
 }
 
