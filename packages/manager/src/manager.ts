@@ -29,6 +29,7 @@ import {
 import { newJoinToken, tokenRole } from "./controlapi/clusters.js";
 import { ControlApi } from "./controlapi/control-server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
+import { DockerApiServer } from "./dockerapi/index.js";
 import { LeaderComponents } from "./leader-components.js";
 import { GlobalOrchestrator, ReplicatedOrchestrator, RestartSupervisor, TaskReaper } from "./orchestrator/index.js";
 import { Scheduler, nodeMatchesTaskSpec } from "./scheduler/index.js";
@@ -54,6 +55,8 @@ export interface ManagerOptions {
    */
   readonly forceNewCluster?: boolean;
   readonly dataDir: string;
+  /** HOST:PORT to serve the Docker Engine API on (for the docker CLI); off when unset. */
+  readonly dockerApi?: string;
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly heartbeatPeriodMs?: number;
@@ -71,10 +74,16 @@ export class Manager {
   private dispatcher: Dispatcher | undefined;
   private leaderParts: LeaderComponents | undefined;
   private control: ControlApi | undefined;
+  private dockerApi: DockerApiServer | undefined;
   private membership: Membership | undefined;
   private raftNode: RaftNode | undefined;
   private store: MemoryStore | undefined;
   private stopping: Promise<void> | undefined;
+  /** The address the Docker Engine API is served on, once started ("" when off). */
+  get dockerApiAddress(): string {
+    return this.dockerApi?.address ?? "";
+  }
+
   /** The address the server listens on, once started. */
   address = "";
   identity: ManagerIdentity | undefined;
@@ -234,6 +243,16 @@ export class Manager {
     });
     controlImpl = this.control.handlers() as grpc.UntypedServiceImplementation;
     await raft.start();
+    if (this.options.dockerApi !== undefined) {
+      this.dockerApi = new DockerApiServer({
+        listen: this.options.dockerApi,
+        managerAddr: this.address.replace(/^0\.0\.0\.0:/, "127.0.0.1:").replace(/^\[::\]:/, "[::1]:"),
+        nodeId: identity.nodeId,
+        advertise,
+        logger: this.options.logger,
+      });
+      await this.dockerApi.start();
+    }
     this.logger.info(
       { address: this.address, advertise, nodeId: identity.nodeId, raftId: raftId.toString(16) },
       "manager started",
@@ -313,6 +332,7 @@ export class Manager {
   /** Stops serving: hands leadership over, ends agent sessions, then the server. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      await this.dockerApi?.stop();
       if (this.raftNode?.isLeader) await this.raftNode.transferLeadership().catch(() => false);
       this.dispatcher?.stop();
       await this.leaderParts?.close();

@@ -173,6 +173,25 @@ export {
   type RaftTransportServer,
 } from "./gen/shoal/v1/raft.js";
 
+export {
+  ListenSubscriptionsRequest,
+  ListenSubscriptionsResponse,
+  LogContext,
+  LogMessage,
+  LogOptions,
+  LogSelector,
+  LogStream,
+  LogSubscription,
+  LogTimestamp,
+  LogsClient,
+  LogsService,
+  PublishLogsRequest,
+  PublishLogsResponse,
+  SubscribeLogsRequest,
+  SubscribeLogsResponse,
+  type LogsServer,
+} from "./gen/shoal/v1/logs.js";
+
 /** The mode oneof of a ServiceSpec, once set. */
 export type ServiceMode = NonNullable<ServiceSpec["mode"]>;
 

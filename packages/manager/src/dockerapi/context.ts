@@ -1,0 +1,14 @@
+// What every Docker API handler works with.
+import type { Logger } from "@shoal/shared";
+import type { ControlCaller } from "./control-calls.js";
+import type { LogsCaller } from "./logs.js";
+
+export interface DockerApiContext {
+  readonly control: ControlCaller;
+  readonly logs: LogsCaller;
+  /** Node id of the manager serving the API (Swarm.NodeID in /info). */
+  readonly nodeId: string;
+  /** The address the manager advertises (Swarm.NodeAddr). */
+  readonly advertise: string;
+  readonly logger: Logger;
+}

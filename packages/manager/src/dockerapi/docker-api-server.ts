@@ -1,0 +1,133 @@
+// The Docker Engine API (v1.41 subset for swarm commands) that a manager serves on an address of
+// its own (`shoal manager --docker-api HOST:PORT`), for the stock docker CLI and Docker SDKs.
+// It is a client of this manager's own Control and Logs APIs (see control-calls.ts).
+import { createServer, type Server } from "node:http";
+import { ErrorCode, ShoalError, componentLogger, type Logger } from "@shoal/shared";
+import type { DockerApiContext } from "./context.js";
+import { LoopbackControl, type ControlCaller } from "./control-calls.js";
+import { LoopbackLogs, logHandlers, type LogsCaller } from "./logs.js";
+import { distribution, emptyResourceHandlers, networkHandlers } from "./networks.js";
+import { nodeHandlers } from "./nodes.js";
+import { Router } from "./router.js";
+import { serviceHandlers } from "./services.js";
+import { info, ping, version } from "./system.js";
+import { taskHandlers } from "./tasks.js";
+
+export interface DockerApiOptions {
+  /** HOST:PORT to listen on; port 0 picks a free one. */
+  readonly listen: string;
+  /** The manager's own gRPC address (Control and Logs), reachable from this process. */
+  readonly managerAddr: string;
+  readonly nodeId: string;
+  readonly advertise: string;
+  readonly logger: Logger;
+  /** For tests: other ways in than gRPC to `managerAddr`. */
+  readonly control?: ControlCaller;
+  readonly logs?: LogsCaller;
+}
+
+/** Every route of the API, on a router. */
+export function dockerRoutes(ctx: DockerApiContext, logger: Logger): Router {
+  const router = new Router(logger);
+  const nodes = nodeHandlers(ctx);
+  const services = serviceHandlers(ctx);
+  const tasks = taskHandlers(ctx);
+  const networks = networkHandlers(ctx);
+  const logs = logHandlers(ctx);
+  router
+    .on("GET", "/_ping", ping)
+    .on("GET", "/version", version)
+    .on("GET", "/info", info(ctx))
+    .on("GET", "/nodes", nodes["list"]!)
+    .on("GET", "/nodes/:id", nodes["inspect"]!)
+    .on("POST", "/nodes/:id/update", nodes["update"]!)
+    .on("DELETE", "/nodes/:id", nodes["remove"]!)
+    .on("GET", "/services", services["list"]!)
+    .on("POST", "/services/create", services["create"]!)
+    .on("GET", "/services/:id", services["inspect"]!)
+    .on("POST", "/services/:id/update", services["update"]!)
+    .on("DELETE", "/services/:id", services["remove"]!)
+    .on("GET", "/services/:id/logs", logs["service"]!)
+    .on("GET", "/tasks", tasks["list"]!)
+    .on("GET", "/tasks/:id", tasks["inspect"]!)
+    .on("GET", "/tasks/:id/logs", logs["task"]!)
+    .on("GET", "/networks", networks["list"]!)
+    .on("POST", "/networks/create", networks["create"]!)
+    .on("GET", "/networks/:id", networks["inspect"]!)
+    .on("DELETE", "/networks/:id", networks["remove"]!)
+    .on("GET", "/distribution/*name/json", distribution);
+  for (const kind of ["secret", "config"] as const) {
+    const h = emptyResourceHandlers(kind);
+    router
+      .on("GET", `/${kind}s`, h["list"]!)
+      .on("POST", `/${kind}s/create`, h["create"]!)
+      .on("GET", `/${kind}s/:id`, h["inspect"]!);
+  }
+  return router;
+}
+
+export class DockerApiServer {
+  private readonly logger: Logger;
+  private readonly server: Server;
+  private readonly loopback: { close(): void }[] = [];
+  private stopping: Promise<void> | undefined;
+  /** The address served, once started. */
+  address = "";
+
+  constructor(private readonly options: DockerApiOptions) {
+    this.logger = componentLogger(options.logger, "docker-api");
+    let control = options.control;
+    if (!control) {
+      const c = new LoopbackControl(options.managerAddr);
+      this.loopback.push(c);
+      control = c;
+    }
+    let logs = options.logs;
+    if (!logs) {
+      const l = new LoopbackLogs(options.managerAddr);
+      this.loopback.push(l);
+      logs = l;
+    }
+    const ctx: DockerApiContext = {
+      control,
+      logs,
+      nodeId: options.nodeId,
+      advertise: options.advertise,
+      logger: this.logger,
+    };
+    const router = dockerRoutes(ctx, this.logger);
+    this.server = createServer((req, res) => void router.handle(req, res));
+  }
+
+  async start(): Promise<void> {
+    const at = this.options.listen.lastIndexOf(":");
+    const host = this.options.listen.slice(0, at).replace(/^\[(.*)\]$/, "$1");
+    const port = Number(this.options.listen.slice(at + 1));
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", (err) =>
+        reject(
+          new ShoalError(
+            ErrorCode.Unavailable,
+            `cannot serve the Docker API on ${this.options.listen}: ${err.message}`,
+          ),
+        ),
+      );
+      this.server.listen(port, host, () => resolve());
+    });
+    const bound = this.server.address();
+    const boundPort = typeof bound === "object" && bound ? bound.port : port;
+    this.address = `${this.options.listen.slice(0, at)}:${boundPort}`;
+    this.logger.info({ address: this.address }, "serving the Docker Engine API");
+  }
+
+  /** Stops listening and ends open connections (log streams included). Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    }).finally(() => {
+      for (const c of this.loopback) c.close();
+    });
+    return this.stopping;
+  }
+}

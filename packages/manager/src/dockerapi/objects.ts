@@ -1,0 +1,194 @@
+// Shoal's stored objects (Service, Task, Node) as the Docker Engine API shows them, and a Docker
+// NodeSpec as Shoal's. Pure; times are RFC 3339 strings and absent when unknown.
+import {
+  InvalidArgumentError,
+  NodeAvailability,
+  NodeRole,
+  NodeState,
+  Reachability,
+  TaskState,
+  UpdateState,
+  type Meta,
+  type Node,
+  type NodeSpec,
+  type Service,
+  type Task,
+} from "@shoal/shared";
+import type { DockerNodeSpec } from "./docker-types.js";
+import { toDockerPort, toDockerServiceSpec, toDockerTaskSpec, unmappedFields, visibleLabels } from "./service-spec.js";
+
+const time = (d: Date | undefined): string | undefined => d?.toISOString();
+
+function meta(m: Meta | undefined): Record<string, unknown> {
+  return defined({
+    Version: { Index: m?.version?.index ?? 0 },
+    CreatedAt: time(m?.createdAt),
+    UpdatedAt: time(m?.updatedAt ?? m?.createdAt),
+  });
+}
+
+function defined<R>(o: Record<string, unknown>): R {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as R;
+}
+
+export const TASK_STATE_NAMES: ReadonlyMap<TaskState, string> = new Map([
+  [TaskState.NEW, "new"],
+  [TaskState.PENDING, "pending"],
+  [TaskState.ASSIGNED, "assigned"],
+  [TaskState.ACCEPTED, "accepted"],
+  [TaskState.PREPARING, "preparing"],
+  [TaskState.STARTING, "starting"],
+  [TaskState.RUNNING, "running"],
+  [TaskState.COMPLETE, "complete"],
+  [TaskState.SHUTDOWN, "shutdown"],
+  [TaskState.FAILED, "failed"],
+  [TaskState.REJECTED, "rejected"],
+  [TaskState.REMOVE, "remove"],
+  [TaskState.ORPHANED, "orphaned"],
+]);
+
+export const TASK_STATES_BY_NAME: ReadonlyMap<string, TaskState> = new Map(
+  [...TASK_STATE_NAMES].map(([k, v]) => [v, k]),
+);
+
+const UPDATE_STATE_NAMES = new Map([
+  [UpdateState.UPDATING, "updating"],
+  [UpdateState.PAUSED, "paused"],
+  [UpdateState.COMPLETED, "completed"],
+  [UpdateState.ROLLBACK_STARTED, "rollback_started"],
+  [UpdateState.ROLLBACK_PAUSED, "rollback_paused"],
+  [UpdateState.ROLLBACK_COMPLETED, "rollback_completed"],
+]);
+
+const NODE_STATES = new Map([
+  [NodeState.UNKNOWN, "unknown"],
+  [NodeState.DOWN, "down"],
+  [NodeState.READY, "ready"],
+  [NodeState.DISCONNECTED, "disconnected"],
+]);
+const ROLES = { worker: NodeRole.WORKER, manager: NodeRole.MANAGER } as const;
+const AVAILABILITIES = {
+  active: NodeAvailability.ACTIVE,
+  pause: NodeAvailability.PAUSE,
+  drain: NodeAvailability.DRAIN,
+} as const;
+const REACHABILITY = new Map([
+  [Reachability.UNKNOWN, "unknown"],
+  [Reachability.UNREACHABLE, "unreachable"],
+  [Reachability.REACHABLE, "reachable"],
+]);
+
+const nameOf = <V>(table: Record<string, V>, v: V): string =>
+  Object.entries(table).find(([, x]) => x === v)?.[0] ?? "unknown";
+
+export interface ServiceCounts {
+  readonly running: number;
+  readonly desired: number;
+}
+
+/** A Service as `GET /services/{id}` shows it (`ServiceStatus` only when counts are given). */
+export function toDockerService(
+  service: Service,
+  options: { insertDefaults?: boolean; counts?: ServiceCounts } = {},
+): Record<string, unknown> {
+  const spec = service.spec;
+  const dockerSpec = spec ? toDockerServiceSpec(spec, { insertDefaults: options.insertDefaults ?? false }) : {};
+  const ports = spec?.endpoint?.ports.map(toDockerPort) ?? [];
+  const u = service.updateStatus;
+  return defined({
+    ID: service.id,
+    ...meta(service.meta),
+    Spec: dockerSpec,
+    PreviousSpec: service.previousSpec ? toDockerServiceSpec(service.previousSpec) : undefined,
+    Endpoint: defined({
+      Spec: defined({ Mode: "vip", Ports: ports.length > 0 ? ports : undefined }),
+      Ports: ports.length > 0 ? ports : undefined,
+    }),
+    UpdateStatus:
+      u && u.state !== UpdateState.UNKNOWN
+        ? defined({
+            State: UPDATE_STATE_NAMES.get(u.state),
+            StartedAt: time(u.startedAt),
+            CompletedAt: time(u.completedAt),
+            Message: u.message,
+          })
+        : undefined,
+    ServiceStatus: options.counts
+      ? { RunningTasks: options.counts.running, DesiredTasks: options.counts.desired, CompletedTasks: 0 }
+      : undefined,
+  });
+}
+
+/** A Task as `GET /tasks` shows it. The spec's kept-aside Docker fields come from the service labels the task carries. */
+export function toDockerTask(task: Task): Record<string, unknown> {
+  const s = task.status;
+  const c = s?.containerStatus;
+  return defined({
+    ID: task.id,
+    ...meta(task.meta),
+    Labels: {},
+    Spec: toDockerTaskSpec(task.spec, { unmapped: unmappedFields(task.serviceAnnotations?.labels) }),
+    ServiceID: task.serviceId,
+    Slot: task.slot || undefined,
+    NodeID: task.nodeId || undefined,
+    Status: defined({
+      Timestamp: time(s?.timestamp ?? task.meta?.createdAt),
+      State: TASK_STATE_NAMES.get(s?.state ?? TaskState.NEW) ?? "new",
+      Message: s?.message ?? "",
+      Err: s?.err || undefined,
+      ContainerStatus: c ? { ContainerID: c.containerId, PID: c.pid, ExitCode: c.exitCode } : undefined,
+      PortStatus: { Ports: s?.portStatus?.ports.length ? s.portStatus.ports.map(toDockerPort) : undefined },
+    }),
+    DesiredState: TASK_STATE_NAMES.get(task.desiredState) ?? "running",
+  });
+}
+
+/** A Node as `GET /nodes` shows it. */
+export function toDockerNode(node: Node): Record<string, unknown> {
+  const d = node.description;
+  const m = node.managerStatus;
+  const spec = node.spec;
+  return defined({
+    ID: node.id,
+    ...meta(node.meta),
+    Spec: defined({
+      Name: spec?.annotations?.name || undefined,
+      Labels: visibleLabels(spec?.annotations?.labels),
+      Role: nameOf(ROLES, spec?.desiredRole ?? node.role),
+      Availability: nameOf(AVAILABILITIES, spec?.availability ?? NodeAvailability.ACTIVE),
+    }),
+    Description: d
+      ? defined({
+          Hostname: d.hostname,
+          Platform: { Architecture: d.platform?.architecture ?? "", OS: d.platform?.os ?? "" },
+          Resources: { NanoCPUs: d.resources?.nanoCpus ?? 0, MemoryBytes: d.resources?.memoryBytes ?? 0 },
+          Engine: { EngineVersion: d.engine?.engineVersion ?? "", Labels: { ...(d.engine?.labels ?? {}) } },
+        })
+      : undefined,
+    Status: defined({
+      State: NODE_STATES.get(node.status?.state ?? NodeState.UNKNOWN) ?? "unknown",
+      Message: node.status?.message || undefined,
+      Addr: node.status?.addr ?? "",
+    }),
+    ManagerStatus: m
+      ? { Leader: m.leader, Reachability: REACHABILITY.get(m.reachability) ?? "unknown", Addr: m.addr }
+      : undefined,
+  });
+}
+
+/** A Docker NodeSpec (from `POST /nodes/{id}/update`) as Shoal's. */
+export function fromDockerNodeSpec(spec: DockerNodeSpec): NodeSpec {
+  const role = spec.Role || "worker";
+  const availability = spec.Availability || "active";
+  if (!Object.hasOwn(ROLES, role)) {
+    throw new InvalidArgumentError(`"${role}" is not one of worker, manager`, { field: "Role" });
+  }
+  if (!Object.hasOwn(AVAILABILITIES, availability)) {
+    throw new InvalidArgumentError(`"${availability}" is not one of active, pause, drain`, { field: "Availability" });
+  }
+  return {
+    annotations: { name: spec.Name ?? "", labels: { ...(spec.Labels ?? {}) } },
+    desiredRole: ROLES[role as keyof typeof ROLES],
+    availability: AVAILABILITIES[availability as keyof typeof AVAILABILITIES],
+  };
+}

@@ -1,0 +1,150 @@
+// A tiny router for the Docker Engine API over Node's http module (no framework: a dozen routes
+// with path parameters need nothing more). It strips the optional /vX.Y prefix, sets the headers
+// every Docker response carries, and turns errors into Docker's {"message": ...} JSON with the
+// status code the CLI expects; ShoalError codes become HTTP codes here and nowhere else.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ErrorCode, InvalidArgumentError, errorMessage, isShoalError, type Logger } from "@shoal/shared";
+import { parseJsonBody } from "./json-shape.js";
+
+export const API_VERSION = "1.41";
+export const MIN_API_VERSION = "1.24";
+const MAX_BODY = 4 * 1024 * 1024;
+const VERSION_PREFIX = /^\/v(\d+)\.(\d+)(?=\/)/;
+
+export interface DockerRequest {
+  readonly method: string;
+  /** The path without its version prefix. */
+  readonly path: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  /** The body parsed as JSON ({} when empty); bad JSON is a 400. */
+  json(): Promise<unknown>;
+  readonly raw: IncomingMessage;
+  readonly res: ServerResponse;
+  /** Aborts when the client goes away. */
+  readonly signal: AbortSignal;
+}
+
+/** A handler's answer: JSON with a status, an empty body, or "streamed" when it wrote the response itself. */
+export type Reply = { readonly status: number; readonly json: unknown } | { readonly status: number } | "streamed";
+
+export type Handler = (req: DockerRequest) => Promise<Reply> | Reply;
+
+interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+  readonly handler: Handler;
+}
+
+export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
+  [ErrorCode.InvalidArgument]: 400,
+  // Docker 20.10 answers a failed precondition (e.g. removing a live node) with 400.
+  [ErrorCode.FailedPrecondition]: 400,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.AlreadyExists]: 409,
+  [ErrorCode.SequenceConflict]: 409,
+  [ErrorCode.PermissionDenied]: 403,
+  [ErrorCode.Unauthenticated]: 401,
+  [ErrorCode.NotLeader]: 503,
+  [ErrorCode.Unavailable]: 503,
+  [ErrorCode.DeadlineExceeded]: 503,
+  [ErrorCode.Cancelled]: 499,
+  [ErrorCode.DataLoss]: 500,
+  [ErrorCode.Internal]: 500,
+};
+
+export function setDockerHeaders(res: ServerResponse): void {
+  res.setHeader("Api-Version", API_VERSION);
+  res.setHeader("Ostype", "linux");
+  res.setHeader("Docker-Experimental", "false");
+  res.setHeader("Server", "Shoal (linux)");
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  // Exactly "application/json": with a charset the CLI prints error bodies raw.
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export class Router {
+  private readonly routes: Route[] = [];
+
+  constructor(private readonly logger: Logger) {}
+
+  /** `pattern` segments: `:name` matches one segment, `*name` one or more (e.g. an image name). */
+  on(method: string, pattern: string, handler: Handler): this {
+    const names: string[] = [];
+    const source = pattern.replace(/[:*](\w+)/g, (m, name: string) => {
+      names.push(name);
+      return m.startsWith("*") ? "(.+)" : "([^/]+)";
+    });
+    this.routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler });
+    return this;
+  }
+
+  /** Serves one HTTP request; never throws. */
+  async handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+    setDockerHeaders(res);
+    const abort = new AbortController();
+    res.once("close", () => abort.abort());
+    const url = new URL(raw.url ?? "/", "http://docker");
+    const path = url.pathname.replace(VERSION_PREFIX, "");
+    // HEAD is answered as GET without the body.
+    const method = raw.method === "HEAD" ? "GET" : (raw.method ?? "GET");
+    try {
+      const match = this.match(method, path);
+      if (!match) {
+        sendJson(res, 404, { message: `page not found: ${raw.method} ${url.pathname}` });
+        return;
+      }
+      let body: Promise<unknown> | undefined;
+      const req: DockerRequest = {
+        method,
+        path,
+        params: match.params,
+        query: url.searchParams,
+        json: () => (body ??= readBody(raw).then(parseJsonBody)),
+        raw,
+        res,
+        signal: abort.signal,
+      };
+      const reply = await match.route.handler(req);
+      if (reply === "streamed") return;
+      if ("json" in reply) sendJson(res, reply.status, reply.json);
+      else {
+        res.writeHead(reply.status, { "Content-Length": 0 });
+        res.end();
+      }
+    } catch (err: unknown) {
+      const status = isShoalError(err) ? STATUS_BY_CODE[err.code] : 500;
+      if (status >= 500) this.logger.warn({ err: errorMessage(err), path, method }, "docker api request failed");
+      if (res.headersSent) res.destroy();
+      else sendJson(res, status, { message: errorMessage(err) });
+    }
+  }
+
+  private match(method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
+    for (const route of this.routes) {
+      if (route.method !== method) continue;
+      const m = route.pattern.exec(path);
+      if (!m) continue;
+      const params: Record<string, string> = {};
+      route.names.forEach((name, i) => (params[name] = decodeURIComponent(m[i + 1]!)));
+      return { route, params };
+    }
+    return undefined;
+  }
+}
+
+async function readBody(raw: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of raw as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new InvalidArgumentError(`larger than ${MAX_BODY} bytes`, { field: "body" });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

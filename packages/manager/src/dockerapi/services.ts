@@ -1,0 +1,86 @@
+// /services: list (filters id, name, label, mode; status=true adds task counts), inspect
+// (insertDefaults), create, update (version, rollback=previous), delete. Specs are translated by
+// service-spec.ts and checked by the Control API like any other client's.
+import { TaskState, type Service, type Task } from "@shoal/shared";
+import type { DockerApiContext } from "./context.js";
+import { SERVICE_SPEC_SHAPE, type DockerServiceSpec } from "./docker-types.js";
+import { matchesLabels, parseFilters } from "./filters.js";
+import { checkShape } from "./json-shape.js";
+import { isTrue, versionParam } from "./nodes.js";
+import { toDockerService, type ServiceCounts } from "./objects.js";
+import type { Handler } from "./router.js";
+import { fromDockerServiceSpec, visibleLabels } from "./service-spec.js";
+
+const SERVICE_FILTERS = ["id", "name", "label", "mode"];
+
+/** Running tasks and the number wanted, as `docker service ls` shows them (REPLICAS 2/3). */
+export function serviceCounts(service: Service, tasks: readonly Task[]): ServiceCounts {
+  const own = tasks.filter((t) => t.serviceId === service.id && t.desiredState === TaskState.RUNNING);
+  const running = own.filter((t) => t.status?.state === TaskState.RUNNING).length;
+  const mode = service.spec?.mode;
+  const desired = mode?.$case === "global" ? own.length : mode?.$case === "replicated" ? mode.value.replicas : 1;
+  return { running, desired };
+}
+
+export function serviceHandlers(ctx: DockerApiContext): Record<string, Handler> {
+  return {
+    list: async (req) => {
+      const f = parseFilters(req.query.get("filters"), SERVICE_FILTERS);
+      const { services } = await ctx.control.call("listServices", {
+        filters: {
+          names: [],
+          namePrefixes: [...(f.get("name") ?? [])],
+          idPrefixes: [...(f.get("id") ?? [])],
+          labels: {},
+        },
+      });
+      const modes = f.get("mode");
+      const found = services.filter(
+        (s) =>
+          matchesLabels(visibleLabels(s.spec?.annotations?.labels), f.get("label")) &&
+          (!modes || modes.includes(s.spec?.mode?.$case ?? "replicated")),
+      );
+      let tasks: Task[] = [];
+      if (isTrue(req.query.get("status")) && found.length > 0) {
+        const serviceIds = found.map((s) => s.id);
+        tasks = (
+          await ctx.control.call("listTasks", {
+            filters: { idPrefixes: [], serviceIds, nodeIds: [], desiredStates: [TaskState.RUNNING] },
+          })
+        ).tasks;
+      }
+      const status = isTrue(req.query.get("status"));
+      return {
+        status: 200,
+        json: found.map((s) => toDockerService(s, status ? { counts: serviceCounts(s, tasks) } : {})),
+      };
+    },
+    inspect: async (req) => {
+      const { service } = await ctx.control.call("getService", { serviceId: req.params["id"]! });
+      return {
+        status: 200,
+        json: toDockerService(service!, { insertDefaults: isTrue(req.query.get("insertDefaults")) }),
+      };
+    },
+    create: async (req) => {
+      const body = await req.json();
+      checkShape(body, SERVICE_SPEC_SHAPE);
+      const spec = fromDockerServiceSpec(body as DockerServiceSpec);
+      const { service } = await ctx.control.call("createService", { spec });
+      return { status: 201, json: { ID: service!.id } };
+    },
+    update: async (req) => {
+      const serviceVersion = versionParam(req, "service");
+      const body = await req.json();
+      checkShape(body, SERVICE_SPEC_SHAPE);
+      const rollback = req.query.get("rollback") === "previous";
+      const spec = rollback ? undefined : fromDockerServiceSpec(body as DockerServiceSpec);
+      await ctx.control.call("updateService", { serviceId: req.params["id"]!, serviceVersion, spec, rollback });
+      return { status: 200, json: { Warnings: null } };
+    },
+    remove: async (req) => {
+      await ctx.control.call("removeService", { serviceId: req.params["id"]! });
+      return { status: 200 };
+    },
+  };
+}
