@@ -22,6 +22,16 @@ export {
   conditionAllows,
   type ResolvedRestartPolicy,
 } from "./restart/policy.js";
+export { Updater, type UpdaterOptions } from "./update/updater.js";
+export { planUpdate, messages as updateMessages, type UpdateInput, type UpdateDecision } from "./update/reconcile.js";
+export {
+  DEFAULT_MONITOR_MS,
+  resolveUpdateConfig,
+  rolloutConfig,
+  isRollingOut,
+  type ResolvedUpdateConfig,
+} from "./update/config.js";
+export { stoppedForUpdate, hasStopped, extraRunnable } from "./update/replacement.js";
 export { TaskReaper, type TaskReaperOptions } from "./reaper/task-reaper.js";
 export { DEFAULT_TASK_HISTORY_LIMIT, historyLimit, historyToKeep, planHistory, removable } from "./reaper/reconcile.js";
 export {
@@ -29,6 +39,7 @@ export {
   desiredReplicas,
   isGlobalService,
   serviceSpecVersion,
+  isUpToDate,
   INITIAL_TASK_STATE,
   type TaskTarget,
 } from "./task-factory.js";

@@ -14,21 +14,30 @@ export const DEFAULT_MAX_WRITES_PER_TX = 1_000;
 /**
  * What must still hold for a new task to be created:
  * - "empty-slot": its slot has no task that is not removed (a slot filled for the first time);
- * - "successor": its slot has history (a task not removed) but no live task.
- * In both cases its service must still exist.
+ * - "successor": its slot has history (a task not removed) but no live task;
+ * - "replacement": its slot has history and no live task but the one the new task replaces
+ *   (`replaces`): the updater's new task, made while the old one runs (start-first) or once it
+ *   stopped (stop-first). A successor made meanwhile by the restart supervisor wins, and the
+ *   other way round.
+ * In every case its service must still exist.
  */
-export type CreateGuard = "empty-slot" | "successor";
+export type CreateGuard = "empty-slot" | "successor" | "replacement";
 
 export type Op =
-  | { readonly kind: "create"; readonly task: Task; readonly guard: CreateGuard }
+  | { readonly kind: "create"; readonly task: Task; readonly guard: CreateGuard; readonly replaces?: string }
   | { readonly kind: "raise"; readonly id: string; readonly desiredState: TaskState }
   | { readonly kind: "delete"; readonly id: string };
 
 export class Plan {
   readonly ops: Op[] = [];
 
-  create(task: Task, guard: CreateGuard): void {
+  create(task: Task, guard: "empty-slot" | "successor"): void {
     this.ops.push({ kind: "create", task, guard });
+  }
+
+  /** A new task in the slot of `replaces` (see the "replacement" guard). */
+  replace(task: Task, replaces: string): void {
+    this.ops.push({ kind: "create", task, guard: "replacement", replaces });
   }
 
   /** Raises the task's desired state to `desiredState` (never lowers it). */
@@ -79,7 +88,12 @@ export function applyOps(tx: WriteTx, ops: readonly Op[], start: number, maxWrit
           const slot = key === undefined ? undefined : slots.tasks.get(key);
           if (slot === undefined || !slots.serviceExists(op.task.serviceId)) break;
           const kept = slot.filter((t) => !isRemoved(t));
-          const ok = op.guard === "empty-slot" ? kept.length === 0 : kept.length > 0 && !kept.some(isLive);
+          const ok =
+            op.guard === "empty-slot"
+              ? kept.length === 0
+              : op.guard === "successor"
+                ? kept.length > 0 && !kept.some(isLive)
+                : kept.length > 0 && kept.every((t) => !isLive(t) || t.id === op.replaces);
           if (!ok) break;
           slot.push(op.task);
         }

@@ -9,6 +9,7 @@
 //   (resources, host ports) and moves it to ASSIGNED there, or leaves it PENDING with the reason.
 import {
   Annotations,
+  EndpointSpec,
   HealthState,
   TaskSpec,
   TaskState,
@@ -34,6 +35,33 @@ export function desiredReplicas(service: Service): number {
 /** The version of the spec tasks are made from: `specVersion`, else the service's version. */
 export function serviceSpecVersion(service: Service): Version {
   return { index: service.specVersion?.index ?? service.meta?.version?.index ?? 0 };
+}
+
+/**
+ * Whether `t` runs what `service` asks for now: it was made from the current spec version, or
+ * from an older one with the same task definition (template and endpoint: a rollback returns to
+ * the spec older tasks were made from, and those stay). Tasks that are not up to date are the
+ * ones a rolling update replaces.
+ */
+export function isUpToDate(t: Task, service: Service): boolean {
+  if ((t.specVersion?.index ?? 0) === serviceSpecVersion(service).index) return true;
+  return definitionOf(t.spec, t.endpoint) === serviceDefinition(service);
+}
+
+const definitions = new WeakMap<Service, string>();
+
+function serviceDefinition(service: Service): string {
+  let d = definitions.get(service);
+  if (d === undefined) {
+    d = definitionOf(service.spec?.taskTemplate, service.spec?.endpoint);
+    definitions.set(service, d);
+  }
+  return d;
+}
+
+function definitionOf(spec: TaskSpec | undefined, endpoint: EndpointSpec | undefined): string {
+  const bytes = (b: Uint8Array): string => Buffer.from(b).toString("base64");
+  return `${bytes(TaskSpec.encode(spec ?? TaskSpec.create()).finish())}/${bytes(EndpointSpec.encode(endpoint ?? EndpointSpec.create()).finish())}`;
 }
 
 export function serviceName(service: Service): string {

@@ -9,7 +9,8 @@
 //   on slots with history, leaves it alone meanwhile);
 // - the node keeps its task (it exists, is not drained, meets the constraints; a paused or DOWN
 //   node keeps it too: a DOWN node may still run it, cut off from us): one runnable task at most
-//   (extras are shut down, keeping the most advanced one);
+//   (extras are shut down, keeping the most advanced one), or two while the updater replaces it
+//   start-first (see update/replacement.ts);
 // - the node's slot is empty and the node accepts new tasks (not DOWN, ACTIVE, constraints
 //   met): a new task naming that node (status NEW: the scheduler checks it fits there and
 //   assigns it).
@@ -20,7 +21,8 @@ import { TaskState, type Node, type Service, type Task } from "@shoal/shared";
 import { acceptsNewTask, keepsTask, type NodeMatcher } from "../node-checks.js";
 import { Plan } from "../plan.js";
 import { isGlobalService, newTask } from "../task-factory.js";
-import { compareCreation, history, isRemoved, isRunnable, statusState } from "../task-states.js";
+import { history, isRemoved } from "../task-states.js";
+import { extraRunnable } from "../update/replacement.js";
 
 export interface GlobalInput {
   readonly service: Service | undefined;
@@ -61,10 +63,7 @@ export function planGlobal(input: GlobalInput, plan: Plan = new Plan()): Plan {
       continue;
     }
     if (tasks.length > 0) {
-      const runnable = tasks
-        .filter(isRunnable)
-        .sort((a, b) => statusState(b) - statusState(a) || compareCreation(b, a));
-      for (const extra of runnable.slice(1)) plan.raise(extra.id, TaskState.SHUTDOWN);
+      for (const extra of extraRunnable(tasks, service)) plan.raise(extra.id, TaskState.SHUTDOWN);
       continue;
     }
     if (acceptsNewTask(node, spec, input.nodeMatches)) {

@@ -14,14 +14,16 @@
 //   highest-numbered copies of the service first (to keep the spread even), the least advanced
 //   first; ties: the highest slot number first;
 // - keeps one runnable task per slot: extras (which only a bug or a race could make) are shut
-//   down, keeping the most advanced one (then the newest).
+//   down, keeping the most advanced one (then the newest); while the updater replaces a slot
+//   start-first, its new task and the old one both stay (see update/replacement.ts).
 // It only touches tasks with a slot number; tasks with none (slot 0) are the global
 // orchestrator's. A service that is gone, or that became global, has its replicated tasks removed
 // (planRemovedTasks).
 import { TaskState, type Service, type Task } from "@shoal/shared";
 import { Plan } from "../plan.js";
 import { desiredReplicas, isGlobalService, newTask } from "../task-factory.js";
-import { compareCreation, history, isRemoved, isRunnable, statusState } from "../task-states.js";
+import { history, isRemoved, isRunnable, statusState } from "../task-states.js";
+import { byAdvancement, extraRunnable } from "../update/replacement.js";
 
 export interface ReplicatedInput {
   readonly service: Service;
@@ -65,9 +67,8 @@ export function planReplicated(input: ReplicatedInput, plan: Plan = new Plan()):
   const slots: SlotView[] = [];
   for (const [slot, tasks] of bySlot) {
     const hist = history(tasks);
-    const runnable = hist.filter(isRunnable).sort(byAdvancement);
-    for (const extra of runnable.slice(1)) plan.raise(extra.id, TaskState.SHUTDOWN);
-    slots.push({ slot, tasks: hist, runnable: runnable[0] });
+    for (const extra of extraRunnable(hist, service)) plan.raise(extra.id, TaskState.SHUTDOWN);
+    slots.push({ slot, tasks: hist, runnable: hist.filter(isRunnable).sort(byAdvancement)[0] });
   }
 
   const want = desiredReplicas(service);
@@ -82,11 +83,6 @@ export function planReplicated(input: ReplicatedInput, plan: Plan = new Plan()):
     for (const slot of keepOrder(slots).slice(want)) planRemovedTasks(slot.tasks, plan);
   }
   return plan;
-}
-
-/** Most advanced first (RUNNING before STARTING before PENDING), then the newest. */
-function byAdvancement(a: Task, b: Task): number {
-  return statusState(b) - statusState(a) || compareCreation(b, a);
 }
 
 /** The slots in the order they are kept when scaling down: the first `replicas` stay. */

@@ -10,8 +10,10 @@
 //      the issue wants drained and down nodes' tasks elsewhere without delay);
 //    - a task that ended on a lost node: at once, if its restart policy allows one;
 //    - a task that ended otherwise: if its policy allows one, after its restart delay.
-// 4. A slot with no live task whose latest task is shut down and whose policy allows a restart is
-//    waiting for its successor: created when the delay has passed since that task's last write
+// 4. A slot with no live task whose latest task was shut down before it ended on its own belongs
+//    to the updater, which is replacing it stop-first (see update/replacement.ts).
+//    Otherwise, a slot with no live task whose latest task is shut down and whose policy allows a
+//    restart is waiting for its successor: created when the delay has passed since that task's last write
 //    (the shutdown), or at once if that is already past. This is how a restart survives a leader
 //    change, and how the delay is kept without holding the slot in memory.
 // Global slots get a successor only on a node that accepts new tasks (up, ACTIVE, constraints
@@ -21,6 +23,7 @@ import { Plan } from "../plan.js";
 import { acceptsNewTask, nodeLost, type NodeMatcher } from "../node-checks.js";
 import { isGlobalService, newTask } from "../task-factory.js";
 import { hasEnded, history, isLive, slotKey, updatedAt, type SlotRef } from "../task-states.js";
+import { stoppedForUpdate } from "../update/replacement.js";
 import { shouldRestart, taskRestartPolicy } from "./policy.js";
 
 export interface RestartSlot {
@@ -97,7 +100,7 @@ function planSlot(input: RestartInput, { ref, tasks }: RestartSlot, plan: Plan, 
 
   // No live task: is the latest one waiting for a successor?
   const latest = hist[hist.length - 1];
-  if (latest === undefined || !shouldRestart(latest, tasks)) return;
+  if (latest === undefined || stoppedForUpdate(latest) || !shouldRestart(latest, tasks)) return;
   const delay = taskRestartPolicy(latest).delayMs;
   const due = input.due.get(key) ?? clamp(updatedAt(latest) + delay, input.now, input.now + delay);
   if (due > input.now) wake.set(key, { ref, due });
