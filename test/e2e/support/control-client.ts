@@ -9,6 +9,10 @@ type Unary<Req, Res> = (
   callback: (err: grpc.ServiceError | null, response: Res) => void,
 ) => grpc.ClientUnaryCall;
 
+/** The request and response of a Control method, e.g. RequestOf<"createService">. */
+export type RequestOf<K extends keyof ControlClient> = ControlClient[K] extends Unary<infer Req, unknown> ? Req : never;
+export type ResponseOf<K extends keyof ControlClient> = ControlClient[K] extends Unary<never, infer Res> ? Res : never;
+
 export class TestControl {
   private readonly clients = new Map<string, ControlClient>();
 
