@@ -48,7 +48,7 @@ function connect(port: number, ca: string, own: Issued): Promise<string> {
 
 describe("the certificates in TLS", () => {
   it("authenticate both ends; the server reads the client's node id and role", async () => {
-    const root = await newRoot();
+    const root = await newRoot(Date.now());
     const manager = await issue(root, "m1", "manager", { now: Date.now() });
     const worker = await issue(root, "w1", "worker", { now: Date.now() });
     const seen: CertIdentity[] = [];
@@ -58,8 +58,8 @@ describe("the certificates in TLS", () => {
   });
 
   it("refuse a client with a forged certificate, and a server of another CA", async () => {
-    const root = await newRoot();
-    const forger = await newRoot();
+    const root = await newRoot(Date.now());
+    const forger = await newRoot(Date.now());
     const manager = await issue(root, "m1", "manager", { now: Date.now() });
     const forged = await issue(forger, "m2", "manager", { now: Date.now() });
     const seen: CertIdentity[] = [];
@@ -74,7 +74,7 @@ describe("the certificates in TLS", () => {
   });
 
   it("refuse a worker's certificate as a manager's (it lacks the manager DNS name)", async () => {
-    const root = await newRoot();
+    const root = await newRoot(Date.now());
     const worker = await issue(root, "w1", "worker", { now: Date.now() });
     const other = await issue(root, "w2", "worker", { now: Date.now() });
     const port = await serve(root.certPem, worker, []);
