@@ -46,8 +46,8 @@ let base = "";
 
 beforeAll(async () => {
   const router = dockerRoutes(
-    { control, logs, nodeId: "n1", advertise: "127.0.0.1:1", logger: silentLogger },
-    silentLogger,
+    { control, logs, nodeId: "n1", advertise: "127.0.0.1:1", logger: silentLogger() },
+    silentLogger(),
   );
   server = createServer((req, res) => void router.handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
