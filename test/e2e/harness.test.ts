@@ -2,8 +2,9 @@
 // over their addresses, each has its own dockerd that pulls from the run's registry, faults
 // really cut traffic and kill hosts, and nothing of a run survives it (even a crashed one).
 import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -40,6 +41,21 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.dispose();
 });
+
+/** Pids of the link delay listeners in the run's switch namespace. */
+function linkDelayListeners(runId: string): number[] {
+  const sw = statSync(`/run/netns/shoal-t-${runId}-sw`, { throwIfNoEntry: false })?.ino;
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, "utf8");
+      if (cmd.includes("link-delay.py") && statSync(`/proc/${name}/ns/net`).ino === sw) pids.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
 
 /** Serves `<host name>` over HTTP on the host's address with busybox httpd. */
 function serve(host: Host): HostProcess {
@@ -179,6 +195,62 @@ describe("multi-host harness", () => {
     expect(await ping()).toBe(40);
   });
 
+  it("delays a host's link each way, adds up two delayed ends, keeps TCP data intact, and ends cleanly", async () => {
+    /** Round-trip times of `count` pings, in ms (lost ones are missing). */
+    const rtts = async (from: Host, to: Host, count = 5): Promise<number[]> => {
+      const args = ["ping", "-c", String(count), "-i", "0.2", "-W", "3", to.address];
+      const res = await from.exec("busybox", args, { check: false, timeoutMs: 30_000 });
+      return [...res.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
+    };
+    const big = randomBytes(2 * 1024 * 1024);
+    writeFileSync(join(h1.dir, "www", "big.bin"), big);
+    const sha = createHash("sha256").update(big).digest("hex");
+    expect(Math.max(...(await rtts(h2, h1)))).toBeLessThan(50);
+    try {
+      await h1.setDelay(100);
+      expect(h1.delay).toEqual({ delayMs: 100, jitterMs: 0 });
+      expect(linkDelayListeners(harness.runId)).toHaveLength(1);
+      const slow = await rtts(h2, h1);
+      expect(slow).toHaveLength(5);
+      expect(Math.min(...slow)).toBeGreaterThanOrEqual(200); // h1's cable, crossed twice
+      expect(Math.max(...slow)).toBeLessThan(400);
+
+      // TCP through the slow link: every byte, in order (the checksum covers order too).
+      const started = Date.now();
+      const fetched = await h2.exec(
+        "busybox",
+        ["sh", "-c", `busybox wget -q -O - http://${h1.address}:${PORT}/big.bin | busybox sha256sum`],
+        { timeoutMs: 60_000 },
+      );
+      expect(fetched.stdout.split(" ")[0]).toBe(sha);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(400); // handshake and request: 2 RTT at least
+
+      // Both ends slow: the delays add up, and the jitter stays in its bounds.
+      await h2.setDelay(50, 20);
+      const both = await rtts(h2, h1, 10);
+      expect(both).toHaveLength(10);
+      expect(Math.min(...both)).toBeGreaterThanOrEqual(2 * (100 + 30));
+      expect(Math.max(...both)).toBeLessThan(2 * (100 + 70) + 100);
+      // A pair with one slow end pays only that end.
+      const third = await rtts(h3, h2);
+      expect(Math.min(...third)).toBeGreaterThanOrEqual(2 * 30);
+      expect(Math.max(...third)).toBeLessThan(2 * 70 + 100);
+
+      // Loss and delay together (netem's "delay 100ms loss 30%"): frames are lost, the rest late.
+      await h2.setDelay(0);
+      await h1.setLoss(0.3);
+      const lossy = await rtts(h2, h1, 20);
+      expect(lossy.length).toBeGreaterThan(0);
+      expect(lossy.length).toBeLessThan(20);
+      expect(Math.min(...lossy)).toBeGreaterThanOrEqual(200);
+    } finally {
+      await harness.healAll();
+    }
+    expect(h1.delay).toEqual({ delayMs: 0, jitterMs: 0 });
+    expect(Math.max(...(await rtts(h2, h1)))).toBeLessThan(50);
+    expect(await canFetch(h1, h2)).toBe(true);
+  });
+
   it("cuts one pair of hosts and leaves the other pairs alone", async () => {
     await harness.cut(h1, h2);
     try {
@@ -255,7 +327,8 @@ describe("multi-host harness", () => {
 
   it("removes everything of the run at dispose", async () => {
     const runId = harness.runId;
-    const pids = harness.hosts.map((h) => h.dockerdPid ?? 0);
+    // The link delay listener (when the delay test ran) goes too: it lets held frames go and exits.
+    const pids = [...harness.hosts.map((h) => h.dockerdPid ?? 0), ...linkDelayListeners(runId)];
     const started = Date.now();
     await harness.dispose();
     console.log(`harness ${runId}: disposed in ${Date.now() - started} ms`);

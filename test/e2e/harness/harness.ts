@@ -101,11 +101,12 @@ export class Harness {
     }
   }
 
-  /** Heals every fault the harness made: partitions, loss and cuts. */
+  /** Heals every fault the harness made: partitions, loss, delay and cuts. */
   async healAll(): Promise<void> {
     for (const host of this.hosts) {
       if (host.partitioned) await host.heal();
       if (host.loss > 0) await host.setLoss(0);
+      if (host.delay.delayMs > 0 || host.delay.jitterMs > 0) await host.setDelay(0);
     }
     for (const key of [...this.#cuts]) {
       const [a, b] = key.split("|");
@@ -120,6 +121,7 @@ export class Harness {
   dispose(): Promise<void> {
     this.#disposed ??= (async () => {
       process.removeListener("exit", this.#onExit);
+      await this.#run.closeLinkDelayer().catch(() => undefined); // cleanRun kills it otherwise
       const problems = await cleanRun(this.#run.tools, this.runId, keepLogs(this.#keepLogsIn, this.runId));
       if (problems.length > 0) {
         throw new HarnessError(

@@ -8,6 +8,7 @@ import { runCommand, type CommandOptions, type CommandResult } from "./command.j
 import { HarnessError } from "./errors.js";
 import { dockerdPaths, startDockerd, type RunningDockerd } from "./dockerd.js";
 import { HostProcess, type SpawnOptions } from "./host-process.js";
+import { NO_DELAY, type LinkDelay } from "./link-delay.js";
 import { createHostNetwork, netnsPath, setHostLink, setPortLoss } from "./network.js";
 import { isAlive, killAndWait, netnsInode, processesOfNetns, type ProcessRef } from "./processes.js";
 import type { RunContext } from "./run-context.js";
@@ -37,6 +38,7 @@ export class Host {
   #dockerd: RunningDockerd | undefined;
   #partitioned = false;
   #loss = 0;
+  #delay: LinkDelay = NO_DELAY;
 
   /** Use Harness, which creates hosts; this only runs the steps. */
   static async create(run: RunContext, name: string, index: number): Promise<Host> {
@@ -177,6 +179,33 @@ export class Host {
     if (rounded === this.#loss) return;
     await setPortLoss(this.#run.tools, this.#run.runId, this.name, rounded, this.#loss);
     this.#loss = rounded;
+  }
+
+  /** The delay on the host's cable (see setDelay). */
+  get delay(): LinkDelay {
+    return this.#delay;
+  }
+
+  /**
+   * Makes the host's link slow: every frame to or from the host waits `delayMs` (± a uniform
+   * `jitterMs`) on its cable, each way; a frame between two delayed hosts waits for both cables.
+   * Frames between two hosts keep their order. 0 ends it. Stands in for netem delay, which this
+   * kernel lacks: an NFQUEUE listener in the switch holds the frames (see link-delay.ts).
+   */
+  async setDelay(delayMs: number, jitterMs = 0): Promise<void> {
+    for (const [name, v] of [
+      ["delay", delayMs],
+      ["jitter", jitterMs],
+    ] as const) {
+      if (!(Number.isFinite(v) && v >= 0 && v <= 60_000)) {
+        throw new HarnessError("INVALID_ARGUMENT", `${name} ${v} ms: expected 0 to 60000`);
+      }
+    }
+    const next = { delayMs, jitterMs };
+    if (next.delayMs === this.#delay.delayMs && next.jitterMs === this.#delay.jitterMs) return;
+    const delayer = await this.#run.linkDelayer();
+    await delayer.set(this.name, next, this.#delay);
+    this.#delay = next;
   }
 }
 

@@ -14,6 +14,7 @@
  * await h1.partition(); await h1.heal();        // pull / plug back h1's cable
  * await harness.cut(h1, h2); await harness.uncut(h1, h2);   // one pair only
  * await h1.setLoss(0.2); await h1.setLoss(0);   // lossy link (no netem in this kernel)
+ * await h1.setDelay(50, 10); await h1.setDelay(0); // slow link: 50 ± 10 ms each way (NFQUEUE)
  * await h3.kill(); await h3.startDocker();      // the machine dies; it boots again
  * ```
  *
@@ -21,7 +22,11 @@
  * host is lost silently, both ways, established connections included (they stall, and resume
  * after heal()); the host is cut from everyone, the test process and the registry included.
  * cut(a, b): iptables DROP of the peer's address on INPUT inside both hosts; silent, other pairs
- * unaffected. setLoss(p): random DROP of the host's frames in the switch namespace. kill():
+ * unaffected. setLoss(p): random DROP of the host's frames in the switch namespace.
+ * setDelay(ms, jitterMs): every IPv4 frame crossing the host's cable waits ms ± jitterMs, each
+ * way; between two delayed hosts the delays add up (one-way a -> b = delay(a) + delay(b)); order
+ * between two hosts is kept. No netem here either: a python3 NFQUEUE listener in the switch
+ * namespace holds the frames (link-delay.ts says what it cannot do). kill():
  * SIGKILL to every process in the host's namespace and their descendants (dockerd, containerd,
  * shims, containers, spawned processes); the data root stays, so startDocker() is a reboot.
  *
@@ -45,7 +50,7 @@
  * Requirements (checked at setup; the error says what to install): root; dockerd, containerd,
  * runc, docker (docker.io); docker-registry; a static /bin/busybox (busybox-static); nsenter
  * (util-linux); ip (iproute2); iptables; a Docker daemon on the default socket (it builds the
- * base image). No network access.
+ * base image); for setDelay only, python3. No network access.
  *
  * Exports:
  * - createHarness(options?: HarnessOptions): Promise<Harness>
@@ -57,7 +62,8 @@
  *   exec(cmd, args?, options?: CommandOptions): Promise<CommandResult>,
  *   spawn(cmd, args?, options?: SpawnOptions): HostProcess,
  *   docker(args, options?): Promise<CommandResult>, startDocker(), stopDocker(graceMs?),
- *   restartDocker(), processes(): ProcessRef[], kill(), partition(), heal(), setLoss(p)
+ *   restartDocker(), processes(): ProcessRef[], kill(), partition(), heal(), setLoss(p),
+ *   delay, setDelay(ms, jitterMs?)
  * - HostProcess: pid, ref, child, logFile, command, exited: Promise<ExitStatus>, running,
  *   status; kill(signal = "SIGKILL"), stop(graceMs?): Promise<ExitStatus>
  * - runCommand(file, args, options?): Promise<CommandResult>; CommandOptions, CommandResult
@@ -75,3 +81,4 @@ export { checkPrerequisites, type PrerequisiteProbe, type Tools } from "./prereq
 export { sweepStaleRuns } from "./cleanup.js";
 export { ensureBaseImage, BASE_IMAGE } from "./image.js";
 export type { ProcessRef } from "./processes.js";
+export type { LinkDelay } from "./link-delay.js";

@@ -83,7 +83,8 @@ export async function setDropFrom(
 /**
  * Drops each frame from or to a host's port with `probability`, silently, in the switch
  * namespace (bridged frames traverse its iptables FORWARD chain); 0 removes the rule. Stands in
- * for netem loss, which this kernel lacks.
+ * for netem loss, which this kernel lacks. The rules are inserted at the head of the chain, ahead
+ * of the link delay's queue rules (link-delay.ts): a frame is lost before it would be delayed.
  */
 export async function setPortLoss(
   tools: Tools,
@@ -112,7 +113,7 @@ export async function setPortLoss(
   if (previous > 0)
     for (const rule of rules(previous)) await runCommand(tools.nsenter, [sw, tools.iptables, "-w", "-D", ...rule]);
   if (probability > 0)
-    for (const rule of rules(probability)) await runCommand(tools.nsenter, [sw, tools.iptables, "-w", "-A", ...rule]);
+    for (const rule of rules(probability)) await runCommand(tools.nsenter, [sw, tools.iptables, "-w", "-I", ...rule]);
 }
 
 function ip(tools: Tools, args: readonly string[]): Promise<unknown> {

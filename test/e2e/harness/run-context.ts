@@ -1,5 +1,6 @@
 // What the parts of one run share: its id, directory, tools, subnet, and the set of processes it
 // started (journaled on disk as well, for the cleanup of a crashed run).
+import { LinkDelayer } from "./link-delay.js";
 import type { Tools } from "./prerequisites.js";
 import { isAlive, type ProcessRef } from "./processes.js";
 import { journalPid } from "./run-state.js";
@@ -13,6 +14,7 @@ export class RunContext {
   /** `ADDR:PORT` of the run's registry. */
   readonly registry: string;
   readonly #started = new Map<number, ProcessRef>();
+  #linkDelayer: Promise<LinkDelayer> | undefined;
 
   constructor(runId: string, dir: string, tools: Tools, subnet: Subnet, registry: string) {
     this.runId = runId;
@@ -25,6 +27,19 @@ export class RunContext {
   track(ref: ProcessRef, label: string): void {
     this.#started.set(ref.pid, ref);
     journalPid(this.runId, ref, label);
+  }
+
+  /** The run's link delay listener, started on first use. */
+  linkDelayer(): Promise<LinkDelayer> {
+    this.#linkDelayer ??= LinkDelayer.start(this);
+    this.#linkDelayer.catch(() => (this.#linkDelayer = undefined)); // a failed start is tried again
+    return this.#linkDelayer;
+  }
+
+  /** Stops the link delay listener if it runs (held frames are let go). */
+  async closeLinkDelayer(): Promise<void> {
+    const delayer = await this.#linkDelayer?.catch(() => undefined);
+    await delayer?.close();
   }
 
   /** Every process this run started that is still alive. */
