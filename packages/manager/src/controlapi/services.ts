@@ -3,7 +3,10 @@ import {
   NotFoundError,
   Service,
   ServiceSpec,
+  UpdateState,
   newId,
+  systemClock,
+  type Clock,
   type CreateServiceRequest,
   type CreateServiceResponse,
   type GetServiceRequest,
@@ -17,6 +20,7 @@ import {
   type UpdateServiceResponse,
   InvalidArgumentError,
 } from "@shoal/shared";
+import { updateMessages } from "../orchestrator/index.js";
 import type { MemoryStore, ReadTx } from "../state/store/index.js";
 import { resolveRef } from "./resolve.js";
 import { validateServiceSpec } from "./validate-service.js";
@@ -81,7 +85,18 @@ export function listServices(store: MemoryStore, req: ListServicesRequest): List
   return { services };
 }
 
-export async function updateService(store: MemoryStore, req: UpdateServiceRequest): Promise<UpdateServiceResponse> {
+/**
+ * Replaces the spec of a service, or (`rollback`) goes back to its previous one. A change to
+ * what tasks run bumps the spec version and starts a rollout, which the updater carries out:
+ * update status UPDATING ("update in progress") or ROLLBACK_STARTED ("manually requested
+ * rollback"), started now. A request made from an older version of the service than the
+ * store's is refused (SequenceConflictError naming both versions; ABORTED over gRPC).
+ */
+export async function updateService(
+  store: MemoryStore,
+  req: UpdateServiceRequest,
+  clock: Clock = systemClock,
+): Promise<UpdateServiceResponse> {
   if (!req.serviceVersion) throw new InvalidArgumentError("is required", { field: "service_version" });
   const version = req.serviceVersion;
   const id = await store.update((tx) => {
@@ -106,6 +121,14 @@ export async function updateService(store: MemoryStore, req: UpdateServiceReques
       previousSpec: changed ? current.spec : current.previousSpec,
       spec,
       specVersion: changed ? { index: (current.specVersion?.index ?? 0) + 1 } : current.specVersion,
+      updateStatus: changed
+        ? {
+            state: req.rollback ? UpdateState.ROLLBACK_STARTED : UpdateState.UPDATING,
+            startedAt: new Date(clock.now()),
+            completedAt: undefined,
+            message: req.rollback ? updateMessages.manualRollback : updateMessages.updating,
+          }
+        : current.updateStatus,
     });
     return current.id;
   }, PIPELINED);

@@ -1,5 +1,11 @@
 // Validation of a ServiceSpec before it is stored. Every error names the field it is about.
-import { InvalidArgumentError, type ServiceSpec } from "@shoal/shared";
+import {
+  InvalidArgumentError,
+  UpdateFailureAction,
+  UpdateOrder,
+  type ServiceSpec,
+  type UpdateConfig,
+} from "@shoal/shared";
 import { parseConstraints, parsePlacementPreferences } from "../scheduler/index.js";
 
 /** Docker's rule for service names: letters, digits, '-' and '_', up to 63, no leading/trailing '-'. */
@@ -60,7 +66,38 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
       throw new InvalidArgumentError("cannot be negative", { field: `spec.task_template.resources.${kind}` });
     }
   }
+  validateUpdateConfig(spec.updateConfig, "spec.update_config");
+  validateUpdateConfig(spec.rollbackConfig, "spec.rollback_config");
   return spec;
+}
+
+function validateUpdateConfig(config: UpdateConfig | undefined, field: string): void {
+  if (config === undefined) return;
+  if (!Number.isSafeInteger(config.parallelism) || config.parallelism < 0) {
+    throw new InvalidArgumentError(`must be a whole number, 0 (all at once) or more, not ${config.parallelism}`, {
+      field: `${field}.parallelism`,
+    });
+  }
+  const ratio = config.maxFailureRatio;
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) {
+    throw new InvalidArgumentError(`must be from 0 to 1, not ${ratio}`, { field: `${field}.max_failure_ratio` });
+  }
+  for (const [name, d] of [
+    ["delay", config.delay],
+    ["monitor", config.monitor],
+  ] as const) {
+    if (d !== undefined && (d.seconds < 0 || d.nanos < 0)) {
+      throw new InvalidArgumentError("cannot be negative", { field: `${field}.${name}` });
+    }
+  }
+  if ((UpdateFailureAction[config.failureAction] as string | undefined) === undefined) {
+    throw new InvalidArgumentError(`unknown failure action ${config.failureAction}`, {
+      field: `${field}.failure_action`,
+    });
+  }
+  if ((UpdateOrder[config.order] as string | undefined) === undefined) {
+    throw new InvalidArgumentError(`unknown order ${config.order}`, { field: `${field}.order` });
+  }
 }
 
 /** Docker's image reference grammar: [registry[:port]/]path[:tag][@sha256:digest]. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ServiceSpec, type DeepPartial } from "@shoal/shared";
+import { status } from "@grpc/grpc-js";
+import { ManualClock, ServiceSpec, UpdateState, toServiceError, type DeepPartial } from "@shoal/shared";
 import { MemoryStore } from "@shoal/manager";
 import { createService, updateService } from "../../src/controlapi/services.js";
 
@@ -59,5 +60,106 @@ describe("services in the Control API", () => {
     ).rejects.toMatchObject({ code: "SEQUENCE_CONFLICT" });
     const mode = store.view((tx) => tx.services.get(created.id))!.spec!.mode;
     expect(mode?.$case === "replicated" && mode.value.replicas).toBe(2);
+  });
+
+  it("names both versions when it refuses an update out of sequence (ABORTED over gRPC)", async () => {
+    const store = new MemoryStore();
+    const created = (await createService(store, { spec: spec() })).service!;
+    const next = (
+      await updateService(store, {
+        serviceId: "web",
+        serviceVersion: created.meta?.version,
+        spec: spec({ taskTemplate: { container: { image: "shoal-base:2" } } }),
+        rollback: false,
+      })
+    ).service!;
+    const stale = created.meta!.version!.index;
+    const stored = next.meta!.version!.index;
+    const refused: unknown = await updateService(store, {
+      serviceId: "web",
+      serviceVersion: created.meta?.version,
+      spec: spec({ taskTemplate: { container: { image: "shoal-base:3" } } }),
+      rollback: false,
+    }).catch((err: unknown) => err);
+    expect(refused).toMatchObject({
+      code: "SEQUENCE_CONFLICT",
+      message: `service ${created.id}: update of version ${stale}, but the store has ${stored}`,
+    });
+    expect(toServiceError(refused).code).toBe(status.ABORTED);
+    const kept = store.view((tx) => tx.services.get(created.id))!;
+    expect(kept.spec?.taskTemplate?.container?.image).toBe("shoal-base:2");
+    expect(kept.specVersion?.index).toBe(2);
+  });
+
+  it("starts a rollout (UPDATING) when the task definition changes, and a rollback when asked", async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock(5_000);
+    const created = (await createService(store, { spec: spec() })).service!;
+    expect(created.updateStatus).toBeUndefined();
+
+    const scaled = (
+      await updateService(
+        store,
+        {
+          serviceId: "web",
+          serviceVersion: created.meta?.version,
+          spec: spec({ mode: { $case: "replicated", value: { replicas: 3 } } }),
+          rollback: false,
+        },
+        clock,
+      )
+    ).service!;
+    expect(scaled.updateStatus).toBeUndefined(); // scaling is no rollout
+
+    const updated = (
+      await updateService(
+        store,
+        {
+          serviceId: "web",
+          serviceVersion: scaled.meta?.version,
+          spec: spec({ taskTemplate: { container: { image: "shoal-base:2" } } }),
+          rollback: false,
+        },
+        clock,
+      )
+    ).service!;
+    expect(updated.updateStatus).toEqual({
+      state: UpdateState.UPDATING,
+      startedAt: new Date(5_000),
+      completedAt: undefined,
+      message: "update in progress",
+    });
+
+    clock.advance(1_000);
+    const back = (
+      await updateService(
+        store,
+        { serviceId: "web", serviceVersion: updated.meta?.version, spec: undefined, rollback: true },
+        clock,
+      )
+    ).service!;
+    expect(back.updateStatus).toMatchObject({
+      state: UpdateState.ROLLBACK_STARTED,
+      startedAt: new Date(6_000),
+      message: "manually requested rollback",
+    });
+    expect(back.spec?.taskTemplate?.container?.image).toBe("shoal-base:1");
+    expect(back.previousSpec?.taskTemplate?.container?.image).toBe("shoal-base:2");
+    expect(back.specVersion?.index).toBe(3);
+  });
+
+  it("a bumped force_update is a change of the task definition", async () => {
+    const store = new MemoryStore();
+    const created = (await createService(store, { spec: spec() })).service!;
+    const forced = (
+      await updateService(store, {
+        serviceId: "web",
+        serviceVersion: created.meta?.version,
+        spec: spec({ taskTemplate: { container: { image: "shoal-base:1" }, forceUpdate: 1 } }),
+        rollback: false,
+      })
+    ).service!;
+    expect(forced.specVersion?.index).toBe(2);
+    expect(forced.updateStatus?.state).toBe(UpdateState.UPDATING);
   });
 });

@@ -52,4 +52,32 @@ describe("validateServiceSpec", () => {
       expect(isImageReference(bad), bad).toBe(false);
     }
   });
+
+  it("checks update and rollback configs, naming the field", () => {
+    const config = (patch: object) => ({
+      parallelism: 1,
+      delay: undefined,
+      failureAction: 0,
+      monitor: undefined,
+      maxFailureRatio: 0,
+      order: 0,
+      ...patch,
+    });
+    expect(check({ updateConfig: config({ parallelism: 0, maxFailureRatio: 1 }) })).not.toThrow();
+    expect(check({ updateConfig: config({ parallelism: -1 }) })).toThrow(/^spec\.update_config\.parallelism: /);
+    expect(check({ updateConfig: config({ maxFailureRatio: 1.5 }) })).toThrow(
+      "spec.update_config.max_failure_ratio: must be from 0 to 1, not 1.5",
+    );
+    expect(check({ rollbackConfig: config({ maxFailureRatio: -0.1 }) })).toThrow(
+      /^spec\.rollback_config\.max_failure_ratio: /,
+    );
+    expect(check({ updateConfig: config({ delay: { seconds: -1, nanos: 0 } }) })).toThrow(
+      "spec.update_config.delay: cannot be negative",
+    );
+    expect(check({ rollbackConfig: config({ monitor: { seconds: 0, nanos: -5 } }) })).toThrow(
+      "spec.rollback_config.monitor: cannot be negative",
+    );
+    expect(check({ updateConfig: config({ failureAction: 7 }) })).toThrow(/^spec\.update_config\.failure_action: /);
+    expect(check({ updateConfig: config({ order: 9 }) })).toThrow(/^spec\.update_config\.order: /);
+  });
 });
