@@ -46,7 +46,7 @@ export function registerDaemonCommands(program: Command): void {
       "--force-new-cluster",
       "recover from a lost quorum: restart from --data-dir as the only manager, keeping every service, " +
         "node and join token; the other managers are removed (their messages are refused) and " +
-        "new ones can --join again",
+        "new ones can --join again. Once only: restarting with it again removes managers joined since",
     )
     .option("--docker-api <addr>", "HOST:PORT to serve the Docker Engine API on, for the docker CLI (default: off)")
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
