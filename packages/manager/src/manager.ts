@@ -31,7 +31,13 @@ import { ControlApi } from "./controlapi/control-server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { DockerApiServer } from "./dockerapi/index.js";
 import { LeaderComponents } from "./leader-components.js";
-import { GlobalOrchestrator, ReplicatedOrchestrator, RestartSupervisor, TaskReaper } from "./orchestrator/index.js";
+import {
+  GlobalOrchestrator,
+  ReplicatedOrchestrator,
+  RestartSupervisor,
+  TaskReaper,
+  Updater,
+} from "./orchestrator/index.js";
 import { Scheduler, nodeMatchesTaskSpec } from "./scheduler/index.js";
 import { loadIdentity, saveIdentity, type ManagerIdentity } from "./identity.js";
 import { RaftNode } from "./state/raft/raft-node.js";
@@ -154,6 +160,10 @@ export class Manager {
         () => ({
           name: "restart",
           component: new RestartSupervisor({ store, logger, clock, nodeMatches: nodeMatchesTaskSpec }),
+        }),
+        () => ({
+          name: "updater",
+          component: new Updater({ store, logger, clock, nodeMatches: nodeMatchesTaskSpec }),
         }),
         () => ({ name: "reaper", component: new TaskReaper({ store, logger, clock }) }),
         () => ({ name: "scheduler", component: new Scheduler({ store, logger, clock }) }),
