@@ -58,11 +58,12 @@ export const FAILURE_ACTION_NAMES: Record<string, UpdateFailureAction> = {
 export function addUpdateConfigOptions(cmd: Command): Command {
   for (const kind of ["update", "rollback"] as const) {
     const actions = kind === "update" ? "pause, continue or rollback" : "pause or continue";
+    const a = kind === "update" ? "an update" : "a rollback";
     cmd
-      .option(`--${kind}-parallelism <n>`, `tasks replaced at once in a ${kind} (0: all at once; default 1)`)
-      .option(`--${kind}-delay <d>`, `wait between two batches of a ${kind} (default 0s)`)
+      .option(`--${kind}-parallelism <n>`, `tasks replaced at once in ${a} (0: all at once; default 1)`)
+      .option(`--${kind}-delay <d>`, `wait between two batches of ${a} (default 0s)`)
       .option(`--${kind}-order <order>`, `stop-first (default) or start-first`)
-      .option(`--${kind}-failure-action <action>`, `on a failed task in a ${kind}: ${actions} (default pause)`)
+      .option(`--${kind}-failure-action <action>`, `on a failed task in ${a}: ${actions} (default pause)`)
       .option(`--${kind}-monitor <d>`, `how long a replaced task is watched for failure (default 5s)`)
       .option(`--${kind}-max-failure-ratio <f>`, `fraction of failed tasks tolerated, 0 to 1 (default 0)`);
   }
