@@ -28,3 +28,4 @@ export { VERSION } from "./version.js";
 export * from "./api.js";
 export { toServiceError, fromServiceError } from "./grpc/status.js";
 export { isProcessAlive } from "./process.js";
+export * as pki from "./pki/index.js";
