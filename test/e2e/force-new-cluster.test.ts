@@ -1,29 +1,48 @@
 // Recovery of a lost quorum with `shoal manager --force-new-cluster`, on real manager processes
-// over loopback: three managers hold services; two are SIGKILLed (the leader among them), so the
-// third can no longer write; restarted with --force-new-cluster from its data dir it leads a
-// cluster of itself alone with every service, takes writes, ignores an old member that comes
-// back, and new managers join it with the same token (two members, then three).
+// over loopback and one agent on this machine's Docker daemon: three managers hold services; two
+// are SIGKILLed (the leader among them), so the third can no longer write; restarted with
+// --force-new-cluster from its data dir it leads a cluster of itself alone with every service,
+// takes writes, ignores an old member that comes back, the agent (which lists every manager)
+// comes back to it with its container still running, and new managers join it with the same
+// token (two members, then three).
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServiceSpec, type GetInfoResponse } from "@shoal/shared";
 import { TestControl } from "./support/control-client.js";
 import { joinTokens } from "./support/join-tokens.js";
 import { startManagerCluster, type ClusterManager } from "./support/manager-cluster.js";
 import { ShoalProcess, freePort } from "./support/shoal-process.js";
+import { waitUntil } from "./support/wait.js";
 
+const run = promisify(execFile);
 let root = "";
 let managers: ClusterManager[] = [];
 const extra: ShoalProcess[] = [];
 const control = new TestControl();
+let agentNode = "";
 
-function spec(name: string): ServiceSpec {
+function spec(name: string, replicas = 0): ServiceSpec {
   return ServiceSpec.fromPartial({
     annotations: { name },
     taskTemplate: { container: { image: "shoal-base:1", args: ["sleep", "3600"] } },
-    mode: { $case: "replicated", value: { replicas: 1 } },
+    mode: { $case: "replicated", value: { replicas } },
   });
+}
+
+/** Ids of the running containers of the agent's node on the local Docker daemon. */
+async function agentContainers(): Promise<string[]> {
+  const { stdout } = await run("docker", [
+    "ps",
+    "-q",
+    "--no-trunc",
+    "--filter",
+    `label=com.shoal.node.id=${agentNode}`,
+  ]);
+  return stdout.split("\n").filter(Boolean).sort();
 }
 
 function info(addr: string): Promise<GetInfoResponse | undefined> {
@@ -35,8 +54,8 @@ async function names(addr: string): Promise<string[]> {
   return services.map((s) => s.spec!.annotations!.name).sort();
 }
 
-async function create(addr: string, name: string): Promise<void> {
-  await control.call(addr, "createService", { spec: spec(name) }, 5000);
+async function create(addr: string, name: string, replicas = 0): Promise<void> {
+  await control.call(addr, "createService", { spec: spec(name, replicas) }, 5000);
 }
 
 /** Starts a fresh manager that joins through `via`; resolves once the group counts `members`. */
@@ -55,11 +74,28 @@ async function joinNew(name: string, via: string, token: string, members: number
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "shoal-force-"));
   managers = await startManagerCluster({ count: 3, root, control, args: ["--log-level", "info"] });
+  const addrs = managers.map((m) => m.addr).join(",");
+  const worker = (await joinTokens(control, managers[0]!.addr)).worker;
+  const agent = new ShoalProcess(
+    ["agent", "--manager", addrs, "--data-dir", join(root, "agent"), "--token", worker, "--hostname", "force-agent"],
+    join(root, "agent.log"),
+  );
+  extra.push(agent);
+  agent.start();
+  await waitUntil("the agent to be a ready node", async () => {
+    const { nodes } = await control.call(managers[0]!.addr, "listNodes", { filters: undefined }, 2000);
+    agentNode = nodes.find((n) => n.status?.state === 2)?.id ?? "";
+    return agentNode !== "";
+  });
 });
 
 afterAll(async () => {
   control.close();
   for (const p of [...managers.map((m) => m.proc), ...extra]) await p.kill("SIGKILL");
+  if (agentNode !== "") {
+    const ids = await agentContainers().catch(() => []);
+    if (ids.length > 0) await run("docker", ["rm", "-f", ...ids]).catch(() => undefined);
+  }
   if (process.env["KEEP_TEST_DIRS"] === undefined) await rm(root, { recursive: true, force: true });
 });
 
@@ -73,6 +109,10 @@ describe("shoal manager --force-new-cluster", () => {
       await create(leaderAddr, `svc-${i}`);
       wanted.push(`svc-${i}`);
     }
+    await create(leaderAddr, "running", 1);
+    wanted.push("running");
+    await expect.poll(agentContainers, { timeout: 30_000 }).toHaveLength(1);
+    const runningContainer = await agentContainers();
     const tokens = await joinTokens(control, leaderAddr);
     const clusterId = (await info(leaderAddr))!.clusterId;
 
@@ -107,9 +147,13 @@ describe("shoal manager --force-new-cluster", () => {
     // Every service is kept (the write refused without a quorum may or may not be: its outcome
     // was unknown to the client, since it timed out rather than being refused).
     expect((await names(survivor.addr)).filter((n) => n !== "no-quorum")).toEqual([...wanted].sort());
-    await create(survivor.addr, "after-force");
+    await create(survivor.addr, "after-force", 1);
     wanted.push("after-force");
     expect(await joinTokens(control, survivor.addr)).toEqual(tokens);
+    // The agent found the forced manager in its list: it runs the new service's task, and the
+    // container it ran before is the same, still running.
+    await expect.poll(agentContainers, { timeout: 30_000 }).toHaveLength(2);
+    expect(await agentContainers()).toEqual(expect.arrayContaining(runningContainer));
 
     // An old member comes back from its data dir: not a member any more, its messages are
     // refused and it cannot depose the new leader (its term would be higher than ours soon).
