@@ -44,11 +44,21 @@ export function serviceSpecVersion(service: Service): Version {
  * ones a rolling update replaces.
  */
 export function isUpToDate(t: Task, service: Service): boolean {
-  if ((t.specVersion?.index ?? 0) === serviceSpecVersion(service).index) return true;
-  return definitionOf(t.spec, t.endpoint) === serviceDefinition(service);
+  const version = t.specVersion?.index ?? 0;
+  if (version === serviceSpecVersion(service).index) return true;
+  // Tasks of one spec version were all made from the same spec: compare once per version.
+  let byVersion = answers.get(service);
+  if (byVersion === undefined) answers.set(service, (byVersion = new Map()));
+  let same = byVersion.get(version);
+  if (same === undefined) {
+    same = definitionOf(t.spec, t.endpoint) === serviceDefinition(service);
+    byVersion.set(version, same);
+  }
+  return same;
 }
 
 const definitions = new WeakMap<Service, string>();
+const answers = new WeakMap<Service, Map<number, boolean>>();
 
 function serviceDefinition(service: Service): string {
   let d = definitions.get(service);
