@@ -13,6 +13,8 @@ import {
   type NodeDescription,
 } from "@shoal/shared";
 import type { Executor } from "./exec/executor.js";
+import type { LogSource } from "./exec/log-source.js";
+import { runLogPublisher } from "./logs/log-publisher.js";
 import { StatusReporter } from "./reporter.js";
 import { runSession } from "./session.js";
 import { FileTaskStore } from "./worker/task-store.js";
@@ -21,6 +23,8 @@ import { Worker } from "./worker/worker.js";
 export interface AgentOptions {
   readonly managers: readonly string[];
   readonly executor: Executor;
+  /** Where the agent reads its containers' logs for `service logs`; without it none are served. */
+  readonly logs?: LogSource;
   readonly dataDir: string;
   readonly logger: Logger;
   /** Overrides the hostname the executor reports. */
@@ -79,6 +83,11 @@ export class Agent {
             worker.setNodeId(node.id);
             reporter.connect(link.updateTaskStatus, link.signal);
             this.logger.info({ nodeId: node.id, manager }, "registered with the cluster");
+            const source = this.options.logs;
+            if (source) {
+              const publisher = { manager, nodeId: node.id, sessionId: link.sessionId, source, logger };
+              void runLogPublisher(publisher, link.signal);
+            }
           },
           onAssignments: (message) => worker.apply(message),
         },

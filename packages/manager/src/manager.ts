@@ -12,6 +12,7 @@ import {
   Cluster,
   ControlService,
   DispatcherService,
+  LogsService,
   ErrorCode,
   RaftMembershipClient,
   RaftMembershipService,
@@ -30,6 +31,7 @@ import { newJoinToken, tokenRole } from "./controlapi/clusters.js";
 import { ControlApi } from "./controlapi/control-server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { DockerApiServer } from "./dockerapi/index.js";
+import { LogBroker } from "./logs/log-broker.js";
 import { LeaderComponents } from "./leader-components.js";
 import {
   GlobalOrchestrator,
@@ -81,6 +83,7 @@ export class Manager {
   private leaderParts: LeaderComponents | undefined;
   private control: ControlApi | undefined;
   private dockerApi: DockerApiServer | undefined;
+  private logBroker: LogBroker | undefined;
   private membership: Membership | undefined;
   private raftNode: RaftNode | undefined;
   private store: MemoryStore | undefined;
@@ -178,6 +181,12 @@ export class Manager {
     );
     this.server.addService(RaftMembershipService, this.membership.handlers());
     this.server.addService(DispatcherService, this.dispatcher.handlers());
+    this.logBroker = new LogBroker({
+      logger: this.options.logger,
+      isLeader: () => this.raftNode?.isLeader ?? false,
+      leaderAddr: () => this.raftNode?.leaderAddr(),
+    });
+    this.server.addService(LogsService, this.logBroker.handlers());
     // Control is served from the start, but answers only once raft runs (below).
     let controlImpl: grpc.UntypedServiceImplementation = {};
     const delegating: grpc.UntypedServiceImplementation = {};
@@ -343,6 +352,7 @@ export class Manager {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.dockerApi?.stop();
+      this.logBroker?.close();
       if (this.raftNode?.isLeader) await this.raftNode.transferLeadership().catch(() => false);
       this.dispatcher?.stop();
       await this.leaderParts?.close();

@@ -117,7 +117,7 @@ export function registerDaemonCommands(program: Command): void {
         },
       ) => {
         const managers = opts.manager.split(",").map((m) => parseAddress(m.trim(), "--manager"));
-        const { Agent, DockerExecutor, agentNodeId } = await import("@shoal/agent");
+        const { Agent, DockerExecutor, DockerLogSource, agentNodeId } = await import("@shoal/agent");
         const nodeId = await agentNodeId(opts.dataDir);
         const logger = daemonLogger(opts, "agent").child({ nodeId });
         // Containers are this node's by label: agents may share one Docker daemon (shoal up).
@@ -129,6 +129,11 @@ export function registerDaemonCommands(program: Command): void {
         const agent = new Agent({
           managers,
           executor,
+          logs: new DockerLogSource({
+            logger,
+            nodeId,
+            ...(opts.dockerHost !== undefined ? { host: opts.dockerHost } : {}),
+          }),
           dataDir: opts.dataDir,
           logger,
           ...(opts.hostname !== undefined ? { hostname: opts.hostname } : {}),

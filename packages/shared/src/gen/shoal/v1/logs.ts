@@ -132,6 +132,8 @@ export interface PublishLogsRequest {
   close: boolean;
   /** Why the agent could not read some logs; empty if it could. */
   error: string;
+  /** The publishing agent's node id. */
+  nodeId: string;
 }
 
 export interface PublishLogsResponse {
@@ -1128,7 +1130,7 @@ export const ListenSubscriptionsResponse: MessageFns<ListenSubscriptionsResponse
 };
 
 function createBasePublishLogsRequest(): PublishLogsRequest {
-  return { subscriptionId: "", messages: [], caughtUp: false, close: false, error: "" };
+  return { subscriptionId: "", messages: [], caughtUp: false, close: false, error: "", nodeId: "" };
 }
 
 export const PublishLogsRequest: MessageFns<PublishLogsRequest> = {
@@ -1147,6 +1149,9 @@ export const PublishLogsRequest: MessageFns<PublishLogsRequest> = {
     }
     if (message.error !== "") {
       writer.uint32(42).string(message.error);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(50).string(message.nodeId);
     }
     return writer;
   },
@@ -1204,6 +1209,14 @@ export const PublishLogsRequest: MessageFns<PublishLogsRequest> = {
             message.error = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1233,6 +1246,11 @@ export const PublishLogsRequest: MessageFns<PublishLogsRequest> = {
         : false,
       close: isSet(object.close) ? globalThis.Boolean(object.close) : false,
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
     };
   },
 
@@ -1253,6 +1271,9 @@ export const PublishLogsRequest: MessageFns<PublishLogsRequest> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
     return obj;
   },
 
@@ -1266,6 +1287,7 @@ export const PublishLogsRequest: MessageFns<PublishLogsRequest> = {
     message.caughtUp = object.caughtUp ?? false;
     message.close = object.close ?? false;
     message.error = object.error ?? "";
+    message.nodeId = object.nodeId ?? "";
     return message;
   },
 };

@@ -1,0 +1,94 @@
+// The agent's side of the log path: while a session with the leader lasts, listen for log
+// subscriptions there and publish the matching lines of this node's containers, one PublishLogs
+// stream per subscription (backlog, then the caught-up mark or the close, then with follow the
+// lines that come).
+import * as grpc from "@grpc/grpc-js";
+import {
+  LogsClient,
+  componentLogger,
+  errorMessage,
+  type ListenSubscriptionsResponse,
+  type LogSubscription,
+  type Logger,
+  type PublishLogsRequest,
+} from "@shoal/shared";
+import type { LogSource } from "../exec/log-source.js";
+
+export interface LogPublisherOptions {
+  /** The manager of the session (the leader). */
+  readonly manager: string;
+  readonly nodeId: string;
+  readonly sessionId: string;
+  readonly source: LogSource;
+  readonly logger: Logger;
+}
+
+/** Serves log subscriptions until `signal` aborts (the session ends) or the manager closes the stream. */
+export async function runLogPublisher(options: LogPublisherOptions, signal: AbortSignal): Promise<void> {
+  const logger = componentLogger(options.logger, "log-publisher");
+  const client = new LogsClient(options.manager, grpc.credentials.createInsecure());
+  const running = new Map<string, AbortController>();
+  const call = client.listenSubscriptions({ nodeId: options.nodeId, sessionId: options.sessionId });
+  const cancel = (): void => call.cancel();
+  signal.addEventListener("abort", cancel, { once: true });
+  try {
+    for await (const res of call as AsyncIterable<ListenSubscriptionsResponse>) {
+      const sub = res.subscription;
+      if (!sub) continue;
+      if (sub.close) {
+        running.get(sub.id)?.abort();
+        running.delete(sub.id);
+        continue;
+      }
+      const stop = new AbortController();
+      running.set(sub.id, stop);
+      void publish(client, options, sub, AbortSignal.any([signal, stop.signal]), logger).finally(() =>
+        running.delete(sub.id),
+      );
+    }
+  } catch (err: unknown) {
+    if (!signal.aborted) logger.debug({ err: errorMessage(err) }, "log subscriptions stream ended");
+  } finally {
+    signal.removeEventListener("abort", cancel);
+    for (const c of running.values()) c.abort();
+    client.close();
+  }
+}
+
+async function publish(
+  client: LogsClient,
+  options: LogPublisherOptions,
+  sub: LogSubscription,
+  signal: AbortSignal,
+  logger: Logger,
+): Promise<void> {
+  const stream = client.publishLogs(() => undefined);
+  const send = (req: Partial<PublishLogsRequest>): void => {
+    stream.write({
+      subscriptionId: sub.id,
+      nodeId: options.nodeId,
+      messages: [],
+      caughtUp: false,
+      close: false,
+      error: "",
+      ...req,
+    });
+  };
+  let error = "";
+  try {
+    const selector = sub.selector ?? { serviceIds: [], taskIds: [] };
+    const opts = sub.options ?? { follow: false, tail: -1, stdout: true, stderr: true, since: undefined };
+    for await (const chunk of options.source.read(selector, opts, signal)) {
+      if (chunk === "caught-up") send({ caughtUp: true });
+      else send({ messages: chunk });
+    }
+  } catch (err: unknown) {
+    if (!signal.aborted) {
+      error = errorMessage(err);
+      logger.debug({ subscription: sub.id, err: error }, "cannot read logs");
+    }
+  } finally {
+    if (!signal.aborted || error !== "") send({ close: true, error });
+    stream.end();
+  }
+}

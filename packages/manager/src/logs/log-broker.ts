@@ -1,0 +1,234 @@
+// The leader's log broker (SwarmKit's LogBroker): clients subscribe (SubscribeLogs), agents listen
+// for subscriptions (ListenSubscriptions) and publish lines for them (PublishLogs). A subscription
+// goes to every listening agent; each reads its own matching containers. The broker holds the
+// lines until every agent has sent its backlog (or BACKLOG_WAIT_MS passed), sends them merged in
+// timestamp order, and then, with follow, sends new lines in timestamp order every FLUSH_MS.
+// On a follower, SubscribeLogs is forwarded to the leader (once; a forwarded call is not
+// forwarded again).
+import * as grpc from "@grpc/grpc-js";
+import {
+  ErrorCode,
+  LogsClient,
+  ShoalError,
+  componentLogger,
+  fromServiceError,
+  newId,
+  toServiceError,
+  type ListenSubscriptionsRequest,
+  type ListenSubscriptionsResponse,
+  type LogMessage,
+  type Logger,
+  type LogsServer,
+  type PublishLogsRequest,
+  type PublishLogsResponse,
+  type SubscribeLogsRequest,
+  type SubscribeLogsResponse,
+} from "@shoal/shared";
+import { mergeByTime } from "./log-merge.js";
+
+const FORWARDED = "shoal-forwarded";
+/** Longest wait for agents' backlogs before sending what came. */
+const BACKLOG_WAIT_MS = 5000;
+/** With follow, new lines are sorted and sent this often. */
+const FLUSH_MS = 200;
+/** Lines held per subscription at most; more are dropped (and counted) until the next flush. */
+const MAX_BUFFERED = 200_000;
+const BATCH = 500;
+
+export interface LogBrokerOptions {
+  readonly logger: Logger;
+  isLeader(): boolean;
+  leaderAddr(): string | undefined;
+}
+
+type AgentStream = grpc.ServerWritableStream<ListenSubscriptionsRequest, ListenSubscriptionsResponse>;
+
+class Subscription {
+  readonly waiting = new Set<string>();
+  buffered: LogMessage[] = [];
+  dropped = 0;
+  live = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly request: SubscribeLogsRequest,
+    private readonly call: grpc.ServerWritableStream<SubscribeLogsRequest, SubscribeLogsResponse>,
+    private readonly onEnd: () => void,
+  ) {}
+
+  get follow(): boolean {
+    return this.request.options?.follow ?? false;
+  }
+
+  start(agents: readonly string[]): void {
+    for (const a of agents) this.waiting.add(a);
+    this.timer = setTimeout(() => this.backlogDone(), BACKLOG_WAIT_MS);
+    if (this.waiting.size === 0) this.backlogDone();
+  }
+
+  add(messages: readonly LogMessage[]): void {
+    const room = MAX_BUFFERED - this.buffered.length;
+    if (messages.length > room) this.dropped += messages.length - Math.max(room, 0);
+    if (room > 0) this.buffered.push(...messages.slice(0, room));
+  }
+
+  /** The agent on `node` has sent its backlog (or went away). */
+  agentDone(node: string): void {
+    if (this.waiting.delete(node) && this.waiting.size === 0 && !this.live) this.backlogDone();
+  }
+
+  private backlogDone(): void {
+    if (this.live || this.closed) return;
+    clearTimeout(this.timer);
+    this.live = true;
+    this.flush();
+    if (!this.follow) {
+      this.end();
+      return;
+    }
+    this.timer = setInterval(() => this.flush(), FLUSH_MS);
+  }
+
+  private flush(): void {
+    if (this.buffered.length === 0) return;
+    const lines = mergeByTime(this.buffered);
+    this.buffered = [];
+    for (let i = 0; i < lines.length; i += BATCH) this.call.write({ messages: lines.slice(i, i + BATCH) });
+  }
+
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    clearInterval(this.timer);
+    this.call.end();
+    this.onEnd();
+  }
+
+  cancel(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    clearInterval(this.timer);
+    this.onEnd();
+  }
+}
+
+export class LogBroker {
+  private readonly logger: Logger;
+  private readonly agents = new Map<string, AgentStream>();
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly clients = new Map<string, LogsClient>();
+
+  constructor(private readonly options: LogBrokerOptions) {
+    this.logger = componentLogger(options.logger, "log-broker");
+  }
+
+  handlers(): LogsServer {
+    return {
+      subscribeLogs: (call) => this.subscribe(call),
+      listenSubscriptions: (call) => this.listen(call),
+      publishLogs: (call, callback) => this.publish(call, callback),
+    };
+  }
+
+  private subscribe(call: grpc.ServerWritableStream<SubscribeLogsRequest, SubscribeLogsResponse>): void {
+    if (!this.options.isLeader()) {
+      this.forward(call);
+      return;
+    }
+    const id = newId();
+    const sub = new Subscription(id, call.request, call, () => {
+      this.subscriptions.delete(id);
+      if (sub.dropped > 0) this.logger.warn({ subscription: id, dropped: sub.dropped }, "log lines dropped");
+      for (const agent of this.agents.values())
+        agent.write({ subscription: { id, selector: undefined, options: undefined, close: true } });
+    });
+    this.subscriptions.set(id, sub);
+    call.once("cancelled", () => sub.cancel());
+    call.once("close", () => sub.cancel());
+    for (const agent of this.agents.values()) {
+      agent.write({
+        subscription: { id, selector: call.request.selector, options: call.request.options, close: false },
+      });
+    }
+    sub.start([...this.agents.keys()]);
+  }
+
+  private forward(call: grpc.ServerWritableStream<SubscribeLogsRequest, SubscribeLogsResponse>): void {
+    const leader = this.options.leaderAddr();
+    if (!leader || call.metadata.get(FORWARDED).length > 0) {
+      call.destroy(toServiceError(new ShoalError(ErrorCode.NotLeader, "no leader to serve logs")) as Error);
+      return;
+    }
+    let client = this.clients.get(leader);
+    if (!client) {
+      client = new LogsClient(leader, grpc.credentials.createInsecure());
+      this.clients.set(leader, client);
+    }
+    const meta = new grpc.Metadata();
+    meta.set(FORWARDED, "1");
+    const upstream = client.subscribeLogs(call.request, meta);
+    call.once("cancelled", () => upstream.cancel());
+    upstream.on("data", (res: SubscribeLogsResponse) => call.write(res));
+    upstream.once("end", () => call.end());
+    upstream.once("error", (err) => {
+      if (!call.cancelled) call.destroy(toServiceError(fromServiceError(err)) as Error);
+    });
+  }
+
+  private listen(call: AgentStream): void {
+    const node = call.request.nodeId;
+    if (!this.options.isLeader() || node === "") {
+      call.destroy(
+        toServiceError(new ShoalError(ErrorCode.NotLeader, "log subscriptions are served by the leader")) as Error,
+      );
+      return;
+    }
+    this.agents.get(node)?.end();
+    this.agents.set(node, call);
+    this.logger.debug({ node }, "agent listens for log subscriptions");
+    // Subscriptions that follow reach agents that come later too.
+    for (const sub of this.subscriptions.values()) {
+      if (sub.follow) {
+        call.write({
+          subscription: { id: sub.id, selector: sub.request.selector, options: sub.request.options, close: false },
+        });
+      }
+    }
+    const gone = (): void => {
+      if (this.agents.get(node) === call) this.agents.delete(node);
+      for (const sub of this.subscriptions.values()) sub.agentDone(node);
+    };
+    call.once("cancelled", gone);
+    call.once("close", gone);
+  }
+
+  private publish(
+    call: grpc.ServerReadableStream<PublishLogsRequest, PublishLogsResponse>,
+    callback: grpc.sendUnaryData<PublishLogsResponse>,
+  ): void {
+    let node = "";
+    call.on("data", (req: PublishLogsRequest) => {
+      node ||= req.nodeId;
+      const sub = this.subscriptions.get(req.subscriptionId);
+      if (!sub) return;
+      if (req.error !== "") this.logger.debug({ node, err: req.error }, "an agent could not read some logs");
+      sub.add(req.messages);
+      if (req.caughtUp || req.close) sub.agentDone(req.nodeId);
+    });
+    call.once("end", () => callback(null, {}));
+    call.once("error", () => undefined);
+  }
+
+  /** Ends every subscription and agent stream (this manager stops, or stops leading). Idempotent. */
+  close(): void {
+    for (const sub of [...this.subscriptions.values()]) sub.end();
+    for (const agent of this.agents.values()) agent.end();
+    this.agents.clear();
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}
