@@ -47,7 +47,7 @@ need_pkgs() { # pkg:command-it-provides ... (or pkg:dpkg to ask dpkg)
 
 need_pkgs docker.io:dockerd busybox-static:dpkg
 if (( WITH_TEST )); then
-  need_pkgs docker-registry:docker-registry iproute2:ip iptables:iptables util-linux:nsenter
+  need_pkgs docker-registry:docker-registry iproute2:ip iptables:iptables util-linux:nsenter python3:python3
   is_root || die "the multi-host tests need root (network namespaces, one dockerd per test host)"
 fi
 
