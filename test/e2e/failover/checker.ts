@@ -38,7 +38,7 @@ export function checkWrites(records: readonly WriteRecord[], observed: ReadonlyM
     const seen = observed.get(name);
     if (allowed.has(seen)) continue;
     const refused = writes.filter((w) => w.outcome === "refused" && effect(w) === seen);
-    const why = refused.length > 0 ? ` (a refused ${refused[0]!.kind} would explain it)` : "";
+    const why = refused.length > 0 ? ` (a refused ${refused[0]!.kind} would explain it: ${refused[0]!.error})` : "";
     violations.push(
       `${name}: ${show(seen)}, expected ${[...allowed].map(show).join(" or ")}${why}; writes: ${writes
         .map((w) => `${w.kind}${w.replicas !== undefined ? `(${w.replicas})` : ""}:${w.outcome}`)

@@ -462,7 +462,14 @@ export class RaftNode {
       this.isLeaderNow = isLeader;
       const term = ++this.leadershipTerm;
       if (!isLeader) {
-        this.rejectProposals(new NotLeaderError(this.leaderAddr()));
+        // Proposals in flight may be in the log of a majority already, and the next leader may
+        // commit them: their outcome is unknown, not "refused" (a client may not retry blindly).
+        this.rejectProposals(
+          new ShoalError(
+            ErrorCode.Unavailable,
+            "this manager lost leadership before the write was committed; it may still be applied",
+          ),
+        );
         if (this.announcedLeader) {
           this.announcedLeader = false;
           this.options.onLeadership?.(false);
