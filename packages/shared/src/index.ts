@@ -29,3 +29,4 @@ export * from "./api.js";
 export { toServiceError, fromServiceError } from "./grpc/status.js";
 export { isProcessAlive } from "./process.js";
 export * as pki from "./pki/index.js";
+export * from "./tls/index.js";
