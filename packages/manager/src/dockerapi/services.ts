@@ -22,6 +22,16 @@ export function serviceCounts(service: Service, tasks: readonly Task[]): Service
   return { running, desired };
 }
 
+/**
+ * dockerode sends its query parameters in the body too (`{"version": 12, ...spec}`); Docker's Go
+ * decoder ignores them, and so do we, rather than calling them unknown fields.
+ */
+function withoutQueryFields(body: unknown): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+  const { version: _v, registryAuthFrom: _r, rollback: _b, ...spec } = body as Record<string, unknown>;
+  return spec;
+}
+
 export function serviceHandlers(ctx: DockerApiContext): Record<string, Handler> {
   return {
     list: async (req) => {
@@ -71,7 +81,7 @@ export function serviceHandlers(ctx: DockerApiContext): Record<string, Handler> 
     },
     update: async (req) => {
       const serviceVersion = versionParam(req, "service");
-      const body = await req.json();
+      const body = withoutQueryFields(await req.json());
       checkShape(body, SERVICE_SPEC_SHAPE);
       const rollback = req.query.get("rollback") === "previous";
       const spec = rollback ? undefined : fromDockerServiceSpec(body as DockerServiceSpec);
