@@ -29,6 +29,7 @@ let dockerHost = "";
 let image = "";
 let image2 = "";
 let repo = "";
+let managerAddrs: string[] = [];
 
 interface Result {
   code: number;
@@ -92,6 +93,7 @@ beforeAll(async () => {
     managers.push(m.proc);
   }
   const addrs = [0, 1, 2].map((i) => `${harness.gateway}:${4750 + i}`);
+  managerAddrs = addrs;
   // A follower serves the API the CLI talks to: its writes go to the leader.
   const info = await control.call(addrs[0]!, "getInfo", {});
   const leader = info.raft!.members.findIndex((m) => m.leader);
@@ -354,6 +356,23 @@ describe("the docker CLI against Shoal", () => {
       .toBeGreaterThanOrEqual(2);
     expect(follow.exitCode).toBeNull();
     follow.kill("SIGINT");
+
+    // shoal service logs takes the same path.
+    const shoalLogs = await new Promise<Result>((resolve) =>
+      execFile(
+        process.execPath,
+        [SHOAL_BIN, "service", "logs", "--tail", "2", "--timestamps", "lg", "--manager", managerAddrs.join(",")],
+        { timeout: 30_000 },
+        (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }),
+      ),
+    );
+    expect(shoalLogs.code).toBe(0);
+    const shoalLines = shoalLogs.stdout.split("\n").filter(Boolean);
+    expect(shoalLines.length).toBeGreaterThanOrEqual(2);
+    for (const l of shoalLines) expect(l).toMatch(/^\S+Z lg\.\d\.\w{12}@h[12]\s+\| hello \d+$/);
+    const shoalTimes = shoalLines.map((l) => l.slice(0, l.indexOf(" ")));
+    expect([...shoalTimes].sort()).toEqual(shoalTimes);
+    expect(shoalLogs.stderr).toMatch(/\| err \d+/);
 
     const missing = await docker(["service", "logs", "nosuch"]);
     expect(missing.code).toBe(1);

@@ -15,6 +15,7 @@ import { replicaCount, serviceJson, taskJson, taskStateName, updateStateName } f
 import { prettyService } from "../output/service-pretty.js";
 import { formatTable } from "../output/table.js";
 import { buildServiceSpec, collect, type CreateFlags } from "./service-spec.js";
+import { registerServiceLogsCommand } from "./service-logs.js";
 import { registerServiceUpdateCommands } from "./service-update.js";
 import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
@@ -256,6 +257,7 @@ export function registerServiceCommands(program: Command): void {
     });
 
   registerServiceUpdateCommands(service);
+  registerServiceLogsCommand(service);
 
   service
     .command("rm")
