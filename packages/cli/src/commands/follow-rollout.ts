@@ -5,11 +5,17 @@
 import { ErrorCode, ShoalError, isShoalError, type Service, type Task, type UpdateStatus } from "@shoal/shared";
 import type { Control } from "../client.js";
 import { updateStateName } from "../output/json.js";
-import { overallLine, rolloutProgress, slotLines, type RolloutProgress } from "../output/rollout-progress.js";
+import {
+  overallLine,
+  rolloutProgress,
+  slotLines,
+  type Baseline,
+  type RolloutProgress,
+} from "../output/rollout-progress.js";
 
 export interface FollowOptions {
-  /** The service's update status read before the request: a different one is this rollout's. */
-  readonly statusBefore: UpdateStatus | undefined;
+  /** The service read before the request: a different update status is this rollout's. */
+  readonly baseline: Baseline;
   readonly mode: "update" | "rollback";
   readonly out?: NodeJS.WritableStream & { isTTY?: boolean };
   readonly intervalMs?: number;
@@ -25,6 +31,12 @@ async function read(control: Pick<Control, "call">, serviceId: string): Promise<
     filters: { idPrefixes: [], serviceIds: [serviceId], nodeIds: [], desiredStates: [] },
   });
   return { service: service!, tasks };
+}
+
+/** The manager's message, and the error of the last failed task when it has one. */
+function withFailure(status: UpdateStatus | undefined, progress: RolloutProgress): string {
+  const message = status?.message ?? "";
+  return progress.lastFailure ? `${message}; last failure: ${progress.lastFailure}` : message;
 }
 
 /** Prints the progress of a rollout until it ends; throws when it pauses or rolls back. */
@@ -44,7 +56,7 @@ export async function followRollout(
     try {
       const { service, tasks } = await read(control, serviceId);
       failingSince = undefined;
-      progress = rolloutProgress(service, tasks, options.statusBefore, options.mode);
+      progress = rolloutProgress(service, tasks, options.baseline, options.mode);
     } catch (err: unknown) {
       if (!isShoalError(err) || !TRANSIENT.includes(err.code)) throw err;
       failingSince ??= Date.now();
@@ -74,17 +86,17 @@ export async function followRollout(
         out.write("verify: Service converged\n");
         return;
       case "paused":
-        throw new ShoalError(ErrorCode.FailedPrecondition, `update paused: ${status?.message ?? ""}`.trim(), {
+        throw new ShoalError(ErrorCode.FailedPrecondition, `update paused: ${withFailure(status, progress)}`, {
           details: { serviceId, state: "paused" },
         });
       case "rollback-paused":
-        throw new ShoalError(ErrorCode.FailedPrecondition, `rollback paused: ${status?.message ?? ""}`.trim(), {
+        throw new ShoalError(ErrorCode.FailedPrecondition, `rollback paused: ${withFailure(status, progress)}`, {
           details: { serviceId, state: "rollback_paused" },
         });
       case "rolled-back":
         throw new ShoalError(
           ErrorCode.FailedPrecondition,
-          `service rolled back: ${status?.message || "the update failed"}`,
+          `service rolled back: ${withFailure(status, progress) || "the update failed"}`,
           { details: { serviceId, state: "rollback_completed" } },
         );
       case "following":

@@ -77,7 +77,7 @@ export async function runServiceUpdate(
   out.stdout.write(`${ref}\n`);
   if (!flags.detach) {
     await followRollout(control, updated.id, {
-      statusBefore: read!.updateStatus,
+      baseline: { status: read!.updateStatus, specVersion: read!.specVersion?.index ?? 0 },
       mode: flags.rollback ? "rollback" : "update",
       out: out.stderr,
     });

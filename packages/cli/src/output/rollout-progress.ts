@@ -52,6 +52,8 @@ export interface RolloutProgress {
   /** The service's update status when it belongs to this rollout (see `isNewStatus`). */
   readonly status: UpdateStatus | undefined;
   readonly outcome: RolloutOutcome;
+  /** The error of the last task that failed during this rollout ("" if none), to say why it stopped. */
+  readonly lastFailure: string;
 }
 
 /** True when `current` is another rollout's status than `before` (the one read before the request). */
@@ -92,7 +94,9 @@ function slotProgress(key: string, service: Service, tasks: readonly Task[]): Sl
     [...list].sort((a, b) => (b.meta?.createdAt?.getTime() ?? 0) - (a.meta?.createdAt?.getTime() ?? 0))[0];
   const current = tasks.filter((t) => runsCurrentSpec(service, t));
   const live = current.filter((t) => t.desiredState <= TaskState.RUNNING);
-  const task = newest(live.filter(isUp)) ?? newest(live) ?? newest(current);
+  // A task stopped on purpose (SHUTDOWN) says nothing about the new spec; one that failed does.
+  const failed = current.filter((t) => t.status?.state !== TaskState.SHUTDOWN);
+  const task = newest(live.filter(isUp)) ?? newest(live) ?? newest(failed);
   if (task === undefined) return { key, state: "", fraction: 0, done: false, error: "" };
   const state = task.status?.state ?? TaskState.NEW;
   const done = task.desiredState <= TaskState.RUNNING && isUp(task);
@@ -109,11 +113,18 @@ function slotProgress(key: string, service: Service, tasks: readonly Task[]): Sl
   };
 }
 
+/** The service as it was read before the update or rollback was sent. */
+export interface Baseline {
+  readonly status: UpdateStatus | undefined;
+  /** Its spec version: tasks of later versions are this rollout's. */
+  readonly specVersion: number;
+}
+
 /** The slots of the service and how far each is on the current spec. */
 export function rolloutProgress(
   service: Service,
   tasks: readonly Task[],
-  statusBefore: UpdateStatus | undefined,
+  baseline: Baseline,
   mode: "update" | "rollback",
 ): RolloutProgress {
   const mine = tasks.filter((t) => t.serviceId === service.id);
@@ -130,7 +141,7 @@ export function rolloutProgress(
   }
   const slots = [...groups].map(([key, list]) => slotProgress(global ? shortId(key) : key, service, list));
   const done = slots.filter((s) => s.done).length;
-  const status = isNewStatus(statusBefore, service.updateStatus) ? service.updateStatus : undefined;
+  const status = isNewStatus(baseline.status, service.updateStatus) ? service.updateStatus : undefined;
   const converged = done === slots.length;
   let outcome: RolloutOutcome = "following";
   switch (status?.state) {
@@ -149,7 +160,20 @@ export function rolloutProgress(
     default:
       if (converged) outcome = "converged";
   }
-  return { slots, done, total: slots.length, status, outcome };
+  return { slots, done, total: slots.length, status, outcome, lastFailure: lastFailure(mine, baseline.specVersion) };
+}
+
+/** The task of this rollout (a spec version after the baseline's) that failed last, with its error. */
+function lastFailure(tasks: readonly Task[], specVersionBefore: number): string {
+  const failed = tasks
+    .filter(
+      (t) =>
+        (t.specVersion?.index ?? 0) > specVersionBefore &&
+        (t.status?.state ?? 0) >= TaskState.FAILED &&
+        (t.status?.err ?? "") !== "",
+    )
+    .sort((a, b) => (b.status?.timestamp?.getTime() ?? 0) - (a.status?.timestamp?.getTime() ?? 0))[0];
+  return failed ? `${failed.status!.err} (task ${failed.id})` : "";
 }
 
 const BAR_WIDTH = 50;
@@ -162,7 +186,8 @@ function bar(fraction: number): string {
 
 /** "1/6: running   [=====>     ]" per slot, as Docker prints them. */
 export function slotLines(progress: RolloutProgress): string[] {
-  const width = Math.max(0, ...progress.slots.map((s) => s.state.length));
+  // A fixed width, so that a line is printed again only when its own slot changes.
+  const width = "preparing".length;
   const n = progress.total;
   return progress.slots.map((s) => {
     const label = /^\d+$/.test(s.key) ? `${s.key}/${n}` : s.key;

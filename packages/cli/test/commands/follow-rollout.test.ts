@@ -34,7 +34,7 @@ describe("following a rollout", () => {
     );
     const out = sink();
     const err = await followRollout(control, "s", {
-      statusBefore: undefined,
+      baseline: { status: undefined, specVersion: 1 },
       mode: "update",
       out,
       intervalMs: 1,
@@ -60,7 +60,12 @@ describe("following a rollout", () => {
     });
     const out = sink();
     await expect(
-      followRollout(control, "s", { statusBefore: undefined, mode: "update", out, intervalMs: 1 }),
+      followRollout(control, "s", {
+        baseline: { status: undefined, specVersion: 1 },
+        mode: "update",
+        out,
+        intervalMs: 1,
+      }),
     ).rejects.toThrow("service rolled back: rollback completed");
     expect(out.text).toContain("rollback: update rolled back due to failure of task t1.2\n");
   });
@@ -74,7 +79,12 @@ describe("following a rollout", () => {
         : { tasks: [running(1, 2), running(2, 2)] };
     });
     const out = sink();
-    await followRollout(control, "s", { statusBefore: undefined, mode: "update", out, intervalMs: 1 });
+    await followRollout(control, "s", {
+      baseline: { status: undefined, specVersion: 1 },
+      mode: "update",
+      out,
+      intervalMs: 1,
+    });
     expect(out.text).toMatch(/verify: Service converged\n$/);
   });
 
@@ -83,7 +93,12 @@ describe("following a rollout", () => {
       throw new ShoalError(ErrorCode.NotFound, "service s not found");
     });
     await expect(
-      followRollout(control, "s", { statusBefore: undefined, mode: "update", out: sink(), intervalMs: 1 }),
+      followRollout(control, "s", {
+        baseline: { status: undefined, specVersion: 1 },
+        mode: "update",
+        out: sink(),
+        intervalMs: 1,
+      }),
     ).rejects.toThrow("not found");
   });
 });

@@ -8,6 +8,7 @@ const before: UpdateStatus = {
   completedAt: undefined,
   message: "",
 };
+const baseline = { status: before, specVersion: 1 };
 
 const service = (status?: Partial<UpdateStatus>, replicas = 3): Service =>
   Service.fromPartial({
@@ -49,7 +50,7 @@ describe("rollout progress", () => {
       task(3, 1, TaskState.RUNNING),
       task(1, 1, TaskState.SHUTDOWN, { desiredState: TaskState.SHUTDOWN }),
     ];
-    const p = rolloutProgress(service(updating), tasks, before, "update");
+    const p = rolloutProgress(service(updating), tasks, baseline, "update");
     expect(p.outcome).toBe("following");
     expect(p.done).toBe(1);
     expect(overallLine(p)).toBe("overall progress: 1 out of 3 tasks");
@@ -65,19 +66,19 @@ describe("rollout progress", () => {
         status: { state: TaskState.RUNNING, health: HealthState.STARTING },
       } as Partial<Task>),
     ];
-    const p = rolloutProgress(service(updating, 1), tasks, before, "update");
+    const p = rolloutProgress(service(updating, 1), tasks, baseline, "update");
     expect(p.done).toBe(0);
     expect(slotLines(p)[0]).toContain("running (health: starting)");
   });
 
   it("converges only once the manager says the update completed", () => {
     const tasks = [task(1, 2, TaskState.RUNNING)];
-    expect(rolloutProgress(service(updating, 1), tasks, before, "update").outcome).toBe("following");
+    expect(rolloutProgress(service(updating, 1), tasks, baseline, "update").outcome).toBe("following");
     const completed = { ...updating, state: UpdateState.COMPLETED };
-    expect(rolloutProgress(service(completed, 1), tasks, before, "update").outcome).toBe("converged");
+    expect(rolloutProgress(service(completed, 1), tasks, baseline, "update").outcome).toBe("converged");
     // No rollout status at all (e.g. nothing changed but the replica count): the tasks decide.
-    expect(rolloutProgress(service(before, 1), tasks, before, "update").outcome).toBe("converged");
-    expect(rolloutProgress(service(before, 1), [task(1, 1, TaskState.RUNNING)], before, "update").outcome).toBe(
+    expect(rolloutProgress(service(before, 1), tasks, baseline, "update").outcome).toBe("converged");
+    expect(rolloutProgress(service(before, 1), [task(1, 1, TaskState.RUNNING)], baseline, "update").outcome).toBe(
       "following",
     );
   });
@@ -85,18 +86,18 @@ describe("rollout progress", () => {
   it("ends on a pause, and on a completed rollback (a failure for update, success for rollback)", () => {
     const tasks = [task(1, 2, TaskState.RUNNING)];
     const paused = { ...updating, state: UpdateState.PAUSED, message: "update paused due to failure" };
-    expect(rolloutProgress(service(paused, 1), [], before, "update").outcome).toBe("paused");
+    expect(rolloutProgress(service(paused, 1), [], baseline, "update").outcome).toBe("paused");
     const rolledBack = { ...updating, state: UpdateState.ROLLBACK_COMPLETED };
-    expect(rolloutProgress(service(rolledBack, 1), tasks, before, "update").outcome).toBe("rolled-back");
-    expect(rolloutProgress(service(rolledBack, 1), tasks, before, "rollback").outcome).toBe("converged");
+    expect(rolloutProgress(service(rolledBack, 1), tasks, baseline, "update").outcome).toBe("rolled-back");
+    expect(rolloutProgress(service(rolledBack, 1), tasks, baseline, "rollback").outcome).toBe("converged");
     const rollbackPaused = { ...updating, state: UpdateState.ROLLBACK_PAUSED };
-    expect(rolloutProgress(service(rollbackPaused, 1), tasks, before, "rollback").outcome).toBe("rollback-paused");
+    expect(rolloutProgress(service(rollbackPaused, 1), tasks, baseline, "rollback").outcome).toBe("rollback-paused");
   });
 
   it("counts a task whose spec equals the current one as up to date (a rollback keeps it)", () => {
     const s = service(updating, 1);
     const same = task(1, 1, TaskState.RUNNING, { spec: s.spec!.taskTemplate! } as Partial<Task>);
-    expect(rolloutProgress(s, [same], before, "update").done).toBe(1);
+    expect(rolloutProgress(s, [same], baseline, "update").done).toBe(1);
   });
 
   it("shows a failed new task with its error", () => {
@@ -104,7 +105,27 @@ describe("rollout progress", () => {
       desiredState: TaskState.SHUTDOWN,
       status: { state: TaskState.FAILED, err: "No such image: app:2" },
     } as Partial<Task>);
-    const line = slotLines(rolloutProgress(service(updating, 1), [failed], before, "update"))[0];
-    expect(line).toMatch(/^1\/1: failed \[>\s+\] No such image: app:2$/);
+    const line = slotLines(rolloutProgress(service(updating, 1), [failed], baseline, "update"))[0];
+    expect(line).toMatch(/^1\/1: failed +\[>\s+\] No such image: app:2$/);
+  });
+
+  it("leaves a slot blank while its only current task was stopped on purpose", () => {
+    const stopped = task(1, 2, TaskState.SHUTDOWN, { desiredState: TaskState.SHUTDOWN });
+    expect(slotLines(rolloutProgress(service(updating, 1), [stopped], baseline, "update"))[0]).toBe("1/1:");
+  });
+
+  it("names the last failure of this rollout, to say why it stopped", () => {
+    const old = task(1, 1, TaskState.FAILED, {
+      status: { state: TaskState.FAILED, err: "an old failure", timestamp: new Date(1) },
+      meta: { createdAt: new Date(1) },
+    } as Partial<Task>);
+    const unhealthy = task(1, 2, TaskState.FAILED, {
+      desiredState: TaskState.SHUTDOWN,
+      status: { state: TaskState.FAILED, err: "container unhealthy", timestamp: new Date(20_000) },
+      meta: { createdAt: new Date(10_000) },
+    } as Partial<Task>);
+    const p = rolloutProgress(service(updating, 1), [old, unhealthy], baseline, "update");
+    expect(p.lastFailure).toBe(`container unhealthy (task ${unhealthy.id})`);
+    expect(rolloutProgress(service(updating, 1), [old], baseline, "update").lastFailure).toBe("");
   });
 });
