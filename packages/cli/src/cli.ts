@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION, errorMessage, isShoalError } from "@shoal/shared";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerDaemonCommands } from "./commands/daemons.js";
+import { registerEventsCommand } from "./commands/events.js";
 import { registerLocalCommands } from "./commands/local.js";
 import { registerNodeCommands } from "./commands/node.js";
 import { registerServiceCommands } from "./commands/service.js";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerNodeCommands(program);
   registerServiceCommands(program);
   registerClusterCommands(program);
+  registerEventsCommand(program);
   return program;
 }
 

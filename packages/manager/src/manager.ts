@@ -14,6 +14,7 @@ import {
   DispatcherService,
   LogsService,
   ErrorCode,
+  EventsService,
   RaftMembershipClient,
   RaftMembershipService,
   RaftTransportService,
@@ -32,6 +33,7 @@ import { ControlApi } from "./controlapi/control-server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { DockerApiServer } from "./dockerapi/index.js";
 import { LogBroker } from "./logs/log-broker.js";
+import { EventLog, eventsHandlers } from "./events/index.js";
 import { LeaderComponents } from "./leader-components.js";
 import {
   GlobalOrchestrator,
@@ -84,6 +86,7 @@ export class Manager {
   private control: ControlApi | undefined;
   private dockerApi: DockerApiServer | undefined;
   private logBroker: LogBroker | undefined;
+  private events: EventLog | undefined;
   private membership: Membership | undefined;
   private raftNode: RaftNode | undefined;
   private store: MemoryStore | undefined;
@@ -187,6 +190,10 @@ export class Manager {
       leaderAddr: () => this.raftNode?.leaderAddr(),
     });
     this.server.addService(LogsService, this.logBroker.handlers());
+    // Cluster events, from this manager's own replica of the store (watched before raft applies).
+    this.events = new EventLog({ store, logger, clock });
+    this.events.start();
+    this.server.addService(EventsService, eventsHandlers(this.events));
     // Control is served from the start, but answers only once raft runs (below).
     let controlImpl: grpc.UntypedServiceImplementation = {};
     const delegating: grpc.UntypedServiceImplementation = {};
@@ -353,6 +360,7 @@ export class Manager {
     this.stopping ??= (async () => {
       await this.dockerApi?.stop();
       this.logBroker?.close();
+      await this.events?.stop();
       if (this.raftNode?.isLeader) await this.raftNode.transferLeadership().catch(() => false);
       this.dispatcher?.stop();
       await this.leaderParts?.close();

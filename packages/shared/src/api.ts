@@ -192,6 +192,27 @@ export {
   type LogsServer,
 } from "./gen/shoal/v1/logs.js";
 
+export {
+  Event,
+  EventAction,
+  EventType,
+  EventsClient,
+  EventsService,
+  FieldChange,
+  WatchEventsRequest,
+  WatchEventsResponse,
+  type EventsServer,
+} from "./gen/shoal/v1/events.js";
+
+export {
+  BackupClient,
+  BackupHeader,
+  BackupService,
+  CreateBackupRequest,
+  CreateBackupResponse,
+  type BackupServer,
+} from "./gen/shoal/v1/backup.js";
+
 /** The mode oneof of a ServiceSpec, once set. */
 export type ServiceMode = NonNullable<ServiceSpec["mode"]>;
 

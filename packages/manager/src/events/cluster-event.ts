@@ -1,0 +1,135 @@
+// Store changes as operators' events: pure functions from a change of a service, task or node to
+// an Event that names the object and lists the fields that matter (a task's state and node, a
+// node's status and availability, a service's replicas, image and update state). An update that
+// changes none of them is no event: a task's status message or a node's heartbeat-time fields
+// do not flood the stream.
+import {
+  EventAction,
+  EventType,
+  HealthState,
+  NodeAvailability,
+  NodeRole,
+  NodeState,
+  TaskState,
+  UpdateState,
+  type Event,
+  type FieldChange,
+  type Node,
+  type Service,
+  type Task,
+} from "@shoal/shared";
+import type { ObjectEvent, TableName } from "../state/store/index.js";
+
+/** The tables events are made of. */
+export const EVENT_TABLES = ["services", "tasks", "nodes"] as const satisfies readonly TableName[];
+
+const enumText = (names: Record<number, string>, value: number): string =>
+  (names[value] ?? String(value)).toLowerCase();
+
+type Fields<T> = ReadonlyArray<readonly [field: string, read: (o: T) => string]>;
+
+const SERVICE_FIELDS: Fields<Service> = [
+  [
+    "replicas",
+    (s) => (s.spec?.mode?.$case === "replicated" ? String(s.spec.mode.value.replicas) : s.spec?.mode ? "global" : ""),
+  ],
+  ["image", (s) => s.spec?.taskTemplate?.container?.image ?? ""],
+  ["spec_version", (s) => String(s.specVersion?.index ?? 0)],
+  ["update_state", (s) => (s.updateStatus ? enumText(UpdateState, s.updateStatus.state) : "")],
+];
+
+const TASK_FIELDS: Fields<Task> = [
+  ["state", (t) => enumText(TaskState, t.status?.state ?? TaskState.NEW)],
+  ["desired_state", (t) => enumText(TaskState, t.desiredState)],
+  ["node_id", (t) => t.nodeId],
+  ["health", (t) => (t.status?.health ? enumText(HealthState, t.status.health) : "")],
+  ["error", (t) => t.status?.err ?? ""],
+];
+
+const NODE_FIELDS: Fields<Node> = [
+  ["status", (n) => enumText(NodeState, n.status?.state ?? NodeState.UNKNOWN)],
+  ["availability", (n) => enumText(NodeAvailability, n.spec?.availability ?? NodeAvailability.ACTIVE)],
+  ["role", (n) => enumText(NodeRole, n.role)],
+  ["leader", (n) => (n.managerStatus ? String(n.managerStatus.leader) : "")],
+];
+
+function changes<T>(fields: Fields<T>, object: T, old: T | undefined): FieldChange[] {
+  const out: FieldChange[] = [];
+  for (const [field, read] of fields) {
+    const now = read(object);
+    const before = old === undefined ? "" : read(old);
+    if (now !== before) out.push({ field, old: before, new: now });
+  }
+  return out;
+}
+
+/**
+ * Whether an update of `object` (from `old`) changes a field that makes an event. Reads the
+ * store's own objects (it serves as a watch `peek`): it never changes or keeps them.
+ */
+export function isEventWorthy(table: TableName, object: unknown, old: unknown): boolean {
+  if (old === undefined) return table !== "clusters";
+  switch (table) {
+    case "services":
+      return SERVICE_FIELDS.some(([, read]) => read(object as Service) !== read(old as Service));
+    case "tasks":
+      return TASK_FIELDS.some(([, read]) => read(object as Task) !== read(old as Task));
+    case "nodes":
+      return NODE_FIELDS.some(([, read]) => read(object as Node) !== read(old as Node));
+    default:
+      return false;
+  }
+}
+
+const ACTIONS = { create: EventAction.CREATE, update: EventAction.UPDATE, delete: EventAction.REMOVE } as const;
+
+function taskName(task: Task): string {
+  const service = task.serviceAnnotations?.name || task.serviceId;
+  return task.slot > 0 ? `${service}.${task.slot}` : `${service}.${task.nodeId}`;
+}
+
+/**
+ * The event for one store change; undefined for clusters, and for an update that changes nothing
+ * that matters. `now` dates removals (a removed object's meta tells when it was last written).
+ */
+export function toClusterEvent(change: ObjectEvent, now: Date): Event | undefined {
+  const action = ACTIONS[change.kind];
+  const old = change.kind === "update" ? change.oldObject : undefined;
+  const time = change.kind === "delete" ? now : (change.object.meta?.updatedAt ?? now);
+  const base = { action, id: change.object.id, time, index: change.index };
+  switch (change.table) {
+    case "services": {
+      const s = change.object;
+      const list = change.kind === "delete" ? [] : changes(SERVICE_FIELDS, s, old as Service | undefined);
+      if (change.kind === "update" && list.length === 0) return undefined;
+      return { ...base, type: EventType.SERVICE, name: s.spec?.annotations?.name ?? "", changes: list, attributes: {} };
+    }
+    case "tasks": {
+      const t = change.object;
+      const list = change.kind === "delete" ? [] : changes(TASK_FIELDS, t, old as Task | undefined);
+      if (change.kind === "update" && list.length === 0) return undefined;
+      const attributes: Record<string, string> = { service_id: t.serviceId };
+      if (t.nodeId) attributes["node_id"] = t.nodeId;
+      if (t.slot > 0) attributes["slot"] = String(t.slot);
+      if (t.status?.message) attributes["message"] = t.status.message;
+      return { ...base, type: EventType.TASK, name: taskName(t), changes: list, attributes };
+    }
+    case "nodes": {
+      const n = change.object;
+      const list = change.kind === "delete" ? [] : changes(NODE_FIELDS, n, old as Node | undefined);
+      if (change.kind === "update" && list.length === 0) return undefined;
+      const attributes: Record<string, string> = {};
+      if (n.status?.addr) attributes["addr"] = n.status.addr;
+      if (n.status?.message) attributes["message"] = n.status.message;
+      return {
+        ...base,
+        type: EventType.NODE,
+        name: n.description?.hostname ?? n.spec?.annotations?.name ?? "",
+        changes: list,
+        attributes,
+      };
+    }
+    default:
+      return undefined;
+  }
+}

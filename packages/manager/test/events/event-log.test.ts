@@ -1,0 +1,147 @@
+import { describe, expect, it } from "vitest";
+import {
+  EventAction,
+  EventType,
+  ManualClock,
+  Node,
+  NodeAvailability,
+  NodeState,
+  Service,
+  Task,
+  TaskState,
+  type Event,
+} from "@shoal/shared";
+import { MemoryStore } from "@shoal/manager";
+import { EventLog, EventsOverflowError } from "../../src/events/index.js";
+
+const logger = (await import("@shoal/shared")).silentLogger();
+
+function service(id: string, replicas: number): Service {
+  return Service.fromPartial({
+    id,
+    spec: {
+      annotations: { name: "web" },
+      taskTemplate: { container: { image: "shoal-base:1" } },
+      mode: { $case: "replicated", value: { replicas } },
+    },
+  });
+}
+
+function task(id: string, state: TaskState, nodeId = ""): Task {
+  return Task.fromPartial({
+    id,
+    serviceId: "s1",
+    slot: 1,
+    nodeId,
+    serviceAnnotations: { name: "web" },
+    desiredState: TaskState.RUNNING,
+    status: { state, message: state === TaskState.ASSIGNED ? "scheduled" : "" },
+  });
+}
+
+async function setup(opts: { listenerCapacity?: number } = {}) {
+  const clock = new ManualClock(1_000_000);
+  const store = new MemoryStore({ clock });
+  const log = new EventLog({ store, logger, clock, ...opts });
+  log.start();
+  await Promise.resolve();
+  return { store, log, clock };
+}
+
+/** Waits for the listener's next batch. */
+const next = async (l: { next(): Promise<Event[] | undefined> }): Promise<Event[]> => (await l.next()) ?? [];
+
+describe("EventLog", () => {
+  it("streams creates, updates with the fields that changed, and removals", async () => {
+    const { store, log } = await setup();
+    const l = log.listen();
+    await store.update((tx) => tx.services.create(service("s1", 2)));
+    const [created] = await next(l);
+    expect(created).toMatchObject({ type: EventType.SERVICE, action: EventAction.CREATE, id: "s1", name: "web" });
+    expect(created!.changes).toContainEqual({ field: "replicas", old: "", new: "2" });
+
+    await store.update((tx) => tx.tasks.create(task("t1", TaskState.PENDING)));
+    expect((await next(l))[0]).toMatchObject({ type: EventType.TASK, name: "web.1" });
+    await store.update((tx) =>
+      tx.tasks.update({ ...task("t1", TaskState.ASSIGNED, "n1"), meta: tx.tasks.get("t1")!.meta }),
+    );
+    const [assigned] = await next(l);
+    expect(assigned!.action).toBe(EventAction.UPDATE);
+    expect(assigned!.changes).toEqual([
+      { field: "state", old: "pending", new: "assigned" },
+      { field: "node_id", old: "", new: "n1" },
+    ]);
+    expect(assigned!.attributes).toMatchObject({ service_id: "s1", node_id: "n1", slot: "1", message: "scheduled" });
+
+    // A change of nothing that matters (the status message) is no event.
+    await store.update((tx) => {
+      const t = tx.tasks.get("t1")!;
+      tx.tasks.update({ ...t, status: { ...t.status!, message: "still assigned" } });
+    });
+    await store.update((tx) => tx.services.delete("s1"));
+    const [removed] = await next(l);
+    expect(removed).toMatchObject({ type: EventType.SERVICE, action: EventAction.REMOVE, id: "s1", changes: [] });
+    l.close();
+    await log.stop();
+  });
+
+  it("reports a node's status and availability changes; filters by type", async () => {
+    const { store, log } = await setup();
+    const nodesOnly = log.listen({ types: [EventType.NODE] });
+    const node = Node.fromPartial({
+      id: "n1",
+      description: { hostname: "host-1" },
+      status: { state: NodeState.READY },
+    });
+    await store.update((tx) => {
+      tx.nodes.create(node);
+      tx.services.create(service("s1", 1));
+    });
+    expect((await next(nodesOnly)).map((e) => e.type)).toEqual([EventType.NODE]);
+    await store.update((tx) =>
+      tx.nodes.update({
+        ...tx.nodes.get("n1")!,
+        status: { state: NodeState.DOWN, message: "heartbeat failure", addr: "" },
+        spec: { annotations: undefined, desiredRole: 0, availability: NodeAvailability.DRAIN },
+      }),
+    );
+    const [down] = await next(nodesOnly);
+    expect(down!.name).toBe("host-1");
+    expect(down!.changes).toEqual([
+      { field: "status", old: "ready", new: "down" },
+      { field: "availability", old: "active", new: "drain" },
+    ]);
+    await log.stop();
+  });
+
+  it("replays the history since a time, then goes on live", async () => {
+    const { store, log, clock } = await setup();
+    await store.update((tx) => tx.services.create(service("s1", 1)));
+    clock.advance(60_000);
+    await store.update((tx) => tx.tasks.create(task("t1", TaskState.NEW)));
+    await new Promise((r) => setTimeout(r, 10));
+    const all = log.listen({ since: new Date(0) });
+    expect((await next(all)).map((e) => e.id)).toEqual(["s1", "t1"]);
+    const recent = log.listen({ since: new Date(1_000_000 + 30_000) });
+    expect((await next(recent)).map((e) => e.id)).toEqual(["t1"]);
+    await store.update((tx) => tx.tasks.delete("t1"));
+    expect((await next(recent))[0]).toMatchObject({ id: "t1", action: EventAction.REMOVE });
+    await log.stop();
+    expect(await recent.next()).toBeUndefined();
+  });
+
+  it("drops a listener that falls behind instead of queueing without bound", async () => {
+    const { store, log } = await setup({ listenerCapacity: 3 });
+    const slow = log.listen();
+    for (let i = 0; i < 5; i++)
+      await store.update((tx) =>
+        tx.services.create({
+          ...service(`s${i}`, 1),
+          spec: { ...service(`s${i}`, 1).spec!, annotations: { name: `web${i}`, labels: {} } },
+        }),
+      );
+    await new Promise((r) => setTimeout(r, 10));
+    await expect(slow.next()).rejects.toBeInstanceOf(EventsOverflowError);
+    await log.stop();
+  });
+});
