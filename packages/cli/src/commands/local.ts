@@ -22,6 +22,7 @@ interface UpFlags {
   managers: string;
   agents: string;
   dockerHost?: string;
+  dockerApi?: string;
   timeout: string;
   detach?: boolean;
 }
@@ -124,6 +125,7 @@ async function up(flags: UpFlags): Promise<void> {
       const name = `manager-${i + 1}`;
       const args = ["manager", "--listen", addrs[i]!, "--data-dir", join(dir, name)];
       if (i > 0) args.push("--join", addrs[0]!, "--token", tokens!.manager);
+      if (i === 0 && flags.dockerApi) args.push("--docker-api", parseAddress(flags.dockerApi, "--docker-api"));
       await startDaemon(dir, { name, args });
       await waitFor(`${name} to answer on ${addrs[i]} (log: ${join(dir, `${name}.log`)})`, timeoutMs, async () => {
         const info = await new Control(addrs[i]!, 1000).call("getInfo", {});
@@ -155,6 +157,9 @@ async function up(flags: UpFlags): Promise<void> {
     process.stdout.write(
       `\nUse it:  export SHOAL_MANAGER=${addrs.join(",")}\n` +
         `         shoal service create --name web --replicas 3 IMAGE\n` +
+        (flags.dockerApi
+          ? `Docker:  export DOCKER_HOST=tcp://${flags.dockerApi}   (then docker service|stack|node ...)\n`
+          : "") +
         (flags.detach ? "Stop:    shoal down\n" : "Stop:    Ctrl-C (keeps the state; shoal down removes it)\n"),
     );
   } finally {
@@ -210,6 +215,7 @@ export function registerLocalCommands(program: Command): void {
     .option("--managers <n>", "number of managers", "3")
     .option("--agents <n>", "number of agents (they share the local Docker daemon)", "3")
     .option("--docker-host <url>", "Docker daemon for the agents", process.env["DOCKER_HOST"])
+    .option("--docker-api <addr>", "HOST:PORT where the first manager serves the Docker API, for the docker CLI")
     .option("--timeout <seconds>", "how long to wait for the cluster to be ready", "60")
     .option("-d, --detach", "leave the cluster running in the background and return")
     .action(up);
