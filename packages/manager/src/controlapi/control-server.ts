@@ -2,7 +2,9 @@
 // writes run on the leader: a follower forwards them. Errors become gRPC statuses here only.
 import type * as grpc from "@grpc/grpc-js";
 import {
+  ErrorCode,
   Reachability,
+  ShoalError,
   toServiceError,
   type ControlServer,
   type GetInfoResponse,
@@ -112,9 +114,10 @@ export class ControlApi {
       const { raft } = this.options;
       if (raft.isLeader) return fn(req);
       const leader = raft.leaderAddr();
+      if (!leader) throw noLeader(raft.memberList().length);
       // A call forwarded once is not forwarded again: two managers with stale views of the
       // leader must not bounce it between them.
-      if (!leader || isForwarded(call.metadata)) throw new NotLeaderError(leader);
+      if (isForwarded(call.metadata)) throw new NotLeaderError(leader);
       return this.forwarder.call<Res>(leader, method, req);
     });
   }
@@ -122,4 +125,16 @@ export class ControlApi {
   close(): void {
     this.forwarder.close();
   }
+}
+
+/** Why a write finds no leader, with what the operator can do about it. */
+export function noLeader(managers: number): ShoalError {
+  const majority = Math.floor(managers / 2) + 1;
+  return new ShoalError(
+    ErrorCode.NotLeader,
+    `no leader is known now: an election is under way, or the cluster has lost its quorum ` +
+      `(${majority} of its ${managers} managers must be up to elect a leader; if they are lost for good, ` +
+      `restart the last one with shoal manager --force-new-cluster)`,
+    { details: { leader: "" } },
+  );
 }

@@ -1,6 +1,6 @@
 // A follower's Control calls that must run on the leader (writes) go there unchanged.
 import * as grpc from "@grpc/grpc-js";
-import { ControlClient, fromServiceError } from "@shoal/shared";
+import { ControlClient, ErrorCode, ShoalError, fromServiceError } from "@shoal/shared";
 
 const FORWARDED = "shoal-forwarded";
 
@@ -32,7 +32,7 @@ export class LeaderForwarder {
     const c = client;
     return new Promise((resolve, reject) =>
       fn.call(c, request, forwardedMetadata(), { deadline: Date.now() + timeoutMs }, (err, res) =>
-        err ? reject(fromServiceError(err)) : resolve(res),
+        err ? reject(forwardError(leaderAddr, err)) : resolve(res),
       ),
     );
   }
@@ -41,4 +41,20 @@ export class LeaderForwarder {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }
+}
+
+/**
+ * The leader's own answer as it is; a leader that cannot be reached (no connection: the call was
+ * never sent) said nothing, so say that, and what it may mean.
+ */
+function forwardError(leaderAddr: string, err: grpc.ServiceError): ShoalError {
+  // Every answer of a Shoal handler carries its error code (shared's toServiceError sets it).
+  const answered = err.metadata instanceof grpc.Metadata && err.metadata.get("shoal-error-code").length > 0;
+  if (answered || err.code !== grpc.status.UNAVAILABLE) return fromServiceError(err);
+  return new ShoalError(
+    ErrorCode.Unavailable,
+    `the leader at ${leaderAddr} cannot be reached from this manager (${err.details}); it may have just ` +
+      `failed: a new leader is elected within seconds if a majority of the managers is up`,
+    { cause: err, details: { leader: leaderAddr } },
+  );
 }

@@ -1,0 +1,50 @@
+// The Control API's write path on a manager that is not the leader: the errors a client gets
+// when no leader is known (a lost quorum) and when the leader cannot be reached, with what they
+// mean. Found by the failover suite (scenario 6, loss of quorum): the client got "No connection
+// established ... ECONNREFUSED" from a follower, which said nothing about the leader or a quorum.
+import * as grpc from "@grpc/grpc-js";
+import { describe, expect, it } from "vitest";
+import { ErrorCode, ServiceSpec, fromServiceError, type ShoalError } from "@shoal/shared";
+import { MemoryStore } from "@shoal/manager";
+import { ControlApi } from "../../src/controlapi/control-server.js";
+import type { RaftNode } from "../../src/state/raft/raft-node.js";
+
+function follower(leaderAddr: string | undefined): ControlApi {
+  const raft = {
+    isLeader: false,
+    leaderAddr: () => leaderAddr,
+    memberList: () => [{}, {}, {}],
+  } as unknown as RaftNode;
+  return new ControlApi({ nodeId: "n1", store: new MemoryStore(), raft, clusterId: () => "c1" });
+}
+
+function createService(api: ControlApi): Promise<ShoalError> {
+  const call = { request: { spec: ServiceSpec.fromPartial({}) }, metadata: new grpc.Metadata() };
+  return new Promise((resolve) => {
+    const handler = api.handlers().createService as unknown as (
+      call: unknown,
+      cb: (err: Partial<grpc.ServiceError> | null) => void,
+    ) => void;
+    handler(call, (err) => resolve(fromServiceError(err)));
+  });
+}
+
+describe("Control API writes on a follower", () => {
+  it("without a leader: NOT_LEADER, naming the quorum and --force-new-cluster", async () => {
+    const api = follower(undefined);
+    const err = await createService(api);
+    api.close();
+    expect(err.code).toBe(ErrorCode.NotLeader);
+    expect(err.message).toMatch(/lost its quorum \(2 of its 3 managers must be up/);
+    expect(err.message).toContain("--force-new-cluster");
+  });
+
+  it("with a leader that cannot be reached: UNAVAILABLE, saying the leader may have failed", async () => {
+    // Nothing listens on port 1.
+    const api = follower("127.0.0.1:1");
+    const err = await createService(api);
+    api.close();
+    expect(err.code).toBe(ErrorCode.Unavailable);
+    expect(err.message).toMatch(/the leader at 127\.0\.0\.1:1 cannot be reached from this manager/);
+  });
+});
