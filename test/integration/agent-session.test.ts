@@ -14,14 +14,15 @@ interface Mgr {
 }
 const managers: Mgr[] = [];
 
-async function manager(): Promise<Mgr> {
+/** A manager whose dispatcher leads while `leading.now` (none is known otherwise). */
+async function manager(leading: { now: boolean } = { now: true }): Promise<Mgr> {
   const store = new MemoryStore();
   const dispatcher = new Dispatcher({
     store,
     clock: systemClock,
     logger: silentLogger(),
     heartbeatPeriodMs: 200,
-    isLeader: () => true,
+    isLeader: () => leading.now,
     leaderAddr: () => undefined,
     managers: () => [],
     tokenRole: () => "worker",
@@ -77,6 +78,36 @@ describe("agent session", () => {
     expect(sessions[1]).toMatchObject({ manager: second.addr, node: { id: nodeId } });
     expect(second.store.view((tx) => tx.nodes.get(nodeId))?.description?.hostname).toBe("fake-host");
 
+    stop.abort();
+    await running;
+  });
+
+  it("asks again within 500 ms while the managers answer that they know no leader", async () => {
+    // Found by the failover suite (scenario 6): after a quorum loss the agent's backoff had grown
+    // to ~5 s against managers that answered "no leader"; it came back after the new leader's
+    // grace time, was declared down, and its running tasks were replaced.
+    const leading = { now: false };
+    const first = await manager(leading);
+    const second = await manager(leading);
+    const executor = new FakeExecutor();
+    let openedAt = 0;
+    const stop = new AbortController();
+    const running = runSession(
+      {
+        managers: [first.addr, second.addr],
+        logger: silentLogger(),
+        describe: (signal) => executor.describe(signal),
+        onSession: () => void (openedAt = Date.now()),
+      },
+      stop.signal,
+    );
+    // Long enough for the default backoff to grow past 2 s.
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(openedAt).toBe(0);
+    leading.now = true;
+    const electedAt = Date.now();
+    await expect.poll(() => openedAt, { timeout: 5000, interval: 20 }).toBeGreaterThan(0);
+    expect(openedAt - electedAt).toBeLessThan(1000);
     stop.abort();
     await running;
   });

@@ -23,6 +23,9 @@ import {
   type TaskStatusUpdate,
 } from "@shoal/shared";
 
+/** The longest wait before asking again after a manager said it knows no leader. */
+const NO_LEADER_RETRY_MS = 500;
+
 /** How long one UpdateTaskStatus call may take. */
 const STATUS_CALL_TIMEOUT_MS = 10_000;
 
@@ -64,7 +67,9 @@ export interface SessionOptions {
 export async function runSession(options: SessionOptions, signal: AbortSignal): Promise<void> {
   const logger = componentLogger(options.logger, "session");
   const clock = options.clock ?? systemClock;
-  const backoff = options.backoff ?? new Backoff({ initialMs: 200, maxMs: 5000 });
+  // Capped well under a new leader's grace time for nodes (3 heartbeats + 5 s): an agent that
+  // waits longer between tries while the managers elect is declared down and its tasks move.
+  const backoff = options.backoff ?? new Backoff({ initialMs: 200, maxMs: 2000 });
   let nodeId = options.nodeId ?? "";
   let next = 0;
   /** The leader a follower named when it refused us: tried next, at once. */
@@ -106,7 +111,10 @@ export async function runSession(options: SessionOptions, signal: AbortSignal): 
         leaderHint = leader;
         continue;
       }
-      const delay = backoff.next();
+      // A manager that answers "no leader" is up and will know the leader soon: ask again
+      // shortly rather than after a growing backoff (meant for managers that cannot be reached).
+      const delay =
+        refused.code === ErrorCode.NotLeader ? Math.min(backoff.next(), NO_LEADER_RETRY_MS) : backoff.next();
       logger.warn({ manager, err: errorMessage(fromServiceError(err)), retryInMs: delay }, "session lost");
       session.abort();
       await clock.sleep(delay, signal).catch(() => undefined);
