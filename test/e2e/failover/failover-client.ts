@@ -48,7 +48,7 @@ export class FailoverClient {
   async call<K extends keyof ControlClient>(method: K, request: RequestOf<K>): Promise<CallResult<ResponseOf<K>>> {
     const attemptMs = this.options.attemptTimeoutMs ?? 3000;
     const deadline = Date.now() + (this.options.callTimeoutMs ?? 8000);
-    let ambiguous: ShoalError | undefined;
+    let ambiguous = false;
     let last: ShoalError = new ShoalError(ErrorCode.Unavailable, "no manager to ask");
     while (Date.now() < deadline) {
       const addrs = this.order();
@@ -63,7 +63,7 @@ export class FailoverClient {
           const e = fromServiceError(err);
           last = new ShoalError(e.code, `${addr}: ${errorMessage(e)}`, { cause: err });
           if (!REFUSALS.has(e.code)) {
-            ambiguous ??= last;
+            ambiguous = true;
             continue;
           }
           if (!TRY_ANOTHER.has(e.code)) return { outcome: ambiguous ? "ambiguous" : "refused", error: last };
@@ -71,7 +71,9 @@ export class FailoverClient {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { outcome: ambiguous ? "ambiguous" : "refused", error: ambiguous ?? last };
+    // The last answer says most about why the call failed; an earlier ambiguous attempt still
+    // makes the outcome unknown.
+    return { outcome: ambiguous ? "ambiguous" : "refused", error: last };
   }
 
   private order(): string[] {

@@ -6,15 +6,34 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FailoverCluster, type ManagerSlot } from "./cluster.js";
 import { FailoverClient } from "./failover-client.js";
+import { containersOn } from "./observe.js";
 import { runScenario, writesProgress, type ScenarioResult } from "./scenario.js";
 import { serviceSpec } from "./writer.js";
 import { waitUntil } from "../support/wait.js";
 
 let cluster: FailoverCluster;
+/** A service no writer touches: its containers must outlive every manager fault. */
+const STEADY = "steady";
+let steadyId = "";
 
 beforeAll(async () => {
   cluster = await FailoverCluster.start({ managers: 3, spareManagerHosts: 1, agents: 3 });
+  const leader = await cluster.leader();
+  const { service } = await cluster.control.call(leader.addr, "createService", {
+    spec: serviceSpec(STEADY, cluster.baseImage, 3),
+  });
+  steadyId = service!.id;
+  await waitUntil("steady to run", async () => (await steadyContainers()).length === 3, 60_000);
 });
+
+/** Ids of the running containers of the steady service, as the agent hosts' dockerds list them. */
+async function steadyContainers(): Promise<string[]> {
+  const all = (await Promise.all(cluster.agentHosts.map((h) => containersOn(h)))).flat();
+  return all
+    .filter((c) => c.serviceId === steadyId)
+    .map((c) => c.id)
+    .sort();
+}
 
 afterAll(async () => {
   await cluster?.dispose();
@@ -116,5 +135,69 @@ describe("failover of managers", () => {
     // A write the minority refused was not applied (an ambiguous one may have been).
     const names = [...(await cluster.serviceNamesPerManager()).values()][0] ?? [];
     for (const w of minorityWrites) if (w.outcome === "refused") expect(names).not.toContain(w.name);
+  });
+
+  it("6: without a quorum writes fail fast with a clear error, containers run on, and the cluster resumes", async () => {
+    const steady = await steadyContainers();
+    let failure = "";
+    let failedInMs = 0;
+    const r = await runScenario(cluster, { prefix: "s6", seed: 6 }, async (writer) => {
+      const leader = await cluster.leader();
+      const [survivor, other] = followers(leader);
+      await cluster.killManager(leader);
+      await cluster.killManager(other!);
+      // A write to the one manager left fails within the request timeout, saying why.
+      const lone = new FailoverClient({
+        control: cluster.control,
+        addresses: () => [survivor!.addr],
+        attemptTimeoutMs: 5000,
+        callTimeoutMs: 5000,
+      });
+      const started = Date.now();
+      const res = await lone.call("createService", { spec: serviceSpec("s6-no-quorum", cluster.baseImage, 1) });
+      failedInMs = Date.now() - started;
+      expect(res.outcome).not.toBe("acked");
+      failure = res.outcome === "acked" ? "" : res.error.message;
+      // The agents lose their managers, not their containers.
+      expect(await steadyContainers()).toEqual(steady);
+      // One manager back: a quorum again.
+      cluster.restartManager(other!);
+      await cluster.leader([survivor!, other!]);
+      await writesProgress(writer);
+      cluster.restartManager(leader);
+      await cluster.waitFollower(leader);
+    });
+    report("6 (quorum lost, then one manager back)", r);
+    console.log(`failover 6: a write without quorum failed in ${failedInMs} ms: ${failure}`);
+    expect(failedInMs).toBeLessThan(5500);
+    expect(failure).toMatch(/leader|quorum/i);
+    expect(r.violations).toEqual([]);
+    expect(await steadyContainers()).toEqual(steady);
+    await expectSameState();
+  });
+
+  it("6b: the last manager of a lost quorum restarts with --force-new-cluster, keeps the state, and others join it", async () => {
+    const steady = await steadyContainers();
+    const r = await runScenario(cluster, { prefix: "s6b", seed: 66 }, async (writer) => {
+      const leader = await cluster.leader();
+      const survivor = followers(leader)[0]!;
+      const dead = cluster.running().filter((m) => m !== survivor);
+      for (const m of dead) await cluster.killManager(m);
+      await cluster.killManager(survivor);
+      cluster.startManagerWith(survivor, ["--force-new-cluster"]);
+      expect(await cluster.leader([survivor])).toBe(survivor);
+      await writesProgress(writer);
+      // The dead managers come back as new members, with empty data dirs.
+      for (const m of dead) {
+        await cluster.addManager(m.index);
+        await cluster.waitFollower(m);
+      }
+      await writesProgress(writer);
+    });
+    report("6b (--force-new-cluster)", r);
+    expect(r.violations).toEqual([]);
+    expect((await cluster.info(cluster.running()[0]!))?.raft?.members).toHaveLength(3);
+    expect(await steadyContainers()).toEqual(steady);
+    await expectSameState();
   });
 });
