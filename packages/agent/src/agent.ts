@@ -15,6 +15,7 @@ import {
 import type { Executor } from "./exec/executor.js";
 import type { LogSource } from "./exec/log-source.js";
 import { runLogPublisher } from "./logs/log-publisher.js";
+import type { AgentMetrics } from "./metrics/agent-metrics.js";
 import { StatusReporter } from "./reporter.js";
 import { runSession } from "./session.js";
 import { FileTaskStore } from "./worker/task-store.js";
@@ -36,6 +37,8 @@ export interface AgentOptions {
   readonly clock?: Clock;
   /** Retries of task steps and container teardowns; default 100 ms doubling up to 10 s. */
   readonly taskBackoff?: BackoffOptions;
+  /** Counts container starts, task states and sessions (shoal agent --metrics-addr). */
+  readonly metrics?: AgentMetrics;
 }
 
 interface AgentState {
@@ -56,9 +59,10 @@ export class Agent {
     await mkdir(this.options.dataDir, { recursive: true });
     const state = await this.loadState();
     const reporter = new StatusReporter({ logger, ...(clock !== undefined ? { clock } : {}) });
+    const metrics = this.options.metrics;
     const worker = new Worker({
-      executor: this.options.executor,
-      reporter,
+      executor: metrics ? metrics.executor(this.options.executor) : this.options.executor,
+      reporter: metrics ? metrics.sink(reporter) : reporter,
       logger,
       store: new FileTaskStore(join(this.options.dataDir, "tasks.json"), this.logger),
       ...(clock !== undefined ? { clock } : {}),
@@ -81,6 +85,7 @@ export class Agent {
               await this.saveState(state);
             }
             worker.setNodeId(node.id);
+            metrics?.sessionStarted();
             reporter.connect(link.updateTaskStatus, link.signal);
             this.logger.info({ nodeId: node.id, manager }, "registered with the cluster");
             const source = this.options.logs;

@@ -37,3 +37,4 @@ export { Worker, type WorkerOptions } from "./worker/worker.js";
 export { TaskRunner, type TaskRunnerOptions } from "./worker/task-runner.js";
 export { FileTaskStore, MemoryTaskStore, type TaskStore } from "./worker/task-store.js";
 export { StatusReporter, type StatusReporterOptions, type StatusSender, type StatusSink } from "./reporter.js";
+export { AgentMetrics, MetricsServer } from "./metrics/index.js";

@@ -41,3 +41,6 @@ export {
   type Constraint,
   type SpreadLabel,
 } from "./scheduler/index.js";
+export { EventLog, eventsHandlers, type EventLogOptions } from "./events/index.js";
+export { ManagerMetrics, serveManagerMetrics, type ManagerMetricsOptions } from "./metrics/index.js";
+export { loadIdentity, type ManagerIdentity } from "./identity.js";

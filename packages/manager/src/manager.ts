@@ -34,6 +34,7 @@ import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { DockerApiServer } from "./dockerapi/index.js";
 import { LogBroker } from "./logs/log-broker.js";
 import { EventLog, eventsHandlers } from "./events/index.js";
+import { serveManagerMetrics } from "./metrics/index.js";
 import { LeaderComponents } from "./leader-components.js";
 import {
   GlobalOrchestrator,
@@ -67,6 +68,8 @@ export interface ManagerOptions {
   readonly dataDir: string;
   /** HOST:PORT to serve the Docker Engine API on (for the docker CLI); off when unset. */
   readonly dockerApi?: string;
+  /** HOST:PORT to serve Prometheus metrics on, at /metrics; off when unset. */
+  readonly metricsAddr?: string;
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly heartbeatPeriodMs?: number;
@@ -87,6 +90,7 @@ export class Manager {
   private dockerApi: DockerApiServer | undefined;
   private logBroker: LogBroker | undefined;
   private events: EventLog | undefined;
+  private metrics: { address: string; stop(): Promise<void> } | undefined;
   private membership: Membership | undefined;
   private raftNode: RaftNode | undefined;
   private store: MemoryStore | undefined;
@@ -94,6 +98,10 @@ export class Manager {
   /** The address the Docker Engine API is served on, once started ("" when off). */
   get dockerApiAddress(): string {
     return this.dockerApi?.address ?? "";
+  }
+  /** The address metrics are served on, once started ("" when off). */
+  get metricsAddress(): string {
+    return this.metrics?.address ?? "";
   }
 
   /** The address the server listens on, once started. */
@@ -279,6 +287,14 @@ export class Manager {
       });
       await this.dockerApi.start();
     }
+    if (this.options.metricsAddr !== undefined) {
+      this.metrics = await serveManagerMetrics(this.options.metricsAddr, {
+        store,
+        raft: () => this.raftNode,
+        logger: this.options.logger,
+        labels: { node_id: identity.nodeId },
+      });
+    }
     this.logger.info(
       { address: this.address, advertise, nodeId: identity.nodeId, raftId: raftId.toString(16) },
       "manager started",
@@ -361,6 +377,7 @@ export class Manager {
       await this.dockerApi?.stop();
       this.logBroker?.close();
       await this.events?.stop();
+      await this.metrics?.stop();
       if (this.raftNode?.isLeader) await this.raftNode.transferLeadership().catch(() => false);
       this.dispatcher?.stop();
       await this.leaderParts?.close();

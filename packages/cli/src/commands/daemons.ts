@@ -49,6 +49,7 @@ export function registerDaemonCommands(program: Command): void {
         "new ones can --join again. Once only: restarting with it again removes managers joined since",
     )
     .option("--docker-api <addr>", "HOST:PORT to serve the Docker Engine API on, for the docker CLI (default: off)")
+    .option("--metrics-addr <addr>", "HOST:PORT to serve Prometheus metrics on, at /metrics (default: off)")
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .option("--unsafe-no-fsync", "do not fsync the raft log (loses data on power failure; for tests only)")
     .action(
@@ -60,12 +61,15 @@ export function registerDaemonCommands(program: Command): void {
           join?: string;
           token?: string;
           dockerApi?: string;
+          metricsAddr?: string;
           forceNewCluster?: boolean;
           unsafeNoFsync?: boolean;
         },
       ) => {
-        const { Manager } = await import("@shoal/manager");
-        const logger = daemonLogger(opts, "manager");
+        const { Manager, loadIdentity } = await import("@shoal/manager");
+        // Every line carries the node id: read (or made) before anything logs.
+        const { identity } = await loadIdentity(opts.dataDir);
+        const logger = daemonLogger(opts, "manager").child({ nodeId: identity.nodeId });
         const manager = new Manager({
           listen: parseAddress(opts.listen, "--listen"),
           dataDir: opts.dataDir,
@@ -74,6 +78,7 @@ export function registerDaemonCommands(program: Command): void {
           ...(opts.join !== undefined ? { join: parseAddress(opts.join, "--join") } : {}),
           ...(opts.token !== undefined ? { joinToken: opts.token } : {}),
           ...(opts.dockerApi !== undefined ? { dockerApi: parseAddress(opts.dockerApi, "--docker-api") } : {}),
+          ...(opts.metricsAddr !== undefined ? { metricsAddr: parseAddress(opts.metricsAddr, "--metrics-addr") } : {}),
           ...(opts.forceNewCluster ? { forceNewCluster: true } : {}),
           ...(opts.unsafeNoFsync ? { raft: { sync: false } } : {}),
         });
@@ -105,9 +110,11 @@ export function registerDaemonCommands(program: Command): void {
       [],
     )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
+    .option("--metrics-addr <addr>", "HOST:PORT to serve Prometheus metrics on, at /metrics (default: off)")
     .action(
       async (
         opts: DaemonFlags & {
+          metricsAddr?: string;
           manager: string;
           dataDir: string;
           dockerHost?: string;
@@ -117,7 +124,8 @@ export function registerDaemonCommands(program: Command): void {
         },
       ) => {
         const managers = opts.manager.split(",").map((m) => parseAddress(m.trim(), "--manager"));
-        const { Agent, DockerExecutor, DockerLogSource, agentNodeId } = await import("@shoal/agent");
+        const { Agent, AgentMetrics, DockerExecutor, DockerLogSource, MetricsServer, agentNodeId } =
+          await import("@shoal/agent");
         const nodeId = await agentNodeId(opts.dataDir);
         const logger = daemonLogger(opts, "agent").child({ nodeId });
         // Containers are this node's by label: agents may share one Docker daemon (shoal up).
@@ -126,8 +134,13 @@ export function registerDaemonCommands(program: Command): void {
           nodeId,
           ...(opts.dockerHost !== undefined ? { host: opts.dockerHost } : {}),
         });
+        const metrics = opts.metricsAddr !== undefined ? new AgentMetrics({ node_id: nodeId }) : undefined;
+        const metricsServer =
+          metrics && new MetricsServer(metrics.registry, parseAddress(opts.metricsAddr!, "--metrics-addr"), logger);
+        await metricsServer?.start();
         const agent = new Agent({
           managers,
+          ...(metrics ? { metrics } : {}),
           executor,
           logs: new DockerLogSource({
             logger,
@@ -146,6 +159,7 @@ export function registerDaemonCommands(program: Command): void {
         logger.info({ signal: sig }, "stopping");
         stop.abort();
         await running;
+        await metricsServer?.stop();
         await executor.close();
         process.exit(0);
       },

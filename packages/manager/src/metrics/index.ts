@@ -1,0 +1,8 @@
+export {
+  ManagerMetrics,
+  isHeartbeatFailure,
+  isScheduling,
+  serveManagerMetrics,
+  type ManagerMetricsOptions,
+} from "./manager-metrics.js";
+export { MetricsServer } from "./metrics-server.js";
