@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION, errorMessage, isShoalError } from "@shoal/shared";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerDaemonCommands } from "./commands/daemons.js";
+import { registerBackupCommand } from "./commands/backup.js";
 import { registerEventsCommand } from "./commands/events.js";
 import { registerLocalCommands } from "./commands/local.js";
 import { registerNodeCommands } from "./commands/node.js";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerNodeCommands(program);
   registerServiceCommands(program);
   registerClusterCommands(program);
+  registerBackupCommand(program);
   registerEventsCommand(program);
   return program;
 }

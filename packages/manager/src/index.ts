@@ -44,3 +44,10 @@ export {
 export { EventLog, eventsHandlers, type EventLogOptions } from "./events/index.js";
 export { ManagerMetrics, serveManagerMetrics, type ManagerMetricsOptions } from "./metrics/index.js";
 export { loadIdentity, type ManagerIdentity } from "./identity.js";
+export {
+  BackupFileError,
+  checkBackupFile,
+  readBackupHeader,
+  restoreBackup,
+  type RestoreOptions,
+} from "./backup/index.js";

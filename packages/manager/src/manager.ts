@@ -9,6 +9,7 @@ import * as grpc from "@grpc/grpc-js";
 import { join as joinPath } from "node:path";
 import {
   Backoff,
+  BackupService,
   Cluster,
   ControlService,
   DispatcherService,
@@ -34,6 +35,7 @@ import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { DockerApiServer } from "./dockerapi/index.js";
 import { LogBroker } from "./logs/log-broker.js";
 import { EventLog, eventsHandlers } from "./events/index.js";
+import { backupHandlers } from "./backup/index.js";
 import { serveManagerMetrics } from "./metrics/index.js";
 import { LeaderComponents } from "./leader-components.js";
 import {
@@ -202,6 +204,10 @@ export class Manager {
     this.events = new EventLog({ store, logger, clock });
     this.events.start();
     this.server.addService(EventsService, eventsHandlers(this.events));
+    this.server.addService(
+      BackupService,
+      backupHandlers({ store, raft: () => this.raftNode, nodeId: identity.nodeId }),
+    );
     // Control is served from the start, but answers only once raft runs (below).
     let controlImpl: grpc.UntypedServiceImplementation = {};
     const delegating: grpc.UntypedServiceImplementation = {};

@@ -48,6 +48,11 @@ export function registerDaemonCommands(program: Command): void {
         "node and join token; the other managers are removed (their messages are refused) and " +
         "new ones can --join again. Once only: restarting with it again removes managers joined since",
     )
+    .option(
+      "--restore <file>",
+      "with --force-new-cluster and a new --data-dir: start a new one-manager cluster from a backup " +
+        "(shoal cluster backup); the file is checked whole first, and nothing starts if it is damaged",
+    )
     .option("--docker-api <addr>", "HOST:PORT to serve the Docker Engine API on, for the docker CLI (default: off)")
     .option("--metrics-addr <addr>", "HOST:PORT to serve Prometheus metrics on, at /metrics (default: off)")
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
@@ -62,11 +67,24 @@ export function registerDaemonCommands(program: Command): void {
           token?: string;
           dockerApi?: string;
           metricsAddr?: string;
+          restore?: string;
           forceNewCluster?: boolean;
           unsafeNoFsync?: boolean;
         },
       ) => {
-        const { Manager, loadIdentity } = await import("@shoal/manager");
+        const { Manager, loadIdentity, restoreBackup } = await import("@shoal/manager");
+        if (opts.restore !== undefined) {
+          if (!opts.forceNewCluster) {
+            throw new InvalidArgumentError("--restore goes with --force-new-cluster", { field: "--restore" });
+          }
+          await restoreBackup({
+            file: opts.restore,
+            dataDir: opts.dataDir,
+            addr: opts.advertise ?? opts.listen,
+            logger: daemonLogger(opts, "manager"),
+            ...(opts.unsafeNoFsync ? { sync: false } : {}),
+          });
+        }
         // Every line carries the node id: read (or made) before anything logs.
         const { identity } = await loadIdentity(opts.dataDir);
         const logger = daemonLogger(opts, "manager").child({ nodeId: identity.nodeId });
