@@ -25,9 +25,9 @@
 //
 // First figures (2 cores shared with other work, load average 9-12, docker.io 20.10, 50 replicas,
 // parallelism 10, 3 runs, Shoal first): Swarm roll 23.8/27.2/28.4 s (median 27.2, completed 32.1),
-// Shoal 21.0/22.5/24.6 s (median 22.5, completed 27.4): ratio 0.83 (0.86 to completion). Each of
-// the 5 batches stops 10 containers (1 s grace) and starts 10 on the one dockerd, which is most
-// of the time on both sides.
+// Shoal 21.0/22.5/24.6 s (median 22.5, completed 27.4): ratio 0.83 (0.86 to completion). A batch
+// takes ~4.5 s; the 1 s stop grace and the daemon starting 10 containers (~1.3 s by the
+// convergence benchmark's figures) are about half of it.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";

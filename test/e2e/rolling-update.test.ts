@@ -92,10 +92,9 @@ beforeAll(async () => {
   harness = await createHarness({ hosts: ["h1", "h2", "h3"], pullBaseImage: true });
   root = await mkdtemp(join(tmpdir(), "shoal-roll-"));
   v1 = harness.baseImage;
-  [v2, v3] = await Promise.all([
-    harness.pushImage("shoal-base:1", "shoal-roll:2"),
-    harness.pushImage("shoal-base:1", "shoal-roll:3"),
-  ]);
+  // One push at a time: two pushes of the same layers at once can race in the registry.
+  v2 = await harness.pushImage("shoal-base:1", "shoal-roll:2");
+  v3 = await harness.pushImage("shoal-base:1", "shoal-roll:3");
   const addr = async (): Promise<string> => `${harness.gateway}:${await freePort()}`;
   for (const m of await startManagerCluster({ count: 3, root, control, addr })) {
     managers.push(m.proc);
@@ -168,6 +167,14 @@ describe("rolling updates on three agent hosts", () => {
     expect(s.max).toBeLessThanOrEqual(6);
     expect((await runningImages()).sort()).toEqual(Array(6).fill(v2));
     expect(await updateState()).toBe("completed");
+    expect((await shoal("service", "ls")).stdout).toMatch(
+      new RegExp(`\\s${SERVICE}\\s+replicated\\s+6/6\\s+\\S+\\s+completed$`, "m"),
+    );
+    const pretty = (await shoal("service", "inspect", "--pretty", SERVICE)).stdout;
+    expect(pretty).toMatch(
+      /UpdateStatus:\n State:\t\tcompleted\n Started:.*\n Completed:.*\n Message:\tupdate completed/,
+    );
+    expect(pretty).toContain("UpdateConfig:\n Parallelism:\t2\n");
   });
 
   it("rolls them start-first: never more than 8 running, nor fewer than 6", async () => {
