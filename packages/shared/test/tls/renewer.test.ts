@@ -17,6 +17,8 @@ import { CLUSTER } from "./fixtures.js";
 const START = Date.parse("2026-03-01T12:00:00Z");
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
+/** Key generation and signing on a loaded 2-core machine can take more than the default second. */
+const POLL = { timeout: 10_000 };
 
 let root: CertificateAuthority;
 beforeAll(async () => {
@@ -117,7 +119,7 @@ describe("CertificateRenewer", () => {
     expect(ca.calls).toEqual([]);
     clock.advance(1);
     await settle();
-    await expect.poll(() => renewer.renewals).toBe(1);
+    await expect.poll(() => renewer.renewals, POLL).toBe(1);
     expect(ca.calls).toEqual([due]);
     expect(material.identity.serialNumber).not.toBe(first);
     expect(saved).toEqual([material.files]);
@@ -130,7 +132,7 @@ describe("CertificateRenewer", () => {
     expect(renewer.renewals).toBe(1);
     clock.advance(MAX_SLEEP_MS);
     await settle();
-    await expect.poll(() => renewer.renewals).toBe(2);
+    await expect.poll(() => renewer.renewals, POLL).toBe(2);
   });
 
   it("with a 2-minute certificate (back-dated 12 s), renews at 50% every 66 - 12 = 54 s, keeping its node id", async () => {
@@ -142,7 +144,7 @@ describe("CertificateRenewer", () => {
     for (let i = 1; i <= 3; i++) {
       await settle();
       clock.advance(54_000);
-      await expect.poll(() => renewer.renewals).toBe(i);
+      await expect.poll(() => renewer.renewals, POLL).toBe(i);
       expect(material.identity.nodeId).toBe("w1");
     }
     expect(ca.calls.map((t) => t - START)).toEqual([54_000, 108_000, 162_000]);
@@ -163,11 +165,11 @@ describe("CertificateRenewer", () => {
     renewer.renewNow();
     await settle();
     for (const [i, wait] of [1_000, 2_000, 4_000].entries()) {
-      await expect.poll(() => renewer.failures).toBe(i + 1);
+      await expect.poll(() => renewer.failures, POLL).toBe(i + 1);
       clock.advance(wait);
       await settle();
     }
-    await expect.poll(() => renewer.renewals).toBe(1);
+    await expect.poll(() => renewer.renewals, POLL).toBe(1);
     expect(ca.calls.map((t) => t - START)).toEqual([0, 1_000, 3_000, 7_000]);
     expect(renewer.delayMs()).toBeGreaterThan(40 * DAY);
   });
@@ -187,7 +189,7 @@ describe("CertificateRenewer", () => {
     await settle();
     ca.role = "manager";
     renewer.renewNow();
-    await expect.poll(() => roles).toEqual(["manager"]);
+    await expect.poll(() => roles, POLL).toEqual(["manager"]);
     expect(material.identity.role).toBe("manager");
     expect(clock.now()).toBe(START);
   });
@@ -201,7 +203,7 @@ describe("CertificateRenewer", () => {
     const renewer = new CertificateRenewer({ material, issue: ca.issue, clock, random: () => 0.5 });
     void start(renewer);
     renewer.renewNow();
-    await expect.poll(() => renewer.failures).toBe(1);
+    await expect.poll(() => renewer.failures, POLL).toBe(1);
     expect(material.files).toBe(before);
   });
 

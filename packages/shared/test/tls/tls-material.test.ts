@@ -17,6 +17,9 @@ import {
 } from "../../src/tls/index.js";
 import { issueFiles, newRoot, serve, shutdown, type Served } from "./fixtures.js";
 
+/** Connections and key generation on a loaded 2-core machine can take more than the default second. */
+const POLL = { timeout: 10_000 };
+
 let root: CertificateAuthority;
 beforeAll(async () => {
   root = await newRoot();
@@ -105,7 +108,7 @@ describe("hot swap in a running gRPC server and client", () => {
     const received: string[] = [];
     stream.on("data", (m: SessionResponse) => received.push(m.sessionId));
     stream.on("error", () => undefined);
-    await expect.poll(() => received).toEqual(["s1"]);
+    await expect.poll(() => received, POLL).toEqual(["s1"]);
 
     manager.update(await issueFiles(root, "m1", "manager"));
     const after = manager.identity.serialNumber;
@@ -113,7 +116,7 @@ describe("hot swap in a running gRPC server and client", () => {
     expect(await servedSerial(served.port, worker)).toBe(after);
 
     streams[0]!.write({ sessionId: "s2", node: undefined, managers: [] });
-    await expect.poll(() => received).toEqual(["s1", "s2"]);
+    await expect.poll(() => received, POLL).toEqual(["s1", "s2"]);
 
     // The client renews too: a new connection presents the new certificate, the old stream stays.
     // (Channels with the same material share grpc-js's subchannel pool, hence the local pool here
@@ -127,11 +130,11 @@ describe("hot swap in a running gRPC server and client", () => {
     const other = second.session({ description: undefined, nodeId: "", joinToken: "" } as never);
     other.on("data", () => undefined);
     other.on("error", () => undefined);
-    await expect.poll(() => callers).toHaveLength(2);
+    await expect.poll(() => callers, POLL).toHaveLength(2);
     expect(callers[1]).toBe(worker.identity.serialNumber);
     expect(callers[0]).not.toBe(callers[1]);
     streams[0]!.write({ sessionId: "s3", node: undefined, managers: [] });
-    await expect.poll(() => received).toEqual(["s1", "s2", "s3"]);
+    await expect.poll(() => received, POLL).toEqual(["s1", "s2", "s3"]);
     for (const s of streams) s.end();
   });
 
