@@ -1,0 +1,163 @@
+// The auth interceptor: every call to a manager's gRPC server passes here before its handler.
+//
+// It reads the peer's certificate from the TLS connection (grpc-js gives it only when TLS verified
+// it against the cluster's roots; a peer without one, or with one that does not verify, is
+// anonymous), reads the identity it names (peerIdentity: node id, role, cluster, serial), and
+// checks, on every call: the policy table (policy.ts), the cluster, and the store (the node still
+// exists; a manager-only call needs the node's desired role to be manager; the Raft group's
+// methods need a member; a client certificate must not be revoked). A refusal is UNAUTHENTICATED
+// (no usable certificate: none, removed node, revoked) or PERMISSION_DENIED (a certificate that
+// may not do this), with a message saying which and why. Handlers get the identity with
+// callerOf(call.metadata).
+//
+// Installed with `new grpc.Server({ interceptors: [authInterceptor(...)] })` (grpc-js >= 1.10).
+import * as grpc from "@grpc/grpc-js";
+import { NodeRole, errorMessage, pki, type Logger, type Node, type RootCA } from "@shoal/shared";
+import type { MemoryStore } from "../state/store/index.js";
+import { revocationOf, type RootCaOf } from "../ca/root-ca.js";
+import { setCaller } from "./caller.js";
+import { needsStoreManager, ruleFor } from "./policy.js";
+
+/** What the checks read, at the time of the call. */
+export interface AuthView {
+  /** The cluster's id; undefined before the cluster exists (then no certificate is checked against it). */
+  readonly clusterId: string | undefined;
+  node(id: string): Node | undefined;
+  rootCa: RootCA | undefined;
+  isRaftMember(nodeId: string): boolean;
+}
+
+export type AuthDecision =
+  | { readonly ok: true; readonly identity: pki.CertIdentity | undefined }
+  | { readonly ok: false; readonly code: grpc.status; readonly message: string };
+
+const refuse = (code: grpc.status, message: string): AuthDecision => ({ ok: false, code, message });
+
+/** The decision for one call to `path` by the peer `identity` (undefined: anonymous). Pure. */
+export function authorize(path: string, identity: pki.CertIdentity | undefined, view: AuthView): AuthDecision {
+  const method = path.replace(/^\//, "");
+  const rule = ruleFor(path);
+  if (!rule) return refuse(grpc.status.PERMISSION_DENIED, `${method} is not open to any caller`);
+  if (identity === undefined) {
+    if (rule.allow.includes("anonymous")) return { ok: true, identity: undefined };
+    return refuse(
+      grpc.status.UNAUTHENTICATED,
+      `${method} needs a certificate from this cluster's CA: none was presented, or it did not verify`,
+    );
+  }
+  const who = `${identity.role} ${identity.nodeId}`;
+  if (view.clusterId !== undefined && identity.clusterId !== view.clusterId) {
+    return refuse(grpc.status.PERMISSION_DENIED, `the certificate of ${who} is for cluster ${identity.clusterId}`);
+  }
+  if (!rule.allow.includes(identity.role)) {
+    const allowed = rule.allow.filter((k) => k !== "anonymous").join(" or ");
+    return refuse(
+      grpc.status.PERMISSION_DENIED,
+      `a ${identity.role} certificate may not call ${method} (only ${allowed}: ${rule.why})`,
+    );
+  }
+  if (identity.role === "client") {
+    const revoked = revocationOf(view.rootCa, identity.serialNumber);
+    if (revoked) {
+      return refuse(
+        grpc.status.UNAUTHENTICATED,
+        `client certificate ${identity.nodeId} (serial ${identity.serialNumber}) has been revoked`,
+      );
+    }
+    return { ok: true, identity };
+  }
+  const node = view.node(identity.nodeId);
+  if (!node) {
+    return refuse(
+      grpc.status.UNAUTHENTICATED,
+      `node ${identity.nodeId} is not in the cluster (removed): its certificate no longer admits it; join again with a token`,
+    );
+  }
+  if (needsStoreManager(rule, identity.role) && (node.spec?.desiredRole ?? node.role) !== NodeRole.MANAGER) {
+    return refuse(
+      grpc.status.PERMISSION_DENIED,
+      `node ${identity.nodeId} is no longer a manager (demoted): it may not call ${method}`,
+    );
+  }
+  if (rule.raftMember && !view.isRaftMember(identity.nodeId)) {
+    return refuse(
+      grpc.status.PERMISSION_DENIED,
+      `manager ${identity.nodeId} is not a member of the Raft group: it may not call ${method}`,
+    );
+  }
+  return { ok: true, identity };
+}
+
+export interface AuthInterceptorOptions {
+  readonly store: MemoryStore;
+  readonly rootCaOf: RootCaOf;
+  /** Whether a manager's node id is in the Raft group now (RaftNode.memberList()). */
+  readonly isRaftMember: (nodeId: string) => boolean;
+  readonly logger?: Logger;
+  /** Parsed peer certificates kept, by fingerprint; default 1024. */
+  readonly cacheSize?: number;
+}
+
+/** The grpc-js server interceptor applying `authorize` to every call. */
+export function authInterceptor(options: AuthInterceptorOptions): grpc.ServerInterceptor {
+  const logger = options.logger?.child({ component: "auth" });
+  const identities = new IdentityCache(options.cacheSize ?? 1024);
+  const view = (): AuthView =>
+    options.store.view((tx) => {
+      const cluster = tx.clusters.find()[0];
+      return {
+        clusterId: cluster?.id,
+        rootCa: cluster ? options.rootCaOf(cluster) : undefined,
+        node: (id: string) => options.store.view((t) => t.nodes.get(id)),
+        isRaftMember: options.isRaftMember,
+      };
+    });
+
+  return (descriptor, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start: (next) => {
+        next({
+          onReceiveMetadata: (metadata, proceed) => {
+            let decision: AuthDecision;
+            try {
+              decision = authorize(descriptor.path, identities.of(call.getAuthContext().sslPeerCertificate), view());
+            } catch (err: unknown) {
+              // A verified certificate that does not name a node, role and cluster.
+              decision = refuse(
+                grpc.status.UNAUTHENTICATED,
+                `the peer certificate cannot be used: ${errorMessage(err)}`,
+              );
+            }
+            if (!decision.ok) {
+              logger?.warn({ method: descriptor.path, peer: call.getPeer(), reason: decision.message }, "call refused");
+              call.sendStatus({ code: decision.code, details: decision.message });
+              return;
+            }
+            if (decision.identity) setCaller(metadata, decision.identity);
+            proceed(metadata);
+          },
+        });
+      },
+    });
+}
+
+/** Parsed identities of peer certificates by SHA-256 fingerprint, least recently used dropped first. */
+class IdentityCache {
+  readonly #entries = new Map<string, pki.CertIdentity>();
+
+  constructor(private readonly capacity: number) {}
+
+  of(cert: { raw: Buffer; fingerprint256: string } | undefined): pki.CertIdentity | undefined {
+    if (!cert) return undefined;
+    const hit = this.#entries.get(cert.fingerprint256);
+    if (hit) {
+      this.#entries.delete(cert.fingerprint256);
+      this.#entries.set(cert.fingerprint256, hit);
+      return hit;
+    }
+    const identity = pki.peerIdentity(cert.raw);
+    this.#entries.set(cert.fingerprint256, identity);
+    if (this.#entries.size > this.capacity) this.#entries.delete(this.#entries.keys().next().value!);
+    return identity;
+  }
+}

@@ -1,0 +1,200 @@
+// NodeCA on every manager: the roots to anyone, certificates to joining nodes (join token) and to
+// nodes renewing (their certificate). Signing runs on the leader, whose store is current: a
+// follower answers NOT_LEADER and the node tries the next manager (joinCluster and NodeCaIssuer
+// do).
+//
+// The CA decides the names, never the request: at join, a new node id and the token's role; at
+// renewal, the caller's node id (from its verified certificate) and the role the store wants the
+// node to have (spec.desired_role), so promotion and demotion travel by renewal. A node that is
+// no longer in the store (removed) cannot renew.
+import type * as grpc from "@grpc/grpc-js";
+import {
+  ErrorCode,
+  InvalidArgumentError,
+  Node,
+  NodeAvailability,
+  NodeRole,
+  NodeState,
+  ShoalError,
+  UnavailableError,
+  newId,
+  pki,
+  systemClock,
+  toServiceError,
+  type Clock,
+  type Cluster,
+  type GetRootCACertificateResponse,
+  type IssueNodeCertificateRequest,
+  type IssueNodeCertificateResponse,
+  type Logger,
+  type NodeCAServer,
+  type RootCA,
+} from "@shoal/shared";
+import { callerOf } from "../auth/caller.js";
+import { NotLeaderError } from "../state/raft/raft-node.js";
+import type { MemoryStore } from "../state/store/index.js";
+import { currentDigest, RootCaCache, trustedRootsPem, type RootCaOf } from "./root-ca.js";
+
+export interface NodeCaServerOptions {
+  readonly store: MemoryStore;
+  readonly rootCaOf: RootCaOf;
+  readonly isLeader: () => boolean;
+  /** For the NOT_LEADER answer. */
+  readonly leaderAddr?: () => string | undefined;
+  /** Node certificate lifetime for this cluster (ClusterSpec.ca_config once it exists); default 90 days. */
+  readonly certLifetimeMs?: (cluster: Cluster) => number | undefined;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly cache?: RootCaCache;
+}
+
+export class NodeCaServer {
+  readonly #options: NodeCaServerOptions;
+  readonly #clock: Clock;
+  readonly #cache: RootCaCache;
+  readonly #logger: Logger | undefined;
+
+  constructor(options: NodeCaServerOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#cache = options.cache ?? new RootCaCache();
+    this.#logger = options.logger?.child({ component: "node-ca" });
+  }
+
+  /** The handlers for server.addService(NodeCAService, ...); errors become statuses here. */
+  handlers(): NodeCAServer {
+    return {
+      getRootCaCertificate: (_call, callback) => {
+        try {
+          callback(null, this.getRootCaCertificate());
+        } catch (err: unknown) {
+          callback(toServiceError(err));
+        }
+      },
+      issueNodeCertificate: (
+        call: grpc.ServerUnaryCall<IssueNodeCertificateRequest, IssueNodeCertificateResponse>,
+        callback,
+      ) => {
+        this.issueNodeCertificate(call.request, callerOf(call.metadata)).then(
+          (res) => callback(null, res),
+          (err: unknown) => callback(toServiceError(err)),
+        );
+      },
+    };
+  }
+
+  /** Every root to trust now, from this manager's store (any manager answers). */
+  getRootCaCertificate(): GetRootCACertificateResponse {
+    const { rootCa } = this.current();
+    return { caCert: Buffer.from(trustedRootsPem(rootCa)) };
+  }
+
+  /**
+   * Joining (a token, no caller) or renewal (a worker or manager caller, no token). `caller` is
+   * the identity the auth interceptor verified; never anything from the request.
+   */
+  async issueNodeCertificate(
+    request: IssueNodeCertificateRequest,
+    caller: pki.CertIdentity | undefined,
+  ): Promise<IssueNodeCertificateResponse> {
+    if (request.csr.length === 0) throw new InvalidArgumentError("is required", { field: "csr" });
+    const { cluster, rootCa } = this.current();
+    if (!this.#options.isLeader()) throw new NotLeaderError(this.#options.leaderAddr?.());
+    const csrPem = Buffer.from(request.csr).toString("utf8");
+    return request.token !== ""
+      ? this.join(cluster, rootCa, csrPem, request.token)
+      : this.renew(cluster, rootCa, csrPem, caller);
+  }
+
+  private async join(
+    cluster: Cluster,
+    rootCa: RootCA,
+    csrPem: string,
+    token: string,
+  ): Promise<IssueNodeCertificateResponse> {
+    const tokens = { worker: cluster.rootJoinTokens?.worker ?? "", manager: cluster.rootJoinTokens?.manager ?? "" };
+    const role = pki.joinTokenRole(token, tokens, currentDigest(rootCa));
+    const nodeId = newId();
+    const response = await this.sign(cluster, rootCa, csrPem, nodeId, role);
+    // Signed first: a failed signature leaves no node behind; a node that fails to be created
+    // leaves a certificate that names no node, which the interceptor refuses.
+    const storeRole = role === "manager" ? NodeRole.MANAGER : NodeRole.WORKER;
+    await this.#options.store.update((tx) =>
+      tx.nodes.create(
+        Node.fromPartial({
+          id: nodeId,
+          role: storeRole,
+          spec: { desiredRole: storeRole, availability: NodeAvailability.ACTIVE, annotations: { labels: {} } },
+          status: { state: NodeState.UNKNOWN, message: "joined; no session yet", addr: "" },
+        }),
+      ),
+    );
+    this.#logger?.info({ nodeId, role }, "node joined");
+    return response;
+  }
+
+  private async renew(
+    cluster: Cluster,
+    rootCa: RootCA,
+    csrPem: string,
+    caller: pki.CertIdentity | undefined,
+  ): Promise<IssueNodeCertificateResponse> {
+    if (caller === undefined || caller.role === "client") {
+      throw new ShoalError(
+        ErrorCode.Unauthenticated,
+        "renewing a certificate needs the node's own certificate; joining needs a join token",
+      );
+    }
+    if (caller.clusterId !== cluster.id) {
+      throw new ShoalError(ErrorCode.PermissionDenied, `the certificate is for cluster ${caller.clusterId}`);
+    }
+    const node = this.#options.store.view((tx) => tx.nodes.get(caller.nodeId));
+    if (!node) {
+      throw new ShoalError(
+        ErrorCode.Unauthenticated,
+        `node ${caller.nodeId} has been removed from the cluster: it cannot renew; join again with a token`,
+      );
+    }
+    const desired = node.spec?.desiredRole ?? node.role;
+    const role: pki.JoinRole = desired === NodeRole.MANAGER ? "manager" : "worker";
+    const response = await this.sign(cluster, rootCa, csrPem, node.id, role);
+    this.#logger?.info({ nodeId: node.id, role, was: caller.role }, "certificate renewed");
+    return response;
+  }
+
+  private async sign(
+    cluster: Cluster,
+    rootCa: RootCA,
+    csrPem: string,
+    nodeId: string,
+    role: pki.JoinRole,
+  ): Promise<IssueNodeCertificateResponse> {
+    const signer = await this.#cache.signer(rootCa);
+    const lifetimeMs = this.#options.certLifetimeMs?.(cluster) ?? pki.DEFAULT_NODE_CERT_LIFETIME_MS;
+    let issued: pki.IssuedCertificate;
+    try {
+      issued = await signer.issue(csrPem, { nodeId, role, clusterId: cluster.id, now: this.#clock.now(), lifetimeMs });
+    } catch (err: unknown) {
+      if (err instanceof pki.CertificateError && err.reason === "malformed") {
+        throw new InvalidArgumentError(err.message, { field: "csr", cause: err });
+      }
+      throw err;
+    }
+    return {
+      nodeId,
+      role: role === "manager" ? NodeRole.MANAGER : NodeRole.WORKER,
+      certificateChain: Buffer.from(issued.certChainPem),
+      caCert: Buffer.from(trustedRootsPem(rootCa)),
+    };
+  }
+
+  private current(): { cluster: Cluster; rootCa: RootCA } {
+    const cluster = this.#options.store.view((tx) => tx.clusters.find()[0]);
+    if (!cluster) throw new UnavailableError("the cluster is not initialized yet");
+    const rootCa = this.#options.rootCaOf(cluster);
+    if (!rootCa || rootCa.caCert.length === 0) {
+      throw new ShoalError(ErrorCode.FailedPrecondition, "the cluster has no certificate authority yet");
+    }
+    return { cluster, rootCa };
+  }
+}
