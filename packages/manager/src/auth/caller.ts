@@ -1,8 +1,17 @@
 // Who is calling: the identity the auth interceptor read from the peer's verified certificate,
 // handed to the handlers. It is attached to the call's Metadata object (a WeakMap entry, not a
 // header), so a client cannot forge it by sending metadata.
-import type * as grpc from "@grpc/grpc-js";
+//
+// A follower that forwards a call to the leader (Control writes, RaftMembership.Join, NodeCA)
+// calls with its own manager certificate and names the original caller in the header
+// `shoal-forwarded-for` (forwardedMetadata). The leader's interceptor believes that header only
+// from a manager, checks the original caller against the policy as if it had called directly,
+// and hands that identity to the handler.
+import * as grpc from "@grpc/grpc-js";
 import type { pki } from "@shoal/shared";
+
+export const FORWARDED_FOR = "shoal-forwarded-for";
+const ANONYMOUS = "anonymous";
 
 const callers = new WeakMap<grpc.Metadata, pki.CertIdentity>();
 
@@ -17,4 +26,49 @@ export function setCaller(metadata: grpc.Metadata, identity: pki.CertIdentity): 
  */
 export function callerOf(metadata: grpc.Metadata): pki.CertIdentity | undefined {
   return callers.get(metadata);
+}
+
+/** Metadata for a call a follower forwards on behalf of `caller` (undefined: an anonymous caller). */
+export function forwardedMetadata(
+  caller: pki.CertIdentity | undefined,
+  metadata: grpc.Metadata = new grpc.Metadata(),
+): grpc.Metadata {
+  metadata.set(
+    FORWARDED_FOR,
+    caller === undefined
+      ? ANONYMOUS
+      : JSON.stringify({
+          nodeId: caller.nodeId,
+          role: caller.role,
+          clusterId: caller.clusterId,
+          serialNumber: caller.serialNumber,
+          notBefore: caller.notBefore.toISOString(),
+          notAfter: caller.notAfter.toISOString(),
+        }),
+  );
+  return metadata;
+}
+
+/** The original caller a forwarded call names: an identity, undefined (anonymous), or "invalid". */
+export function parseForwardedFor(value: string): pki.CertIdentity | undefined | "invalid" {
+  if (value === ANONYMOUS) return undefined;
+  try {
+    const v = JSON.parse(value) as Record<string, unknown>;
+    const str = (key: string): string => (typeof v[key] === "string" ? v[key] : "");
+    const role = str("role");
+    if (str("nodeId") === "" || str("clusterId") === "" || !["worker", "manager", "client"].includes(role)) {
+      return "invalid";
+    }
+    return {
+      nodeId: str("nodeId"),
+      role: role as pki.CertRole,
+      clusterId: str("clusterId"),
+      serialNumber: str("serialNumber"),
+      notBefore: new Date(str("notBefore")),
+      notAfter: new Date(str("notAfter")),
+      issuerKeyId: undefined,
+    };
+  } catch {
+    return "invalid";
+  }
 }

@@ -8,14 +8,15 @@
 // methods need a member; a client certificate must not be revoked). A refusal is UNAUTHENTICATED
 // (no usable certificate: none, removed node, revoked) or PERMISSION_DENIED (a certificate that
 // may not do this), with a message saying which and why. Handlers get the identity with
-// callerOf(call.metadata).
+// callerOf(call.metadata). A call a follower forwards names its original caller (caller.ts), who
+// is checked in the same way; only managers may forward.
 //
 // Installed with `new grpc.Server({ interceptors: [authInterceptor(...)] })` (grpc-js >= 1.10).
 import * as grpc from "@grpc/grpc-js";
 import { NodeRole, errorMessage, pki, type Logger, type Node, type RootCA } from "@shoal/shared";
 import type { MemoryStore } from "../state/store/index.js";
 import { revocationOf, type RootCaOf } from "../ca/root-ca.js";
-import { setCaller } from "./caller.js";
+import { FORWARDED_FOR, parseForwardedFor, setCaller } from "./caller.js";
 import { needsStoreManager, ruleFor } from "./policy.js";
 
 /** What the checks read, at the time of the call. */
@@ -88,6 +89,29 @@ export function authorize(path: string, identity: pki.CertIdentity | undefined, 
   return { ok: true, identity };
 }
 
+/**
+ * `authorize` for the direct caller and, for a call a follower forwards (header
+ * shoal-forwarded-for), for the original caller too: only a manager may forward, and the original
+ * caller must be allowed as if it had called directly. The header is removed either way.
+ */
+export function decide(
+  path: string,
+  direct: pki.CertIdentity | undefined,
+  metadata: grpc.Metadata,
+  view: AuthView,
+): AuthDecision {
+  const forwarded = metadata.get(FORWARDED_FOR);
+  metadata.remove(FORWARDED_FOR);
+  const decision = authorize(path, direct, view);
+  if (!decision.ok || forwarded.length === 0) return decision;
+  if (direct?.role !== "manager") {
+    return refuse(grpc.status.PERMISSION_DENIED, "only a manager may forward a call on behalf of another caller");
+  }
+  const original = forwarded.length === 1 ? parseForwardedFor(String(forwarded[0])) : "invalid";
+  if (original === "invalid") return refuse(grpc.status.INVALID_ARGUMENT, `malformed ${FORWARDED_FOR} header`);
+  return authorize(path, original, view);
+}
+
 export interface AuthInterceptorOptions {
   readonly store: MemoryStore;
   readonly rootCaOf: RootCaOf;
@@ -120,7 +144,8 @@ export function authInterceptor(options: AuthInterceptorOptions): grpc.ServerInt
           onReceiveMetadata: (metadata, proceed) => {
             let decision: AuthDecision;
             try {
-              decision = authorize(descriptor.path, identities.of(call.getAuthContext().sslPeerCertificate), view());
+              const direct = identities.of(call.getAuthContext().sslPeerCertificate);
+              decision = decide(descriptor.path, direct, metadata, view());
             } catch (err: unknown) {
               // A verified certificate that does not name a node, role and cluster.
               decision = refuse(

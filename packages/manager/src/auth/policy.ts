@@ -69,6 +69,13 @@ export const POLICY: Readonly<Record<string, ServiceRules>> = {
       why: "the Control API is for operators (client certificates) and managers, never workers",
     },
   },
+  "shoal.v1.Events": {
+    default: { allow: OPERATORS, why: "the cluster's events are for operators and managers" },
+  },
+  "shoal.v1.Backup": {
+    // A backup holds the whole store, the CA's key included: operators only, never workers.
+    default: { allow: OPERATORS, why: "a backup holds the whole store, the CA key included" },
+  },
   "shoal.v1.Logs": {
     methods: {
       SubscribeLogs: { allow: OPERATORS, why: "reading logs is a Control API matter" },

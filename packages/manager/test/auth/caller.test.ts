@@ -2,7 +2,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { pki } from "@shoal/shared";
 import { describe, expect, it } from "vitest";
-import { callerOf, setCaller } from "../../src/auth/caller.js";
+import { callerOf, FORWARDED_FOR, forwardedMetadata, parseForwardedFor, setCaller } from "../../src/auth/caller.js";
 
 const identity: pki.CertIdentity = {
   nodeId: "w1",
@@ -27,5 +27,15 @@ describe("callerOf", () => {
     const metadata = new grpc.Metadata();
     for (const key of ["node-id", "shoal-node-id", "shoal-forwarded-for", "x-shoal-caller"]) metadata.set(key, "m1");
     expect(callerOf(metadata)).toBeUndefined();
+  });
+});
+
+describe("forwardedMetadata / parseForwardedFor", () => {
+  it("round-trips an identity and an anonymous caller; anything else is invalid", () => {
+    const value = (m: grpc.Metadata): string => String(m.get(FORWARDED_FOR)[0]);
+    expect(parseForwardedFor(value(forwardedMetadata(identity)))).toEqual(identity);
+    expect(parseForwardedFor(value(forwardedMetadata(undefined)))).toBeUndefined();
+    expect(parseForwardedFor("{")).toBe("invalid");
+    expect(parseForwardedFor(JSON.stringify({ nodeId: "x", role: "root", clusterId: "c" }))).toBe("invalid");
   });
 });

@@ -29,7 +29,7 @@ import {
 } from "@shoal/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authInterceptor, authorize, type AuthView } from "../../src/auth/interceptor.js";
-import { callerOf } from "../../src/auth/caller.js";
+import { callerOf, forwardedMetadata } from "../../src/auth/caller.js";
 import { NodeCaServer } from "../../src/ca/ca-server.js";
 import {
   addNode,
@@ -100,10 +100,15 @@ function connect<C extends grpc.Client>(Client: Ctor<C>, creds: grpc.ChannelCred
   return client;
 }
 
-function unary<Res>(client: grpc.Client, method: string, request: unknown): Promise<Res> {
+function unary<Res>(
+  client: grpc.Client,
+  method: string,
+  request: unknown,
+  metadata = new grpc.Metadata(),
+): Promise<Res> {
   const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method]!;
   return new Promise<Res>((resolve, reject) =>
-    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + 5_000 }, (err: unknown, res: Res) =>
+    fn.call(client, request, metadata, { deadline: Date.now() + 5_000 }, (err: unknown, res: Res) =>
       err ? reject(fromServiceError(err)) : resolve(res),
     ),
   );
@@ -221,6 +226,40 @@ describe("the auth interceptor over mutual TLS", () => {
     );
     await expect(client.control()).rejects.toEqual(
       refused("UNAUTHENTICATED", /client certificate admin .* has been revoked/),
+    );
+  });
+});
+
+describe("calls forwarded by a follower", () => {
+  it("a manager forwards for a client (the handler sees the client) or an anonymous joiner; not for a worker on Control", async () => {
+    const creds = channelCredentials(await material(cluster.ca, "m1", "manager"));
+    const admin = new TlsMaterial(await issueFiles(cluster.ca, "ops", "client")).identity;
+    const worker = new TlsMaterial(await issueFiles(cluster.ca, "w1", "worker")).identity;
+    await expect(unary(connect(ControlClient, creds), "getInfo", {}, forwardedMetadata(admin))).resolves.toMatchObject({
+      nodeId: "ops",
+    });
+    await expect(
+      unary(connect(NodeCAClient, creds), "getRootCaCertificate", {}, forwardedMetadata(undefined)),
+    ).resolves.toBeDefined();
+    await expect(unary(connect(ControlClient, creds), "getInfo", {}, forwardedMetadata(undefined))).rejects.toEqual(
+      refused("UNAUTHENTICATED", /needs a certificate/),
+    );
+    await expect(unary(connect(ControlClient, creds), "getInfo", {}, forwardedMetadata(worker))).rejects.toEqual(
+      refused("PERMISSION_DENIED", /a worker certificate may not call/),
+    );
+  });
+
+  it("only a manager may forward, and the header must be well formed", async () => {
+    const worker = channelCredentials(await material(cluster.ca, "w1", "worker"));
+    const admin = new TlsMaterial(await issueFiles(cluster.ca, "ops", "client")).identity;
+    await expect(
+      unary(connect(DispatcherClient, worker), "heartbeat", { sessionId: "s" }, forwardedMetadata(admin)),
+    ).rejects.toEqual(refused("PERMISSION_DENIED", /only a manager may forward/));
+    const manager = channelCredentials(await material(cluster.ca, "m1", "manager"));
+    const bad = new grpc.Metadata();
+    bad.set("shoal-forwarded-for", "{not json");
+    await expect(unary(connect(ControlClient, manager), "getInfo", {}, bad)).rejects.toEqual(
+      refused("INVALID_ARGUMENT", /malformed shoal-forwarded-for/),
     );
   });
 });

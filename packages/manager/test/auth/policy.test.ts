@@ -1,6 +1,8 @@
 // The policy table, method by method, against the generated service definitions.
 import {
+  BackupService,
   ControlService,
+  EventsService,
   DispatcherService,
   LogsService,
   NodeCAService,
@@ -17,6 +19,8 @@ const SERVICES = {
   DispatcherService,
   ControlService,
   LogsService,
+  EventsService,
+  BackupService,
 };
 
 const paths = (service: Record<string, { path: string }>): string[] => Object.values(service).map((m) => m.path);
@@ -58,6 +62,11 @@ describe("the policy table", () => {
   it("Control and the Docker API: clients and managers, never workers", () => {
     for (const path of paths(ControlService)) expect(allowed(path)).toEqual(["client", "manager"]);
     expect(DOCKER_API_RULE.allow).toEqual(["client", "manager"]);
+  });
+
+  it("Events and Backup (which holds the CA key): operators and managers only", () => {
+    for (const path of [...paths(EventsService), ...paths(BackupService)])
+      expect(allowed(path)).toEqual(["client", "manager"]);
   });
 
   it("Logs: operators read, nodes publish their own", () => {
