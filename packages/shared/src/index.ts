@@ -28,5 +28,6 @@ export { VERSION } from "./version.js";
 export * from "./api.js";
 export { toServiceError, fromServiceError } from "./grpc/status.js";
 export { isProcessAlive } from "./process.js";
+export { MetricsServer, type MetricsRegistry } from "./metrics-server.js";
 export * as pki from "./pki/index.js";
 export * from "./tls/index.js";

@@ -1,2 +1,2 @@
 export { AgentMetrics } from "./agent-metrics.js";
-export { MetricsServer } from "./metrics-server.js";
+export { MetricsServer } from "@shoal/shared";

@@ -5,4 +5,4 @@ export {
   serveManagerMetrics,
   type ManagerMetricsOptions,
 } from "./manager-metrics.js";
-export { MetricsServer } from "./metrics-server.js";
+export { MetricsServer } from "@shoal/shared";

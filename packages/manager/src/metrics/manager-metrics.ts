@@ -5,6 +5,7 @@
 // status every `sampleMs`.
 import {
   NodeAvailability,
+  MetricsServer,
   NodeState,
   TaskState,
   componentLogger,
@@ -16,7 +17,6 @@ import {
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { WatchOverflowError, type MemoryStore } from "../state/store/index.js";
 import type { RaftNode } from "../state/raft/raft-node.js";
-import { MetricsServer } from "./metrics-server.js";
 
 /** The dispatcher's message on a node it marks down for missed heartbeats. */
 const HEARTBEAT_FAILURE = "heartbeat failure";

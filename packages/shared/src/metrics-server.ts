@@ -1,8 +1,16 @@
-// The /metrics endpoint of a manager: a plain HTTP server on an address of its own
-// (--metrics-addr), serving its registry in the Prometheus text format. Anything else is a 404.
+// The /metrics endpoint of a manager or an agent: a plain HTTP server on an address of its own
+// (--metrics-addr), serving a metrics registry in the Prometheus text format. Anything else is a
+// 404. The registry is prom-client's, seen through the two members used here, so this package
+// does not depend on prom-client.
 import { createServer, type Server } from "node:http";
-import { ErrorCode, ShoalError, componentLogger, errorMessage, type Logger } from "@shoal/shared";
-import type { Registry } from "prom-client";
+import { ErrorCode, ShoalError, errorMessage } from "./errors.js";
+import { componentLogger, type Logger } from "./logging.js";
+
+/** What the server needs of a registry (prom-client's Registry has both). */
+export interface MetricsRegistry {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
 
 export class MetricsServer {
   private readonly server: Server;
@@ -12,7 +20,7 @@ export class MetricsServer {
   address = "";
 
   constructor(
-    private readonly registry: Registry,
+    private readonly registry: MetricsRegistry,
     private readonly listen: string,
     logger: Logger,
   ) {
