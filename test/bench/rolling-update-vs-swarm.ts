@@ -23,9 +23,11 @@
 // "runs":3,"swarm_roll_s":median,"shoal_roll_s":median,"ratio":shoal/swarm,"swarm_complete_s":..,
 // "shoal_complete_s":..,"complete_ratio":..,"swarm_roll_runs_s":[..],"shoal_roll_runs_s":[..]}.
 //
-// First figures (2 cores shared with other work, load average 9-12, docker.io 20.10, 50 replicas,
-// parallelism 10, 3 runs, Shoal first): Swarm roll 23.8/27.2/28.4 s (median 27.2, completed 32.1),
-// Shoal 21.0/22.5/24.6 s (median 22.5, completed 27.4): ratio 0.83 (0.86 to completion). A batch
+// First figures (2 cores shared with other work, load average 9-17, docker.io 20.10, 50 replicas,
+// parallelism 10, 3 runs each): Shoal first, Swarm 23.8/27.2/28.4 s (median 27.2, completed 32.1),
+// Shoal 21.0/22.5/24.6 s (median 22.5, completed 27.4), ratio 0.83 (0.86 to completion); Swarm
+// first, Swarm 22.2/24.3/21.6 s (median 22.2, completed 27.2), Shoal 24.5/21.0/19.7 s (median
+// 21.0, completed 26.0), ratio 0.94 (0.95). The load moves both sides by several seconds. A batch
 // takes ~4.5 s; the 1 s stop grace and the daemon starting 10 containers (~1.3 s by the
 // convergence benchmark's figures) are about half of it.
 import { execFile } from "node:child_process";
