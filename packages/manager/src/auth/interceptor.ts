@@ -17,7 +17,7 @@ import { NodeRole, errorMessage, pki, type Logger, type Node, type RootCA } from
 import type { MemoryStore } from "../state/store/index.js";
 import { revocationOf, type RootCaOf } from "../ca/root-ca.js";
 import { FORWARDED_FOR, parseForwardedFor, setCaller } from "./caller.js";
-import { needsStoreManager, ruleFor } from "./policy.js";
+import { needsStoreManager, ruleFor, type MethodRule } from "./policy.js";
 
 /** What the checks read, at the time of the call. */
 export interface AuthView {
@@ -39,6 +39,19 @@ export function authorize(path: string, identity: pki.CertIdentity | undefined, 
   const method = path.replace(/^\//, "");
   const rule = ruleFor(path);
   if (!rule) return refuse(grpc.status.PERMISSION_DENIED, `${method} is not open to any caller`);
+  return authorizeRule(rule, method, identity, view);
+}
+
+/**
+ * The decision under `rule` for what is called `method` in messages: for endpoints outside the
+ * gRPC table, such as the Docker Engine API (DOCKER_API_RULE). Pure.
+ */
+export function authorizeRule(
+  rule: MethodRule,
+  method: string,
+  identity: pki.CertIdentity | undefined,
+  view: AuthView,
+): AuthDecision {
   if (identity === undefined) {
     if (rule.allow.includes("anonymous")) return { ok: true, identity: undefined };
     return refuse(
@@ -113,7 +126,8 @@ export function decide(
 }
 
 export interface AuthInterceptorOptions {
-  readonly store: MemoryStore;
+  /** The store, or a getter for it: a manager binds its port before its store exists (calls meanwhile: UNAVAILABLE). */
+  readonly store: MemoryStore | (() => MemoryStore | undefined);
   readonly rootCaOf: RootCaOf;
   /** Whether a manager's node id is in the Raft group now (RaftNode.memberList()). */
   readonly isRaftMember: (nodeId: string) => boolean;
@@ -126,16 +140,19 @@ export interface AuthInterceptorOptions {
 export function authInterceptor(options: AuthInterceptorOptions): grpc.ServerInterceptor {
   const logger = options.logger?.child({ component: "auth" });
   const identities = new IdentityCache(options.cacheSize ?? 1024);
-  const view = (): AuthView =>
-    options.store.view((tx) => {
+  const storeOf = typeof options.store === "function" ? options.store : (): MemoryStore => options.store as MemoryStore;
+  const view = (): AuthView | undefined => {
+    const store = storeOf();
+    return store?.view((tx) => {
       const cluster = tx.clusters.find()[0];
       return {
         clusterId: cluster?.id,
         rootCa: cluster ? options.rootCaOf(cluster) : undefined,
-        node: (id: string) => options.store.view((t) => t.nodes.get(id)),
+        node: (id: string) => store.view((t) => t.nodes.get(id)),
         isRaftMember: options.isRaftMember,
       };
     });
+  };
 
   return (descriptor, call) =>
     new grpc.ServerInterceptingCall(call, {
@@ -145,7 +162,10 @@ export function authInterceptor(options: AuthInterceptorOptions): grpc.ServerInt
             let decision: AuthDecision;
             try {
               const direct = identities.of(call.getAuthContext().sslPeerCertificate);
-              decision = decide(descriptor.path, direct, metadata, view());
+              const current = view();
+              decision = current
+                ? decide(descriptor.path, direct, metadata, current)
+                : refuse(grpc.status.UNAVAILABLE, "this manager is starting: try again shortly");
             } catch (err: unknown) {
               // A verified certificate that does not name a node, role and cluster.
               decision = refuse(

@@ -28,7 +28,8 @@ import {
   TlsMaterial,
 } from "@shoal/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authInterceptor, authorize, type AuthView } from "../../src/auth/interceptor.js";
+import { authInterceptor, authorize, authorizeRule, type AuthView } from "../../src/auth/interceptor.js";
+import { DOCKER_API_RULE } from "../../src/auth/policy.js";
 import { callerOf, forwardedMetadata } from "../../src/auth/caller.js";
 import { NodeCaServer } from "../../src/ca/ca-server.js";
 import {
@@ -292,5 +293,62 @@ describe("authorize (the decision alone)", () => {
       message: "shoal.v1.Unknown/Call is not open to any caller",
     });
     expect(authorize("/shoal.v1.Dispatcher/Heartbeat", identity("worker", "w1"), view)).toMatchObject({ ok: true });
+  });
+});
+
+describe("authorizeRule (endpoints outside the gRPC table)", () => {
+  const view: AuthView = {
+    clusterId: CLUSTER_ID,
+    node: (id) => (id === "w1" ? ({ id, role: NodeRole.WORKER } as never) : undefined),
+    rootCa: undefined,
+    isRaftMember: () => false,
+  };
+  const who = (role: pki.CertRole, nodeId: string): pki.CertIdentity => ({
+    nodeId,
+    role,
+    clusterId: CLUSTER_ID,
+    serialNumber: "02",
+    notBefore: new Date(0),
+    notAfter: new Date(0),
+    issuerKeyId: undefined,
+  });
+
+  it("the Docker Engine API: clients yes; workers and no certificate no", () => {
+    expect(authorizeRule(DOCKER_API_RULE, "the Docker Engine API", who("client", "ci"), view)).toMatchObject({
+      ok: true,
+    });
+    expect(authorizeRule(DOCKER_API_RULE, "the Docker Engine API", who("worker", "w1"), view)).toMatchObject({
+      ok: false,
+      code: grpc.status.PERMISSION_DENIED,
+      message: expect.stringMatching(/a worker certificate may not call the Docker Engine API/),
+    });
+    expect(authorizeRule(DOCKER_API_RULE, "the Docker Engine API", undefined, view)).toMatchObject({
+      ok: false,
+      code: grpc.status.UNAUTHENTICATED,
+    });
+  });
+});
+
+describe("a manager whose store does not exist yet", () => {
+  it("answers UNAVAILABLE", async () => {
+    const early = await serve(
+      await material(cluster.ca, "m1", "manager"),
+      [[ControlService, { getInfo: reply(() => GetInfoResponse.fromPartial({})) }]],
+      {
+        interceptors: [
+          authInterceptor({ store: () => undefined, rootCaOf: cluster.rootCaOf, isRaftMember: () => true }),
+        ],
+      },
+    );
+    try {
+      const client = new ControlClient(early.addr, channelCredentials(await material(cluster.ca, "m1", "manager")), {
+        ...MANAGER_CHANNEL_OPTIONS,
+        "grpc.use_local_subchannel_pool": 1,
+      });
+      clients.push(client);
+      await expect(unary(client, "getInfo", {})).rejects.toEqual(refused("UNAVAILABLE", /starting/));
+    } finally {
+      early.server.forceShutdown();
+    }
   });
 });
