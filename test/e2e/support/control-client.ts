@@ -22,18 +22,23 @@ export class TestControl {
     request: ControlClient[K] extends Unary<infer Req, unknown> ? Req : never,
     timeoutMs = 5000,
   ): Promise<ControlClient[K] extends Unary<never, infer Res> ? Res : never> {
-    let client = this.clients.get(addr);
-    if (!client) {
-      client = new ControlClient(addr, grpc.credentials.createInsecure());
-      this.clients.set(addr, client);
-    }
-    const c = client;
+    const c = this.client(addr);
     const fn = c[method] as unknown as Unary<unknown, unknown>;
     return new Promise((resolve, reject) =>
       fn.call(c, request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) =>
         err ? reject(fromServiceError(err)) : resolve(res as never),
       ),
     );
+  }
+
+  /** The client for `addr`, made on first use (e.g. to send raw bytes with makeUnaryRequest). */
+  client(addr: string): ControlClient {
+    let client = this.clients.get(addr);
+    if (!client) {
+      client = new ControlClient(addr, grpc.credentials.createInsecure());
+      this.clients.set(addr, client);
+    }
+    return client;
   }
 
   close(): void {
