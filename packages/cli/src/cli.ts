@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION, errorMessage, isShoalError } from "@shoal/shared";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerDaemonCommands } from "./commands/daemons.js";
+import { enableConfigFiles } from "./commands/config-file.js";
 import { registerBackupCommand } from "./commands/backup.js";
 import { registerEventsCommand } from "./commands/events.js";
 import { registerLocalCommands } from "./commands/local.js";
@@ -29,6 +30,8 @@ export function buildProgram(): Command {
 
   registerLocalCommands(program);
   registerDaemonCommands(program);
+  // --config FILE for the daemons: every flag of theirs is a key of the file (config-file.ts).
+  enableConfigFiles(program, ["manager", "agent"]);
   registerNodeCommands(program);
   registerServiceCommands(program);
   registerClusterCommands(program);
