@@ -82,7 +82,13 @@ class StubDispatcher {
     return {
       session: (call) => {
         this.sessions++;
-        call.write({ sessionId: newId(), node: Node.fromPartial({ id: "node-1" }), managers: [] });
+        call.write({
+          sessionId: newId(),
+          node: Node.fromPartial({ id: "node-1" }),
+          managers: [],
+          rootCaDigest: "",
+          renewCertificate: false,
+        });
       },
       heartbeat: (_call, callback) => callback(null, { period: durationFromMs(200) }),
       assignments: (call) => {

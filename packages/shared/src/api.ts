@@ -24,6 +24,7 @@ export { Duration } from "./gen/google/protobuf/duration.js";
 
 export {
   Annotations,
+  CAConfig,
   ClusterSpec,
   ContainerSpec,
   DispatcherConfig,
@@ -69,6 +70,7 @@ export {
   JoinTokens,
   ManagerStatus,
   Node,
+  NodeCertificate,
   NodeDescription,
   NodeStatus,
   Platform,
@@ -94,6 +96,8 @@ export {
   GetServiceResponse,
   GetTaskRequest,
   GetTaskResponse,
+  IssueClientCertificateRequest,
+  IssueClientCertificateResponse,
   JoinTokenRotation,
   ListClustersRequest,
   ListClustersResponse,
@@ -110,6 +114,8 @@ export {
   RemoveNodeResponse,
   RemoveServiceRequest,
   RemoveServiceResponse,
+  RevokeClientCertificateRequest,
+  RevokeClientCertificateResponse,
   ServiceFilters,
   TaskFilters,
   UpdateClusterRequest,
@@ -139,6 +145,19 @@ export {
   WeightedPeer,
   type DispatcherServer,
 } from "./gen/shoal/v1/dispatcher.js";
+
+export {
+  GetRootCACertificateRequest,
+  GetRootCACertificateResponse,
+  IssueNodeCertificateRequest,
+  IssueNodeCertificateResponse,
+  NodeCAClient,
+  NodeCAService,
+  RevokedCertificate,
+  RootCA,
+  RootCARotation,
+  type NodeCAServer,
+} from "./gen/shoal/v1/ca.js";
 
 export {
   ConfChange,

@@ -78,7 +78,7 @@ export function registerClusterCommands(program: Command): void {
             clusterId: cluster!.id,
             clusterVersion: cluster!.meta?.version,
             spec: cluster!.spec,
-            rotation: { worker: role === "worker", manager: role === "manager" },
+            rotation: { worker: role === "worker", manager: role === "manager", rootCa: false },
           }));
         }
         const token = role === "worker" ? cluster?.rootJoinTokens?.worker : cluster?.rootJoinTokens?.manager;

@@ -200,7 +200,13 @@ export class Dispatcher {
     this.arm(nodeId, this.periodMs * this.missed);
     this.logger.info({ nodeId, sessionId, hostname: description.hostname, addr }, "agent session opened");
     const stored = this.options.store.view((tx) => tx.nodes.get(node));
-    call.write({ sessionId, node: stored, managers: this.options.managers() });
+    call.write({
+      sessionId,
+      node: stored,
+      managers: this.options.managers(),
+      rootCaDigest: "",
+      renewCertificate: false,
+    });
     call.on("cancelled", () => {
       // The stream alone does not make the node down: missed heartbeats do.
       const s = this.sessions.get(sessionId);

@@ -54,7 +54,13 @@ beforeAll(async () => {
             const caller = callerOf(call.metadata)!;
             sessionCallers.push(caller.serialNumber);
             sessions.push(call);
-            call.write({ sessionId: caller.nodeId, node: undefined, managers: [] });
+            call.write({
+              sessionId: caller.nodeId,
+              node: undefined,
+              managers: [],
+              rootCaDigest: "",
+              renewCertificate: false,
+            });
           },
         },
       ],
@@ -248,7 +254,7 @@ describe("renewal through NodeCA", () => {
     await running;
     expect(joined.material.identity.serialNumber).not.toBe(first);
 
-    open.write({ sessionId: "still-open", node: undefined, managers: [] });
+    open.write({ sessionId: "still-open", node: undefined, managers: [], rootCaDigest: "", renewCertificate: false });
     await expect.poll(() => received, POLL).toEqual([joined.nodeId, "still-open"]);
     // A new connection presents the renewed certificate.
     const second = new DispatcherClient(served.addr, creds, {

@@ -20,15 +20,3 @@ export {
 } from "./node-ca-client.js";
 export { joinCluster, checkIssued, type JoinOptions, type JoinResult, type CheckIssuedOptions } from "./join.js";
 export { CertificateRenewer, MAX_SLEEP_MS, type RenewerOptions } from "./renewer.js";
-export {
-  GetRootCACertificateRequest,
-  GetRootCACertificateResponse,
-  IssueNodeCertificateRequest,
-  IssueNodeCertificateResponse,
-  NodeCAClient,
-  NodeCAService,
-  RevokedCertificate,
-  RootCA,
-  RootCARotation,
-  type NodeCAServer,
-} from "./node-ca-api.js";

@@ -10,7 +10,7 @@
 //    token.
 // 4. Check the certificate received: it chains to the checked roots, is for this key, names a node
 //    of the role the CA announced. Write the files, if asked, and return the material.
-import { NodeCAClient } from "./node-ca-api.js";
+import { NodeCAClient } from "../gen/shoal/v1/ca.js";
 import { bootstrapCredentials, MANAGER_CHANNEL_OPTIONS, pinnedCredentials } from "./credentials.js";
 import { getRootCa, isRetryable, issueNodeCertificate, NODE_CA_CALL_TIMEOUT_MS } from "./node-ca-client.js";
 import { writeCertFiles } from "./cert-files.js";

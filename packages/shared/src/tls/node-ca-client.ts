@@ -9,7 +9,7 @@ import {
   type GetRootCACertificateResponse,
   type IssueNodeCertificateRequest,
   type IssueNodeCertificateResponse,
-} from "./node-ca-api.js";
+} from "../gen/shoal/v1/ca.js";
 import type { TlsMaterial } from "./tls-material.js";
 
 /** How long one NodeCA call may take by default. */

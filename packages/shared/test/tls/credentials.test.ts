@@ -9,12 +9,10 @@ import {
   channelCredentials,
   getRootCa,
   MANAGER_CHANNEL_OPTIONS,
-  NodeCAClient,
-  NodeCAService,
   pinnedCredentials,
   TlsMaterial,
-  type NodeCAServer,
 } from "../../src/tls/index.js";
+import { NodeCAClient, NodeCAService, type NodeCAServer } from "../../src/api.js";
 import { issueFiles, material, newRoot, serve, shutdown, type Served } from "./fixtures.js";
 
 let root: CertificateAuthority;

@@ -9,14 +9,8 @@ import { NodeRole } from "../../src/api.js";
 import { newId } from "../../src/ids.js";
 import { toServiceError } from "../../src/grpc/status.js";
 import { joinTokenRole, newJoinToken, type CertificateAuthority, type JoinTokens } from "../../src/pki/index.js";
-import {
-  joinCluster,
-  NodeCAService,
-  readCertFiles,
-  TlsMaterial,
-  type IssueNodeCertificateRequest,
-  type NodeCAServer,
-} from "../../src/tls/index.js";
+import { joinCluster, readCertFiles, TlsMaterial } from "../../src/tls/index.js";
+import { NodeCAService, type IssueNodeCertificateRequest, type NodeCAServer } from "../../src/api.js";
 import { CLUSTER, issueFiles, newRoot, serve, shutdown, type Served } from "./fixtures.js";
 
 let root: CertificateAuthority;

@@ -9,9 +9,9 @@ import {
   MAX_SLEEP_MS,
   TlsMaterial,
   type CertificateIssuer,
-  type IssueNodeCertificateResponse,
   type TlsFiles,
 } from "../../src/tls/index.js";
+import { type IssueNodeCertificateResponse } from "../../src/api.js";
 import { CLUSTER } from "./fixtures.js";
 
 const START = Date.parse("2026-03-01T12:00:00Z");

@@ -6,15 +6,8 @@ import type * as grpc from "@grpc/grpc-js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DispatcherClient, DispatcherService, type DispatcherServer, type SessionResponse } from "../../src/api.js";
 import { peerIdentity, MANAGER_SERVER_NAME, type CertificateAuthority } from "../../src/pki/index.js";
-import {
-  channelCredentials,
-  getRootCa,
-  MANAGER_CHANNEL_OPTIONS,
-  NodeCAClient,
-  NodeCAService,
-  TlsMaterial,
-  type NodeCAServer,
-} from "../../src/tls/index.js";
+import { channelCredentials, getRootCa, MANAGER_CHANNEL_OPTIONS, TlsMaterial } from "../../src/tls/index.js";
+import { NodeCAClient, NodeCAService, type NodeCAServer } from "../../src/api.js";
 import { issueFiles, newRoot, serve, shutdown, type Served } from "./fixtures.js";
 
 /** Connections and key generation on a loaded 2-core machine can take more than the default second. */
@@ -95,7 +88,7 @@ describe("hot swap in a running gRPC server and client", () => {
       session: (call) => {
         callers.push(peerIdentity(call.getAuthContext().sslPeerCertificate!.raw).serialNumber);
         streams.push(call);
-        call.write({ sessionId: "s1", node: undefined, managers: [] });
+        call.write({ sessionId: "s1", node: undefined, managers: [], rootCaDigest: "", renewCertificate: false });
       },
     };
     served = await serve(manager, [[DispatcherService, dispatcher]]);
@@ -115,7 +108,7 @@ describe("hot swap in a running gRPC server and client", () => {
     expect(after).not.toBe(before);
     expect(await servedSerial(served.port, worker)).toBe(after);
 
-    streams[0]!.write({ sessionId: "s2", node: undefined, managers: [] });
+    streams[0]!.write({ sessionId: "s2", node: undefined, managers: [], rootCaDigest: "", renewCertificate: false });
     await expect.poll(() => received, POLL).toEqual(["s1", "s2"]);
 
     // The client renews too: a new connection presents the new certificate, the old stream stays.
@@ -133,7 +126,7 @@ describe("hot swap in a running gRPC server and client", () => {
     await expect.poll(() => callers, POLL).toHaveLength(2);
     expect(callers[1]).toBe(worker.identity.serialNumber);
     expect(callers[0]).not.toBe(callers[1]);
-    streams[0]!.write({ sessionId: "s3", node: undefined, managers: [] });
+    streams[0]!.write({ sessionId: "s3", node: undefined, managers: [], rootCaDigest: "", renewCertificate: false });
     await expect.poll(() => received, POLL).toEqual(["s1", "s2", "s3"]);
     for (const s of streams) s.end();
   });

@@ -63,6 +63,11 @@ export interface RootCA {
     | undefined;
   /** Revoked client certificates, kept until they expire. */
   revoked: RevokedCertificate[];
+  /**
+   * Client certificates issued and not yet expired (same fields), so that
+   * RevokeClientCertificate can find them by name.
+   */
+  clients: RevokedCertificate[];
 }
 
 export interface RootCARotation {
@@ -428,6 +433,7 @@ function createBaseRootCA(): RootCA {
     caCertDigest: "",
     rootRotation: undefined,
     revoked: [],
+    clients: [],
   };
 }
 
@@ -447,6 +453,9 @@ export const RootCA: MessageFns<RootCA> = {
     }
     for (const v of message.revoked) {
       RevokedCertificate.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.clients) {
+      RevokedCertificate.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -504,6 +513,14 @@ export const RootCA: MessageFns<RootCA> = {
             message.revoked.push(RevokedCertificate.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.clients.push(RevokedCertificate.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -541,6 +558,9 @@ export const RootCA: MessageFns<RootCA> = {
       revoked: globalThis.Array.isArray(object?.revoked)
         ? object.revoked.map((e: any) => RevokedCertificate.fromJSON(e))
         : [],
+      clients: globalThis.Array.isArray(object?.clients)
+        ? object.clients.map((e: any) => RevokedCertificate.fromJSON(e))
+        : [],
     };
   },
 
@@ -561,6 +581,9 @@ export const RootCA: MessageFns<RootCA> = {
     if (message.revoked?.length) {
       obj.revoked = message.revoked.map((e) => RevokedCertificate.toJSON(e));
     }
+    if (message.clients?.length) {
+      obj.clients = message.clients.map((e) => RevokedCertificate.toJSON(e));
+    }
     return obj;
   },
 
@@ -576,6 +599,7 @@ export const RootCA: MessageFns<RootCA> = {
       ? RootCARotation.fromPartial(object.rootRotation)
       : undefined;
     message.revoked = object.revoked?.map((e) => RevokedCertificate.fromPartial(e)) || [];
+    message.clients = object.clients?.map((e) => RevokedCertificate.fromPartial(e)) || [];
     return message;
   },
 };

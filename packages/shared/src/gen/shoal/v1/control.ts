@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Duration } from "../../google/protobuf/duration.js";
 import { Cluster, Node, Service, Task } from "./objects.js";
 import { RaftMember } from "./raft.js";
 import {
@@ -239,6 +240,8 @@ export interface ListClustersResponse {
 export interface JoinTokenRotation {
   worker: boolean;
   manager: boolean;
+  /** Start a root CA rotation (not implemented yet: refused). */
+  rootCa: boolean;
 }
 
 export interface UpdateClusterRequest {
@@ -251,6 +254,32 @@ export interface UpdateClusterRequest {
 
 export interface UpdateClusterResponse {
   cluster: Cluster | undefined;
+}
+
+export interface IssueClientCertificateRequest {
+  name: string;
+  /** PKCS#10 PEM. */
+  csr: Uint8Array;
+  /** Unset: a year. */
+  lifetime: Duration | undefined;
+}
+
+export interface IssueClientCertificateResponse {
+  /** PEM: the certificate (and the cross-signed root during a rotation). */
+  certificateChain: Uint8Array;
+  /** PEM: the roots to trust. */
+  caCert: Uint8Array;
+  /** Hex. */
+  serialNumber: string;
+}
+
+export interface RevokeClientCertificateRequest {
+  name: string;
+}
+
+export interface RevokeClientCertificateResponse {
+  /** How many certificates were revoked. */
+  revoked: number;
 }
 
 function createBaseRaftStatus(): RaftStatus {
@@ -3279,7 +3308,7 @@ export const ListClustersResponse: MessageFns<ListClustersResponse> = {
 };
 
 function createBaseJoinTokenRotation(): JoinTokenRotation {
-  return { worker: false, manager: false };
+  return { worker: false, manager: false, rootCa: false };
 }
 
 export const JoinTokenRotation: MessageFns<JoinTokenRotation> = {
@@ -3289,6 +3318,9 @@ export const JoinTokenRotation: MessageFns<JoinTokenRotation> = {
     }
     if (message.manager !== false) {
       writer.uint32(16).bool(message.manager);
+    }
+    if (message.rootCa !== false) {
+      writer.uint32(24).bool(message.rootCa);
     }
     return writer;
   },
@@ -3322,6 +3354,14 @@ export const JoinTokenRotation: MessageFns<JoinTokenRotation> = {
             message.manager = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.rootCa = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3338,6 +3378,11 @@ export const JoinTokenRotation: MessageFns<JoinTokenRotation> = {
     return {
       worker: isSet(object.worker) ? globalThis.Boolean(object.worker) : false,
       manager: isSet(object.manager) ? globalThis.Boolean(object.manager) : false,
+      rootCa: isSet(object.rootCa)
+        ? globalThis.Boolean(object.rootCa)
+        : isSet(object.root_ca)
+        ? globalThis.Boolean(object.root_ca)
+        : false,
     };
   },
 
@@ -3349,6 +3394,9 @@ export const JoinTokenRotation: MessageFns<JoinTokenRotation> = {
     if (message.manager !== false) {
       obj.manager = message.manager;
     }
+    if (message.rootCa !== false) {
+      obj.rootCa = message.rootCa;
+    }
     return obj;
   },
 
@@ -3359,6 +3407,7 @@ export const JoinTokenRotation: MessageFns<JoinTokenRotation> = {
     const message = createBaseJoinTokenRotation();
     message.worker = object.worker ?? false;
     message.manager = object.manager ?? false;
+    message.rootCa = object.rootCa ?? false;
     return message;
   },
 };
@@ -3563,6 +3612,364 @@ export const UpdateClusterResponse: MessageFns<UpdateClusterResponse> = {
   },
 };
 
+function createBaseIssueClientCertificateRequest(): IssueClientCertificateRequest {
+  return { name: "", csr: new Uint8Array(0), lifetime: undefined };
+}
+
+export const IssueClientCertificateRequest: MessageFns<IssueClientCertificateRequest> = {
+  encode(message: IssueClientCertificateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.csr.length !== 0) {
+      writer.uint32(18).bytes(message.csr);
+    }
+    if (message.lifetime !== undefined) {
+      Duration.encode(message.lifetime, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueClientCertificateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIssueClientCertificateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.csr = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.lifetime = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IssueClientCertificateRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      csr: isSet(object.csr) ? bytesFromBase64(object.csr) : new Uint8Array(0),
+      lifetime: isSet(object.lifetime) ? Duration.fromJSON(object.lifetime) : undefined,
+    };
+  },
+
+  toJSON(message: IssueClientCertificateRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.csr.length !== 0) {
+      obj.csr = base64FromBytes(message.csr);
+    }
+    if (message.lifetime !== undefined) {
+      obj.lifetime = Duration.toJSON(message.lifetime);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IssueClientCertificateRequest>, I>>(base?: I): IssueClientCertificateRequest {
+    return IssueClientCertificateRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IssueClientCertificateRequest>, I>>(
+    object: I,
+  ): IssueClientCertificateRequest {
+    const message = createBaseIssueClientCertificateRequest();
+    message.name = object.name ?? "";
+    message.csr = object.csr ?? new Uint8Array(0);
+    message.lifetime = (object.lifetime !== undefined && object.lifetime !== null)
+      ? Duration.fromPartial(object.lifetime)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseIssueClientCertificateResponse(): IssueClientCertificateResponse {
+  return { certificateChain: new Uint8Array(0), caCert: new Uint8Array(0), serialNumber: "" };
+}
+
+export const IssueClientCertificateResponse: MessageFns<IssueClientCertificateResponse> = {
+  encode(message: IssueClientCertificateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.certificateChain.length !== 0) {
+      writer.uint32(10).bytes(message.certificateChain);
+    }
+    if (message.caCert.length !== 0) {
+      writer.uint32(18).bytes(message.caCert);
+    }
+    if (message.serialNumber !== "") {
+      writer.uint32(26).string(message.serialNumber);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueClientCertificateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIssueClientCertificateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.certificateChain = reader.bytes();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.caCert = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.serialNumber = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IssueClientCertificateResponse {
+    return {
+      certificateChain: isSet(object.certificateChain)
+        ? bytesFromBase64(object.certificateChain)
+        : isSet(object.certificate_chain)
+        ? bytesFromBase64(object.certificate_chain)
+        : new Uint8Array(0),
+      caCert: isSet(object.caCert)
+        ? bytesFromBase64(object.caCert)
+        : isSet(object.ca_cert)
+        ? bytesFromBase64(object.ca_cert)
+        : new Uint8Array(0),
+      serialNumber: isSet(object.serialNumber)
+        ? globalThis.String(object.serialNumber)
+        : isSet(object.serial_number)
+        ? globalThis.String(object.serial_number)
+        : "",
+    };
+  },
+
+  toJSON(message: IssueClientCertificateResponse): unknown {
+    const obj: any = {};
+    if (message.certificateChain.length !== 0) {
+      obj.certificateChain = base64FromBytes(message.certificateChain);
+    }
+    if (message.caCert.length !== 0) {
+      obj.caCert = base64FromBytes(message.caCert);
+    }
+    if (message.serialNumber !== "") {
+      obj.serialNumber = message.serialNumber;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IssueClientCertificateResponse>, I>>(base?: I): IssueClientCertificateResponse {
+    return IssueClientCertificateResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IssueClientCertificateResponse>, I>>(
+    object: I,
+  ): IssueClientCertificateResponse {
+    const message = createBaseIssueClientCertificateResponse();
+    message.certificateChain = object.certificateChain ?? new Uint8Array(0);
+    message.caCert = object.caCert ?? new Uint8Array(0);
+    message.serialNumber = object.serialNumber ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeClientCertificateRequest(): RevokeClientCertificateRequest {
+  return { name: "" };
+}
+
+export const RevokeClientCertificateRequest: MessageFns<RevokeClientCertificateRequest> = {
+  encode(message: RevokeClientCertificateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeClientCertificateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeClientCertificateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeClientCertificateRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: RevokeClientCertificateRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeClientCertificateRequest>, I>>(base?: I): RevokeClientCertificateRequest {
+    return RevokeClientCertificateRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeClientCertificateRequest>, I>>(
+    object: I,
+  ): RevokeClientCertificateRequest {
+    const message = createBaseRevokeClientCertificateRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeClientCertificateResponse(): RevokeClientCertificateResponse {
+  return { revoked: 0 };
+}
+
+export const RevokeClientCertificateResponse: MessageFns<RevokeClientCertificateResponse> = {
+  encode(message: RevokeClientCertificateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revoked !== 0) {
+      writer.uint32(8).uint32(message.revoked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeClientCertificateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeClientCertificateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.revoked = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeClientCertificateResponse {
+    return { revoked: isSet(object.revoked) ? globalThis.Number(object.revoked) : 0 };
+  },
+
+  toJSON(message: RevokeClientCertificateResponse): unknown {
+    const obj: any = {};
+    if (message.revoked !== 0) {
+      obj.revoked = Math.round(message.revoked);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeClientCertificateResponse>, I>>(base?: I): RevokeClientCertificateResponse {
+    return RevokeClientCertificateResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeClientCertificateResponse>, I>>(
+    object: I,
+  ): RevokeClientCertificateResponse {
+    const message = createBaseRevokeClientCertificateResponse();
+    message.revoked = object.revoked ?? 0;
+    return message;
+  },
+};
+
 export type ControlService = typeof ControlService;
 export const ControlService = {
   getInfo: {
@@ -3709,6 +4116,35 @@ export const ControlService = {
       Buffer.from(UpdateClusterResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateClusterResponse => UpdateClusterResponse.decode(value),
   },
+  /**
+   * A client (CLI) certificate for the key of the request; the key never
+   * leaves the client. CN = name, OU = shoal-client.
+   */
+  issueClientCertificate: {
+    path: "/shoal.v1.Control/IssueClientCertificate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: IssueClientCertificateRequest): Buffer =>
+      Buffer.from(IssueClientCertificateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): IssueClientCertificateRequest => IssueClientCertificateRequest.decode(value),
+    responseSerialize: (value: IssueClientCertificateResponse): Buffer =>
+      Buffer.from(IssueClientCertificateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IssueClientCertificateResponse =>
+      IssueClientCertificateResponse.decode(value),
+  },
+  /** Revokes every unexpired client certificate issued under that name. */
+  revokeClientCertificate: {
+    path: "/shoal.v1.Control/RevokeClientCertificate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeClientCertificateRequest): Buffer =>
+      Buffer.from(RevokeClientCertificateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeClientCertificateRequest => RevokeClientCertificateRequest.decode(value),
+    responseSerialize: (value: RevokeClientCertificateResponse): Buffer =>
+      Buffer.from(RevokeClientCertificateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeClientCertificateResponse =>
+      RevokeClientCertificateResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -3730,6 +4166,13 @@ export interface ControlServer extends UntypedServiceImplementation {
   getCluster: handleUnaryCall<GetClusterRequest, GetClusterResponse>;
   listClusters: handleUnaryCall<ListClustersRequest, ListClustersResponse>;
   updateCluster: handleUnaryCall<UpdateClusterRequest, UpdateClusterResponse>;
+  /**
+   * A client (CLI) certificate for the key of the request; the key never
+   * leaves the client. CN = name, OU = shoal-client.
+   */
+  issueClientCertificate: handleUnaryCall<IssueClientCertificateRequest, IssueClientCertificateResponse>;
+  /** Revokes every unexpired client certificate issued under that name. */
+  revokeClientCertificate: handleUnaryCall<RevokeClientCertificateRequest, RevokeClientCertificateResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -3961,6 +4404,41 @@ export interface ControlClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateClusterResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * A client (CLI) certificate for the key of the request; the key never
+   * leaves the client. CN = name, OU = shoal-client.
+   */
+  issueClientCertificate(
+    request: IssueClientCertificateRequest,
+    callback: (error: ServiceError | null, response: IssueClientCertificateResponse) => void,
+  ): ClientUnaryCall;
+  issueClientCertificate(
+    request: IssueClientCertificateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IssueClientCertificateResponse) => void,
+  ): ClientUnaryCall;
+  issueClientCertificate(
+    request: IssueClientCertificateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IssueClientCertificateResponse) => void,
+  ): ClientUnaryCall;
+  /** Revokes every unexpired client certificate issued under that name. */
+  revokeClientCertificate(
+    request: RevokeClientCertificateRequest,
+    callback: (error: ServiceError | null, response: RevokeClientCertificateResponse) => void,
+  ): ClientUnaryCall;
+  revokeClientCertificate(
+    request: RevokeClientCertificateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeClientCertificateResponse) => void,
+  ): ClientUnaryCall;
+  revokeClientCertificate(
+    request: RevokeClientCertificateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeClientCertificateResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ControlClient = makeGenericClientConstructor(ControlService, "shoal.v1.Control") as unknown as {
@@ -3968,6 +4446,31 @@ export const ControlClient = makeGenericClientConstructor(ControlService, "shoal
   service: typeof ControlService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -95,9 +95,8 @@ export interface SessionRequest {
     | NodeDescription
     | undefined;
   /**
-   * The agent's node id. Empty on first contact: the dispatcher then creates
-   * the node and returns its id in SessionResponse.node; the agent keeps it
-   * and sends it on every later session.
+   * Ignored: the node id comes from the caller's certificate (NodeCA created
+   * the node when it joined).
    */
   nodeId: string;
   /**
@@ -105,7 +104,7 @@ export interface SessionRequest {
    * (e.g. a leader change) without its node being marked down.
    */
   sessionId: string;
-  /** Must match one of the cluster's join tokens on first contact. */
+  /** Ignored: the join token goes to NodeCA only. */
   joinToken: string;
 }
 
@@ -129,6 +128,13 @@ export interface SessionResponse {
     | undefined;
   /** All managers, for failover. */
   managers: WeightedPeer[];
+  /**
+   * The digest of the root the node should trust (the new one during a root
+   * rotation).
+   */
+  rootCaDigest: string;
+  /** Renew the node certificate now (a role change or a root rotation). */
+  renewCertificate: boolean;
 }
 
 export interface HeartbeatRequest {
@@ -412,7 +418,7 @@ export const WeightedPeer: MessageFns<WeightedPeer> = {
 };
 
 function createBaseSessionResponse(): SessionResponse {
-  return { sessionId: "", node: undefined, managers: [] };
+  return { sessionId: "", node: undefined, managers: [], rootCaDigest: "", renewCertificate: false };
 }
 
 export const SessionResponse: MessageFns<SessionResponse> = {
@@ -425,6 +431,12 @@ export const SessionResponse: MessageFns<SessionResponse> = {
     }
     for (const v of message.managers) {
       WeightedPeer.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.rootCaDigest !== "") {
+      writer.uint32(34).string(message.rootCaDigest);
+    }
+    if (message.renewCertificate !== false) {
+      writer.uint32(40).bool(message.renewCertificate);
     }
     return writer;
   },
@@ -466,6 +478,22 @@ export const SessionResponse: MessageFns<SessionResponse> = {
             message.managers.push(WeightedPeer.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.rootCaDigest = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.renewCertificate = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -489,6 +517,16 @@ export const SessionResponse: MessageFns<SessionResponse> = {
       managers: globalThis.Array.isArray(object?.managers)
         ? object.managers.map((e: any) => WeightedPeer.fromJSON(e))
         : [],
+      rootCaDigest: isSet(object.rootCaDigest)
+        ? globalThis.String(object.rootCaDigest)
+        : isSet(object.root_ca_digest)
+        ? globalThis.String(object.root_ca_digest)
+        : "",
+      renewCertificate: isSet(object.renewCertificate)
+        ? globalThis.Boolean(object.renewCertificate)
+        : isSet(object.renew_certificate)
+        ? globalThis.Boolean(object.renew_certificate)
+        : false,
     };
   },
 
@@ -503,6 +541,12 @@ export const SessionResponse: MessageFns<SessionResponse> = {
     if (message.managers?.length) {
       obj.managers = message.managers.map((e) => WeightedPeer.toJSON(e));
     }
+    if (message.rootCaDigest !== "") {
+      obj.rootCaDigest = message.rootCaDigest;
+    }
+    if (message.renewCertificate !== false) {
+      obj.renewCertificate = message.renewCertificate;
+    }
     return obj;
   },
 
@@ -514,6 +558,8 @@ export const SessionResponse: MessageFns<SessionResponse> = {
     message.sessionId = object.sessionId ?? "";
     message.node = (object.node !== undefined && object.node !== null) ? Node.fromPartial(object.node) : undefined;
     message.managers = object.managers?.map((e) => WeightedPeer.fromPartial(e)) || [];
+    message.rootCaDigest = object.rootCaDigest ?? "";
+    message.renewCertificate = object.renewCertificate ?? false;
     return message;
   },
 };

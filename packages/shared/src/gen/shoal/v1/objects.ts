@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
+import { RootCA } from "./ca.js";
 import {
   Annotations,
   ClusterSpec,
@@ -106,6 +107,20 @@ export interface Node {
     | undefined;
   /** The role the node has now (spec.desired_role is the one it should have). */
   role: NodeRole;
+  /**
+   * The node's current certificate, recorded by the CA at each issue (a root
+   * rotation finds the nodes still holding a certificate from the old key).
+   */
+  certificate: NodeCertificate | undefined;
+}
+
+/** What the CA recorded about the certificate it last issued to a node. */
+export interface NodeCertificate {
+  /** Hex, lower case. */
+  serialNumber: string;
+  /** The CA digest (hex SHA-256 of the DER) of the root that signed it. */
+  issuerDigest: string;
+  notAfter: Date | undefined;
 }
 
 export interface UpdateStatus {
@@ -219,8 +234,15 @@ export interface JoinTokens {
 export interface Cluster {
   id: string;
   meta: Meta | undefined;
-  spec: ClusterSpec | undefined;
-  rootJoinTokens: JoinTokens | undefined;
+  spec:
+    | ClusterSpec
+    | undefined;
+  /** Tokens pin the CA: SWMTKN-1-<CA digest>-<secret>. */
+  rootJoinTokens:
+    | JoinTokens
+    | undefined;
+  /** The cluster's CA; its keys are secret: the Control API redacts them. */
+  rootCa: RootCA | undefined;
 }
 
 function createBasePlatform(): Platform {
@@ -868,6 +890,7 @@ function createBaseNode(): Node {
     status: undefined,
     managerStatus: undefined,
     role: 0,
+    certificate: undefined,
   };
 }
 
@@ -893,6 +916,9 @@ export const Node: MessageFns<Node> = {
     }
     if (message.role !== 0) {
       writer.uint32(56).int32(message.role);
+    }
+    if (message.certificate !== undefined) {
+      NodeCertificate.encode(message.certificate, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -966,6 +992,14 @@ export const Node: MessageFns<Node> = {
             message.role = reader.int32() as any;
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.certificate = NodeCertificate.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -991,6 +1025,7 @@ export const Node: MessageFns<Node> = {
         ? ManagerStatus.fromJSON(object.manager_status)
         : undefined,
       role: isSet(object.role) ? nodeRoleFromJSON(object.role) : 0,
+      certificate: isSet(object.certificate) ? NodeCertificate.fromJSON(object.certificate) : undefined,
     };
   },
 
@@ -1017,6 +1052,9 @@ export const Node: MessageFns<Node> = {
     if (message.role !== 0) {
       obj.role = nodeRoleToJSON(message.role);
     }
+    if (message.certificate !== undefined) {
+      obj.certificate = NodeCertificate.toJSON(message.certificate);
+    }
     return obj;
   },
 
@@ -1038,6 +1076,122 @@ export const Node: MessageFns<Node> = {
       ? ManagerStatus.fromPartial(object.managerStatus)
       : undefined;
     message.role = object.role ?? 0;
+    message.certificate = (object.certificate !== undefined && object.certificate !== null)
+      ? NodeCertificate.fromPartial(object.certificate)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseNodeCertificate(): NodeCertificate {
+  return { serialNumber: "", issuerDigest: "", notAfter: undefined };
+}
+
+export const NodeCertificate: MessageFns<NodeCertificate> = {
+  encode(message: NodeCertificate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serialNumber !== "") {
+      writer.uint32(10).string(message.serialNumber);
+    }
+    if (message.issuerDigest !== "") {
+      writer.uint32(18).string(message.issuerDigest);
+    }
+    if (message.notAfter !== undefined) {
+      Timestamp.encode(toTimestamp(message.notAfter), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeCertificate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeCertificate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serialNumber = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.issuerDigest = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.notAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeCertificate {
+    return {
+      serialNumber: isSet(object.serialNumber)
+        ? globalThis.String(object.serialNumber)
+        : isSet(object.serial_number)
+        ? globalThis.String(object.serial_number)
+        : "",
+      issuerDigest: isSet(object.issuerDigest)
+        ? globalThis.String(object.issuerDigest)
+        : isSet(object.issuer_digest)
+        ? globalThis.String(object.issuer_digest)
+        : "",
+      notAfter: isSet(object.notAfter)
+        ? fromJsonTimestamp(object.notAfter)
+        : isSet(object.not_after)
+        ? fromJsonTimestamp(object.not_after)
+        : undefined,
+    };
+  },
+
+  toJSON(message: NodeCertificate): unknown {
+    const obj: any = {};
+    if (message.serialNumber !== "") {
+      obj.serialNumber = message.serialNumber;
+    }
+    if (message.issuerDigest !== "") {
+      obj.issuerDigest = message.issuerDigest;
+    }
+    if (message.notAfter !== undefined) {
+      obj.notAfter = message.notAfter.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeCertificate>, I>>(base?: I): NodeCertificate {
+    return NodeCertificate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeCertificate>, I>>(object: I): NodeCertificate {
+    const message = createBaseNodeCertificate();
+    message.serialNumber = object.serialNumber ?? "";
+    message.issuerDigest = object.issuerDigest ?? "";
+    message.notAfter = object.notAfter ?? undefined;
     return message;
   },
 };
@@ -2080,7 +2234,7 @@ export const JoinTokens: MessageFns<JoinTokens> = {
 };
 
 function createBaseCluster(): Cluster {
-  return { id: "", meta: undefined, spec: undefined, rootJoinTokens: undefined };
+  return { id: "", meta: undefined, spec: undefined, rootJoinTokens: undefined, rootCa: undefined };
 }
 
 export const Cluster: MessageFns<Cluster> = {
@@ -2096,6 +2250,9 @@ export const Cluster: MessageFns<Cluster> = {
     }
     if (message.rootJoinTokens !== undefined) {
       JoinTokens.encode(message.rootJoinTokens, writer.uint32(34).fork()).join();
+    }
+    if (message.rootCa !== undefined) {
+      RootCA.encode(message.rootCa, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -2145,6 +2302,14 @@ export const Cluster: MessageFns<Cluster> = {
             message.rootJoinTokens = JoinTokens.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.rootCa = RootCA.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2167,6 +2332,11 @@ export const Cluster: MessageFns<Cluster> = {
         : isSet(object.root_join_tokens)
         ? JoinTokens.fromJSON(object.root_join_tokens)
         : undefined,
+      rootCa: isSet(object.rootCa)
+        ? RootCA.fromJSON(object.rootCa)
+        : isSet(object.root_ca)
+        ? RootCA.fromJSON(object.root_ca)
+        : undefined,
     };
   },
 
@@ -2184,6 +2354,9 @@ export const Cluster: MessageFns<Cluster> = {
     if (message.rootJoinTokens !== undefined) {
       obj.rootJoinTokens = JoinTokens.toJSON(message.rootJoinTokens);
     }
+    if (message.rootCa !== undefined) {
+      obj.rootCa = RootCA.toJSON(message.rootCa);
+    }
     return obj;
   },
 
@@ -2199,6 +2372,9 @@ export const Cluster: MessageFns<Cluster> = {
       : undefined;
     message.rootJoinTokens = (object.rootJoinTokens !== undefined && object.rootJoinTokens !== null)
       ? JoinTokens.fromPartial(object.rootJoinTokens)
+      : undefined;
+    message.rootCa = (object.rootCa !== undefined && object.rootCa !== null)
+      ? RootCA.fromPartial(object.rootCa)
       : undefined;
     return message;
   },

@@ -829,6 +829,12 @@ export interface ClusterSpec {
   orchestration: OrchestrationConfig | undefined;
   raft: RaftConfig | undefined;
   dispatcher: DispatcherConfig | undefined;
+  caConfig: CAConfig | undefined;
+}
+
+export interface CAConfig {
+  /** Lifetime of node certificates; unset: 90 days. At least 1 minute. */
+  nodeCertExpiry: Duration | undefined;
 }
 
 function createBaseVersion(): Version {
@@ -3474,7 +3480,13 @@ export const DispatcherConfig: MessageFns<DispatcherConfig> = {
 };
 
 function createBaseClusterSpec(): ClusterSpec {
-  return { annotations: undefined, orchestration: undefined, raft: undefined, dispatcher: undefined };
+  return {
+    annotations: undefined,
+    orchestration: undefined,
+    raft: undefined,
+    dispatcher: undefined,
+    caConfig: undefined,
+  };
 }
 
 export const ClusterSpec: MessageFns<ClusterSpec> = {
@@ -3490,6 +3502,9 @@ export const ClusterSpec: MessageFns<ClusterSpec> = {
     }
     if (message.dispatcher !== undefined) {
       DispatcherConfig.encode(message.dispatcher, writer.uint32(34).fork()).join();
+    }
+    if (message.caConfig !== undefined) {
+      CAConfig.encode(message.caConfig, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -3539,6 +3554,14 @@ export const ClusterSpec: MessageFns<ClusterSpec> = {
             message.dispatcher = DispatcherConfig.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.caConfig = CAConfig.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3557,6 +3580,11 @@ export const ClusterSpec: MessageFns<ClusterSpec> = {
       orchestration: isSet(object.orchestration) ? OrchestrationConfig.fromJSON(object.orchestration) : undefined,
       raft: isSet(object.raft) ? RaftConfig.fromJSON(object.raft) : undefined,
       dispatcher: isSet(object.dispatcher) ? DispatcherConfig.fromJSON(object.dispatcher) : undefined,
+      caConfig: isSet(object.caConfig)
+        ? CAConfig.fromJSON(object.caConfig)
+        : isSet(object.ca_config)
+        ? CAConfig.fromJSON(object.ca_config)
+        : undefined,
     };
   },
 
@@ -3573,6 +3601,9 @@ export const ClusterSpec: MessageFns<ClusterSpec> = {
     }
     if (message.dispatcher !== undefined) {
       obj.dispatcher = DispatcherConfig.toJSON(message.dispatcher);
+    }
+    if (message.caConfig !== undefined) {
+      obj.caConfig = CAConfig.toJSON(message.caConfig);
     }
     return obj;
   },
@@ -3593,6 +3624,84 @@ export const ClusterSpec: MessageFns<ClusterSpec> = {
       : undefined;
     message.dispatcher = (object.dispatcher !== undefined && object.dispatcher !== null)
       ? DispatcherConfig.fromPartial(object.dispatcher)
+      : undefined;
+    message.caConfig = (object.caConfig !== undefined && object.caConfig !== null)
+      ? CAConfig.fromPartial(object.caConfig)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCAConfig(): CAConfig {
+  return { nodeCertExpiry: undefined };
+}
+
+export const CAConfig: MessageFns<CAConfig> = {
+  encode(message: CAConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeCertExpiry !== undefined) {
+      Duration.encode(message.nodeCertExpiry, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CAConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCAConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeCertExpiry = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CAConfig {
+    return {
+      nodeCertExpiry: isSet(object.nodeCertExpiry)
+        ? Duration.fromJSON(object.nodeCertExpiry)
+        : isSet(object.node_cert_expiry)
+        ? Duration.fromJSON(object.node_cert_expiry)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CAConfig): unknown {
+    const obj: any = {};
+    if (message.nodeCertExpiry !== undefined) {
+      obj.nodeCertExpiry = Duration.toJSON(message.nodeCertExpiry);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CAConfig>, I>>(base?: I): CAConfig {
+    return CAConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CAConfig>, I>>(object: I): CAConfig {
+    const message = createBaseCAConfig();
+    message.nodeCertExpiry = (object.nodeCertExpiry !== undefined && object.nodeCertExpiry !== null)
+      ? Duration.fromPartial(object.nodeCertExpiry)
       : undefined;
     return message;
   },
