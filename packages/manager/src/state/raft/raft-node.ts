@@ -121,6 +121,12 @@ export class RaftNode {
   private nextProposalId = Number.parseInt(randomBytes(5).toString("hex"), 16) * 1024;
   /** Senders that are not members, refused (each logged once). */
   private readonly refusedSenders = new Set<number>();
+  /**
+   * A joiner hears the members that admitted it (the join response) until it applies its own
+   * admission: the leader's snapshot may predate them (it may name the founder alone), and the
+   * entries that add them come from the leader, which must not be refused meanwhile.
+   */
+  private readonly admittedBy = new Set<number>();
 
   constructor(private readonly options: RaftNodeOptions) {
     this.logger = componentLogger(options.logger, "raft", { raftId: options.raftId });
@@ -153,6 +159,7 @@ export class RaftNode {
       snapshot = storage.snapshot();
       founded = true;
     }
+    for (const m of this.options.knownMembers ?? []) this.admittedBy.add(m.raftId);
     if (!isEmptySnapshot(snapshot)) this.installSnapshot(snapshot);
     else {
       for (const m of this.options.knownMembers ?? []) this.members.set(m.raftId, m);
@@ -223,7 +230,7 @@ export class RaftNode {
    */
   step(m: Message): void {
     if (this.stopped || !this.node) return;
-    if (m.from !== this.raftId && this.members.size > 0 && !this.members.has(m.from)) {
+    if (m.from !== this.raftId && this.members.size > 0 && !this.members.has(m.from) && !this.admittedBy.has(m.from)) {
       if (!this.refusedSenders.has(m.from)) {
         this.refusedSenders.add(m.from);
         this.logger.warn(
@@ -541,6 +548,7 @@ export class RaftNode {
     if (cc.type === "addNode") {
       const member = cc.context.length > 0 ? RaftMember.decode(cc.context) : undefined;
       if (member) this.members.set(cc.nodeId, { ...member, raftId: cc.nodeId });
+      if (cc.nodeId === this.raftId) this.admittedBy.clear();
     } else {
       this.members.delete(cc.nodeId);
     }
