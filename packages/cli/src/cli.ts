@@ -5,6 +5,8 @@ import { VERSION, errorMessage, isShoalError } from "@shoal/shared";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerDaemonCommands } from "./commands/daemons.js";
 import { enableConfigFiles } from "./commands/config-file.js";
+import { registerInitCommand } from "./commands/init.js";
+import { registerJoinCommand } from "./commands/join.js";
 import { registerBackupCommand } from "./commands/backup.js";
 import { registerEventsCommand } from "./commands/events.js";
 import { registerLocalCommands } from "./commands/local.js";
@@ -32,6 +34,9 @@ export function buildProgram(): Command {
   registerDaemonCommands(program);
   // --config FILE for the daemons: every flag of theirs is a key of the file (config-file.ts).
   enableConfigFiles(program, ["manager", "agent"]);
+  // shoal init | join: the front door, writing those files and starting the daemons.
+  registerInitCommand(program);
+  registerJoinCommand(program);
   registerNodeCommands(program);
   registerServiceCommands(program);
   registerClusterCommands(program);
