@@ -13,6 +13,8 @@ import { checkConfig, renderConfig } from "./config-file.js";
 import { SYSTEMD_UNIT_DIR, pathExists, systemdRunning, unitFile, unitName, type DaemonRole } from "./systemd-units.js";
 
 const exec = promisify(execFile);
+/** How long a daemon started in the background is watched for an immediate exit. */
+const EARLY_EXIT_MS = 1500;
 
 export interface HostSetup {
   /** Writes `text` to `path` (its folder made first), atomically, with `mode`. */
@@ -55,6 +57,22 @@ export function realHostSetup(): HostSetup {
         child.unref();
         if (child.pid === undefined) throw new ShoalError(ErrorCode.Internal, `could not start shoal ${args[0]}`);
         await writeFile(pidFile, `${child.pid}\n`);
+        // A daemon that cannot start (Docker down, port taken) ends within a moment: say so here
+        // rather than "started".
+        const exited = await new Promise<number | string | undefined>((resolve) => {
+          const timer = setTimeout(() => resolve(undefined), EARLY_EXIT_MS);
+          child.once("exit", (code, signal) => {
+            clearTimeout(timer);
+            resolve(code ?? signal ?? "?");
+          });
+        });
+        if (exited !== undefined) {
+          const tail = (await readFile(logFile, "utf8").catch(() => "")).trimEnd().split("\n").slice(-5).join("\n");
+          throw new ShoalError(
+            ErrorCode.FailedPrecondition,
+            `shoal ${args[0]} stopped at once (exit ${exited}); the end of ${logFile}:\n${tail}`,
+          );
+        }
         return child.pid;
       } finally {
         await out.close();
