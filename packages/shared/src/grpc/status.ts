@@ -21,12 +21,27 @@ const toStatus: Record<ErrorCode, status> = {
 
 const CODE_KEY = "shoal-error-code";
 
+/**
+ * The longest status message sent. The message travels in an HTTP/2 trailer, and messages that
+ * quote a request (a 200 KB name) would pass the peer's header size limit: it drops the trailer
+ * and the call hangs until its deadline.
+ */
+export const MAX_STATUS_MESSAGE_CHARS = 2048;
+
+function boundedMessage(err: unknown): string {
+  const message = errorMessage(err);
+  if (message.length <= MAX_STATUS_MESSAGE_CHARS) return message;
+  const cut = message.length - MAX_STATUS_MESSAGE_CHARS;
+  return `${message.slice(0, MAX_STATUS_MESSAGE_CHARS)}... (${cut} more characters)`;
+}
+
 /** What a handler passes to grpc-js for a thrown error. Anything that is not a ShoalError is INTERNAL. */
 export function toServiceError(err: unknown): Partial<ServiceError> {
   const code = err instanceof ShoalError ? err.code : ErrorCode.Internal;
   const metadata = new Metadata();
   metadata.set(CODE_KEY, code);
-  return { code: toStatus[code], details: errorMessage(err), message: errorMessage(err), metadata };
+  const message = boundedMessage(err);
+  return { code: toStatus[code], details: message, message, metadata };
 }
 
 /** The ShoalError that a failed call stands for, on the client side. */
