@@ -31,6 +31,7 @@ import {
 } from "@shoal/shared";
 import { newJoinToken, tokenRole } from "./controlapi/clusters.js";
 import { ControlApi } from "./controlapi/control-server.js";
+import { MAX_CONTROL_REQUEST_BYTES, guardRequests, refusedRequest } from "./controlapi/request-guard.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { DockerApiServer } from "./dockerapi/index.js";
 import { LogBroker } from "./logs/log-broker.js";
@@ -214,7 +215,9 @@ export class Manager {
     for (const [name] of Object.entries(ControlService)) {
       delegating[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const impl = controlImpl[name] as grpc.handleUnaryCall<unknown, unknown> | undefined;
-        if (impl) impl(call, callback);
+        const refused = refusedRequest(call.request);
+        if (refused) callback(refused);
+        else if (impl) impl(call, callback);
         else
           callback({
             code: this.raftNode ? grpc.status.UNIMPLEMENTED : grpc.status.UNAVAILABLE,
@@ -222,7 +225,8 @@ export class Manager {
           });
       }) as grpc.UntypedHandleCall;
     }
-    this.server.addService(ControlService, delegating);
+    // Requests over the Control limit or not decodable are refused here (the server's own limit is Raft's).
+    this.server.addService(guardRequests(ControlService, MAX_CONTROL_REQUEST_BYTES), delegating);
     await this.bind();
     const advertise = this.options.advertise ?? this.address;
     if (/^0\.0\.0\.0:|^\[::\]:/.test(advertise)) {
