@@ -8,7 +8,8 @@ import { parseJsonBody } from "./json-shape.js";
 
 export const API_VERSION = "1.41";
 export const MIN_API_VERSION = "1.24";
-const MAX_BODY = 4 * 1024 * 1024;
+/** Request bodies larger than this are refused with 413 (a service spec is a few kilobytes). */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const VERSION_PREFIX = /^\/v(\d+)\.(\d+)(?=\/)/;
 
 export interface DockerRequest {
@@ -118,7 +119,9 @@ export class Router {
         res.end();
       }
     } catch (err: unknown) {
-      const status = isShoalError(err) ? STATUS_BY_CODE[err.code] : 500;
+      const status = err instanceof BodyTooLargeError ? 413 : isShoalError(err) ? STATUS_BY_CODE[err.code] : 500;
+      // The rest of a refused body is not read: the connection cannot carry another request.
+      if (status === 413) res.setHeader("Connection", "close");
       if (status >= 500) this.logger.warn({ err: errorMessage(err), path, method }, "docker api request failed");
       if (res.headersSent) res.destroy();
       else sendJson(res, status, { message: errorMessage(err) });
@@ -131,19 +134,37 @@ export class Router {
       const m = route.pattern.exec(path);
       if (!m) continue;
       const params: Record<string, string> = {};
-      route.names.forEach((name, i) => (params[name] = decodeURIComponent(m[i + 1]!)));
+      route.names.forEach((name, i) => (params[name] = decodePathSegment(m[i + 1]!)));
       return { route, params };
     }
     return undefined;
   }
 }
 
+/** A request body over MAX_BODY_BYTES: answered 413 Payload Too Large. */
+class BodyTooLargeError extends InvalidArgumentError {
+  constructor(size: string) {
+    super(`${size} is larger than the limit of ${MAX_BODY_BYTES} bytes`, { field: "body" });
+  }
+}
+
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new InvalidArgumentError(`malformed percent-encoding in ${JSON.stringify(segment)}`, { field: "path" });
+  }
+}
+
 async function readBody(raw: IncomingMessage): Promise<string> {
+  // A declared length over the limit is refused before anything is read.
+  const declared = Number(raw.headers["content-length"] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new BodyTooLargeError(`a body of ${declared} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of raw as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) throw new InvalidArgumentError(`larger than ${MAX_BODY} bytes`, { field: "body" });
+    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError("the body");
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");

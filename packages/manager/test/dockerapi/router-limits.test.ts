@@ -1,0 +1,62 @@
+// The Docker API's HTTP edge under bad input found by the fuzz test (test/e2e/fuzz.test.ts): a
+// body over the limit is a 413 (refused on its declared length before it is read), and a path with
+// broken percent-encoding is a 400, not a 500.
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "@shoal/shared";
+import { MAX_BODY_BYTES, Router } from "../../src/dockerapi/router.js";
+
+let server: Server;
+let port = 0;
+
+beforeAll(async () => {
+  const router = new Router(silentLogger())
+    .on("POST", "/echo", async (req) => ({ status: 200, json: await req.json() }))
+    .on("GET", "/things/:id", (req) => ({ status: 200, json: { id: req.params["id"] } }));
+  server = createServer((req, res) => void router.handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+function send(
+  method: string,
+  path: string,
+  body?: Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const r = request({ host: "127.0.0.1", port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+    });
+    r.on("error", reject);
+    r.end(body);
+  });
+}
+
+describe("Docker API router limits", () => {
+  it("takes a body up to the limit", async () => {
+    const body = Buffer.from(JSON.stringify({ a: "x".repeat(1000) }));
+    const res = await send("POST", "/echo", body, { "Content-Length": String(body.length) });
+    expect(res.status).toBe(200);
+  });
+
+  it("refuses a declared length over the limit with 413 before reading the body", async () => {
+    const res = await send("POST", "/echo", Buffer.from("{}"), { "Content-Length": String(MAX_BODY_BYTES + 1) });
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body)).toEqual({
+      message: `body: a body of ${MAX_BODY_BYTES + 1} bytes is larger than the limit of ${MAX_BODY_BYTES} bytes`,
+    });
+  });
+
+  it("answers broken percent-encoding in a path parameter with 400", async () => {
+    const res = await send("GET", "/things/%E0%A4%A");
+    expect(res.status).toBe(400);
+    expect((JSON.parse(res.body) as { message: string }).message).toMatch(/^path: malformed percent-encoding/);
+    expect((await send("GET", "/things/a%2Fb")).body).toBe(JSON.stringify({ id: "a/b" }));
+  });
+});
