@@ -77,6 +77,12 @@ export interface RootCARotation {
   caKey: Uint8Array;
   /** PEM: the new root cross-signed by the old root's key. */
   crossSignedCaCert: Uint8Array;
+  /**
+   * Node ids of managers that are not nodes in the store (the founding
+   * manager) and got a certificate from the new key during this rotation.
+   * Nodes record theirs in Node.certificate.
+   */
+  renewedManagers: string[];
 }
 
 export interface RevokedCertificate {
@@ -605,7 +611,12 @@ export const RootCA: MessageFns<RootCA> = {
 };
 
 function createBaseRootCARotation(): RootCARotation {
-  return { caCert: new Uint8Array(0), caKey: new Uint8Array(0), crossSignedCaCert: new Uint8Array(0) };
+  return {
+    caCert: new Uint8Array(0),
+    caKey: new Uint8Array(0),
+    crossSignedCaCert: new Uint8Array(0),
+    renewedManagers: [],
+  };
 }
 
 export const RootCARotation: MessageFns<RootCARotation> = {
@@ -618,6 +629,9 @@ export const RootCARotation: MessageFns<RootCARotation> = {
     }
     if (message.crossSignedCaCert.length !== 0) {
       writer.uint32(26).bytes(message.crossSignedCaCert);
+    }
+    for (const v of message.renewedManagers) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -659,6 +673,14 @@ export const RootCARotation: MessageFns<RootCARotation> = {
             message.crossSignedCaCert = reader.bytes();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.renewedManagers.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -688,6 +710,11 @@ export const RootCARotation: MessageFns<RootCARotation> = {
         : isSet(object.cross_signed_ca_cert)
         ? bytesFromBase64(object.cross_signed_ca_cert)
         : new Uint8Array(0),
+      renewedManagers: globalThis.Array.isArray(object?.renewedManagers)
+        ? object.renewedManagers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.renewed_managers)
+        ? object.renewed_managers.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -702,6 +729,9 @@ export const RootCARotation: MessageFns<RootCARotation> = {
     if (message.crossSignedCaCert.length !== 0) {
       obj.crossSignedCaCert = base64FromBytes(message.crossSignedCaCert);
     }
+    if (message.renewedManagers?.length) {
+      obj.renewedManagers = message.renewedManagers;
+    }
     return obj;
   },
 
@@ -713,6 +743,7 @@ export const RootCARotation: MessageFns<RootCARotation> = {
     message.caCert = object.caCert ?? new Uint8Array(0);
     message.caKey = object.caKey ?? new Uint8Array(0);
     message.crossSignedCaCert = object.crossSignedCaCert ?? new Uint8Array(0);
+    message.renewedManagers = object.renewedManagers?.map((e) => e) || [];
     return message;
   },
 };
