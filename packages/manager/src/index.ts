@@ -51,3 +51,19 @@ export {
   restoreBackup,
   type RestoreOptions,
 } from "./backup/index.js";
+export {
+  isRotating,
+  needsRenewal,
+  planRotation,
+  recordManagerRenewal,
+  rotationProgress,
+  signingDigest,
+  startRotation,
+  type RotationProgress,
+  type RotationStep,
+} from "./ca/root-rotation.js";
+export {
+  RootRotationReconciler,
+  DEFAULT_ROTATION_POLL_MS,
+  type RootRotationReconcilerOptions,
+} from "./ca/rotation-reconciler.js";
