@@ -8,7 +8,7 @@
 //   new key (Node.certificate, which the CA writes at each issue); it clears when the node renews.
 import type { Node, RootCA } from "@shoal/shared";
 import { currentDigest } from "../ca/root-ca.js";
-import { needsRenewal } from "../ca/root-rotation.js";
+import { isRotating, needsRenewal } from "../ca/root-rotation.js";
 import type { MemoryStore } from "../state/store/index.js";
 
 export interface CaSignal {
@@ -16,10 +16,16 @@ export interface CaSignal {
   readonly renewCertificate: boolean;
 }
 
-/** The signal for `node` given the cluster's RootCA (none yet: empty, no renewal). */
-export function caSignal(rootCa: RootCA | undefined, node: Node | undefined): CaSignal {
+/**
+ * The signal for node `nodeId` given the cluster's RootCA (none yet: empty, no renewal). A manager
+ * that is not a node in the store (`node` undefined) is renewed once the rotation records it.
+ */
+export function caSignal(rootCa: RootCA | undefined, node: Node | undefined, nodeId = node?.id ?? ""): CaSignal {
   if (!rootCa || rootCa.caCert.length === 0) return { rootCaDigest: "", renewCertificate: false };
-  return { rootCaDigest: currentDigest(rootCa), renewCertificate: node !== undefined && needsRenewal(rootCa, node) };
+  const renewCertificate = node
+    ? needsRenewal(rootCa, node)
+    : isRotating(rootCa) && !(rootCa.rootRotation?.renewedManagers ?? []).includes(nodeId);
+  return { rootCaDigest: currentDigest(rootCa), renewCertificate };
 }
 
 export function sameSignal(a: CaSignal, b: CaSignal): boolean {
@@ -59,7 +65,7 @@ export function watchCaSignal(
           rootCa: tx.clusters.find()[0]?.rootCa,
           node: tx.nodes.get(nodeId),
         }));
-        const next = caSignal(rootCa, node);
+        const next = caSignal(rootCa, node, nodeId);
         if (sameSignal(next, last)) continue;
         last = next;
         changed(next, node);

@@ -4,7 +4,7 @@ import { Cluster, Node, type RootCA } from "@shoal/shared";
 import { beforeAll, describe, expect, it } from "vitest";
 import { currentDigest, newRootCa } from "../../src/ca/root-ca.js";
 import { recordIssued } from "../../src/ca/issued-record.js";
-import { signingDigest, startRotation, finishedRootCa } from "../../src/ca/root-rotation.js";
+import { finishedRootCa, recordManagerRenewal, signingDigest, startRotation } from "../../src/ca/root-rotation.js";
 import { caSignal, watchCaSignal, type CaSignal } from "../../src/dispatcher/ca-signal.js";
 import { MemoryStore } from "../../src/state/store/index.js";
 import { settle } from "../orchestrator/helpers.js";
@@ -34,6 +34,12 @@ describe("the session's CA signal", () => {
       renewCertificate: true,
     });
     expect(caSignal(rotating, node(signingDigest(rotating))).renewCertificate).toBe(false);
+    // A manager that is not a node: renewed once the rotation records it.
+    expect(caSignal(rotating, undefined, "m1").renewCertificate).toBe(true);
+    expect(
+      caSignal(recordManagerRenewal(rotating, "m1", signingDigest(rotating)), undefined, "m1").renewCertificate,
+    ).toBe(false);
+    expect(caSignal(base, undefined, "m1").renewCertificate).toBe(false);
     expect(caSignal(finishedRootCa(rotating), node(signingDigest(rotating)))).toEqual({
       rootCaDigest: signingDigest(rotating),
       renewCertificate: false,
