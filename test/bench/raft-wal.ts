@@ -2,10 +2,13 @@
 // and how long a replay of 100k entries takes at start. Prints one JSON line per case:
 // {"bench":"raft-wal","case":...,"ops_per_s","p50_ms","p99_ms",...}. BENCH_DIR picks the file system
 // (default: the OS temporary directory); BENCH_SECONDS the time per append case (default 3).
+//
+// Every case runs twice: records in clear, and sealed with a data key (AES-256-GCM, "encrypted": true);
+// a last line per case gives the encryption overhead ("case":"encryption-overhead").
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Wal, type Entry, type HardState } from "@shoal/raft";
+import { DataKey, KeyRing, Wal, type Entry, type HardState } from "@shoal/raft";
 
 const seconds = Number(process.env["BENCH_SECONDS"] ?? 3);
 const root = process.env["BENCH_DIR"] ?? tmpdir();
@@ -24,10 +27,17 @@ function quantile(sorted: number[], q: number): number {
   return Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(3));
 }
 
-async function withWal<T>(fn: (wal: Wal, dir: string) => Promise<T>): Promise<T> {
+const key = DataKey.generate();
+const results = new Map<string, number>();
+
+function keysFor(encrypted: boolean): { keys?: KeyRing } {
+  return encrypted ? { keys: new KeyRing(key) } : {};
+}
+
+async function withWal<T>(encrypted: boolean, fn: (wal: Wal, dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(root, "shoal-bench-wal-"));
   try {
-    const { wal } = await Wal.open(dir);
+    const { wal } = await Wal.open(dir, keysFor(encrypted));
     try {
       return await fn(wal, dir);
     } finally {
@@ -44,9 +54,10 @@ async function appendCase(
   perSave: number,
   bytes: number,
   concurrency: number,
-  sync = true,
+  sync: boolean,
+  encrypted: boolean,
 ): Promise<void> {
-  await withWal(async (wal) => {
+  await withWal(encrypted, async (wal) => {
     const latencies: number[] = [];
     let next = 1;
     const deadline = performance.now() + seconds * 1000;
@@ -65,10 +76,12 @@ async function appendCase(
     const elapsed = (performance.now() - start) / 1000;
     latencies.sort((a, b) => a - b);
     const ops = latencies.length;
+    results.set(`${name}/${encrypted}`, (ops * perSave) / elapsed);
     console.log(
       JSON.stringify({
         bench: "raft-wal",
         case: name,
+        encrypted,
         ops,
         ops_per_s: Math.round(ops / elapsed),
         entries_per_s: Math.round((ops * perSave) / elapsed),
@@ -80,24 +93,27 @@ async function appendCase(
   });
 }
 
-async function replayCase(total: number, bytes: number): Promise<void> {
+async function replayCase(total: number, bytes: number, encrypted: boolean): Promise<void> {
   const dir = await mkdtemp(join(root, "shoal-bench-wal-"));
   try {
-    const { wal } = await Wal.open(dir);
+    const { wal } = await Wal.open(dir, keysFor(encrypted));
     for (let i = 1; i <= total; i += 64) {
       const n = Math.min(64, total - i + 1);
       await wal.save({ term: 1, vote: 1, commit: i + n - 1 }, entries(i, n, bytes), { sync: false });
     }
     await wal.close();
     const t0 = performance.now();
-    const r = await Wal.open(dir);
+    const r = await Wal.open(dir, keysFor(encrypted));
     const ms = performance.now() - t0;
+    const name = `replay-${total / 1000}k-entries-${bytes}B`;
+    results.set(`${name}/${encrypted}`, total / (ms / 1000));
     if (r.entries.length !== total) throw new Error(`replayed ${r.entries.length} of ${total}`);
     await r.wal.close();
     console.log(
       JSON.stringify({
         bench: "raft-wal",
-        case: `replay-${total / 1000}k-entries-${bytes}B`,
+        case: name,
+        encrypted,
         ms: Number(ms.toFixed(1)),
         entries_per_s: Math.round(total / (ms / 1000)),
         segments: r.wal.segmentNames().length,
@@ -108,8 +124,27 @@ async function replayCase(total: number, bytes: number): Promise<void> {
   }
 }
 
-await appendCase("append-1-entry-fsync", 1, 200, 1);
-await appendCase("append-64x200B-fsync", 64, 200, 1);
-await appendCase("append-1-entry-fsync-16-concurrent", 1, 200, 16);
-await appendCase("append-1-entry-nosync", 1, 200, 1, false);
-await replayCase(100_000, 200);
+const cases: [name: string, run: (encrypted: boolean) => Promise<void>][] = [
+  ["append-1-entry-fsync", (e) => appendCase("append-1-entry-fsync", 1, 200, 1, true, e)],
+  ["append-64x200B-fsync", (e) => appendCase("append-64x200B-fsync", 64, 200, 1, true, e)],
+  ["append-1-entry-fsync-16-concurrent", (e) => appendCase("append-1-entry-fsync-16-concurrent", 1, 200, 16, true, e)],
+  ["append-1-entry-nosync", (e) => appendCase("append-1-entry-nosync", 1, 200, 1, false, e)],
+  ["append-64x200B-nosync", (e) => appendCase("append-64x200B-nosync", 64, 200, 1, false, e)],
+  ["replay-100k-entries-200B", (e) => replayCase(100_000, 200, e)],
+];
+for (const [name, run] of cases) {
+  await run(false);
+  await run(true);
+  const clear = results.get(`${name}/false`) ?? 0;
+  const sealed = results.get(`${name}/true`) ?? 0;
+  console.log(
+    JSON.stringify({
+      bench: "raft-wal",
+      case: "encryption-overhead",
+      of: name,
+      clear_entries_per_s: Math.round(clear),
+      encrypted_entries_per_s: Math.round(sealed),
+      overhead_pct: Number(((clear / sealed - 1) * 100).toFixed(1)),
+    }),
+  );
+}

@@ -68,7 +68,9 @@ export {
   WalLockedError,
   DiskClosedError,
   DiskInvalidArgumentError,
+  DiskKeyError,
 } from "./wal/index.js";
+export { DataKey, KeyRing, CLEAR as CLEAR_DATA } from "./crypto/index.js";
 export type {
   RaftDisk,
   RaftDiskOptions,

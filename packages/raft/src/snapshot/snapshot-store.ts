@@ -1,15 +1,24 @@
 // Snapshot files, one per snapshot: <term>-<index>.snap (16 decimal digits each). A snapshot is written to
 // <name>.snap.tmp, fsynced, renamed into place and the directory fsynced, so a crash leaves either the
 // whole file or a .tmp that is never loaded (and removed at the next save). The newest `retain` files are
-// kept: load() falls back to an older one when the newest fails its checksum.
+// kept: load() falls back to an older one when the newest fails its checksum (or, sealed, its
+// authentication), but not when it is sealed with a key it was not given: that is a DiskKeyError.
 import { mkdir, open, readFile, readdir, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import type { KeyRing } from "../crypto/data-key.js";
+import { UnknownKeyError } from "../crypto/seal.js";
 import type { RaftLogger } from "../logger.js";
 import { silentLogger } from "../logger.js";
 import type { Snapshot } from "../types.js";
-import { DiskInvalidArgumentError } from "../wal/errors.js";
+import { DiskInvalidArgumentError, DiskKeyError } from "../wal/errors.js";
 import { fsyncDir } from "../wal/segment.js";
-import { SnapshotDecodeError, decodeSnapshot, encodeSnapshot } from "./snapshot-codec.js";
+import {
+  KEY_ID_PREFIX_BYTES,
+  SnapshotDecodeError,
+  decodeSnapshotFile,
+  encodeSnapshotFile,
+  snapshotKeyId,
+} from "./snapshot-codec.js";
 
 export const DEFAULT_SNAPSHOT_RETAIN = 3;
 
@@ -17,6 +26,8 @@ export interface SnapshotStoreOptions {
   logger?: RaftLogger;
   /** How many snapshot files to keep, newest first. Default 3. */
   retain?: number;
+  /** Data keys: files are sealed with the current one (in clear when none), read with any. */
+  keys?: KeyRing;
 }
 
 export interface SnapshotFileName {
@@ -45,6 +56,7 @@ export function parseSnapshotFileName(name: string): SnapshotFileName | undefine
 export class SnapshotStore {
   private readonly logger: RaftLogger;
   private readonly retain: number;
+  private readonly keys: KeyRing | undefined;
   private serial: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -53,6 +65,7 @@ export class SnapshotStore {
   ) {
     this.logger = options.logger ?? silentLogger;
     this.retain = options.retain ?? DEFAULT_SNAPSHOT_RETAIN;
+    this.keys = options.keys;
     if (!Number.isSafeInteger(this.retain) || this.retain < 1) {
       throw new DiskInvalidArgumentError(`snapshot retention must be at least 1, not ${this.retain}`);
     }
@@ -75,10 +88,10 @@ export class SnapshotStore {
     await this.ensureDir();
     const name = snapshotFileName(term, index);
     const tmp = join(this.dir, name + TMP_SUFFIX);
-    const [head, data] = encodeSnapshot(snapshot);
+    const parts = encodeSnapshotFile(snapshot, this.keys?.current);
     const fh = await open(tmp, "w");
     try {
-      await fh.writev([head, data]);
+      await fh.writev(parts);
       await fh.sync();
     } finally {
       await fh.close();
@@ -95,7 +108,13 @@ export class SnapshotStore {
       if (options.maxIndex !== undefined && f.index > options.maxIndex) continue;
       const file = join(this.dir, f.name);
       try {
-        const snap = decodeSnapshot(await readFile(file));
+        let snap: Snapshot;
+        try {
+          snap = decodeSnapshotFile(await readFile(file), this.keys);
+        } catch (err: unknown) {
+          if (err instanceof UnknownKeyError) throw new DiskKeyError(file, err.keyId, this.keys?.ids() ?? []);
+          throw err;
+        }
         if (snap.metadata.index !== f.index || snap.metadata.term !== f.term) {
           throw new SnapshotDecodeError(`holds ${snap.metadata.term}-${snap.metadata.index}, unlike its name`);
         }
@@ -106,6 +125,35 @@ export class SnapshotStore {
       }
     }
     return undefined;
+  }
+
+  /** The data keys (ids, or CLEAR) of the snapshot files on disk, read from their headers. */
+  async keyIdsInUse(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const f of await this.list()) {
+      const fh = await open(join(this.dir, f.name), "r");
+      try {
+        const prefix = Buffer.alloc(KEY_ID_PREFIX_BYTES);
+        const { bytesRead } = await fh.read(prefix, 0, prefix.byteLength, 0);
+        ids.add(snapshotKeyId(prefix.subarray(0, bytesRead)));
+      } finally {
+        await fh.close();
+      }
+    }
+    return ids;
+  }
+
+  /** Remove every snapshot file but the newest (after a data key change, once the newest is under the new
+   *  key). Runs after the saves issued before it. */
+  keepNewestOnly(): Promise<string[]> {
+    const p = this.serial.then(async () => {
+      const doomed = (await this.list()).slice(1).map((f) => f.name);
+      for (const n of doomed) await unlink(join(this.dir, n));
+      if (doomed.length > 0) await fsyncDir(this.dir);
+      return doomed;
+    });
+    this.serial = p.catch(() => undefined);
+    return p;
   }
 
   /** Snapshot files, newest first (by index, then term). Temporary files are not listed. */

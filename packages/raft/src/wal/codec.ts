@@ -6,9 +6,18 @@
 //                  (the entries of one record have consecutive indexes from firstIndex)
 //   hardState      term u64 | vote u64 | commit u64
 //   snapshot       index u64 | term u64          (a snapshot up to index/term was saved: replay from it)
+//
+// With a data key, the records of one write but the segment header are written as one `sealed` record
+// whose plaintext is their clear frames (crypto/seal.ts): one cipher per write. The frame's CRC covers the sealed bytes, so a
+// torn write is still told from a complete record before any decryption; a complete record that fails
+// authentication was changed on purpose or by the disk, never torn.
+import type { DataKey } from "../crypto/data-key.js";
+import { KeyRing } from "../crypto/data-key.js";
+import { SEAL_OVERHEAD, SealAuthError, seal, sealedKeyId, unseal } from "../crypto/seal.js";
 import type { Entry, EntryType, HardState } from "../types.js";
 import { DiskInvalidArgumentError } from "./errors.js";
-import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES, RecordType, sealFrame } from "./frame.js";
+import type { RawRecord } from "./frame.js";
+import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES, RecordType, scanFrames, sealFrame } from "./frame.js";
 
 export const SEGMENT_MAGIC = 0x4c574853; // "SHWL" read as a little-endian u32
 export const SEGMENT_VERSION = 1;
@@ -110,8 +119,59 @@ function writePayload(buf: Buffer, view: DataView, at: number, r: WalRecord): vo
   }
 }
 
-/** Frame the records into one buffer, ready for a single write(). */
-export function encodeRecords(records: readonly WalRecord[]): Buffer {
+const NO_KEYS = new KeyRing();
+
+/** What a sealed WAL record is bound to. */
+const WAL_AAD = Buffer.from("shoal wal record v1");
+
+/** Frame the records into one buffer, ready for a single write(); sealed with `key` when given. */
+export function encodeRecords(records: readonly WalRecord[], key?: DataKey): Buffer {
+  return key === undefined ? encodeClear(records) : encodeSealed(records, key);
+}
+
+function encodeSealed(records: readonly WalRecord[], key: DataKey): Buffer {
+  const headers = records.filter((r) => r.type === "segmentHeader");
+  const rest = records.filter((r) => r.type !== "segmentHeader");
+  const parts: Buffer[] = headers.length === 0 ? [] : [encodeClear(headers)];
+  if (rest.length > 0) parts.push(sealFrames(encodeClear(rest), key));
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+}
+
+/** Bytes a sealed record adds to the clear frames it holds. */
+export const SEALED_RECORD_OVERHEAD = FRAME_HEADER_BYTES + 1 + SEAL_OVERHEAD;
+
+/** One sealed record holding `frames` (clear frames, none a segment header): one cipher for all. */
+export function sealFrames(frames: Uint8Array, key: DataKey): Buffer {
+  const buf = seal(key, WAL_AAD, [frames], FRAME_HEADER_BYTES + 1);
+  const length = buf.byteLength - FRAME_HEADER_BYTES;
+  if (length > MAX_RECORD_BYTES) {
+    throw new DiskInvalidArgumentError(
+      `a sealed record of ${length} bytes exceeds ${MAX_RECORD_BYTES}; split the batch`,
+    );
+  }
+  buf[FRAME_HEADER_BYTES] = RecordType.sealed;
+  sealFrame(buf, 0, length);
+  return buf;
+}
+
+/** The clear frames a sealed record holds, opened with the ring. Throws UnknownKeyError (no such key: the
+ *  wrong key) or PayloadError (it fails authentication, or what it holds is not whole frames). */
+export function openSealed(payload: Uint8Array, keys: KeyRing | undefined): { records: RawRecord[]; keyId: string } {
+  let clear: Buffer;
+  try {
+    clear = unseal(keys ?? NO_KEYS, WAL_AAD, payload);
+  } catch (err: unknown) {
+    if (err instanceof SealAuthError) throw new PayloadError(`sealed record ${err.message}`);
+    throw err;
+  }
+  const inner = scanFrames(clear);
+  if (inner.broken !== undefined || inner.records.length === 0) {
+    throw new PayloadError(`sealed record holds no whole records: ${inner.broken?.reason ?? "empty"}`);
+  }
+  return { records: inner.records, keyId: sealedKeyId(payload) as string };
+}
+
+function encodeClear(records: readonly WalRecord[]): Buffer {
   let total = 0;
   const sizes: number[] = [];
   for (const r of records) {

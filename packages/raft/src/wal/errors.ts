@@ -2,7 +2,7 @@
 // RaftError, and typed fields naming the file and offset concerned so an operator can act on it.
 
 export type DiskStorageErrorCode =
-  "ERR_DISK_DATA_LOSS" | "ERR_DISK_LOCKED" | "ERR_DISK_CLOSED" | "ERR_DISK_INVALID_ARGUMENT";
+  "ERR_DISK_DATA_LOSS" | "ERR_DISK_LOCKED" | "ERR_DISK_CLOSED" | "ERR_DISK_INVALID_ARGUMENT" | "ERR_DISK_KEY";
 
 export class DiskStorageError extends Error {
   readonly code: DiskStorageErrorCode;
@@ -54,5 +54,27 @@ export class DiskClosedError extends DiskStorageError {
 export class DiskInvalidArgumentError extends DiskStorageError {
   constructor(message: string) {
     super("ERR_DISK_INVALID_ARGUMENT", message);
+  }
+}
+
+/** Data on disk is sealed with a data key the caller did not give (or is sealed and no key was given): the
+ *  wrong key, not corrupt data. Nothing was changed on disk. */
+export class DiskKeyError extends DiskStorageError {
+  readonly file: string;
+  /** The id of the key the data needs. */
+  readonly keyId: string;
+  /** The ids of the keys given. */
+  readonly knownKeyIds: readonly string[];
+
+  constructor(file: string, keyId: string, knownKeyIds: readonly string[]) {
+    super(
+      "ERR_DISK_KEY",
+      knownKeyIds.length === 0
+        ? `${file} is encrypted (data key ${keyId}) and no data key was given`
+        : `${file} is encrypted with data key ${keyId}, not with the key given (${knownKeyIds.join(", ")}): wrong key`,
+    );
+    this.file = file;
+    this.keyId = keyId;
+    this.knownKeyIds = knownKeyIds;
   }
 }

@@ -16,6 +16,9 @@ export const RecordType = {
   entries: 2,
   hardState: 3,
   snapshot: 4,
+  /** The other records of one write, encrypted: keyId | nonce | AES-256-GCM(their clear frames) | tag
+   *  (see crypto/seal.ts). */
+  sealed: 5,
 } as const;
 export type RecordTypeCode = (typeof RecordType)[keyof typeof RecordType];
 

@@ -13,5 +13,6 @@ export {
   WalLockedError,
   DiskClosedError,
   DiskInvalidArgumentError,
+  DiskKeyError,
 } from "./errors.js";
 export type { DiskStorageErrorCode } from "./errors.js";

@@ -6,7 +6,16 @@
 //
 // The WAL is kept back to the second newest snapshot (not only the newest): if the newest snapshot file
 // turns out corrupt at start, the previous one plus the log rebuild the same state.
+//
+// Encryption at rest: with a key ring, WAL records and snapshot files are sealed with its current data key
+// (crypto/). Data under any other key (a previous key, or clear data from before encryption was turned on)
+// is read with the ring and replaced, not rewritten in place: from the moment the key changes (at open, or
+// rotateKey()) new records go to a new segment, and the next snapshot, sealed with the new key, releases
+// every segment it covers and every older snapshot file (not only those before the previous snapshot).
+// keysInUse() then says whether an old key is still needed.
 import { join } from "node:path";
+import type { DataKey } from "../crypto/data-key.js";
+import { CLEAR, KeyRing } from "../crypto/data-key.js";
 import { SnapOutOfDateError } from "../errors.js";
 import type { RaftLogger } from "../logger.js";
 import { silentLogger } from "../logger.js";
@@ -26,6 +35,12 @@ export interface RaftDiskOptions {
   sync?: boolean;
   /** Snapshot files kept. Default 3. */
   retainSnapshots?: number;
+  /** Data keys: write with the current one, read with any (see the top of this file). Without a ring (or
+   *  a current key) the files are written in clear, and encrypted files fail the open with DiskKeyError. */
+  keys?: KeyRing;
+  /** Called after a snapshot that released data under other keys, with the keys (or CLEAR) still in use:
+   *  when only the current key is left, older keys may be forgotten. */
+  onKeysReleased?: (inUse: ReadonlySet<string>) => void;
 }
 
 /** The part of a Ready that is persisted. */
@@ -52,6 +67,11 @@ export interface RaftDisk {
   /** Save a snapshot of the applied state: the file, then the WAL marker; then compact `storage` and
    *  release WAL segments the previous snapshot covers. */
   saveSnapshot(snapshot: Snapshot, options?: SaveSnapshotOptions): Promise<void>;
+  /** New writes are sealed with `key` (added to the ring; the older keys stay readable), in a new WAL
+   *  segment; the next snapshot replaces the data under the older keys. */
+  rotateKey(key: DataKey): Promise<void>;
+  /** The data keys (ids, or CLEAR) that data on disk is under. */
+  keysInUse(): Promise<Set<string>>;
   /** Wait for writes in flight and release the WAL. Idempotent. */
   close(): Promise<void>;
 }
@@ -63,10 +83,12 @@ function markerOf(s: Snapshot): SnapshotMarker {
 export async function openRaftDisk(dir: string, options: RaftDiskOptions = {}): Promise<RaftDisk> {
   const logger = options.logger ?? silentLogger;
   const retain = options.retainSnapshots ?? 3;
-  const snapshots = new SnapshotStore(join(dir, "snap"), { logger, retain });
+  const keys = options.keys ?? new KeyRing();
+  const snapshots = new SnapshotStore(join(dir, "snap"), { logger, retain, keys });
   let restored: Snapshot | undefined;
   const opened = await Wal.open(join(dir, "wal"), {
     logger,
+    keys,
     ...(options.segmentBytes === undefined ? {} : { segmentBytes: options.segmentBytes }),
     ...(options.sync === undefined ? {} : { sync: options.sync }),
     // A snapshot file newer than the log's newest marker was saved just before a crash, without its
@@ -106,7 +128,44 @@ export async function openRaftDisk(dir: string, options: RaftDiskOptions = {}): 
     snapshotChain = p.catch(() => undefined);
     return p;
   };
+  const keysInUse = async (): Promise<Set<string>> => {
+    const ids = wal.keyIdsInUse();
+    for (const id of await snapshots.keyIdsInUse()) ids.add(id);
+    return ids;
+  };
+  const foreignKeys = async (): Promise<Set<string>> => {
+    const ids = await keysInUse();
+    ids.delete(keys.current?.id ?? CLEAR);
+    return ids;
+  };
+  // Data under another key than the current one: write from a new segment, replace it at the next snapshot.
+  let purgePending = false;
+  const foreign = await foreignKeys();
+  if (foreign.size > 0) {
+    purgePending = true;
+    await wal.startSegment();
+    logger.info("data on disk is under other keys than the current one: replaced at the next snapshot", {
+      component: "raft-disk",
+      current: keys.current?.id ?? CLEAR,
+      others: [...foreign].join(","),
+    });
+  }
   const releaseAfter = async (index: number): Promise<void> => {
+    if (purgePending) {
+      newestMarker = index;
+      await wal.releaseTo(index);
+      await snapshots.keepNewestOnly();
+      const inUse = await keysInUse();
+      const left = [...inUse].filter((id) => id !== (keys.current?.id ?? CLEAR));
+      purgePending = left.length > 0;
+      logger.info("released data under older keys", {
+        component: "raft-disk",
+        snapshot: index,
+        stillUnderOlderKeys: left.join(","),
+      });
+      options.onKeysReleased?.(inUse);
+      return;
+    }
     const upTo = retain >= 2 ? newestMarker : index;
     newestMarker = index;
     if (upTo > 0) await wal.releaseTo(upTo);
@@ -158,6 +217,18 @@ export async function openRaftDisk(dir: string, options: RaftDiskOptions = {}): 
         await releaseAfter(index);
       });
     },
+
+    rotateKey(key: DataKey): Promise<void> {
+      if (closed) return Promise.reject(new DiskClosedError(`raft storage ${dir}`));
+      return serialize(async () => {
+        keys.setCurrent(key);
+        purgePending = true;
+        await wal.startSegment();
+        logger.info("data key rotated: new writes use the new key", { component: "raft-disk", key: key.id });
+      });
+    },
+
+    keysInUse,
 
     async close(): Promise<void> {
       if (closed) return;

@@ -9,19 +9,25 @@
 // again with zeros by the writer). The same in a sealed segment is data loss.
 import { open, readFile, truncate, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import type { KeyRing } from "../crypto/data-key.js";
+import { CLEAR } from "../crypto/data-key.js";
+import { UnknownKeyError } from "../crypto/seal.js";
 import type { RaftLogger } from "../logger.js";
 import type { Entry, HardState } from "../types.js";
 import { emptyHardState } from "../types.js";
 import type { SnapshotMarker, WalRecord } from "./codec.js";
-import { PayloadError, decodeRecord } from "./codec.js";
-import { DataLossError } from "./errors.js";
-import { scanFrames } from "./frame.js";
+import { PayloadError, decodeRecord, openSealed } from "./codec.js";
+import { DataLossError, DiskKeyError } from "./errors.js";
+import type { RawRecord } from "./frame.js";
+import { RecordType, scanFrames } from "./frame.js";
 import type { SegmentName } from "./segment.js";
 import { fsyncDir } from "./segment.js";
 
 export interface SegmentState extends SegmentName {
   /** Highest entry index written to this segment; undefined when it holds no entries. */
   maxIndex: number | undefined;
+  /** The data keys its records are sealed with (CLEAR for records in clear; the header is not counted). */
+  keyIds: Set<string>;
 }
 
 export interface ScannedLog {
@@ -92,6 +98,7 @@ export async function scanSegments(
   dir: string,
   names: readonly SegmentName[],
   logger: RaftLogger,
+  keys?: KeyRing,
 ): Promise<ScannedLog> {
   const log = new LogBuilder();
   let hardState = emptyHardState();
@@ -139,16 +146,36 @@ export async function scanSegments(
       await fsyncDir(dir);
       break;
     }
-    const state: SegmentState = { ...seg, maxIndex: undefined };
-    scan.records.forEach((raw, k) => {
+    const state: SegmentState = { ...seg, maxIndex: undefined, keyIds: new Set() };
+    const undecodable = (err: unknown, offset: number): never => {
+      if (err instanceof UnknownKeyError) throw new DiskKeyError(file, err.keyId, keys?.ids() ?? []);
+      if (err instanceof PayloadError) {
+        throw new DataLossError(`undecodable record: ${err.message}`, { file, offset }, { cause: err });
+      }
+      throw err;
+    };
+    // A sealed record stands for the clear records it holds (their offsets: the sealed record's).
+    const clearRecords: RawRecord[] = [];
+    for (const raw of scan.records) {
+      if (raw.type !== RecordType.sealed) {
+        if (raw.type !== RecordType.segmentHeader) state.keyIds.add(CLEAR);
+        clearRecords.push(raw);
+        continue;
+      }
+      try {
+        const opened = openSealed(raw.payload, keys);
+        for (const r of opened.records) clearRecords.push({ ...r, offset: raw.offset, end: raw.end });
+        state.keyIds.add(opened.keyId);
+      } catch (err: unknown) {
+        undecodable(err, raw.offset);
+      }
+    }
+    clearRecords.forEach((raw, k) => {
       let rec: WalRecord;
       try {
         rec = decodeRecord(raw.type, raw.payload);
       } catch (err: unknown) {
-        if (err instanceof PayloadError) {
-          throw new DataLossError(`undecodable record: ${err.message}`, { file, offset: raw.offset }, { cause: err });
-        }
-        throw err;
+        return undecodable(err, raw.offset);
       }
       if ((k === 0) !== (rec.type === "segmentHeader")) {
         throw new DataLossError(

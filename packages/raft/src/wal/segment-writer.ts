@@ -11,6 +11,7 @@ import { constants } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
+import type { DataKey } from "../crypto/data-key.js";
 import type { WalRecord } from "./codec.js";
 import { encodeRecords } from "./codec.js";
 import { fsyncDir, segmentFileName } from "./segment.js";
@@ -48,12 +49,13 @@ export class SegmentWriter {
     firstIndex: number,
     preamble: readonly WalRecord[],
     preallocate: number,
+    key?: DataKey,
   ): Promise<SegmentWriter> {
     const name = segmentFileName(seq, firstIndex);
     const path = join(dir, name);
     const fh = await open(path, "wx+");
     try {
-      const buf = encodeRecords([{ type: "segmentHeader", header: { seq, firstIndex } }, ...preamble]);
+      const buf = encodeRecords([{ type: "segmentHeader", header: { seq, firstIndex } }, ...preamble], key);
       await writeAll(fh, buf, 0);
       if (preallocate > buf.byteLength) await fh.truncate(preallocate);
       await fh.datasync();

@@ -8,14 +8,21 @@
 // Segments roll past `segmentBytes`. A new segment starts with its header and a copy of the current
 // hardState and newest snapshot marker, so that releasing older segments never loses either; the sealed
 // segment is fsynced first, so corruption found later in a sealed segment is real data loss.
+//
+// With a key ring (`keys`), the records of one write() (every save coalesced into it) are sealed together
+// with the ring's current key, as one record: one cipher per write, so group commit keeps its gain. They
+// are read with whichever key of the ring they name.
 import { mkdir, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import type { KeyRing } from "../crypto/data-key.js";
+import { CLEAR } from "../crypto/data-key.js";
 import type { RaftLogger } from "../logger.js";
 import { silentLogger } from "../logger.js";
 import type { Entry, HardState } from "../types.js";
 import type { SnapshotMarker, WalRecord } from "./codec.js";
-import { encodeRecords } from "./codec.js";
+import { SEALED_RECORD_OVERHEAD, encodeRecords, sealFrames } from "./codec.js";
 import { DataLossError, DiskClosedError, DiskInvalidArgumentError } from "./errors.js";
+import { MAX_RECORD_BYTES } from "./frame.js";
 import { DirLock } from "./lock.js";
 import type { SegmentState } from "./replay.js";
 import { scanSegments } from "./replay.js";
@@ -34,6 +41,10 @@ export interface WalOptions {
   /** Where replay starts: given the newest snapshot marker, return the marker of the snapshot the caller
    *  will actually restore (an older one if the newest snapshot file is unusable). Default: the newest. */
   replayFrom?: (latest: SnapshotMarker) => SnapshotMarker | Promise<SnapshotMarker>;
+  /** Data keys: records are sealed with the current one (in clear when none), read with any. A record
+   *  under a key not in the ring fails the open with DiskKeyError. Shared: setCurrent() applies to the
+   *  next save(). */
+  keys?: KeyRing;
 }
 
 export interface WalReplay {
@@ -53,6 +64,7 @@ export interface SaveOptions {
 }
 
 interface PendingWrite {
+  /** Clear frames: sealed, with the others of its write, when written. */
   buf: Buffer;
   sync: boolean;
   firstIndex: number | undefined;
@@ -67,6 +79,7 @@ export class Wal {
   private readonly logger: RaftLogger;
   private readonly segmentBytes: number;
   private readonly defaultSync: boolean;
+  private readonly keys: KeyRing | undefined;
   /** Saves waiting for the next flush (coalesced into one write and one fsync). */
   private queue: PendingWrite[] = [];
   private flushScheduled = false;
@@ -92,6 +105,7 @@ export class Wal {
     this.logger = options.logger ?? silentLogger;
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.defaultSync = options.sync ?? true;
+    this.keys = options.keys;
     this.latestMarker = latest;
     this.queuedMarker = latest;
     this.lastIndexSaved = lastIndex;
@@ -103,11 +117,11 @@ export class Wal {
     if ((await mkdir(dir, { recursive: true })) !== undefined) await fsyncDir(dirname(dir));
     const lock = await DirLock.acquire(dir, logger);
     try {
-      let scanned = await scanSegments(dir, await listSegments(dir), logger);
+      let scanned = await scanSegments(dir, await listSegments(dir), logger, options.keys);
       const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
       if (scanned.segments.length === 0) {
-        await (await SegmentWriter.create(dir, 0, 1, [], segmentBytes)).close();
-        scanned = await scanSegments(dir, await listSegments(dir), logger);
+        await (await SegmentWriter.create(dir, 0, 1, [], segmentBytes, options.keys?.current)).close();
+        scanned = await scanSegments(dir, await listSegments(dir), logger, options.keys);
       }
       const tail = scanned.segments[scanned.segments.length - 1] as SegmentState;
       const start = options.replayFrom === undefined ? scanned.latest : await options.replayFrom(scanned.latest);
@@ -233,6 +247,29 @@ export class Wal {
     });
   }
 
+  /**
+   * Seal the segment being written and start a new one (its preamble under the current key), so that
+   * the records written from now on are in segments of their own. Used when the data key changes.
+   */
+  startSegment(): Promise<void> {
+    try {
+      this.checkOpen();
+    } catch (err: unknown) {
+      return Promise.reject(err);
+    }
+    return this.onChain(async () => {
+      this.checkHealthy();
+      await this.roll(this.lastIndexSaved + 1);
+    });
+  }
+
+  /** The data keys (ids, or CLEAR) the records of the segments on disk are under. */
+  keyIdsInUse(): Set<string> {
+    const ids = new Set<string>();
+    for (const s of this.segments) for (const id of s.keyIds) ids.add(id);
+    return ids;
+  }
+
   /** The segment files currently on disk, oldest first. */
   segmentNames(): string[] {
     return this.segments.map((s) => s.name);
@@ -291,7 +328,15 @@ export class Wal {
   }
 
   private async writeBatch(batch: readonly PendingWrite[]): Promise<void> {
-    const buf = batch.length === 1 ? (batch[0] as PendingWrite).buf : Buffer.concat(batch.map((w) => w.buf));
+    const clear = batch.length === 1 ? (batch[0] as PendingWrite).buf : Buffer.concat(batch.map((w) => w.buf));
+    const key = this.keys?.current;
+    let buf = clear;
+    if (key !== undefined) {
+      buf =
+        clear.byteLength + SEALED_RECORD_OVERHEAD <= MAX_RECORD_BYTES
+          ? sealFrames(clear, key)
+          : Buffer.concat(batch.map((p) => sealFrames(p.buf, key)));
+    }
     const w = this.writer;
     if (w.size > w.preambleBytes && w.size + buf.byteLength > this.segmentBytes) {
       const first = batch.find((p) => p.firstIndex !== undefined)?.firstIndex;
@@ -302,6 +347,7 @@ export class Wal {
       batch.some((p) => p.sync),
     );
     const seg = this.segments[this.segments.length - 1] as SegmentState;
+    seg.keyIds.add(key?.id ?? CLEAR);
     for (const p of batch) {
       if (p.marker !== undefined) this.latestMarker = p.marker;
       if (p.lastIndex !== undefined) {
@@ -321,8 +367,15 @@ export class Wal {
     const preamble: WalRecord[] = [{ type: "hardState", hardState: this.hardState }];
     if (this.latestMarker.index > 0) preamble.push({ type: "snapshot", marker: this.latestMarker });
     const seq = prev.seq + 1;
-    this.writer = await SegmentWriter.create(this.dir, seq, firstIndex, preamble, this.segmentBytes);
-    this.segments.push({ seq, firstIndex, name: this.writer.name, maxIndex: undefined });
+    const key = this.keys?.current;
+    this.writer = await SegmentWriter.create(this.dir, seq, firstIndex, preamble, this.segmentBytes, key);
+    this.segments.push({
+      seq,
+      firstIndex,
+      name: this.writer.name,
+      maxIndex: undefined,
+      keyIds: new Set([key?.id ?? CLEAR]),
+    });
     this.logger.info("write-ahead log rolled to a new segment", { component: "wal", file: this.writer.name });
   }
 }

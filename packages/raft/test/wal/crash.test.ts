@@ -2,12 +2,14 @@
 // save() resolves; the test kills it at a random moment, reopens the WAL and checks that every printed
 // (acknowledged) entry is there and intact, round after round on the same directory. This checks the
 // protocol (acknowledge only after write + fdatasync, one write per save, replay cutting a partial write),
-// not the disk: the page cache survives a killed process. WAL_CRASH_ROUNDS=200 for a longer run.
+// not the disk: the page cache survives a killed process. WAL_CRASH_ROUNDS=200 for a longer run. It runs
+// twice: records in clear, and sealed with a data key.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import { DataKey, KeyRing } from "../../src/crypto/data-key.js";
 import { Wal } from "../../src/wal/index.js";
 import { Prng } from "../support/prng.js";
 import { readCrashPayload } from "./fixtures/crash-payload.js";
@@ -17,7 +19,8 @@ const ROUNDS = Number(process.env["WAL_CRASH_ROUNDS"] ?? 12);
 const SEGMENT_BYTES = 256 * 1024; // as in the writer
 let bundle = "";
 
-beforeAll(async () => {
+beforeEach(async () => {
+  // Per test: the directory is removed after each one.
   const out = await tempDir("shoal-wal-writer-");
   bundle = join(out, "wal-writer.mjs");
   await build({
@@ -39,8 +42,16 @@ interface Ack {
 }
 
 /** Run the writer until `killAfterMs` past its first acknowledgement, then SIGKILL it. */
-async function runAndKill(dir: string, firstBatch: number, seed: number, killAfterMs: number): Promise<Ack[]> {
-  const child = spawn(process.execPath, [bundle, dir, String(firstBatch), String(seed)], {
+async function runAndKill(
+  dir: string,
+  firstBatch: number,
+  seed: number,
+  killAfterMs: number,
+  key: DataKey | undefined,
+): Promise<Ack[]> {
+  const args = [bundle, dir, String(firstBatch), String(seed)];
+  if (key !== undefined) args.push(key.bytes().toString("hex"));
+  const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const acks: Ack[] = [];
@@ -65,7 +76,10 @@ async function runAndKill(dir: string, firstBatch: number, seed: number, killAft
   return acks; // a line cut by the kill (no newline) was not acknowledged
 }
 
-describe("WAL under kill -9", () => {
+describe.each([
+  { mode: "clear", key: undefined },
+  { mode: "sealed", key: DataKey.generate() },
+])("WAL under kill -9 ($mode)", ({ key }) => {
   it(`keeps every acknowledged entry, ${ROUNDS} rounds`, { timeout: 60_000 + ROUNDS * 3_000 }, async () => {
     const dir = await tempDir();
     const rng = new Prng(Number(process.env["WAL_CRASH_SEED"] ?? 42));
@@ -76,7 +90,7 @@ describe("WAL under kill -9", () => {
 
     for (let round = 0; round < ROUNDS; round++) {
       const firstBatch = round * 1_000_000 + 1;
-      const acks = await runAndKill(dir, firstBatch, rng.int(2 ** 31), rng.range(1, 250));
+      const acks = await runAndKill(dir, firstBatch, rng.int(2 ** 31), rng.range(1, 250), key);
       expect(acks.length).toBeGreaterThan(0);
       for (const a of acks) {
         for (const i of [...model.keys()]) if (i >= a.first) model.delete(i);
@@ -88,7 +102,11 @@ describe("WAL under kill -9", () => {
       const lastAcked = acks[acks.length - 1]!.batch;
 
       const logger = captureLogger();
-      const r = await Wal.open(dir, { logger, segmentBytes: SEGMENT_BYTES });
+      const r = await Wal.open(dir, {
+        logger,
+        segmentBytes: SEGMENT_BYTES,
+        ...(key === undefined ? {} : { keys: new KeyRing(key) }),
+      });
       stats.tornTails += logger.warnings().filter((w) => w.msg.startsWith("cutting a torn write")).length;
       stats.maxSegments = Math.max(stats.maxSegments, r.wal.segmentNames().length);
       expect(r.hardState.commit).toBeGreaterThanOrEqual(ackedCommit);
