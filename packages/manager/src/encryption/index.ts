@@ -1,0 +1,6 @@
+// At-rest encryption of a manager's Raft files: its data keys and autolock.
+export { RaftKeys } from "./raft-keys.js";
+export type { RaftKeysLogger } from "./raft-keys.js";
+export { UnlockKey, InvalidUnlockKeyError, UNLOCK_KEY_PREFIX } from "./unlock-key.js";
+export { ManagerLockedError, KeyFileError, KEY_FILE_NAME, keyFilePath, readKeyFile } from "./key-file.js";
+export type { DataKeys } from "./key-file.js";
