@@ -4,3 +4,11 @@ export type { RaftKeysLogger } from "./raft-keys.js";
 export { UnlockKey, InvalidUnlockKeyError, UNLOCK_KEY_PREFIX } from "./unlock-key.js";
 export { ManagerLockedError, KeyFileError, KEY_FILE_NAME, keyFilePath, readKeyFile } from "./key-file.js";
 export type { DataKeys } from "./key-file.js";
+export {
+  UnlockSocket,
+  callUnlockSocket,
+  unlockSocketPath,
+  UnlockRefusedError,
+  UNLOCK_SOCKET_NAME,
+} from "./unlock-socket.js";
+export type { UnlockSocketOptions } from "./unlock-socket.js";
