@@ -67,3 +67,15 @@ export {
   DEFAULT_ROTATION_POLL_MS,
   type RootRotationReconcilerOptions,
 } from "./ca/rotation-reconciler.js";
+export {
+  RaftKeys,
+  UnlockKey,
+  InvalidUnlockKeyError,
+  ManagerLockedError,
+  UnlockSocket,
+  AutolockFollower,
+  callUnlockSocket,
+  unlockSocketPath,
+  UNLOCK_KEY_PREFIX,
+  type AutolockFollowerOptions,
+} from "./encryption/index.js";

@@ -12,3 +12,5 @@ export {
   UNLOCK_SOCKET_NAME,
 } from "./unlock-socket.js";
 export type { UnlockSocketOptions } from "./unlock-socket.js";
+export { AutolockFollower } from "./autolock-follower.js";
+export type { AutolockFollowerOptions } from "./autolock-follower.js";
