@@ -23,7 +23,9 @@ import {
   openRaftDisk,
   type ConfChange,
   type ConfState,
+  type DataKey,
   type Entry,
+  type KeyRing,
   type Message,
   type RaftDisk,
   type RaftLogger,
@@ -71,6 +73,10 @@ export interface RaftNodeOptions {
   onLeadership?(isLeader: boolean): void;
   /** This manager was removed from the group. */
   onRemoved?(): void;
+  /** Data keys of the Raft files (encryption at rest, see encryption/raft-keys.ts); clear without. */
+  readonly dataKeys?: KeyRing;
+  /** A snapshot replaced the data under older data keys: those not in `inUse` may be forgotten. */
+  onDataKeysReleased?(inUse: ReadonlySet<string>): void;
 }
 
 export class NotLeaderError extends ShoalError {
@@ -115,6 +121,8 @@ export class RaftNode {
   /** Whether onLeadership(true) was called for the present leadership. */
   private announcedLeader = false;
   private preparedSnapshot: Snapshot | undefined;
+  /** Take a snapshot at the next chance, whatever the interval (after a data key rotation). */
+  private snapshotSoon = false;
   private readonly reads = new Map<string, ReadWaiter>();
   private readonly appliedWaiters: ReadWaiter[] = [];
   private confChangeWaiter: (Pending & { cc: ConfChange }) | undefined;
@@ -145,7 +153,13 @@ export class RaftNode {
 
   async start(): Promise<void> {
     const raftLogger = toRaftLogger(this.logger);
-    this.disk = await openRaftDisk(this.options.dataDir, { logger: raftLogger, sync: this.options.sync ?? true });
+    const { dataKeys, onDataKeysReleased } = this.options;
+    this.disk = await openRaftDisk(this.options.dataDir, {
+      logger: raftLogger,
+      sync: this.options.sync ?? true,
+      ...(dataKeys === undefined ? {} : { keys: dataKeys }),
+      ...(onDataKeysReleased === undefined ? {} : { onKeysReleased: (inUse) => onDataKeysReleased(inUse) }),
+    });
     const storage = this.disk.storage;
     let snapshot = storage.snapshot();
     let founded = false;
@@ -433,7 +447,7 @@ export class RaftNode {
     if (this.running || this.stopped || this.failed || !this.node) return;
     this.running = true;
     try {
-      if (this.preparedSnapshot) await this.maybeSnapshot();
+      if (this.preparedSnapshot || this.snapshotSoon) await this.maybeSnapshot();
       while (!this.stopped && this.node.hasReady()) {
         const rd = this.node.ready();
         await this.disk.persist({
@@ -600,7 +614,9 @@ export class RaftNode {
       this.logger.info({ index: snapshot.metadata.index, bytes: snapshot.data.length }, "saved snapshot");
     }
     const interval = this.options.snapshotInterval ?? 10_000;
-    if (this.snapshotting || this.applied - this.snapshotIndex < interval) return;
+    if (this.snapshotting || (!this.snapshotSoon && this.applied - this.snapshotIndex < interval)) return;
+    if (this.applied === 0) return;
+    this.snapshotSoon = false;
     const index = this.applied;
     const metadata = { index, term: this.disk.storage.term(index), confState: { voters: [...this.confState.voters] } };
     const members = this.memberList();
@@ -615,6 +631,16 @@ export class RaftNode {
       .finally(() => {
         this.snapshotting = false;
       });
+  }
+
+  /**
+   * Seal new writes with `key` (a new segment of the log), then take a snapshot at once, which
+   * replaces the data under the older keys (see openRaftDisk).
+   */
+  async rotateDataKey(key: DataKey): Promise<void> {
+    await this.disk.rotateKey(key);
+    this.snapshotSoon = true;
+    this.schedule();
   }
 
   private rejectProposals(err: Error): void {
