@@ -23,11 +23,20 @@ export function isLogLevel(value: string): value is LogLevel {
   return (LOG_LEVELS as readonly string[]).includes(value);
 }
 
+/** Secrets that may sit in objects a line logs (the cluster object, a request): written as [redacted],
+ *  at the top of a field and up to three levels down. Defence in depth: nothing should log them. */
+const SECRET_FIELDS = ["caKey", "unlockKey", "unlockKeys", "rootJoinTokens", "joinTokens", "joinToken", "token"];
+export const REDACTED_PATHS: readonly string[] = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `*.*.*.${f}`]);
+
 /** Makes the process's root logger. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination ?? process.stderr;
   const usePretty = options.pretty ?? destination.isTTY === true;
-  const settings = { level: options.level ?? "info", base: options.base ?? {} };
+  const settings = {
+    level: options.level ?? "info",
+    base: options.base ?? {},
+    redact: { paths: [...REDACTED_PATHS], censor: "[redacted]" },
+  };
   if (usePretty) {
     return pino(settings, pretty({ destination, colorize: destination.isTTY === true, sync: true }));
   }

@@ -34,6 +34,21 @@ describe("createLogger", () => {
     expect(() => JSON.parse(tty.lines()[0]!) as unknown).toThrow();
   });
 
+  it("writes secrets of logged objects (CA key, unlock key, join tokens) as [redacted]", () => {
+    const out = capture();
+    const log = createLogger({ destination: out.stream });
+    const cluster = {
+      id: "c1",
+      rootCa: { caCert: "CERT", caKey: "PRIVATE", rootRotation: { caKey: "PRIVATE2" } },
+      rootJoinTokens: { worker: "SWMTKN-1-a-b", manager: "SWMTKN-1-c-d" },
+      unlockKey: "SWMKEY-1-xyz",
+    };
+    log.info({ cluster, token: "SWMTKN-1-e-f" }, "cluster");
+    const text = out.lines()[0]!;
+    for (const secret of ["PRIVATE", "SWMTKN", "SWMKEY"]) expect(text).not.toContain(secret);
+    expect(JSON.parse(text)).toMatchObject({ cluster: { id: "c1", rootCa: { caCert: "CERT", caKey: "[redacted]" } } });
+  });
+
   it("knows the level names", () => {
     expect(isLogLevel("debug")).toBe(true);
     expect(isLogLevel("loud")).toBe(false);
