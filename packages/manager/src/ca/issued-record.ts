@@ -11,7 +11,7 @@ export interface IssuedRecord {
   readonly serialNumber: string;
   /** The digest of the root whose key signed it. */
   readonly issuerDigest: string;
-  readonly notAfter: Date;
+  readonly notAfter: Date | undefined;
 }
 
 /** Writes `record` in the transaction; does nothing for a node id the store does not know otherwise. */
