@@ -282,6 +282,19 @@ export interface RevokeClientCertificateResponse {
   revoked: number;
 }
 
+export interface GetUnlockKeyRequest {
+}
+
+export interface RotateUnlockKeyRequest {
+}
+
+export interface GetUnlockKeyResponse {
+  /** SWMKEY-1-<base64url>. */
+  unlockKey: string;
+  /** The cluster's version when read. */
+  version: Version | undefined;
+}
+
 function createBaseRaftStatus(): RaftStatus {
   return { raftId: 0, leaderRaftId: 0, term: 0, commitIndex: 0, appliedIndex: 0, members: [] };
 }
@@ -3970,6 +3983,201 @@ export const RevokeClientCertificateResponse: MessageFns<RevokeClientCertificate
   },
 };
 
+function createBaseGetUnlockKeyRequest(): GetUnlockKeyRequest {
+  return {};
+}
+
+export const GetUnlockKeyRequest: MessageFns<GetUnlockKeyRequest> = {
+  encode(_: GetUnlockKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetUnlockKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetUnlockKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetUnlockKeyRequest {
+    return {};
+  },
+
+  toJSON(_: GetUnlockKeyRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetUnlockKeyRequest>, I>>(base?: I): GetUnlockKeyRequest {
+    return GetUnlockKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetUnlockKeyRequest>, I>>(_: I): GetUnlockKeyRequest {
+    const message = createBaseGetUnlockKeyRequest();
+    return message;
+  },
+};
+
+function createBaseRotateUnlockKeyRequest(): RotateUnlockKeyRequest {
+  return {};
+}
+
+export const RotateUnlockKeyRequest: MessageFns<RotateUnlockKeyRequest> = {
+  encode(_: RotateUnlockKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateUnlockKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateUnlockKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RotateUnlockKeyRequest {
+    return {};
+  },
+
+  toJSON(_: RotateUnlockKeyRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateUnlockKeyRequest>, I>>(base?: I): RotateUnlockKeyRequest {
+    return RotateUnlockKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateUnlockKeyRequest>, I>>(_: I): RotateUnlockKeyRequest {
+    const message = createBaseRotateUnlockKeyRequest();
+    return message;
+  },
+};
+
+function createBaseGetUnlockKeyResponse(): GetUnlockKeyResponse {
+  return { unlockKey: "", version: undefined };
+}
+
+export const GetUnlockKeyResponse: MessageFns<GetUnlockKeyResponse> = {
+  encode(message: GetUnlockKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.unlockKey !== "") {
+      writer.uint32(10).string(message.unlockKey);
+    }
+    if (message.version !== undefined) {
+      Version.encode(message.version, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetUnlockKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetUnlockKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.unlockKey = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = Version.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetUnlockKeyResponse {
+    return {
+      unlockKey: isSet(object.unlockKey)
+        ? globalThis.String(object.unlockKey)
+        : isSet(object.unlock_key)
+        ? globalThis.String(object.unlock_key)
+        : "",
+      version: isSet(object.version) ? Version.fromJSON(object.version) : undefined,
+    };
+  },
+
+  toJSON(message: GetUnlockKeyResponse): unknown {
+    const obj: any = {};
+    if (message.unlockKey !== "") {
+      obj.unlockKey = message.unlockKey;
+    }
+    if (message.version !== undefined) {
+      obj.version = Version.toJSON(message.version);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetUnlockKeyResponse>, I>>(base?: I): GetUnlockKeyResponse {
+    return GetUnlockKeyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetUnlockKeyResponse>, I>>(object: I): GetUnlockKeyResponse {
+    const message = createBaseGetUnlockKeyResponse();
+    message.unlockKey = object.unlockKey ?? "";
+    message.version = (object.version !== undefined && object.version !== null)
+      ? Version.fromPartial(object.version)
+      : undefined;
+    return message;
+  },
+};
+
 export type ControlService = typeof ControlService;
 export const ControlService = {
   getInfo: {
@@ -4145,6 +4353,32 @@ export const ControlService = {
     responseDeserialize: (value: Buffer): RevokeClientCertificateResponse =>
       RevokeClientCertificateResponse.decode(value),
   },
+  /** The cluster's unlock key (autolock), as SWMKEY-1-<base64url>; FAILED_PRECONDITION when off. */
+  getUnlockKey: {
+    path: "/shoal.v1.Control/GetUnlockKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetUnlockKeyRequest): Buffer => Buffer.from(GetUnlockKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetUnlockKeyRequest => GetUnlockKeyRequest.decode(value),
+    responseSerialize: (value: GetUnlockKeyResponse): Buffer =>
+      Buffer.from(GetUnlockKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetUnlockKeyResponse => GetUnlockKeyResponse.decode(value),
+  },
+  /**
+   * Replaces the unlock key (autolock on): every manager re-wraps its data keys with the new one.
+   * A manager that was down meanwhile is unlocked with the key it was locked with.
+   */
+  rotateUnlockKey: {
+    path: "/shoal.v1.Control/RotateUnlockKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateUnlockKeyRequest): Buffer =>
+      Buffer.from(RotateUnlockKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateUnlockKeyRequest => RotateUnlockKeyRequest.decode(value),
+    responseSerialize: (value: GetUnlockKeyResponse): Buffer =>
+      Buffer.from(GetUnlockKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetUnlockKeyResponse => GetUnlockKeyResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -4173,6 +4407,13 @@ export interface ControlServer extends UntypedServiceImplementation {
   issueClientCertificate: handleUnaryCall<IssueClientCertificateRequest, IssueClientCertificateResponse>;
   /** Revokes every unexpired client certificate issued under that name. */
   revokeClientCertificate: handleUnaryCall<RevokeClientCertificateRequest, RevokeClientCertificateResponse>;
+  /** The cluster's unlock key (autolock), as SWMKEY-1-<base64url>; FAILED_PRECONDITION when off. */
+  getUnlockKey: handleUnaryCall<GetUnlockKeyRequest, GetUnlockKeyResponse>;
+  /**
+   * Replaces the unlock key (autolock on): every manager re-wraps its data keys with the new one.
+   * A manager that was down meanwhile is unlocked with the key it was locked with.
+   */
+  rotateUnlockKey: handleUnaryCall<RotateUnlockKeyRequest, GetUnlockKeyResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -4438,6 +4679,41 @@ export interface ControlClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevokeClientCertificateResponse) => void,
+  ): ClientUnaryCall;
+  /** The cluster's unlock key (autolock), as SWMKEY-1-<base64url>; FAILED_PRECONDITION when off. */
+  getUnlockKey(
+    request: GetUnlockKeyRequest,
+    callback: (error: ServiceError | null, response: GetUnlockKeyResponse) => void,
+  ): ClientUnaryCall;
+  getUnlockKey(
+    request: GetUnlockKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetUnlockKeyResponse) => void,
+  ): ClientUnaryCall;
+  getUnlockKey(
+    request: GetUnlockKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetUnlockKeyResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Replaces the unlock key (autolock on): every manager re-wraps its data keys with the new one.
+   * A manager that was down meanwhile is unlocked with the key it was locked with.
+   */
+  rotateUnlockKey(
+    request: RotateUnlockKeyRequest,
+    callback: (error: ServiceError | null, response: GetUnlockKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateUnlockKey(
+    request: RotateUnlockKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetUnlockKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateUnlockKey(
+    request: RotateUnlockKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetUnlockKeyResponse) => void,
   ): ClientUnaryCall;
 }
 

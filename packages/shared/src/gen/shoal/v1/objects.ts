@@ -242,7 +242,15 @@ export interface Cluster {
     | JoinTokens
     | undefined;
   /** The cluster's CA; its keys are secret: the Control API redacts them. */
-  rootCa: RootCA | undefined;
+  rootCa:
+    | RootCA
+    | undefined;
+  /**
+   * With autolock on: the unlock key (32 bytes, shown as SWMKEY-1-<base64url>) that wraps every
+   * manager's Raft data key; empty when off. Secret: the Control API returns it only through
+   * GetUnlockKey. It reaches every manager through Raft, whose files it keeps encrypted.
+   */
+  unlockKey: Uint8Array;
 }
 
 function createBasePlatform(): Platform {
@@ -2234,7 +2242,14 @@ export const JoinTokens: MessageFns<JoinTokens> = {
 };
 
 function createBaseCluster(): Cluster {
-  return { id: "", meta: undefined, spec: undefined, rootJoinTokens: undefined, rootCa: undefined };
+  return {
+    id: "",
+    meta: undefined,
+    spec: undefined,
+    rootJoinTokens: undefined,
+    rootCa: undefined,
+    unlockKey: new Uint8Array(0),
+  };
 }
 
 export const Cluster: MessageFns<Cluster> = {
@@ -2253,6 +2268,9 @@ export const Cluster: MessageFns<Cluster> = {
     }
     if (message.rootCa !== undefined) {
       RootCA.encode(message.rootCa, writer.uint32(42).fork()).join();
+    }
+    if (message.unlockKey.length !== 0) {
+      writer.uint32(50).bytes(message.unlockKey);
     }
     return writer;
   },
@@ -2310,6 +2328,14 @@ export const Cluster: MessageFns<Cluster> = {
             message.rootCa = RootCA.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.unlockKey = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2337,6 +2363,11 @@ export const Cluster: MessageFns<Cluster> = {
         : isSet(object.root_ca)
         ? RootCA.fromJSON(object.root_ca)
         : undefined,
+      unlockKey: isSet(object.unlockKey)
+        ? bytesFromBase64(object.unlockKey)
+        : isSet(object.unlock_key)
+        ? bytesFromBase64(object.unlock_key)
+        : new Uint8Array(0),
     };
   },
 
@@ -2357,6 +2388,9 @@ export const Cluster: MessageFns<Cluster> = {
     if (message.rootCa !== undefined) {
       obj.rootCa = RootCA.toJSON(message.rootCa);
     }
+    if (message.unlockKey.length !== 0) {
+      obj.unlockKey = base64FromBytes(message.unlockKey);
+    }
     return obj;
   },
 
@@ -2376,9 +2410,35 @@ export const Cluster: MessageFns<Cluster> = {
     message.rootCa = (object.rootCa !== undefined && object.rootCa !== null)
       ? RootCA.fromPartial(object.rootCa)
       : undefined;
+    message.unlockKey = object.unlockKey ?? new Uint8Array(0);
     return message;
   },
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -830,11 +830,21 @@ export interface ClusterSpec {
   raft: RaftConfig | undefined;
   dispatcher: DispatcherConfig | undefined;
   caConfig: CAConfig | undefined;
+  encryptionConfig: EncryptionConfig | undefined;
 }
 
 export interface CAConfig {
   /** Lifetime of node certificates; unset: 90 days. At least 1 minute. */
   nodeCertExpiry: Duration | undefined;
+}
+
+/** Encryption of the managers' Raft files at rest (always on; see docs/security.md). */
+export interface EncryptionConfig {
+  /**
+   * Autolock: a restarted manager needs the cluster's unlock key (shoal manager unlock) before it
+   * reads its Raft files. The key is in Cluster.unlock_key.
+   */
+  autoLockManagers: boolean;
 }
 
 function createBaseVersion(): Version {
@@ -3486,6 +3496,7 @@ function createBaseClusterSpec(): ClusterSpec {
     raft: undefined,
     dispatcher: undefined,
     caConfig: undefined,
+    encryptionConfig: undefined,
   };
 }
 
@@ -3505,6 +3516,9 @@ export const ClusterSpec: MessageFns<ClusterSpec> = {
     }
     if (message.caConfig !== undefined) {
       CAConfig.encode(message.caConfig, writer.uint32(42).fork()).join();
+    }
+    if (message.encryptionConfig !== undefined) {
+      EncryptionConfig.encode(message.encryptionConfig, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -3562,6 +3576,14 @@ export const ClusterSpec: MessageFns<ClusterSpec> = {
             message.caConfig = CAConfig.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.encryptionConfig = EncryptionConfig.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3585,6 +3607,11 @@ export const ClusterSpec: MessageFns<ClusterSpec> = {
         : isSet(object.ca_config)
         ? CAConfig.fromJSON(object.ca_config)
         : undefined,
+      encryptionConfig: isSet(object.encryptionConfig)
+        ? EncryptionConfig.fromJSON(object.encryptionConfig)
+        : isSet(object.encryption_config)
+        ? EncryptionConfig.fromJSON(object.encryption_config)
+        : undefined,
     };
   },
 
@@ -3604,6 +3631,9 @@ export const ClusterSpec: MessageFns<ClusterSpec> = {
     }
     if (message.caConfig !== undefined) {
       obj.caConfig = CAConfig.toJSON(message.caConfig);
+    }
+    if (message.encryptionConfig !== undefined) {
+      obj.encryptionConfig = EncryptionConfig.toJSON(message.encryptionConfig);
     }
     return obj;
   },
@@ -3627,6 +3657,9 @@ export const ClusterSpec: MessageFns<ClusterSpec> = {
       : undefined;
     message.caConfig = (object.caConfig !== undefined && object.caConfig !== null)
       ? CAConfig.fromPartial(object.caConfig)
+      : undefined;
+    message.encryptionConfig = (object.encryptionConfig !== undefined && object.encryptionConfig !== null)
+      ? EncryptionConfig.fromPartial(object.encryptionConfig)
       : undefined;
     return message;
   },
@@ -3703,6 +3736,79 @@ export const CAConfig: MessageFns<CAConfig> = {
     message.nodeCertExpiry = (object.nodeCertExpiry !== undefined && object.nodeCertExpiry !== null)
       ? Duration.fromPartial(object.nodeCertExpiry)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseEncryptionConfig(): EncryptionConfig {
+  return { autoLockManagers: false };
+}
+
+export const EncryptionConfig: MessageFns<EncryptionConfig> = {
+  encode(message: EncryptionConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.autoLockManagers !== false) {
+      writer.uint32(8).bool(message.autoLockManagers);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EncryptionConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEncryptionConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.autoLockManagers = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EncryptionConfig {
+    return {
+      autoLockManagers: isSet(object.autoLockManagers)
+        ? globalThis.Boolean(object.autoLockManagers)
+        : isSet(object.auto_lock_managers)
+        ? globalThis.Boolean(object.auto_lock_managers)
+        : false,
+    };
+  },
+
+  toJSON(message: EncryptionConfig): unknown {
+    const obj: any = {};
+    if (message.autoLockManagers !== false) {
+      obj.autoLockManagers = message.autoLockManagers;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EncryptionConfig>, I>>(base?: I): EncryptionConfig {
+    return EncryptionConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EncryptionConfig>, I>>(object: I): EncryptionConfig {
+    const message = createBaseEncryptionConfig();
+    message.autoLockManagers = object.autoLockManagers ?? false;
     return message;
   },
 };
