@@ -6,7 +6,50 @@
 // key from --key-file, from stdin when it is not a terminal, or from a prompt that does not echo.
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { ErrorCode, ShoalError } from "@shoal/shared";
+import { ErrorCode, InvalidArgumentError, ShoalError } from "@shoal/shared";
+import { Control, MANAGER_HELP, managerAddresses } from "../client.js";
+
+/** --autolock, --autolock=true, --autolock=false. */
+export function autolockFlag(value: string | boolean): boolean {
+  if (value === true || value === "true") return true;
+  if (value === "false") return false;
+  throw new InvalidArgumentError(`"${String(value)}": expected true or false`, { field: "--autolock" });
+}
+
+/** How the unlock key is shown to the operator. */
+export function unlockKeyText(unlockKey: string): string {
+  return (
+    "\nAutolock is on. Restarted managers need this unlock key before they start:\n\n" +
+    `    ${unlockKey}\n\n` +
+    "Keep it safe, away from the managers: without it a restarted manager cannot read its state.\n" +
+    "Give it with: shoal manager unlock --data-dir DIR (reads the key from a prompt, stdin or --key-file)\n"
+  );
+}
+
+export function registerUnlockKeyCommand(cluster: Command): void {
+  cluster
+    .command("unlock-key")
+    .description("print the unlock key of an autolocked cluster; --rotate replaces it")
+    .option("--rotate", "make a new unlock key (managers re-wrap their data keys with it)")
+    .option("-q, --quiet", "print only the key")
+    .option("--manager <addrs>", MANAGER_HELP)
+    .action(async (flags: { rotate?: boolean; quiet?: boolean; manager?: string }) => {
+      const control = new Control(managerAddresses(flags.manager));
+      try {
+        const { unlockKey } = flags.rotate
+          ? await control.call("rotateUnlockKey", {})
+          : await control.call("getUnlockKey", {});
+        process.stdout.write(flags.quiet ? `${unlockKey}\n` : unlockKeyText(unlockKey));
+        if (flags.rotate && !flags.quiet) {
+          process.stdout.write(
+            "A manager that was down during the rotation is unlocked with the previous key; keep it for a while.\n",
+          );
+        }
+      } finally {
+        control.close();
+      }
+    });
+}
 
 /** The unlock key text: from the file, from stdin when piped, or asked for on the terminal. */
 export async function readUnlockKey(keyFile: string | undefined): Promise<string> {

@@ -41,6 +41,9 @@ export class UnlockSocket {
   private locked = true;
   private stopped = false;
   private readonly sockets = new Set<Socket>();
+  private resolveUnlocked: () => void = () => undefined;
+  /** Resolves once an unlock succeeded and its answer was sent (stop() after it loses nothing). */
+  readonly unlocked: Promise<void> = new Promise((resolve) => (this.resolveUnlocked = resolve));
 
   constructor(private readonly options: UnlockSocketOptions) {}
 
@@ -82,7 +85,11 @@ export class UnlockSocket {
       if (nl < 0 && buf.length <= MAX_LINE) return;
       socket.removeAllListeners("data");
       const line = nl < 0 ? undefined : buf.slice(0, nl);
-      void this.answer(line).then((reply) => socket.end(JSON.stringify(reply) + "\n"));
+      void this.answer(line).then((reply) =>
+        socket.end(JSON.stringify(reply) + "\n", () => {
+          if (reply.ok && reply.locked === false) this.resolveUnlocked();
+        }),
+      );
     });
   }
 

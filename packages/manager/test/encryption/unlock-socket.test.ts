@@ -31,7 +31,7 @@ async function lockedManager(): Promise<{ dir: string; unlock: UnlockKey; keys: 
 
 describe("UnlockSocket", () => {
   it("reports locked; refuses a wrong or malformed key; unlocks with the right one", async () => {
-    const { dir, unlock, keys } = await lockedManager();
+    const { dir, unlock, keys, socket } = await lockedManager();
     expect((await stat(unlockSocketPath(dir))).mode & 0o777).toBe(0o600);
     expect(await callUnlockSocket(dir, undefined)).toEqual({ locked: true });
     await expect(callUnlockSocket(dir, UnlockKey.generate().reveal())).rejects.toMatchObject({
@@ -42,6 +42,7 @@ describe("UnlockSocket", () => {
     expect(keys.locked).toBe(true);
     expect(await callUnlockSocket(dir, unlock.reveal())).toEqual({ locked: false });
     expect(keys.locked).toBe(false);
+    await socket.unlocked;
     expect(await callUnlockSocket(dir, undefined)).toEqual({ locked: false });
   });
 
