@@ -56,9 +56,12 @@ import {
   fromServiceError,
   type LogLevel,
   type Task,
+  MANAGER_CHANNEL_OPTIONS,
+  channelCredentials,
+  joinWithRetry,
 } from "@shoal/shared";
 import { FakeExecutor, StatusReporter, Worker, runSession, type TaskStore } from "@shoal/agent";
-import { TestControl } from "../e2e/support/control-client.js";
+import { TestControl, testClientCredentials } from "../e2e/support/control-client.js";
 import { joinTokens } from "../e2e/support/join-tokens.js";
 import type { ShoalProcess } from "../e2e/support/shoal-process.js";
 import { waitUntil } from "../e2e/support/wait.js";
@@ -127,11 +130,13 @@ async function simMain(): Promise<void> {
     running.push(
       (async () => {
         await worker.start(stop.signal);
+        // Each simulated agent joins with the token and holds a certificate of its own.
+        const { material } = await joinWithRetry(start.managers, start.token, undefined, logger, stop.signal);
         await runSession(
           {
             managers: start.managers,
             logger,
-            joinToken: start.token,
+            channel: { credentials: channelCredentials(material), options: MANAGER_CHANNEL_OPTIONS },
             describe: (s) => executor.describe(s),
             onSession: (node, _manager, link) => {
               if (!opened) {
@@ -343,7 +348,9 @@ async function benchMain(): Promise<void> {
     );
     line["agents_ready_s"] = round((performance.now() - t0Agents) / 1000);
 
-    poller = new ControlClient(follower.addr, grpc.credentials.createInsecure(), {
+    const tls = testClientCredentials();
+    poller = new ControlClient(follower.addr, tls.credentials, {
+      ...tls.options,
       "grpc.max_receive_message_length": -1,
     });
     await cpu.reset();

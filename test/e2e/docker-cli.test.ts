@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, type HostProcess } from "./harness/index.js";
-import { TestControl } from "./support/control-client.js";
+import { TestControl, testClientCertDir } from "./support/control-client.js";
 import { joinTokens } from "./support/join-tokens.js";
 import { startManagerCluster } from "./support/manager-cluster.js";
 import { SHOAL_BIN, type ShoalProcess } from "./support/shoal-process.js";
@@ -37,12 +37,22 @@ interface Result {
   stderr: string;
 }
 
+/** The docker CLI's settings for the manager's Docker API: mutual TLS with the test's client certificate. */
+function dockerEnv(): Record<string, string> {
+  return {
+    DOCKER_HOST: dockerHost,
+    DOCKER_CONFIG: root,
+    DOCKER_TLS_VERIFY: "1",
+    DOCKER_CERT_PATH: testClientCertDir(),
+  };
+}
+
 function docker(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<Result> {
   return new Promise((resolve) => {
     execFile(
       DOCKER,
       args,
-      { timeout: timeoutMs, env: { ...process.env, DOCKER_HOST: dockerHost, DOCKER_CONFIG: root, ...env } },
+      { timeout: timeoutMs, env: { ...process.env, ...dockerEnv(), ...env } },
       (err, stdout, stderr) =>
         resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -346,7 +356,7 @@ describe("the docker CLI against Shoal", () => {
     expect([...times].sort()).toEqual(times);
 
     const follow = spawn(DOCKER, ["service", "logs", "-f", "--tail", "0", "lg"], {
-      env: { ...process.env, DOCKER_HOST: dockerHost, DOCKER_CONFIG: root },
+      env: { ...process.env, ...dockerEnv() },
     });
     let followed = "";
     follow.stdout.on("data", (d: Buffer) => (followed += d.toString()));
@@ -419,8 +429,17 @@ describe("the docker CLI against Shoal", () => {
   });
 
   it("dockerode lists, creates, updates and removes services, and lists tasks and nodes", async () => {
-    const url = new URL(dockerHost.replace("tcp:", "http:"));
-    const client = new Docker({ host: url.hostname, port: Number(url.port), version: "v1.41" });
+    const url = new URL(dockerHost.replace("tcp:", "https:"));
+    const certs = testClientCertDir();
+    const client = new Docker({
+      protocol: "https",
+      host: url.hostname,
+      port: Number(url.port),
+      version: "v1.41",
+      ca: await readFile(join(certs, "ca.pem")),
+      cert: await readFile(join(certs, "cert.pem")),
+      key: await readFile(join(certs, "key.pem")),
+    });
     const nodes = await client.listNodes();
     expect(nodes.map((n) => n.Description?.Hostname).sort()).toEqual(["h1", "h2"]);
     const created = await client.createService({

@@ -35,6 +35,8 @@ describe("local cluster (shoal up / down) on the real Docker daemon", () => {
     const docker = await run("docker", ["version", "--format", "{{.Server.Version}}"]).catch(() => undefined);
     if (!docker) throw new Error("no Docker daemon answers: scripts/setup.sh starts one (as root)");
     dir = join(await mkdtemp(join(tmpdir(), "shoal-up-")), "cluster");
+    // The admin client certificate the first manager writes (shoal up prints it): the next commands' own.
+    process.env["SHOAL_TLS_DIR"] = join(dir, "manager-1", "client");
   });
 
   afterAll(async () => {
@@ -47,7 +49,9 @@ describe("local cluster (shoal up / down) on the real Docker daemon", () => {
     const up = await shoalRun("up", "--detach", "--dir", dir, "--listen", managers[0]!);
     expect(up.stderr).toBe("");
     expect(up.code).toBe(0);
-    expect(up.stdout).toContain(`export SHOAL_MANAGER=${managers.join(",")}`);
+    expect(up.stdout).toContain(
+      `export SHOAL_MANAGER=${managers.join(",")} SHOAL_TLS_DIR=${join(dir, "manager-1", "client")}`,
+    );
     for (const name of ["manager-1", "manager-2", "manager-3", "agent-1", "agent-2", "agent-3"]) {
       pids.push(await pidOf(dir, name));
     }
@@ -96,7 +100,8 @@ describe("local cluster (shoal up / down) on the real Docker daemon", () => {
     expect(existsSync(dir)).toBe(false);
     const ls = await shoalRun("node", "ls", "--manager", managers[0]!);
     expect(ls.code).not.toBe(0);
-    expect(ls.stderr).toContain(`cannot reach a manager at ${managers[0]}`);
+    // The admin client certificate went with the state: that is what the command says first.
+    expect(ls.stderr).toContain(`${join(dir, "manager-1", "client")} holds no client certificate`);
   });
 });
 

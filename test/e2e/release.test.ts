@@ -40,6 +40,8 @@ beforeAll(async () => {
     PATH: `${join(dir, "prefix", "bin")}:/usr/local/bin:/usr/bin:/bin`,
     HOME: dir,
     npm_config_cache: join(dir, "npm-cache"),
+    // The admin client certificate the manager writes when it founds the cluster.
+    SHOAL_TLS_DIR: join(dir, "manager", "client"),
   };
   await run("bash", [join(ROOT, "scripts/release.sh")], { cwd: ROOT, timeout: 120_000 });
 });

@@ -2,7 +2,7 @@
 // goes away it tries the next one and registers there under the same node id.
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
-import { Backoff, DispatcherService, NodeState, silentLogger, systemClock, type Node } from "@shoal/shared";
+import { Backoff, DispatcherService, Node, NodeRole, NodeState, silentLogger, systemClock } from "@shoal/shared";
 import { Dispatcher, MemoryStore } from "@shoal/manager";
 import { FakeExecutor, runSession } from "@shoal/agent";
 
@@ -13,6 +13,7 @@ interface Mgr {
   addr: string;
 }
 const managers: Mgr[] = [];
+const NODE_ID = "node-1";
 
 /** A manager whose dispatcher leads while `leading.now` (none is known otherwise). */
 async function manager(leading: { now: boolean } = { now: true }): Promise<Mgr> {
@@ -25,8 +26,12 @@ async function manager(leading: { now: boolean } = { now: true }): Promise<Mgr> 
     isLeader: () => leading.now,
     leaderAddr: () => undefined,
     managers: () => [],
-    tokenRole: () => "worker",
+    // The node its certificate would name (the test runs without TLS), as NodeCA created it.
+    nodeIdOf: () => NODE_ID,
   });
+  await store.update((tx) =>
+    tx.nodes.create(Node.fromPartial({ id: NODE_ID, role: NodeRole.WORKER, spec: { desiredRole: NodeRole.WORKER } })),
+  );
   dispatcher.setLeader(true);
   const server = new grpc.Server();
   server.addService(DispatcherService, dispatcher.handlers());
@@ -58,6 +63,7 @@ describe("agent session", () => {
       {
         managers: [first.addr, second.addr],
         logger: silentLogger(),
+        channel: { credentials: grpc.credentials.createInsecure() },
         backoff: new Backoff({ initialMs: 20, maxMs: 50 }),
         describe: (signal) => executor.describe(signal),
         onSession: (node, addr) => void sessions.push({ node, manager: addr }),
@@ -96,6 +102,7 @@ describe("agent session", () => {
       {
         managers: [first.addr, second.addr],
         logger: silentLogger(),
+        channel: { credentials: grpc.credentials.createInsecure() },
         describe: (signal) => executor.describe(signal),
         onSession: () => void (openedAt = Date.now()),
       },

@@ -153,7 +153,14 @@ async function dataDir(): Promise<string> {
 
 /** Runs an agent until the returned function is called (or the test ends). */
 function startAgent(managers: string[], executor: FakeExecutor, dir: string): () => Promise<void> {
-  const agent = new Agent({ managers, executor, dataDir: dir, logger: silentLogger() });
+  // The fake dispatcher here serves without TLS.
+  const agent = new Agent({
+    managers,
+    executor,
+    dataDir: dir,
+    logger: silentLogger(),
+    insecureCredentials: grpc.credentials.createInsecure(),
+  });
   const controller = new AbortController();
   const running = agent.run(controller.signal);
   const stop = async (): Promise<void> => {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode, ServiceSpec, ShoalError, silentLogger } from "@shoal/shared";
 import { Manager } from "@shoal/manager";
-import { TestControl } from "../e2e/support/control-client.js";
+import { TestControl, useClientCertDir } from "../e2e/support/control-client.js";
 import { joinTokens } from "../e2e/support/join-tokens.js";
 
 let root = "";
@@ -25,6 +25,8 @@ async function startManager(name: string, join?: string): Promise<Manager> {
     raft: { tickMs: 20 },
   });
   await m.start();
+  // The founder's admin client certificate is the test's.
+  if (!join) useClientCertDir(`${root}/${name}/client`);
   managers.push(m);
   return m;
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServiceSpec, silentLogger } from "@shoal/shared";
 import { Manager } from "@shoal/manager";
-import { TestControl } from "../e2e/support/control-client.js";
+import { TestControl, testClientCredentials, useClientCertDir } from "../e2e/support/control-client.js";
 
 let root = "";
 const managers: Manager[] = [];
@@ -30,6 +30,8 @@ async function startManager(name: string, join?: string): Promise<Manager> {
     raft: { snapshotInterval: 20, tickMs: 20 },
   });
   await m.start();
+  // The founder's admin client certificate is the test's.
+  if (!join) useClientCertDir(`${root}/${name}/client`);
   managers.push(m);
   return m;
 }
@@ -90,8 +92,8 @@ describe("a manager cluster", () => {
     const l = await leader();
     const victim = managers.find((m) => m !== l && m.raft!.raftId !== l.raft!.raftId)!;
     const { RaftMembershipClient } = await import("@shoal/shared");
-    const grpc = await import("@grpc/grpc-js");
-    const client = new RaftMembershipClient(l.address, grpc.credentials.createInsecure());
+    const { credentials, options } = testClientCredentials();
+    const client = new RaftMembershipClient(l.address, credentials, options);
     await new Promise<void>((resolve, reject) =>
       client.leave({ raftId: victim.raft!.raftId }, (err) => (err ? reject(err) : resolve())),
     );

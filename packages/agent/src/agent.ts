@@ -4,14 +4,20 @@
 // brings a full set of assignments to reconcile with and a re-report of every status.
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type * as grpc from "@grpc/grpc-js";
 import {
+  MANAGER_CHANNEL_OPTIONS,
+  channelCredentials,
   componentLogger,
   newId,
+  nodeRenewer,
   type BackoffOptions,
   type Clock,
   type Logger,
   type NodeDescription,
+  type TlsMaterial,
 } from "@shoal/shared";
+import { agentCertDir } from "./node-certificate.js";
 import type { Executor } from "./exec/executor.js";
 import type { LogSource } from "./exec/log-source.js";
 import { runLogPublisher } from "./logs/log-publisher.js";
@@ -30,8 +36,13 @@ export interface AgentOptions {
   readonly logger: Logger;
   /** Overrides the hostname the executor reports. */
   readonly hostname?: string;
-  /** The cluster's worker join token (needed on first contact). */
-  readonly joinToken?: string;
+  /**
+   * The node's certificate (agentCertificate): the managers are called over mutual TLS with it,
+   * and it is renewed in DATA_DIR/certificates/ while the agent runs.
+   */
+  readonly material?: TlsMaterial;
+  /** Instead of `material`, for tests against servers of their own: credentials as they are. */
+  readonly insecureCredentials?: grpc.ChannelCredentials;
   /** Labels added to the engine labels the executor reports (usable in constraints as engine.labels.KEY). */
   readonly labels?: Readonly<Record<string, string>>;
   readonly clock?: Clock;
@@ -50,6 +61,7 @@ export class Agent {
 
   constructor(private readonly options: AgentOptions) {
     if (options.managers.length === 0) throw new RangeError("agent: at least one manager address is needed");
+    if (!options.material && !options.insecureCredentials) throw new RangeError("agent: a certificate is needed");
     this.logger = componentLogger(options.logger, "agent");
   }
 
@@ -69,15 +81,23 @@ export class Agent {
       ...(taskBackoff !== undefined ? { backoff: taskBackoff } : {}),
       ...(state.nodeId !== undefined ? { nodeId: state.nodeId } : {}),
     });
+    const material = this.options.material;
+    const channel = material
+      ? { credentials: channelCredentials(material), options: MANAGER_CHANNEL_OPTIONS }
+      : { credentials: this.options.insecureCredentials! };
+    // Renewed well before it expires (50-80% of its life), from the managers it knows.
+    const renewal = material
+      ? nodeRenewer(material, agentCertDir(this.options.dataDir), () => this.options.managers, logger)
+      : undefined;
+    const renewing = renewal?.renewer.run(signal);
     try {
       await worker.start(signal);
       await runSession(
         {
           managers: this.options.managers,
           logger,
+          channel,
           ...(clock !== undefined ? { clock } : {}),
-          ...(state.nodeId !== undefined ? { nodeId: state.nodeId } : {}),
-          ...(this.options.joinToken !== undefined ? { joinToken: this.options.joinToken } : {}),
           describe: (s) => this.describe(s),
           onSession: async (node, manager, link) => {
             if (node.id !== state.nodeId) {
@@ -90,7 +110,7 @@ export class Agent {
             this.logger.info({ nodeId: node.id, manager }, "registered with the cluster");
             const source = this.options.logs;
             if (source) {
-              const publisher = { manager, nodeId: node.id, sessionId: link.sessionId, source, logger };
+              const publisher = { manager, nodeId: node.id, sessionId: link.sessionId, source, logger, channel };
               void runLogPublisher(publisher, link.signal);
             }
           },
@@ -99,6 +119,9 @@ export class Agent {
         signal,
       );
     } finally {
+      renewal?.renewer.stop();
+      await renewing?.catch(() => undefined);
+      renewal?.close();
       await worker.stop();
       reporter.stop();
     }

@@ -32,6 +32,7 @@ export { DockerLogSource, type DockerLogSourceOptions } from "./exec/docker/cont
 export type { LogSource, LogChunk } from "./exec/log-source.js";
 export { runLogPublisher, type LogPublisherOptions } from "./logs/log-publisher.js";
 export { Agent, agentNodeId, type AgentOptions } from "./agent.js";
+export { agentCertificate, agentCertDir, type AgentCertificateOptions } from "./node-certificate.js";
 export { runSession, type SessionOptions, type SessionLink } from "./session.js";
 export { Worker, type WorkerOptions } from "./worker/worker.js";
 export { TaskRunner, type TaskRunnerOptions } from "./worker/task-runner.js";

@@ -48,10 +48,11 @@ export interface SessionOptions {
   readonly backoff?: Backoff;
   /** What to register; read again before each new session. */
   describe(signal: AbortSignal): Promise<NodeDescription>;
-  /** The cluster's worker (or manager) join token: needed until the node is known to the cluster. */
-  readonly joinToken?: string;
-  /** The node id from an earlier session, if any. */
-  readonly nodeId?: string;
+  /**
+   * How to reach the managers: mutual TLS with the node's certificate (channelCredentials and
+   * MANAGER_CHANNEL_OPTIONS), which names the node; the managers take the node id from it.
+   */
+  readonly channel: { readonly credentials: grpc.ChannelCredentials; readonly options?: grpc.ChannelOptions };
   /** Called with the node each time a session opens, before the assignments are read. */
   onSession?(node: Node, manager: string, link: SessionLink): void | Promise<void>;
   /**
@@ -70,7 +71,6 @@ export async function runSession(options: SessionOptions, signal: AbortSignal): 
   // Capped well under a new leader's grace time for nodes (3 heartbeats + 5 s): an agent that
   // waits longer between tries while the managers elect is declared down and its tasks move.
   const backoff = options.backoff ?? new Backoff({ initialMs: 200, maxMs: 2000 });
-  let nodeId = options.nodeId ?? "";
   let next = 0;
   /** The leader a follower named when it refused us: tried next, at once. */
   let leaderHint: string | undefined;
@@ -79,13 +79,13 @@ export async function runSession(options: SessionOptions, signal: AbortSignal): 
     if (leaderHint === undefined) next++;
     const followingHint = leaderHint !== undefined;
     leaderHint = undefined;
-    const client = new DispatcherClient(manager, grpc.credentials.createInsecure());
+    const client = new DispatcherClient(manager, options.channel.credentials, options.channel.options ?? {});
     // Everything of this session (its calls, the link lent out) ends with it.
     const session = new AbortController();
     const sessionSignal = AbortSignal.any([signal, session.signal]);
     try {
-      const opened = await openSession(client, { ...options, nodeId }, sessionSignal);
-      nodeId = opened.node.id;
+      const opened = await openSession(client, options, sessionSignal);
+      const nodeId = opened.node.id;
       backoff.reset();
       logger.info({ manager, nodeId, sessionId: opened.sessionId }, "session open");
       await options.onSession?.(opened.node, manager, link(client, opened.sessionId, manager, sessionSignal));
@@ -99,8 +99,10 @@ export async function runSession(options: SessionOptions, signal: AbortSignal): 
       if (signal.aborted) break;
       const refused = fromServiceError(err);
       if (refused.code === ErrorCode.PermissionDenied) {
-        // A wrong or missing join token: retrying cannot help. Say so and stop.
-        throw new ShoalError(ErrorCode.PermissionDenied, `${manager} refused this node: ${refused.message}`, {
+        // A certificate that may not open sessions (not a node's): retrying cannot help. Say so
+        // and stop. (UNAUTHENTICATED, a node the manager does not know, is retried: a manager
+        // that is behind may not know it yet; a removed node stays refused.)
+        throw new ShoalError(refused.code, `${manager} refused this node: ${refused.message}`, {
           cause: err,
         });
       }
@@ -134,16 +136,11 @@ interface OpenSession {
 
 async function openSession(
   client: DispatcherClient,
-  options: SessionOptions & { nodeId: string },
+  options: SessionOptions,
   signal: AbortSignal,
 ): Promise<OpenSession> {
   const description = await options.describe(signal);
-  const call = client.session({
-    description,
-    nodeId: options.nodeId,
-    sessionId: "",
-    joinToken: options.joinToken ?? "",
-  });
+  const call = client.session({ description, nodeId: "", sessionId: "", joinToken: "" });
   signal.addEventListener("abort", () => call.cancel(), { once: true });
   const ended = new Promise<never>((_, reject) => {
     call.on("error", reject);

@@ -12,6 +12,7 @@ import { registerEventsCommand } from "./commands/events.js";
 import { registerLocalCommands } from "./commands/local.js";
 import { registerNodeCommands } from "./commands/node.js";
 import { registerServiceCommands } from "./commands/service.js";
+import { enableTlsDir } from "./tls.js";
 
 export function buildProgram(): Command {
   const program = new Command("shoal")
@@ -42,6 +43,8 @@ export function buildProgram(): Command {
   registerClusterCommands(program);
   registerBackupCommand(program);
   registerEventsCommand(program);
+  // Every command that calls a manager does so over mutual TLS with a client certificate.
+  enableTlsDir(program);
   return program;
 }
 

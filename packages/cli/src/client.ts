@@ -2,6 +2,7 @@
 // failover across the managers it is given (--manager A,B,C or SHOAL_MANAGER).
 import * as grpc from "@grpc/grpc-js";
 import { ControlClient, ErrorCode, InvalidArgumentError, ShoalError, fromServiceError } from "@shoal/shared";
+import { clientTls, type ClientTls } from "./tls.js";
 
 export const DEFAULT_MANAGER = "127.0.0.1:4242";
 export const MANAGER_HELP = "managers to ask, HOST:PORT[,HOST:PORT...] (default: $SHOAL_MANAGER or 127.0.0.1:4242)";
@@ -38,23 +39,28 @@ export class Control {
   private readonly addresses: string[];
   private readonly clients = new Map<string, ControlClient>();
   private preferred = 0;
+  private tls: ClientTls | undefined;
 
+  /** `tls`: the client certificate; default --tls-dir / SHOAL_TLS_DIR, read at the first call. */
   constructor(
     addresses: string | readonly string[],
     private readonly timeoutMs = 10_000,
+    tls?: ClientTls,
   ) {
     this.addresses = typeof addresses === "string" ? [addresses] : [...addresses];
+    this.tls = tls;
   }
 
   get address(): string {
     return this.addresses[this.preferred]!;
   }
 
-  private client(addr: string): ControlClient {
+  private client(addr: string, tls: ClientTls): ControlClient {
     let c = this.clients.get(addr);
     if (!c) {
       // Lists of many tasks exceed gRPC's default 4 MB per message.
-      c = new ControlClient(addr, grpc.credentials.createInsecure(), {
+      c = new ControlClient(addr, tls.credentials, {
+        ...tls.options,
         "grpc.max_receive_message_length": 512 * 1024 * 1024,
       });
       this.clients.set(addr, c);
@@ -67,6 +73,7 @@ export class Control {
    * answers. A manager that cannot be reached is skipped; any other error is the answer.
    */
   async call<K extends keyof ControlClient>(method: K, request: RequestOf<K>): Promise<ResponseOf<K>> {
+    this.tls ??= await clientTls();
     const failures: string[] = [];
     for (let i = 0; i < this.addresses.length; i++) {
       const index = (this.preferred + i) % this.addresses.length;
@@ -92,7 +99,7 @@ export class Control {
     method: K,
     request: RequestOf<K>,
   ): Promise<ResponseOf<K>> {
-    const client = this.client(addr);
+    const client = this.client(addr, this.tls!);
     const fn = client[method] as unknown as Unary<unknown, unknown>;
     return new Promise((resolve, reject) => {
       fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => {

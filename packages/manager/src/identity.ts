@@ -8,6 +8,8 @@ export interface ManagerIdentity {
   readonly nodeId: string;
   /** 0 until the manager founded or joined a cluster. */
   readonly raftId: number;
+  /** The cluster's id: chosen before founding it (it names the CA), learnt when joining. */
+  readonly clusterId?: string;
 }
 
 function file(dataDir: string): string {
@@ -21,11 +23,12 @@ export async function loadIdentity(dataDir: string): Promise<{ identity: Manager
     if (typeof parsed.nodeId !== "string" || !Number.isSafeInteger(parsed.raftId)) {
       throw new ShoalError(ErrorCode.DataLoss, `${file(dataDir)}: nodeId must be a string and raftId an integer`);
     }
-    return { identity: { nodeId: parsed.nodeId, raftId: parsed.raftId! }, fresh: false };
+    const clusterId = typeof parsed.clusterId === "string" ? { clusterId: parsed.clusterId } : {};
+    return { identity: { nodeId: parsed.nodeId, raftId: parsed.raftId!, ...clusterId }, fresh: false };
   } catch (err: unknown) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
-  const identity = { nodeId: newId(), raftId: 0 };
+  const identity = { nodeId: newId(), raftId: 0, clusterId: newId() };
   await saveIdentity(dataDir, identity);
   return { identity, fresh: true };
 }

@@ -11,6 +11,7 @@ import {
   Backoff,
   BackupService,
   Cluster,
+  NodeCAService,
   ControlService,
   DispatcherService,
   LogsService,
@@ -20,16 +21,30 @@ import {
   RaftMembershipService,
   RaftTransportService,
   ShoalError,
+  MANAGER_CHANNEL_OPTIONS,
+  channelCredentials,
   componentLogger,
+  durationFromMs,
+  durationToMs,
   errorMessage,
   fromServiceError,
+  leafIdentity,
   newId,
+  nodeRenewer,
+  serverCredentials,
   systemClock,
   type Clock,
   type JoinResponse,
   type Logger,
+  type RevokedCertificate,
+  type TlsMaterial,
 } from "@shoal/shared";
-import { newJoinToken, tokenRole } from "./controlapi/clusters.js";
+import { callerOf } from "./auth/caller.js";
+import { authInterceptor, authorizeRule } from "./auth/interceptor.js";
+import { DOCKER_API_RULE } from "./auth/policy.js";
+import { NodeCaServer } from "./ca/ca-server.js";
+import type { ClusterCa } from "./ca/cluster-init.js";
+import { managerCertificate, nodeCertDir } from "./ca/manager-certificate.js";
 import { ControlApi } from "./controlapi/control-server.js";
 import { MAX_CONTROL_REQUEST_BYTES, guardRequests, refusedRequest } from "./controlapi/request-guard.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
@@ -73,6 +88,8 @@ export interface ManagerOptions {
   readonly dockerApi?: string;
   /** HOST:PORT to serve Prometheus metrics on, at /metrics; off when unset. */
   readonly metricsAddr?: string;
+  /** Node certificate lifetime of a cluster founded now (its ca_config); default 90 days. */
+  readonly certExpiryMs?: number;
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly heartbeatPeriodMs?: number;
@@ -86,7 +103,20 @@ export interface ManagerOptions {
 
 export class Manager {
   private readonly logger: Logger;
-  private readonly server = new grpc.Server(GRPC_MESSAGE_LIMITS);
+  /** Every call passes the auth interceptor: certificate, cluster, policy table, store. */
+  private readonly server: grpc.Server;
+  private material: TlsMaterial | undefined;
+  private renewal: { stop(): void } | undefined;
+  /** The CA and tokens this manager made when it founded the cluster, until stored. */
+  private founded: { readonly clusterId: string; readonly ca: ClusterCa } | undefined;
+  /** The members a joining manager learnt, until its raft node runs. */
+  private joinedMembers: JoinResponse["members"] = [];
+  private raftStarted = false;
+  /**
+   * While the Join call is out, the leader already sends to this manager, whose members are not
+   * known yet: any manager certificate of the cluster (its CA is the one the token pinned) is heard.
+   */
+  private joining = false;
   private dispatcher: Dispatcher | undefined;
   private leaderParts: LeaderComponents | undefined;
   private control: ControlApi | undefined;
@@ -113,10 +143,40 @@ export class Manager {
 
   constructor(private readonly options: ManagerOptions) {
     this.logger = componentLogger(options.logger, "manager");
+    this.server = new grpc.Server({
+      ...GRPC_MESSAGE_LIMITS,
+      interceptors: [
+        authInterceptor({
+          store: () => this.store,
+          rootCaOf: (cluster) => cluster.rootCa,
+          isRaftMember: (nodeId) => this.isRaftMember(nodeId),
+          logger: options.logger,
+        }),
+      ],
+    });
   }
 
   get raft(): RaftNode | undefined {
     return this.raftNode;
+  }
+
+  /** This manager's certificate material (for in-process clients of it), once started. */
+  get tls(): TlsMaterial | undefined {
+    return this.material;
+  }
+
+  /**
+   * Whether a manager may speak Raft to this one. A joiner also hears the members that admitted it
+   * until its own admission is applied (the leader's snapshot may predate them), and any manager
+   * while its Join call is out.
+   */
+  private isRaftMember(nodeId: string): boolean {
+    const raft = this.raftNode;
+    if (raft && this.raftStarted && !raft.admitting) this.joinedMembers = [];
+    const members = raft?.memberList() ?? [];
+    return (
+      this.joining || members.some((m) => m.nodeId === nodeId) || this.joinedMembers.some((m) => m.nodeId === nodeId)
+    );
   }
 
   async start(): Promise<void> {
@@ -134,6 +194,27 @@ export class Manager {
       this.logger.info("data dir holds a cluster member already; --join is ignored");
     }
     const clock = this.options.clock ?? systemClock;
+    const member = !fresh && identity.raftId !== 0;
+    const cert = await managerCertificate({
+      dataDir: this.options.dataDir,
+      nodeId: identity.nodeId,
+      clusterId: identity.clusterId ?? newId(),
+      member,
+      ...(!member && this.options.join !== undefined
+        ? { join: { addr: this.options.join, token: this.options.joinToken ?? "" } }
+        : {}),
+      hosts: certificateHosts([this.options.advertise ?? this.options.listen, this.options.dockerApi]),
+      ...(this.options.certExpiryMs !== undefined ? { nodeCertLifetimeMs: this.options.certExpiryMs } : {}),
+      logger: this.logger,
+    });
+    const material = cert.material;
+    this.material = material;
+    if (cert.founded) this.founded = { clusterId: cert.clusterId, ca: cert.founded };
+    if (cert.nodeId !== identity.nodeId || cert.clusterId !== identity.clusterId) {
+      // A joining manager's node id is the one the CA chose.
+      await saveIdentity(this.options.dataDir, { ...identity, nodeId: cert.nodeId, clusterId: cert.clusterId });
+    }
+    const nodeId = cert.nodeId;
     const store = new MemoryStore({
       clock,
       proposer: { propose: async (actions, signal) => ({ index: await this.raftNode!.propose(actions, signal) }) },
@@ -144,11 +225,7 @@ export class Manager {
       clock,
       logger: this.options.logger,
       isLeader: () => this.raftNode?.isLeader ?? false,
-      tokenRole: (token) =>
-        tokenRole(
-          store.view((tx) => tx.clusters.find()[0]),
-          token,
-        ),
+      nodeIdOf: (metadata) => callerOf(metadata)?.nodeId,
       leaderAddr: () => this.raftNode?.leaderAddr(),
       managers: () =>
         (this.raftNode?.memberList() ?? []).map((m) => ({
@@ -158,14 +235,7 @@ export class Manager {
         })),
       ...(this.options.heartbeatPeriodMs !== undefined ? { heartbeatPeriodMs: this.options.heartbeatPeriodMs } : {}),
     });
-    this.membership = new Membership(
-      () => this.raftNode,
-      (token) =>
-        tokenRole(
-          store.view((tx) => tx.clusters.find()[0]),
-          token,
-        ),
-    );
+    this.membership = new Membership(() => this.raftNode, material, store);
     const logger = this.options.logger;
     this.leaderParts = new LeaderComponents(
       [
@@ -194,9 +264,28 @@ export class Manager {
       raftTransportHandlers(() => this.raftNode, this.logger),
     );
     this.server.addService(RaftMembershipService, this.membership.handlers());
+    this.server.addService(
+      NodeCAService,
+      new NodeCaServer({
+        store,
+        rootCaOf: (cluster) => cluster.rootCa,
+        isLeader: () => this.raftNode?.isLeader ?? false,
+        leaderAddr: () => this.raftNode?.leaderAddr(),
+        isRaftMember: (id) => this.isRaftMember(id),
+        managerHosts: (id) =>
+          certificateHosts((this.raftNode?.memberList() ?? []).filter((m) => m.nodeId === id).map((m) => m.addr)),
+        certLifetimeMs: (cluster) => {
+          const expiry = cluster.spec?.caConfig?.nodeCertExpiry;
+          return expiry ? durationToMs(expiry, 0) || undefined : undefined;
+        },
+        clock,
+        logger: this.options.logger,
+      }).handlers(),
+    );
     this.server.addService(DispatcherService, this.dispatcher.handlers());
     this.logBroker = new LogBroker({
       logger: this.options.logger,
+      material,
       isLeader: () => this.raftNode?.isLeader ?? false,
       leaderAddr: () => this.raftNode?.leaderAddr(),
     });
@@ -205,10 +294,7 @@ export class Manager {
     this.events = new EventLog({ store, logger, clock });
     this.events.start();
     this.server.addService(EventsService, eventsHandlers(this.events));
-    this.server.addService(
-      BackupService,
-      backupHandlers({ store, raft: () => this.raftNode, nodeId: identity.nodeId }),
-    );
+    this.server.addService(BackupService, backupHandlers({ store, raft: () => this.raftNode, nodeId }));
     // Control is served from the start, but answers only once raft runs (below).
     let controlImpl: grpc.UntypedServiceImplementation = {};
     const delegating: grpc.UntypedServiceImplementation = {};
@@ -227,7 +313,7 @@ export class Manager {
     }
     // Requests over the Control limit or not decodable are refused here (the server's own limit is Raft's).
     this.server.addService(guardRequests(ControlService, MAX_CONTROL_REQUEST_BYTES), delegating);
-    await this.bind();
+    await this.bind(material);
     const advertise = this.options.advertise ?? this.address;
     if (/^0\.0\.0\.0:|^\[::\]:/.test(advertise)) {
       throw new ShoalError(
@@ -241,22 +327,27 @@ export class Manager {
     let knownMembers: JoinResponse["members"] = [];
     if (raftId === 0) {
       if (this.options.join) {
-        const joined = await this.joinCluster(this.options.join, identity.nodeId, advertise);
+        this.joining = true;
+        const joined = await this.joinCluster(this.options.join, nodeId, advertise, material).finally(() => {
+          this.joining = false;
+        });
         raftId = joined.raftId;
         knownMembers = joined.members;
+        this.joinedMembers = joined.members;
       } else {
         raftId = newRaftId();
         bootstrap = true;
       }
-      this.identity = { nodeId: identity.nodeId, raftId };
+      this.identity = { nodeId, raftId, clusterId: cert.clusterId };
       await saveIdentity(this.options.dataDir, this.identity);
     } else {
-      this.identity = identity;
+      this.identity = { ...identity, nodeId, clusterId: cert.clusterId };
     }
 
     const raft = new RaftNode({
       raftId,
-      nodeId: identity.nodeId,
+      nodeId,
+      material,
       addr: advertise,
       dataDir: joinPath(this.options.dataDir, "raft"),
       logger: this.options.logger,
@@ -280,19 +371,54 @@ export class Manager {
     });
     this.raftNode = raft;
     this.control = new ControlApi({
-      nodeId: identity.nodeId,
+      nodeId,
       store,
       raft,
+      material,
       clusterId: () => store.view((tx) => tx.clusters.find()[0]?.id ?? ""),
     });
     controlImpl = this.control.handlers() as grpc.UntypedServiceImplementation;
     await raft.start();
+    this.raftStarted = true;
+    const renewal = nodeRenewer(
+      material,
+      nodeCertDir(this.options.dataDir),
+      () => {
+        // The leader signs: ask it first, then the others.
+        const members = this.raftNode?.memberList() ?? [];
+        const leader = this.raftNode?.leaderAddr();
+        return [...(leader ? [leader] : []), ...members.map((m) => m.addr).filter((a) => a !== leader)];
+      },
+      this.options.logger,
+    );
+    const renewing = new AbortController();
+    void renewal.renewer.run(renewing.signal);
+    this.renewal = {
+      stop: () => {
+        renewing.abort();
+        renewal.renewer.stop();
+        renewal.close();
+      },
+    };
     if (this.options.dockerApi !== undefined) {
       this.dockerApi = new DockerApiServer({
         listen: this.options.dockerApi,
         managerAddr: this.address.replace(/^0\.0\.0\.0:/, "127.0.0.1:").replace(/^\[::\]:/, "[::1]:"),
-        nodeId: identity.nodeId,
+        nodeId,
         advertise,
+        material,
+        refuse: (identity) => {
+          const decision = store.view((tx) => {
+            const cluster = tx.clusters.find()[0];
+            return authorizeRule(DOCKER_API_RULE, "the Docker Engine API", identity, {
+              clusterId: cluster?.id,
+              rootCa: cluster?.rootCa,
+              node: (id) => tx.nodes.get(id),
+              isRaftMember: (id) => this.isRaftMember(id),
+            });
+          });
+          return decision.ok ? undefined : decision.message;
+        },
         logger: this.options.logger,
       });
       await this.dockerApi.start();
@@ -302,18 +428,15 @@ export class Manager {
         store,
         raft: () => this.raftNode,
         logger: this.options.logger,
-        labels: { node_id: identity.nodeId },
+        labels: { node_id: nodeId },
       });
     }
-    this.logger.info(
-      { address: this.address, advertise, nodeId: identity.nodeId, raftId: raftId.toString(16) },
-      "manager started",
-    );
+    this.logger.info({ address: this.address, advertise, nodeId, raftId: raftId.toString(16) }, "manager started");
   }
 
-  private async bind(): Promise<void> {
+  private async bind(material: TlsMaterial): Promise<void> {
     const port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(this.options.listen, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      this.server.bindAsync(this.options.listen, serverCredentials(material), (err, bound) =>
         err
           ? reject(new ShoalError(ErrorCode.Unavailable, `cannot listen on ${this.options.listen}: ${err.message}`))
           : resolve(bound),
@@ -323,8 +446,13 @@ export class Manager {
   }
 
   /** Asks the cluster at `target` to add this manager; retries while it has no leader. */
-  private async joinCluster(target: string, nodeId: string, addr: string): Promise<JoinResponse> {
-    const client = new RaftMembershipClient(target, grpc.credentials.createInsecure());
+  private async joinCluster(
+    target: string,
+    nodeId: string,
+    addr: string,
+    material: TlsMaterial,
+  ): Promise<JoinResponse> {
+    const client = new RaftMembershipClient(target, channelCredentials(material), MANAGER_CHANNEL_OPTIONS);
     const backoff = new Backoff({ initialMs: 200, maxMs: 2000 });
     const deadline = Date.now() + 60_000;
     try {
@@ -332,7 +460,7 @@ export class Manager {
         try {
           const res = await new Promise<JoinResponse>((resolve, reject) =>
             client.join(
-              { addr, nodeId, joinToken: this.options.joinToken ?? "" },
+              { addr, nodeId, joinToken: "" },
               new grpc.Metadata(),
               { deadline: Date.now() + 20_000 },
               (err, r) => (err ? reject(fromServiceError(err)) : resolve(r)),
@@ -361,21 +489,32 @@ export class Manager {
     }
   }
 
-  /** The leader makes sure the cluster object exists (its id is the cluster's id). */
+  /**
+   * The leader makes sure the cluster object exists: the founding manager stores the id it chose,
+   * its CA and the join tokens that pin it.
+   */
   private async ensureCluster(): Promise<void> {
     const store = this.store!;
+    const founded = this.founded;
+    if (!founded) return;
     try {
       await store.update((tx) => {
         if (tx.clusters.find().length > 0) return;
-        const id = newId();
         tx.clusters.create(
           Cluster.fromPartial({
-            id,
-            spec: { annotations: { name: "default" } },
-            rootJoinTokens: { worker: newJoinToken(id), manager: newJoinToken(id) },
+            id: founded.clusterId,
+            spec: {
+              annotations: { name: "default" },
+              ...(this.options.certExpiryMs !== undefined
+                ? { caConfig: { nodeCertExpiry: durationFromMs(this.options.certExpiryMs) } }
+                : {}),
+            },
+            rootJoinTokens: founded.ca.joinTokens,
+            rootCa: { ...founded.ca.rootCa, clients: [adminEntry(founded.ca.admin.certChainPem)] },
           }),
         );
       });
+      this.founded = undefined;
     } catch (err: unknown) {
       this.logger.debug({ err: errorMessage(err) }, "could not create the cluster object yet");
     }
@@ -384,6 +523,7 @@ export class Manager {
   /** Stops serving: hands leadership over, ends agent sessions, then the server. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.renewal?.stop();
       await this.dockerApi?.stop();
       this.logBroker?.close();
       await this.events?.stop();
@@ -410,4 +550,21 @@ export class Manager {
     })();
     return this.stopping;
   }
+}
+
+/** The host parts of addresses, for the manager certificate's names (wildcards left out). */
+function certificateHosts(addrs: readonly (string | undefined)[]): string[] {
+  const hosts = new Set<string>(["127.0.0.1", "localhost"]);
+  for (const addr of addrs) {
+    if (addr === undefined) continue;
+    const host = addr.slice(0, addr.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+    if (host !== "" && host !== "0.0.0.0" && host !== "::") hosts.add(host);
+  }
+  return [...hosts];
+}
+
+/** The admin client certificate's entry in root_ca.clients, so that it can be revoked by name. */
+function adminEntry(certChainPem: string): RevokedCertificate {
+  const identity = leafIdentity(certChainPem);
+  return { serialNumber: identity.serialNumber, name: identity.nodeId, notAfter: identity.notAfter };
 }

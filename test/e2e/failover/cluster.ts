@@ -10,7 +10,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { NodeState, RaftMembershipClient, Reachability, fromServiceError, type GetInfoResponse } from "@shoal/shared";
 import { createHarness, type Harness, type Host, type HostProcess } from "../harness/index.js";
-import { TestControl } from "../support/control-client.js";
+import { TestControl, testClientCredentials, useClientCertDir } from "../support/control-client.js";
 import { SHOAL_BIN } from "../support/shoal-process.js";
 import { waitUntil } from "../support/wait.js";
 
@@ -99,10 +99,13 @@ export class FailoverCluster {
     const slot = this.managers[index]!;
     await rm(slot.dataDir, { recursive: true, force: true });
     const extra: string[] = [];
-    if (this.running().length > 0) {
+    const founding = this.running().length === 0;
+    if (!founding) {
       const via = (await this.leader()).addr;
       extra.push("--join", via, "--token", (await this.joinTokens()).manager);
     }
+    // The founder writes the admin client certificate: the suite's (mutual TLS) from now on.
+    if (founding) useClientCertDir(join(slot.dataDir, "client"));
     this.spawnManager(slot, extra);
     await waitUntil(
       `manager ${slot.host.name} to be a member`,
@@ -223,7 +226,8 @@ export class FailoverCluster {
     const info = await this.info(leader);
     const member = info?.raft?.members.find((m) => m.member?.addr === slot.addr)?.member;
     if (member === undefined) throw new Error(`${slot.addr} is not a member`);
-    const client = new RaftMembershipClient(leader.addr, grpc.credentials.createInsecure());
+    const { credentials, options } = testClientCredentials();
+    const client = new RaftMembershipClient(leader.addr, credentials, options);
     try {
       await new Promise<void>((resolve, reject) =>
         client.leave({ raftId: member.raftId }, new grpc.Metadata(), { deadline: Date.now() + 20_000 }, (err) =>

@@ -1,6 +1,39 @@
-// A Control API client for tests: one call to one manager, as a promise.
+// A Control API client for tests: one call to one manager, as a promise, over mutual TLS with the
+// test's client certificate: the admin certificate the founding manager of the test's cluster
+// wrote to DATA_DIR/client/ (ShoalProcess names it when it starts one; in-process tests call
+// useClientCertDir). SHOAL_TLS_DIR is set to it too, so that CLI commands the test runs use it.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { ControlClient, fromServiceError } from "@shoal/shared";
+import {
+  ControlClient,
+  MANAGER_CHANNEL_OPTIONS,
+  TlsMaterial,
+  channelCredentials,
+  fromServiceError,
+} from "@shoal/shared";
+
+let clientCertDir: string | undefined = process.env["SHOAL_TLS_DIR"];
+
+/** The client certificate directory tests call managers with from now on (DIR/ca.pem, cert.pem, key.pem). */
+export function useClientCertDir(dir: string): void {
+  clientCertDir = dir;
+  process.env["SHOAL_TLS_DIR"] = dir;
+}
+
+/** The directory set by useClientCertDir (or SHOAL_TLS_DIR). */
+export function testClientCertDir(): string {
+  if (clientCertDir === undefined) throw new Error("no client certificate directory: start a founding manager first");
+  return clientCertDir;
+}
+
+/** The test's client credentials (read now: they exist once the founding manager has started). */
+export function testClientCredentials(): { credentials: grpc.ChannelCredentials; options: grpc.ChannelOptions } {
+  const dir = testClientCertDir();
+  const read = (file: string): string => readFileSync(join(dir, file), "utf8");
+  const material = new TlsMaterial({ caPem: read("ca.pem"), certChainPem: read("cert.pem"), keyPem: read("key.pem") });
+  return { credentials: channelCredentials(material), options: MANAGER_CHANNEL_OPTIONS };
+}
 
 type Unary<Req, Res> = (
   request: Req,
@@ -33,10 +66,12 @@ export class TestControl {
 
   /** The client for `addr`, made on first use (e.g. to send raw bytes with makeUnaryRequest). */
   client(addr: string): ControlClient {
-    let client = this.clients.get(addr);
+    const dir = testClientCertDir();
+    let client = this.clients.get(`${dir} ${addr}`);
     if (!client) {
-      client = new ControlClient(addr, grpc.credentials.createInsecure());
-      this.clients.set(addr, client);
+      const { credentials, options } = testClientCredentials();
+      client = new ControlClient(addr, credentials, options);
+      this.clients.set(`${dir} ${addr}`, client);
     }
     return client;
   }

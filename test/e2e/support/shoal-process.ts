@@ -1,9 +1,11 @@
 // Shoal daemons as real processes on this machine, for tests: started from the built command,
 // logged to a file, ended with real signals.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { useClientCertDir } from "./control-client.js";
 
 export const SHOAL_BIN = fileURLToPath(new URL("../../../packages/cli/bin/shoal.mjs", import.meta.url));
 
@@ -26,7 +28,18 @@ export class ShoalProcess {
   constructor(
     readonly args: readonly string[],
     readonly logFile: string,
-  ) {}
+  ) {
+    // A manager that founds a cluster (a new data dir, no --join) writes the admin client
+    // certificate there: the test's from now on.
+    const at = args.indexOf("--data-dir");
+    const dataDir = at === -1 ? undefined : args[at + 1];
+    const founding =
+      args[0] === "manager" &&
+      dataDir !== undefined &&
+      !existsSync(join(dataDir, "identity.json")) &&
+      !["--join", "--restore"].some((f) => args.includes(f));
+    if (founding) useClientCertDir(join(dataDir, "client"));
+  }
 
   start(): void {
     if (this.running) throw new Error(`already running: shoal ${this.args.join(" ")}`);

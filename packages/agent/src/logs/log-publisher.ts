@@ -2,7 +2,7 @@
 // subscriptions there and publish the matching lines of this node's containers, one PublishLogs
 // stream per subscription (backlog, then the caught-up mark or the close, then with follow the
 // lines that come).
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import {
   LogsClient,
   componentLogger,
@@ -21,12 +21,14 @@ export interface LogPublisherOptions {
   readonly sessionId: string;
   readonly source: LogSource;
   readonly logger: Logger;
+  /** The session's way to the managers (mutual TLS with the node's certificate). */
+  readonly channel: { readonly credentials: grpc.ChannelCredentials; readonly options?: grpc.ChannelOptions };
 }
 
 /** Serves log subscriptions until `signal` aborts (the session ends) or the manager closes the stream. */
 export async function runLogPublisher(options: LogPublisherOptions, signal: AbortSignal): Promise<void> {
   const logger = componentLogger(options.logger, "log-publisher");
-  const client = new LogsClient(options.manager, grpc.credentials.createInsecure());
+  const client = new LogsClient(options.manager, options.channel.credentials, options.channel.options ?? {});
   const running = new Map<string, AbortController>();
   const call = client.listenSubscriptions({ nodeId: options.nodeId, sessionId: options.sessionId });
   const cancel = (): void => call.cancel();

@@ -3,7 +3,6 @@
 // cluster with `shoal manager --force-new-cluster --restore FILE --data-dir NEW`.
 import { open, rename, rm } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
-import * as grpc from "@grpc/grpc-js";
 import type { Command } from "commander";
 import {
   BackupClient,
@@ -14,6 +13,7 @@ import {
   type CreateBackupResponse,
 } from "@shoal/shared";
 import { MANAGER_HELP, managerAddresses } from "../client.js";
+import { clientTls } from "../tls.js";
 
 /** Streams the backup from the first manager that answers into `write`; returns its header. */
 async function fetchBackup(
@@ -22,7 +22,8 @@ async function fetchBackup(
 ): Promise<BackupHeader> {
   let lastError: unknown;
   for (const addr of addrs) {
-    const client = new BackupClient(addr, grpc.credentials.createInsecure());
+    const tls = await clientTls();
+    const client = new BackupClient(addr, tls.credentials, tls.options);
     let header: BackupHeader | undefined;
     try {
       const call = client.createBackup({}, { deadline: Date.now() + 10 * 60_000 });

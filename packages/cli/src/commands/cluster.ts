@@ -1,4 +1,4 @@
-// shoal cluster status | remove-manager
+// shoal cluster status | join-token | remove-manager (client-cert and update: cluster-ca.ts)
 import * as grpc from "@grpc/grpc-js";
 import type { Command } from "commander";
 import {
@@ -12,7 +12,9 @@ import {
   type RaftMemberStatus,
 } from "@shoal/shared";
 import { Control, MANAGER_HELP, managerAddresses } from "../client.js";
+import { clientTls } from "../tls.js";
 import { formatTable, titleCase } from "../output/table.js";
+import { registerClusterCaCommands } from "./cluster-ca.js";
 
 const hex = (n: number): string => n.toString(16);
 
@@ -36,6 +38,7 @@ export function clusterStatusText(info: GetInfoResponse): string {
 
 export function registerClusterCommands(program: Command): void {
   const cluster = program.command("cluster").description("the cluster's managers and state");
+  registerClusterCaCommands(cluster);
   cluster
     .command("status")
     .description("members of the raft group with their role and reachability, and the raft term and indexes")
@@ -129,8 +132,9 @@ export function registerClusterCommands(program: Command): void {
     });
 }
 
-function leave(addr: string, raftId: number): Promise<void> {
-  const client = new RaftMembershipClient(addr, grpc.credentials.createInsecure());
+async function leave(addr: string, raftId: number): Promise<void> {
+  const tls = await clientTls();
+  const client = new RaftMembershipClient(addr, tls.credentials, tls.options);
   return new Promise<void>((resolve, reject) =>
     client.leave({ raftId }, new grpc.Metadata(), { deadline: Date.now() + 20_000 }, (err) => {
       client.close();

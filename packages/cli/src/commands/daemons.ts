@@ -55,6 +55,11 @@ export function registerDaemonCommands(program: Command): void {
     )
     .option("--docker-api <addr>", "HOST:PORT to serve the Docker Engine API on, for the docker CLI (default: off)")
     .option("--metrics-addr <addr>", "HOST:PORT to serve Prometheus metrics on, at /metrics (default: off)")
+    .option(
+      "--cert-expiry <duration>",
+      "lifetime of node certificates in a cluster founded now (e.g. 90d, 12h, 2m; at least 1m); nodes renew " +
+        "at 50-80% of it (default 90d; shoal cluster update --cert-expiry changes it later)",
+    )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .option("--unsafe-no-fsync", "do not fsync the raft log (loses data on power failure; for tests only)")
     .action(
@@ -67,6 +72,7 @@ export function registerDaemonCommands(program: Command): void {
           token?: string;
           dockerApi?: string;
           metricsAddr?: string;
+          certExpiry?: string;
           restore?: string;
           forceNewCluster?: boolean;
           unsafeNoFsync?: boolean;
@@ -98,6 +104,7 @@ export function registerDaemonCommands(program: Command): void {
           ...(opts.dockerApi !== undefined ? { dockerApi: parseAddress(opts.dockerApi, "--docker-api") } : {}),
           ...(opts.metricsAddr !== undefined ? { metricsAddr: parseAddress(opts.metricsAddr, "--metrics-addr") } : {}),
           ...(opts.forceNewCluster ? { forceNewCluster: true } : {}),
+          ...(opts.certExpiry !== undefined ? { certExpiryMs: certExpiryMs(opts.certExpiry, "--cert-expiry") } : {}),
           ...(opts.unsafeNoFsync ? { raft: { sync: false } } : {}),
         });
         await manager.start();
@@ -118,7 +125,7 @@ export function registerDaemonCommands(program: Command): void {
     .option("--hostname <name>", "the node's name (default: the Docker host's name)")
     .option(
       "--token <token>",
-      "the cluster's worker join token (shoal cluster join-token worker)",
+      "the cluster's worker join token, needed at the first start only (shoal cluster join-token worker)",
       process.env["SHOAL_JOIN_TOKEN"],
     )
     .option(
@@ -142,9 +149,16 @@ export function registerDaemonCommands(program: Command): void {
         },
       ) => {
         const managers = opts.manager.split(",").map((m) => parseAddress(m.trim(), "--manager"));
-        const { Agent, AgentMetrics, DockerExecutor, DockerLogSource, MetricsServer, agentNodeId } =
+        const { Agent, AgentMetrics, DockerExecutor, DockerLogSource, MetricsServer, agentCertificate } =
           await import("@shoal/agent");
-        const nodeId = await agentNodeId(opts.dataDir);
+        // The node id is the certificate's: the cluster's CA chose it when this agent joined.
+        const material = await agentCertificate({
+          dataDir: opts.dataDir,
+          managers,
+          ...(opts.token !== undefined ? { token: opts.token } : {}),
+          logger: daemonLogger(opts, "agent"),
+        });
+        const nodeId = material.identity.nodeId;
         const logger = daemonLogger(opts, "agent").child({ nodeId });
         // Containers are this node's by label: agents may share one Docker daemon (shoal up).
         const executor = new DockerExecutor({
@@ -167,8 +181,8 @@ export function registerDaemonCommands(program: Command): void {
           }),
           dataDir: opts.dataDir,
           logger,
+          material,
           ...(opts.hostname !== undefined ? { hostname: opts.hostname } : {}),
-          ...(opts.token !== undefined ? { joinToken: opts.token } : {}),
           labels: keyValues(opts.label, "--label"),
         });
         const stop = new AbortController();
@@ -182,4 +196,15 @@ export function registerDaemonCommands(program: Command): void {
         process.exit(0);
       },
     );
+}
+
+/** A duration flag for certificate lifetimes: 90d, 12h, 30m, 45s; at least a minute. */
+export function certExpiryMs(value: string, flag: string): number {
+  const match = /^(\d+)(s|m|h|d)$/.exec(value.trim());
+  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+  const ms = match ? Number(match[1]) * unit[match[2] as keyof typeof unit] : NaN;
+  if (!Number.isFinite(ms) || ms < 60_000) {
+    throw new InvalidArgumentError(`"${value}" is not a lifetime of at least 1m (e.g. 90d, 12h, 2m)`, { field: flag });
+  }
+  return ms;
 }

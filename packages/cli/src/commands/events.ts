@@ -13,6 +13,7 @@ import {
   type WatchEventsResponse,
 } from "@shoal/shared";
 import { MANAGER_HELP, managerAddresses } from "../client.js";
+import { clientTls } from "../tls.js";
 
 const TYPES: Record<string, EventType> = {
   service: EventType.SERVICE,
@@ -75,7 +76,8 @@ async function watch(
 ): Promise<void> {
   let lastError: unknown;
   for (const addr of addrs) {
-    const client = new EventsClient(addr, grpc.credentials.createInsecure());
+    const tls = await clientTls();
+    const client = new EventsClient(addr, tls.credentials, tls.options);
     let received = false;
     try {
       await new Promise<void>((resolve, reject) => {

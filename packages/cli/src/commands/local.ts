@@ -118,6 +118,10 @@ async function up(flags: UpFlags): Promise<void> {
   }
   await mkdir(dir, { recursive: true });
   const addrs = managerAddrs(listen, managers);
+  // The first manager writes the admin client certificate at init: this command and the user's
+  // next ones call the cluster with it.
+  const tlsDir = join(dir, "manager-1", "client");
+  process.env["SHOAL_TLS_DIR"] = tlsDir;
   const control = new Control(addrs, 2000);
   try {
     let tokens: { worker: string; manager: string } | undefined;
@@ -155,10 +159,11 @@ async function up(flags: UpFlags): Promise<void> {
     );
     process.stdout.write(nodeTable(nodes));
     process.stdout.write(
-      `\nUse it:  export SHOAL_MANAGER=${addrs.join(",")}\n` +
+      `\nUse it:  export SHOAL_MANAGER=${addrs.join(",")} SHOAL_TLS_DIR=${tlsDir}\n` +
         `         shoal service create --name web --replicas 3 IMAGE\n` +
         (flags.dockerApi
-          ? `Docker:  export DOCKER_HOST=tcp://${flags.dockerApi}   (then docker service|stack|node ...)\n`
+          ? `Docker:  export DOCKER_HOST=tcp://${flags.dockerApi} DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=${tlsDir}\n` +
+            `         (then docker service|stack|node ...)\n`
           : "") +
         (flags.detach ? "Stop:    shoal down\n" : "Stop:    Ctrl-C (keeps the state; shoal down removes it)\n"),
     );

@@ -13,6 +13,7 @@ import {
   type SubscribeLogsResponse,
 } from "@shoal/shared";
 import { MANAGER_HELP, withControl, type Control } from "../client.js";
+import { clientTls } from "../tls.js";
 
 interface LogsFlags {
   follow?: boolean;
@@ -55,7 +56,8 @@ export function registerServiceLogsCommand(service: Command): void {
         }
         const { service: svc } = await control.call("getService", { serviceId: ref });
         let names = await taskLabels(control, svc!.id);
-        const client = new LogsClient(control.address, grpc.credentials.createInsecure());
+        const tls = await clientTls();
+        const client = new LogsClient(control.address, tls.credentials, tls.options);
         const call = client.subscribeLogs({
           selector: { serviceIds: [svc!.id], taskIds: [] },
           options: {

@@ -81,6 +81,14 @@ export function authorizeRule(
     return { ok: true, identity };
   }
   const node = view.node(identity.nodeId);
+  // A manager in the Raft group is vouched for by the group (managers are not nodes in the store
+  // once they joined it); one that left or was removed from it is not.
+  if (!node && identity.role === "manager" && view.isRaftMember(identity.nodeId)) return { ok: true, identity };
+  if (!node && view.clusterId === undefined) {
+    // A manager that has not loaded the cluster's state (starting) cannot tell a removed node
+    // from one it does not know yet: try again, or another manager.
+    return refuse(grpc.status.UNAVAILABLE, "this manager has not loaded the cluster's state yet: try again shortly");
+  }
   if (!node) {
     return refuse(
       grpc.status.UNAUTHENTICATED,

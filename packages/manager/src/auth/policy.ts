@@ -57,7 +57,12 @@ export const POLICY: Readonly<Record<string, ServiceRules>> = {
     methods: {
       // A manager joins the Raft group after it got its manager certificate with the manager token.
       Join: { allow: MANAGERS, why: "a manager (by certificate and in the store) joins the Raft group" },
-      Leave: { allow: MANAGERS, raftMember: true, why: "a member of the Raft group leaves it" },
+      // An operator removes a manager (shoal cluster remove-manager); a manager must be a member.
+      Leave: {
+        allow: OPERATORS,
+        raftMember: true,
+        why: "an operator, or a member of the Raft group, removes a manager from it",
+      },
     },
   },
   "shoal.v1.Dispatcher": {

@@ -19,10 +19,14 @@ import {
   RaftSnapshotData,
   ShoalError,
   newId,
+  pki,
+  writeCertFiles,
   type BackupHeader,
   type Logger,
 } from "@shoal/shared";
 import { openRaftDisk } from "@shoal/raft";
+import { NODE_CERT_DIR } from "../ca/cluster-init.js";
+import { RootCaCache, trustedRootsPem } from "../ca/root-ca.js";
 import { saveIdentity, type ManagerIdentity } from "../identity.js";
 import { newRaftId } from "../state/raft/raft-server.js";
 import { MemoryStore } from "../state/store/index.js";
@@ -83,7 +87,28 @@ export async function restoreBackup(options: RestoreOptions): Promise<Restored> 
     }
   }
   const { header, store } = await checkBackupFile(options.file);
-  const identity: ManagerIdentity = { nodeId: newId(), raftId: newRaftId() };
+  // The cluster keeps its CA (in the backup): this manager's certificate comes from it, so that
+  // the nodes and clients of the cluster trust it.
+  const restored = new MemoryStore();
+  restored.restore(store);
+  const cluster = restored.view((tx) => tx.clusters.find()[0]);
+  restored.close();
+  const rootCa = cluster?.rootCa;
+  if (!cluster || !rootCa || rootCa.caKey.length === 0) {
+    throw new BackupFileError("it holds no cluster CA (a backup from before mutual TLS?)");
+  }
+  const identity: ManagerIdentity = { nodeId: newId(), raftId: newRaftId(), clusterId: cluster.id };
+  const signer = await new RootCaCache().signer(rootCa);
+  const { keyPem, csrPem } = await pki.createKeyAndCsr();
+  const host = options.addr.slice(0, options.addr.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+  const { certChainPem } = await signer.issue(csrPem, {
+    nodeId: identity.nodeId,
+    role: "manager",
+    clusterId: cluster.id,
+    now: Date.now(),
+    hosts: ["127.0.0.1", "localhost", ...(host !== "" && host !== "0.0.0.0" ? [host] : [])],
+  });
+  await writeCertFiles(join(options.dataDir, NODE_CERT_DIR), { caPem: trustedRootsPem(rootCa), certChainPem, keyPem });
   const index = Math.max(1, header.raftIndex);
   const self = RaftMember.create({ raftId: identity.raftId, nodeId: identity.nodeId, addr: options.addr });
   const disk = await openRaftDisk(join(options.dataDir, "raft"), { sync: options.sync ?? true });

@@ -17,6 +17,7 @@ import {
   NodeState,
   ShoalError,
   UnavailableError,
+  leafIdentity,
   newId,
   pki,
   systemClock,
@@ -28,6 +29,7 @@ import {
   type IssueNodeCertificateResponse,
   type Logger,
   type NodeCAServer,
+  type NodeCertificate,
   type RootCA,
 } from "@shoal/shared";
 import { callerOf } from "../auth/caller.js";
@@ -43,6 +45,13 @@ export interface NodeCaServerOptions {
   readonly leaderAddr?: () => string | undefined;
   /** Node certificate lifetime for this cluster (ClusterSpec.ca_config once it exists); default 90 days. */
   readonly certLifetimeMs?: (cluster: Cluster) => number | undefined;
+  /**
+   * Whether a manager is in the Raft group: a member is not a node in the store (the founding
+   * manager never was; a joined one stops being one), and renews as a manager.
+   */
+  readonly isRaftMember?: (nodeId: string) => boolean;
+  /** Names (host names, IPs) a manager's certificate carries besides swarm-manager (the Docker API's clients check them). */
+  readonly managerHosts?: (nodeId: string) => readonly string[];
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly cache?: RootCaCache;
@@ -126,6 +135,7 @@ export class NodeCaServer {
           role: storeRole,
           spec: { desiredRole: storeRole, availability: NodeAvailability.ACTIVE, annotations: { labels: {} } },
           status: { state: NodeState.UNKNOWN, message: "joined; no session yet", addr: "" },
+          certificate: certificateRecord(response),
         }),
       ),
     );
@@ -149,6 +159,11 @@ export class NodeCaServer {
       throw new ShoalError(ErrorCode.PermissionDenied, `the certificate is for cluster ${caller.clusterId}`);
     }
     const node = this.#options.store.view((tx) => tx.nodes.get(caller.nodeId));
+    if (!node && caller.role === "manager" && this.#options.isRaftMember?.(caller.nodeId)) {
+      const response = await this.sign(cluster, rootCa, csrPem, caller.nodeId, "manager");
+      this.#logger?.info({ nodeId: caller.nodeId, role: "manager" }, "certificate renewed");
+      return response;
+    }
     if (!node) {
       throw new ShoalError(
         ErrorCode.Unauthenticated,
@@ -158,6 +173,13 @@ export class NodeCaServer {
     const desired = node.spec?.desiredRole ?? node.role;
     const role: pki.JoinRole = desired === NodeRole.MANAGER ? "manager" : "worker";
     const response = await this.sign(cluster, rootCa, csrPem, node.id, role);
+    // Recorded (best effort) so that a root rotation knows which nodes still hold an old certificate.
+    await this.#options.store
+      .update((tx) => {
+        const current = tx.nodes.get(node.id);
+        if (current) tx.nodes.update({ ...current, certificate: certificateRecord(response) });
+      })
+      .catch((err: unknown) => this.#logger?.warn({ nodeId: node.id, err }, "could not record the certificate"));
     this.#logger?.info({ nodeId: node.id, role, was: caller.role }, "certificate renewed");
     return response;
   }
@@ -173,7 +195,15 @@ export class NodeCaServer {
     const lifetimeMs = this.#options.certLifetimeMs?.(cluster) ?? pki.DEFAULT_NODE_CERT_LIFETIME_MS;
     let issued: pki.IssuedCertificate;
     try {
-      issued = await signer.issue(csrPem, { nodeId, role, clusterId: cluster.id, now: this.#clock.now(), lifetimeMs });
+      const hosts = role === "manager" ? this.#options.managerHosts?.(nodeId) : undefined;
+      issued = await signer.issue(csrPem, {
+        nodeId,
+        role,
+        clusterId: cluster.id,
+        now: this.#clock.now(),
+        lifetimeMs,
+        ...(hosts !== undefined ? { hosts } : {}),
+      });
     } catch (err: unknown) {
       if (err instanceof pki.CertificateError && err.reason === "malformed") {
         throw new InvalidArgumentError(err.message, { field: "csr", cause: err });
@@ -197,4 +227,28 @@ export class NodeCaServer {
     }
     return { cluster, rootCa };
   }
+}
+
+/** What the store keeps of an issued certificate: serial, the issuing root's digest, expiry. */
+function certificateRecord(response: IssueNodeCertificateResponse): NodeCertificate {
+  const chain = Buffer.from(response.certificateChain).toString("utf8");
+  const identity = leafIdentity(chain);
+  const issuer = issuerRootPem(chain, Buffer.from(response.caCert).toString("utf8"));
+  return {
+    serialNumber: identity.serialNumber,
+    issuerDigest: issuer === undefined ? "" : pki.caDigest(issuer),
+    notAfter: identity.notAfter,
+  };
+}
+
+/** The root (of `rootsPem`) whose key signed the chain: the one whose subject is the leaf's or the intermediate's issuer. */
+function issuerRootPem(chainPem: string, rootsPem: string): string | undefined {
+  const blocks = (pem: string): string[] =>
+    pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const chain = blocks(chainPem).map((p) => new pki.x509.X509Certificate(p));
+  const top = chain[chain.length - 1];
+  if (!top) return undefined;
+  // During a rotation the chain ends with the new root cross-signed: its key is the new root's.
+  const signerName = chain.length > 1 ? top.subject : top.issuer;
+  return blocks(rootsPem).find((p) => new pki.x509.X509Certificate(p).subject === signerName);
 }

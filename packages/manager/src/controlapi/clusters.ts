@@ -1,29 +1,34 @@
-// Control API: the cluster object (its settings and join tokens).
-import { randomBytes } from "node:crypto";
+// Control API: the cluster object (its settings, join tokens and CA) and client certificates.
+//
+// The CA's keys never leave the store through this API: Get/List/Update answers carry the
+// cluster with root_ca.ca_key (and a rotation's) blanked.
 import {
   InvalidArgumentError,
+  RootCA,
+  ShoalError,
+  ErrorCode,
+  durationToMs,
+  leafIdentity,
+  pki,
   type Cluster,
   type GetClusterRequest,
   type GetClusterResponse,
+  type IssueClientCertificateRequest,
+  type IssueClientCertificateResponse,
   type ListClustersResponse,
+  type RevokeClientCertificateRequest,
+  type RevokeClientCertificateResponse,
   type UpdateClusterRequest,
   type UpdateClusterResponse,
 } from "@shoal/shared";
+import { DEFAULT_CLIENT_CERT_LIFETIME_MS } from "../ca/cluster-init.js";
+import type { RootCaCache } from "../ca/root-ca.js";
+import { currentDigest, trustedRootsPem } from "../ca/root-ca.js";
 import type { MemoryStore, ReadTx } from "../state/store/index.js";
 import { resolveRef } from "./resolve.js";
 
-const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
-
-/**
- * A join token: SWMTKN-1-<cluster part>-<secret>, the shape Docker Swarm users know. The secret
- * (25 base-36 characters, 128 bits) is what admits a node; the first part names the cluster.
- * (With the cluster CA, the first part becomes the CA's digest.)
- */
-export function newJoinToken(clusterId: string): string {
-  const bytes = randomBytes(25);
-  const secret = [...bytes].map((b) => ALPHABET[b % 36]).join("");
-  return `SWMTKN-1-${clusterId}-${secret}`;
-}
+/** The shortest node certificate lifetime a cluster may ask for. */
+export const MIN_NODE_CERT_EXPIRY_MS = 60_000;
 
 export function findCluster(tx: ReadTx, ref: string): Cluster {
   const all = tx.clusters.find();
@@ -37,23 +42,49 @@ export function findCluster(tx: ReadTx, ref: string): Cluster {
   );
 }
 
+/** The cluster as the API shows it: the CA's private keys blanked. */
+export function redacted(cluster: Cluster): Cluster;
+export function redacted(cluster: Cluster | undefined): Cluster | undefined;
+export function redacted(cluster: Cluster | undefined): Cluster | undefined {
+  const rootCa = cluster?.rootCa;
+  if (!cluster || !rootCa) return cluster;
+  const empty = new Uint8Array(0);
+  return {
+    ...cluster,
+    rootCa: {
+      ...rootCa,
+      caKey: empty,
+      ...(rootCa.rootRotation ? { rootRotation: { ...rootCa.rootRotation, caKey: empty } } : {}),
+    },
+  };
+}
+
 export function getCluster(store: MemoryStore, req: GetClusterRequest): GetClusterResponse {
-  return { cluster: store.view((tx) => findCluster(tx, req.clusterId)) };
+  return { cluster: redacted(store.view((tx) => findCluster(tx, req.clusterId))) };
 }
 
 export function listClusters(store: MemoryStore): ListClustersResponse {
-  return { clusters: store.view((tx) => tx.clusters.find()) };
+  return { clusters: store.view((tx) => tx.clusters.find()).map((c) => redacted(c)) };
 }
 
 export async function updateCluster(store: MemoryStore, req: UpdateClusterRequest): Promise<UpdateClusterResponse> {
   if (!req.clusterVersion) throw new InvalidArgumentError("is required", { field: "cluster_version" });
+  if (req.rotation?.rootCa) {
+    throw new ShoalError(ErrorCode.FailedPrecondition, "root CA rotation is not implemented yet");
+  }
+  const expiry = req.spec?.caConfig?.nodeCertExpiry;
+  if (expiry && durationToMs(expiry, 0) < MIN_NODE_CERT_EXPIRY_MS) {
+    throw new InvalidArgumentError("must be at least 1 minute", { field: "spec.ca_config.node_cert_expiry" });
+  }
   const version = req.clusterVersion;
   const id = await store.update(
     (tx) => {
       const cluster = findCluster(tx, req.clusterId);
       const tokens = { worker: cluster.rootJoinTokens?.worker ?? "", manager: cluster.rootJoinTokens?.manager ?? "" };
-      if (req.rotation?.worker) tokens.worker = newJoinToken(cluster.id);
-      if (req.rotation?.manager) tokens.manager = newJoinToken(cluster.id);
+      // Tokens pin the CA that admits with them: the current root's digest.
+      const digest = cluster.rootCa ? currentDigest(cluster.rootCa) : "";
+      if (req.rotation?.worker) tokens.worker = pki.newJoinToken(digest);
+      if (req.rotation?.manager) tokens.manager = pki.newJoinToken(digest);
       tx.clusters.update({
         ...cluster,
         meta: { ...cluster.meta!, version },
@@ -64,15 +95,88 @@ export async function updateCluster(store: MemoryStore, req: UpdateClusterReques
     },
     { pipelined: true },
   );
-  return { cluster: store.view((tx) => tx.clusters.get(id)) };
+  return { cluster: redacted(store.view((tx) => tx.clusters.get(id))) };
 }
 
-export type JoinRole = "worker" | "manager";
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
-/** Which role a join token admits, or undefined when it admits none (tokens are compared in full). */
-export function tokenRole(cluster: Cluster | undefined, token: string): JoinRole | undefined {
-  if (!cluster || token === "") return undefined;
-  if (token === cluster.rootJoinTokens?.manager) return "manager";
-  if (token === cluster.rootJoinTokens?.worker) return "worker";
-  return undefined;
+/**
+ * A client certificate (OU shoal-client) for the request's key, recorded in root_ca.clients so
+ * that it can be revoked by name. On the leader (a write).
+ */
+export async function issueClientCertificate(
+  store: MemoryStore,
+  cache: RootCaCache,
+  req: IssueClientCertificateRequest,
+  now: number,
+): Promise<IssueClientCertificateResponse> {
+  if (!NAME.test(req.name)) {
+    throw new InvalidArgumentError("must be 1-63 letters, digits, '.', '_' or '-'", { field: "name" });
+  }
+  if (req.csr.length === 0) throw new InvalidArgumentError("is required", { field: "csr" });
+  const lifetimeMs = req.lifetime ? durationToMs(req.lifetime, 0) : DEFAULT_CLIENT_CERT_LIFETIME_MS;
+  if (lifetimeMs < MIN_NODE_CERT_EXPIRY_MS) {
+    throw new InvalidArgumentError("must be at least 1 minute", { field: "lifetime" });
+  }
+  const cluster = store.view((tx) => tx.clusters.find()[0]);
+  const rootCa = cluster?.rootCa;
+  if (!cluster || !rootCa) throw new ShoalError(ErrorCode.FailedPrecondition, "the cluster has no CA yet");
+  const signer = await cache.signer(rootCa);
+  let issued: pki.IssuedCertificate;
+  try {
+    issued = await signer.issue(Buffer.from(req.csr).toString("utf8"), {
+      nodeId: req.name,
+      role: "client",
+      clusterId: cluster.id,
+      now,
+      lifetimeMs,
+    });
+  } catch (err: unknown) {
+    if (err instanceof pki.CertificateError) throw new InvalidArgumentError(err.message, { field: "csr", cause: err });
+    throw err;
+  }
+  const identity = leafIdentity(issued.certChainPem);
+  await store.update((tx) => {
+    const c = tx.clusters.get(cluster.id);
+    if (!c?.rootCa) return;
+    const alive = c.rootCa.clients.filter((e) => (e.notAfter?.getTime() ?? 0) > now);
+    tx.clusters.update({
+      ...c,
+      rootCa: RootCA.fromPartial({
+        ...c.rootCa,
+        clients: [...alive, { serialNumber: identity.serialNumber, name: req.name, notAfter: identity.notAfter }],
+      }),
+    });
+  });
+  return {
+    certificateChain: Buffer.from(issued.certChainPem),
+    caCert: Buffer.from(trustedRootsPem(rootCa)),
+    serialNumber: identity.serialNumber,
+  };
+}
+
+/** Revokes every unexpired client certificate issued under the name. On the leader (a write). */
+export async function revokeClientCertificate(
+  store: MemoryStore,
+  req: RevokeClientCertificateRequest,
+  now: number,
+): Promise<RevokeClientCertificateResponse> {
+  if (req.name === "") throw new InvalidArgumentError("is required", { field: "name" });
+  const revoked = await store.update((tx) => {
+    const c = tx.clusters.find()[0];
+    if (!c?.rootCa) throw new ShoalError(ErrorCode.FailedPrecondition, "the cluster has no CA yet");
+    const alive = (e: { notAfter?: Date | undefined }): boolean => (e.notAfter?.getTime() ?? 0) > now;
+    const hits = c.rootCa.clients.filter((e) => e.name === req.name && alive(e));
+    if (hits.length === 0) throw new ShoalError(ErrorCode.NotFound, `no client certificate named ${req.name}`);
+    tx.clusters.update({
+      ...c,
+      rootCa: RootCA.fromPartial({
+        ...c.rootCa,
+        clients: c.rootCa.clients.filter((e) => e.name !== req.name && alive(e)),
+        revoked: [...c.rootCa.revoked.filter(alive), ...hits],
+      }),
+    });
+    return hits.length;
+  });
+  return { revoked };
 }

@@ -9,27 +9,41 @@ import {
   type ControlServer,
   type GetInfoResponse,
   type RaftMemberStatus,
+  type TlsMaterial,
 } from "@shoal/shared";
+import { callerOf } from "../auth/caller.js";
 import { NotLeaderError, type RaftNode } from "../state/raft/raft-node.js";
 import type { MemoryStore } from "../state/store/index.js";
 import { LeaderForwarder, isForwarded } from "./forward.js";
 import { getNode, listNodes, removeNode, updateNode } from "./nodes.js";
 import { getTask, listTasks } from "./tasks.js";
-import { getCluster, listClusters, updateCluster } from "./clusters.js";
+import { RootCaCache } from "../ca/root-ca.js";
+import {
+  getCluster,
+  issueClientCertificate,
+  listClusters,
+  revokeClientCertificate,
+  updateCluster,
+} from "./clusters.js";
 import { createService, getService, listServices, removeService, updateService } from "./services.js";
 
 export interface ControlOptions {
   readonly nodeId: string;
   readonly store: MemoryStore;
   readonly raft: RaftNode;
+  /** This manager's certificate, to forward writes to the leader. */
+  readonly material: TlsMaterial;
   /** The cluster's id, once known. */
   clusterId(): string;
 }
 
 export class ControlApi {
-  private readonly forwarder = new LeaderForwarder();
+  private readonly forwarder: LeaderForwarder;
+  private readonly caCache = new RootCaCache();
 
-  constructor(private readonly options: ControlOptions) {}
+  constructor(private readonly options: ControlOptions) {
+    this.forwarder = new LeaderForwarder(options.material);
+  }
 
   handlers(): Partial<ControlServer> {
     return {
@@ -46,6 +60,12 @@ export class ControlApi {
       getCluster: this.read((req) => getCluster(this.options.store, req)),
       listClusters: this.read(() => listClusters(this.options.store)),
       updateCluster: this.write("updateCluster", (req) => updateCluster(this.options.store, req)),
+      issueClientCertificate: this.write("issueClientCertificate", (req) =>
+        issueClientCertificate(this.options.store, this.caCache, req, Date.now()),
+      ),
+      revokeClientCertificate: this.write("revokeClientCertificate", (req) =>
+        revokeClientCertificate(this.options.store, req, Date.now()),
+      ),
       getTask: this.read((req) => getTask(this.options.store, req)),
       listTasks: this.read((req) => listTasks(this.options.store, req)),
     };
@@ -118,7 +138,7 @@ export class ControlApi {
       // A call forwarded once is not forwarded again: two managers with stale views of the
       // leader must not bounce it between them.
       if (isForwarded(call.metadata)) throw new NotLeaderError(leader);
-      return this.forwarder.call<Res>(leader, method, req);
+      return this.forwarder.call<Res>(leader, method, req, callerOf(call.metadata));
     });
   }
 

@@ -1,11 +1,23 @@
 // A follower's Control calls that must run on the leader (writes) go there unchanged.
+// It calls with this manager's certificate and names the original caller (shoal-forwarded-for),
+// whom the leader's auth interceptor checks as if it had called directly.
 import * as grpc from "@grpc/grpc-js";
-import { ControlClient, ErrorCode, ShoalError, fromServiceError } from "@shoal/shared";
+import {
+  ControlClient,
+  ErrorCode,
+  MANAGER_CHANNEL_OPTIONS,
+  ShoalError,
+  channelCredentials,
+  fromServiceError,
+  type pki,
+  type TlsMaterial,
+} from "@shoal/shared";
+import { forwardedMetadata as forwardedFor } from "../auth/caller.js";
 
 const FORWARDED = "shoal-forwarded";
 
-function forwardedMetadata(): grpc.Metadata {
-  const m = new grpc.Metadata();
+function forwardedMetadata(caller: pki.CertIdentity | undefined): grpc.Metadata {
+  const m = forwardedFor(caller);
   m.set(FORWARDED, "1");
   return m;
 }
@@ -17,10 +29,18 @@ export function isForwarded(metadata: grpc.Metadata): boolean {
 export class LeaderForwarder {
   private readonly clients = new Map<string, ControlClient>();
 
-  call<Res>(leaderAddr: string, method: string, request: unknown, timeoutMs = 15_000): Promise<Res> {
+  constructor(private readonly material: TlsMaterial) {}
+
+  call<Res>(
+    leaderAddr: string,
+    method: string,
+    request: unknown,
+    caller: pki.CertIdentity | undefined,
+    timeoutMs = 15_000,
+  ): Promise<Res> {
     let client = this.clients.get(leaderAddr);
     if (!client) {
-      client = new ControlClient(leaderAddr, grpc.credentials.createInsecure());
+      client = new ControlClient(leaderAddr, channelCredentials(this.material), MANAGER_CHANNEL_OPTIONS);
       this.clients.set(leaderAddr, client);
     }
     const fn = client[method as keyof ControlClient] as unknown as (
@@ -31,7 +51,7 @@ export class LeaderForwarder {
     ) => void;
     const c = client;
     return new Promise((resolve, reject) =>
-      fn.call(c, request, forwardedMetadata(), { deadline: Date.now() + timeoutMs }, (err, res) =>
+      fn.call(c, request, forwardedMetadata(caller), { deadline: Date.now() + timeoutMs }, (err, res) =>
         err ? reject(forwardError(leaderAddr, err)) : resolve(res),
       ),
     );

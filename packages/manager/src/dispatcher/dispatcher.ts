@@ -10,9 +10,6 @@ import {
   AssignmentsType,
   ErrorCode,
   InvalidArgumentError,
-  Node,
-  NodeAvailability,
-  NodeRole,
   NodeState,
   NotFoundError,
   ShoalError,
@@ -50,8 +47,11 @@ export interface DispatcherOptions {
   leaderAddr(): string | undefined;
   /** The managers agents may fail over to. */
   managers(): WeightedPeer[];
-  /** The role a join token admits, per the cluster's tokens; undefined when it admits none. */
-  tokenRole(token: string): "worker" | "manager" | undefined;
+  /**
+   * The caller's node id, from its verified certificate (callerOf in production); undefined for a
+   * caller without one. Never taken from a request.
+   */
+  nodeIdOf(metadata: grpc.Metadata): string | undefined;
   /** Agent heartbeat period; default 1 s. */
   readonly heartbeatPeriodMs?: number;
   /** A node is down after this many periods without a heartbeat; default 3. */
@@ -94,11 +94,11 @@ export class Dispatcher {
   handlers(): DispatcherServer {
     return {
       session: (call) => void this.session(call).catch((err: unknown) => call.emit("error", toServiceError(err))),
-      heartbeat: (call, callback) => this.unary(call.request, callback, (req) => this.heartbeat(req)),
+      heartbeat: (call, callback) => this.unary(call.request, callback, (req) => this.heartbeat(req, call.metadata)),
       assignments: (call) => this.assignments(call),
       updateTaskStatus: (call, callback) => {
         // Answered once the statuses are in the store: a failed write makes the agent send again.
-        this.updateTaskStatus(call.request).then(
+        this.updateTaskStatus(call.request, call.metadata).then(
           (res) => callback(null, res),
           (err: unknown) => callback(toServiceError(err)),
         );
@@ -163,34 +163,25 @@ export class Dispatcher {
     const description = request.description;
     if (!description?.hostname) throw new InvalidArgumentError("is required", { field: "description.hostname" });
     const addr = peerHost(call.getPeer());
-    const nodeId = request.nodeId || newId();
-    const known = request.nodeId !== "" && this.options.store.view((tx) => tx.nodes.get(request.nodeId)) !== undefined;
-    if (!known && this.options.tokenRole(request.joinToken) === undefined) {
+    // The node is the certificate's: NodeCA created it when the node joined with a token.
+    const nodeId = this.options.nodeIdOf(call.metadata);
+    if (nodeId === undefined) {
       throw new ShoalError(
-        ErrorCode.PermissionDenied,
-        request.joinToken === ""
-          ? "a join token is needed to join this cluster (shoal cluster join-token worker prints it)"
-          : "the join token is not valid for this cluster (wrong cluster, or rotated)",
+        ErrorCode.Unauthenticated,
+        "a session needs the node's certificate; join with a token first",
       );
     }
     const node = await this.options.store.update((tx) => {
       const existing = tx.nodes.get(nodeId);
-      const status = { state: NodeState.READY, message: "", addr };
-      if (existing) {
-        existing.description = description;
-        existing.status = status;
-        tx.nodes.update(existing);
-      } else {
-        tx.nodes.create(
-          Node.fromPartial({
-            id: nodeId,
-            role: NodeRole.WORKER,
-            spec: { availability: NodeAvailability.ACTIVE, desiredRole: NodeRole.WORKER, annotations: { labels: {} } },
-            description,
-            status,
-          }),
+      if (!existing) {
+        throw new ShoalError(
+          ErrorCode.Unauthenticated,
+          `node ${nodeId} is not in the cluster (removed): join again with a token`,
         );
       }
+      existing.description = description;
+      existing.status = { state: NodeState.READY, message: "", addr };
+      tx.nodes.update(existing);
       return nodeId;
     });
     const sessionId = newId();
@@ -217,10 +208,16 @@ export class Dispatcher {
     });
   }
 
-  private heartbeat(request: HeartbeatRequest): HeartbeatResponse {
+  /** The session, if the caller is its node: a node reports and reads for itself only. */
+  private sessionOf(sessionId: string, metadata: grpc.Metadata): Session {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.nodeId !== this.options.nodeIdOf(metadata)) throw new NotFoundError("session", sessionId);
+    return session;
+  }
+
+  private heartbeat(request: HeartbeatRequest, metadata: grpc.Metadata): HeartbeatResponse {
     if (!this.options.isLeader()) throw this.notLeader();
-    const session = this.sessions.get(request.sessionId);
-    if (!session) throw new NotFoundError("session", request.sessionId);
+    const session = this.sessionOf(request.sessionId, metadata);
     this.arm(session.nodeId, this.periodMs * this.missed);
     return { period: durationFromMs(this.periodMs) };
   }
@@ -254,10 +251,12 @@ export class Dispatcher {
 
   private assignments(call: grpc.ServerWritableStream<AssignmentsRequest, AssignmentsResponse>): void {
     const session = this.sessions.get(call.request.sessionId);
-    if (!this.options.isLeader() || !session) {
+    if (!this.options.isLeader() || !session || session.nodeId !== this.options.nodeIdOf(call.metadata)) {
       call.emit(
         "error",
-        toServiceError(session ? this.notLeader() : new NotFoundError("session", call.request.sessionId)),
+        toServiceError(
+          session && this.options.isLeader() ? this.notLeader() : new NotFoundError("session", call.request.sessionId),
+        ),
       );
       return;
     }
@@ -332,10 +331,13 @@ export class Dispatcher {
     })();
   }
 
-  private async updateTaskStatus(request: UpdateTaskStatusRequest): Promise<UpdateTaskStatusResponse> {
+  private async updateTaskStatus(
+    request: UpdateTaskStatusRequest,
+    metadata: grpc.Metadata,
+  ): Promise<UpdateTaskStatusResponse> {
     if (!this.options.isLeader()) throw this.notLeader();
-    const session = this.sessions.get(request.sessionId);
-    if (!session) throw new NotFoundError("session", request.sessionId);
+    // Statuses of tasks not assigned to the session's node are dropped (StatusBatcher).
+    const session = this.sessionOf(request.sessionId, metadata);
     const written: Promise<void>[] = [];
     for (const u of request.updates) if (u.status) written.push(this.statuses.add(session.nodeId, u.taskId, u.status));
     try {

@@ -2,7 +2,13 @@
 // loopback, exactly as the shoal CLI calls it. Every rule (validation, versions, forwarding
 // of writes to the leader, linearizable reads) is therefore the Control API's, implemented once.
 import * as grpc from "@grpc/grpc-js";
-import { ControlClient, fromServiceError } from "@shoal/shared";
+import {
+  ControlClient,
+  MANAGER_CHANNEL_OPTIONS,
+  channelCredentials,
+  fromServiceError,
+  type TlsMaterial,
+} from "@shoal/shared";
 
 type Unary<Req, Res> = (
   request: Req,
@@ -26,9 +32,11 @@ export class LoopbackControl implements ControlCaller {
 
   constructor(
     readonly address: string,
+    material: TlsMaterial,
     private readonly timeoutMs = 20_000,
   ) {
-    this.client = new ControlClient(address, grpc.credentials.createInsecure(), {
+    this.client = new ControlClient(address, channelCredentials(material), {
+      ...MANAGER_CHANNEL_OPTIONS,
       "grpc.max_receive_message_length": 512 * 1024 * 1024,
     });
   }

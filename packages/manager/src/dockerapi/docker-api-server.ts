@@ -1,8 +1,17 @@
 // The Docker Engine API (v1.41 subset for swarm commands) that a manager serves on an address of
 // its own (`shoal manager --docker-api HOST:PORT`), for the stock docker CLI and Docker SDKs.
 // It is a client of this manager's own Control and Logs APIs (see control-calls.ts).
-import { createServer, type Server } from "node:http";
-import { ErrorCode, ShoalError, componentLogger, type Logger } from "@shoal/shared";
+import { createServer, type Server } from "node:https";
+import type { TLSSocket } from "node:tls";
+import {
+  ErrorCode,
+  ShoalError,
+  componentLogger,
+  errorMessage,
+  pki,
+  type Logger,
+  type TlsMaterial,
+} from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
 import { LoopbackControl, type ControlCaller } from "./control-calls.js";
 import { LoopbackLogs, logHandlers, type LogsCaller } from "./logs.js";
@@ -20,6 +29,14 @@ export interface DockerApiOptions {
   readonly managerAddr: string;
   readonly nodeId: string;
   readonly advertise: string;
+  /**
+   * This manager's certificate: the API is served over TLS with it and requires a client
+   * certificate from the cluster's CA (docker --tlsverify with DOCKER_CERT_PATH); the manager's
+   * own gRPC is called with it too.
+   */
+  readonly material: TlsMaterial;
+  /** Why a verified peer may not use the API (a worker, a revoked client), or undefined. */
+  readonly refuse?: (identity: pki.CertIdentity) => string | undefined;
   readonly logger: Logger;
   /** For tests: other ways in than gRPC to `managerAddr`. */
   readonly control?: ControlCaller;
@@ -78,13 +95,13 @@ export class DockerApiServer {
     this.logger = componentLogger(options.logger, "docker-api");
     let control = options.control;
     if (!control) {
-      const c = new LoopbackControl(options.managerAddr);
+      const c = new LoopbackControl(options.managerAddr, options.material);
       this.loopback.push(c);
       control = c;
     }
     let logs = options.logs;
     if (!logs) {
-      const l = new LoopbackLogs(options.managerAddr);
+      const l = new LoopbackLogs(options.managerAddr, options.material);
       this.loopback.push(l);
       logs = l;
     }
@@ -96,8 +113,34 @@ export class DockerApiServer {
       logger: this.logger,
     };
     const router = dockerRoutes(ctx, this.logger);
-    this.server = createServer((req, res) => void router.handle(req, res));
+    const { material } = options;
+    const context = (): { ca: string; cert: string; key: string } => ({
+      ca: material.files.caPem,
+      cert: material.files.certChainPem,
+      key: material.files.keyPem,
+    });
+    // Peers without a certificate of the cluster's CA fail the handshake.
+    this.server = createServer({ ...context(), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      const peer = (req.socket as TLSSocket).getPeerCertificate();
+      let reason: string | undefined;
+      try {
+        reason = options.refuse?.(pki.peerIdentity(peer.raw));
+      } catch (err: unknown) {
+        reason = `the client certificate cannot be used: ${errorMessage(err)}`;
+      }
+      if (reason !== undefined) {
+        this.logger.warn({ peer: req.socket.remoteAddress, reason }, "docker API call refused");
+        res.writeHead(403, { "Content-Type": "application/json" }).end(JSON.stringify({ message: reason }));
+        return;
+      }
+      void router.handle(req, res);
+    });
+    // A renewed certificate applies to new connections.
+    this.onRenewed = () => this.server.setSecureContext(context());
+    material.addIdentityCertificateListener(this.onRenewed);
   }
+
+  private readonly onRenewed: () => void;
 
   async start(): Promise<void> {
     const at = this.options.listen.lastIndexOf(":");
@@ -126,6 +169,7 @@ export class DockerApiServer {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     }).finally(() => {
+      this.options.material.removeIdentityCertificateListener(this.onRenewed);
       for (const c of this.loopback) c.close();
     });
     return this.stopping;

@@ -1,10 +1,12 @@
 // GET /services/{id}/logs and /tasks/{id}/logs: the Logs API of the manager (a stream merged in
 // timestamp order by the leader), written out in Docker's multiplexed stream format.
-import * as grpc from "@grpc/grpc-js";
 import {
   InvalidArgumentError,
   LogsClient,
+  MANAGER_CHANNEL_OPTIONS,
+  channelCredentials,
   fromServiceError,
+  type TlsMaterial,
   type LogMessage,
   type SubscribeLogsRequest,
   type SubscribeLogsResponse,
@@ -22,8 +24,8 @@ export interface LogsCaller {
 export class LoopbackLogs implements LogsCaller {
   private readonly client: LogsClient;
 
-  constructor(address: string) {
-    this.client = new LogsClient(address, grpc.credentials.createInsecure());
+  constructor(address: string, material: TlsMaterial) {
+    this.client = new LogsClient(address, channelCredentials(material), MANAGER_CHANNEL_OPTIONS);
   }
 
   async *subscribe(request: SubscribeLogsRequest, signal: AbortSignal): AsyncIterable<LogMessage[]> {

@@ -5,11 +5,13 @@
 // timestamp order, and then, with follow, sends new lines in timestamp order every FLUSH_MS.
 // On a follower, SubscribeLogs is forwarded to the leader (once; a forwarded call is not
 // forwarded again).
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import {
   ErrorCode,
   LogsClient,
+  MANAGER_CHANNEL_OPTIONS,
   ShoalError,
+  channelCredentials,
   componentLogger,
   fromServiceError,
   newId,
@@ -23,7 +25,9 @@ import {
   type PublishLogsResponse,
   type SubscribeLogsRequest,
   type SubscribeLogsResponse,
+  type TlsMaterial,
 } from "@shoal/shared";
+import { callerOf, forwardedMetadata } from "../auth/caller.js";
 import { mergeByTime } from "./log-merge.js";
 
 const FORWARDED = "shoal-forwarded";
@@ -37,6 +41,8 @@ const BATCH = 500;
 
 export interface LogBrokerOptions {
   readonly logger: Logger;
+  /** This manager's certificate, to forward subscriptions to the leader. */
+  readonly material: TlsMaterial;
   isLeader(): boolean;
   leaderAddr(): string | undefined;
 }
@@ -165,10 +171,10 @@ export class LogBroker {
     }
     let client = this.clients.get(leader);
     if (!client) {
-      client = new LogsClient(leader, grpc.credentials.createInsecure());
+      client = new LogsClient(leader, channelCredentials(this.options.material), MANAGER_CHANNEL_OPTIONS);
       this.clients.set(leader, client);
     }
-    const meta = new grpc.Metadata();
+    const meta = forwardedMetadata(callerOf(call.metadata));
     meta.set(FORWARDED, "1");
     const upstream = client.subscribeLogs(call.request, meta);
     call.once("cancelled", () => upstream.cancel());
@@ -180,7 +186,8 @@ export class LogBroker {
   }
 
   private listen(call: AgentStream): void {
-    const node = call.request.nodeId;
+    // The node is the caller's certificate's, never the request's.
+    const node = callerOf(call.metadata)?.nodeId ?? "";
     if (!this.options.isLeader() || node === "") {
       call.destroy(
         toServiceError(new ShoalError(ErrorCode.NotLeader, "log subscriptions are served by the leader")) as Error,
@@ -210,14 +217,13 @@ export class LogBroker {
     call: grpc.ServerReadableStream<PublishLogsRequest, PublishLogsResponse>,
     callback: grpc.sendUnaryData<PublishLogsResponse>,
   ): void {
-    let node = "";
+    const node = callerOf(call.metadata)?.nodeId ?? "";
     call.on("data", (req: PublishLogsRequest) => {
-      node ||= req.nodeId;
       const sub = this.subscriptions.get(req.subscriptionId);
       if (!sub) return;
       if (req.error !== "") this.logger.debug({ node, err: req.error }, "an agent could not read some logs");
       sub.add(req.messages);
-      if (req.caughtUp || req.close) sub.agentDone(req.nodeId);
+      if (req.caughtUp || req.close) sub.agentDone(node);
     });
     call.once("end", () => callback(null, {}));
     call.once("error", () => undefined);

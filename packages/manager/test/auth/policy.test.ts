@@ -44,13 +44,13 @@ describe("the policy table", () => {
     expect(allowed("/shoal.v1.NodeCA/IssueNodeCertificate")).toEqual(["anonymous", "worker", "manager"]);
   });
 
-  it("Raft: managers only; the transport and Leave need a member, Join a manager", () => {
+  it("Raft: managers only, and operators to remove one; the transport and Leave need a member, Join a manager", () => {
     for (const path of paths(RaftTransportService)) {
       expect(ruleFor(path)).toMatchObject({ allow: ["manager"], raftMember: true });
     }
     expect(ruleFor(RaftMembershipService.join.path)).toMatchObject({ allow: ["manager"] });
     expect(ruleFor(RaftMembershipService.join.path)?.raftMember).toBeUndefined();
-    expect(ruleFor(RaftMembershipService.leave.path)).toMatchObject({ allow: ["manager"], raftMember: true });
+    expect(ruleFor(RaftMembershipService.leave.path)).toMatchObject({ allow: ["client", "manager"], raftMember: true });
   });
 
   it("Dispatcher: workers and managers, each for its own node; never clients or anonymous", () => {

@@ -3,11 +3,19 @@
 // mean. Found by the failover suite (scenario 6, loss of quorum): the client got "No connection
 // established ... ECONNREFUSED" from a follower, which said nothing about the leader or a quorum.
 import * as grpc from "@grpc/grpc-js";
-import { describe, expect, it } from "vitest";
-import { ErrorCode, ServiceSpec, fromServiceError, type ShoalError } from "@shoal/shared";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ErrorCode, ServiceSpec, fromServiceError, type ShoalError, type TlsMaterial } from "@shoal/shared";
 import { MemoryStore } from "@shoal/manager";
 import { ControlApi } from "../../src/controlapi/control-server.js";
 import type { RaftNode } from "../../src/state/raft/raft-node.js";
+import { material, testCluster } from "../ca/fixtures.js";
+
+let tls: TlsMaterial;
+
+beforeAll(async () => {
+  const { ca } = await testCluster();
+  tls = await material(ca, "m1", "manager");
+});
 
 function follower(leaderAddr: string | undefined): ControlApi {
   const raft = {
@@ -15,7 +23,7 @@ function follower(leaderAddr: string | undefined): ControlApi {
     leaderAddr: () => leaderAddr,
     memberList: () => [{}, {}, {}],
   } as unknown as RaftNode;
-  return new ControlApi({ nodeId: "n1", store: new MemoryStore(), raft, clusterId: () => "c1" });
+  return new ControlApi({ nodeId: "n1", store: new MemoryStore(), raft, material: tls, clusterId: () => "c1" });
 }
 
 function createService(api: ControlApi): Promise<ShoalError> {

@@ -1,5 +1,7 @@
-// The dispatcher over a real gRPC socket, writing to a real store: agents register as nodes,
-// heartbeat, get their assigned tasks as a stream, report status, and go down when silent.
+// The dispatcher over a real gRPC socket, writing to a real store: agents open sessions for the
+// nodes their certificates name (here a test header stands in for the certificate the auth
+// interceptor reads), heartbeat, get their assigned tasks as a stream, report status, and go
+// down when silent.
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -8,6 +10,8 @@ import {
   DispatcherClient,
   DispatcherService,
   ManualClock,
+  Node,
+  NodeRole,
   NodeState,
   Service,
   Task,
@@ -35,6 +39,8 @@ interface Setup {
   client: DispatcherClient;
   server: grpc.Server;
   leader: { value: boolean };
+  /** The node the client calls as (its certificate's node id; "" for none). */
+  as: { node: string };
 }
 
 let setup: Setup | undefined;
@@ -51,7 +57,10 @@ async function start(): Promise<Setup> {
     isLeader: () => leader.value,
     leaderAddr: () => (leader.value ? undefined : "10.0.0.9:4242"),
     managers: () => [{ nodeId: "m1", addr: "10.0.0.1:4242", weight: 1 }],
-    tokenRole: (token) => (token === TOKEN ? "worker" : undefined),
+    nodeIdOf: (metadata) => {
+      const v = metadata.get(CALLER)[0];
+      return typeof v === "string" && v !== "" ? v : undefined;
+    },
   });
   dispatcher.setLeader(true);
   const server = new grpc.Server();
@@ -61,8 +70,19 @@ async function start(): Promise<Setup> {
       err ? reject(err) : resolve(p),
     ),
   );
-  const client = new DispatcherClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  setup = { clock, store, dispatcher, client, server, leader };
+  const as = { node: "" };
+  const client = new DispatcherClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    interceptors: [
+      (options, next) =>
+        new grpc.InterceptingCall(next(options), {
+          start: (metadata, listener, proceed) => {
+            metadata.set(CALLER, as.node);
+            proceed(metadata, listener);
+          },
+        }),
+    ],
+  });
+  setup = { clock, store, dispatcher, client, server, leader, as };
   return setup;
 }
 
@@ -74,17 +94,28 @@ afterEach(() => {
   setup = undefined;
 });
 
-const TOKEN = "SWMTKN-1-c1-good";
+const CALLER = "x-test-node-id";
+let nodes = 0;
 
-function openSession(client: DispatcherClient, nodeId = "", joinToken = TOKEN): Promise<SessionResponse> {
-  const call = client.session({ description, nodeId, sessionId: "", joinToken });
+/** A node as NodeCA creates it when the node joins. */
+async function joinNode(store: MemoryStore, id = `node-${++nodes}`): Promise<string> {
+  await store.update((tx) =>
+    tx.nodes.create(Node.fromPartial({ id, role: NodeRole.WORKER, spec: { desiredRole: NodeRole.WORKER } })),
+  );
+  return id;
+}
+
+/** Opens a session as `nodeId` (joined first unless given), which stays the client's caller. */
+async function openSession(s: Setup, nodeId?: string): Promise<SessionResponse> {
+  s.as.node = nodeId ?? (await joinNode(s.store));
+  const call = s.client.session({ description, nodeId: "", sessionId: "", joinToken: "" });
   return new Promise((resolve, reject) => {
     call.once("data", resolve);
     call.once("error", reject);
   });
 }
 
-function heartbeat(client: DispatcherClient, sessionId: string): Promise<number> {
+function heartbeat({ client }: Setup, sessionId: string): Promise<number> {
   return new Promise((resolve, reject) =>
     client.heartbeat({ sessionId }, (err, res) => (err ? reject(err) : resolve(durationToMs(res.period, -1)))),
   );
@@ -94,31 +125,45 @@ const nodeState = (store: MemoryStore, id: string): NodeState | undefined =>
   store.view((tx) => tx.nodes.get(id))?.status?.state;
 
 describe("Dispatcher", () => {
-  it("registers a new agent as a ready node in the store, with its description and the managers", async () => {
-    const { client, store } = await start();
-    const first = await openSession(client);
+  it("opens a session for the certificate's node: ready in the store, with its description and the managers", async () => {
+    const s = await start();
+    const { store } = s;
+    const first = await openSession(s);
     expect(first.sessionId).not.toBe("");
-    expect(first.node?.id).toHaveLength(25);
+    expect(first.node?.id).toBe(s.as.node);
     expect(first.managers).toEqual([{ nodeId: "m1", addr: "10.0.0.1:4242", weight: 1 }]);
     const node = store.view((tx) => tx.nodes.get(first.node!.id));
     expect(node?.status).toMatchObject({ state: NodeState.READY, addr: "127.0.0.1" });
     expect(node?.description?.hostname).toBe("host-a");
   });
 
-  it("keeps the node id an agent brings back", async () => {
-    const { client, store } = await start();
-    const first = await openSession(client);
-    const again = await openSession(client, first.node!.id);
+  it("refuses a caller without a certificate, and a node that is not in the store (removed)", async () => {
+    const s = await start();
+    await expect(openSession(s, "")).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    await expect(openSession(s, "never-joined")).rejects.toMatchObject({
+      code: grpc.status.UNAUTHENTICATED,
+      details: "node never-joined is not in the cluster (removed): join again with a token",
+    });
+    const first = await openSession(s);
+    const again = await openSession(s, first.node!.id);
     expect(again.node?.id).toBe(first.node!.id);
-    expect(store.view((tx) => tx.nodes.find())).toHaveLength(1);
+    expect(s.store.view((tx) => tx.nodes.find())).toHaveLength(1);
+  });
+
+  it("serves a session to its own node only", async () => {
+    const s = await start();
+    const mine = await openSession(s);
+    s.as.node = await joinNode(s.store);
+    await expect(heartbeat(s, mine.sessionId)).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   });
 
   it("answers heartbeats with the period and marks the node down after three missed periods", async () => {
-    const { client, store, clock } = await start();
-    const { sessionId, node } = await openSession(client);
-    expect(await heartbeat(client, sessionId)).toBe(1000);
+    const s = await start();
+    const { store, clock } = s;
+    const { sessionId, node } = await openSession(s);
+    expect(await heartbeat(s, sessionId)).toBe(1000);
     clock.advance(2900);
-    expect(await heartbeat(client, sessionId)).toBe(1000);
+    expect(await heartbeat(s, sessionId)).toBe(1000);
     clock.advance(2900);
     expect(nodeState(store, node!.id)).toBe(NodeState.READY);
     clock.advance(200);
@@ -128,11 +173,12 @@ describe("Dispatcher", () => {
         state: NodeState.DOWN,
         message: "heartbeat failure",
       });
-    await expect(heartbeat(client, sessionId)).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    await expect(heartbeat(s, sessionId)).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   });
 
   it("refuses a session without a hostname, saying which field is missing", async () => {
-    const { client } = await start();
+    const { client, store, as } = await start();
+    as.node = await joinNode(store);
     const call = client.session({
       description: { ...description, hostname: "" },
       nodeId: "",
@@ -144,33 +190,19 @@ describe("Dispatcher", () => {
     expect(err.details).toBe("description.hostname: is required");
   });
 
-  it("admits a new node only with a join token, and a known node without one", async () => {
-    const { client } = await start();
-    await expect(openSession(client, "", "")).rejects.toMatchObject({
-      code: grpc.status.PERMISSION_DENIED,
-      details: "a join token is needed to join this cluster (shoal cluster join-token worker prints it)",
-    });
-    await expect(openSession(client, "", "SWMTKN-1-c1-wrong")).rejects.toMatchObject({
-      code: grpc.status.PERMISSION_DENIED,
-      details: "the join token is not valid for this cluster (wrong cluster, or rotated)",
-    });
-    const first = await openSession(client);
-    const again = await openSession(client, first.node!.id, "");
-    expect(again.node?.id).toBe(first.node!.id);
-  });
-
   it("sends a follower's agents to the leader", async () => {
-    const { client, leader } = await start();
-    leader.value = false;
-    await expect(openSession(client)).rejects.toMatchObject({
+    const s = await start();
+    s.leader.value = false;
+    await expect(openSession(s)).rejects.toMatchObject({
       code: grpc.status.FAILED_PRECONDITION,
       details: "not the leader; the leader is 10.0.0.9:4242",
     });
   });
 
   it("streams the node's tasks: the complete set, then changes per commit", async () => {
-    const { client, store } = await start();
-    const { sessionId, node } = await openSession(client);
+    const s = await start();
+    const { client, store } = s;
+    const { sessionId, node } = await openSession(s);
     const nodeId = node!.id;
     const mk = (id: string, state: TaskState, on = nodeId): Task =>
       Task.fromPartial({
@@ -221,8 +253,9 @@ describe("Dispatcher", () => {
   });
 
   it("records task status from the task's own node only, and only forward", async () => {
-    const { client, store } = await start();
-    const { sessionId, node } = await openSession(client);
+    const s = await start();
+    const { client, store } = s;
+    const { sessionId, node } = await openSession(s);
     await store.update((tx) => {
       tx.tasks.create(
         Task.fromPartial({
@@ -258,17 +291,18 @@ describe("Dispatcher", () => {
   });
 
   it("after a leader change, nodes are unknown, then down unless their agent comes back within the grace time", async () => {
-    const { client, store, clock, dispatcher } = await start();
-    const a = await openSession(client);
-    const b = await openSession(client);
+    const s = await start();
+    const { store, clock, dispatcher } = s;
+    const a = await openSession(s);
+    const b = await openSession(s);
     dispatcher.setLeader(false);
     dispatcher.setLeader(true);
     await expect.poll(() => nodeState(store, a.node!.id)).toBe(NodeState.UNKNOWN);
     expect(nodeState(store, b.node!.id)).toBe(NodeState.UNKNOWN);
-    const back = await openSession(client, a.node!.id); // a comes back, and heartbeats
+    const back = await openSession(s, a.node!.id); // a comes back, and heartbeats
     for (let i = 0; i < 3; i++) {
       clock.advance(2500);
-      await heartbeat(client, back.sessionId);
+      await heartbeat(s, back.sessionId);
     }
     clock.advance(600); // past the grace time: 3 periods + 5 s
     await expect.poll(() => nodeState(store, b.node!.id)).toBe(NodeState.DOWN);

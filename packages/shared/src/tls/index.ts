@@ -20,3 +20,4 @@ export {
 } from "./node-ca-client.js";
 export { joinCluster, checkIssued, type JoinOptions, type JoinResult, type CheckIssuedOptions } from "./join.js";
 export { CertificateRenewer, MAX_SLEEP_MS, type RenewerOptions } from "./renewer.js";
+export { joinWithRetry, nodeRenewer } from "./node-tls.js";

@@ -13,6 +13,7 @@ import {
   componentLogger,
   errorMessage,
   type Logger,
+  type TlsMaterial,
 } from "@shoal/shared";
 import {
   RawNode,
@@ -51,6 +52,8 @@ export interface RaftNodeOptions {
   /** This manager's node id and raft address, as other members reach it. */
   readonly nodeId: string;
   readonly addr: string;
+  /** This manager's certificate, for mutual TLS with the other managers. */
+  readonly material: TlsMaterial;
   readonly dataDir: string;
   readonly logger: Logger;
   readonly stateMachine: StateMachine;
@@ -140,6 +143,7 @@ export class RaftNode {
     this.logger = componentLogger(options.logger, "raft", { raftId: options.raftId });
     this.transport = new RaftTransport({
       logger: options.logger,
+      material: options.material,
       events: {
         unreachable: (id) => this.safely(() => this.node.reportUnreachable(id)),
         snapshotStatus: (id, ok) => this.safely(() => this.node.reportSnapshot(id, ok ? "finish" : "failure")),
@@ -390,6 +394,11 @@ export class RaftNode {
 
   leaderAddr(): string | undefined {
     return this.leader === 0 ? undefined : this.members.get(this.leader)?.addr;
+  }
+
+  /** Whether this node still hears the members that admitted it (its own admission is not applied yet). */
+  get admitting(): boolean {
+    return this.admittedBy.size > 0;
   }
 
   memberList(): RaftMember[] {

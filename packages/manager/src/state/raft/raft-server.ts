@@ -1,15 +1,18 @@
 // The gRPC side of Raft on each manager: messages from peers (RaftTransport) and membership
 // changes (RaftMembership: join and leave), which a follower forwards to the leader.
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
 import {
   ErrorCode,
   InvalidArgumentError,
+  MANAGER_CHANNEL_OPTIONS,
   NotFoundError,
   RaftMember,
   RaftMembershipClient,
   ShoalError,
+  channelCredentials,
   fromServiceError,
+  type pki,
   toServiceError,
   type JoinRequest,
   type JoinResponse,
@@ -18,7 +21,10 @@ import {
   type Logger,
   type RaftMembershipServer,
   type RaftTransportServer,
+  type TlsMaterial,
 } from "@shoal/shared";
+import { callerOf, forwardedMetadata } from "../../auth/caller.js";
+import type { MemoryStore } from "../store/index.js";
 import { messageFromWire } from "./codec.js";
 import { NotLeaderError, type RaftNode } from "./raft-node.js";
 
@@ -64,20 +70,22 @@ export class Membership {
 
   constructor(
     private readonly raft: () => RaftNode | undefined,
-    /** The role a join token admits ("manager" is needed here), per the cluster's tokens. */
-    private readonly tokenRole: (token: string) => "worker" | "manager" | undefined,
+    /** This manager's certificate, to forward to the leader. */
+    private readonly material: TlsMaterial,
+    /** The store: a manager that joined the Raft group no longer needs the node NodeCA made for it. */
+    private readonly store?: MemoryStore,
   ) {}
 
   handlers(): RaftMembershipServer {
     return {
       join: (call, callback) => {
-        this.join(call.request).then(
+        this.join(call.request, callerOf(call.metadata)).then(
           (res) => callback(null, res),
           (err: unknown) => callback(toServiceError(err)),
         );
       },
       leave: (call, callback) => {
-        this.leave(call.request).then(
+        this.leave(call.request, callerOf(call.metadata)).then(
           (res) => callback(null, res),
           (err: unknown) => callback(toServiceError(err)),
         );
@@ -91,20 +99,23 @@ export class Membership {
     return node;
   }
 
-  async join(req: JoinRequest): Promise<JoinResponse> {
+  /**
+   * Adds the calling manager to the Raft group. The auth interceptor has checked that the caller
+   * holds a manager certificate of this cluster whose node NodeCA created (the manager token
+   * admitted it); the node id is the certificate's, never the request's alone.
+   */
+  async join(req: JoinRequest, caller: pki.CertIdentity | undefined): Promise<JoinResponse> {
     if (!ADDR.test(req.addr))
       throw new InvalidArgumentError(`"${req.addr}" is not a HOST:PORT address`, { field: "addr" });
     if (req.nodeId === "") throw new InvalidArgumentError("is required", { field: "node_id" });
-    const node = this.node();
-    if (!node.isLeader) return this.forward("join", req);
-    if (this.tokenRole(req.joinToken) !== "manager") {
+    if (caller?.role !== "manager" || caller.nodeId !== req.nodeId) {
       throw new ShoalError(
         ErrorCode.PermissionDenied,
-        req.joinToken === ""
-          ? "a manager join token is needed to join this cluster (shoal cluster join-token manager prints it)"
-          : "the join token is not this cluster's manager token (it may have been rotated)",
+        `only manager ${req.nodeId} itself, with its manager certificate, may join the Raft group as ${req.nodeId}`,
       );
     }
+    const node = this.node();
+    if (!node.isLeader) return this.forward("join", req, caller);
     const known = node.memberList().find((m) => m.nodeId === req.nodeId);
     if (known) return { raftId: known.raftId, members: node.memberList(), removedMembers: [] };
     const clash = node.memberList().find((m) => m.addr === req.addr);
@@ -117,12 +128,20 @@ export class Membership {
     const raftId = newRaftId();
     const context = RaftMember.encode({ raftId, nodeId: req.nodeId, addr: req.addr }).finish();
     await node.changeMembership({ type: "addNode", nodeId: raftId, context });
+    // A member now: Raft membership vouches for it from here on; the node NodeCA made for it goes.
+    // Not awaited: with the new member counted, this write commits only once the joiner runs Raft,
+    // which it does after this answer.
+    void this.store
+      ?.update((tx) => {
+        if (tx.nodes.get(req.nodeId)) tx.nodes.delete(req.nodeId);
+      })
+      .catch(() => undefined);
     return { raftId, members: node.memberList(), removedMembers: [] };
   }
 
-  async leave(req: LeaveRequest): Promise<LeaveResponse> {
+  async leave(req: LeaveRequest, caller?: pki.CertIdentity): Promise<LeaveResponse> {
     const node = this.node();
-    if (!node.isLeader) return this.forward("leave", req);
+    if (!node.isLeader) return this.forward("leave", req, caller);
     const members = node.memberList();
     if (!members.some((m) => m.raftId === req.raftId)) throw new NotFoundError("manager", req.raftId.toString(16));
     if (members.length === 1) {
@@ -135,12 +154,13 @@ export class Membership {
   private forward<K extends "join" | "leave">(
     method: K,
     req: K extends "join" ? JoinRequest : LeaveRequest,
+    caller: pki.CertIdentity | undefined,
   ): Promise<K extends "join" ? JoinResponse : LeaveResponse> {
     const leader = this.raft()?.leaderAddr();
     if (!leader) return Promise.reject(new NotLeaderError(undefined));
     let client = this.clients.get(leader);
     if (!client) {
-      client = new RaftMembershipClient(leader, grpc.credentials.createInsecure());
+      client = new RaftMembershipClient(leader, channelCredentials(this.material), MANAGER_CHANNEL_OPTIONS);
       this.clients.set(leader, client);
     }
     const c = client;
@@ -153,7 +173,7 @@ export class Membership {
           cb: (e: grpc.ServiceError | null, res: never) => void,
         ) => void
       ).bind(c);
-      fn(req, new grpc.Metadata(), { deadline: Date.now() + 15_000 }, (err, res) =>
+      fn(req, forwardedMetadata(caller), { deadline: Date.now() + 15_000 }, (err, res) =>
         err ? reject(fromServiceError(err)) : resolve(res),
       );
     });

@@ -1,14 +1,17 @@
 // Raft messages between managers over gRPC. Each peer has its own client stream and its own
 // bounded queue, so a slow or dead peer never holds up the others: when its queue is full, new
 // messages to it are dropped (Raft resends what matters) and the core hears it is unreachable.
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import {
   Backoff,
+  MANAGER_CHANNEL_OPTIONS,
   RaftTransportClient,
+  channelCredentials,
   componentLogger,
   errorMessage,
   type Logger,
   type StreamRaftMessageRequest,
+  type TlsMaterial,
 } from "@shoal/shared";
 import type { Message } from "@shoal/raft";
 import { messageToWire } from "./codec.js";
@@ -33,6 +36,8 @@ export interface TransportEvents {
 export interface TransportOptions {
   readonly logger: Logger;
   readonly events: TransportEvents;
+  /** This manager's certificate: peers are called over mutual TLS with it. */
+  readonly material: TlsMaterial;
   /** Messages waiting per peer before new ones are dropped; default 4096. */
   readonly queueLimit?: number;
 }
@@ -98,7 +103,10 @@ class Peer {
     private readonly logger: Logger,
     private readonly options: TransportOptions,
   ) {
-    this.client = new RaftTransportClient(addr, grpc.credentials.createInsecure(), GRPC_MESSAGE_LIMITS);
+    this.client = new RaftTransportClient(addr, channelCredentials(options.material), {
+      ...GRPC_MESSAGE_LIMITS,
+      ...MANAGER_CHANNEL_OPTIONS,
+    });
     this.queueLimit = options.queueLimit ?? 4096;
   }
 
