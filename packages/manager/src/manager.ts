@@ -53,6 +53,8 @@ import { LogBroker } from "./logs/log-broker.js";
 import { EventLog, eventsHandlers } from "./events/index.js";
 import { backupHandlers } from "./backup/index.js";
 import { serveManagerMetrics } from "./metrics/index.js";
+import { ManagerCaFollower } from "./ca/manager-ca-follower.js";
+import { RootRotationReconciler } from "./ca/rotation-reconciler.js";
 import { LeaderComponents } from "./leader-components.js";
 import {
   GlobalOrchestrator,
@@ -254,6 +256,15 @@ export class Manager {
         }),
         () => ({ name: "reaper", component: new TaskReaper({ store, logger, clock }) }),
         () => ({ name: "scheduler", component: new Scheduler({ store, logger, clock }) }),
+        () => ({
+          name: "ca-rotation",
+          component: new RootRotationReconciler({
+            store,
+            logger,
+            clock,
+            managers: () => (this.raftNode?.memberList() ?? []).map((m) => m.nodeId),
+          }),
+        }),
       ],
       logger,
     );
@@ -393,8 +404,18 @@ export class Manager {
     );
     const renewing = new AbortController();
     void renewal.renewer.run(renewing.signal);
+    const caFollower = new ManagerCaFollower({
+      store,
+      nodeId,
+      dataDir: this.options.dataDir,
+      renewNow: () => renewal.renewer.renewNow(),
+      trustedRootsPem: () => material.files.caPem,
+      logger: this.options.logger,
+    });
+    caFollower.start();
     this.renewal = {
       stop: () => {
+        caFollower.stop();
         renewing.abort();
         renewal.renewer.stop();
         renewal.close();

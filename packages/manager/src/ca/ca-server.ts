@@ -35,6 +35,7 @@ import {
 import { callerOf } from "../auth/caller.js";
 import { NotLeaderError } from "../state/raft/raft-node.js";
 import type { MemoryStore } from "../state/store/index.js";
+import { recordIssued } from "./issued-record.js";
 import { currentDigest, RootCaCache, trustedRootsPem, type RootCaOf } from "./root-ca.js";
 
 export interface NodeCaServerOptions {
@@ -161,6 +162,12 @@ export class NodeCaServer {
     const node = this.#options.store.view((tx) => tx.nodes.get(caller.nodeId));
     if (!node && caller.role === "manager" && this.#options.isRaftMember?.(caller.nodeId)) {
       const response = await this.sign(cluster, rootCa, csrPem, caller.nodeId, "manager");
+      // Recorded in a running rotation (managers are not nodes), so that it can end.
+      await this.#options.store
+        .update((tx) => recordIssued(tx, { nodeId: caller.nodeId, ...certificateRecord(response) }))
+        .catch((err: unknown) =>
+          this.#logger?.warn({ nodeId: caller.nodeId, err }, "could not record the certificate"),
+        );
       this.#logger?.info({ nodeId: caller.nodeId, role: "manager" }, "certificate renewed");
       return response;
     }

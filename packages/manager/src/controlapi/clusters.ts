@@ -24,6 +24,7 @@ import {
 import { DEFAULT_CLIENT_CERT_LIFETIME_MS } from "../ca/cluster-init.js";
 import type { RootCaCache } from "../ca/root-ca.js";
 import { currentDigest, trustedRootsPem } from "../ca/root-ca.js";
+import { startRotation } from "../ca/root-rotation.js";
 import type { MemoryStore, ReadTx } from "../state/store/index.js";
 import { resolveRef } from "./resolve.js";
 
@@ -69,8 +70,15 @@ export function listClusters(store: MemoryStore): ListClustersResponse {
 
 export async function updateCluster(store: MemoryStore, req: UpdateClusterRequest): Promise<UpdateClusterResponse> {
   if (!req.clusterVersion) throw new InvalidArgumentError("is required", { field: "cluster_version" });
+  // A root rotation starts with a new root cross-signed by the current one (signing happens
+  // here, outside the transaction); the cluster's version, checked in it, keeps it current.
+  let rotated: RootCA | undefined;
   if (req.rotation?.rootCa) {
-    throw new ShoalError(ErrorCode.FailedPrecondition, "root CA rotation is not implemented yet");
+    const current = store.view((tx) => findCluster(tx, req.clusterId));
+    if (!current.rootCa || current.rootCa.caCert.length === 0) {
+      throw new ShoalError(ErrorCode.FailedPrecondition, "the cluster has no certificate authority yet");
+    }
+    rotated = await startRotation(current.rootCa, current.id, Date.now());
   }
   const expiry = req.spec?.caConfig?.nodeCertExpiry;
   if (expiry && durationToMs(expiry, 0) < MIN_NODE_CERT_EXPIRY_MS) {
@@ -90,6 +98,7 @@ export async function updateCluster(store: MemoryStore, req: UpdateClusterReques
         meta: { ...cluster.meta!, version },
         spec: req.spec ?? cluster.spec,
         rootJoinTokens: tokens,
+        ...(rotated ? { rootCa: rotated } : {}),
       });
       return cluster.id;
     },

@@ -36,6 +36,7 @@ import {
   type WeightedPeer,
 } from "@shoal/shared";
 import type { MemoryStore } from "../state/store/index.js";
+import { caSignal, watchCaSignal } from "./ca-signal.js";
 import { StatusBatcher } from "./status-batcher.js";
 
 export interface DispatcherOptions {
@@ -190,15 +191,21 @@ export class Dispatcher {
     this.sessions.set(sessionId, { id: sessionId, nodeId, call });
     this.arm(nodeId, this.periodMs * this.missed);
     this.logger.info({ nodeId, sessionId, hostname: description.hostname, addr }, "agent session opened");
-    const stored = this.options.store.view((tx) => tx.nodes.get(node));
-    call.write({
-      sessionId,
-      node: stored,
-      managers: this.options.managers(),
-      rootCaDigest: "",
-      renewCertificate: false,
+    const { stored, rootCa } = this.options.store.view((tx) => ({
+      stored: tx.nodes.get(node),
+      rootCa: tx.clusters.find()[0]?.rootCa,
+    }));
+    const signal = caSignal(rootCa, stored, nodeId);
+    call.write({ sessionId, node: stored, managers: this.options.managers(), ...signal });
+    // A root rotation (renew now) or its end (a new root) reaches the node on its open session.
+    const stopSignal = watchCaSignal(this.options.store, nodeId, signal, (next, current) => {
+      if (!this.sessions.has(sessionId)) return;
+      call.write({ sessionId, node: current, managers: this.options.managers(), ...next });
     });
+    call.on("finish", stopSignal);
+    call.on("error", stopSignal);
     call.on("cancelled", () => {
+      stopSignal();
       // The stream alone does not make the node down: missed heartbeats do.
       const s = this.sessions.get(sessionId);
       if (s) {
