@@ -23,6 +23,7 @@ import type { LogSource } from "./exec/log-source.js";
 import { runLogPublisher } from "./logs/log-publisher.js";
 import type { AgentMetrics } from "./metrics/agent-metrics.js";
 import { StatusReporter } from "./reporter.js";
+import { RenewalTrigger } from "./ca-signal.js";
 import { runSession } from "./session.js";
 import { FileTaskStore } from "./worker/task-store.js";
 import { Worker } from "./worker/worker.js";
@@ -90,6 +91,7 @@ export class Agent {
       ? nodeRenewer(material, agentCertDir(this.options.dataDir), () => this.options.managers, logger)
       : undefined;
     const renewing = renewal?.renewer.run(signal);
+    const renewalTrigger = new RenewalTrigger();
     try {
       await worker.start(signal);
       await runSession(
@@ -115,6 +117,16 @@ export class Agent {
             }
           },
           onAssignments: (message) => worker.apply(message),
+          onSessionMessage: (message) => {
+            if (!renewal || !material) return;
+            if (renewalTrigger.shouldRenew(message, material.files.caPem)) {
+              logger.info(
+                { rootCaDigest: message.rootCaDigest, renew: message.renewCertificate },
+                "renewing the node certificate for the root CA",
+              );
+              renewal.renewer.renewNow();
+            }
+          },
         },
         signal,
       );

@@ -53,6 +53,8 @@ export interface SessionOptions {
    * MANAGER_CHANNEL_OPTIONS), which names the node; the managers take the node id from it.
    */
   readonly channel: { readonly credentials: grpc.ChannelCredentials; readonly options?: grpc.ChannelOptions };
+  /** Called with every message of the session stream, the first included (the CA signal: root rotation). */
+  onSessionMessage?(message: SessionResponse): void;
   /** Called with the node each time a session opens, before the assignments are read. */
   onSession?(node: Node, manager: string, link: SessionLink): void | Promise<void>;
   /**
@@ -141,6 +143,10 @@ async function openSession(
 ): Promise<OpenSession> {
   const description = await options.describe(signal);
   const call = client.session({ description, nodeId: "", sessionId: "", joinToken: "" });
+  if (options.onSessionMessage !== undefined) {
+    const onMessage = options.onSessionMessage;
+    call.on("data", (message: SessionResponse) => onMessage(message));
+  }
   signal.addEventListener("abort", () => call.cancel(), { once: true });
   const ended = new Promise<never>((_, reject) => {
     call.on("error", reject);
