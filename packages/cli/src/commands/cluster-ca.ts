@@ -7,6 +7,7 @@
 import type { Command } from "commander";
 import { ErrorCode, ShoalError, durationFromMs, pki, writeCertFiles } from "@shoal/shared";
 import { Control, MANAGER_HELP, managerAddresses } from "../client.js";
+import { clientCertTable, listClientCertificates } from "./client-cert-list.js";
 import { certExpiryMs } from "./daemons.js";
 
 export function registerClusterCaCommands(cluster: Command): void {
@@ -16,7 +17,7 @@ export function registerClusterCaCommands(cluster: Command): void {
       "issue a client certificate for the CLI or docker --tlsverify into --out DIR (ca.pem, cert.pem, key.pem), " +
         "or --revoke every certificate issued under NAME",
     )
-    .argument("<name>", "the client's name (the certificate's CN)")
+    .argument("<name>", "the client's name (the certificate's CN); `ls` lists the issued and revoked ones")
     .option("--out <dir>", "directory to write ca.pem, cert.pem and key.pem into (created 0700)")
     .option("--lifetime <duration>", "how long it is valid (e.g. 30d, 12h; default 365d)")
     .option("--revoke", "revoke the certificates issued under NAME: they no longer admit anyone")
@@ -24,6 +25,10 @@ export function registerClusterCaCommands(cluster: Command): void {
     .action(async (name: string, flags: { out?: string; lifetime?: string; revoke?: boolean; manager?: string }) => {
       const control = new Control(managerAddresses(flags.manager));
       try {
+        if (name === "ls" && flags.out === undefined && !flags.revoke) {
+          process.stdout.write(clientCertTable(await listClientCertificates(control)));
+          return;
+        }
         if (flags.revoke) {
           const { revoked } = await control.call("revokeClientCertificate", { name });
           process.stdout.write(`revoked ${revoked} certificate(s) of ${name}\n`);

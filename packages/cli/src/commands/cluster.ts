@@ -15,6 +15,7 @@ import { Control, MANAGER_HELP, managerAddresses } from "../client.js";
 import { clientTls } from "../tls.js";
 import { formatTable, titleCase } from "../output/table.js";
 import { registerClusterCaCommands } from "./cluster-ca.js";
+import { registerRootCaCommand } from "./root-ca.js";
 
 const hex = (n: number): string => n.toString(16);
 
@@ -39,6 +40,7 @@ export function clusterStatusText(info: GetInfoResponse): string {
 export function registerClusterCommands(program: Command): void {
   const cluster = program.command("cluster").description("the cluster's managers and state");
   registerClusterCaCommands(cluster);
+  registerRootCaCommand(cluster);
   cluster
     .command("status")
     .description("members of the raft group with their role and reachability, and the raft term and indexes")
