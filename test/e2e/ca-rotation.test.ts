@@ -1,0 +1,213 @@
+// Root CA rotation on real hosts: three managers (processes on the harness gateway) and three agent
+// hosts with their own dockerd, a 6-replica service running. `shoal cluster ca --rotate` starts a
+// rotation and follows it; it must end within a bound, with every task still running in the same
+// container (no session or task dropped), the old join token admitting nobody and the new one
+// admitting a node; a client certificate issued before the rotation no longer works, one issued
+// after it does, until it is revoked.
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TaskState, joinCluster, pki, type Task } from "@shoal/shared";
+import { createHarness, type Harness, type Host } from "./harness/index.js";
+import { TestControl, testClientCertDir } from "./support/control-client.js";
+import { joinTokens, type JoinTokens } from "./support/join-tokens.js";
+import { startManagerCluster } from "./support/manager-cluster.js";
+import { SHOAL_BIN, freePort, type ShoalProcess } from "./support/shoal-process.js";
+import { waitUntil } from "./support/wait.js";
+
+const run = promisify(execFile);
+const SERVICE = "steady";
+/** The rotation must end within this (3 managers + 3 agents renew once each, then once more). */
+const ROTATION_BOUND_MS = 60_000;
+let harness: Harness;
+let root = "";
+const managers: ShoalProcess[] = [];
+const addrs: string[] = [];
+let control = new TestControl();
+let serviceId = "";
+let oldTokens: JoinTokens;
+let oldDigest = "";
+
+interface Out {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function shoal(tlsDir: string, ...args: string[]): Promise<Out> {
+  try {
+    const env = { ...process.env, SHOAL_MANAGER: addrs.join(","), SHOAL_TLS_DIR: tlsDir };
+    return { code: 0, ...(await run(process.execPath, [SHOAL_BIN, ...args], { timeout: 150_000, env })) };
+  } catch (err: unknown) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function tasks(): Promise<Task[]> {
+  const filters = { idPrefixes: [], serviceIds: [serviceId], nodeIds: [], desiredStates: [] };
+  for (const addr of addrs) {
+    const res = await control.call(addr, "listTasks", { filters }, 3000).catch(() => undefined);
+    if (res) return res.tasks;
+  }
+  throw new Error("no manager answered ListTasks");
+}
+
+/** Running tasks: task id -> container id. */
+async function runningContainers(): Promise<Map<string, string>> {
+  const running = (await tasks()).filter(
+    (t) => t.desiredState === TaskState.RUNNING && t.status?.state === TaskState.RUNNING,
+  );
+  return new Map(running.map((t) => [t.id, t.status?.containerStatus?.containerId ?? ""]));
+}
+
+/** The service's containers that the hosts' dockerds run, sorted. */
+async function dockerContainers(): Promise<string[]> {
+  const per = await Promise.all(
+    harness.hosts.map((h: Host) =>
+      h.docker(["ps", "--no-trunc", "-q", "--filter", `label=com.shoal.service.name=${SERVICE}`]),
+    ),
+  );
+  return per.flatMap((r) => r.stdout.split("\n").filter(Boolean)).sort();
+}
+
+beforeAll(async () => {
+  harness = await createHarness({ hosts: ["h1", "h2", "h3"], pullBaseImage: true });
+  root = await mkdtemp(join(tmpdir(), "shoal-ca-rotation-"));
+  const addr = async (): Promise<string> => `${harness.gateway}:${await freePort()}`;
+  for (const m of await startManagerCluster({ count: 3, root, control, addr })) {
+    managers.push(m.proc);
+    addrs.push(m.addr);
+  }
+  oldTokens = await joinTokens(control, addrs[0]!);
+  oldDigest = pki.parseJoinToken(oldTokens.worker).caDigest;
+  for (const host of harness.hosts) {
+    host.spawn(process.execPath, [
+      SHOAL_BIN,
+      "agent",
+      "--manager",
+      addrs.join(","),
+      "--data-dir",
+      join(host.dir, "agent"),
+      "--docker-host",
+      host.dockerHost,
+      "--hostname",
+      host.name,
+      "--token",
+      oldTokens.worker,
+    ]);
+  }
+  await waitUntil("three ready agents", async () => {
+    const { nodes } = await control.call(addrs[0]!, "listNodes", { filters: undefined }, 2000);
+    return nodes.filter((n) => n.status?.state === 2).length === 3;
+  });
+  const created = await shoal(
+    testClientCertDir(),
+    "service",
+    "create",
+    "--name",
+    SERVICE,
+    "--replicas",
+    "6",
+    "--stop-grace-period",
+    "1s",
+    harness.baseImage,
+    "sleep",
+    "3600",
+  );
+  if (created.code !== 0) throw new Error(`service create failed: ${created.stderr}`);
+  serviceId = created.stdout.trim();
+  await waitUntil("6 running tasks", async () => (await runningContainers()).size === 6, 60_000);
+});
+
+afterAll(async () => {
+  control.close();
+  for (const m of managers) await m.kill("SIGKILL");
+  await harness?.dispose();
+  if (!process.env["KEEP_TEST_DIRS"]) await rm(root, { recursive: true, force: true });
+});
+
+describe("root CA rotation in a 3-manager, 3-agent cluster", () => {
+  let before: Map<string, string>;
+  let beforeDocker: string[];
+  let oldClientDir = "";
+
+  it("shoal cluster ca --rotate ends within its bound, every node and manager renewed", async () => {
+    before = await runningContainers();
+    beforeDocker = await dockerContainers();
+    expect(before.size).toBe(6);
+    expect(beforeDocker).toHaveLength(6);
+    // A client certificate from the old root, to be refused once the rotation ends.
+    oldClientDir = join(root, "client-old");
+    const issued = await shoal(testClientCertDir(), "cluster", "client-cert", "before", "--out", oldClientDir);
+    expect(issued.code, issued.stderr).toBe(0);
+    expect((await shoal(oldClientDir, "node", "ls")).code).toBe(0);
+
+    const started = Date.now();
+    const out = await shoal(testClientCertDir(), "cluster", "ca", "--rotate");
+    const tookMs = Date.now() - started;
+    console.log(`root CA rotation took ${tookMs} ms\n${out.stderr}`);
+    expect(out.code, out.stderr).toBe(0);
+    expect(tookMs).toBeLessThan(ROTATION_BOUND_MS);
+    expect(out.stderr).toMatch(/root CA rotation started: \w{12} -> \w{12}/);
+    expect(out.stderr).toMatch(/root CA rotation done: the root is \w{12}/);
+    expect(out.stdout).toContain("BEGIN CERTIFICATE");
+
+    // The test's connections were made with the old admin certificate: new ones from here on.
+    control.close();
+    control = new TestControl();
+    const { cluster } = await control.call(addrs[0]!, "getCluster", { clusterId: "" }, 3000);
+    const newDigest = cluster!.rootCa!.caCertDigest;
+    expect(newDigest).not.toBe(oldDigest);
+    expect(cluster!.rootCa!.rootRotation).toBeUndefined();
+    expect(pki.caDigest(out.stdout)).toBe(newDigest);
+    const { nodes } = await control.call(addrs[0]!, "listNodes", { filters: undefined }, 3000);
+    for (const n of nodes) expect(n.certificate?.issuerDigest, n.id).toBe(newDigest);
+    const status = await shoal(testClientCertDir(), "cluster", "ca");
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stderr).toContain(`root CA ${newDigest}`);
+    expect(status.stderr).not.toContain("rotating");
+  });
+
+  it("every task kept running in the same container; every agent still up", async () => {
+    expect(await runningContainers()).toEqual(before);
+    expect(await dockerContainers()).toEqual(beforeDocker);
+    const { nodes } = await control.call(addrs[0]!, "listNodes", { filters: undefined }, 3000);
+    expect(nodes.filter((n) => n.status?.state === 2)).toHaveLength(3);
+  });
+
+  it("the old join token admits nobody; the new one admits a node", async () => {
+    await expect(joinCluster({ managers: addrs, token: oldTokens.worker })).rejects.toThrow();
+    await expect(joinCluster({ managers: addrs, token: oldTokens.manager })).rejects.toThrow();
+    const tokens = await joinTokens(control, addrs[0]!);
+    expect(tokens.worker).not.toBe(oldTokens.worker);
+    const joined = await joinCluster({ managers: addrs, token: tokens.worker });
+    expect(joined.role).toBe("worker");
+    const { node } = await control.call(addrs[0]!, "getNode", { nodeId: joined.nodeId }, 3000);
+    expect(node?.id).toBe(joined.nodeId);
+    await control.call(addrs[0]!, "removeNode", { nodeId: joined.nodeId, force: true }, 3000);
+  });
+
+  it("a client certificate from the old root is refused; one issued after works until revoked", async () => {
+    const old = await shoal(oldClientDir, "node", "ls");
+    expect(old.code).not.toBe(0);
+    const dir = join(root, "client-after");
+    const issued = await shoal(testClientCertDir(), "cluster", "client-cert", "after", "--out", dir);
+    expect(issued.code, issued.stderr).toBe(0);
+    const ls = await shoal(dir, "node", "ls");
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stdout.split("\n").filter(Boolean).length).toBeGreaterThanOrEqual(4); // header + 3 agents
+    const revoked = await shoal(testClientCertDir(), "cluster", "client-cert", "after", "--revoke");
+    expect(revoked.code, revoked.stderr).toBe(0);
+    const refused = await shoal(dir, "node", "ls");
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/revoked/);
+    const list = await shoal(testClientCertDir(), "cluster", "client-cert", "ls");
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^after\s+\w+\s+\S+\s+revoked$/m);
+    expect(list.stdout).toMatch(/^before\s+\w+\s+\S+\s+issued$/m);
+  });
+});
