@@ -3,7 +3,8 @@
 // rotation and follows it; it must end within a bound, with every task still running in the same
 // container (no session or task dropped), the old join token admitting nobody and the new one
 // admitting a node; a client certificate issued before the rotation no longer works, one issued
-// after it does, until it is revoked.
+// after it does, until it is revoked. A second rotation survives a SIGKILL of the leader (it
+// restarts and renews; the new leader finishes).
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -209,5 +210,49 @@ describe("root CA rotation in a 3-manager, 3-agent cluster", () => {
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(/^after\s+\w+\s+\S+\s+revoked$/m);
     expect(list.stdout).toMatch(/^before\s+\w+\s+\S+\s+issued$/m);
+  });
+
+  it("a rotation survives the leader's SIGKILL: it restarts, renews, and a new leader finishes it", async () => {
+    const digestOf = async (): Promise<{ digest: string; rotating: boolean }> => {
+      for (const addr of addrs) {
+        const res = await control.call(addr, "getCluster", { clusterId: "" }, 2000).catch(() => undefined);
+        const rootCa = res?.cluster?.rootCa;
+        if (rootCa) return { digest: rootCa.caCertDigest, rotating: (rootCa.rootRotation?.caCert.length ?? 0) > 0 };
+      }
+      throw new Error("no manager answered GetCluster");
+    };
+    const first = await digestOf();
+    let leader = -1;
+    await waitUntil("a leader", async () => {
+      for (let i = 0; i < addrs.length; i++) {
+        if ((await control.call(addrs[i]!, "getInfo", {}, 1000).catch(() => undefined))?.isLeader) leader = i;
+      }
+      return leader >= 0;
+    });
+    const started = Date.now();
+    const out = await shoal(testClientCertDir(), "cluster", "ca", "--rotate", "--detach");
+    expect(out.code, out.stderr).toBe(0);
+    await managers[leader]!.kill("SIGKILL");
+    await new Promise((r) => setTimeout(r, 1000));
+    managers[leader]!.start();
+    control.close();
+    control = new TestControl();
+    await waitUntil(
+      "the rotation to end under a new leader",
+      async () => {
+        const now = await digestOf().catch(() => undefined);
+        return now !== undefined && !now.rotating && now.digest !== first.digest;
+      },
+      ROTATION_BOUND_MS,
+    );
+    console.log(`root CA rotation through a leader's SIGKILL took ${Date.now() - started} ms`);
+    control.close();
+    control = new TestControl();
+    expect(await runningContainers()).toEqual(before);
+    expect(await dockerContainers()).toEqual(beforeDocker);
+    const { nodes } = await control.call(addrs[(leader + 1) % 3]!, "listNodes", { filters: undefined }, 3000);
+    expect(nodes.filter((n) => n.status?.state === 2)).toHaveLength(3);
+    const status = await shoal(testClientCertDir(), "cluster", "ca");
+    expect(status.code, status.stderr).toBe(0);
   });
 });
