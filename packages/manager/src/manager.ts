@@ -46,6 +46,8 @@ import { NodeCaServer } from "./ca/ca-server.js";
 import type { ClusterCa } from "./ca/cluster-init.js";
 import { managerCertificate, nodeCertDir } from "./ca/manager-certificate.js";
 import { ControlApi } from "./controlapi/control-server.js";
+import { clusterUnlockKey } from "./controlapi/unlock-key.js";
+import { AutolockFollower, RaftKeys, UnlockSocket } from "./encryption/index.js";
 import { MAX_CONTROL_REQUEST_BYTES, guardRequests, refusedRequest } from "./controlapi/request-guard.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { DockerApiServer } from "./dockerapi/index.js";
@@ -114,6 +116,9 @@ export class Manager {
   /** The members a joining manager learnt, until its raft node runs. */
   private joinedMembers: JoinResponse["members"] = [];
   private raftStarted = false;
+  /** While locked (autolock): the unlock socket, the only thing served. */
+  private unlockSocket: UnlockSocket | undefined;
+  private autolock: AutolockFollower | undefined;
   /**
    * While the Join call is out, the leader already sends to this manager, whose members are not
    * known yet: any manager certificate of the cluster (its CA is the one the token pinned) is heard.
@@ -195,6 +200,9 @@ export class Manager {
     if (this.options.join && !fresh && identity.raftId !== 0) {
       this.logger.info("data dir holds a cluster member already; --join is ignored");
     }
+    // Before anything is served: a locked manager (autolock) serves only its unlock socket.
+    const raftKeys = await this.unlockedRaftKeys();
+    if (this.stopping) return;
     const clock = this.options.clock ?? systemClock;
     const member = !fresh && identity.raftId !== 0;
     const cert = await managerCertificate({
@@ -379,6 +387,11 @@ export class Manager {
         void this.leaderParts?.setLeader(isLeader);
       },
       onRemoved: () => this.logger.warn("removed from the cluster; this manager no longer takes part"),
+      dataKeys: raftKeys.keyRing(),
+      onDataKeysReleased: (inUse) =>
+        void raftKeys
+          .released(inUse)
+          .catch((err: unknown) => this.logger.error({ err: errorMessage(err) }, "could not forget old data keys")),
     });
     this.raftNode = raft;
     this.control = new ControlApi({
@@ -391,6 +404,14 @@ export class Manager {
     controlImpl = this.control.handlers() as grpc.UntypedServiceImplementation;
     await raft.start();
     this.raftStarted = true;
+    this.autolock = new AutolockFollower({
+      store,
+      keys: raftKeys,
+      unlockKeyOf: clusterUnlockKey,
+      rotateDataKey: (key) => raft.rotateDataKey(key),
+      logger: this.options.logger,
+    });
+    this.autolock.start();
     const renewal = nodeRenewer(
       material,
       nodeCertDir(this.options.dataDir),
@@ -541,9 +562,33 @@ export class Manager {
     }
   }
 
+  /**
+   * The data keys of the Raft files. When they are wrapped with the cluster's unlock key (autolock),
+   * serves DATA_DIR/unlock.sock, and nothing else, until `shoal manager unlock` gives the right key.
+   */
+  private async unlockedRaftKeys(): Promise<RaftKeys> {
+    const keys = await RaftKeys.open(this.options.dataDir, this.logger);
+    if (!keys.locked) return keys;
+    const socket = new UnlockSocket({
+      dataDir: this.options.dataDir,
+      logger: this.logger,
+      unlock: (key) => Promise.resolve(keys.unlock(key)),
+    });
+    this.unlockSocket = socket;
+    await socket.start();
+    await Promise.race([socket.unlocked, new Promise<void>((resolve) => this.whenStopping.push(resolve))]);
+    await socket.stop();
+    return keys;
+  }
+
+  private readonly whenStopping: (() => void)[] = [];
+
   /** Stops serving: hands leadership over, ends agent sessions, then the server. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      for (const resolve of this.whenStopping.splice(0)) resolve();
+      await this.unlockSocket?.stop();
+      this.autolock?.stop();
       this.renewal?.stop();
       await this.dockerApi?.stop();
       this.logBroker?.close();

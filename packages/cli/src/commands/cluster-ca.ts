@@ -1,5 +1,6 @@
 // shoal cluster client-cert NAME --out DIR [--lifetime D] | client-cert NAME --revoke
-// shoal cluster update --cert-expiry D
+// shoal cluster update [--cert-expiry D] [--autolock=true|false]
+// shoal cluster unlock-key [--rotate] (unlock.ts)
 //
 // A client certificate's key is made here and never leaves this machine: the manager signs a
 // request for it. DIR gets ca.pem, cert.pem and key.pem (0600, in a 0700 directory): the layout
@@ -9,8 +10,10 @@ import { ErrorCode, ShoalError, durationFromMs, pki, writeCertFiles } from "@sho
 import { Control, MANAGER_HELP, managerAddresses } from "../client.js";
 import { clientCertTable, listClientCertificates } from "./client-cert-list.js";
 import { certExpiryMs } from "./daemons.js";
+import { autolockFlag, registerUnlockKeyCommand, unlockKeyText } from "./unlock.js";
 
 export function registerClusterCaCommands(cluster: Command): void {
+  registerUnlockKeyCommand(cluster);
   cluster
     .command("client-cert")
     .description(
@@ -62,8 +65,14 @@ export function registerClusterCaCommands(cluster: Command): void {
     .command("update")
     .description("change the cluster's settings")
     .option("--cert-expiry <duration>", "lifetime of node certificates issued from now on (e.g. 90d, 12h; at least 1m)")
+    .option(
+      "--autolock [bool]",
+      "true: managers encrypt their Raft data key with an unlock key (printed here) and need it to start " +
+        "(shoal manager unlock); false: they do not",
+    )
     .option("--manager <addrs>", MANAGER_HELP)
-    .action(async (flags: { certExpiry?: string; manager?: string }) => {
+    .action(async (flags: { certExpiry?: string; autolock?: string | boolean; manager?: string }) => {
+      const autolock = flags.autolock === undefined ? undefined : autolockFlag(flags.autolock);
       const control = new Control(managerAddresses(flags.manager));
       try {
         const { cluster: current } = await control.call("getCluster", { clusterId: "" });
@@ -72,6 +81,8 @@ export function registerClusterCaCommands(cluster: Command): void {
         if (flags.certExpiry !== undefined) {
           spec.caConfig = { nodeCertExpiry: durationFromMs(certExpiryMs(flags.certExpiry, "--cert-expiry")) };
         }
+        const wasLocked = spec.encryptionConfig?.autoLockManagers === true;
+        if (autolock !== undefined) spec.encryptionConfig = { autoLockManagers: autolock };
         await control.call("updateCluster", {
           clusterId: current.id,
           clusterVersion: current.meta?.version,
@@ -79,6 +90,10 @@ export function registerClusterCaCommands(cluster: Command): void {
           rotation: undefined,
         });
         process.stdout.write(`cluster ${current.id} updated\n`);
+        if (autolock === true && !wasLocked) {
+          const { unlockKey } = await control.call("getUnlockKey", {});
+          process.stdout.write(unlockKeyText(unlockKey));
+        }
       } finally {
         control.close();
       }

@@ -1,6 +1,7 @@
 // shoal manager | agent: the long-running processes. They stop cleanly on SIGINT or SIGTERM.
 import type { Command } from "commander";
 import { collect, keyValues } from "./service-spec.js";
+import { registerManagerUnlockCommand } from "./unlock.js";
 import { InvalidArgumentError, createLogger, isLogLevel, type LogLevel, type Logger } from "@shoal/shared";
 
 interface DaemonFlags {
@@ -30,10 +31,11 @@ export function parseAddress(value: string, flag: string): string {
 }
 
 export function registerDaemonCommands(program: Command): void {
-  program
+  const manager = program
     .command("manager")
     .description("run a manager: keeps the cluster state and serves agents and clients")
-    .requiredOption("--data-dir <dir>", "where the manager keeps its state")
+    // Not a required option: `shoal manager unlock` is a subcommand, which commander would refuse.
+    .option("--data-dir <dir>", "where the manager keeps its state (required)")
     .option("--listen <addr>", "HOST:PORT for agents, clients and other managers", "0.0.0.0:4242")
     .option("--advertise <addr>", "HOST:PORT the others reach this manager on (default: --listen)")
     .option("--join <addr>", "HOST:PORT of a manager of the cluster to join (with an empty data dir)")
@@ -78,6 +80,9 @@ export function registerDaemonCommands(program: Command): void {
           unsafeNoFsync?: boolean;
         },
       ) => {
+        if (!opts.dataDir) {
+          throw new InvalidArgumentError("required option '--data-dir <dir>' not specified", { field: "--data-dir" });
+        }
         const { Manager, loadIdentity, restoreBackup } = await import("@shoal/manager");
         if (opts.restore !== undefined) {
           if (!opts.forceNewCluster) {
@@ -115,6 +120,7 @@ export function registerDaemonCommands(program: Command): void {
         process.exit(0);
       },
     );
+  registerManagerUnlockCommand(manager);
 
   program
     .command("agent")

@@ -107,7 +107,9 @@ export function registerManagerUnlockCommand(manager: Command): void {
     .option("--data-dir <dir>", "the locked manager's data dir (its unlock socket is DIR/unlock.sock)")
     .option("--key-file <file>", "read the unlock key from this file (default: stdin, or a prompt)")
     .option("--status", "only say whether the manager is locked")
-    .action(async (flags: { dataDir?: string; keyFile?: string; status?: boolean }) => {
+    .action(async (_flags: unknown, cmd: Command) => {
+      // `shoal manager` has --data-dir too: commander gives it to the parent command.
+      const flags = cmd.optsWithGlobals<{ dataDir?: string; keyFile?: string; status?: boolean }>();
       const dataDir = flags.dataDir ?? process.env["SHOAL_DATA_DIR"];
       if (dataDir === undefined) {
         throw new ShoalError(ErrorCode.InvalidArgument, "--data-dir (or SHOAL_DATA_DIR) is required");

@@ -27,6 +27,7 @@ import { currentDigest, trustedRootsPem } from "../ca/root-ca.js";
 import { startRotation } from "../ca/root-rotation.js";
 import type { MemoryStore, ReadTx } from "../state/store/index.js";
 import { resolveRef } from "./resolve.js";
+import { unlockKeyFor } from "./unlock-key.js";
 
 /** The shortest node certificate lifetime a cluster may ask for. */
 export const MIN_NODE_CERT_EXPIRY_MS = 60_000;
@@ -43,15 +44,17 @@ export function findCluster(tx: ReadTx, ref: string): Cluster {
   );
 }
 
-/** The cluster as the API shows it: the CA's private keys blanked. */
+/** The cluster as the API shows it: the CA's private keys and the unlock key blanked. */
 export function redacted(cluster: Cluster): Cluster;
 export function redacted(cluster: Cluster | undefined): Cluster | undefined;
 export function redacted(cluster: Cluster | undefined): Cluster | undefined {
-  const rootCa = cluster?.rootCa;
-  if (!cluster || !rootCa) return cluster;
+  if (!cluster) return cluster;
   const empty = new Uint8Array(0);
+  const rootCa = cluster.rootCa;
+  if (!rootCa) return { ...cluster, unlockKey: empty };
   return {
     ...cluster,
+    unlockKey: empty,
     rootCa: {
       ...rootCa,
       caKey: empty,
@@ -98,6 +101,8 @@ export async function updateCluster(store: MemoryStore, req: UpdateClusterReques
         meta: { ...cluster.meta!, version },
         spec: req.spec ?? cluster.spec,
         rootJoinTokens: tokens,
+        // Autolock turned on: a new unlock key; off: none (see unlock-key.ts).
+        unlockKey: unlockKeyFor(cluster, req.spec ?? cluster.spec),
         ...(rotated ? { rootCa: rotated } : {}),
       });
       return cluster.id;

@@ -26,6 +26,7 @@ import {
   updateCluster,
 } from "./clusters.js";
 import { createService, getService, listServices, removeService, updateService } from "./services.js";
+import { getUnlockKey, rotateUnlockKey } from "./unlock-key.js";
 
 export interface ControlOptions {
   readonly nodeId: string;
@@ -60,6 +61,8 @@ export class ControlApi {
       getCluster: this.read((req) => getCluster(this.options.store, req)),
       listClusters: this.read(() => listClusters(this.options.store)),
       updateCluster: this.write("updateCluster", (req) => updateCluster(this.options.store, req)),
+      getUnlockKey: this.read(() => getUnlockKey(this.options.store)),
+      rotateUnlockKey: this.write("rotateUnlockKey", () => rotateUnlockKey(this.options.store)),
       issueClientCertificate: this.write("issueClientCertificate", (req) =>
         issueClientCertificate(this.options.store, this.caCache, req, Date.now()),
       ),
