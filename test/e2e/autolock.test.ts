@@ -173,4 +173,75 @@ describe("autolock", () => {
     // Written after autolock: in no data dir in clear.
     for (let i = 0; i < 3; i++) expect(await filesContaining(dataDir(i), secretName)).toEqual([]);
   });
+
+  /** Restart manager i and wait until it answers as a member (it was not locked) or says it is locked. */
+  async function restart(i: number): Promise<"locked" | "running"> {
+    const m = managers[i]!;
+    await m.proc.kill("SIGTERM");
+    m.proc.start();
+    let state: "locked" | "running" | undefined;
+    await expect
+      .poll(
+        async () => {
+          const info = await control.call(m.addr, "getInfo", {}, 1000).catch(() => undefined);
+          if (info?.raft?.members.length === 3) state = "running";
+          else if ((await shoal(["manager", "unlock", "--status", "--data-dir", dataDir(i)])).stdout === "locked\n")
+            state = "locked";
+          return state;
+        },
+        { timeout: 30_000, interval: 300 },
+      )
+      .toBeDefined();
+    return state!;
+  }
+
+  it("a rotated unlock key re-wraps every manager's keys: the old key no longer unlocks", async () => {
+    const out = await shoal(["cluster", "unlock-key", "--rotate", "-q", "--manager", managers[1]!.addr]);
+    expect(out.code).toBe(0);
+    const rotated = out.stdout.trim();
+    expect(rotated).toMatch(/^SWMKEY-1-/);
+    expect(rotated).not.toBe(unlockKey);
+    await expect
+      .poll(
+        async () => {
+          const keys = await RaftKeys.open(dataDir(1), { info: () => undefined });
+          try {
+            keys.unlock(UnlockKey.parse(rotated));
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { timeout: 20_000, interval: 200 },
+      )
+      .toBe(true);
+    expect(await restart(1)).toBe("locked");
+    const old = await shoal(["manager", "unlock", "--data-dir", dataDir(1)], `${unlockKey}\n`);
+    expect(old.stderr).toMatch(/invalid unlock key/);
+    const ok = await shoal(["manager", "unlock", "--data-dir", dataDir(1)], `${rotated}\n`);
+    expect(ok.stdout).toBe("manager unlocked\n");
+    await expect
+      .poll(() => names(managers[1]!.addr).catch(() => []), { timeout: 30_000, interval: 300 })
+      .toEqual(["before-autolock", secretName].sort());
+  });
+
+  it("autolock off: the keys are written in clear again and a restarted manager starts by itself", async () => {
+    const out = await shoal(["cluster", "update", "--autolock=false", "--manager", managers[0]!.addr]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).not.toContain("SWMKEY");
+    const { cluster } = await control.call(managers[0]!.addr, "getCluster", { clusterId: "" }, 5000);
+    expect(cluster?.spec?.encryptionConfig?.autoLockManagers).toBe(false);
+    const refused = await shoal(["cluster", "unlock-key", "--manager", managers[0]!.addr]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/autolock is off/);
+    await expect
+      .poll(
+        async () =>
+          (JSON.parse(await readFile(join(dataDir(0), "raft-keys.json"), "utf8")) as { locked: boolean }).locked,
+        { timeout: 20_000, interval: 200 },
+      )
+      .toBe(false);
+    expect(await restart(0)).toBe("running");
+    expect(await names(managers[0]!.addr)).toEqual(["before-autolock", secretName].sort());
+  });
 });
