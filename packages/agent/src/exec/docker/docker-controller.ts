@@ -30,8 +30,12 @@ import { ensureImage } from "./image-pull.js";
 import { TaskLabel } from "./labels.js";
 import { snapshotOf } from "./snapshot.js";
 
-/** How long to wait for the daemon to record an OOM kill after the exit it caused. */
+/**
+ * How long to wait, at most, for the daemon to record an OOM kill after the exit it caused, in
+ * steps of OOM_SETTLE_MS. On a loaded host the record can come a good while after the exit.
+ */
 const OOM_SETTLE_MS = 250;
+const OOM_SETTLE_STEPS = 6;
 
 /** Exit 137 (SIGKILL) without the OOM flag: perhaps an OOM kill the daemon has not recorded yet. */
 function isUnexplainedKill(err: Error): boolean {
@@ -145,7 +149,7 @@ export class DockerController implements Controller {
     this.watch(signal);
     await raceAbort(this.refresh(), signal);
     let unhealthy: ContainerUnhealthyError | undefined;
-    let oomRechecked = false;
+    let oomRechecks = 0;
     for (;;) {
       const progress = waitProgress(this.snapshot, {
         unhealthy,
@@ -157,8 +161,8 @@ export class DockerController implements Controller {
           return progress.exit;
         case "failed":
           // Killed by SIGKILL (137) with no word of OOM yet: the daemon may still be recording it.
-          if (isUnexplainedKill(progress.error) && !oomRechecked) {
-            oomRechecked = true;
+          if (isUnexplainedKill(progress.error) && oomRechecks < OOM_SETTLE_STEPS) {
+            oomRechecks++;
             await sleep(OOM_SETTLE_MS, undefined, signal ? { signal } : {});
             await raceAbort(this.refresh(), signal);
             continue;
