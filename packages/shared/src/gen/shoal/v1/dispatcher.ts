@@ -129,11 +129,15 @@ export interface SessionResponse {
   /** All managers, for failover. */
   managers: WeightedPeer[];
   /**
-   * The digest of the root the node should trust (the new one during a root
-   * rotation).
+   * The digest of the cluster's current root (the old one while a root
+   * rotation runs). Sent again on the open stream when it changes: a node that
+   * sees it change renews, and so trusts the new root alone.
    */
   rootCaDigest: string;
-  /** Renew the node certificate now (a role change or a root rotation). */
+  /**
+   * Renew the node certificate now: a root rotation runs and the node's
+   * certificate is not from the new key. Sent again when it changes.
+   */
   renewCertificate: boolean;
 }
 
