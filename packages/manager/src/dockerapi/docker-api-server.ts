@@ -135,6 +135,24 @@ export class DockerApiServer {
       }
       void router.handle(req, res);
     });
+    // A request Node's HTTP parser refuses (a byte not allowed in a URL, an unknown method, ...)
+    // never reaches the router: answered here with a JSON message as every other refusal, not
+    // Node's bare 400.
+    this.server.on("clientError", (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
+      if (err.code === "ECONNRESET" || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const [status, reason] =
+        err.code === "HPE_HEADER_OVERFLOW" ? [431, "Request Header Fields Too Large"] : [400, "Bad Request"];
+      const body = JSON.stringify({ message: `malformed HTTP request: ${err.message}` });
+      // The answer to a HEAD has no body.
+      const head = err.rawPacket?.subarray(0, 5).toString("latin1") === "HEAD ";
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
+      );
+    });
     // A renewed certificate applies to new connections.
     this.onRenewed = () => this.server.setSecureContext(context());
     material.addIdentityCertificateListener(this.onRenewed);

@@ -90,11 +90,12 @@ export class Router {
     setDockerHeaders(res);
     const abort = new AbortController();
     res.once("close", () => abort.abort());
-    const url = new URL(raw.url ?? "/", "http://docker");
-    const path = url.pathname.replace(VERSION_PREFIX, "");
     // HEAD is answered as GET without the body.
     const method = raw.method === "HEAD" ? "GET" : (raw.method ?? "GET");
+    let path = raw.url ?? "/";
     try {
+      const url = requestUrl(path);
+      path = url.pathname.replace(VERSION_PREFIX, "");
       const match = this.match(method, path);
       if (!match) {
         sendJson(res, 404, { message: `page not found: ${raw.method} ${url.pathname}` });
@@ -145,6 +146,16 @@ export class Router {
 class BodyTooLargeError extends InvalidArgumentError {
   constructor(size: string) {
     super(`${size} is larger than the limit of ${MAX_BODY_BYTES} bytes`, { field: "body" });
+  }
+}
+
+/** The request target as a URL; malformed (a bad host in "//host/..."), an InvalidArgumentError. */
+function requestUrl(target: string): URL {
+  try {
+    // The origin form ("/path?query") is a path even when it starts with "//".
+    return target.startsWith("/") ? new URL(`http://docker${target}`) : new URL(target, "http://docker");
+  } catch {
+    throw new InvalidArgumentError(`malformed request target ${JSON.stringify(target)}`, { field: "path" });
   }
 }
 

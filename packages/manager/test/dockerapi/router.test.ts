@@ -118,4 +118,13 @@ describe("the Docker API router", () => {
     expect((await fetch(`${base}/v1.41/nowhere`)).status).toBe(404);
     expect((await fetch(`${base}/v1.41/distribution/local/busybox:1/json`)).status).toBe(404);
   });
+
+  // Found by the e2e fuzz: `new URL("//bad_host%1W./", base)` threw outside the handler and ended the manager.
+  it("takes a path starting with // as a path, and survives a request target it cannot parse", async () => {
+    const res = await fetch(`${base}//nQ_V5_%1W.?version=1e999`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ message: "page not found: GET //nQ_V5_%1W." });
+    expect((await fetch(`${base}//v1.41/_ping`)).status).toBe(404);
+    expect((await fetch(`${base}/_ping`)).status).toBe(200);
+  });
 });
