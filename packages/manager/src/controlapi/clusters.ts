@@ -28,9 +28,9 @@ import { startRotation } from "../ca/root-rotation.js";
 import type { MemoryStore, ReadTx } from "../state/store/index.js";
 import { resolveRef } from "./resolve.js";
 import { unlockKeyFor } from "./unlock-key.js";
+import { MIN_NODE_CERT_EXPIRY_MS, clusterSpecFor, validateClusterSpec } from "./validate-cluster.js";
 
-/** The shortest node certificate lifetime a cluster may ask for. */
-export const MIN_NODE_CERT_EXPIRY_MS = 60_000;
+export { MIN_NODE_CERT_EXPIRY_MS };
 
 export function findCluster(tx: ReadTx, ref: string): Cluster {
   const all = tx.clusters.find();
@@ -73,6 +73,7 @@ export function listClusters(store: MemoryStore): ListClustersResponse {
 
 export async function updateCluster(store: MemoryStore, req: UpdateClusterRequest): Promise<UpdateClusterResponse> {
   if (!req.clusterVersion) throw new InvalidArgumentError("is required", { field: "cluster_version" });
+  if (req.spec) validateClusterSpec(req.spec);
   // A root rotation starts with a new root cross-signed by the current one (signing happens
   // here, outside the transaction); the cluster's version, checked in it, keeps it current.
   let rotated: RootCA | undefined;
@@ -83,14 +84,11 @@ export async function updateCluster(store: MemoryStore, req: UpdateClusterReques
     }
     rotated = await startRotation(current.rootCa, current.id, Date.now());
   }
-  const expiry = req.spec?.caConfig?.nodeCertExpiry;
-  if (expiry && durationToMs(expiry, 0) < MIN_NODE_CERT_EXPIRY_MS) {
-    throw new InvalidArgumentError("must be at least 1 minute", { field: "spec.ca_config.node_cert_expiry" });
-  }
   const version = req.clusterVersion;
   const id = await store.update(
     (tx) => {
       const cluster = findCluster(tx, req.clusterId);
+      const spec = req.spec ? clusterSpecFor(cluster, req.spec) : cluster.spec;
       const tokens = { worker: cluster.rootJoinTokens?.worker ?? "", manager: cluster.rootJoinTokens?.manager ?? "" };
       // Tokens pin the CA that admits with them: the current root's digest.
       const digest = cluster.rootCa ? currentDigest(cluster.rootCa) : "";
@@ -99,10 +97,10 @@ export async function updateCluster(store: MemoryStore, req: UpdateClusterReques
       tx.clusters.update({
         ...cluster,
         meta: { ...cluster.meta!, version },
-        spec: req.spec ?? cluster.spec,
+        spec,
         rootJoinTokens: tokens,
         // Autolock turned on: a new unlock key; off: none (see unlock-key.ts).
-        unlockKey: unlockKeyFor(cluster, req.spec ?? cluster.spec),
+        unlockKey: unlockKeyFor(cluster, spec),
         ...(rotated ? { rootCa: rotated } : {}),
       });
       return cluster.id;
