@@ -4,6 +4,7 @@ import {
   ErrorCode,
   InvalidArgumentError,
   NodeAvailability,
+  NodeRole,
   NodeState,
   ShoalError,
   type GetNodeRequest,
@@ -49,6 +50,9 @@ export async function updateNode(store: MemoryStore, req: UpdateNodeRequest): Pr
   if (!(req.spec.availability in NodeAvailability) || req.spec.availability < 0) {
     throw new InvalidArgumentError(`unknown availability ${req.spec.availability}`, { field: "spec.availability" });
   }
+  if (!Number.isInteger(req.spec.desiredRole) || typeof NodeRole[req.spec.desiredRole] !== "string") {
+    throw new InvalidArgumentError(`unknown role ${req.spec.desiredRole}`, { field: "spec.desired_role" });
+  }
   for (const key of Object.keys(req.spec.annotations?.labels ?? {})) {
     if (!LABEL_KEY.test(key))
       throw new InvalidArgumentError(`"${key}" is not a valid label key`, { field: "spec.annotations.labels" });
@@ -57,6 +61,13 @@ export async function updateNode(store: MemoryStore, req: UpdateNodeRequest): Pr
   const spec = req.spec;
   const id = await store.update((tx) => {
     const node = findNode(tx, req.nodeId);
+    // Promotion and demotion are not built: a role other than the node's is refused, not ignored.
+    if (spec.desiredRole !== node.role && spec.desiredRole !== node.spec?.desiredRole) {
+      throw new InvalidArgumentError(
+        `changing a node's role (to ${NodeRole[spec.desiredRole]}) is not supported; its role is ${NodeRole[node.spec?.desiredRole ?? node.role]}`,
+        { field: "spec.desired_role" },
+      );
+    }
     tx.nodes.update({
       ...node,
       meta: { ...node.meta!, version },

@@ -1,12 +1,20 @@
 // Validation of a ServiceSpec before it is stored. Every error names the field it is about.
 import {
   InvalidArgumentError,
+  PortProtocol,
+  PublishMode,
+  RestartCondition,
   UpdateFailureAction,
   UpdateOrder,
+  type ContainerSpec,
+  type EndpointSpec,
+  type RestartPolicy,
   type ServiceSpec,
   type UpdateConfig,
 } from "@shoal/shared";
 import { parseConstraints, parsePlacementPreferences } from "../scheduler/index.js";
+import { validateDuration } from "./validate-duration.js";
+import { validateLabelKeys } from "./validate-labels.js";
 
 /** Docker's rule for service names: letters, digits, '-' and '_', up to 63, no leading/trailing '-'. */
 const NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$/;
@@ -16,6 +24,11 @@ const REGISTRY_HOST =
 const TAG = /^[\w][\w.-]{0,127}$/;
 const ENV = /^[^=\s]+=/;
 const MAX_REPLICAS = 100_000;
+
+/** Whether `value` is one of a numeric enum's members (ts-proto enums map both ways). */
+function isMember(e: Record<string, string | number>, value: number): boolean {
+  return Number.isInteger(value) && typeof e[value] === "string";
+}
 
 export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec {
   if (!spec) throw new InvalidArgumentError("is required", { field: "spec" });
@@ -36,6 +49,8 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
       field: "spec.task_template.container.image",
     });
   }
+  validateLabelKeys(spec.annotations?.labels, "spec.annotations.labels");
+  if (container) validateContainer(container);
   container?.env.forEach((e, i) => {
     if (!ENV.test(e)) {
       throw new InvalidArgumentError(`"${e}" is not of the form KEY=VALUE`, {
@@ -66,9 +81,71 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
       throw new InvalidArgumentError("cannot be negative", { field: `spec.task_template.resources.${kind}` });
     }
   }
+  validateRestartPolicy(spec.taskTemplate?.restartPolicy);
+  validateEndpoint(spec.endpoint);
   validateUpdateConfig(spec.updateConfig, "spec.update_config");
   validateUpdateConfig(spec.rollbackConfig, "spec.rollback_config");
   return spec;
+}
+
+function validateContainer(c: ContainerSpec): void {
+  const field = "spec.task_template.container";
+  validateLabelKeys(c.labels, `${field}.labels`);
+  validateDuration(c.stopGracePeriod, `${field}.stop_grace_period`);
+  const h = c.healthcheck;
+  if (h === undefined) return;
+  // As Docker: a set interval, timeout or start period is at least 1ms (0 means the default).
+  const atLeast1ms = { min: { ms: 1, text: "1ms (or 0 for the default)" } };
+  for (const [name, d] of [
+    ["interval", h.interval],
+    ["timeout", h.timeout],
+    ["start_period", h.startPeriod],
+  ] as const) {
+    const isZero = d !== undefined && d.seconds === 0 && d.nanos === 0;
+    validateDuration(d, `${field}.healthcheck.${name}`, isZero ? {} : atLeast1ms);
+  }
+  if (!Number.isSafeInteger(h.retries) || h.retries < 0) {
+    throw new InvalidArgumentError(`must be a whole number, 0 (the default) or more, not ${h.retries}`, {
+      field: `${field}.healthcheck.retries`,
+    });
+  }
+}
+
+function validateRestartPolicy(r: RestartPolicy | undefined): void {
+  if (r === undefined) return;
+  const field = "spec.task_template.restart_policy";
+  if (!isMember(RestartCondition, r.condition)) {
+    throw new InvalidArgumentError(`unknown restart condition ${r.condition}`, { field: `${field}.condition` });
+  }
+  validateDuration(r.delay, `${field}.delay`);
+  validateDuration(r.window, `${field}.window`);
+  if (!Number.isSafeInteger(r.maxAttempts) || r.maxAttempts < 0) {
+    throw new InvalidArgumentError(`must be a whole number, 0 (no limit) or more, not ${r.maxAttempts}`, {
+      field: `${field}.max_attempts`,
+    });
+  }
+}
+
+function validateEndpoint(e: EndpointSpec | undefined): void {
+  e?.ports.forEach((p, i) => {
+    const field = `spec.endpoint.ports[${i}]`;
+    if (!Number.isInteger(p.targetPort) || p.targetPort < 1 || p.targetPort > 65535) {
+      throw new InvalidArgumentError(`must be a port from 1 to 65535, not ${p.targetPort}`, {
+        field: `${field}.target_port`,
+      });
+    }
+    if (!Number.isInteger(p.publishedPort) || p.publishedPort < 0 || p.publishedPort > 65535) {
+      throw new InvalidArgumentError(`must be a port from 1 to 65535, or 0 to pick one, not ${p.publishedPort}`, {
+        field: `${field}.published_port`,
+      });
+    }
+    if (!isMember(PortProtocol, p.protocol)) {
+      throw new InvalidArgumentError(`unknown protocol ${p.protocol}`, { field: `${field}.protocol` });
+    }
+    if (!isMember(PublishMode, p.publishMode)) {
+      throw new InvalidArgumentError(`unknown publish mode ${p.publishMode}`, { field: `${field}.publish_mode` });
+    }
+  });
 }
 
 function validateUpdateConfig(config: UpdateConfig | undefined, field: string): void {
@@ -82,20 +159,14 @@ function validateUpdateConfig(config: UpdateConfig | undefined, field: string): 
   if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) {
     throw new InvalidArgumentError(`must be from 0 to 1, not ${ratio}`, { field: `${field}.max_failure_ratio` });
   }
-  for (const [name, d] of [
-    ["delay", config.delay],
-    ["monitor", config.monitor],
-  ] as const) {
-    if (d !== undefined && (d.seconds < 0 || d.nanos < 0)) {
-      throw new InvalidArgumentError("cannot be negative", { field: `${field}.${name}` });
-    }
-  }
-  if ((UpdateFailureAction[config.failureAction] as string | undefined) === undefined) {
+  validateDuration(config.delay, `${field}.delay`);
+  validateDuration(config.monitor, `${field}.monitor`);
+  if (!isMember(UpdateFailureAction, config.failureAction)) {
     throw new InvalidArgumentError(`unknown failure action ${config.failureAction}`, {
       field: `${field}.failure_action`,
     });
   }
-  if ((UpdateOrder[config.order] as string | undefined) === undefined) {
+  if (!isMember(UpdateOrder, config.order)) {
     throw new InvalidArgumentError(`unknown order ${config.order}`, { field: `${field}.order` });
   }
 }

@@ -80,4 +80,81 @@ describe("validateServiceSpec", () => {
     expect(check({ updateConfig: config({ failureAction: 7 }) })).toThrow(/^spec\.update_config\.failure_action: /);
     expect(check({ updateConfig: config({ order: 9 }) })).toThrow(/^spec\.update_config\.order: /);
   });
+
+  it("checks restart conditions, durations and attempts", () => {
+    const policy = (patch: object) => ({
+      taskTemplate: {
+        container: { image: "x" },
+        restartPolicy: { condition: 0, delay: undefined, maxAttempts: 0, window: undefined, ...patch },
+      },
+    });
+    expect(check(policy({ condition: 2, delay: { seconds: 5, nanos: 0 } }))).not.toThrow();
+    expect(check(policy({ condition: 3 }))).toThrow(
+      "spec.task_template.restart_policy.condition: unknown restart condition 3",
+    );
+    expect(check(policy({ condition: -1 }))).toThrow(/restart_policy\.condition: unknown restart condition -1/);
+    expect(check(policy({ delay: { seconds: 1, nanos: 1_000_000_000 } }))).toThrow(
+      /^spec\.task_template\.restart_policy\.delay: is not a valid duration/,
+    );
+    expect(check(policy({ window: { seconds: -1, nanos: 0 } }))).toThrow(
+      "spec.task_template.restart_policy.window: cannot be negative",
+    );
+    expect(check(policy({ maxAttempts: 2 ** 53 + 2 }))).toThrow(/restart_policy\.max_attempts: must be a whole number/);
+  });
+
+  it("checks ports: target and published ranges, protocol and publish mode", () => {
+    const ports = (patch: object) => ({
+      endpoint: { ports: [{ name: "", protocol: 0, targetPort: 80, publishedPort: 0, publishMode: 0, ...patch }] },
+    });
+    expect(check(ports({ protocol: 1, publishMode: 1, publishedPort: 8080 }))).not.toThrow();
+    expect(check(ports({ targetPort: 0 }))).toThrow(
+      "spec.endpoint.ports[0].target_port: must be a port from 1 to 65535, not 0",
+    );
+    expect(check(ports({ targetPort: 70_000 }))).toThrow(/ports\[0\]\.target_port: must be a port/);
+    expect(check(ports({ publishedPort: 2 ** 32 - 1 }))).toThrow(/ports\[0\]\.published_port: must be a port/);
+    expect(check(ports({ protocol: 2 }))).toThrow("spec.endpoint.ports[0].protocol: unknown protocol 2");
+    expect(check(ports({ publishMode: 999 }))).toThrow("spec.endpoint.ports[0].publish_mode: unknown publish mode 999");
+  });
+
+  it("checks health-check durations and retries, and the stop grace period", () => {
+    const health = (patch: object) => ({
+      taskTemplate: {
+        container: {
+          image: "x",
+          healthcheck: {
+            test: ["CMD", "true"],
+            interval: undefined,
+            timeout: undefined,
+            startPeriod: undefined,
+            retries: 0,
+            ...patch,
+          },
+        },
+      },
+    });
+    expect(check(health({ interval: { seconds: 0, nanos: 0 }, timeout: { seconds: 3, nanos: 0 } }))).not.toThrow();
+    expect(check(health({ interval: { seconds: -1, nanos: 0 } }))).toThrow(
+      "spec.task_template.container.healthcheck.interval: cannot be negative",
+    );
+    expect(check(health({ timeout: { seconds: 0, nanos: 1000 } }))).toThrow(
+      "spec.task_template.container.healthcheck.timeout: must be at least 1ms (or 0 for the default)",
+    );
+    expect(check(health({ startPeriod: { seconds: 0, nanos: 2 ** 31 - 1 } }))).toThrow(
+      /healthcheck\.start_period: is not a valid duration/,
+    );
+    expect(check(health({ retries: -1 }))).toThrow(/healthcheck\.retries: must be a whole number/);
+    expect(
+      check({ taskTemplate: { container: { image: "x", stopGracePeriod: { seconds: -(2 ** 40), nanos: 0 } } } }),
+    ).toThrow("spec.task_template.container.stop_grace_period: cannot be negative");
+  });
+
+  it("checks label keys of the service and its container", () => {
+    expect(check({ annotations: { name: "web", labels: { "com.example/tier": "x" } } })).not.toThrow();
+    expect(check({ annotations: { name: "web", labels: { "": "x" } } })).toThrow(
+      "spec.annotations.labels: a label key cannot be empty",
+    );
+    expect(check({ taskTemplate: { container: { image: "x", labels: { "a\nb": "" } } } })).toThrow(
+      /^spec\.task_template\.container\.labels: "a\\nb" is not a valid label key/,
+    );
+  });
 });
