@@ -1,5 +1,6 @@
 import { Cluster, ClusterSpec } from "@shoal/shared";
 import { describe, expect, it } from "vitest";
+import { redacted } from "../../src/controlapi/clusters.js";
 import { clusterUnlockKey, getUnlockKey, rotateUnlockKey, unlockKeyFor } from "../../src/controlapi/unlock-key.js";
 import { MemoryStore } from "../../src/state/store/index.js";
 
@@ -33,5 +34,21 @@ describe("unlock key", () => {
     const rotated = (await rotateUnlockKey(store)).unlockKey;
     expect(rotated).not.toBe(first);
     expect(getUnlockKey(store).unlockKey).toBe(rotated);
+  });
+
+  it("never leaves the store through Get/List/Update: redacted() blanks it, with or without a CA", () => {
+    const key = unlockKeyFor(Cluster.fromPartial({ id: "c1" }), on);
+    const plain = redacted(Cluster.fromPartial({ id: "c1", spec: on, unlockKey: key }));
+    expect(plain.unlockKey.byteLength).toBe(0);
+    const withCa = redacted(
+      Cluster.fromPartial({
+        id: "c1",
+        spec: on,
+        unlockKey: key,
+        rootCa: { caCert: new Uint8Array([1]), caKey: new Uint8Array([2]) },
+      }),
+    );
+    expect(withCa.unlockKey.byteLength).toBe(0);
+    expect(withCa.rootCa?.caKey.byteLength).toBe(0);
   });
 });
