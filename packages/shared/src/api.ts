@@ -120,6 +120,7 @@ export {
   RevokeClientCertificateRequest,
   RevokeClientCertificateResponse,
   RotateUnlockKeyRequest,
+  RotateUnlockKeyResponse,
   ServiceFilters,
   TaskFilters,
   UpdateClusterRequest,

@@ -1,7 +1,14 @@
 // Control API: the cluster's unlock key (autolock). The key is part of the cluster object, so that
 // it reaches every manager through Raft (whose files it keeps encrypted), but it leaves the store
 // only here: Get/List/UpdateCluster blank it (clusters.ts, redacted()).
-import { ErrorCode, ShoalError, type Cluster, type ClusterSpec, type GetUnlockKeyResponse } from "@shoal/shared";
+import {
+  ErrorCode,
+  ShoalError,
+  type Cluster,
+  type ClusterSpec,
+  type GetUnlockKeyResponse,
+  type RotateUnlockKeyResponse,
+} from "@shoal/shared";
 import { UnlockKey } from "../encryption/unlock-key.js";
 import type { MemoryStore } from "../state/store/index.js";
 
@@ -32,7 +39,7 @@ export function getUnlockKey(store: MemoryStore): GetUnlockKeyResponse {
 }
 
 /** A new unlock key (autolock on); every manager re-wraps its data keys with it. On the leader. */
-export async function rotateUnlockKey(store: MemoryStore): Promise<GetUnlockKeyResponse> {
+export async function rotateUnlockKey(store: MemoryStore): Promise<RotateUnlockKeyResponse> {
   const id = await store.update((tx) => {
     const cluster = tx.clusters.find()[0];
     if (!cluster || cluster.unlockKey.byteLength !== UNLOCK_KEY_BYTES) throw notAutolocked();

@@ -295,6 +295,13 @@ export interface GetUnlockKeyResponse {
   version: Version | undefined;
 }
 
+export interface RotateUnlockKeyResponse {
+  /** The new key, SWMKEY-1-<base64url>. */
+  unlockKey: string;
+  /** The cluster's version after the rotation. */
+  version: Version | undefined;
+}
+
 function createBaseRaftStatus(): RaftStatus {
   return { raftId: 0, leaderRaftId: 0, term: 0, commitIndex: 0, appliedIndex: 0, members: [] };
 }
@@ -4178,6 +4185,97 @@ export const GetUnlockKeyResponse: MessageFns<GetUnlockKeyResponse> = {
   },
 };
 
+function createBaseRotateUnlockKeyResponse(): RotateUnlockKeyResponse {
+  return { unlockKey: "", version: undefined };
+}
+
+export const RotateUnlockKeyResponse: MessageFns<RotateUnlockKeyResponse> = {
+  encode(message: RotateUnlockKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.unlockKey !== "") {
+      writer.uint32(10).string(message.unlockKey);
+    }
+    if (message.version !== undefined) {
+      Version.encode(message.version, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateUnlockKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateUnlockKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.unlockKey = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = Version.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateUnlockKeyResponse {
+    return {
+      unlockKey: isSet(object.unlockKey)
+        ? globalThis.String(object.unlockKey)
+        : isSet(object.unlock_key)
+        ? globalThis.String(object.unlock_key)
+        : "",
+      version: isSet(object.version) ? Version.fromJSON(object.version) : undefined,
+    };
+  },
+
+  toJSON(message: RotateUnlockKeyResponse): unknown {
+    const obj: any = {};
+    if (message.unlockKey !== "") {
+      obj.unlockKey = message.unlockKey;
+    }
+    if (message.version !== undefined) {
+      obj.version = Version.toJSON(message.version);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateUnlockKeyResponse>, I>>(base?: I): RotateUnlockKeyResponse {
+    return RotateUnlockKeyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateUnlockKeyResponse>, I>>(object: I): RotateUnlockKeyResponse {
+    const message = createBaseRotateUnlockKeyResponse();
+    message.unlockKey = object.unlockKey ?? "";
+    message.version = (object.version !== undefined && object.version !== null)
+      ? Version.fromPartial(object.version)
+      : undefined;
+    return message;
+  },
+};
+
 export type ControlService = typeof ControlService;
 export const ControlService = {
   getInfo: {
@@ -4375,9 +4473,9 @@ export const ControlService = {
     requestSerialize: (value: RotateUnlockKeyRequest): Buffer =>
       Buffer.from(RotateUnlockKeyRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RotateUnlockKeyRequest => RotateUnlockKeyRequest.decode(value),
-    responseSerialize: (value: GetUnlockKeyResponse): Buffer =>
-      Buffer.from(GetUnlockKeyResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): GetUnlockKeyResponse => GetUnlockKeyResponse.decode(value),
+    responseSerialize: (value: RotateUnlockKeyResponse): Buffer =>
+      Buffer.from(RotateUnlockKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateUnlockKeyResponse => RotateUnlockKeyResponse.decode(value),
   },
 } as const;
 
@@ -4413,7 +4511,7 @@ export interface ControlServer extends UntypedServiceImplementation {
    * Replaces the unlock key (autolock on): every manager re-wraps its data keys with the new one.
    * A manager that was down meanwhile is unlocked with the key it was locked with.
    */
-  rotateUnlockKey: handleUnaryCall<RotateUnlockKeyRequest, GetUnlockKeyResponse>;
+  rotateUnlockKey: handleUnaryCall<RotateUnlockKeyRequest, RotateUnlockKeyResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -4702,18 +4800,18 @@ export interface ControlClient extends Client {
    */
   rotateUnlockKey(
     request: RotateUnlockKeyRequest,
-    callback: (error: ServiceError | null, response: GetUnlockKeyResponse) => void,
+    callback: (error: ServiceError | null, response: RotateUnlockKeyResponse) => void,
   ): ClientUnaryCall;
   rotateUnlockKey(
     request: RotateUnlockKeyRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: GetUnlockKeyResponse) => void,
+    callback: (error: ServiceError | null, response: RotateUnlockKeyResponse) => void,
   ): ClientUnaryCall;
   rotateUnlockKey(
     request: RotateUnlockKeyRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: GetUnlockKeyResponse) => void,
+    callback: (error: ServiceError | null, response: RotateUnlockKeyResponse) => void,
   ): ClientUnaryCall;
 }
 
