@@ -44,6 +44,8 @@ export {
 export { EventLog, eventsHandlers, type EventLogOptions } from "./events/index.js";
 export { ManagerMetrics, serveManagerMetrics, type ManagerMetricsOptions } from "./metrics/index.js";
 export { loadIdentity, type ManagerIdentity } from "./identity.js";
+export { nodeCertDir } from "./ca/manager-certificate.js";
+export { CLIENT_CERT_DIR } from "./ca/cluster-init.js";
 export {
   BackupFileError,
   checkBackupFile,

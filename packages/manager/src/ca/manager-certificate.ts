@@ -2,7 +2,9 @@
 // - founding a cluster (empty data dir, no --join): a new root CA, this manager's certificate and
 //   the admin client's (initClusterCa); the caller stores the CA and tokens in the cluster object;
 // - joining (empty data dir, --join): the manager token and a certificate request to NodeCA
-//   (joinCluster), which names the node id;
+//   (joinCluster), which names the node id; or, when DATA_DIR/certificates/ holds a manager
+//   certificate already (`shoal join` got it with the token, or an earlier start got it and stopped
+//   before it was a Raft member), that one: joining again would leave its node behind;
 // - restarting: the files in DATA_DIR/certificates/.
 // And the renewer that keeps it current while the manager runs.
 import { join } from "node:path";
@@ -62,6 +64,19 @@ export async function managerCertificate(options: ManagerCertificateOptions): Pr
       ...(options.nodeCertLifetimeMs !== undefined ? { nodeCertLifetimeMs: options.nodeCertLifetimeMs } : {}),
     });
     return { material: founded.material, nodeId: options.nodeId, clusterId: options.clusterId, founded };
+  }
+  const issued = await readCertFiles(dir);
+  if (issued) {
+    const material = new TlsMaterial(issued);
+    if (material.identity.role !== "manager") {
+      throw new ShoalError(
+        ErrorCode.FailedPrecondition,
+        `${dir} holds a ${material.identity.role} certificate: a manager joins with a manager certificate ` +
+          `(remove the folder and join with the manager token, shoal cluster join-token manager)`,
+      );
+    }
+    options.logger.info({ nodeId: material.identity.nodeId }, "joining with the manager certificate in the data dir");
+    return { material, nodeId: material.identity.nodeId, clusterId: material.identity.clusterId };
   }
   const joined = await joinWithRetry([options.join.addr], options.join.token, dir, options.logger, options.signal);
   if (joined.role !== "manager") {
