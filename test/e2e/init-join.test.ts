@@ -2,8 +2,12 @@
 // with npm (as test/e2e/release.test.ts does), as a user of VMs without systemd would: h1 runs
 // `shoal init --start` (a manager and an agent in the background, the join commands printed), h2
 // joins with the worker token (an agent), h3 with the manager token (a second manager, and an
-// agent). Then a service of three replicas runs one task on each host's dockerd.
+// agent). Then a service of three replicas runs one task on each host's dockerd. Mutual TLS
+// throughout: the token decides the role (the CA's certificate names it, written into the
+// daemon's data dir by shoal join), and the CLI calls with the admin's client certificate that
+// shoal init prints as SHOAL_TLS_DIR.
 import { execFile } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -17,10 +21,16 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 let harness: Harness;
 let dir = "";
 let shoalBin = "";
+/** The client certificate's folder, from shoal init's output. */
+let tlsDir = "";
 
 /** The installed `shoal` run inside a host; PATH holds node and the install's bin only. */
 async function shoal(host: Host, ...args: string[]): Promise<string> {
-  const env = { PATH: `${dirname(shoalBin)}:${dirname(process.execPath)}:/usr/bin:/bin`, HOME: dir };
+  const env = {
+    PATH: `${dirname(shoalBin)}:${dirname(process.execPath)}:/usr/bin:/bin`,
+    HOME: dir,
+    ...(tlsDir !== "" ? { SHOAL_TLS_DIR: tlsDir } : {}),
+  };
   const result = await host.exec(shoalBin, args, { env, timeoutMs: 90_000, check: false });
   if (result.exitCode !== 0) {
     throw new Error(
@@ -98,6 +108,14 @@ describe("shoal init and shoal join from the release artifact", () => {
     expect(worker?.[2]).toBe(manager);
     expect(managerJoin?.[2]).toBe(manager);
 
+    const useIt = /\n {4}export SHOAL_MANAGER=(\S+) SHOAL_TLS_DIR=(\S+)\n/.exec(init);
+    expect(useIt?.[1]).toBe(manager);
+    expect(useIt?.[2]).toBe(join(dir, "h1", "lib", "manager", "client"));
+    tlsDir = useIt![2]!;
+    // The agent beside it started joined: init wrote its worker certificate, and no token.
+    expect((await stat(join(dir, "h1", "lib", "agent", "certificates", "key.pem"))).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(join(dir, "h1", "etc", "agent.json"), "utf8"))).not.toHaveProperty("token");
+
     const managerConfig = join(dir, "h1", "etc", "manager.json");
     expect((await stat(managerConfig)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(managerConfig, "utf8"))).toEqual({
@@ -122,15 +140,33 @@ describe("shoal init and shoal join from the release artifact", () => {
       "unsafe-no-fsync",
     );
     expect(asManager).toContain(`joins the cluster at ${manager} as a manager and an agent`);
-    expect(JSON.parse(await readFile(join(dir, "h3", "etc", "agent.json"), "utf8"))).toMatchObject({
+    expect(JSON.parse(await readFile(join(dir, "h3", "etc", "agent.json"), "utf8"))).toEqual({
       manager: `${h3.address}:4242,${manager}`,
-      token: worker![1],
+      "data-dir": join(dir, "h3", "lib", "agent"),
+      "docker-host": h3.dockerHost,
+      hostname: "h3",
     });
+    expect(JSON.parse(await readFile(join(dir, "h3", "etc", "manager.json"), "utf8"))).toEqual({
+      "data-dir": join(dir, "h3", "lib", "manager"),
+      listen: "0.0.0.0:4242",
+      advertise: `${h3.address}:4242`,
+      join: manager,
+      "unsafe-no-fsync": true,
+    });
+    // The certificates the CA issued for the tokens, in the daemons' data dirs: the token's role.
+    const roleIn = async (path: string): Promise<string> => {
+      const cert = new X509Certificate(await readFile(join(dir, path, "certificates", "cert.pem")));
+      return /OU=([^\n]+)/.exec(cert.subject)?.[1] ?? "";
+    };
+    expect(await roleIn("h2/lib/agent")).toBe("swarm-worker");
+    expect(await roleIn("h3/lib/manager")).toBe("swarm-manager");
+    expect(await roleIn("h3/lib/agent")).toBe("swarm-worker");
 
     // A token that is not the cluster's is refused before anything is written.
     await expect(
       shoal(h2, "join", "--token", `${worker![1]!.slice(0, -3)}xyz`, manager, "--config-dir", join(dir, "h2", "etc2")),
     ).rejects.toThrow(/the join token is not valid for the cluster/);
+    await expect(stat(join(dir, "h2", "etc2"))).rejects.toThrow(/ENOENT/);
 
     const nodes = async (): Promise<string[]> =>
       (JSON.parse(await shoal(h1, "node", "ls", "--json", "--manager", manager)) as NodeRow[])

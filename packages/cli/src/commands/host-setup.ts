@@ -214,7 +214,8 @@ export function settingsOf(pairs: readonly string[], flag: string, schema: Confi
 
 /**
  * Checks a daemon's settings against its command's keys and writes them as its config file
- * (0600: it holds the join token). An existing file is kept unless `force`.
+ * (0600: it may hold a join token given with --manager-opt/--agent-opt). An existing file is kept
+ * unless `force`.
  */
 export async function writeDaemonConfig(
   setup: HostSetup,
@@ -224,11 +225,19 @@ export async function writeDaemonConfig(
   force: boolean,
 ): Promise<void> {
   const values = checkConfig(settings, file, schema);
-  if (!force && (await setup.exists(file))) {
-    throw new ShoalError(
-      ErrorCode.AlreadyExists,
-      `${file} exists: this machine is set up already (start it with the command that file is for, or give --force to replace it)`,
-    );
-  }
+  await refuseExisting(setup, [file], force);
   await setup.writeFile(file, renderConfig(values, schema), 0o600);
+}
+
+/** Fails when one of `files` exists, unless `force`: the machine is set up already. */
+export async function refuseExisting(setup: HostSetup, files: readonly string[], force: boolean): Promise<void> {
+  if (force) return;
+  for (const file of files) {
+    if (await setup.exists(file)) {
+      throw new ShoalError(
+        ErrorCode.AlreadyExists,
+        `${file} exists: this machine is set up already (start it with the command that file is for, or give --force to replace it)`,
+      );
+    }
+  }
 }

@@ -3,15 +3,21 @@
 // --start, in the background; else prints the command), then, once it answers, writes
 // /etc/shoal/agent.json and starts an agent too (managers are not nodes in Shoal: the agent on the
 // same machine is what runs tasks here; --no-agent leaves it out), and prints the join commands.
+//
+// Mutual TLS: the manager founds the cluster's CA and writes the admin's client certificate to
+// DATA_DIR/client/; init calls the manager with it (and prints it as SHOAL_TLS_DIR for the user),
+// and joins the agent with the worker token as `shoal join` does, so that it starts joined.
 import type { Command } from "commander";
 import { ErrorCode, ShoalError, errorMessage } from "@shoal/shared";
 import { Control } from "../client.js";
+import { clientTls, TLS_DIR_ENV } from "../tls.js";
 import { configSchema, type ConfigSchema } from "./config-schema.js";
 import { collect } from "./service-spec.js";
 import { parseAddress } from "./daemons.js";
 import {
   advertiseAddr,
   daemonPaths,
+  refuseExisting,
   dryRunHostSetup,
   realHostSetup,
   settingsOf,
@@ -21,6 +27,13 @@ import {
   type HostSetup,
   type StartMode,
 } from "./host-setup.js";
+import {
+  adminClientDir,
+  daemonCertDir,
+  daemonDataDir,
+  joinWithToken,
+  saveDaemonCertificate,
+} from "./join-certificate.js";
 
 export interface SetupFlags {
   configDir: string;
@@ -72,13 +85,21 @@ export function timeoutMs(flags: SetupFlags): number {
   return ms;
 }
 
-/** Waits until the manager at `addr` knows a leader and the cluster has join tokens. */
-export async function waitForTokens(addr: string, ms: number): Promise<{ worker: string; manager: string }> {
+/**
+ * Waits until the manager at `addr` knows a leader and the cluster has join tokens, calling it
+ * with the client certificate in `tlsDir` (the founding manager writes it as it starts).
+ */
+export async function waitForTokens(
+  addr: string,
+  tlsDir: string,
+  ms: number,
+): Promise<{ worker: string; manager: string }> {
   const deadline = Date.now() + ms;
   let last = "";
   while (Date.now() < deadline) {
-    const control = new Control(addr, 2000);
+    let control: Control | undefined;
     try {
+      control = new Control(addr, 2000, await clientTls(tlsDir));
       const info = await control.call("getInfo", {});
       if (info.raft && info.raft.leaderRaftId !== 0) {
         const t = (await control.call("getCluster", { clusterId: "" })).cluster?.rootJoinTokens;
@@ -87,7 +108,7 @@ export async function waitForTokens(addr: string, ms: number): Promise<{ worker:
     } catch (err: unknown) {
       last = errorMessage(err);
     } finally {
-      control.close();
+      control?.close();
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -110,41 +131,42 @@ async function init(program: Command, flags: SetupFlags): Promise<void> {
   const dirs = { configDir: flags.configDir, logDir: flags.logDir, dataRoot: flags.dataRoot };
   const manager = daemonPaths("manager", dirs);
   const agent = daemonPaths("agent", dirs);
+  const force = flags.force ?? false;
+  const tlsDir = adminClientDir(flags.dataRoot);
+  const agentOpts = settingsOf(flags.agentOpt, "--agent-opt", schemas.agent);
+  await refuseExisting(setup, flags.agent ? [manager.configFile, agent.configFile] : [manager.configFile], force);
   const mode: StartMode = await startMode(setup, flags);
 
   await writeDaemonConfig(
     setup,
     manager.configFile,
     {
-      "data-dir": `${flags.dataRoot}/manager`,
+      "data-dir": daemonDataDir(flags.dataRoot, "manager"),
       listen,
       advertise,
       ...settingsOf(flags.managerOpt, "--manager-opt", schemas.manager),
     },
     schemas.manager,
-    flags.force ?? false,
+    force,
   );
-  const agentSettings = (token: string): Record<string, unknown> => ({
-    manager: advertise,
-    "data-dir": `${flags.dataRoot}/agent`,
-    token,
-    ...settingsOf(flags.agentOpt, "--agent-opt", schemas.agent),
-  });
+  const useIt = `export SHOAL_MANAGER=${advertise} ${TLS_DIR_ENV}=${tlsDir}`;
 
   if (mode === "print") {
     say(
       `The manager's config is ${manager.configFile}. ${flags.systemd ? "systemd does not run on this machine" : "--no-systemd"}: ` +
         `start the manager yourself (under your process supervisor, or in a terminal):\n\n` +
-        `    shoal manager --config ${manager.configFile}\n`,
+        `    shoal manager --config ${manager.configFile}\n\n` +
+        `It founds the cluster's CA and writes the admin's client certificate to ${tlsDir}; the CLI uses it:\n\n` +
+        `    ${useIt}\n`,
     );
     if (flags.agent) {
       say(
         `Then, to run tasks on this machine too, make it an agent of the cluster:\n\n` +
-          `    shoal join --token "$(shoal cluster join-token worker -q --manager ${advertise})" ${advertise}\n`,
+          `    shoal join --token "$(shoal cluster join-token worker -q)" ${advertise}\n`,
       );
     }
     say(
-      `shoal cluster join-token worker|manager --manager ${advertise} prints the commands that add machines.\n` +
+      `shoal cluster join-token worker|manager prints the commands that add machines.\n` +
         `Or run shoal init --start to start the daemons in the background (logs in ${flags.logDir}).`,
     );
     return;
@@ -153,9 +175,20 @@ async function init(program: Command, flags: SetupFlags): Promise<void> {
   const lines = [await startDaemon(setup, mode, "manager", manager)];
   const tokens = flags.dryRun
     ? { worker: "SWMTKN-1-<the-worker-token>", manager: "SWMTKN-1-<the-manager-token>" }
-    : await waitForTokens(advertise, timeoutMs(flags));
+    : await waitForTokens(advertise, tlsDir, timeoutMs(flags));
   if (flags.agent) {
-    await writeDaemonConfig(setup, agent.configFile, agentSettings(tokens.worker), schemas.agent, flags.force ?? false);
+    // The agent starts joined: its certificate (worker, from the CA) is in its data dir.
+    if (flags.dryRun) {
+      say(`would join the agent with the worker token, its certificate in ${daemonCertDir(flags.dataRoot, "agent")}`);
+    } else {
+      await saveDaemonCertificate(
+        flags.dataRoot,
+        "agent",
+        await joinWithToken([advertise], tokens.worker, timeoutMs(flags)),
+      );
+    }
+    const settings = { manager: advertise, "data-dir": daemonDataDir(flags.dataRoot, "agent"), ...agentOpts };
+    await writeDaemonConfig(setup, agent.configFile, settings, schemas.agent, force);
     lines.push(await startDaemon(setup, mode, "agent", agent));
   }
   say(
@@ -163,7 +196,8 @@ async function init(program: Command, flags: SetupFlags): Promise<void> {
       lines.map((l) => `  ${l}\n`).join("") +
       `\nTo add a worker to this cluster, run on it:\n\n    ${joinCommand(tokens.worker, advertise)}\n` +
       `\nTo add a manager to this cluster, run on it:\n\n    ${joinCommand(tokens.manager, advertise)}\n` +
-      `\nUse it: export SHOAL_MANAGER=${advertise}; shoal node ls`,
+      `\nThe admin's client certificate is in ${tlsDir} (keep it private; shoal cluster client-cert ` +
+      `NAME --out DIR issues others). Use the cluster with it:\n\n    ${useIt}\n    shoal node ls`,
   );
   if (flags.dryRun) say("(a dry run: nothing was written or started)");
 }

@@ -3,17 +3,27 @@
 // a manager token makes a manager that joins the raft group (/etc/shoal/manager.json) and an
 // agent beside it (--no-agent leaves it out). Then the daemons start as with `shoal init`.
 //
-// The token's role is known to the managers only (tokens look alike, by design), so join asks: it
-// reads the cluster's tokens from a manager and says which one T is, before anything is written;
-// a wrong or rotated token fails here, not later in a daemon's log. --role skips the question.
-// Once managers ask clients for certificates (mutual TLS), the answer comes from the CA at join,
-// which signs the node's certificate with the token's role (SwarmKit's way); resolveRole is where.
+// Tokens look alike, by design: the role is the CA's answer. So join runs the CA bootstrap itself
+// (join-certificate.ts): it checks the managers' CA against the token's digest, sends the token
+// with a certificate request, and the certificate it gets names the role. That certificate goes
+// into the daemon's data dir, so the daemon starts joined; a manager beside which an agent runs
+// reads the worker token with it and joins the agent too. A wrong or rotated token fails here,
+// before anything is written. A dry run issues nothing, so it shows the role --role names.
 import type { Command } from "commander";
-import { ErrorCode, ShoalError, errorMessage, isShoalError } from "@shoal/shared";
-import { Control } from "../client.js";
+import { ErrorCode, ShoalError, type JoinResult } from "@shoal/shared";
+import { checkConfig } from "./config-file.js";
 import { parseAddress } from "./daemons.js";
-import { advertiseAddr, daemonPaths, settingsOf, startDaemon, startMode, writeDaemonConfig } from "./host-setup.js";
-import { daemonSchemas, hostSetupFor, setupOptions, type SetupFlags } from "./init.js";
+import {
+  advertiseAddr,
+  daemonPaths,
+  refuseExisting,
+  settingsOf,
+  startDaemon,
+  startMode,
+  writeDaemonConfig,
+} from "./host-setup.js";
+import { daemonSchemas, hostSetupFor, setupOptions, timeoutMs, type SetupFlags } from "./init.js";
+import { daemonCertDir, daemonDataDir, joinWithToken, saveDaemonCertificate, workerToken } from "./join-certificate.js";
 
 export type JoinRole = "worker" | "manager";
 
@@ -22,48 +32,21 @@ interface JoinFlags extends SetupFlags {
   role?: string;
 }
 
-export interface ResolvedRole {
+/** The certificates a join got: the token's role, and the agent's when one runs here. */
+interface Joined {
   readonly role: JoinRole;
-  /** The worker token, for the agent beside a manager; undefined when not known. */
-  readonly workerToken: string | undefined;
+  readonly manager?: JoinResult;
+  readonly agent?: JoinResult;
 }
 
-/** Which role `token` grants in the cluster of `managers`, as a manager says. */
-export async function resolveRole(
-  managers: readonly string[],
-  token: string,
-  timeoutMs = 10_000,
-): Promise<ResolvedRole> {
-  const control = new Control(managers, timeoutMs);
-  try {
-    const { cluster } = await control.call("getCluster", { clusterId: "" });
-    const tokens = cluster?.rootJoinTokens;
-    if (tokens?.manager && token === tokens.manager) return { role: "manager", workerToken: tokens.worker };
-    if (tokens?.worker && token === tokens.worker) return { role: "worker", workerToken: tokens.worker };
-    throw new ShoalError(
-      ErrorCode.PermissionDenied,
-      `the join token is not valid for the cluster at ${control.address} (wrong, or rotated): ` +
-        "print the current one on a manager with shoal cluster join-token worker|manager",
-    );
-  } catch (err: unknown) {
-    if (isShoalError(err) && (err.code === ErrorCode.Unauthenticated || err.code === ErrorCode.PermissionDenied)) {
-      if (err.message.startsWith("the join token")) throw err;
-      throw new ShoalError(
-        ErrorCode.FailedPrecondition,
-        `the manager would not say which role the token grants (${err.message}); give --role worker or --role manager`,
-        { cause: err },
-      );
-    }
-    throw new ShoalError(
-      ErrorCode.Unavailable,
-      `could not ask ${managers.join(",")} about the token: ${errorMessage(err)}`,
-      {
-        cause: err,
-      },
-    );
-  } finally {
-    control.close();
-  }
+/** Joins with the token; with a manager token and an agent wanted, joins the agent too. */
+async function joinCertificates(managers: readonly string[], flags: JoinFlags): Promise<Joined> {
+  const ms = timeoutMs(flags);
+  const joined = await joinWithToken(managers, flags.token, ms);
+  if (joined.role === "worker") return { role: "worker", agent: joined };
+  if (!flags.agent) return { role: "manager", manager: joined };
+  const agent = await joinWithToken(managers, await workerToken(managers, joined, ms), ms);
+  return { role: "manager", manager: joined, agent };
 }
 
 function managerList(value: string): string[] {
@@ -83,56 +66,87 @@ async function join(program: Command, managerArg: string, flags: JoinFlags): Pro
   if (flags.role !== undefined && flags.role !== "worker" && flags.role !== "manager") {
     throw new ShoalError(ErrorCode.InvalidArgument, `--role: "${flags.role}": expected worker or manager`);
   }
-  const { role, workerToken } =
-    flags.role !== undefined
-      ? { role: flags.role as JoinRole, workerToken: undefined }
-      : await resolveRole(managers, flags.token);
+  if (flags.role !== undefined && !flags.dryRun) {
+    throw new ShoalError(
+      ErrorCode.InvalidArgument,
+      "--role goes with --dry-run only: the token decides the role (the CA names it in the certificate)",
+    );
+  }
   const dirs = { configDir: flags.configDir, logDir: flags.logDir, dataRoot: flags.dataRoot };
-  const mode = await startMode(setup, flags);
+  const managerPaths = daemonPaths("manager", dirs);
+  const agentPaths = daemonPaths("agent", dirs);
   const force = flags.force ?? false;
+  // Everything that can fail without the cluster is checked before a certificate is issued: each
+  // certificate issued makes a node in the cluster.
+  const managerOpts = settingsOf(flags.managerOpt, "--manager-opt", schemas.manager);
+  const agentOpts = settingsOf(flags.agentOpt, "--agent-opt", schemas.agent);
+  checkConfig(managerOpts, "--manager-opt", schemas.manager);
+  checkConfig(agentOpts, "--agent-opt", schemas.agent);
+  const listen = parseAddress(flags.listen, "--listen");
+  // agent.json is written with either token but --no-agent and a manager token; manager.json (a
+  // manager token only) may be there already where `shoal init` without --start wrote it.
+  await refuseExisting(setup, [agentPaths.configFile], force);
+  const mode = await startMode(setup, flags);
+
+  const joined: Joined = flags.dryRun
+    ? { role: (flags.role as JoinRole | undefined) ?? "worker" }
+    : await joinCertificates(managers, flags);
+  const { role } = joined;
+  const runsAgent = role === "worker" || flags.agent;
+  if (flags.dryRun) {
+    say(
+      `would join the cluster at ${managers.join(",")} with the token (a dry run issues no certificate, so it ` +
+        `shows the role --role names: ${role}), and write the certificate of the ${role === "manager" ? "manager" : "agent"} ` +
+        `to ${daemonCertDir(flags.dataRoot, role === "manager" ? "manager" : "agent")}` +
+        (role === "manager" && runsAgent
+          ? `, and the agent's (with the worker token) to ${daemonCertDir(flags.dataRoot, "agent")}`
+          : ""),
+    );
+  }
+  if (joined.manager) await saveDaemonCertificate(flags.dataRoot, "manager", joined.manager);
+  if (joined.agent) await saveDaemonCertificate(flags.dataRoot, "agent", joined.agent);
+
   const lines: string[] = [];
   let agentManagers = managers;
-
   if (role === "manager") {
-    const listen = parseAddress(flags.listen, "--listen");
     const advertise = parseAddress(advertiseAddr(listen, flags.advertise), "--advertise");
-    const paths = daemonPaths("manager", dirs);
+    // No token in the file: the manager starts with the certificate join wrote, and joins the
+    // raft group through `join`.
     const settings = {
-      "data-dir": `${flags.dataRoot}/manager`,
+      "data-dir": daemonDataDir(flags.dataRoot, "manager"),
       listen,
       advertise,
       join: managers[0],
-      token: flags.token,
-      ...settingsOf(flags.managerOpt, "--manager-opt", schemas.manager),
+      ...managerOpts,
     };
-    await writeDaemonConfig(setup, paths.configFile, settings, schemas.manager, force);
-    lines.push(await startDaemon(setup, mode, "manager", paths));
+    await writeDaemonConfig(setup, managerPaths.configFile, settings, schemas.manager, force);
+    lines.push(await startDaemon(setup, mode, "manager", managerPaths));
     agentManagers = [advertise, ...managers.filter((m) => m !== advertise)];
   }
-  if (role === "worker" || flags.agent) {
-    const paths = daemonPaths("agent", dirs);
-    const settings = {
-      manager: agentManagers,
-      "data-dir": `${flags.dataRoot}/agent`,
-      token: role === "worker" ? flags.token : (workerToken ?? flags.token),
-      ...settingsOf(flags.agentOpt, "--agent-opt", schemas.agent),
-    };
-    await writeDaemonConfig(setup, paths.configFile, settings, schemas.agent, force);
-    lines.push(await startDaemon(setup, mode, "agent", paths));
+  if (runsAgent) {
+    const settings = { manager: agentManagers, "data-dir": daemonDataDir(flags.dataRoot, "agent"), ...agentOpts };
+    await writeDaemonConfig(setup, agentPaths.configFile, settings, schemas.agent, force);
+    lines.push(await startDaemon(setup, mode, "agent", agentPaths));
   }
 
   const what = role === "manager" ? `a manager${flags.agent ? " and an agent" : ""}` : "an agent (worker)";
   if (mode === "print") {
     say(
-      `This machine joins as ${what}; the config is written. ` +
+      `This machine joins as ${what}; its certificate and config are written. ` +
         `${flags.systemd ? "systemd does not run on this machine" : "--no-systemd"}: start ` +
-        `${lines.length > 1 ? "these" : "this"} yourself (under your process supervisor, or in a terminal), ` +
-        `or run shoal join again with --start --force to start them in the background:\n\n` +
+        `${lines.length > 1 ? "these" : "this"} yourself (under your process supervisor, or in a terminal); ` +
+        `running shoal join again would join as another node:\n\n` +
         lines.map((l) => `    ${l.slice(l.indexOf(": ") + 2)}\n`).join(""),
     );
     return;
   }
   say(`This machine joins the cluster at ${managers.join(",")} as ${what}.\n${lines.map((l) => `  ${l}\n`).join("")}`);
+  if (role === "manager") {
+    say(
+      `The CLI on this machine needs a client certificate: issue one on a machine that has the admin's ` +
+        `(shoal cluster client-cert NAME --out DIR), then export SHOAL_TLS_DIR=DIR.`,
+    );
+  }
   if (flags.dryRun) say("(a dry run: nothing was written or started)");
 }
 
@@ -145,6 +159,6 @@ export function registerJoinCommand(program: Command): void {
       )
       .argument("<manager>", "HOST:PORT of a manager of the cluster (or several, with commas)")
       .requiredOption("--token <token>", "the join token (shoal cluster join-token worker|manager)")
-      .option("--role <role>", "worker or manager: what the token grants, when managers will not say"),
+      .option("--role <role>", "with --dry-run: worker or manager, the role to show (a dry run issues no certificate)"),
   ).action((managerArg: string, flags: JoinFlags) => join(program, managerArg, flags));
 }

@@ -47,6 +47,11 @@ describe("shoal init --dry-run", () => {
     expect(out).toMatch(
       /To add a worker to this cluster, run on it:\n\n {4}shoal join --token SWMTKN-1-\S+ 10.0.0.1:4242\n/,
     );
+    expect(out).toContain(
+      "would join the agent with the worker token, its certificate in /nonexistent/lib/agent/certificates",
+    );
+    expect(out).not.toContain('"token"');
+    expect(out).toContain("    export SHOAL_MANAGER=10.0.0.1:4242 SHOAL_TLS_DIR=/nonexistent/lib/manager/client\n");
     expect(out).toContain("(a dry run: nothing was written or started)");
   });
 
@@ -54,9 +59,8 @@ describe("shoal init --dry-run", () => {
     const { code, out } = await dryRun("init", "--dry-run", "--no-systemd", "--advertise", "10.0.0.1:4242", ...dirs);
     expect(code).toBe(0);
     expect(out).toContain("    shoal manager --config /nonexistent/etc/manager.json\n");
-    expect(out).toContain(
-      'shoal join --token "$(shoal cluster join-token worker -q --manager 10.0.0.1:4242)" 10.0.0.1:4242',
-    );
+    expect(out).toContain("    export SHOAL_MANAGER=10.0.0.1:4242 SHOAL_TLS_DIR=/nonexistent/lib/manager/client\n");
+    expect(out).toContain('shoal join --token "$(shoal cluster join-token worker -q)" 10.0.0.1:4242');
   });
 
   it("--no-agent writes no agent", async () => {
@@ -89,7 +93,9 @@ describe("shoal join --dry-run", () => {
     );
     expect(code).toBe(0);
     expect(out).toContain('"manager": "10.0.0.1:4242,10.0.0.2:4242"');
-    expect(out).toContain('"token": "SWMTKN-1-w"');
+    // The agent starts joined: join writes its certificate, not the token, to its data dir.
+    expect(out).not.toContain("SWMTKN-1-w");
+    expect(out).toContain("the certificate of the agent to /nonexistent/lib/agent/certificates");
     expect(out).not.toContain("manager.json");
     expect(out).toContain("    shoal agent --config /nonexistent/etc/agent.json\n");
   });
@@ -110,6 +116,11 @@ describe("shoal join --dry-run", () => {
     );
     expect(code).toBe(0);
     expect(out).toContain('"join": "10.0.0.1:4242"');
+    expect(out).not.toContain("SWMTKN-1-m");
+    expect(out).toContain(
+      "the certificate of the manager to /nonexistent/lib/manager/certificates, " +
+        "and the agent's (with the worker token) to /nonexistent/lib/agent/certificates",
+    );
     expect(out).toContain('"manager": "10.0.0.3:4242,10.0.0.1:4242"');
   });
 
@@ -124,5 +135,28 @@ describe("shoal join --dry-run", () => {
       code: 1,
       err: 'shoal: MANAGER: "nowhere" is not a HOST:PORT address\n',
     });
+  });
+
+  it("takes --role with --dry-run only: the token decides the role", async () => {
+    expect(await dryRun("join", "--role", "worker", "--token", "SWMTKN-1-m", "10.0.0.1:4242", ...dirs)).toMatchObject({
+      code: 1,
+      err: "shoal: --role goes with --dry-run only: the token decides the role (the CA names it in the certificate)\n",
+    });
+  });
+
+  it("refuses a bad --agent-opt before it joins", async () => {
+    const { code, err } = await dryRun(
+      "join",
+      "--dry-run",
+      "--token",
+      "SWMTKN-1-m",
+      "10.0.0.1:4242",
+      "--agent-opt",
+      "no-such-key=1",
+      ...dirs,
+    );
+    expect(code).toBe(1);
+    expect(err).toContain('config file --agent-opt: "no-such-key": unknown key');
+    expect(err).not.toContain("would join");
   });
 });
