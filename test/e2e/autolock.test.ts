@@ -11,7 +11,8 @@ import { RaftKeys, UnlockKey } from "@shoal/manager";
 import { ServiceSpec } from "@shoal/shared";
 import { TestControl } from "./support/control-client.js";
 import { startManagerCluster, type ClusterManager } from "./support/manager-cluster.js";
-import { SHOAL_BIN } from "./support/shoal-process.js";
+import { joinTokens } from "./support/join-tokens.js";
+import { SHOAL_BIN, ShoalProcess, freePort } from "./support/shoal-process.js";
 
 let root = "";
 let managers: ClusterManager[] = [];
@@ -184,7 +185,7 @@ describe("autolock", () => {
       .poll(
         async () => {
           const info = await control.call(m.addr, "getInfo", {}, 1000).catch(() => undefined);
-          if (info?.raft?.members.length === 3) state = "running";
+          if ((info?.raft?.members.length ?? 0) >= 3) state = "running";
           else if ((await shoal(["manager", "unlock", "--status", "--data-dir", dataDir(i)])).stdout === "locked\n")
             state = "locked";
           return state;
@@ -223,6 +224,36 @@ describe("autolock", () => {
     await expect
       .poll(() => names(managers[1]!.addr).catch(() => []), { timeout: 30_000, interval: 300 })
       .toEqual(["before-autolock", secretName].sort());
+  });
+
+  it("a manager that joins an autolocked cluster wraps its keys with the cluster's unlock key", async () => {
+    const { unlockKey: current } = await control.call(managers[0]!.addr, "getUnlockKey", {}, 5000);
+    const addr = `127.0.0.1:${await freePort()}`;
+    const token = (await joinTokens(control, managers[0]!.addr)).manager;
+    const proc = new ShoalProcess(
+      ["manager", "--listen", addr, "--data-dir", dataDir(3), "--join", managers[0]!.addr, "--token", token],
+      join(root, "m3.log"),
+    );
+    proc.start();
+    managers.push({ addr, proc });
+    await expect
+      .poll(async () => (await control.call(addr, "getInfo", {}, 1000).catch(() => undefined))?.raft?.members.length, {
+        timeout: 30_000,
+        interval: 300,
+      })
+      .toBe(4);
+    await expect
+      .poll(
+        async () => {
+          const keys = await RaftKeys.open(dataDir(3), { info: () => undefined });
+          if (!keys.locked) return "clear";
+          keys.unlock(UnlockKey.parse(current));
+          return keys.keyIds()!.previous.length === 0 ? "wrapped, one key" : "wrapped, old key still needed";
+        },
+        { timeout: 20_000, interval: 300 },
+      )
+      .toBe("wrapped, one key");
+    expect(await filesContaining(dataDir(3), secretName)).toEqual([]);
   });
 
   it("autolock off: the keys are written in clear again and a restarted manager starts by itself", async () => {
