@@ -19,5 +19,5 @@ export {
   type CallOptions,
 } from "./node-ca-client.js";
 export { joinCluster, checkIssued, type JoinOptions, type JoinResult, type CheckIssuedOptions } from "./join.js";
-export { CertificateRenewer, MAX_SLEEP_MS, type RenewerOptions } from "./renewer.js";
+export { CertificateRenewer, MAX_SLEEP_MS, MIN_RENEWAL_INTERVAL_MS, type RenewerOptions } from "./renewer.js";
 export { joinWithRetry, nodeRenewer } from "./node-tls.js";

@@ -27,6 +27,13 @@ import type { TlsFiles, TlsMaterial } from "./tls-material.js";
 /** The longest single sleep; the delay is recomputed after it. */
 export const MAX_SLEEP_MS = 60 * 60 * 1000;
 
+/**
+ * The shortest time between two scheduled renewals. A certificate that is due as soon as it is
+ * issued (the CA's clock ahead of ours, or times cut to whole seconds within the same second)
+ * would otherwise be renewed again at once, over and over, hammering the CA.
+ */
+export const MIN_RENEWAL_INTERVAL_MS = 10_000;
+
 export interface RenewerOptions {
   readonly material: TlsMaterial;
   /** Asks the CA; in production a NodeCaIssuer over mutual TLS with the same material. */
@@ -85,8 +92,12 @@ export class CertificateRenewer {
   /** Renews until `signal` aborts or stop() is called; resolves then (it never rejects for a failed renewal). */
   async run(signal?: AbortSignal): Promise<void> {
     const stop = signal ? AbortSignal.any([signal, this.#stopped.signal]) : this.#stopped.signal;
+    let renewedAt: number | undefined;
     while (!stop.aborted) {
-      const delay = this.#urgent ? 0 : this.delayMs();
+      let delay = this.#urgent ? 0 : this.delayMs();
+      if (!this.#urgent && renewedAt !== undefined) {
+        delay = Math.max(delay, renewedAt + MIN_RENEWAL_INTERVAL_MS - this.#clock.now());
+      }
       if (delay > 0) {
         await this.sleep(Math.min(delay, MAX_SLEEP_MS), stop);
         continue; // recompute: woken early, or a step of a long sleep
@@ -94,6 +105,7 @@ export class CertificateRenewer {
       this.#urgent = false;
       try {
         await this.renewOnce(stop);
+        renewedAt = this.#clock.now();
         this.#backoff.reset();
       } catch (err: unknown) {
         if (stop.aborted) break;

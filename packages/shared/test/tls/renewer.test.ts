@@ -7,6 +7,7 @@ import { CertificateAuthority, readCsr, type CertRole } from "../../src/pki/inde
 import {
   CertificateRenewer,
   MAX_SLEEP_MS,
+  MIN_RENEWAL_INTERVAL_MS,
   TlsMaterial,
   type CertificateIssuer,
   type TlsFiles,
@@ -148,6 +149,23 @@ describe("CertificateRenewer", () => {
       expect(material.identity.nodeId).toBe("w1");
     }
     expect(ca.calls.map((t) => t - START)).toEqual([54_000, 108_000, 162_000]);
+  });
+
+  it("waits at least MIN_RENEWAL_INTERVAL_MS between renewals when each new certificate is already due", async () => {
+    const clock = new ManualClock(START);
+    const material = await initial();
+    // The CA's clock stays at START: what it issues is due at once on the node's later clock.
+    const ca = fakeCa(new ManualClock(START));
+    const renewer = new CertificateRenewer({ material, issue: ca.issue, clock, random: () => 0 });
+    void start(renewer);
+    await settle();
+    clock.advance(renewer.delayMs());
+    await expect.poll(() => renewer.renewals, POLL).toBe(1);
+    for (let i = 0; i < 5; i++) await settle();
+    expect(renewer.renewals).toBe(1);
+    clock.advance(MIN_RENEWAL_INTERVAL_MS);
+    await expect.poll(() => renewer.renewals, POLL).toBe(2);
+    expect(ca.calls).toHaveLength(2);
   });
 
   it("retries a failed renewal with growing backoff, then goes back to the schedule", async () => {
