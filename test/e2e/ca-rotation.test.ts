@@ -250,8 +250,13 @@ describe("root CA rotation in a 3-manager, 3-agent cluster", () => {
     control = new TestControl();
     expect(await runningContainers()).toEqual(before);
     expect(await dockerContainers()).toEqual(beforeDocker);
-    const { nodes } = await control.call(addrs[(leader + 1) % 3]!, "listNodes", { filters: undefined }, 3000);
-    expect(nodes.filter((n) => n.status?.state === 2)).toHaveLength(3);
+    // A new leader holds nodes UNKNOWN until their agents reconnect to it: wait for that.
+    await waitUntil("three ready agents under the new leader", async () => {
+      const res = await control
+        .call(addrs[(leader + 1) % 3]!, "listNodes", { filters: undefined }, 3000)
+        .catch(() => undefined);
+      return res?.nodes.filter((n) => n.status?.state === 2).length === 3;
+    });
     const status = await shoal(testClientCertDir(), "cluster", "ca");
     expect(status.code, status.stderr).toBe(0);
   });
