@@ -10,6 +10,10 @@ export const API_VERSION = "1.41";
 export const MIN_API_VERSION = "1.24";
 /** Request bodies larger than this are refused with 413 (a service spec is a few kilobytes). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** How much of a refused body is read and dropped so that its client sees the 413. */
+const DISCARD_BUDGET_BYTES = 16 * MAX_BODY_BYTES;
+/** A refused body's client that sends nothing for this long gets its 413 without further wait. */
+const LINGER_IDLE_MS = 2000;
 const VERSION_PREFIX = /^\/v(\d+)\.(\d+)(?=\/)/;
 
 export interface DockerRequest {
@@ -121,8 +125,12 @@ export class Router {
       }
     } catch (err: unknown) {
       const status = err instanceof BodyTooLargeError ? 413 : isShoalError(err) ? STATUS_BY_CODE[err.code] : 500;
-      // The rest of a refused body is not read: the connection cannot carry another request.
-      if (status === 413) res.setHeader("Connection", "close");
+      if (status === 413) {
+        // Clients send the whole body before they read the answer: closing on unread data would
+        // reset the connection and lose the 413. Read the rest (up to a budget), then close.
+        await discardBody(raw, DISCARD_BUDGET_BYTES);
+        res.setHeader("Connection", "close");
+      }
       if (status >= 500) this.logger.warn({ err: errorMessage(err), path, method }, "docker api request failed");
       if (res.headersSent) res.destroy();
       else sendJson(res, status, { message: errorMessage(err) });
@@ -167,16 +175,51 @@ function decodePathSegment(segment: string): string {
   }
 }
 
-async function readBody(raw: IncomingMessage): Promise<string> {
+function readBody(raw: IncomingMessage): Promise<string> {
   // A declared length over the limit is refused before anything is read.
   const declared = Number(raw.headers["content-length"] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new BodyTooLargeError(`a body of ${declared} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of raw as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError("the body");
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  if (declared > MAX_BODY_BYTES) return Promise.reject(new BodyTooLargeError(`a body of ${declared} bytes`));
+  // Read with listeners rather than an async iterator: leaving a `for await` early destroys the
+  // request, and with it the connection the 413 is to be sent on.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else settle(() => reject(new BodyTooLargeError("the body")));
+    };
+    const onEnd = (): void => settle(() => resolve(Buffer.concat(chunks).toString("utf8")));
+    const onError = (err: Error): void => settle(() => reject(err));
+    const settle = (then: () => void): void => {
+      raw.off("data", onData).off("end", onEnd).off("error", onError);
+      then();
+    };
+    raw.on("data", onData).once("end", onEnd).once("error", onError);
+  });
+}
+
+/**
+ * Reads and drops what is left of a refused request body; resolves when the request has ended or
+ * failed, when more than `budget` bytes came, or when nothing came for LINGER_IDLE_MS (a client
+ * that declared more than it sends). Then the connection is closed, unread data or not.
+ */
+function discardBody(raw: IncomingMessage, budget: number): Promise<void> {
+  if (raw.readableEnded || raw.complete || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let left = budget;
+    const onData = (chunk: Buffer): void => {
+      left -= chunk.length;
+      if (left < 0) done();
+    };
+    const done = (): void => {
+      raw.off("data", onData).off("end", done).off("error", done).off("close", done).off("timeout", done);
+      raw.setTimeout(0);
+      resolve();
+    };
+    raw.on("data", onData).once("end", done).once("error", done).once("close", done);
+    // The connection's own idle timeout (not a timer): it restarts with every byte received.
+    raw.setTimeout(LINGER_IDLE_MS, done);
+    raw.resume();
+  });
 }
