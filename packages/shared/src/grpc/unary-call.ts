@@ -27,18 +27,10 @@ export type UnaryMethodName<C> = {
   string;
 
 /** The request of unary method M of client type C, e.g. RequestOf<ControlClient, "listNodes">. */
-export type RequestOf<C, M extends keyof C> = C[M] extends (...args: infer A) => grpc.ClientUnaryCall
-  ? A extends UnaryArgs<infer Req, infer _Res>
-    ? Req
-    : never
-  : never;
+export type RequestOf<C, M extends keyof C> = C[M] extends UnaryMethod<infer Req, infer _Res> ? Req : never;
 
 /** The response of unary method M of client type C. */
-export type ResponseOf<C, M extends keyof C> = C[M] extends (...args: infer A) => grpc.ClientUnaryCall
-  ? A extends UnaryArgs<infer _Req, infer Res>
-    ? Res
-    : never
-  : never;
+export type ResponseOf<C, M extends keyof C> = C[M] extends UnaryMethod<infer _Req, infer Res> ? Res : never;
 
 export interface UnaryCallOptions {
   /** Sent with the request; default none. */
