@@ -11,9 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TaskState, joinCluster, pki, type Task } from "@shoal/shared";
+import { NodeState, TaskState, joinCluster, pki, type Task } from "@shoal/shared";
 import { createHarness, type Harness, type Host } from "./harness/index.js";
 import { TestControl, testClientCertDir } from "./support/control-client.js";
+import { startAgents, waitAgentsReady } from "./support/agents.js";
 import { joinTokens, type JoinTokens } from "./support/join-tokens.js";
 import { startManagerCluster } from "./support/manager-cluster.js";
 import { SHOAL_BIN, freePort, type ShoalProcess } from "./support/shoal-process.js";
@@ -85,26 +86,7 @@ beforeAll(async () => {
   }
   oldTokens = await joinTokens(control, addrs[0]!);
   oldDigest = pki.parseJoinToken(oldTokens.worker).caDigest;
-  for (const host of harness.hosts) {
-    host.spawn(process.execPath, [
-      SHOAL_BIN,
-      "agent",
-      "--manager",
-      addrs.join(","),
-      "--data-dir",
-      join(host.dir, "agent"),
-      "--docker-host",
-      host.dockerHost,
-      "--hostname",
-      host.name,
-      "--token",
-      oldTokens.worker,
-    ]);
-  }
-  await waitUntil("three ready agents", async () => {
-    const { nodes } = await control.call(addrs[0]!, "listNodes", { filters: undefined }, 2000);
-    return nodes.filter((n) => n.status?.state === 2).length === 3;
-  });
+  await startAgents(harness.hosts, { control, managers: addrs, token: oldTokens.worker });
   const created = await shoal(
     testClientCertDir(),
     "service",
@@ -177,7 +159,7 @@ describe("root CA rotation in a 3-manager, 3-agent cluster", () => {
     expect(await runningContainers()).toEqual(before);
     expect(await dockerContainers()).toEqual(beforeDocker);
     const { nodes } = await control.call(addrs[0]!, "listNodes", { filters: undefined }, 3000);
-    expect(nodes.filter((n) => n.status?.state === 2)).toHaveLength(3);
+    expect(nodes.filter((n) => n.status?.state === NodeState.READY)).toHaveLength(3);
   });
 
   it("the old join token admits nobody; the new one admits a node", async () => {
@@ -251,12 +233,10 @@ describe("root CA rotation in a 3-manager, 3-agent cluster", () => {
     expect(await runningContainers()).toEqual(before);
     expect(await dockerContainers()).toEqual(beforeDocker);
     // A new leader holds nodes UNKNOWN until their agents reconnect to it: wait for that.
-    await waitUntil("three ready agents under the new leader", async () => {
-      const res = await control
-        .call(addrs[(leader + 1) % 3]!, "listNodes", { filters: undefined }, 3000)
-        .catch(() => undefined);
-      return res?.nodes.filter((n) => n.status?.state === 2).length === 3;
-    });
+    await waitAgentsReady(
+      harness.hosts.map((h) => h.name),
+      { control, via: addrs[(leader + 1) % 3]!, timeoutMs: 20_000 },
+    );
     const status = await shoal(testClientCertDir(), "cluster", "ca");
     expect(status.code, status.stderr).toBe(0);
   });

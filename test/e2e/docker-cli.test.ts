@@ -10,8 +10,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness, type HostProcess } from "./harness/index.js";
+import { createHarness, type Harness } from "./harness/index.js";
 import { TestControl, testClientCertDir } from "./support/control-client.js";
+import { startAgents } from "./support/agents.js";
 import { joinTokens } from "./support/join-tokens.js";
 import { startManagerCluster } from "./support/manager-cluster.js";
 import { SHOAL_BIN, type ShoalProcess } from "./support/shoal-process.js";
@@ -23,7 +24,6 @@ const COMPOSE = fileURLToPath(new URL("./docker-cli/compose.yml", import.meta.ur
 let harness: Harness;
 let root = "";
 const managers: ShoalProcess[] = [];
-const agents: HostProcess[] = [];
 const control = new TestControl();
 let dockerHost = "";
 let image = "";
@@ -110,28 +110,7 @@ beforeAll(async () => {
   const follower = leader === 1 ? 2 : 1;
   dockerHost = `tcp://${await dockerApiAddress(join(root, `m${follower}.log`))}`;
   const token = (await joinTokens(control, addrs[0]!)).worker;
-  for (const host of harness.hosts) {
-    agents.push(
-      host.spawn(process.execPath, [
-        SHOAL_BIN,
-        "agent",
-        "--manager",
-        addrs.join(","),
-        "--data-dir",
-        join(host.dir, "agent"),
-        "--docker-host",
-        host.dockerHost,
-        "--hostname",
-        host.name,
-        "--token",
-        token,
-      ]),
-    );
-  }
-  await waitUntil("two ready agents", async () => {
-    const { nodes } = await control.call(addrs[0]!, "listNodes", { filters: undefined }, 2000);
-    return nodes.filter((n) => n.status?.state === 2).length === 2;
-  });
+  await startAgents(harness.hosts, { control, managers: addrs, token });
 });
 
 afterAll(async () => {

@@ -13,10 +13,10 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServiceSpec, type GetInfoResponse } from "@shoal/shared";
 import { TestControl } from "./support/control-client.js";
+import { startLocalAgent } from "./support/agents.js";
 import { joinTokens } from "./support/join-tokens.js";
 import { startManagerCluster, type ClusterManager } from "./support/manager-cluster.js";
 import { ShoalProcess, freePort } from "./support/shoal-process.js";
-import { waitUntil } from "./support/wait.js";
 
 const run = promisify(execFile);
 let root = "";
@@ -74,19 +74,16 @@ async function joinNew(name: string, via: string, token: string, members: number
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "shoal-force-"));
   managers = await startManagerCluster({ count: 3, root, control, args: ["--log-level", "info"] });
-  const addrs = managers.map((m) => m.addr).join(",");
-  const worker = (await joinTokens(control, managers[0]!.addr)).worker;
-  const agent = new ShoalProcess(
-    ["agent", "--manager", addrs, "--data-dir", join(root, "agent"), "--token", worker, "--hostname", "force-agent"],
-    join(root, "agent.log"),
-  );
-  extra.push(agent);
-  agent.start();
-  await waitUntil("the agent to be a ready node", async () => {
-    const { nodes } = await control.call(managers[0]!.addr, "listNodes", { filters: undefined }, 2000);
-    agentNode = nodes.find((n) => n.status?.state === 2)?.id ?? "";
-    return agentNode !== "";
+  const agent = await startLocalAgent({
+    control,
+    managers: managers.map((m) => m.addr),
+    token: (await joinTokens(control, managers[0]!.addr)).worker,
+    hostname: "force-agent",
+    dataDir: join(root, "agent"),
+    logFile: join(root, "agent.log"),
   });
+  extra.push(agent.proc);
+  agentNode = agent.nodeId;
 });
 
 afterAll(async () => {

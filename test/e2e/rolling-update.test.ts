@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TaskState, type Task } from "@shoal/shared";
 import { createHarness, type Harness, type Host } from "./harness/index.js";
 import { TestControl } from "./support/control-client.js";
+import { startAgents } from "./support/agents.js";
 import { joinTokens } from "./support/join-tokens.js";
 import { startManagerCluster } from "./support/manager-cluster.js";
 import { sampleWhile } from "./support/sampler.js";
@@ -101,26 +102,7 @@ beforeAll(async () => {
     addrs.push(m.addr);
   }
   const token = (await joinTokens(control, addrs[0]!)).worker;
-  for (const host of harness.hosts) {
-    host.spawn(process.execPath, [
-      SHOAL_BIN,
-      "agent",
-      "--manager",
-      addrs.join(","),
-      "--data-dir",
-      join(host.dir, "agent"),
-      "--docker-host",
-      host.dockerHost,
-      "--hostname",
-      host.name,
-      "--token",
-      token,
-    ]);
-  }
-  await waitUntil("three ready agents", async () => {
-    const { nodes } = await control.call(addrs[0]!, "listNodes", { filters: undefined }, 2000);
-    return nodes.filter((n) => n.status?.state === 2).length === 3;
-  });
+  await startAgents(harness.hosts, { control, managers: addrs, token });
   const created = await shoal(
     "service",
     "create",

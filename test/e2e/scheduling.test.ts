@@ -7,19 +7,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness, type Host, type HostProcess } from "./harness/index.js";
+import { createHarness, type Harness, type Host } from "./harness/index.js";
 import { SHOAL_BIN, type ShoalProcess } from "./support/shoal-process.js";
 import { TestControl } from "./support/control-client.js";
 import { waitUntil } from "./support/wait.js";
 import { startManagerCluster } from "./support/manager-cluster.js";
 import { joinTokens } from "./support/join-tokens.js";
+import { spawnAgent, startAgents, type AgentOptions, type ReadyOptions } from "./support/agents.js";
 
 const run = promisify(execFile);
 let harness: Harness;
 let root = "";
 const managers: ShoalProcess[] = [];
 const addrs: string[] = [];
-const agents = new Map<string, HostProcess>();
 const control = new TestControl();
 let workerToken = "";
 
@@ -66,23 +66,8 @@ async function containersOn(host: Host, service: string): Promise<string[]> {
   return out.stdout.split("\n").filter(Boolean);
 }
 
-function startAgent(host: Host): void {
-  const proc = host.spawn(process.execPath, [
-    SHOAL_BIN,
-    "agent",
-    "--manager",
-    addrs.join(","),
-    "--data-dir",
-    join(host.dir, "agent"),
-    "--docker-host",
-    host.dockerHost,
-    "--hostname",
-    host.name,
-    "--token",
-    workerToken,
-  ]);
-  agents.set(host.name, proc);
-}
+/** How the agents of this suite start: given every manager, with the worker token. */
+const agentOptions = (): AgentOptions & ReadyOptions => ({ control, managers: addrs, token: workerToken });
 
 beforeAll(async () => {
   harness = await createHarness({ hosts: ["h1", "h2", "h3", "h4"], pullBaseImage: true });
@@ -98,11 +83,7 @@ beforeAll(async () => {
   }
   workerToken = (await joinTokens(control, addrs[0]!)).worker;
   // h4 joins later, in the global service test.
-  for (const host of harness.hosts.slice(0, 3)) startAgent(host);
-  await waitUntil("three ready agents", async () => {
-    const { nodes } = await control.call(addrs[0]!, "listNodes", { filters: undefined }, 2000);
-    return nodes.filter((n) => n.status?.state === 2).length === 3;
-  });
+  await startAgents(harness.hosts.slice(0, 3), agentOptions());
 });
 
 afterAll(async () => {
@@ -234,11 +215,7 @@ describe("scheduling on three agent hosts", () => {
       )
       .toBe(3);
     await h3.startDocker();
-    startAgent(h3);
-    await waitUntil("h3 ready again", async () => {
-      const { nodes } = await control.call(addrs[0]!, "listNodes", { filters: undefined }, 2000);
-      return nodes.find((n) => n.description?.hostname === "h3")?.status?.state === 2;
-    });
+    await startAgents([h3], agentOptions());
     // The agent stops the container it no longer holds; 3 run in all, one per slot.
     await expect.poll(() => containersOn(h3, "survivor"), { timeout: 30_000 }).toEqual([]);
     const rows = (await ps("survivor")).filter((t) => t.state === "running");
@@ -317,7 +294,7 @@ describe("scheduling on three agent hosts", () => {
     );
     expect(out.code).toBe(0);
     await expect.poll(() => runningPerHost("agent-everywhere"), { timeout: 30_000 }).toEqual({ h1: 1, h2: 1, h3: 1 });
-    startAgent(harness.host("h4"));
+    spawnAgent(harness.host("h4"), agentOptions());
     await expect
       .poll(() => runningPerHost("agent-everywhere"), { timeout: 30_000 })
       .toEqual({ h1: 1, h2: 1, h3: 1, h4: 1 });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeState, TlsMaterial, readCertFiles } from "@shoal/shared";
 import { TestControl, testClientCertDir } from "./support/control-client.js";
 import { dockerApiAddress } from "./support/docker-api.js";
+import { startLocalAgent } from "./support/agents.js";
 import { joinTokens } from "./support/join-tokens.js";
 import { SHOAL_BIN, ShoalProcess, freePort } from "./support/shoal-process.js";
 import { waitUntil } from "./support/wait.js";
@@ -72,17 +73,15 @@ beforeAll(async () => {
   );
   manager.start();
   procs.push(manager);
-  const token = (await joinTokens(control, addr)).worker;
-  const agent = new ShoalProcess(
-    ["agent", "--manager", addr, "--data-dir", join(root, "a0"), "--token", token, "--hostname", "sec-agent"],
-    join(root, "a0.log"),
-  );
-  agent.start();
-  procs.push(agent);
-  await waitUntil("the agent to be ready", async () => {
-    const { nodes } = await control.call(addr, "listNodes", { filters: undefined }, 2000);
-    return nodes.some((n) => n.status?.state === NodeState.READY);
+  const agent = await startLocalAgent({
+    control,
+    managers: [addr],
+    token: (await joinTokens(control, addr)).worker,
+    hostname: "sec-agent",
+    dataDir: join(root, "a0"),
+    logFile: join(root, "a0.log"),
   });
+  procs.push(agent.proc);
   dockerHost = `tcp://${await dockerApiAddress(join(root, "m0.log"))}`;
 });
 

@@ -2,7 +2,7 @@
 // within the period it is given, reads its assignments (when asked to) and lends the session to
 // the status reporter; on any failure it moves to the next manager with backoff.
 // Containers are not touched here: losing the managers never stops a task.
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import {
   AssignmentsType,
   ErrorCode,
@@ -14,6 +14,7 @@ import {
   errorMessage,
   fromServiceError,
   systemClock,
+  unaryCall,
   type AssignmentsResponse,
   type Clock,
   type Logger,
@@ -163,26 +164,17 @@ function link(client: DispatcherClient, sessionId: string, manager: string, sess
     sessionId,
     manager,
     signal: sessionSignal,
-    updateTaskStatus: (updates, signal) =>
-      new Promise<void>((resolve, reject) => {
-        const abort = signal === undefined ? sessionSignal : AbortSignal.any([sessionSignal, signal]);
-        if (abort.aborted) {
-          reject(abort.reason as Error);
-          return;
-        }
-        const call = client.updateTaskStatus(
-          { sessionId, updates },
-          new grpc.Metadata(),
-          { deadline: Date.now() + STATUS_CALL_TIMEOUT_MS },
-          (err) => {
-            abort.removeEventListener("abort", cancel);
-            if (err) reject(fromServiceError(err));
-            else resolve();
-          },
-        );
-        const cancel = (): void => call.cancel();
-        abort.addEventListener("abort", cancel, { once: true });
-      }),
+    updateTaskStatus: async (updates, signal) => {
+      await unaryCall(
+        client,
+        "updateTaskStatus",
+        { sessionId, updates },
+        {
+          signal: signal === undefined ? sessionSignal : AbortSignal.any([sessionSignal, signal]),
+          timeoutMs: STATUS_CALL_TIMEOUT_MS,
+        },
+      );
+    },
   };
 }
 
@@ -195,11 +187,7 @@ async function heartbeatLoop(
 ): Promise<void> {
   while (!signal.aborted) {
     const response = await Promise.race([
-      new Promise<{ period?: { seconds: number; nanos: number } | undefined }>((resolve, reject) =>
-        client.heartbeat({ sessionId }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err, res) =>
-          err ? reject(err) : resolve(res),
-        ),
-      ),
+      unaryCall(client, "heartbeat", { sessionId }, { signal, timeoutMs: 5000 }),
       ended,
     ]);
     const periodMs = durationToMs(response.period, 1000);

@@ -1,7 +1,17 @@
 // The Control API client of the CLI commands: calls as promises, errors as ShoalErrors, and
 // failover across the managers it is given (--manager A,B,C or SHOAL_MANAGER).
 import * as grpc from "@grpc/grpc-js";
-import { ControlClient, ErrorCode, InvalidArgumentError, ShoalError, fromServiceError } from "@shoal/shared";
+import {
+  ControlClient,
+  ErrorCode,
+  InvalidArgumentError,
+  ShoalError,
+  fromServiceError,
+  unaryCall,
+  type RequestOf,
+  type ResponseOf,
+  type UnaryMethodName,
+} from "@shoal/shared";
 import { clientTls, type ClientTls } from "./tls.js";
 
 export const DEFAULT_MANAGER = "127.0.0.1:4242";
@@ -25,15 +35,15 @@ export function managerAddresses(flag: string | undefined): string[] {
   return addrs;
 }
 
-type Unary<Req, Res> = (
-  request: Req,
-  metadata: grpc.Metadata,
-  options: Partial<grpc.CallOptions>,
-  callback: (err: grpc.ServiceError | null, response: Res) => void,
-) => grpc.ClientUnaryCall;
+/** A Control method called as a promise, e.g. "listNodes". */
+type Method = UnaryMethodName<ControlClient>;
 
-type RequestOf<K extends keyof ControlClient> = ControlClient[K] extends Unary<infer Req, unknown> ? Req : never;
-type ResponseOf<K extends keyof ControlClient> = ControlClient[K] extends Unary<never, infer Res> ? Res : never;
+/** A manager that could not be reached (the call was never answered): the next one is asked. */
+class Unreachable extends ShoalError {
+  constructor(err: grpc.ServiceError) {
+    super(ErrorCode.Unavailable, err.details, { cause: err });
+  }
+}
 
 export class Control {
   private readonly addresses: string[];
@@ -72,41 +82,28 @@ export class Control {
    * Calls one unary method, e.g. `control.call("listNodes", {...})`, on the first manager that
    * answers. A manager that cannot be reached is skipped; any other error is the answer.
    */
-  async call<K extends keyof ControlClient>(method: K, request: RequestOf<K>): Promise<ResponseOf<K>> {
+  async call<K extends Method>(method: K, request: RequestOf<ControlClient, K>): Promise<ResponseOf<ControlClient, K>> {
     this.tls ??= await clientTls();
     const failures: string[] = [];
     for (let i = 0; i < this.addresses.length; i++) {
       const index = (this.preferred + i) % this.addresses.length;
       const addr = this.addresses[index]!;
       try {
-        const res = await this.callOne<K>(addr, method, request);
+        const res = await unaryCall(this.client(addr, this.tls), method, request, {
+          timeoutMs: this.timeoutMs,
+          toError: (err) => (err.code === grpc.status.UNAVAILABLE ? new Unreachable(err) : fromServiceError(err)),
+        });
         this.preferred = index;
         return res;
       } catch (err: unknown) {
-        const e = err as grpc.ServiceError;
-        if (e.code !== grpc.status.UNAVAILABLE) throw fromServiceError(err);
-        failures.push(`${addr}: ${e.details}`);
+        if (!(err instanceof Unreachable)) throw fromServiceError(err);
+        failures.push(`${addr}: ${err.message}`);
       }
     }
     throw new ShoalError(
       ErrorCode.Unavailable,
       `cannot reach a manager at ${this.addresses.join(", ")} (${failures.join("; ")}); is it running? (shoal up starts a local cluster)`,
     );
-  }
-
-  private callOne<K extends keyof ControlClient>(
-    addr: string,
-    method: K,
-    request: RequestOf<K>,
-  ): Promise<ResponseOf<K>> {
-    const client = this.client(addr, this.tls!);
-    const fn = client[method] as unknown as Unary<unknown, unknown>;
-    return new Promise((resolve, reject) => {
-      fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
-        if (err) reject(err);
-        else resolve(res as ResponseOf<K>);
-      });
-    });
   }
 
   close(): void {

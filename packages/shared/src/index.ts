@@ -27,6 +27,14 @@ export { BoundedQueue, type OverflowPolicy } from "./async/queue.js";
 export { VERSION } from "./version.js";
 export * from "./api.js";
 export { toServiceError, fromServiceError } from "./grpc/status.js";
+export {
+  unaryCall,
+  type UnaryCallOptions,
+  type UnaryMethod,
+  type UnaryMethodName,
+  type RequestOf,
+  type ResponseOf,
+} from "./grpc/unary-call.js";
 export { isProcessAlive } from "./process.js";
 export { MetricsServer, type MetricsRegistry } from "./metrics-server.js";
 export * as pki from "./pki/index.js";

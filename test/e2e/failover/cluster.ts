@@ -7,9 +7,9 @@
 // a test adds a manager there. Agents run on hosts a1..aN with their data dirs on their hosts.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import * as grpc from "@grpc/grpc-js";
-import { NodeState, RaftMembershipClient, Reachability, fromServiceError, type GetInfoResponse } from "@shoal/shared";
+import { NodeState, RaftMembershipClient, Reachability, unaryCall, type GetInfoResponse } from "@shoal/shared";
 import { createHarness, type Harness, type Host, type HostProcess } from "../harness/index.js";
+import { spawnAgent, waitAgentsReady } from "../support/agents.js";
 import { TestControl, testClientCredentials, useClientCertDir } from "../support/control-client.js";
 import { SHOAL_BIN } from "../support/shoal-process.js";
 import { waitUntil } from "../support/wait.js";
@@ -229,11 +229,7 @@ export class FailoverCluster {
     const { credentials, options } = testClientCredentials();
     const client = new RaftMembershipClient(leader.addr, credentials, options);
     try {
-      await new Promise<void>((resolve, reject) =>
-        client.leave({ raftId: member.raftId }, new grpc.Metadata(), { deadline: Date.now() + 20_000 }, (err) =>
-          err ? reject(fromServiceError(err)) : resolve(),
-        ),
-      );
+      await unaryCall(client, "leave", { raftId: member.raftId }, { timeoutMs: 20_000 });
     } finally {
       client.close();
     }
@@ -256,23 +252,8 @@ export class FailoverCluster {
   startAgent(host: Host): void {
     if (this.agentProcs.get(host.name)?.running) throw new Error(`agent ${host.name} is running`);
     const managers = this.managers.slice(0, 3).map((m) => m.addr);
-    const proc = host.spawn(process.execPath, [
-      SHOAL_BIN,
-      "agent",
-      "--manager",
-      managers.join(","),
-      "--data-dir",
-      join(host.dir, "agent"),
-      "--docker-host",
-      host.dockerHost,
-      "--hostname",
-      host.name,
-      "--token",
-      this.tokens?.worker ?? "",
-      "--log-level",
-      "info",
-    ]);
-    this.agentProcs.set(host.name, proc);
+    const token = this.tokens?.worker ?? "";
+    this.agentProcs.set(host.name, spawnAgent(host, { managers, token, args: ["--log-level", "info"] }));
   }
 
   async killAgent(host: Host): Promise<void> {
@@ -292,14 +273,11 @@ export class FailoverCluster {
     return new Map(nodes.map((n) => [n.description?.hostname ?? "", n.status?.state ?? NodeState.UNKNOWN]));
   }
 
+  /** Waits until the leader (whichever it is at each try) lists the agents of `hosts` as ready. */
   async waitAgentsReady(hosts: readonly Host[], timeoutMs = 30_000): Promise<void> {
-    await waitUntil(
-      `agents ${hosts.map((h) => h.name).join(", ")} ready`,
-      async () => {
-        const states = await this.nodeStates();
-        return hosts.every((h) => states.get(h.name) === NodeState.READY);
-      },
-      timeoutMs,
+    await waitAgentsReady(
+      hosts.map((h) => h.name),
+      { control: this.control, via: async () => (await this.leader()).addr, timeoutMs },
     );
   }
 

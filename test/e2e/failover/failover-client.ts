@@ -7,8 +7,8 @@
 // the write applied: the attempt is ambiguous and the call moves on to the next manager. Rounds
 // repeat (refusals of "not the leader" included, as while a leader is being elected) until one
 // manager answers, a final refusal comes, or the call's deadline passes.
-import { ErrorCode, ShoalError, errorMessage, fromServiceError, type ControlClient } from "@shoal/shared";
-import type { RequestOf, ResponseOf, TestControl } from "../support/control-client.js";
+import { ErrorCode, ShoalError, errorMessage, fromServiceError } from "@shoal/shared";
+import type { ControlMethod, RequestOf, ResponseOf, TestControl } from "../support/control-client.js";
 
 export type Outcome = "acked" | "refused" | "ambiguous";
 
@@ -45,7 +45,7 @@ export class FailoverClient {
 
   constructor(private readonly options: FailoverClientOptions) {}
 
-  async call<K extends keyof ControlClient>(method: K, request: RequestOf<K>): Promise<CallResult<ResponseOf<K>>> {
+  async call<K extends ControlMethod>(method: K, request: RequestOf<K>): Promise<CallResult<ResponseOf<K>>> {
     const attemptMs = this.options.attemptTimeoutMs ?? 3000;
     const deadline = Date.now() + (this.options.callTimeoutMs ?? 8000);
     let ambiguous = false;

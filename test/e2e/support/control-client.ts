@@ -4,13 +4,16 @@
 // useClientCertDir). SHOAL_TLS_DIR is set to it too, so that CLI commands the test runs use it.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import {
   ControlClient,
   MANAGER_CHANNEL_OPTIONS,
   TlsMaterial,
   channelCredentials,
-  fromServiceError,
+  unaryCall,
+  type RequestOf as UnaryRequest,
+  type ResponseOf as UnaryResponse,
+  type UnaryMethodName,
 } from "@shoal/shared";
 
 let clientCertDir: string | undefined = process.env["SHOAL_TLS_DIR"];
@@ -35,33 +38,22 @@ export function testClientCredentials(): { credentials: grpc.ChannelCredentials;
   return { credentials: channelCredentials(material), options: MANAGER_CHANNEL_OPTIONS };
 }
 
-type Unary<Req, Res> = (
-  request: Req,
-  metadata: grpc.Metadata,
-  options: Partial<grpc.CallOptions>,
-  callback: (err: grpc.ServiceError | null, response: Res) => void,
-) => grpc.ClientUnaryCall;
-
+/** A unary Control method, e.g. "createService". */
+export type ControlMethod = UnaryMethodName<ControlClient>;
 /** The request and response of a Control method, e.g. RequestOf<"createService">. */
-export type RequestOf<K extends keyof ControlClient> = ControlClient[K] extends Unary<infer Req, unknown> ? Req : never;
-export type ResponseOf<K extends keyof ControlClient> = ControlClient[K] extends Unary<never, infer Res> ? Res : never;
+export type RequestOf<K extends ControlMethod> = UnaryRequest<ControlClient, K>;
+export type ResponseOf<K extends ControlMethod> = UnaryResponse<ControlClient, K>;
 
 export class TestControl {
   private readonly clients = new Map<string, ControlClient>();
 
-  call<K extends keyof ControlClient>(
+  call<K extends ControlMethod>(
     addr: string,
     method: K,
-    request: ControlClient[K] extends Unary<infer Req, unknown> ? Req : never,
+    request: RequestOf<K>,
     timeoutMs = 5000,
-  ): Promise<ControlClient[K] extends Unary<never, infer Res> ? Res : never> {
-    const c = this.client(addr);
-    const fn = c[method] as unknown as Unary<unknown, unknown>;
-    return new Promise((resolve, reject) =>
-      fn.call(c, request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) =>
-        err ? reject(fromServiceError(err)) : resolve(res as never),
-      ),
-    );
+  ): Promise<ResponseOf<K>> {
+    return unaryCall(this.client(addr), method, request, { timeoutMs });
   }
 
   /** The client for `addr`, made on first use (e.g. to send raw bytes with makeUnaryRequest). */

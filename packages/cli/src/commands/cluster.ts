@@ -1,5 +1,4 @@
 // shoal cluster status | join-token | remove-manager (client-cert and update: cluster-ca.ts)
-import * as grpc from "@grpc/grpc-js";
 import type { Command } from "commander";
 import {
   ErrorCode,
@@ -7,8 +6,8 @@ import {
   RaftMembershipClient,
   Reachability,
   ShoalError,
-  fromServiceError,
   shortId,
+  unaryCall,
   type RaftMemberStatus,
 } from "@shoal/shared";
 import { Control, MANAGER_HELP, managerAddresses } from "../client.js";
@@ -137,11 +136,9 @@ export function registerClusterCommands(program: Command): void {
 async function leave(addr: string, raftId: number): Promise<void> {
   const tls = await clientTls();
   const client = new RaftMembershipClient(addr, tls.credentials, tls.options);
-  return new Promise<void>((resolve, reject) =>
-    client.leave({ raftId }, new grpc.Metadata(), { deadline: Date.now() + 20_000 }, (err) => {
-      client.close();
-      if (err) reject(fromServiceError(err));
-      else resolve();
-    }),
-  );
+  try {
+    await unaryCall(client, "leave", { raftId }, { timeoutMs: 20_000 });
+  } finally {
+    client.close();
+  }
 }

@@ -6,10 +6,14 @@ import {
   Reachability,
   ShoalError,
   toServiceError,
+  type ControlClient,
   type ControlServer,
   type GetInfoResponse,
   type RaftMemberStatus,
+  type RequestOf,
+  type ResponseOf,
   type TlsMaterial,
+  type UnaryMethodName,
 } from "@shoal/shared";
 import { callerOf } from "../auth/caller.js";
 import { NotLeaderError, type RaftNode } from "../state/raft/raft-node.js";
@@ -129,11 +133,11 @@ export class ControlApi {
   }
 
   /** A write: done here on the leader, forwarded to the leader elsewhere. */
-  private write<K extends keyof ControlServer & string, Req, Res>(
+  private write<K extends UnaryMethodName<ControlClient>>(
     method: K,
-    fn: (req: Req) => Promise<Res>,
-  ): grpc.handleUnaryCall<Req, Res> {
-    return this.unary(async (req: Req, call) => {
+    fn: (req: RequestOf<ControlClient, K>) => Promise<ResponseOf<ControlClient, K>>,
+  ): grpc.handleUnaryCall<RequestOf<ControlClient, K>, ResponseOf<ControlClient, K>> {
+    return this.unary(async (req: RequestOf<ControlClient, K>, call) => {
       const { raft } = this.options;
       if (raft.isLeader) return fn(req);
       const leader = raft.leaderAddr();
@@ -141,7 +145,7 @@ export class ControlApi {
       // A call forwarded once is not forwarded again: two managers with stale views of the
       // leader must not bounce it between them.
       if (isForwarded(call.metadata)) throw new NotLeaderError(leader);
-      return this.forwarder.call<Res>(leader, method, req, callerOf(call.metadata));
+      return this.forwarder.call(leader, method, req, callerOf(call.metadata));
     });
   }
 

@@ -9,8 +9,12 @@ import {
   ShoalError,
   channelCredentials,
   fromServiceError,
+  unaryCall,
   type pki,
+  type RequestOf,
+  type ResponseOf,
   type TlsMaterial,
+  type UnaryMethodName,
 } from "@shoal/shared";
 import { forwardedMetadata as forwardedFor } from "../auth/caller.js";
 
@@ -31,30 +35,23 @@ export class LeaderForwarder {
 
   constructor(private readonly material: TlsMaterial) {}
 
-  call<Res>(
+  call<K extends UnaryMethodName<ControlClient>>(
     leaderAddr: string,
-    method: string,
-    request: unknown,
+    method: K,
+    request: RequestOf<ControlClient, K>,
     caller: pki.CertIdentity | undefined,
     timeoutMs = 15_000,
-  ): Promise<Res> {
+  ): Promise<ResponseOf<ControlClient, K>> {
     let client = this.clients.get(leaderAddr);
     if (!client) {
       client = new ControlClient(leaderAddr, channelCredentials(this.material), MANAGER_CHANNEL_OPTIONS);
       this.clients.set(leaderAddr, client);
     }
-    const fn = client[method as keyof ControlClient] as unknown as (
-      req: unknown,
-      metadata: grpc.Metadata,
-      options: Partial<grpc.CallOptions>,
-      cb: (err: grpc.ServiceError | null, res: Res) => void,
-    ) => void;
-    const c = client;
-    return new Promise((resolve, reject) =>
-      fn.call(c, request, forwardedMetadata(caller), { deadline: Date.now() + timeoutMs }, (err, res) =>
-        err ? reject(forwardError(leaderAddr, err)) : resolve(res),
-      ),
-    );
+    return unaryCall(client, method, request, {
+      metadata: forwardedMetadata(caller),
+      timeoutMs,
+      toError: (err) => forwardError(leaderAddr, err),
+    });
   }
 
   close(): void {

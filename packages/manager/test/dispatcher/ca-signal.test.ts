@@ -1,6 +1,6 @@
 // The CA signal of a dispatcher session: the current root's digest, and the renewal flag while a
 // rotation runs and the node's certificate is from the old key; the watch reports changes only.
-import { Cluster, Node, type RootCA } from "@shoal/shared";
+import { Cluster, Node, NodeState, type RootCA } from "@shoal/shared";
 import { beforeAll, describe, expect, it } from "vitest";
 import { currentDigest, newRootCa } from "../../src/ca/root-ca.js";
 import { recordIssued } from "../../src/ca/issued-record.js";
@@ -59,7 +59,7 @@ describe("the session's CA signal", () => {
       store.update((tx) => tx.clusters.update({ ...tx.clusters.find()[0]!, rootCa }));
     await setRootCa(rotating);
     await store.update((tx) =>
-      tx.nodes.update({ ...tx.nodes.get("other")!, status: { state: 1, message: "x", addr: "" } }),
+      tx.nodes.update({ ...tx.nodes.get("other")!, status: { state: NodeState.DOWN, message: "x", addr: "" } }),
     );
     await store.update((tx) =>
       recordIssued(tx, {

@@ -37,7 +37,9 @@ export function tasksOf(store: MemoryStore, serviceId: string): Task[] {
 }
 
 export function runnable(tasks: readonly Task[]): Task[] {
-  return tasks.filter((t) => t.desiredState <= TaskState.RUNNING && (t.status?.state ?? 0) <= TaskState.RUNNING);
+  return tasks.filter(
+    (t) => t.desiredState <= TaskState.RUNNING && (t.status?.state ?? TaskState.NEW) <= TaskState.RUNNING,
+  );
 }
 
 /** Sets a task's observed state as an agent's report would. */

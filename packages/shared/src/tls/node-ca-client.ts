@@ -1,8 +1,7 @@
 // Calls to a manager's NodeCA: one-shot calls for joining (each on its own channel, since each
 // trusts something different) and a reusable issuer over mutual TLS for renewals.
-import * as grpc from "@grpc/grpc-js";
 import { ErrorCode, ShoalError } from "../errors.js";
-import { fromServiceError } from "../grpc/status.js";
+import { unaryCall, type UnaryCallOptions } from "../grpc/unary-call.js";
 import { channelCredentials, MANAGER_CHANNEL_OPTIONS } from "./credentials.js";
 import {
   NodeCAClient,
@@ -28,7 +27,7 @@ export interface CallOptions {
 
 /** NodeCA.GetRootCACertificate on `client`. */
 export function getRootCa(client: NodeCAClient, options: CallOptions = {}): Promise<GetRootCACertificateResponse> {
-  return call(options, (metadata, callOptions, done) => client.getRootCaCertificate({}, metadata, callOptions, done));
+  return unaryCall(client, "getRootCaCertificate", {}, callOptions(options));
 }
 
 /** NodeCA.IssueNodeCertificate on `client`. */
@@ -37,9 +36,7 @@ export function issueNodeCertificate(
   request: IssueNodeCertificateRequest,
   options: CallOptions = {},
 ): Promise<IssueNodeCertificateResponse> {
-  return call(options, (metadata, callOptions, done) =>
-    client.issueNodeCertificate(request, metadata, callOptions, done),
-  );
+  return unaryCall(client, "issueNodeCertificate", request, callOptions(options));
 }
 
 /**
@@ -93,25 +90,6 @@ export function isRetryable(err: unknown): boolean {
   );
 }
 
-type Done<Res> = (err: grpc.ServiceError | null, res?: Res) => void;
-
-function call<Res>(
-  options: CallOptions,
-  start: (metadata: grpc.Metadata, callOptions: Partial<grpc.CallOptions>, done: Done<Res>) => grpc.ClientUnaryCall,
-): Promise<Res> {
-  const { signal, timeoutMs = NODE_CA_CALL_TIMEOUT_MS } = options;
-  return new Promise<Res>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason as Error);
-      return;
-    }
-    const onAbort = (): void => pending.cancel();
-    const pending = start(new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
-      signal?.removeEventListener("abort", onAbort);
-      if (signal?.aborted) reject(signal.reason as Error);
-      else if (err || res === undefined) reject(fromServiceError(err ?? new Error("empty response")));
-      else resolve(res);
-    });
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+function callOptions({ signal, timeoutMs = NODE_CA_CALL_TIMEOUT_MS }: CallOptions): UnaryCallOptions {
+  return { signal, timeoutMs };
 }
