@@ -9,7 +9,7 @@
 // meanwhile is not missed. A new leader starts from the store, so a rotation survives a change
 // of leader.
 import { componentLogger, systemClock, type Clock, type Logger, type Timer } from "@shoal/shared";
-import { ReconcileLoop } from "../orchestrator/loop.js";
+import { ReconcileLoop } from "../reconcile/index.js";
 import type { MemoryStore, ObjectEvent } from "../state/store/index.js";
 import { planRotation, type RotationProgress } from "./root-rotation.js";
 

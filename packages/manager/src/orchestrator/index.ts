@@ -46,4 +46,3 @@ export {
 export { isLive, hasEnded, isRunnable, isRemoved, isFinished, slotOf, slotKey, type SlotRef } from "./task-states.js";
 export { matchEveryNode, nodeLost, acceptsNewTask, keepsTask, type NodeMatcher } from "./node-checks.js";
 export { Plan, commitPlan, applyOps, DEFAULT_MAX_WRITES_PER_TX, type Op, type CreateGuard } from "./plan.js";
-export { ReconcileLoop, type Reconciler, type LoopOptions } from "./loop.js";

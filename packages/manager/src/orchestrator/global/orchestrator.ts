@@ -5,7 +5,7 @@
 // transaction (several for very large plans).
 import { componentLogger, systemClock, type Clock, type Logger, type Node, type Task } from "@shoal/shared";
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
-import { ReconcileLoop } from "../loop.js";
+import { ReconcileLoop } from "../../reconcile/index.js";
 import { matchEveryNode, nodeAvailability, nodeState, type NodeMatcher } from "../node-checks.js";
 import { Plan, commitPlan, ownWrites } from "../plan.js";
 import { isGlobalService } from "../task-factory.js";

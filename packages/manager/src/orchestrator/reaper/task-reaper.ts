@@ -4,7 +4,7 @@
 // one transaction per pass.
 import { componentLogger, systemClock, type Clock, type Logger, type Task } from "@shoal/shared";
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
-import { ReconcileLoop } from "../loop.js";
+import { ReconcileLoop } from "../../reconcile/index.js";
 import { Plan, commitPlan } from "../plan.js";
 import { findSlotTasks, groupBySlot, isFinished, isRemoved, slotKey, slotOf, type SlotRef } from "../task-states.js";
 import { historyLimit, historyToKeep, planHistory, removable } from "./reconcile.js";

@@ -11,7 +11,7 @@
 // Status reports alone do not concern it.
 import { componentLogger, systemClock, type Clock, type Logger, type Task } from "@shoal/shared";
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
-import { ReconcileLoop } from "../loop.js";
+import { ReconcileLoop } from "../../reconcile/index.js";
 import { Plan, commitPlan, ownWrites } from "../plan.js";
 import { findSlotTasks, isRemoved, isRunnable, slotKey, type SlotRef } from "../task-states.js";
 import { desiredReplicas } from "../task-factory.js";

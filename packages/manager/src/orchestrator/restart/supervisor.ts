@@ -6,7 +6,7 @@
 // waiting slots in the store and schedules them again.
 import { componentLogger, systemClock, type Clock, type Logger, type Timer } from "@shoal/shared";
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
-import { ReconcileLoop, type LoopOptions } from "../loop.js";
+import { ReconcileLoop, type LoopOptions } from "../../reconcile/index.js";
 import { matchEveryNode, nodeAvailability, nodeLost, nodeState, type NodeMatcher } from "../node-checks.js";
 import { commitPlan } from "../plan.js";
 import { findSlotTasks, groupBySlot, hasEnded, isLive, slotKey, slotOf, type SlotRef } from "../task-states.js";

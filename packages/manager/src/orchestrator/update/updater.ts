@@ -20,7 +20,7 @@ import {
   type Timer,
 } from "@shoal/shared";
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
-import { ReconcileLoop } from "../loop.js";
+import { ReconcileLoop } from "../../reconcile/index.js";
 import { matchEveryNode, nodeAvailability, nodeState, type NodeMatcher } from "../node-checks.js";
 import { Plan, commitPlan } from "../plan.js";
 import { serviceName } from "../task-factory.js";

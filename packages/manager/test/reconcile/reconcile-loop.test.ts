@@ -1,9 +1,9 @@
 import { Backoff, ManualClock, silentLogger } from "@shoal/shared";
 import { afterEach, describe, expect, it } from "vitest";
-import { ReconcileLoop, type Reconciler } from "../../src/orchestrator/loop.js";
+import { ReconcileLoop, type Reconciler } from "../../src/reconcile/reconcile-loop.js";
 import { MemoryStore, type ObjectEvent } from "../../src/state/store/index.js";
-import { node } from "./fixtures.js";
-import { settle, until } from "./helpers.js";
+import { node } from "../orchestrator/fixtures.js";
+import { settle, until } from "../orchestrator/helpers.js";
 
 /** A reconciler that records what it is told and counts its passes. */
 class Recorder implements Reconciler {

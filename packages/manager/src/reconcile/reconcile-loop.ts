@@ -1,4 +1,5 @@
-// The run loop every orchestrator component shares: start from one atomic read-and-subscribe,
+// The run loop shared by every component that follows the store and reconciles (orchestrators,
+// scheduler, CA rotation, the per-manager followers): start from one atomic read-and-subscribe,
 // collect what store events make dirty, and reconcile once per commit (or burst of commits), not
 // once per event.
 //
