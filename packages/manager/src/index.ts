@@ -1,6 +1,6 @@
 export { Manager, type ManagerOptions } from "./manager.js";
 export { Dispatcher, type DispatcherOptions } from "./dispatcher/dispatcher.js";
-export { StatusBatcher } from "./dispatcher/status-batcher.js";
+export { StatusBatcher, type StatusBatcherOptions } from "./dispatcher/status-batcher.js";
 export { RaftNode, NotLeaderError, type RaftNodeOptions, type StateMachine } from "./state/raft/raft-node.js";
 export { validateServiceSpec, isImageReference } from "./controlapi/validate-service.js";
 export {
