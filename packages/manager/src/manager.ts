@@ -409,6 +409,7 @@ export class Manager {
       keys: raftKeys,
       unlockKeyOf: clusterUnlockKey,
       rotateDataKey: (key) => raft.rotateDataKey(key),
+      clock,
       logger: this.options.logger,
     });
     this.autolock.start();
