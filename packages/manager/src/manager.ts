@@ -432,6 +432,7 @@ export class Manager {
       dataDir: this.options.dataDir,
       renewNow: () => renewal.renewer.renewNow(),
       trustedRootsPem: () => material.files.caPem,
+      clock,
       logger: this.options.logger,
     });
     caFollower.start();
