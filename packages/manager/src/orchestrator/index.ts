@@ -1,5 +1,5 @@
 // The orchestrators: leader-only components that turn services into tasks and look after them.
-// Each is `new X({ store, logger, clock? })`, `run(signal)`, idempotent `stop()`; they talk only
+// Each is `new X({ store, logger, clock })`, `run(signal)`, idempotent `stop()`; they talk only
 // through the store. The reconcilers behind them are pure and exported for tests and tools.
 export { ReplicatedOrchestrator, type ReplicatedOrchestratorOptions } from "./replicated/orchestrator.js";
 export { planReplicated, planRemovedTasks, isReplicatedTask, type ReplicatedInput } from "./replicated/reconcile.js";
