@@ -471,6 +471,7 @@ export class Manager {
       this.metrics = await serveManagerMetrics(this.options.metricsAddr, {
         store,
         raft: () => this.raftNode,
+        clock,
         logger: this.options.logger,
         labels: { node_id: nodeId },
       });
