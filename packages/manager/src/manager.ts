@@ -304,6 +304,7 @@ export class Manager {
     this.server.addService(DispatcherService, this.dispatcher.handlers());
     this.logBroker = new LogBroker({
       logger: this.options.logger,
+      clock,
       material,
       isLeader: () => this.raftNode?.isLeader ?? false,
       leaderAddr: () => this.raftNode?.leaderAddr(),
