@@ -80,4 +80,5 @@ export {
   unlockSocketPath,
   UNLOCK_KEY_PREFIX,
   type AutolockFollowerOptions,
+  type CallUnlockSocketOptions,
 } from "./encryption/index.js";

@@ -575,6 +575,7 @@ export class Manager {
     if (!keys.locked) return keys;
     const socket = new UnlockSocket({
       dataDir: this.options.dataDir,
+      clock: this.options.clock ?? systemClock,
       logger: this.logger,
       unlock: (key) => Promise.resolve(keys.unlock(key)),
     });
