@@ -215,6 +215,7 @@ export class Manager {
         : {}),
       hosts: certificateHosts([this.options.advertise ?? this.options.listen, this.options.dockerApi]),
       ...(this.options.certExpiryMs !== undefined ? { nodeCertLifetimeMs: this.options.certExpiryMs } : {}),
+      clock,
       logger: this.logger,
     });
     const material = cert.material;
