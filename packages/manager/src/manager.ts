@@ -315,7 +315,7 @@ export class Manager {
     this.events = new EventLog({ store, logger, clock });
     this.events.start();
     this.server.addService(EventsService, eventsHandlers(this.events));
-    this.server.addService(BackupService, backupHandlers({ store, raft: () => this.raftNode, nodeId }));
+    this.server.addService(BackupService, backupHandlers({ store, raft: () => this.raftNode, nodeId, clock }));
     // Control is served from the start, but answers only once raft runs (below).
     let controlImpl: grpc.UntypedServiceImplementation = {};
     const delegating: grpc.UntypedServiceImplementation = {};
@@ -449,6 +449,7 @@ export class Manager {
     if (this.options.dockerApi !== undefined) {
       this.dockerApi = new DockerApiServer({
         listen: this.options.dockerApi,
+        clock,
         managerAddr: this.address.replace(/^0\.0\.0\.0:/, "127.0.0.1:").replace(/^\[::\]:/, "[::1]:"),
         nodeId,
         advertise,
