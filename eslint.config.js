@@ -1,8 +1,13 @@
 // Lint: typescript-eslint's recommended rules, plus the workspace's boundaries:
-// no deep imports into another package, no import cycles, dockerode only in the Docker executor.
+// no deep imports into another package, no import cycles, dockerode only in the Docker executor;
+// and in the manager, time only through the injected Clock.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import importX, { createNodeResolver } from "eslint-plugin-import-x";
+
+const USE_CLOCK =
+  "Take time from the injected Clock (@shoal/shared: clock.now(), clock.setTimeout(), clock.sleep(), " +
+  "every(clock, ms, fn)), so that tests drive it with a ManualClock.";
 
 const deepImports = {
   patterns: [
@@ -56,6 +61,35 @@ export default tseslint.config(
         {
           ...deepImports,
           paths: [{ name: "dockerode", message: "Only packages/agent/src/exec/docker/ imports dockerode." }],
+        },
+      ],
+    },
+  },
+  {
+    // One clock in the manager: no timers or wall-clock reads but the injected Clock's.
+    files: ["packages/manager/src/**/*.ts"],
+    ignores: [
+      // Being reworked by other changes; to be converted to the Clock when those land.
+      "packages/manager/src/manager.ts",
+      "packages/manager/src/state/raft/**",
+      "packages/manager/src/controlapi/control-server.ts",
+      "packages/manager/src/controlapi/forward.ts",
+      "packages/manager/src/dockerapi/control-calls.ts",
+    ],
+    rules: {
+      "no-restricted-globals": [
+        "error",
+        ...["setTimeout", "setInterval", "clearTimeout", "clearInterval"].map((name) => ({
+          name,
+          message: USE_CLOCK,
+        })),
+      ],
+      "no-restricted-properties": ["error", { object: "Date", property: "now", message: USE_CLOCK }],
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: `new Date() reads the wall clock. ${USE_CLOCK}`,
         },
       ],
     },

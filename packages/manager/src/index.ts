@@ -1,6 +1,6 @@
 export { Manager, type ManagerOptions } from "./manager.js";
 export { Dispatcher, type DispatcherOptions } from "./dispatcher/dispatcher.js";
-export { StatusBatcher } from "./dispatcher/status-batcher.js";
+export { StatusBatcher, type StatusBatcherOptions } from "./dispatcher/status-batcher.js";
 export { RaftNode, NotLeaderError, type RaftNodeOptions, type StateMachine } from "./state/raft/raft-node.js";
 export { validateServiceSpec, isImageReference } from "./controlapi/validate-service.js";
 export {
@@ -80,4 +80,5 @@ export {
   unlockSocketPath,
   UNLOCK_KEY_PREFIX,
   type AutolockFollowerOptions,
+  type CallUnlockSocketOptions,
 } from "./encryption/index.js";

@@ -215,6 +215,7 @@ export class Manager {
         : {}),
       hosts: certificateHosts([this.options.advertise ?? this.options.listen, this.options.dockerApi]),
       ...(this.options.certExpiryMs !== undefined ? { nodeCertLifetimeMs: this.options.certExpiryMs } : {}),
+      clock,
       logger: this.logger,
     });
     const material = cert.material;
@@ -304,6 +305,7 @@ export class Manager {
     this.server.addService(DispatcherService, this.dispatcher.handlers());
     this.logBroker = new LogBroker({
       logger: this.options.logger,
+      clock,
       material,
       isLeader: () => this.raftNode?.isLeader ?? false,
       leaderAddr: () => this.raftNode?.leaderAddr(),
@@ -313,7 +315,7 @@ export class Manager {
     this.events = new EventLog({ store, logger, clock });
     this.events.start();
     this.server.addService(EventsService, eventsHandlers(this.events));
-    this.server.addService(BackupService, backupHandlers({ store, raft: () => this.raftNode, nodeId }));
+    this.server.addService(BackupService, backupHandlers({ store, raft: () => this.raftNode, nodeId, clock }));
     // Control is served from the start, but answers only once raft runs (below).
     let controlImpl: grpc.UntypedServiceImplementation = {};
     const delegating: grpc.UntypedServiceImplementation = {};
@@ -409,6 +411,7 @@ export class Manager {
       keys: raftKeys,
       unlockKeyOf: clusterUnlockKey,
       rotateDataKey: (key) => raft.rotateDataKey(key),
+      clock,
       logger: this.options.logger,
     });
     this.autolock.start();
@@ -431,6 +434,7 @@ export class Manager {
       dataDir: this.options.dataDir,
       renewNow: () => renewal.renewer.renewNow(),
       trustedRootsPem: () => material.files.caPem,
+      clock,
       logger: this.options.logger,
     });
     caFollower.start();
@@ -445,6 +449,7 @@ export class Manager {
     if (this.options.dockerApi !== undefined) {
       this.dockerApi = new DockerApiServer({
         listen: this.options.dockerApi,
+        clock,
         managerAddr: this.address.replace(/^0\.0\.0\.0:/, "127.0.0.1:").replace(/^\[::\]:/, "[::1]:"),
         nodeId,
         advertise,
@@ -469,6 +474,7 @@ export class Manager {
       this.metrics = await serveManagerMetrics(this.options.metricsAddr, {
         store,
         raft: () => this.raftNode,
+        clock,
         logger: this.options.logger,
         labels: { node_id: nodeId },
       });
@@ -571,6 +577,7 @@ export class Manager {
     if (!keys.locked) return keys;
     const socket = new UnlockSocket({
       dataDir: this.options.dataDir,
+      clock: this.options.clock ?? systemClock,
       logger: this.logger,
       unlock: (key) => Promise.resolve(keys.unlock(key)),
     });

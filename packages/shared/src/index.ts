@@ -20,7 +20,7 @@ export {
   type ShoalErrorOptions,
 } from "./errors.js";
 export { newId, isId, shortId, ID_LENGTH } from "./ids.js";
-export { systemClock, ManualClock, type Clock, type Timer } from "./async/clock.js";
+export { systemClock, ManualClock, every, type Clock, type Timer } from "./async/clock.js";
 export { Backoff, type BackoffOptions } from "./async/backoff.js";
 export { throwIfAborted, withDeadline, raceAbort } from "./async/abort.js";
 export { BoundedQueue, type OverflowPolicy } from "./async/queue.js";

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { collect, keyValues } from "./service-spec.js";
 import { registerManagerUnlockCommand } from "./unlock.js";
-import { InvalidArgumentError, createLogger, isLogLevel, type LogLevel, type Logger } from "@shoal/shared";
+import { InvalidArgumentError, createLogger, isLogLevel, systemClock, type LogLevel, type Logger } from "@shoal/shared";
 
 interface DaemonFlags {
   logLevel: string;
@@ -92,6 +92,7 @@ export function registerDaemonCommands(program: Command): void {
             file: opts.restore,
             dataDir: opts.dataDir,
             addr: opts.advertise ?? opts.listen,
+            clock: systemClock,
             logger: daemonLogger(opts, "manager"),
             ...(opts.unsafeNoFsync ? { sync: false } : {}),
           });

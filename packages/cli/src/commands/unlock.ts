@@ -6,7 +6,7 @@
 // key from --key-file, from stdin when it is not a terminal, or from a prompt that does not echo.
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { ErrorCode, InvalidArgumentError, ShoalError } from "@shoal/shared";
+import { ErrorCode, InvalidArgumentError, ShoalError, systemClock } from "@shoal/shared";
 import { Control, MANAGER_HELP, managerAddresses } from "../client.js";
 
 /** --autolock, --autolock=true, --autolock=false. */
@@ -116,7 +116,7 @@ export function registerManagerUnlockCommand(manager: Command): void {
       }
       const { callUnlockSocket } = await import("@shoal/manager");
       if (flags.status) {
-        const locked = await callUnlockSocket(dataDir, undefined).then(
+        const locked = await callUnlockSocket(dataDir, undefined, { clock: systemClock }).then(
           (r) => r.locked,
           (err: unknown) => {
             if (err instanceof ShoalError && err.code === ErrorCode.FailedPrecondition) return false;
@@ -126,7 +126,7 @@ export function registerManagerUnlockCommand(manager: Command): void {
         process.stdout.write(locked ? "locked\n" : "not locked (or not running)\n");
         return;
       }
-      await callUnlockSocket(dataDir, await readUnlockKey(flags.keyFile));
+      await callUnlockSocket(dataDir, await readUnlockKey(flags.keyFile), { clock: systemClock });
       process.stdout.write("manager unlocked\n");
     });
 }

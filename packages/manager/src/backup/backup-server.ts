@@ -9,6 +9,7 @@ import {
   VERSION,
   toServiceError,
   type BackupServer,
+  type Clock,
   type CreateBackupRequest,
   type CreateBackupResponse,
 } from "@shoal/shared";
@@ -22,6 +23,8 @@ export interface BackupServerOptions {
   readonly store: MemoryStore;
   readonly raft: () => RaftNode | undefined;
   readonly nodeId: string;
+  /** Dates the backup (its header's createdAt). */
+  readonly clock: Clock;
 }
 
 export function backupHandlers(options: BackupServerOptions): BackupServer {
@@ -56,7 +59,7 @@ async function serve(
       formatVersion: BACKUP_FORMAT_VERSION,
       clusterId: counts.clusterId,
       raftIndex: index,
-      createdAt: new Date(),
+      createdAt: new Date(options.clock.now()),
       nodeId: options.nodeId,
       shoalVersion: VERSION,
       storeSize: bytes.length,

@@ -22,6 +22,7 @@ import {
   pki,
   writeCertFiles,
   type BackupHeader,
+  type Clock,
   type Logger,
 } from "@shoal/shared";
 import { openRaftDisk } from "@shoal/raft";
@@ -37,6 +38,8 @@ export interface RestoreOptions {
   readonly dataDir: string;
   /** The address the manager will advertise (recorded in the snapshot; force-new-cluster sets it again). */
   readonly addr: string;
+  /** The restored manager's certificate is valid from its now(). */
+  readonly clock: Clock;
   readonly logger: Logger;
   /** fsync the raft log (default true). */
   readonly sync?: boolean;
@@ -89,7 +92,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<Restored> 
   const { header, store } = await checkBackupFile(options.file);
   // The cluster keeps its CA (in the backup): this manager's certificate comes from it, so that
   // the nodes and clients of the cluster trust it.
-  const restored = new MemoryStore();
+  const restored = new MemoryStore({ clock: options.clock });
   restored.restore(store);
   const cluster = restored.view((tx) => tx.clusters.find()[0]);
   restored.close();
@@ -105,7 +108,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<Restored> 
     nodeId: identity.nodeId,
     role: "manager",
     clusterId: cluster.id,
-    now: Date.now(),
+    now: options.clock.now(),
     hosts: ["127.0.0.1", "localhost", ...(host !== "" && host !== "0.0.0.0" ? [host] : [])],
   });
   await writeCertFiles(join(options.dataDir, NODE_CERT_DIR), { caPem: trustedRootsPem(rootCa), certChainPem, keyPem });

@@ -8,9 +8,22 @@
 //   founding manager's; `shoal up` points the CLI at it) with one from the new key, so that the
 //   operator's CLI keeps working when the old root stops being trusted. The new serial is
 //   recorded for revocation by the leader; a follower's write is refused, which is logged.
+//
+// It runs on the shared ReconcileLoop: the cluster and this manager's node are watched, and a pass
+// after each burst of their commits compares the node's CA signal with the last one it acted on.
 import { join } from "node:path";
-import { errorMessage, leafIdentity, pki, readCertFiles, RootCA, type Logger } from "@shoal/shared";
-import { caSignal, watchCaSignal, type CaSignal } from "../dispatcher/ca-signal.js";
+import {
+  errorMessage,
+  leafIdentity,
+  pki,
+  readCertFiles,
+  RootCA,
+  type Clock,
+  type Logger,
+  type Node,
+} from "@shoal/shared";
+import { caSignal, sameSignal, type CaSignal } from "../dispatcher/ca-signal.js";
+import { ReconcileLoop } from "../reconcile/index.js";
 import type { MemoryStore } from "../state/store/index.js";
 import { ADMIN_CLIENT_NAME, CLIENT_CERT_DIR, writeClientCertificate } from "./cluster-init.js";
 import { RootCaCache, trustedRootsPem } from "./root-ca.js";
@@ -24,8 +37,9 @@ export interface ManagerCaFollowerOptions {
   readonly renewNow: () => void;
   /** The roots this manager trusts now (PEM). */
   readonly trustedRootsPem: () => string;
+  /** Times the loop's retries and the admin certificate's validity. */
+  readonly clock: Clock;
   readonly logger: Logger;
-  readonly now?: () => number;
   readonly cache?: RootCaCache;
 }
 
@@ -33,41 +47,69 @@ export class ManagerCaFollower {
   readonly #options: ManagerCaFollowerOptions;
   readonly #logger: Logger;
   readonly #cache: RootCaCache;
-  #stopWatch: (() => void) | undefined;
+  readonly #loop: ReconcileLoop;
+  #started = false;
+  /** The signal last acted on; undefined before the first pass (at start). */
+  #last: CaSignal | undefined;
+  /** The cluster or this node changed (or was read anew) since the last pass. */
+  #dirty = false;
   #adminFor = "";
 
   constructor(options: ManagerCaFollowerOptions) {
     this.#options = options;
     this.#logger = options.logger.child({ component: "ca/follower" });
     this.#cache = options.cache ?? new RootCaCache();
+    const { nodeId } = options;
+    this.#loop = new ReconcileLoop(
+      {
+        tables: ["clusters", "nodes"],
+        kinds: ["create", "update"],
+        peek: (table, object) => table === "clusters" || (object as Node).id === nodeId,
+        reset: () => void (this.#dirty = true),
+        observe: () => void (this.#dirty = true),
+        hasWork: () => this.#dirty,
+        pass: () => this.pass(),
+      },
+      { store: options.store, clock: options.clock, logger: this.#logger, capacity: 1_000 },
+    );
   }
 
+  /** Acts on the current signal at once, then follows it. Runs once; idempotent. */
   start(): void {
-    if (this.#stopWatch) return;
+    if (this.#started) return;
+    this.#started = true;
+    this.#loop.run().catch((err: unknown) => {
+      this.#logger.error({ err: errorMessage(err) }, "CA follower stopped");
+    });
+  }
+
+  /** Stops following; resolves once a pass under way has ended. Idempotent. */
+  stop(): Promise<void> {
+    return this.#loop.stop();
+  }
+
+  private async pass(): Promise<void> {
+    this.#dirty = false;
     const { store, nodeId } = this.#options;
     const { rootCa, node } = store.view((tx) => ({
       rootCa: tx.clusters.find()[0]?.rootCa,
       node: tx.nodes.get(nodeId),
     }));
-    const initial = caSignal(rootCa, node, nodeId);
-    let last = initial;
-    if (initial.rootCaDigest !== "") {
-      const trusted = bundleDigests(this.#options.trustedRootsPem());
-      if (initial.renewCertificate || trusted.length !== 1 || trusted[0] !== initial.rootCaDigest) this.renew(initial);
-    }
-    if (rootCa && isRotating(rootCa)) void this.refreshAdmin(rootCa);
-    this.#stopWatch = watchCaSignal(store, nodeId, initial, (signal) => {
+    const signal = caSignal(rootCa, node, nodeId);
+    const last = this.#last;
+    this.#last = signal;
+    if (last === undefined) {
+      // At start: renew if the rotation asks, or if this manager trusts more than the current
+      // root (it was down when a rotation ended).
+      if (signal.rootCaDigest !== "") {
+        const trusted = bundleDigests(this.#options.trustedRootsPem());
+        if (signal.renewCertificate || trusted.length !== 1 || trusted[0] !== signal.rootCaDigest) this.renew(signal);
+      }
+    } else {
+      if (sameSignal(signal, last)) return;
       if (signal.renewCertificate || signal.rootCaDigest !== last.rootCaDigest) this.renew(signal);
-      last = signal;
-      const current = store.view((tx) => tx.clusters.find()[0]?.rootCa);
-      if (current && isRotating(current)) void this.refreshAdmin(current);
-    });
-  }
-
-  /** Idempotent. */
-  stop(): void {
-    this.#stopWatch?.();
-    this.#stopWatch = undefined;
+    }
+    if (rootCa && isRotating(rootCa)) await this.refreshAdmin(rootCa);
   }
 
   private renew(signal: CaSignal): void {
@@ -91,7 +133,7 @@ export class ManagerCaFollower {
       const written = await writeClientCertificate(dir, signer, {
         name,
         clusterId: cluster.id,
-        now: this.#options.now?.() ?? Date.now(),
+        now: this.#options.clock.now(),
         rootsPem: trustedRootsPem(rootCa),
       });
       this.#logger.info({ dir, name, digest }, "admin client certificate renewed from the new root");

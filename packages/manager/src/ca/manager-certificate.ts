@@ -8,7 +8,15 @@
 // - restarting: the files in DATA_DIR/certificates/.
 // And the renewer that keeps it current while the manager runs.
 import { join } from "node:path";
-import { ErrorCode, ShoalError, TlsMaterial, joinWithRetry, readCertFiles, type Logger } from "@shoal/shared";
+import {
+  ErrorCode,
+  ShoalError,
+  TlsMaterial,
+  joinWithRetry,
+  readCertFiles,
+  type Clock,
+  type Logger,
+} from "@shoal/shared";
 import { initClusterCa, NODE_CERT_DIR, type ClusterCa } from "./cluster-init.js";
 
 export interface ManagerCertificateOptions {
@@ -24,6 +32,8 @@ export interface ManagerCertificateOptions {
   /** Names (host names or IPs) for the founding manager's certificate besides swarm-manager. */
   readonly hosts: readonly string[];
   readonly nodeCertLifetimeMs?: number;
+  /** The founding certificates' validity starts at its now(). */
+  readonly clock: Clock;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
 }
@@ -59,7 +69,7 @@ export async function managerCertificate(options: ManagerCertificateOptions): Pr
       clusterId: options.clusterId,
       nodeId: options.nodeId,
       dataDir: options.dataDir,
-      now: Date.now(),
+      now: options.clock.now(),
       hosts: options.hosts,
       ...(options.nodeCertLifetimeMs !== undefined ? { nodeCertLifetimeMs: options.nodeCertLifetimeMs } : {}),
     });

@@ -8,8 +8,8 @@
 // decided again inside the write transaction, so a node joining or a rotation started anew
 // meanwhile is not missed. A new leader starts from the store, so a rotation survives a change
 // of leader.
-import { componentLogger, systemClock, type Clock, type Logger, type Timer } from "@shoal/shared";
-import { ReconcileLoop } from "../orchestrator/loop.js";
+import { componentLogger, type Clock, type Logger, type Timer } from "@shoal/shared";
+import { ReconcileLoop } from "../reconcile/index.js";
 import type { MemoryStore, ObjectEvent } from "../state/store/index.js";
 import { planRotation, type RotationProgress } from "./root-rotation.js";
 
@@ -20,7 +20,8 @@ export interface RootRotationReconcilerOptions {
   readonly logger: Logger;
   /** Node ids of the Raft group's members (the managers). */
   readonly managers: () => readonly string[];
-  readonly clock?: Clock | undefined;
+  /** Times the loop (debounce, retries) and this component's own timers; the `now` of its decisions. */
+  readonly clock: Clock;
   /** How often to look again while a rotation runs; default 2 s. */
   readonly pollMs?: number | undefined;
   /** Makes a join token for a CA digest; default pki.newJoinToken. */
@@ -41,7 +42,7 @@ export class RootRotationReconciler {
   constructor(options: RootRotationReconcilerOptions) {
     this.options = options;
     this.store = options.store;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
     this.logger = componentLogger(options.logger, "ca/rotation");
     this.loop = new ReconcileLoop(
       {

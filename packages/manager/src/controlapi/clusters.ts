@@ -10,6 +10,7 @@ import {
   durationToMs,
   leafIdentity,
   pki,
+  systemClock,
   type Cluster,
   type GetClusterRequest,
   type GetClusterResponse,
@@ -71,7 +72,16 @@ export function listClusters(store: MemoryStore): ListClustersResponse {
   return { clusters: store.view((tx) => tx.clusters.find()).map((c) => redacted(c)) };
 }
 
-export async function updateCluster(store: MemoryStore, req: UpdateClusterRequest): Promise<UpdateClusterResponse> {
+/**
+ * `now` dates the new root of a rotation. It defaults to the system clock's only until
+ * control-server.ts (being rewritten elsewhere) passes its clock's, as it does for client
+ * certificates.
+ */
+export async function updateCluster(
+  store: MemoryStore,
+  req: UpdateClusterRequest,
+  now: number = systemClock.now(),
+): Promise<UpdateClusterResponse> {
   if (!req.clusterVersion) throw new InvalidArgumentError("is required", { field: "cluster_version" });
   if (req.spec) validateClusterSpec(req.spec);
   // A root rotation starts with a new root cross-signed by the current one (signing happens
@@ -82,7 +92,7 @@ export async function updateCluster(store: MemoryStore, req: UpdateClusterReques
     if (!current.rootCa || current.rootCa.caCert.length === 0) {
       throw new ShoalError(ErrorCode.FailedPrecondition, "the cluster has no certificate authority yet");
     }
-    rotated = await startRotation(current.rootCa, current.id, Date.now());
+    rotated = await startRotation(current.rootCa, current.id, now);
   }
   const version = req.clusterVersion;
   const id = await store.update(

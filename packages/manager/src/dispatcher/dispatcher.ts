@@ -89,7 +89,7 @@ export class Dispatcher {
     this.logger = componentLogger(options.logger, "dispatcher");
     this.periodMs = options.heartbeatPeriodMs ?? 1000;
     this.missed = options.missedHeartbeats ?? 3;
-    this.statuses = new StatusBatcher(options.store, options.logger);
+    this.statuses = new StatusBatcher({ store: options.store, clock: options.clock, logger: options.logger });
   }
 
   handlers(): DispatcherServer {

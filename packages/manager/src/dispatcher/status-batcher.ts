@@ -1,7 +1,16 @@
 // Task status reports from agents, batched into store writes: what arrives within one flush
-// interval becomes one transaction. A report may only move a task forward (TaskState order), or
-// refresh the same state (health, message); it must come from the node the task is assigned to.
-import { TaskState, componentLogger, errorMessage, type Logger, type TaskStatus } from "@shoal/shared";
+// interval (on the injected clock) becomes one transaction. A report may only move a task forward
+// (TaskState order), or refresh the same state (health, message); it must come from the node the
+// task is assigned to.
+import {
+  TaskState,
+  componentLogger,
+  errorMessage,
+  type Clock,
+  type Logger,
+  type TaskStatus,
+  type Timer,
+} from "@shoal/shared";
 import type { MemoryStore } from "../state/store/index.js";
 
 interface Pending {
@@ -26,26 +35,37 @@ function newFlush(): Flush {
   return { done, resolve, reject };
 }
 
+export interface StatusBatcherOptions {
+  readonly store: MemoryStore;
+  /** Times the flushes, and stamps a report that came without a timestamp. */
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** How long the first report of a batch waits for others; default 20 ms. */
+  readonly intervalMs?: number;
+}
+
 export class StatusBatcher {
   private pending = new Map<string, Pending>();
   private next: Flush = newFlush();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly store: MemoryStore;
+  private readonly clock: Clock;
   private readonly logger: Logger;
+  private readonly intervalMs: number;
 
-  constructor(
-    private readonly store: MemoryStore,
-    logger: Logger,
-    private readonly intervalMs = 20,
-  ) {
-    this.logger = componentLogger(logger, "dispatcher/status");
+  constructor(options: StatusBatcherOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.logger = componentLogger(options.logger, "dispatcher/status");
+    this.intervalMs = options.intervalMs ?? 20;
   }
 
   /** Queues a report (the latest report of a task wins); resolves once its batch is written. */
   add(nodeId: string, taskId: string, status: TaskStatus): Promise<void> {
     const previous = this.pending.get(taskId);
     if (!previous || previous.status.state <= status.state) this.pending.set(taskId, { nodeId, status });
-    this.timer ??= setTimeout(() => {
+    this.timer ??= this.clock.setTimeout(() => {
       this.timer = undefined;
       this.flushing = this.flushing.then(() => this.flush());
     }, this.intervalMs);
@@ -61,6 +81,7 @@ export class StatusBatcher {
       flush.resolve();
       return;
     }
+    const now = this.clock.now();
     try {
       await this.store.update((tx) => {
         for (const [taskId, { nodeId, status }] of batch) {
@@ -69,7 +90,7 @@ export class StatusBatcher {
           const current = task.status?.state ?? TaskState.NEW;
           if (status.state < current) continue;
           if (status.state === current && sameStatus(task.status, status)) continue;
-          task.status = { ...status, timestamp: status.timestamp ?? new Date() };
+          task.status = { ...status, timestamp: status.timestamp ?? new Date(now) };
           tx.tasks.update(task);
         }
       });
@@ -84,7 +105,7 @@ export class StatusBatcher {
   /** Writes what is queued; resolves when done. */
   async drain(): Promise<void> {
     if (this.timer) {
-      clearTimeout(this.timer);
+      this.timer.cancel();
       this.timer = undefined;
       this.flushing = this.flushing.then(() => this.flush());
     }
@@ -92,7 +113,7 @@ export class StatusBatcher {
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     this.pending.clear();
     this.next.reject(new Error("dispatcher stopped"));

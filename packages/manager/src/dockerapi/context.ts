@@ -1,5 +1,5 @@
 // What every Docker API handler works with.
-import type { Logger } from "@shoal/shared";
+import type { Clock, Logger } from "@shoal/shared";
 import type { ControlCaller } from "./control-calls.js";
 import type { LogsCaller } from "./logs.js";
 
@@ -10,5 +10,7 @@ export interface DockerApiContext {
   readonly nodeId: string;
   /** The address the manager advertises (Swarm.NodeAddr). */
   readonly advertise: string;
+  /** Dates what the API creates (a network's Created). */
+  readonly clock: Clock;
   readonly logger: Logger;
 }

@@ -9,6 +9,7 @@ import {
   componentLogger,
   errorMessage,
   pki,
+  type Clock,
   type Logger,
   type TlsMaterial,
 } from "@shoal/shared";
@@ -37,6 +38,7 @@ export interface DockerApiOptions {
   readonly material: TlsMaterial;
   /** Why a verified peer may not use the API (a worker, a revoked client), or undefined. */
   readonly refuse?: (identity: pki.CertIdentity) => string | undefined;
+  readonly clock: Clock;
   readonly logger: Logger;
   /** For tests: other ways in than gRPC to `managerAddr`. */
   readonly control?: ControlCaller;
@@ -110,6 +112,7 @@ export class DockerApiServer {
       logs,
       nodeId: options.nodeId,
       advertise: options.advertise,
+      clock: options.clock,
       logger: this.logger,
     };
     const router = dockerRoutes(ctx, this.logger);

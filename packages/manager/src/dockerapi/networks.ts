@@ -132,7 +132,7 @@ export function networkHandlers(ctx: DockerApiContext): Record<string, Handler> 
       const network: StoredNetwork = {
         Id: newId(),
         Name: name,
-        Created: new Date().toISOString(),
+        Created: new Date(ctx.clock.now()).toISOString(),
         Driver: spec.Driver || "overlay",
         Attachable: spec.Attachable === true,
         Labels: { ...(spec.Labels ?? {}) },

@@ -11,6 +11,6 @@ export {
   UnlockRefusedError,
   UNLOCK_SOCKET_NAME,
 } from "./unlock-socket.js";
-export type { UnlockSocketOptions } from "./unlock-socket.js";
+export type { UnlockSocketOptions, CallUnlockSocketOptions } from "./unlock-socket.js";
 export { AutolockFollower } from "./autolock-follower.js";
 export type { AutolockFollowerOptions } from "./autolock-follower.js";

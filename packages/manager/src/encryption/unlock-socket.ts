@@ -2,14 +2,15 @@
 // so only the user that runs the manager can reach it) that takes the unlock key. Nothing else listens
 // until the manager is unlocked: no Raft, no Control API, no dispatcher.
 //
-// One request per connection, one JSON line each way (at most 4 KiB):
+// One request per connection, one JSON line each way (at most 4 KiB); a connection silent for
+// IDLE_MS (on the injected clock) is closed:
 //   {"op":"status"}                        -> {"ok":true,"locked":true}
 //   {"op":"unlock","unlockKey":"SWMKEY-1-..."} -> {"ok":true,"locked":false} | {"ok":false,"code":"INVALID_ARGUMENT","message":"..."}
 import { chmod, unlink } from "node:fs/promises";
 import type { Server, Socket } from "node:net";
 import { createConnection, createServer } from "node:net";
 import { join } from "node:path";
-import type { Logger } from "@shoal/shared";
+import type { Clock, Logger } from "@shoal/shared";
 import { ErrorCode, ShoalError, errorMessage, isShoalError } from "@shoal/shared";
 import { UnlockKey } from "./unlock-key.js";
 
@@ -19,6 +20,16 @@ const IDLE_MS = 10_000;
 
 export function unlockSocketPath(dataDir: string): string {
   return join(dataDir, UNLOCK_SOCKET_NAME);
+}
+
+/** Calls `onIdle` once `socket` has received nothing for IDLE_MS (Socket#setTimeout on a Clock). */
+function whenIdle(clock: Clock, socket: Socket, onIdle: () => void): void {
+  let timer = clock.setTimeout(onIdle, IDLE_MS);
+  socket.on("data", () => {
+    timer.cancel();
+    timer = clock.setTimeout(onIdle, IDLE_MS);
+  });
+  socket.once("close", () => timer.cancel());
 }
 
 interface Reply {
@@ -32,6 +43,8 @@ export interface UnlockSocketOptions {
   readonly dataDir: string;
   /** Check the key (throws InvalidUnlockKeyError when wrong) and unlock; resolves once unlocked. */
   unlock(key: UnlockKey): Promise<void>;
+  /** Times idle connections out. */
+  readonly clock: Clock;
   readonly logger: Logger;
 }
 
@@ -75,7 +88,7 @@ export class UnlockSocket {
 
   private serve(socket: Socket): void {
     this.sockets.add(socket);
-    socket.setTimeout(IDLE_MS, () => socket.destroy());
+    whenIdle(this.options.clock, socket, () => socket.destroy());
     socket.on("close", () => this.sockets.delete(socket));
     socket.on("error", () => undefined);
     let buf = "";
@@ -124,12 +137,19 @@ function refuse(code: string, message: string): Reply {
 /** The answer of a locked manager's socket, as an error when it refused. */
 export class UnlockRefusedError extends ShoalError {}
 
+export interface CallUnlockSocketOptions {
+  /** Gives up when the manager sends nothing for IDLE_MS. */
+  readonly clock: Clock;
+  readonly signal?: AbortSignal;
+}
+
 /** Ask the manager whose data dir is `dataDir`: unlock it with `unlockKey`, or (undefined) its status. */
 export async function callUnlockSocket(
   dataDir: string,
   unlockKey: string | undefined,
-  signal?: AbortSignal,
+  options: CallUnlockSocketOptions,
 ): Promise<{ locked: boolean }> {
+  const { clock, signal } = options;
   const path = unlockSocketPath(dataDir);
   const request = unlockKey === undefined ? { op: "status" } : { op: "unlock", unlockKey };
   const text = await new Promise<string>((resolve, reject) => {
@@ -140,7 +160,7 @@ export async function callUnlockSocket(
       reject(new ShoalError(ErrorCode.Cancelled, "cancelled"));
     };
     signal?.addEventListener("abort", abort, { once: true });
-    socket.setTimeout(IDLE_MS, () => {
+    whenIdle(clock, socket, () => {
       socket.destroy();
       reject(new ShoalError(ErrorCode.DeadlineExceeded, `no answer from ${path}`));
     });

@@ -3,12 +3,14 @@
 // and hands them to every listener. Each listener has a bounded queue: one that falls behind is
 // dropped (its next read throws EventsOverflowError) instead of holding events for it. Every
 // manager applies the same entries, so a follower's stream is the leader's.
+// It keeps its own watch rather than the ReconcileLoop: it is not a reconciler (it needs every
+// event, batched per commit, not what is dirty), and events a dropped watch lost cannot be read
+// again, only counted. Event times come from the injected clock.
 import {
   ErrorCode,
   ShoalError,
   componentLogger,
   errorMessage,
-  systemClock,
   type Clock,
   type Event,
   type EventType,
@@ -33,7 +35,8 @@ export class EventsOverflowError extends ShoalError {
 export interface EventLogOptions {
   readonly store: MemoryStore;
   readonly logger: Logger;
-  readonly clock?: Clock;
+  /** Stamps each event with the time this manager applied its entry. */
+  readonly clock: Clock;
   readonly historySize?: number;
   readonly listenerCapacity?: number;
 }
@@ -129,7 +132,7 @@ export class EventLog {
 
   constructor(private readonly options: EventLogOptions) {
     this.logger = componentLogger(options.logger, "events");
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
     this.historySize = options.historySize ?? DEFAULT_EVENT_HISTORY;
   }
 

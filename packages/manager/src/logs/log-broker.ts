@@ -2,7 +2,8 @@
 // for subscriptions (ListenSubscriptions) and publish lines for them (PublishLogs). A subscription
 // goes to every listening agent; each reads its own matching containers. The broker holds the
 // lines until every agent has sent its backlog (or BACKLOG_WAIT_MS passed), sends them merged in
-// timestamp order, and then, with follow, sends new lines in timestamp order every FLUSH_MS.
+// timestamp order, and then, with follow, sends new lines in timestamp order every FLUSH_MS (both
+// timed by the injected clock).
 // On a follower, SubscribeLogs is forwarded to the leader (once; a forwarded call is not
 // forwarded again).
 import type * as grpc from "@grpc/grpc-js";
@@ -13,9 +14,11 @@ import {
   ShoalError,
   channelCredentials,
   componentLogger,
+  every,
   fromServiceError,
   newId,
   toServiceError,
+  type Clock,
   type ListenSubscriptionsRequest,
   type ListenSubscriptionsResponse,
   type LogMessage,
@@ -25,6 +28,7 @@ import {
   type PublishLogsResponse,
   type SubscribeLogsRequest,
   type SubscribeLogsResponse,
+  type Timer,
   type TlsMaterial,
 } from "@shoal/shared";
 import { callerOf, forwardedMetadata } from "../auth/caller.js";
@@ -41,6 +45,8 @@ const BATCH = 500;
 
 export interface LogBrokerOptions {
   readonly logger: Logger;
+  /** Times the wait for backlogs and the flushes of followed subscriptions. */
+  readonly clock: Clock;
   /** This manager's certificate, to forward subscriptions to the leader. */
   readonly material: TlsMaterial;
   isLeader(): boolean;
@@ -54,13 +60,15 @@ class Subscription {
   buffered: LogMessage[] = [];
   dropped = 0;
   live = false;
-  private timer: NodeJS.Timeout | undefined;
+  /** The backlog wait, then (with follow) the flush interval. */
+  private timer: Timer | undefined;
   private closed = false;
 
   constructor(
     readonly id: string,
     readonly request: SubscribeLogsRequest,
     private readonly call: grpc.ServerWritableStream<SubscribeLogsRequest, SubscribeLogsResponse>,
+    private readonly clock: Clock,
     private readonly onEnd: () => void,
   ) {}
 
@@ -70,7 +78,7 @@ class Subscription {
 
   start(agents: readonly string[]): void {
     for (const a of agents) this.waiting.add(a);
-    this.timer = setTimeout(() => this.backlogDone(), BACKLOG_WAIT_MS);
+    this.timer = this.clock.setTimeout(() => this.backlogDone(), BACKLOG_WAIT_MS);
     if (this.waiting.size === 0) this.backlogDone();
   }
 
@@ -87,14 +95,14 @@ class Subscription {
 
   private backlogDone(): void {
     if (this.live || this.closed) return;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.live = true;
     this.flush();
     if (!this.follow) {
       this.end();
       return;
     }
-    this.timer = setInterval(() => this.flush(), FLUSH_MS);
+    this.timer = every(this.clock, FLUSH_MS, () => this.flush());
   }
 
   private flush(): void {
@@ -107,8 +115,7 @@ class Subscription {
   end(): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.timer);
-    clearInterval(this.timer);
+    this.timer?.cancel();
     this.call.end();
     this.onEnd();
   }
@@ -116,8 +123,7 @@ class Subscription {
   cancel(): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.timer);
-    clearInterval(this.timer);
+    this.timer?.cancel();
     this.onEnd();
   }
 }
@@ -146,7 +152,7 @@ export class LogBroker {
       return;
     }
     const id = newId();
-    const sub = new Subscription(id, call.request, call, () => {
+    const sub = new Subscription(id, call.request, call, this.options.clock, () => {
       this.subscriptions.delete(id);
       if (sub.dropped > 0) this.logger.warn({ subscription: id, dropped: sub.dropped }, "log lines dropped");
       for (const agent of this.agents.values())

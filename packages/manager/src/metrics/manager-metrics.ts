@@ -2,7 +2,7 @@
 // nodes by status); counters and the scheduling latency come from the store's watch, so they
 // follow the replicated log: every manager counts the same cluster-wide changes (query one
 // manager, or the leader: shoal_raft_is_leader == 1). Leader changes are seen by sampling the raft
-// status every `sampleMs`.
+// status every `sampleMs` on the injected clock.
 import {
   NodeAvailability,
   MetricsServer,
@@ -10,9 +10,12 @@ import {
   TaskState,
   componentLogger,
   errorMessage,
+  every,
+  type Clock,
   type Logger,
   type Node,
   type Task,
+  type Timer,
 } from "@shoal/shared";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { WatchOverflowError, type MemoryStore } from "../state/store/index.js";
@@ -25,8 +28,11 @@ export interface ManagerMetricsOptions {
   readonly store: MemoryStore;
   readonly raft: () => RaftNode | undefined;
   readonly logger: Logger;
+  /** Times the raft sampling. */
+  readonly clock: Clock;
   /** Labels on every metric (node_id). */
   readonly labels?: Readonly<Record<string, string>>;
+  /** How often the raft status is sampled for leader changes; default 100 ms. */
   readonly sampleMs?: number;
 }
 
@@ -55,7 +61,7 @@ export class ManagerMetrics {
   private readonly schedulingLatency: Histogram;
   private readonly heartbeatFailures: Counter;
   private readonly leaderChanges: Counter;
-  private sampler: NodeJS.Timeout | undefined;
+  private sampler: Timer | undefined;
   private watching: Promise<void> | undefined;
   private lastLeader = 0;
 
@@ -174,14 +180,13 @@ export class ManagerMetrics {
   start(): void {
     if (this.watching) return;
     this.watching = this.watch(this.stopper.signal);
-    this.sampler = setInterval(() => this.sample(), this.options.sampleMs ?? 100);
-    this.sampler.unref();
+    this.sampler = every(this.options.clock, this.options.sampleMs ?? 100, () => this.sample());
   }
 
   /** Idempotent. */
   async stop(): Promise<void> {
     this.stopper.abort();
-    if (this.sampler) clearInterval(this.sampler);
+    this.sampler?.cancel();
     await this.watching;
   }
 

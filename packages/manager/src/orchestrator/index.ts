@@ -1,5 +1,5 @@
 // The orchestrators: leader-only components that turn services into tasks and look after them.
-// Each is `new X({ store, logger, clock? })`, `run(signal)`, idempotent `stop()`; they talk only
+// Each is `new X({ store, logger, clock })`, `run(signal)`, idempotent `stop()`; they talk only
 // through the store. The reconcilers behind them are pure and exported for tests and tools.
 export { ReplicatedOrchestrator, type ReplicatedOrchestratorOptions } from "./replicated/orchestrator.js";
 export { planReplicated, planRemovedTasks, isReplicatedTask, type ReplicatedInput } from "./replicated/reconcile.js";
@@ -46,4 +46,3 @@ export {
 export { isLive, hasEnded, isRunnable, isRemoved, isFinished, slotOf, slotKey, type SlotRef } from "./task-states.js";
 export { matchEveryNode, nodeLost, acceptsNewTask, keepsTask, type NodeMatcher } from "./node-checks.js";
 export { Plan, commitPlan, applyOps, DEFAULT_MAX_WRITES_PER_TX, type Op, type CreateGuard } from "./plan.js";
-export { ReconcileLoop, type Reconciler, type LoopOptions } from "./loop.js";

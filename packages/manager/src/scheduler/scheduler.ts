@@ -1,21 +1,23 @@
-// The Scheduler (leader only): assigns pending tasks to nodes. It starts from one atomic read and
-// subscription, keeps the nodes and what their tasks hold in a NodeSet fed by store events, and
-// keeps the tasks that wait for a node (task-rules.ts: needsPlacement). After a commit that changes
-// something a placement depends on (a new pending task, a node that changed, resources or ports
-// freed or taken) it schedules a pass, debounced: `debounceMs` of quiet, at most `maxLatencyMs`
-// after the first such commit. A pass places every pending task (pipeline.ts) and writes the
-// result in one transaction (or, past `maxWritesPerTransaction` tasks, in several in a row):
-// assigned tasks get their node and ASSIGNED; tasks that fit nowhere get PENDING with the reason
-// in status.err, written only when the reason changes. A task written over a version other than
-// the one the pass saw fails the store's version check: it is skipped and tried again next pass.
+// The Scheduler (leader only): assigns pending tasks to nodes. It runs on the shared ReconcileLoop:
+// one atomic read and subscription to start, then it keeps the nodes and what their tasks hold in a
+// NodeSet fed by store events, and keeps the tasks that wait for a node (task-rules.ts:
+// needsPlacement). After a commit that changes something a placement depends on (a new pending
+// task, a node that changed, resources or ports freed or taken) the loop runs a pass, debounced on
+// the injected clock: `debounceMs` of quiet, at most `maxLatencyMs` after the first such commit. A
+// pass places every pending task (pipeline.ts) and writes the result in one transaction (or, past
+// `maxWritesPerTransaction` tasks, in several in a row): assigned tasks get their node and
+// ASSIGNED; tasks that fit nowhere get PENDING with the reason in status.err, written only when the
+// reason changes. A task written over a version other than the one the pass saw fails the store's
+// version check: it is skipped and tried again next pass. A pass whose write fails is tried again
+// `retryDelayMs` later.
 import {
+  Backoff,
   NotFoundError,
   SequenceConflictError,
   TaskState,
   TaskStatus,
   componentLogger,
   errorMessage,
-  systemClock,
   NodeAvailability,
   NodeState,
   type Clock,
@@ -23,10 +25,10 @@ import {
   type Node,
   type Task,
 } from "@shoal/shared";
+import { ReconcileLoop } from "../reconcile/index.js";
 import type { MemoryStore } from "../state/store/memory-store.js";
 import type { ReadTx, WriteTx } from "../state/store/tx.js";
-import type { StoreEvent } from "../state/store/types.js";
-import { WatchOverflowError, type Subscription } from "../state/store/watch.js";
+import type { ObjectEvent } from "../state/store/types.js";
 import { NodeSet } from "./node-set.js";
 import { placeTasks } from "./pipeline.js";
 import { needsPlacement } from "./task-rules.js";
@@ -34,8 +36,8 @@ import { needsPlacement } from "./task-rules.js";
 export interface SchedulerOptions {
   readonly store: MemoryStore;
   readonly logger: Logger;
-  /** Default: the system clock. Status timestamps and recent failures read it. */
-  readonly clock?: Clock;
+  /** Times the debounce and retries; status timestamps and recent failures read it. */
+  readonly clock: Clock;
   /** Quiet time after a commit before a pass; default 5 ms. */
   readonly debounceMs?: number;
   /** A pass starts at most this long after the first commit that called for it; default 50 ms. */
@@ -73,40 +75,45 @@ export interface PassStats {
   readonly ms: number;
 }
 
-const TIMEOUT = Symbol("timeout");
-
 export class Scheduler {
   private readonly store: MemoryStore;
   private readonly logger: Logger;
   private readonly clock: Clock;
-  private readonly debounceMs: number;
-  private readonly maxLatencyMs: number;
-  private readonly retryDelayMs: number;
   private readonly maxWrites: number;
-  private readonly watchCapacity: number;
-  private readonly stopper = new AbortController();
-  private running: Promise<void> | undefined;
+  private readonly loop: ReconcileLoop;
+  private started = false;
 
   private nodes = new NodeSet();
   /** Tasks waiting for a node, as last seen. */
   private pending = new Map<string, Task>();
   /** Something a placement depends on changed since the last pass. */
   private dirty = false;
-  /** When the first commit that called for the next pass came. */
-  private dirtySince: number | undefined;
-  /** When the next pass runs; undefined: none is due. */
-  private deadline: number | undefined;
   private passes = 0;
 
   constructor(options: SchedulerOptions) {
     this.store = options.store;
     this.logger = componentLogger(options.logger, "scheduler");
-    this.clock = options.clock ?? systemClock;
-    this.debounceMs = options.debounceMs ?? 5;
-    this.maxLatencyMs = options.maxLatencyMs ?? 50;
-    this.retryDelayMs = options.retryDelayMs ?? 250;
+    this.clock = options.clock;
     this.maxWrites = Math.max(1, options.maxWritesPerTransaction ?? 10_000);
-    this.watchCapacity = options.watchCapacity ?? 1_000_000;
+    const retryDelayMs = options.retryDelayMs ?? 250;
+    this.loop = new ReconcileLoop(
+      {
+        tables: ["nodes", "tasks"],
+        reset: (tx) => this.load(tx),
+        observe: (event) => this.handle(event),
+        hasWork: () => this.hasWork(),
+        pass: (signal) => this.pass(signal),
+      },
+      {
+        store: options.store,
+        clock: options.clock,
+        logger: this.logger,
+        debounceMs: options.debounceMs ?? 5,
+        maxDelayMs: options.maxLatencyMs ?? 50,
+        retry: new Backoff({ initialMs: retryDelayMs, maxMs: retryDelayMs, jitter: 0 }),
+        capacity: options.watchCapacity ?? 1_000_000,
+      },
+    );
   }
 
   /** Passes run so far (for tests and metrics). */
@@ -119,38 +126,15 @@ export class Scheduler {
    * unexpected error. Runs once: a second call rejects.
    */
   run(signal?: AbortSignal): Promise<void> {
-    if (this.running !== undefined) return Promise.reject(new Error("the scheduler runs once"));
-    const stop = this.stopper.signal;
-    const combined = signal === undefined ? stop : AbortSignal.any([signal, stop]);
-    this.running = this.loop(combined);
-    return this.running;
+    if (this.started) return Promise.reject(new Error("the scheduler runs once"));
+    this.started = true;
+    this.logger.debug("scheduler starting");
+    return this.loop.run(signal).finally(() => this.logger.debug("scheduler stopped"));
   }
 
   /** Stops the scheduler; resolves once it has stopped (a write in flight is awaited). Idempotent. */
-  async stop(): Promise<void> {
-    this.stopper.abort();
-    await this.running?.catch(() => undefined);
-  }
-
-  private async loop(signal: AbortSignal): Promise<void> {
-    this.logger.debug("scheduler starting");
-    while (!signal.aborted) {
-      const { subscription } = this.store.viewAndWatch((tx) => this.load(tx), {
-        tables: ["nodes", "tasks"],
-        capacity: this.watchCapacity,
-        signal,
-      });
-      try {
-        await this.follow(subscription, signal);
-        break;
-      } catch (err: unknown) {
-        if (!(err instanceof WatchOverflowError)) throw err;
-        this.logger.warn({ err }, "scheduler fell behind the store's events; reading the state again");
-      } finally {
-        subscription.close();
-      }
-    }
-    this.logger.debug("scheduler stopped");
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Reads the whole state (at start, after an overflow or a resync). */
@@ -163,37 +147,17 @@ export class Scheduler {
       else this.nodes.setTask(task);
     }
     this.dirty = this.pending.size > 0;
-    if (this.dirty) this.due();
     this.logger.info({ nodes: [...this.nodes.nodes()].length, pending: this.pending.size }, "scheduler loaded state");
   }
 
-  private async follow(sub: Subscription, signal: AbortSignal): Promise<void> {
-    let next: Promise<IteratorResult<StoreEvent>> | undefined;
-    for (;;) {
-      next ??= sub.next();
-      const wait = this.deadline === undefined ? undefined : Math.max(0, this.deadline - this.clock.now());
-      const r = await this.race(next, wait);
-      if (r === TIMEOUT) {
-        await this.pass(signal);
-        if (signal.aborted) return;
-        continue;
-      }
-      next = undefined;
-      if (r.done === true) return;
-      this.handle(r.value);
-      for (const event of sub.drain()) this.handle(event);
-    }
+  /** A pass is due when something changed and a task waits for a node. */
+  private hasWork(): boolean {
+    if (this.pending.size === 0) this.dirty = false;
+    return this.dirty;
   }
 
-  private handle(event: StoreEvent): void {
+  private handle(event: ObjectEvent): void {
     switch (event.kind) {
-      case "commit":
-        if (this.dirty && this.pending.size > 0) this.due();
-        else if (this.pending.size === 0) this.dirty = false;
-        return;
-      case "resync":
-        this.store.view((tx) => this.load(tx));
-        return;
       case "delete":
         if (event.table === "nodes") {
           this.nodes.deleteNode(event.object.id);
@@ -228,36 +192,12 @@ export class Scheduler {
     if (this.nodes.setTask(task)) this.dirty = true;
   }
 
-  /** A commit called for a pass: when is it due? */
-  private due(): void {
-    const now = this.clock.now();
-    this.dirtySince ??= now;
-    this.deadline = Math.min(this.dirtySince + this.maxLatencyMs, now + this.debounceMs);
-  }
-
-  private race<T>(p: Promise<T>, ms: number | undefined): Promise<T | typeof TIMEOUT> {
-    if (ms === undefined) return p;
-    return new Promise((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => resolve(TIMEOUT), ms);
-      p.then(
-        (v) => {
-          timer.cancel();
-          resolve(v);
-        },
-        (err: unknown) => {
-          timer.cancel();
-          reject(err);
-        },
-      );
-    });
-  }
-
   /**
    * One pass: place every pending task, then write the outcome: one transaction, or one per
-   * `maxWritesPerTransaction` tasks for a very large pass.
+   * `maxWritesPerTransaction` tasks for a very large pass. A failed write throws: the loop tries
+   * again after `retryDelayMs`.
    */
   private async pass(signal: AbortSignal): Promise<void> {
-    this.deadline = this.dirtySince = undefined;
     this.dirty = false;
     if (this.pending.size === 0) return;
     this.passes++;
@@ -294,14 +234,10 @@ export class Scheduler {
       if (signal.aborted) return;
       this.logger.warn({ err: errorMessage(err), pending: this.pending.size }, "scheduler could not write its pass");
       this.dirty = true;
-      this.deadline = this.clock.now() + this.retryDelayMs;
-      return;
+      throw err;
     }
-    if (totals.skipped > 0) {
-      // Their changes are on the way as events (read before the next pass): try them again then.
-      this.dirty = true;
-      this.due();
-    }
+    // Their changes are on the way as events (read before the next pass): try them again then.
+    if (totals.skipped > 0) this.dirty = true;
     const stats: PassStats = {
       pending: result.assignments.size + result.unplaced.size,
       ...totals,

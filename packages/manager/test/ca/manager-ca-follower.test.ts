@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Cluster, leafIdentity, pki, readCertFiles, silentLogger, type RootCA } from "@shoal/shared";
+import { Cluster, ManualClock, leafIdentity, pki, readCertFiles, silentLogger, type RootCA } from "@shoal/shared";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CLIENT_CERT_DIR, writeClientCertificate } from "../../src/ca/cluster-init.js";
 import { bundleDigests, ManagerCaFollower } from "../../src/ca/manager-ca-follower.js";
@@ -16,7 +16,7 @@ import { CLUSTER_ID } from "./fixtures.js";
 
 const NOW = Date.now();
 
-/** Waits in real time: signing and file writes run off the event loop. */
+/** Waits in real time for I/O (signing, file writes), not for a timer: the follower has none to wait for. */
 async function until(check: () => boolean, what: string, ms = 5_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
@@ -57,6 +57,7 @@ async function setup(trusted: string): Promise<{
     dataDir,
     renewNow: () => void n++,
     trustedRootsPem: () => trusted,
+    clock: new ManualClock(NOW),
     logger: silentLogger(),
   });
   const setRootCa = (rootCa: RootCA): Promise<void> =>
@@ -93,15 +94,16 @@ describe("ManagerCaFollower", () => {
     // The end: the root changes, renew again to trust the new root alone.
     await h.setRootCa(finishedRootCa(recordManagerRenewal(rotating, "m1", signingDigest(rotating))));
     await until(() => h.renewals() === 2, "a renewal when the rotation ends");
-    h.follower.stop();
-    h.follower.stop();
+    await h.follower.stop();
+    await h.follower.stop();
   });
 
   it("at start, renews once if it trusts more than the current root", async () => {
     const h = await setup(`${ca.certPem}\n${Buffer.from(rotating.rootRotation!.caCert).toString()}`);
     h.follower.start();
+    await settle();
     expect(h.renewals()).toBe(1);
     expect(currentDigest(base)).toBe(ca.digest);
-    h.follower.stop();
+    await h.follower.stop();
   });
 });

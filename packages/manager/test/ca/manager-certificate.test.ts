@@ -4,7 +4,7 @@
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ErrorCode, createLogger } from "@shoal/shared";
+import { ErrorCode, ManualClock, createLogger } from "@shoal/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { initClusterCa } from "../../src/ca/cluster-init.js";
 import { managerCertificate, nodeCertDir } from "../../src/ca/manager-certificate.js";
@@ -37,6 +37,7 @@ const options = (dataDir: string) =>
     // Nothing listens there: the certificate in the data dir must be used without a call.
     join: { addr: "127.0.0.1:1", token: "" },
     hosts: [],
+    clock: new ManualClock(Date.now()),
     logger: createLogger({ level: "silent" }),
   }) as const;
 

@@ -9,9 +9,11 @@ import { updateCluster } from "../../src/controlapi/clusters.js";
 import { MemoryStore } from "../../src/state/store/index.js";
 
 const CLUSTER_ID = "c1u5ter0000000000000000001";
+/** The tests' time: the root and the rotation are dated from it. */
+const NOW = Date.now();
 
 async function setup(): Promise<{ store: MemoryStore; cluster: () => Cluster }> {
-  const { rootCa, ca } = await newRootCa({ clusterId: CLUSTER_ID, now: Date.now() });
+  const { rootCa, ca } = await newRootCa({ clusterId: CLUSTER_ID, now: NOW });
   const store = new MemoryStore();
   await store.update((tx) =>
     tx.clusters.create(
@@ -30,12 +32,16 @@ describe("UpdateCluster: root CA rotation", () => {
   it("starts a rotation: the new root in the store, its key not in the answer, the tokens unchanged", async () => {
     const { store, cluster } = await setup();
     const before = cluster();
-    const res = await updateCluster(store, {
-      clusterId: CLUSTER_ID,
-      clusterVersion: before.meta!.version,
-      spec: before.spec,
-      rotation: { worker: false, manager: false, rootCa: true },
-    });
+    const res = await updateCluster(
+      store,
+      {
+        clusterId: CLUSTER_ID,
+        clusterVersion: before.meta!.version,
+        spec: before.spec,
+        rotation: { worker: false, manager: false, rootCa: true },
+      },
+      NOW,
+    );
     const stored = cluster().rootCa!;
     expect(isRotating(stored)).toBe(true);
     expect(currentDigest(stored)).toBe(currentDigest(before.rootCa!));
@@ -50,19 +56,27 @@ describe("UpdateCluster: root CA rotation", () => {
   it("a stale cluster version is a conflict and starts nothing", async () => {
     const { store, cluster } = await setup();
     const before = cluster();
-    await updateCluster(store, {
-      clusterId: CLUSTER_ID,
-      clusterVersion: before.meta!.version,
-      spec: before.spec,
-      rotation: undefined,
-    });
-    await expect(
-      updateCluster(store, {
+    await updateCluster(
+      store,
+      {
         clusterId: CLUSTER_ID,
         clusterVersion: before.meta!.version,
         spec: before.spec,
-        rotation: { worker: false, manager: false, rootCa: true },
-      }),
+        rotation: undefined,
+      },
+      NOW,
+    );
+    await expect(
+      updateCluster(
+        store,
+        {
+          clusterId: CLUSTER_ID,
+          clusterVersion: before.meta!.version,
+          spec: before.spec,
+          rotation: { worker: false, manager: false, rootCa: true },
+        },
+        NOW,
+      ),
     ).rejects.toMatchObject({ code: ErrorCode.SequenceConflict });
     expect(isRotating(cluster().rootCa)).toBe(false);
   });

@@ -95,6 +95,8 @@ afterEach(() => {
 });
 
 const CALLER = "x-test-node-id";
+/** The StatusBatcher's default flush interval. */
+const STATUS_BATCH_MS = 20;
 let nodes = 0;
 
 /** A node as NodeCA creates it when the node joins. */
@@ -274,18 +276,32 @@ describe("Dispatcher", () => {
         }),
       );
     });
-    const report = (taskId: string, state: TaskState): Promise<void> =>
-      new Promise((resolve, reject) =>
+    // The answer comes once the report's batch is written: when the dispatcher has queued it (its
+    // flush timer is armed on the manual clock), move the clock past the batch interval.
+    const report = async (taskId: string, state: TaskState): Promise<void> => {
+      const timers = s.clock.pendingTimers;
+      let answered = false;
+      const answer = new Promise<void>((resolve, reject) =>
         client.updateTaskStatus(
           { sessionId, updates: [{ taskId, status: TaskStatus.fromPartial({ state, message: String(state) }) }] },
-          (err) => (err ? reject(err) : resolve()),
+          (err) => {
+            answered = true;
+            if (err) reject(err);
+            else resolve();
+          },
         ),
       );
+      await expect.poll(() => answered || s.clock.pendingTimers > timers).toBe(true);
+      s.clock.advance(STATUS_BATCH_MS);
+      await answer;
+    };
     await report("t1", TaskState.RUNNING);
+    const flushedAt = s.clock.now();
     await report("t9", TaskState.FAILED);
     await expect.poll(() => store.view((tx) => tx.tasks.get("t1"))?.status?.state).toBe(TaskState.RUNNING);
+    // A report without a timestamp gets the time of its flush, from the dispatcher's clock.
+    expect(store.view((tx) => tx.tasks.get("t1"))?.status?.timestamp).toEqual(new Date(flushedAt));
     await report("t1", TaskState.STARTING); // backwards: ignored
-    await new Promise((r) => setTimeout(r, 100));
     expect(store.view((tx) => tx.tasks.get("t1"))?.status?.state).toBe(TaskState.RUNNING);
     expect(store.view((tx) => tx.tasks.get("t9"))?.status?.state).toBe(TaskState.ASSIGNED);
   });

@@ -3,7 +3,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NotFoundError, SequenceConflictError, Service, ServiceSpec, silentLogger } from "@shoal/shared";
+import { ManualClock, NotFoundError, SequenceConflictError, Service, ServiceSpec, silentLogger } from "@shoal/shared";
 import { dockerRoutes } from "../../src/dockerapi/docker-api-server.js";
 import type { ControlCaller } from "../../src/dockerapi/control-calls.js";
 import type { LogsCaller } from "../../src/dockerapi/logs.js";
@@ -46,7 +46,7 @@ let base = "";
 
 beforeAll(async () => {
   const router = dockerRoutes(
-    { control, logs, nodeId: "n1", advertise: "127.0.0.1:1", logger: silentLogger() },
+    { control, logs, nodeId: "n1", advertise: "127.0.0.1:1", clock: new ManualClock(0), logger: silentLogger() },
     silentLogger(),
   );
   server = createServer((req, res) => void router.handle(req, res));

@@ -4,12 +4,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DataKey } from "@shoal/raft";
-import { Cluster, silentLogger } from "@shoal/shared";
+import { Cluster, ManualClock, silentLogger } from "@shoal/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { AutolockFollower } from "../../src/encryption/autolock-follower.js";
 import { RaftKeys } from "../../src/encryption/raft-keys.js";
 import { UnlockKey } from "../../src/encryption/unlock-key.js";
 import { MemoryStore } from "../../src/state/store/index.js";
+import { settle } from "../orchestrator/helpers.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -38,6 +39,7 @@ async function setup(initial: UnlockKey | undefined) {
     keys,
     unlockKeyOf,
     rotateDataKey: (k) => Promise.resolve(void rotations.push(k)),
+    clock: new ManualClock(1_000_000),
     logger: silentLogger(),
   });
   cleanups.push(() => follower.stop());
@@ -47,8 +49,9 @@ async function setup(initial: UnlockKey | undefined) {
       tx.clusters.update({ ...cluster(k), meta: c.meta });
     });
   };
+  /** Lets the follower read the commits (in event-loop turns, not time), then waits for its pass. */
   const settled = async (): Promise<void> => {
-    await new Promise((r) => setTimeout(r, 20));
+    await settle();
     await follower.settled();
   };
   return { dir, keys, follower, rotations, set, settled };

@@ -13,6 +13,7 @@ import {
 } from "@shoal/shared";
 import { MemoryStore } from "@shoal/manager";
 import { EventLog, EventsOverflowError } from "../../src/events/index.js";
+import { settle } from "../orchestrator/helpers.js";
 
 const logger = (await import("@shoal/shared")).silentLogger();
 
@@ -119,7 +120,7 @@ describe("EventLog", () => {
     await store.update((tx) => tx.services.create(service("s1", 1)));
     clock.advance(60_000);
     await store.update((tx) => tx.tasks.create(task("t1", TaskState.NEW)));
-    await new Promise((r) => setTimeout(r, 10));
+    await settle(); // the log reads the commits
     const all = log.listen({ since: new Date(0) });
     expect((await next(all)).map((e) => e.id)).toEqual(["s1", "t1"]);
     const recent = log.listen({ since: new Date(1_000_000 + 30_000) });
@@ -140,7 +141,7 @@ describe("EventLog", () => {
           spec: { ...service(`s${i}`, 1).spec!, annotations: { name: `web${i}`, labels: {} } },
         }),
       );
-    await new Promise((r) => setTimeout(r, 10));
+    await settle(); // the log reads the commits
     await expect(slow.next()).rejects.toBeInstanceOf(EventsOverflowError);
     await log.stop();
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ManualClock, Node, NodeState, Task, TaskState, silentLogger } from "@shoal/shared";
 import { MemoryStore, type RaftNode } from "@shoal/manager";
 import { serveManagerMetrics } from "../../src/metrics/index.js";
+import { settle } from "../orchestrator/helpers.js";
 
 function fakeRaft(state: { leader: number }): RaftNode {
   return {
@@ -29,6 +30,7 @@ describe("manager metrics", () => {
     const served = await serveManagerMetrics("127.0.0.1:0", {
       store,
       raft: () => fakeRaft(raft),
+      clock,
       logger: silentLogger(),
       labels: { node_id: "m1" },
       sampleMs: 5,
@@ -45,9 +47,9 @@ describe("manager metrics", () => {
         const n = tx.nodes.get("n1")!;
         tx.nodes.update({ ...n, status: { state: NodeState.DOWN, message: "heartbeat failure", addr: "" } });
       });
-      await new Promise((r) => setTimeout(r, 20));
+      await settle(); // the metrics read the commits
       raft.leader = 2;
-      await new Promise((r) => setTimeout(r, 30));
+      clock.advance(5); // one sample
 
       const res = await fetch(`http://${served.address}/metrics`);
       expect(res.status).toBe(200);

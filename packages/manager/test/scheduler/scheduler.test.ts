@@ -1,30 +1,53 @@
-import { NodeAvailability, NodeState, Task, TaskState, silentLogger, type StoreAction } from "@shoal/shared";
-import { afterEach, describe, expect, it } from "vitest";
+import {
+  ManualClock,
+  NodeAvailability,
+  NodeState,
+  Task,
+  TaskState,
+  silentLogger,
+  type StoreAction,
+} from "@shoal/shared";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ASSIGNED_MESSAGE, PENDING_MESSAGE, Scheduler, type SchedulerOptions } from "../../src/scheduler/scheduler.js";
 import { LocalProposer, MemoryStore, type Proposer } from "../../src/state/store/index.js";
+import { settle, until } from "../orchestrator/helpers.js";
 import { GiB, makeNode, makeTask, makeTasks } from "./fixtures.js";
 
 const running: Scheduler[] = [];
+/** The test's time: the scheduler's debounce and retries, and the store's times. */
+let clock: ManualClock;
+
+beforeEach(() => {
+  clock = new ManualClock(1_000_000);
+});
 
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.stop()));
 });
 
+function newStore(options: { proposer?: Proposer } = {}): MemoryStore {
+  return new MemoryStore({ clock, ...options });
+}
+
 function start(store: MemoryStore, options: Partial<SchedulerOptions> = {}): Scheduler {
-  const scheduler = new Scheduler({ store, logger: silentLogger(), ...options });
+  const scheduler = new Scheduler({ store, logger: silentLogger(), clock, ...options });
   running.push(scheduler);
   void scheduler.run();
   return scheduler;
 }
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+/** The scheduler's default quiet time: the clock moves this much per turn of the event loop. */
+const STEP_MS = 5;
+
+/** Waits until `fn` returns something, moving the manual clock STEP_MS per event-loop turn. */
+async function waitFor<T>(what: string, fn: () => T | undefined | false, turns = 2_000): Promise<T> {
+  for (let i = 0; i < turns; i++) {
     const v = fn();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    clock.advance(STEP_MS);
   }
+  throw new Error(`timed out waiting for ${what}`);
 }
 
 const tasksOf = (store: MemoryStore, serviceId: string): Task[] => store.view((tx) => tx.tasks.find({ serviceId }));
@@ -41,7 +64,7 @@ function allAssigned(store: MemoryStore, serviceId: string, n: number): Task[] |
 
 describe("Scheduler", () => {
   it("assigns the pending tasks of a commit in one transaction, spread 2/2/2", async () => {
-    const store = new MemoryStore();
+    const store = newStore();
     await store.update((tx) => ["a", "b", "c"].forEach((h) => tx.nodes.create(makeNode(h))));
     start(store);
     await store.update((tx) => fresh(makeTasks("web", 1, 6)).forEach((t) => tx.tasks.create(t)));
@@ -56,7 +79,7 @@ describe("Scheduler", () => {
   });
 
   it("starts from the tasks already pending, and scales 6 -> 9 as 3/3/3", async () => {
-    const store = new MemoryStore();
+    const store = newStore();
     await store.update((tx) => {
       ["a", "b", "c"].forEach((h) => tx.nodes.create(makeNode(h)));
       fresh(makeTasks("web", 1, 6)).forEach((t) => tx.tasks.create(t));
@@ -71,7 +94,7 @@ describe("Scheduler", () => {
   });
 
   it("gives a task that fits nowhere its reason once, and places it when a node joins", async () => {
-    const store = new MemoryStore();
+    const store = newStore();
     await store.update((tx) => tx.nodes.create(makeNode("small", { memoryBytes: GiB })));
     const scheduler = start(store);
     await store.update((tx) => tx.tasks.create(fresh([makeTask("big", 1, { memoryBytes: 2 * GiB })])[0]!));
@@ -94,7 +117,8 @@ describe("Scheduler", () => {
       tx.nodes.update(n);
     });
     await waitFor("another pass", () => scheduler.passCount > passes);
-    await new Promise((r) => setTimeout(r, 30));
+    clock.advance(100);
+    await settle();
     expect(store.appliedIndex).toBe(index + 1);
 
     await store.update((tx) => tx.nodes.create(makeNode("large", { memoryBytes: 4 * GiB })));
@@ -103,7 +127,7 @@ describe("Scheduler", () => {
   });
 
   it("retries when a node becomes ready, is relabelled, or resources free up", async () => {
-    const store = new MemoryStore();
+    const store = newStore();
     await store.update((tx) => {
       tx.nodes.create(makeNode("a", { state: NodeState.DOWN }));
       tx.nodes.create(makeNode("b", { memoryBytes: 2 * GiB }));
@@ -149,7 +173,7 @@ describe("Scheduler", () => {
   });
 
   it("assigns preassigned tasks to their node, and nothing to drained nodes", async () => {
-    const store = new MemoryStore();
+    const store = newStore();
     await store.update((tx) => {
       tx.nodes.create(makeNode("a"));
       tx.nodes.create(makeNode("d", { availability: NodeAvailability.DRAIN }));
@@ -170,7 +194,7 @@ describe("Scheduler", () => {
 
   it("skips a task that changed while its pass was being written, and places it in the next pass", async () => {
     const gated = new GatedProposer();
-    const store = new MemoryStore({ proposer: gated });
+    const store = newStore({ proposer: gated });
     gated.attach(store);
     await store.update((tx) => tx.nodes.create(makeNode("a")));
     // A failed write would be retried only after a minute: the placement must come from the skip.
@@ -192,7 +216,7 @@ describe("Scheduler", () => {
   });
 
   it("writes a very large pass in transactions of maxWritesPerTransaction tasks", async () => {
-    const store = new MemoryStore();
+    const store = newStore();
     await store.update((tx) => ["a", "b"].forEach((h) => tx.nodes.create(makeNode(h))));
     start(store, { maxWritesPerTransaction: 4 });
     await store.update((tx) => fresh(makeTasks("web", 1, 10)).forEach((t) => tx.tasks.create(t)));
@@ -202,10 +226,10 @@ describe("Scheduler", () => {
   });
 
   it("reads the state again when the store is restored from a snapshot", async () => {
-    const store = new MemoryStore();
+    const store = newStore();
     await store.update((tx) => tx.nodes.create(makeNode("a")));
     start(store);
-    const other = new MemoryStore();
+    const other = newStore();
     await other.update((tx) => {
       tx.nodes.create(makeNode("b"));
       tx.tasks.create(fresh([makeTask("web", 1)])[0]!);
@@ -215,22 +239,73 @@ describe("Scheduler", () => {
     expect(task!.nodeId).toBe("b");
   });
 
+  it("debounces on its clock: 5 ms of quiet, but at most 50 ms after the first commit", async () => {
+    const store = newStore();
+    await store.update((tx) => tx.nodes.create(makeNode("a")));
+    const scheduler = start(store);
+    await settle();
+    await store.update((tx) => tx.tasks.create(fresh([makeTask("one", 1)])[0]!));
+    await settle();
+    clock.advance(4);
+    await settle();
+    expect(scheduler.passCount).toBe(0);
+    clock.advance(1);
+    await until(() => allAssigned(store, "one", 1) !== undefined, "a pass after 5 ms of quiet");
+    expect(scheduler.passCount).toBe(1);
+
+    // A commit every 4 ms is never 5 ms of quiet: the pass comes at the 50 ms cap.
+    for (let i = 1; i <= 12; i++) {
+      await store.update((tx) => tx.tasks.create(fresh([makeTask("trickle", i)])[0]!));
+      await settle();
+      clock.advance(4);
+      await settle();
+    }
+    expect(scheduler.passCount).toBe(1);
+    await store.update((tx) => tx.tasks.create(fresh([makeTask("trickle", 13)])[0]!));
+    await settle();
+    clock.advance(2);
+    await until(() => allAssigned(store, "trickle", 13) !== undefined, "a pass at the latency cap");
+    expect(scheduler.passCount).toBe(2);
+  });
+
+  it("tries a pass whose write failed again after retryDelayMs", async () => {
+    const flaky = new FlakyProposer();
+    const store = newStore({ proposer: flaky });
+    flaky.attach(store);
+    await store.update((tx) => tx.nodes.create(makeNode("a")));
+    const scheduler = start(store, { retryDelayMs: 1_000 });
+    await settle();
+    await store.update((tx) => tx.tasks.create(fresh([makeTask("web", 1)])[0]!));
+    flaky.failures = 1; // the scheduler's first write
+    await settle();
+    clock.advance(5);
+    await until(() => scheduler.passCount === 1, "the first pass");
+    await settle();
+    expect(allAssigned(store, "web", 1)).toBeUndefined();
+    clock.advance(999);
+    await settle();
+    expect(scheduler.passCount).toBe(1);
+    clock.advance(1);
+    await until(() => allAssigned(store, "web", 1) !== undefined, "the retried pass");
+    expect(scheduler.passCount).toBe(2);
+  });
+
   it("stops idempotently, runs once, and ends when the store closes", async () => {
-    const store = new MemoryStore();
-    const scheduler = new Scheduler({ store, logger: silentLogger() });
+    const store = newStore();
+    const scheduler = new Scheduler({ store, logger: silentLogger(), clock });
     const run = scheduler.run();
     await expect(scheduler.run()).rejects.toThrow(/runs once/);
     await scheduler.stop();
     await scheduler.stop();
     await expect(run).resolves.toBeUndefined();
 
-    const other = new Scheduler({ store, logger: silentLogger() });
+    const other = new Scheduler({ store, logger: silentLogger(), clock });
     const run2 = other.run();
     store.close();
     await expect(run2).resolves.toBeUndefined();
 
     const ac = new AbortController();
-    const third = new Scheduler({ store: new MemoryStore(), logger: silentLogger() });
+    const third = new Scheduler({ store: newStore(), logger: silentLogger(), clock });
     const run3 = third.run(ac.signal);
     ac.abort();
     await expect(run3).resolves.toBeUndefined();
@@ -257,6 +332,24 @@ class GatedProposer implements Proposer {
 
   async propose(actions: StoreAction[], signal?: AbortSignal): Promise<{ index: number }> {
     await this.gate;
+    return this.local.propose(actions, signal);
+  }
+}
+
+/** A LocalProposer that refuses the next `failures` proposals (leadership lost for a moment). */
+class FlakyProposer implements Proposer {
+  private readonly local = new LocalProposer();
+  failures = 0;
+
+  attach(store: MemoryStore): void {
+    this.local.attach(store);
+  }
+
+  async propose(actions: StoreAction[], signal?: AbortSignal): Promise<{ index: number }> {
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error("not the leader for a moment");
+    }
     return this.local.propose(actions, signal);
   }
 }

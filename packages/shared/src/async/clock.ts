@@ -22,6 +22,31 @@ export const systemClock: Clock = {
   sleep: (ms, signal) => sleepWith(systemClock, ms, signal),
 };
 
+/**
+ * Calls `fn` every `ms` (the first time `ms` from now) until the returned timer is cancelled: an
+ * interval built on `clock.setTimeout`, so that a ManualClock drives it as well. The next call is
+ * armed before `fn` runs, so `fn` may cancel it and a throw does not end the interval.
+ */
+export function every(clock: Clock, ms: number, fn: () => void): Timer {
+  if (!(ms > 0)) throw new RangeError(`every: the interval must be over 0 ms, not ${ms}`);
+  let cancelled = false;
+  let timer: Timer;
+  const arm = (): void => {
+    timer = clock.setTimeout(() => {
+      if (cancelled) return;
+      arm();
+      fn();
+    }, ms);
+  };
+  arm();
+  return {
+    cancel: () => {
+      cancelled = true;
+      timer.cancel();
+    },
+  };
+}
+
 function sleepWith(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {

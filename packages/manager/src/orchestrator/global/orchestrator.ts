@@ -3,9 +3,9 @@
 // (a node joining, leaving, drained, paused, relabelled) and to the task events that change
 // which slots exist; each pass decides for what was marked since the last one, in one
 // transaction (several for very large plans).
-import { componentLogger, systemClock, type Clock, type Logger, type Node, type Task } from "@shoal/shared";
+import { componentLogger, type Clock, type Logger, type Node, type Task } from "@shoal/shared";
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
-import { ReconcileLoop } from "../loop.js";
+import { ReconcileLoop } from "../../reconcile/index.js";
 import { matchEveryNode, nodeAvailability, nodeState, type NodeMatcher } from "../node-checks.js";
 import { Plan, commitPlan, ownWrites } from "../plan.js";
 import { isGlobalService } from "../task-factory.js";
@@ -15,7 +15,8 @@ import { isGlobalTask, planGlobal } from "./reconcile.js";
 export interface GlobalOrchestratorOptions {
   readonly store: MemoryStore;
   readonly logger: Logger;
-  readonly clock?: Clock | undefined;
+  /** Times the loop (debounce, retries) and this component's own timers; the `now` of its decisions. */
+  readonly clock: Clock;
   /** Placement constraints (the scheduler's parser); default: every node matches. */
   readonly nodeMatches?: NodeMatcher | undefined;
   readonly debounceMs?: number | undefined;
@@ -43,7 +44,7 @@ export class GlobalOrchestrator {
 
   constructor(options: GlobalOrchestratorOptions) {
     this.store = options.store;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
     this.logger = componentLogger(options.logger, "orchestrator/global");
     this.nodeMatches = options.nodeMatches ?? matchEveryNode;
     this.maxWrites = options.maxWritesPerTx;

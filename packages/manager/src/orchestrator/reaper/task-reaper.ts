@@ -2,9 +2,9 @@
 // slot's history (see reconcile.ts). It marks slots when a task of theirs finishes, removed tasks
 // when they become deletable, everything when the cluster's history limit changes, and deletes in
 // one transaction per pass.
-import { componentLogger, systemClock, type Clock, type Logger, type Task } from "@shoal/shared";
+import { componentLogger, type Clock, type Logger, type Task } from "@shoal/shared";
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
-import { ReconcileLoop } from "../loop.js";
+import { ReconcileLoop } from "../../reconcile/index.js";
 import { Plan, commitPlan } from "../plan.js";
 import { findSlotTasks, groupBySlot, isFinished, isRemoved, slotKey, slotOf, type SlotRef } from "../task-states.js";
 import { historyLimit, historyToKeep, planHistory, removable } from "./reconcile.js";
@@ -12,7 +12,8 @@ import { historyLimit, historyToKeep, planHistory, removable } from "./reconcile
 export interface TaskReaperOptions {
   readonly store: MemoryStore;
   readonly logger: Logger;
-  readonly clock?: Clock | undefined;
+  /** Times the loop (debounce, retries) and this component's own timers; the `now` of its decisions. */
+  readonly clock: Clock;
   readonly debounceMs?: number | undefined;
   readonly maxDelayMs?: number | undefined;
   /** Writes per transaction (see plan.ts). */
@@ -32,7 +33,7 @@ export class TaskReaper {
 
   constructor(options: TaskReaperOptions) {
     this.store = options.store;
-    const clock = options.clock ?? systemClock;
+    const clock = options.clock;
     this.logger = componentLogger(options.logger, "orchestrator/reaper");
     this.maxWrites = options.maxWritesPerTx;
     this.loop = new ReconcileLoop(

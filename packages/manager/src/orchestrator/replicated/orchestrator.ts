@@ -9,9 +9,9 @@
 //   replicas). Successors made by the restart supervisor and history deleted by the reaper do
 //   not change the count, and reading a service of 100,000 tasks again for each would be waste.
 // Status reports alone do not concern it.
-import { componentLogger, systemClock, type Clock, type Logger, type Task } from "@shoal/shared";
+import { componentLogger, type Clock, type Logger, type Task } from "@shoal/shared";
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
-import { ReconcileLoop } from "../loop.js";
+import { ReconcileLoop } from "../../reconcile/index.js";
 import { Plan, commitPlan, ownWrites } from "../plan.js";
 import { findSlotTasks, isRemoved, isRunnable, slotKey, type SlotRef } from "../task-states.js";
 import { desiredReplicas } from "../task-factory.js";
@@ -20,7 +20,8 @@ import { isReplicatedTask, planRemovedTasks, planReplicated } from "./reconcile.
 export interface ReplicatedOrchestratorOptions {
   readonly store: MemoryStore;
   readonly logger: Logger;
-  readonly clock?: Clock | undefined;
+  /** Times the loop (debounce, retries) and this component's own timers; the `now` of its decisions. */
+  readonly clock: Clock;
   readonly debounceMs?: number | undefined;
   readonly maxDelayMs?: number | undefined;
   /** Writes per transaction (see plan.ts). */
@@ -42,7 +43,7 @@ export class ReplicatedOrchestrator {
 
   constructor(options: ReplicatedOrchestratorOptions) {
     this.store = options.store;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
     this.logger = componentLogger(options.logger, "orchestrator/replicated");
     this.maxWrites = options.maxWritesPerTx;
     this.loop = new ReconcileLoop(

@@ -4,9 +4,9 @@
 // Successors that must wait for their restart delay are created by a timer on the injected clock;
 // the timers are cancelled when the supervisor stops, and a new leader's supervisor finds the
 // waiting slots in the store and schedules them again.
-import { componentLogger, systemClock, type Clock, type Logger, type Timer } from "@shoal/shared";
+import { componentLogger, type Clock, type Logger, type Timer } from "@shoal/shared";
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
-import { ReconcileLoop, type LoopOptions } from "../loop.js";
+import { ReconcileLoop, type LoopOptions } from "../../reconcile/index.js";
 import { matchEveryNode, nodeAvailability, nodeLost, nodeState, type NodeMatcher } from "../node-checks.js";
 import { commitPlan } from "../plan.js";
 import { findSlotTasks, groupBySlot, hasEnded, isLive, slotKey, slotOf, type SlotRef } from "../task-states.js";
@@ -15,7 +15,8 @@ import { planRestarts, type RestartSlot, type SlotWake } from "./reconcile.js";
 export interface RestartSupervisorOptions {
   readonly store: MemoryStore;
   readonly logger: Logger;
-  readonly clock?: Clock | undefined;
+  /** Times the loop (debounce, retries) and this component's own timers; the `now` of its decisions. */
+  readonly clock: Clock;
   /** Placement constraints of global services; default: every node matches. */
   readonly nodeMatches?: NodeMatcher | undefined;
   readonly debounceMs?: number | undefined;
@@ -42,7 +43,7 @@ export class RestartSupervisor {
 
   constructor(options: RestartSupervisorOptions) {
     this.store = options.store;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
     this.logger = componentLogger(options.logger, "orchestrator/restart");
     this.nodeMatches = options.nodeMatches ?? matchEveryNode;
     this.maxWrites = options.maxWritesPerTx;

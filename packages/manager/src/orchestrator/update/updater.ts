@@ -9,18 +9,9 @@
 // In memory only: timers (the end of a delay or a monitor period, found again from the store
 // by a new leader) and how long each task the updater saw end had run (a new leader bounds it
 // from the store's times instead: see reconcile.ts).
-import {
-  TaskState,
-  UpdateState,
-  componentLogger,
-  systemClock,
-  type Clock,
-  type Logger,
-  type Task,
-  type Timer,
-} from "@shoal/shared";
+import { TaskState, UpdateState, componentLogger, type Clock, type Logger, type Task, type Timer } from "@shoal/shared";
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
-import { ReconcileLoop } from "../loop.js";
+import { ReconcileLoop } from "../../reconcile/index.js";
 import { matchEveryNode, nodeAvailability, nodeState, type NodeMatcher } from "../node-checks.js";
 import { Plan, commitPlan } from "../plan.js";
 import { serviceName } from "../task-factory.js";
@@ -33,7 +24,8 @@ const MAX_ENDS = 100_000;
 export interface UpdaterOptions {
   readonly store: MemoryStore;
   readonly logger: Logger;
-  readonly clock?: Clock | undefined;
+  /** Times the loop (debounce, retries) and this component's own timers; the `now` of its decisions. */
+  readonly clock: Clock;
   /** Placement constraints of global services (the scheduler's); default: every node matches. */
   readonly nodeMatches?: NodeMatcher | undefined;
   readonly debounceMs?: number | undefined;
@@ -63,7 +55,7 @@ export class Updater {
 
   constructor(options: UpdaterOptions) {
     this.store = options.store;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
     this.logger = componentLogger(options.logger, "orchestrator/update");
     this.nodeMatches = options.nodeMatches ?? matchEveryNode;
     this.maxWrites = options.maxWritesPerTx;

@@ -1,9 +1,9 @@
-import { Backoff, ManualClock, silentLogger } from "@shoal/shared";
+import { Backoff, ManualClock, silentLogger, type Node } from "@shoal/shared";
 import { afterEach, describe, expect, it } from "vitest";
-import { ReconcileLoop, type Reconciler } from "../../src/orchestrator/loop.js";
-import { MemoryStore, type ObjectEvent } from "../../src/state/store/index.js";
-import { node } from "./fixtures.js";
-import { settle, until } from "./helpers.js";
+import { ReconcileLoop, type Reconciler } from "../../src/reconcile/reconcile-loop.js";
+import { MemoryStore, type ObjectEvent, type TableName } from "../../src/state/store/index.js";
+import { node } from "../orchestrator/fixtures.js";
+import { settle, until } from "../orchestrator/helpers.js";
 
 /** A reconciler that records what it is told and counts its passes. */
 class Recorder implements Reconciler {
@@ -37,6 +37,11 @@ class Recorder implements Reconciler {
     }
     this.passes.push(taken);
   }
+}
+
+/** A recorder that only wants nodes whose id starts with "keep". */
+class Peeking extends Recorder {
+  readonly peek = (_table: TableName, object: unknown): boolean => (object as Node).id.startsWith("keep");
 }
 
 const loops: ReconcileLoop[] = [];
@@ -142,6 +147,29 @@ describe("ReconcileLoop", () => {
     open();
     await until(() => rec.resets === 2, "a second reset");
     await until(() => rec.passes.at(-1)?.[0] === "*", "a pass over everything");
+  });
+
+  it("watches through the reconciler's peek, and with the queue bound it is given", async () => {
+    const clock = new ManualClock(0);
+    const store = new MemoryStore({ clock });
+    const rec = new Peeking();
+    const loop = new ReconcileLoop(rec, { store, clock, logger: silentLogger(), capacity: 2 });
+    loops.push(loop);
+    void loop.run();
+    await until(() => rec.passes.length === 1, "the first pass");
+    await addNode(store, "skip-1");
+    await addNode(store, "keep-1");
+    await until(() => rec.passes.length === 2, "a pass for keep-1");
+    expect(rec.seen).toEqual(["create keep-1"]);
+
+    let open!: () => void;
+    rec.gate = new Promise<void>((resolve) => (open = resolve));
+    await addNode(store, "keep-2");
+    await until(() => rec.dirty.length === 0 && rec.seen.length === 2, "a pass under way");
+    for (let i = 0; i < 3; i++) await addNode(store, `keep-x${i}`); // over the bound of 2
+    rec.gate = undefined;
+    open();
+    await until(() => rec.resets === 2, "a second reset after the overflow");
   });
 
   it("ends when the store closes, and when stopped", async () => {

@@ -1,4 +1,5 @@
-// The run loop every orchestrator component shares: start from one atomic read-and-subscribe,
+// The run loop shared by every component that follows the store and reconciles (orchestrators,
+// scheduler, CA rotation, the per-manager followers): start from one atomic read-and-subscribe,
 // collect what store events make dirty, and reconcile once per commit (or burst of commits), not
 // once per event.
 //
@@ -23,6 +24,7 @@ import {
   type StoreEvent,
   type Subscription,
   type TableName,
+  type WatchOptions,
 } from "../state/store/index.js";
 
 /** What a component plugs into the loop. */
@@ -31,6 +33,8 @@ export interface Reconciler {
   readonly tables: readonly TableName[];
   /** Kinds of events that matter (default: all). Each event is copied for its subscriber: skip what is not needed. */
   readonly kinds?: readonly ObjectEventKind[] | undefined;
+  /** A finer filter on the store's own objects, before anything is copied (WatchOptions.peek). */
+  readonly peek?: WatchOptions["peek"];
   /** At start, and after a resync: forget what was dirty and mark everything dirty. */
   reset(tx: ReadTx): void;
   /** Notes what one event makes dirty (cheap: no store reads). */
@@ -53,6 +57,8 @@ export interface LoopOptions {
   readonly maxDelayMs?: number | undefined;
   /** Retry delays after a failed pass; default 100 ms growing to 5 s. */
   readonly retry?: Backoff | undefined;
+  /** Bound of the watch queue (WatchOptions.capacity); past it the loop reads everything again. */
+  readonly capacity?: number | undefined;
 }
 
 type Next =
@@ -66,6 +72,7 @@ export class ReconcileLoop {
   private readonly debounceMs: number;
   private readonly maxDelayMs: number;
   private readonly retry: Backoff;
+  private readonly capacity: number | undefined;
   private readonly stopper = new AbortController();
   private running: Promise<void> | undefined;
   private wake: { promise: Promise<void>; resolve: () => void } = wakeSignal();
@@ -82,6 +89,7 @@ export class ReconcileLoop {
     this.debounceMs = Math.max(0, options.debounceMs ?? 0);
     this.maxDelayMs = Math.max(this.debounceMs, options.maxDelayMs ?? 1_000);
     this.retry = options.retry ?? new Backoff({ initialMs: 100, maxMs: 5_000 });
+    this.capacity = options.capacity;
   }
 
   /** Runs until `signal` aborts or `stop()` is called. Only one run per loop. */
@@ -114,6 +122,8 @@ export class ReconcileLoop {
     const { subscription } = this.store.viewAndWatch((tx) => this.reconciler.reset(tx), {
       tables: this.reconciler.tables,
       kinds: this.reconciler.kinds,
+      peek: this.reconciler.peek,
+      capacity: this.capacity,
       commits: "never",
       signal,
     });
