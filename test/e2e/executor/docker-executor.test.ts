@@ -304,17 +304,45 @@ describe("DockerExecutor on the host's dockerd", () => {
   });
 
   it("reports a task killed for memory as FAILED with the OOM flag", async () => {
+    // containerd's shim starts watching the container's cgroup for OOM only once the container
+    // has started: a process killed for memory before that exits 137 with neither the oom event
+    // nor OOMKilled, and Docker itself cannot tell it from a plain SIGKILL. So the task goes over
+    // its limit only after the executor has seen it RUNNING (its start call has returned).
     const task = makeTask(
       "oom",
-      { command: ["dd"], args: ["if=/dev/zero", "bs=64M", "count=1", "of=/dev/null"] },
+      {
+        args: [
+          "sh",
+          "-c",
+          "while [ ! -e /tmp/go ]; do sleep 0.05; done; exec dd if=/dev/zero bs=64M count=1 of=/dev/null",
+        ],
+      },
       { resources: { limits: { memoryBytes: 8 * 2 ** 20 } } },
     );
-    const { status } = await runTask(task, track(executor().controller(task)));
+    const controller = track(executor().controller(task));
+    const { status: running } = await runTask(task, controller, TaskState.RUNNING);
+    expect(running.state).toBe(TaskState.RUNNING);
+    const name = `e2e-${RUN}-oom.1.${task.id}`;
+    await docker("exec", name, "sh", "-c", "echo > /tmp/go");
+    const { status } = await runTask({ ...task, status: running }, controller);
     expect(status.state).toBe(TaskState.FAILED);
     expect(status.err).toBe("task: killed for going over its memory limit (OOM), exit (137)");
     expect(status.containerStatus?.exitCode).toBe(137);
-    const name = `e2e-${RUN}-oom.1.${task.id}`;
     expect(await inspect(name, "{{.State.OOMKilled}} {{.HostConfig.Memory}}")).toBe(`true ${8 * 2 ** 20}`);
+  });
+
+  it("reports a task killed by SIGKILL, not for memory, as a plain exit soon after", async () => {
+    const task = makeTask("sigkill", { args: ["sleep", "60"] });
+    const controller = track(executor().controller(task));
+    const { status: running } = await runTask(task, controller, TaskState.RUNNING);
+    expect(running.state).toBe(TaskState.RUNNING);
+    const killed = Date.now();
+    await docker("kill", `e2e-${RUN}-sigkill.1.${task.id}`);
+    const { status } = await runTask({ ...task, status: running }, controller);
+    expect(status.state).toBe(TaskState.FAILED);
+    expect(status.err).toBe("task: non-zero exit (137)");
+    // The wait for an oom event that never comes is bounded (1 s).
+    expect(Date.now() - killed).toBeLessThan(4_000);
   });
 
   it("adopts a running container after a restart instead of starting another", async () => {
