@@ -6,7 +6,10 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect, createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { HealthState, TaskState, Task, silentLogger, type DeepPartial, type TaskStatus } from "@shoal/shared";
 import {
@@ -48,6 +51,23 @@ async function containersOf(taskId: string): Promise<string[]> {
     `label=com.shoal.task.id=${taskId}`,
   );
   return out === "" ? [] : out.split("\n");
+}
+
+/**
+ * Creates the empty file `path` in the running container `name`, the go-ahead its command waits
+ * for. Copied in by the daemon rather than written by `docker exec`: a command that exits as soon
+ * as the file appears would take an exec'd process still running down with it (containerd kills
+ * what is left when the init process exits), and `docker exec` would fail with 137.
+ */
+async function touch(name: string, path: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "shoal-e2e-"));
+  try {
+    const file = join(dir, basename(path));
+    await writeFile(file, "");
+    await docker("cp", file, `${name}:${path}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function removeRunContainers(): Promise<void> {
@@ -323,7 +343,7 @@ describe("DockerExecutor on the host's dockerd", () => {
     const { status: running } = await runTask(task, controller, TaskState.RUNNING);
     expect(running.state).toBe(TaskState.RUNNING);
     const name = `e2e-${RUN}-oom.1.${task.id}`;
-    await docker("exec", name, "sh", "-c", "echo > /tmp/go");
+    await touch(name, "/tmp/go");
     const { status } = await runTask({ ...task, status: running }, controller);
     expect(status.state).toBe(TaskState.FAILED);
     expect(status.err).toBe("task: killed for going over its memory limit (OOM), exit (137)");
@@ -372,7 +392,7 @@ describe("DockerExecutor on the host's dockerd", () => {
     const restarted = { ...task, status: { ...running, state: TaskState.STARTING } };
     const finishing = runTask(restarted, controller);
     await new Promise((r) => setTimeout(r, 500));
-    await docker("exec", name, "sh", "-c", "echo > /tmp/done");
+    await touch(name, "/tmp/done");
     const { status } = await finishing;
     expect(status.state).toBe(TaskState.COMPLETE);
     expect(await containersOf(task.id)).toHaveLength(1);
@@ -423,7 +443,7 @@ describe("DockerExecutor on the host's dockerd", () => {
       await proxy.cut();
       // The task exits while the executor cannot see the daemon.
       const name = `e2e-${RUN}-cut.1.${task.id}`;
-      await docker("exec", name, "sh", "-c", "echo > /tmp/done");
+      await touch(name, "/tmp/done");
       while ((await inspect(name, "{{.State.Status}}")) !== "exited") await new Promise((r) => setTimeout(r, 50));
       // Meanwhile, steps fail as temporary errors and keep their state.
       const other = makeTask("cutother", { args: ["true"] });
