@@ -6,7 +6,10 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect, createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { HealthState, TaskState, Task, silentLogger, type DeepPartial, type TaskStatus } from "@shoal/shared";
 import {
@@ -48,6 +51,23 @@ async function containersOf(taskId: string): Promise<string[]> {
     `label=com.shoal.task.id=${taskId}`,
   );
   return out === "" ? [] : out.split("\n");
+}
+
+/**
+ * Creates the empty file `path` in the running container `name`, the go-ahead its command waits
+ * for. Copied in by the daemon rather than written by `docker exec`: a command that exits as soon
+ * as the file appears would take an exec'd process still running down with it (containerd kills
+ * what is left when the init process exits), and `docker exec` would fail with 137.
+ */
+async function touch(name: string, path: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "shoal-e2e-"));
+  try {
+    const file = join(dir, basename(path));
+    await writeFile(file, "");
+    await docker("cp", file, `${name}:${path}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function removeRunContainers(): Promise<void> {
@@ -304,17 +324,45 @@ describe("DockerExecutor on the host's dockerd", () => {
   });
 
   it("reports a task killed for memory as FAILED with the OOM flag", async () => {
+    // containerd's shim starts watching the container's cgroup for OOM only once the container
+    // has started: a process killed for memory before that exits 137 with neither the oom event
+    // nor OOMKilled, and Docker itself cannot tell it from a plain SIGKILL. So the task goes over
+    // its limit only after the executor has seen it RUNNING (its start call has returned).
     const task = makeTask(
       "oom",
-      { command: ["dd"], args: ["if=/dev/zero", "bs=64M", "count=1", "of=/dev/null"] },
+      {
+        args: [
+          "sh",
+          "-c",
+          "while [ ! -e /tmp/go ]; do sleep 0.05; done; exec dd if=/dev/zero bs=64M count=1 of=/dev/null",
+        ],
+      },
       { resources: { limits: { memoryBytes: 8 * 2 ** 20 } } },
     );
-    const { status } = await runTask(task, track(executor().controller(task)));
+    const controller = track(executor().controller(task));
+    const { status: running } = await runTask(task, controller, TaskState.RUNNING);
+    expect(running.state).toBe(TaskState.RUNNING);
+    const name = `e2e-${RUN}-oom.1.${task.id}`;
+    await touch(name, "/tmp/go");
+    const { status } = await runTask({ ...task, status: running }, controller);
     expect(status.state).toBe(TaskState.FAILED);
     expect(status.err).toBe("task: killed for going over its memory limit (OOM), exit (137)");
     expect(status.containerStatus?.exitCode).toBe(137);
-    const name = `e2e-${RUN}-oom.1.${task.id}`;
     expect(await inspect(name, "{{.State.OOMKilled}} {{.HostConfig.Memory}}")).toBe(`true ${8 * 2 ** 20}`);
+  });
+
+  it("reports a task killed by SIGKILL, not for memory, as a plain exit soon after", async () => {
+    const task = makeTask("sigkill", { args: ["sleep", "60"] });
+    const controller = track(executor().controller(task));
+    const { status: running } = await runTask(task, controller, TaskState.RUNNING);
+    expect(running.state).toBe(TaskState.RUNNING);
+    const killed = Date.now();
+    await docker("kill", `e2e-${RUN}-sigkill.1.${task.id}`);
+    const { status } = await runTask({ ...task, status: running }, controller);
+    expect(status.state).toBe(TaskState.FAILED);
+    expect(status.err).toBe("task: non-zero exit (137)");
+    // The wait for an oom event that never comes is bounded (1 s).
+    expect(Date.now() - killed).toBeLessThan(4_000);
   });
 
   it("adopts a running container after a restart instead of starting another", async () => {
@@ -344,7 +392,7 @@ describe("DockerExecutor on the host's dockerd", () => {
     const restarted = { ...task, status: { ...running, state: TaskState.STARTING } };
     const finishing = runTask(restarted, controller);
     await new Promise((r) => setTimeout(r, 500));
-    await docker("exec", name, "sh", "-c", "echo > /tmp/done");
+    await touch(name, "/tmp/done");
     const { status } = await finishing;
     expect(status.state).toBe(TaskState.COMPLETE);
     expect(await containersOf(task.id)).toHaveLength(1);
@@ -395,7 +443,7 @@ describe("DockerExecutor on the host's dockerd", () => {
       await proxy.cut();
       // The task exits while the executor cannot see the daemon.
       const name = `e2e-${RUN}-cut.1.${task.id}`;
-      await docker("exec", name, "sh", "-c", "echo > /tmp/done");
+      await touch(name, "/tmp/done");
       while ((await inspect(name, "{{.State.Status}}")) !== "exited") await new Promise((r) => setTimeout(r, 50));
       // Meanwhile, steps fail as temporary errors and keep their state.
       const other = makeTask("cutother", { args: ["true"] });

@@ -1,6 +1,6 @@
 // The Docker Engine API objects (v1.41) as far as Shoal reads or writes them, and the shapes
 // that request bodies are checked against. Fields Docker has and Shoal does not act on are
-// listed as "any": they are accepted and kept (see service-spec.ts), not rejected.
+// listed as "any": they are accepted and kept (see unmapped-fields.ts), not rejected.
 import type { Shape } from "./json-shape.js";
 
 export type Labels = Record<string, string>;
@@ -114,7 +114,7 @@ const CONTAINER_SPEC: Shape = {
     CapabilityAdd: "any",
     CapabilityDrop: "any",
     Ulimits: "any",
-    // Refused unless empty (see UNSUPPORTED in service-spec.ts).
+    // Refused unless empty (see refuseUnsupported in service-spec.ts).
     Mounts: "any",
     Secrets: "any",
     Configs: "any",

@@ -15,7 +15,10 @@ import {
   type Task,
 } from "@shoal/shared";
 import type { DockerNodeSpec } from "./docker-types.js";
-import { toDockerPort, toDockerServiceSpec, toDockerTaskSpec, unmappedFields, visibleLabels } from "./service-spec.js";
+import { toDockerPort } from "./endpoint-spec.js";
+import { toDockerServiceSpec } from "./service-spec.js";
+import { toDockerTaskSpec } from "./task-spec.js";
+import { unmappedFields, visibleLabels } from "./unmapped-fields.js";
 
 const time = (d: Date | undefined): string | undefined => d?.toISOString();
 

@@ -9,7 +9,8 @@ import { checkShape } from "./json-shape.js";
 import { isTrue, versionParam } from "./nodes.js";
 import { toDockerService, type ServiceCounts } from "./objects.js";
 import type { Handler } from "./router.js";
-import { fromDockerServiceSpec, visibleLabels } from "./service-spec.js";
+import { fromDockerServiceSpec } from "./service-spec.js";
+import { visibleLabels } from "./unmapped-fields.js";
 
 const SERVICE_FILTERS = ["id", "name", "label", "mode"];
 

@@ -4,7 +4,7 @@ import { arch, cpus, hostname, release, totalmem } from "node:os";
 import { VERSION } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
 import { API_VERSION, MIN_API_VERSION, type Handler } from "./router.js";
-import { visibleLabels } from "./service-spec.js";
+import { visibleLabels } from "./unmapped-fields.js";
 import { isNetworkLabel } from "./networks.js";
 
 const GO_ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386" };

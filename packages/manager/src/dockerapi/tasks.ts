@@ -5,7 +5,7 @@ import type { DockerApiContext } from "./context.js";
 import { matchesLabels, matchesPrefix, parseFilters } from "./filters.js";
 import { TASK_STATES_BY_NAME, toDockerTask } from "./objects.js";
 import type { Handler } from "./router.js";
-import { visibleLabels } from "./service-spec.js";
+import { visibleLabels } from "./unmapped-fields.js";
 
 const TASK_FILTERS = ["id", "name", "label", "service", "node", "desired-state", "_up-to-date"];
 

@@ -5,15 +5,14 @@
 // is durable before the save resolves (O_DSYNC, see segment-writer.ts): the driver sends nothing before
 // that. Saves issued while a write is in flight are coalesced into the next write (group commit), in order.
 //
-// Segments roll past `segmentBytes`. A new segment starts with its header and a copy of the current
-// hardState and newest snapshot marker, so that releasing older segments never loses either; the sealed
-// segment is fsynced first, so corruption found later in a sealed segment is real data loss.
+// Segments roll past `segmentBytes` and are released whole once a snapshot covers them (segment-set.ts:
+// a new segment starts with a copy of the current hardState and newest snapshot marker).
 //
 // With a key ring (`keys`), the records of one write() (every save coalesced into it) are sealed together
 // with the ring's current key, as one record: one cipher per write, so group commit keeps its gain. They
 // are read with whichever key of the ring they name.
-import { mkdir, unlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { KeyRing } from "../crypto/data-key.js";
 import { CLEAR } from "../crypto/data-key.js";
 import type { RaftLogger } from "../logger.js";
@@ -27,6 +26,7 @@ import { DirLock } from "./lock.js";
 import type { SegmentState } from "./replay.js";
 import { scanSegments } from "./replay.js";
 import { fsyncDir, listSegments } from "./segment.js";
+import { SegmentSet } from "./segment-set.js";
 import { SegmentWriter } from "./segment-writer.js";
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -76,8 +76,6 @@ interface PendingWrite {
 }
 
 export class Wal {
-  private readonly logger: RaftLogger;
-  private readonly segmentBytes: number;
   private readonly defaultSync: boolean;
   private readonly keys: KeyRing | undefined;
   /** Saves waiting for the next flush (coalesced into one write and one fsync). */
@@ -97,13 +95,11 @@ export class Wal {
     options: WalOptions,
     private readonly lock: DirLock,
     private writer: SegmentWriter,
-    private readonly segments: SegmentState[],
+    private readonly segments: SegmentSet,
     private hardState: HardState,
     latest: SnapshotMarker,
     lastIndex: number,
   ) {
-    this.logger = options.logger ?? silentLogger;
-    this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.defaultSync = options.sync ?? true;
     this.keys = options.keys;
     this.latestMarker = latest;
@@ -128,12 +124,13 @@ export class Wal {
       const entries = entriesAfter(scanned.entries, start, scanned.latest, dir);
       const last = scanned.entries[scanned.entries.length - 1];
       const writer = await SegmentWriter.reopen(dir, tail.name, scanned.tailBytes, segmentBytes);
+      const segments = new SegmentSet({ dir, segmentBytes, keys: options.keys, logger }, scanned.segments);
       const wal = new Wal(
         dir,
         options,
         lock,
         writer,
-        scanned.segments,
+        segments,
         scanned.hardState,
         scanned.latest,
         last?.index ?? scanned.latest.index,
@@ -226,24 +223,7 @@ export class Wal {
           `cannot release the log to ${index}, past the newest snapshot ${this.latestMarker.index}`,
         );
       }
-      const removed: string[] = [];
-      while (this.segments.length > 1) {
-        const first = this.segments[0] as SegmentState;
-        if (first.maxIndex !== undefined && first.maxIndex > index) break;
-        await unlink(join(this.dir, first.name));
-        this.segments.shift();
-        removed.push(first.name);
-      }
-      if (removed.length > 0) {
-        await fsyncDir(this.dir);
-        this.logger.info("released write-ahead log segments", {
-          component: "wal",
-          dir: this.dir,
-          upTo: index,
-          removed: removed.length,
-        });
-      }
-      return removed;
+      return this.segments.releaseTo(index);
     });
   }
 
@@ -265,14 +245,12 @@ export class Wal {
 
   /** The data keys (ids, or CLEAR) the records of the segments on disk are under. */
   keyIdsInUse(): Set<string> {
-    const ids = new Set<string>();
-    for (const s of this.segments) for (const id of s.keyIds) ids.add(id);
-    return ids;
+    return this.segments.keyIdsInUse();
   }
 
   /** The segment files currently on disk, oldest first. */
   segmentNames(): string[] {
-    return this.segments.map((s) => s.name);
+    return this.segments.names();
   }
 
   /** Flush what is queued, close the file and release the lock. Idempotent. */
@@ -337,8 +315,7 @@ export class Wal {
           ? sealFrames(clear, key)
           : Buffer.concat(batch.map((p) => sealFrames(p.buf, key)));
     }
-    const w = this.writer;
-    if (w.size > w.preambleBytes && w.size + buf.byteLength > this.segmentBytes) {
+    if (this.segments.isFull(this.writer, buf.byteLength)) {
       const first = batch.find((p) => p.firstIndex !== undefined)?.firstIndex;
       await this.roll(first ?? this.lastIndexSaved + 1);
     }
@@ -346,13 +323,13 @@ export class Wal {
       buf,
       batch.some((p) => p.sync),
     );
-    const seg = this.segments[this.segments.length - 1] as SegmentState;
-    seg.keyIds.add(key?.id ?? CLEAR);
+    let maxIndex: number | undefined;
+    for (const p of batch) if (p.lastIndex !== undefined) maxIndex = Math.max(maxIndex ?? 0, p.lastIndex);
+    this.segments.appended(key?.id ?? CLEAR, maxIndex);
     for (const p of batch) {
       if (p.marker !== undefined) this.latestMarker = p.marker;
       if (p.lastIndex !== undefined) {
         this.lastIndexSaved = p.lastIndex;
-        seg.maxIndex = Math.max(seg.maxIndex ?? 0, p.lastIndex);
       } else if (p.marker !== undefined && p.marker.index > this.lastIndexSaved) {
         this.lastIndexSaved = p.marker.index;
       }
@@ -360,23 +337,9 @@ export class Wal {
     }
   }
 
+  /** Seal the segment being written and write from now on to a new one (see segment-set.ts). */
   private async roll(firstIndex: number): Promise<void> {
-    const prev = this.segments[this.segments.length - 1] as SegmentState;
-    await this.writer.sync(); // a sealed segment is durable as a whole
-    await this.writer.close();
-    const preamble: WalRecord[] = [{ type: "hardState", hardState: this.hardState }];
-    if (this.latestMarker.index > 0) preamble.push({ type: "snapshot", marker: this.latestMarker });
-    const seq = prev.seq + 1;
-    const key = this.keys?.current;
-    this.writer = await SegmentWriter.create(this.dir, seq, firstIndex, preamble, this.segmentBytes, key);
-    this.segments.push({
-      seq,
-      firstIndex,
-      name: this.writer.name,
-      maxIndex: undefined,
-      keyIds: new Set([key?.id ?? CLEAR]),
-    });
-    this.logger.info("write-ahead log rolled to a new segment", { component: "wal", file: this.writer.name });
+    this.writer = await this.segments.roll(this.writer, firstIndex, this.hardState, this.latestMarker);
   }
 }
 

@@ -5,39 +5,42 @@
 // simply attaches to it. What the container is doing is learnt from the executor's event stream,
 // never by polling: each event about this task (or a reconnection of the stream) triggers one
 // inspect, whose result is the truth; waiters look at it after each change. start and wait
-// subscribe first and inspect second, so an event that happens in between is not lost.
+// subscribe first and inspect second, so an event that happens in between is not lost. An exit
+// 137 with no word of OOM waits a short while for the container's oom event (oom-watch.ts).
 import {
   ErrorCode,
   HealthState,
   errorMessage,
   raceAbort,
+  systemClock,
   withDeadline,
+  type Clock,
   type Logger,
   type PortConfig,
   type Task,
 } from "@shoal/shared";
 import type Docker from "dockerode";
 import type { ContainerInspectInfo } from "dockerode";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ContainerUnhealthyError, ExecError, ExecErrorReason, TaskExitError } from "../errors.js";
 import type { ContainerSnapshot, Controller, ExitStatus } from "../executor.js";
 import { containerGone, controllerClosed, startProgress, waitProgress } from "../progress.js";
 import { containerName } from "../task-name.js";
 import { containerConfig, stopGraceMs } from "./container-config.js";
 import { abortOption, classifyDockerError, isConflict, isNotFound, isNotModified } from "./docker-errors.js";
-import type { DockerEvent, DockerEventStream } from "./event-stream.js";
+import type { DockerEvent, TaskEventSource } from "./event-stream.js";
 import { ensureImage } from "./image-pull.js";
 import { TaskLabel } from "./labels.js";
+import { OomWatch } from "./oom-watch.js";
 import { snapshotOf } from "./snapshot.js";
 
 /**
- * How long to wait, at most, for the daemon to record an OOM kill after the exit it caused, in
- * steps of OOM_SETTLE_MS. On a loaded host the record can come a good while after the exit.
+ * How long a container that exited 137 (SIGKILL) with no word of OOM is given for its oom event
+ * to arrive, at most. The event comes within milliseconds of `die` when it comes at all; this
+ * leaves room for a loaded host and bounds how late a plain SIGKILL is reported.
  */
-const OOM_SETTLE_MS = 250;
-const OOM_SETTLE_STEPS = 6;
+export const OOM_EVENT_WAIT_MS = 1_000;
 
-/** Exit 137 (SIGKILL) without the OOM flag: perhaps an OOM kill the daemon has not recorded yet. */
+/** Exit 137 (SIGKILL) without the OOM flag: perhaps an OOM kill whose oom event is on its way. */
 function isUnexplainedKill(err: Error): boolean {
   return err instanceof TaskExitError && err.exitCode === 137 && !err.oomKilled;
 }
@@ -47,8 +50,10 @@ const INSPECT_TIMEOUT_MS = 30_000;
 
 export interface DockerControllerDeps {
   readonly docker: Docker;
-  readonly events: DockerEventStream;
+  readonly events: TaskEventSource;
   readonly logger: Logger;
+  /** Times the wait for a late oom event; the system clock by default. */
+  readonly clock?: Clock;
   readonly ports?: readonly PortConfig[];
   /** Called once when the controller is closed. */
   readonly onClose?: (controller: DockerController) => void;
@@ -58,7 +63,7 @@ export class DockerController implements Controller {
   readonly taskId: string;
   readonly name: string;
   private readonly docker: Docker;
-  private readonly events: DockerEventStream;
+  private readonly events: TaskEventSource;
   private readonly logger: Logger;
   private readonly ports: readonly PortConfig[];
 
@@ -66,7 +71,7 @@ export class DockerController implements Controller {
   private snapshot: ContainerSnapshot | undefined;
   /** The exit code of the last die event, for a container removed before it could be inspected. */
   private lastDieExitCode: number | undefined;
-  private oomEvent = false;
+  private readonly oom: OomWatch;
   private healthNow: HealthState = HealthState.UNKNOWN;
   private readonly healthListeners = new Set<(health: HealthState) => void>();
   private changeWaiters = new Set<(err?: Error) => void>();
@@ -86,6 +91,7 @@ export class DockerController implements Controller {
     this.events = deps.events;
     this.ports = deps.ports ?? [];
     this.onClose = deps.onClose;
+    this.oom = new OomWatch(deps.clock ?? systemClock);
     this.logger = deps.logger.child({ taskId: task.id, container: this.name });
   }
 
@@ -149,22 +155,23 @@ export class DockerController implements Controller {
     this.watch(signal);
     await raceAbort(this.refresh(), signal);
     let unhealthy: ContainerUnhealthyError | undefined;
-    let oomRechecks = 0;
+    let oomWaited = false;
     for (;;) {
       const progress = waitProgress(this.snapshot, {
         unhealthy,
         lastExitCode: this.lastDieExitCode,
-        oomSeen: this.oomEvent,
+        oomSeen: this.oom.seen,
       });
       switch (progress.kind) {
         case "exited":
           return progress.exit;
         case "failed":
-          // Killed by SIGKILL (137) with no word of OOM yet: the daemon may still be recording it.
-          if (isUnexplainedKill(progress.error) && oomRechecks < OOM_SETTLE_STEPS) {
-            oomRechecks++;
-            await sleep(OOM_SETTLE_MS, undefined, signal ? { signal } : {});
-            await raceAbort(this.refresh(), signal);
+          // Killed by SIGKILL (137) with no word of OOM: the oom event may be on its way.
+          if (isUnexplainedKill(progress.error) && !oomWaited) {
+            oomWaited = true;
+            const evented = await this.oom.within(OOM_EVENT_WAIT_MS, signal);
+            // No event: one more look, for a daemon that records OOMKilled without one.
+            if (!evented) await raceAbort(this.refresh(), signal);
             continue;
           }
           throw progress.error;
@@ -224,6 +231,7 @@ export class DockerController implements Controller {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.healthListeners.clear();
+    this.oom.close();
     this.wake(controllerClosed());
     this.onClose?.(this);
   }
@@ -290,7 +298,7 @@ export class DockerController implements Controller {
       const code = Number(event.attributes["exitCode"]);
       if (Number.isInteger(code)) this.lastDieExitCode = code;
     } else if (event.action === "oom") {
-      this.oomEvent = true;
+      this.oom.record();
     }
     this.refreshInBackground(event.action);
   }

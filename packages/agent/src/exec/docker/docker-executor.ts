@@ -34,6 +34,7 @@ export interface DockerExecutorOptions {
    * that several agents may share one daemon (in tests).
    */
   readonly nodeId?: string;
+  /** Times the event stream's reconnections and the controllers' wait for a late oom event. */
   readonly clock?: Clock;
   /** Reconnection of the event stream; default 100 ms doubling up to 5 s. */
   readonly backoff?: BackoffOptions;
@@ -43,6 +44,7 @@ export class DockerExecutor implements Executor {
   private readonly docker: Docker;
   private readonly logger: Logger;
   private readonly nodeId: string | undefined;
+  private readonly clock: Clock | undefined;
   private readonly events: DockerEventStream;
   private readonly controllers = new Set<DockerController>();
 
@@ -50,6 +52,7 @@ export class DockerExecutor implements Executor {
     this.logger = componentLogger(options.logger, "executor");
     this.docker = new Docker(dockerOptions(options.host));
     this.nodeId = options.nodeId;
+    this.clock = options.clock;
     this.events = new DockerEventStream(this.docker, {
       logger: this.logger,
       ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
@@ -82,6 +85,7 @@ export class DockerExecutor implements Executor {
       events: this.events,
       logger: this.logger,
       onClose: (c) => this.controllers.delete(c),
+      ...(this.clock !== undefined ? { clock: this.clock } : {}),
       ...(options.ports !== undefined ? { ports: options.ports } : {}),
     });
     this.controllers.add(controller);

@@ -35,6 +35,12 @@ export interface TaskEventListener {
   onResync(): void;
 }
 
+/** What a controller needs of the stream: the events of its own task's container. */
+export interface TaskEventSource {
+  /** Calls `listener` for the events of one task's container; returns the unsubscribe function. */
+  subscribeTask(taskId: string, listener: TaskEventListener): () => void;
+}
+
 export interface DockerEventStreamOptions {
   readonly logger: Logger;
   /** Watch only the containers of this node. */
@@ -50,7 +56,7 @@ interface RawEvent {
   time?: number;
 }
 
-export class DockerEventStream {
+export class DockerEventStream implements TaskEventSource {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly backoff: Backoff;

@@ -1,0 +1,58 @@
+import { RestartCondition, ServiceSpec } from "@shoal/shared";
+import { describe, expect, it } from "vitest";
+import type { DockerTaskSpec } from "../../src/dockerapi/docker-types.js";
+import { fromDockerTaskSpec, toDockerTaskSpec } from "../../src/dockerapi/task-spec.js";
+
+const template: DockerTaskSpec = {
+  ContainerSpec: {
+    Image: "x:1",
+    Command: ["/bin/app"],
+    Dir: "/srv",
+    User: "app",
+    StopSignal: "SIGINT",
+    StopGracePeriod: 3_000_000_000,
+    Healthcheck: { Test: ["CMD", "true"], Timeout: 2_000_000_000, Retries: 3 },
+  },
+  RestartPolicy: { Condition: "none", MaxAttempts: 0, Window: 60_000_000_000 },
+  Placement: { MaxReplicas: 2 },
+  ForceUpdate: 4,
+};
+
+const taskTemplate = (t: DockerTaskSpec): ServiceSpec["taskTemplate"] =>
+  ServiceSpec.fromPartial({ taskTemplate: fromDockerTaskSpec(t) }).taskTemplate;
+
+describe("task spec", () => {
+  it("reads a TaskTemplate and gives the same one back", () => {
+    const t = taskTemplate(template);
+    expect(t?.container?.stopGracePeriod).toEqual({ seconds: 3, nanos: 0 });
+    expect(t?.restartPolicy?.condition).toBe(RestartCondition.NONE);
+    expect(t?.placement?.maxReplicasPerNode).toBe(2);
+    expect(t?.forceUpdate).toBe(4);
+    expect(toDockerTaskSpec(t)).toEqual(template);
+  });
+
+  it("fills Swarm's defaults with insertDefaults, and merges the unmapped fields under", () => {
+    const t = taskTemplate({ ContainerSpec: { Image: "x:1" } });
+    expect(toDockerTaskSpec(t)).toEqual({ ContainerSpec: { Image: "x:1" }, ForceUpdate: 0 });
+    const filled = toDockerTaskSpec(t, {
+      insertDefaults: true,
+      unmapped: { TaskTemplate: { ContainerSpec: { Image: "ignored", Init: true }, Networks: [] } },
+    });
+    expect(filled).toEqual({
+      ContainerSpec: { Image: "x:1", StopGracePeriod: 10_000_000_000, Init: true },
+      Resources: { Limits: {}, Reservations: {} },
+      RestartPolicy: { Condition: "any", Delay: 5_000_000_000, MaxAttempts: 0 },
+      ForceUpdate: 0,
+      Networks: [],
+    });
+  });
+
+  it("refuses bad values, naming the field", () => {
+    expect(() => fromDockerTaskSpec({ ContainerSpec: { Healthcheck: { Retries: -2 } } })).toThrow(
+      "TaskTemplate.ContainerSpec.Healthcheck.Retries: must be a whole number of at least 0, not -2",
+    );
+    expect(() => fromDockerTaskSpec({ Resources: { Limits: { MemoryBytes: 0.5 } } })).toThrow(
+      "TaskTemplate.Resources.Limits.MemoryBytes",
+    );
+  });
+});
