@@ -4,10 +4,10 @@
 // established ... ECONNREFUSED" from a follower, which said nothing about the leader or a quorum.
 import * as grpc from "@grpc/grpc-js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ErrorCode, ServiceSpec, fromServiceError, type ShoalError, type TlsMaterial } from "@shoal/shared";
+import { ErrorCode, RaftMember, ServiceSpec, fromServiceError, type ShoalError, type TlsMaterial } from "@shoal/shared";
 import { MemoryStore } from "@shoal/manager";
 import { ControlApi } from "../../src/controlapi/control-server.js";
-import type { RaftNode } from "../../src/state/raft/raft-node.js";
+import type { LinearizableReader, PeerStatus, RaftView } from "../../src/state/raft/raft-view.js";
 import { material, testCluster } from "../ca/fixtures.js";
 
 let tls: TlsMaterial;
@@ -17,12 +17,27 @@ beforeAll(async () => {
   tls = await material(ca, "m1", "manager");
 });
 
+const members = [1, 2, 3].map((raftId) => RaftMember.create({ raftId, nodeId: `n${raftId}`, addr: `m${raftId}:4242` }));
+
+function raftView(view: {
+  isLeader: boolean;
+  leaderAddr?: string;
+  progress?: [number, PeerStatus][];
+}): RaftView & LinearizableReader {
+  const raft: RaftView & LinearizableReader = {
+    raftId: 1,
+    isLeader: view.isLeader,
+    leaderId: view.leaderAddr === undefined ? 0 : 1,
+    leaderAddr: () => view.leaderAddr,
+    memberList: () => members,
+    status: () => ({ term: 4, commit: 9, applied: 9, leader: 1, progress: new Map(view.progress ?? []) }),
+    linearizableRead: () => Promise.resolve(),
+  };
+  return raft;
+}
+
 function follower(leaderAddr: string | undefined): ControlApi {
-  const raft = {
-    isLeader: false,
-    leaderAddr: () => leaderAddr,
-    memberList: () => [{}, {}, {}],
-  } as unknown as RaftNode;
+  const raft = raftView({ isLeader: false, ...(leaderAddr === undefined ? {} : { leaderAddr }) });
   return new ControlApi({ nodeId: "n1", store: new MemoryStore(), raft, material: tls, clusterId: () => "c1" });
 }
 
