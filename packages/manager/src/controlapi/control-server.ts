@@ -85,9 +85,11 @@ export class ControlApi {
       return {
         member,
         leader: member.raftId === status.leader,
+        // Heard from within an election timeout (state/raft/peer-liveness.ts); not the core's
+        // recentActive, which each check-quorum clears until the member's next answer.
         reachability: !raft.isLeader
           ? Reachability.UNKNOWN
-          : self || progress?.recentActive
+          : self || progress?.reachable
             ? Reachability.REACHABLE
             : Reachability.UNREACHABLE,
         matchIndex: progress?.match ?? 0,

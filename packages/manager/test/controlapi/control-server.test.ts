@@ -2,9 +2,19 @@
 // when no leader is known (a lost quorum) and when the leader cannot be reached, with what they
 // mean. Found by the failover suite (scenario 6, loss of quorum): the client got "No connection
 // established ... ECONNREFUSED" from a follower, which said nothing about the leader or a quorum.
+// And getInfo's view of the members, from the Raft status.
 import * as grpc from "@grpc/grpc-js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ErrorCode, RaftMember, ServiceSpec, fromServiceError, type ShoalError, type TlsMaterial } from "@shoal/shared";
+import {
+  ErrorCode,
+  RaftMember,
+  Reachability,
+  ServiceSpec,
+  fromServiceError,
+  type GetInfoResponse,
+  type ShoalError,
+  type TlsMaterial,
+} from "@shoal/shared";
 import { MemoryStore } from "@shoal/manager";
 import { ControlApi } from "../../src/controlapi/control-server.js";
 import type { LinearizableReader, PeerStatus, RaftView } from "../../src/state/raft/raft-view.js";
@@ -41,6 +51,16 @@ function follower(leaderAddr: string | undefined): ControlApi {
   return new ControlApi({ nodeId: "n1", store: new MemoryStore(), raft, material: tls, clusterId: () => "c1" });
 }
 
+function getInfo(api: ControlApi): Promise<GetInfoResponse> {
+  return new Promise((resolve, reject) => {
+    const handler = api.handlers().getInfo as unknown as (
+      call: unknown,
+      cb: (err: Partial<grpc.ServiceError> | null, res?: GetInfoResponse) => void,
+    ) => void;
+    handler({ request: {}, metadata: new grpc.Metadata() }, (err, res) => (err ? reject(err) : resolve(res!)));
+  });
+}
+
 function createService(api: ControlApi): Promise<ShoalError> {
   const call = { request: { spec: ServiceSpec.fromPartial({}) }, metadata: new grpc.Metadata() };
   return new Promise((resolve) => {
@@ -69,5 +89,36 @@ describe("Control API writes on a follower", () => {
     api.close();
     expect(err.code).toBe(ErrorCode.Unavailable);
     expect(err.message).toMatch(/the leader at 127\.0\.0\.1:1 cannot be reached from this manager/);
+  });
+});
+
+describe("Control API getInfo", () => {
+  it("on the leader, shows members reachable by the driver's window, not by recentActive", async () => {
+    // Just after a check-quorum the core clears recentActive for every peer: member 2 is healthy.
+    const raft = raftView({
+      isLeader: true,
+      leaderAddr: "m1:4242",
+      progress: [
+        [1, { match: 9, recentActive: true, reachable: true }],
+        [2, { match: 9, recentActive: false, reachable: true }],
+        [3, { match: 4, recentActive: false, reachable: false }],
+      ],
+    });
+    const api = new ControlApi({ nodeId: "n1", store: new MemoryStore(), raft, material: tls, clusterId: () => "c1" });
+    const info = await getInfo(api);
+    api.close();
+    expect(info.raft?.members.map((m) => [m.member?.raftId, m.reachability, m.matchIndex, m.leader])).toEqual([
+      [1, Reachability.REACHABLE, 9, true],
+      [2, Reachability.REACHABLE, 9, false],
+      [3, Reachability.UNREACHABLE, 4, false],
+    ]);
+  });
+
+  it("on a follower, shows reachability as unknown", async () => {
+    const api = follower("m1:4242");
+    const info = await getInfo(api);
+    api.close();
+    expect(info.raft?.members.every((m) => m.reachability === Reachability.UNKNOWN)).toBe(true);
+    expect(info.leaderAddr).toBe("m1:4242");
   });
 });
