@@ -1,7 +1,14 @@
 export { Manager, type ManagerOptions } from "./manager.js";
 export { Dispatcher, type DispatcherOptions } from "./dispatcher/dispatcher.js";
 export { StatusBatcher, type StatusBatcherOptions } from "./dispatcher/status-batcher.js";
-export { RaftNode, NotLeaderError, type RaftNodeOptions, type StateMachine } from "./state/raft/raft-node.js";
+export { RaftNode, type RaftNodeOptions, type RaftNodeSettings } from "./state/raft/raft-node.js";
+export { startRaftNode, type StartRaftNodeOptions } from "./state/raft/start-raft-node.js";
+export { NotLeaderError } from "./state/raft/not-leader-error.js";
+export type { StateMachine } from "./state/raft/state-machine.js";
+export type { PeerTransport, PeerReports } from "./state/raft/peer-transport.js";
+export type { RaftView, RaftStatus, PeerStatus, LinearizableReader } from "./state/raft/raft-view.js";
+export { MemoryNetwork, type MemoryEndpoint } from "./state/raft/memory-network.js";
+export { cryptoRandomBytes, seededRandomBytes, type RandomBytes } from "./random-bytes.js";
 export { validateServiceSpec, isImageReference } from "./controlapi/validate-service.js";
 export {
   MemoryStore,

@@ -67,7 +67,8 @@ import {
 } from "./orchestrator/index.js";
 import { Scheduler, nodeMatchesTaskSpec } from "./scheduler/index.js";
 import { loadIdentity, saveIdentity, type ManagerIdentity } from "./identity.js";
-import { RaftNode } from "./state/raft/raft-node.js";
+import type { RaftNode } from "./state/raft/raft-node.js";
+import { startRaftNode } from "./state/raft/start-raft-node.js";
 import { Membership, newRaftId, raftTransportHandlers } from "./state/raft/raft-server.js";
 import { GRPC_MESSAGE_LIMITS } from "./state/raft/transport.js";
 import { MemoryStore } from "./state/store/index.js";
@@ -365,7 +366,7 @@ export class Manager {
       this.identity = { ...identity, nodeId, clusterId: cert.clusterId };
     }
 
-    const raft = new RaftNode({
+    const raft = await startRaftNode({
       raftId,
       nodeId,
       material,
@@ -404,7 +405,6 @@ export class Manager {
       clusterId: () => store.view((tx) => tx.clusters.find()[0]?.id ?? ""),
     });
     controlImpl = this.control.handlers() as grpc.UntypedServiceImplementation;
-    await raft.start();
     this.raftStarted = true;
     this.autolock = new AutolockFollower({
       store,

@@ -8,6 +8,8 @@ export type { Config } from "./config.js";
 export type { Storage, InitialState } from "./storage.js";
 export { MemoryStorage } from "./memory-storage.js";
 export type { MemoryStorageOptions } from "./memory-storage.js";
+export { MemoryRaftDisk } from "./memory-disk.js";
+export type { MemoryRaftDiskOptions, MemoryDiskWrite } from "./memory-disk.js";
 export type { BasicStatus, Status, PeerProgress } from "./status.js";
 export type { ProgressState } from "./tracker/progress.js";
 export type { RandomSource } from "./random.js";

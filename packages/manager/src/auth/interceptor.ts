@@ -137,7 +137,7 @@ export interface AuthInterceptorOptions {
   /** The store, or a getter for it: a manager binds its port before its store exists (calls meanwhile: UNAVAILABLE). */
   readonly store: MemoryStore | (() => MemoryStore | undefined);
   readonly rootCaOf: RootCaOf;
-  /** Whether a manager's node id is in the Raft group now (RaftNode.memberList()). */
+  /** Whether a manager's node id is in the Raft group now (RaftView.memberList()). */
   readonly isRaftMember: (nodeId: string) => boolean;
   readonly logger?: Logger;
   /** Parsed peer certificates kept, by fingerprint; default 1024. */

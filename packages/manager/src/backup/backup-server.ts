@@ -13,7 +13,7 @@ import {
   type CreateBackupRequest,
   type CreateBackupResponse,
 } from "@shoal/shared";
-import type { RaftNode } from "../state/raft/raft-node.js";
+import type { LinearizableReader } from "../state/raft/raft-view.js";
 import type { MemoryStore } from "../state/store/index.js";
 import { BACKUP_FORMAT_VERSION, backupPrefix, sha256 } from "./backup-file.js";
 
@@ -21,7 +21,8 @@ const CHUNK = 1024 * 1024;
 
 export interface BackupServerOptions {
   readonly store: MemoryStore;
-  readonly raft: () => RaftNode | undefined;
+  /** Read index, so that the backup holds everything committed before the call. */
+  readonly raft: () => LinearizableReader | undefined;
   readonly nodeId: string;
   /** Dates the backup (its header's createdAt). */
   readonly clock: Clock;

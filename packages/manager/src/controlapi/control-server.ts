@@ -16,7 +16,8 @@ import {
   type UnaryMethodName,
 } from "@shoal/shared";
 import { callerOf } from "../auth/caller.js";
-import { NotLeaderError, type RaftNode } from "../state/raft/raft-node.js";
+import { NotLeaderError } from "../state/raft/not-leader-error.js";
+import type { LinearizableReader, RaftView } from "../state/raft/raft-view.js";
 import type { MemoryStore } from "../state/store/index.js";
 import { LeaderForwarder, isForwarded } from "./forward.js";
 import { getNode, listNodes, removeNode, updateNode } from "./nodes.js";
@@ -35,7 +36,8 @@ import { getUnlockKey, rotateUnlockKey } from "./unlock-key.js";
 export interface ControlOptions {
   readonly nodeId: string;
   readonly store: MemoryStore;
-  readonly raft: RaftNode;
+  /** Who leads and who is a member (getInfo, forwarding), and read index for reads. */
+  readonly raft: RaftView & LinearizableReader;
   /** This manager's certificate, to forward writes to the leader. */
   readonly material: TlsMaterial;
   /** The cluster's id, once known. */
@@ -87,9 +89,11 @@ export class ControlApi {
       return {
         member,
         leader: member.raftId === status.leader,
+        // Heard from within an election timeout (state/raft/peer-liveness.ts); not the core's
+        // recentActive, which each check-quorum clears until the member's next answer.
         reachability: !raft.isLeader
           ? Reachability.UNKNOWN
-          : self || progress?.recentActive
+          : self || progress?.reachable
             ? Reachability.REACHABLE
             : Reachability.UNREACHABLE,
         matchIndex: progress?.match ?? 0,

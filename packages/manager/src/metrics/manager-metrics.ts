@@ -19,14 +19,14 @@ import {
 } from "@shoal/shared";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { WatchOverflowError, type MemoryStore } from "../state/store/index.js";
-import type { RaftNode } from "../state/raft/raft-node.js";
+import type { RaftStatus, RaftView } from "../state/raft/raft-view.js";
 
 /** The dispatcher's message on a node it marks down for missed heartbeats. */
 const HEARTBEAT_FAILURE = "heartbeat failure";
 
 export interface ManagerMetricsOptions {
   readonly store: MemoryStore;
-  readonly raft: () => RaftNode | undefined;
+  readonly raft: () => RaftView | undefined;
   readonly logger: Logger;
   /** Times the raft sampling. */
   readonly clock: Clock;
@@ -70,7 +70,7 @@ export class ManagerMetrics {
     const registers = [this.registry];
     if (options.labels) this.registry.setDefaultLabels({ ...options.labels });
     collectDefaultMetrics({ register: this.registry, prefix: "shoal_manager_" });
-    const raftGauge = (name: string, help: string, read: (st: ReturnType<RaftNode["status"]>) => number): void => {
+    const raftGauge = (name: string, help: string, read: (st: RaftStatus) => number): void => {
       const raft = options.raft;
       new Gauge({
         name,

@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock, Node, NodeState, Task, TaskState, silentLogger } from "@shoal/shared";
-import { MemoryStore, type RaftNode } from "@shoal/manager";
+import { ManualClock, Node, NodeState, RaftMember, Task, TaskState, silentLogger } from "@shoal/shared";
+import { MemoryStore, type RaftView } from "@shoal/manager";
 import { serveManagerMetrics } from "../../src/metrics/index.js";
 import { settle } from "../orchestrator/helpers.js";
 
-function fakeRaft(state: { leader: number }): RaftNode {
+function fakeRaft(state: { leader: number }): RaftView {
   return {
+    raftId: 2,
+    leaderAddr: () => undefined,
     status: () => ({ term: 3, commit: 12, applied: 10, leader: state.leader, progress: new Map() }),
     get isLeader() {
       return state.leader === 1;
@@ -13,8 +15,8 @@ function fakeRaft(state: { leader: number }): RaftNode {
     get leaderId() {
       return state.leader;
     },
-    memberList: () => [{}, {}, {}],
-  } as unknown as RaftNode;
+    memberList: () => [1, 2, 3].map((raftId) => RaftMember.fromPartial({ raftId })),
+  };
 }
 
 const value = (text: string, line: string): number => {

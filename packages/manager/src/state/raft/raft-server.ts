@@ -1,7 +1,6 @@
 // The gRPC side of Raft on each manager: messages from peers (RaftTransport) and membership
 // changes (RaftMembership: join and leave), which a follower forwards to the leader.
 import type * as grpc from "@grpc/grpc-js";
-import { randomBytes } from "node:crypto";
 import {
   ErrorCode,
   InvalidArgumentError,
@@ -12,6 +11,7 @@ import {
   ShoalError,
   channelCredentials,
   fromServiceError,
+  systemClock,
   type pki,
   toServiceError,
   type JoinRequest,
@@ -22,8 +22,10 @@ import {
   type RaftMembershipServer,
   type RaftTransportServer,
   type TlsMaterial,
+  type Clock,
 } from "@shoal/shared";
 import { callerOf, forwardedMetadata } from "../../auth/caller.js";
+import { cryptoRandomBytes, randomUint, type RandomBytes } from "../../random-bytes.js";
 import type { MemoryStore } from "../store/index.js";
 import { messageFromWire } from "./codec.js";
 import { NotLeaderError, type RaftNode } from "./raft-node.js";
@@ -57,9 +59,9 @@ export function raftTransportHandlers(raft: () => RaftNode | undefined, logger: 
 }
 
 /** A random raft id: non-zero, below 2^53 so that it stays exact as a JavaScript number. */
-export function newRaftId(): number {
-  const hi = randomBytes(4).readUInt32BE(0) & 0x1fffff;
-  const lo = randomBytes(4).readUInt32BE(0);
+export function newRaftId(random: RandomBytes = cryptoRandomBytes): number {
+  const hi = randomUint(random, 4) & 0x1fffff;
+  const lo = randomUint(random, 4);
   return hi * 0x1_0000_0000 + lo || 1;
 }
 
@@ -74,6 +76,8 @@ export class Membership {
     private readonly material: TlsMaterial,
     /** The store: a manager that joined the Raft group no longer needs the node NodeCA made for it. */
     private readonly store?: MemoryStore,
+    /** For the deadline of a call forwarded to the leader, and new raft ids. */
+    private readonly deps: { readonly clock?: Clock; readonly random?: RandomBytes } = {},
   ) {}
 
   handlers(): RaftMembershipServer {
@@ -125,7 +129,7 @@ export class Membership {
         `a manager (raft id ${clash.raftId.toString(16)}) already has the address ${req.addr}; remove it first`,
       );
     }
-    const raftId = newRaftId();
+    const raftId = newRaftId(this.deps.random);
     const context = RaftMember.encode({ raftId, nodeId: req.nodeId, addr: req.addr }).finish();
     await node.changeMembership({ type: "addNode", nodeId: raftId, context });
     // A member now: Raft membership vouches for it from here on; the node NodeCA made for it goes.
@@ -173,7 +177,7 @@ export class Membership {
           cb: (e: grpc.ServiceError | null, res: never) => void,
         ) => void
       ).bind(c);
-      fn(req, forwardedMetadata(caller), { deadline: Date.now() + 15_000 }, (err, res) =>
+      fn(req, forwardedMetadata(caller), { deadline: (this.deps.clock ?? systemClock).now() + 15_000 }, (err, res) =>
         err ? reject(fromServiceError(err)) : resolve(res),
       );
     });

@@ -9,12 +9,14 @@ import {
   channelCredentials,
   componentLogger,
   errorMessage,
+  type Clock,
   type Logger,
   type StreamRaftMessageRequest,
   type TlsMaterial,
 } from "@shoal/shared";
 import type { Message } from "@shoal/raft";
 import { messageToWire } from "./codec.js";
+import type { PeerReports, PeerTransport } from "./peer-transport.js";
 
 /** Snapshots can be large: allow messages of up to this many bytes between managers. */
 export const MAX_RAFT_MESSAGE_BYTES = 512 * 1024 * 1024;
@@ -26,23 +28,19 @@ export const GRPC_MESSAGE_LIMITS: grpc.ChannelOptions = {
   "grpc.enable_channelz": 0,
 };
 
-export interface TransportEvents {
-  /** The peer could not be reached; Raft should probe it rather than pipeline to it. */
-  unreachable(raftId: number): void;
-  /** A snapshot sent to the peer was delivered to its stream, or was lost. */
-  snapshotStatus(raftId: number, delivered: boolean): void;
-}
-
 export interface TransportOptions {
   readonly logger: Logger;
-  readonly events: TransportEvents;
+  /** Where delivery is reported: the Raft node. */
+  readonly reports: PeerReports;
+  /** For the backoff after a failed stream. */
+  readonly clock: Clock;
   /** This manager's certificate: peers are called over mutual TLS with it. */
   readonly material: TlsMaterial;
   /** Messages waiting per peer before new ones are dropped; default 4096. */
   readonly queueLimit?: number;
 }
 
-export class RaftTransport {
+export class RaftTransport implements PeerTransport {
   private readonly peers = new Map<number, Peer>();
   private readonly logger: Logger;
 
@@ -71,8 +69,8 @@ export class RaftTransport {
     for (const m of messages) {
       const peer = this.peers.get(m.to);
       if (!peer) {
-        this.options.events.unreachable(m.to);
-        if (m.type === "MsgSnap") this.options.events.snapshotStatus(m.to, false);
+        this.options.reports.reportUnreachable(m.to);
+        if (m.type === "MsgSnap") this.options.reports.reportSnapshot(m.to, false);
         continue;
       }
       peer.enqueue(m);
@@ -115,8 +113,8 @@ class Peer {
     if (this.queue.length >= this.queueLimit) {
       this.dropped++;
       if (this.dropped % 1000 === 1) this.logger.warn({ peer: this.raftId, dropped: this.dropped }, "peer queue full");
-      this.options.events.unreachable(this.raftId);
-      if (m.type === "MsgSnap") this.options.events.snapshotStatus(this.raftId, false);
+      this.options.reports.reportUnreachable(this.raftId);
+      if (m.type === "MsgSnap") this.options.reports.reportSnapshot(this.raftId, false);
       return;
     }
     this.queue.push(m);
@@ -125,7 +123,7 @@ class Peer {
 
   private stream(): grpc.ClientWritableStream<StreamRaftMessageRequest> | undefined {
     if (this.call) return this.call;
-    if (Date.now() < this.retryAt) return undefined;
+    if (this.options.clock.now() < this.retryAt) return undefined;
     const call = this.client.streamRaftMessage((err) => {
       if (this.call === call) this.call = undefined;
       if (err && !this.closed) this.fail(err);
@@ -137,7 +135,7 @@ class Peer {
 
   private fail(err: unknown): void {
     const delay = this.backoff.next();
-    this.retryAt = Date.now() + delay;
+    this.retryAt = this.options.clock.now() + delay;
     this.logger.debug(
       { peer: this.raftId, addr: this.addr, err: errorMessage(err), retryInMs: delay },
       "peer stream failed",
@@ -148,9 +146,9 @@ class Peer {
   /** What was queued for the peer is lost; Raft resends what it still needs. */
   private dropQueue(): void {
     for (const m of this.queue.splice(0)) {
-      if (m.type === "MsgSnap") this.options.events.snapshotStatus(this.raftId, false);
+      if (m.type === "MsgSnap") this.options.reports.reportSnapshot(this.raftId, false);
     }
-    this.options.events.unreachable(this.raftId);
+    this.options.reports.reportUnreachable(this.raftId);
   }
 
   private drain(): void {
@@ -165,7 +163,7 @@ class Peer {
         }
         const m = this.queue.shift()!;
         const ok = call.write({ message: messageToWire(m) });
-        if (m.type === "MsgSnap") this.options.events.snapshotStatus(this.raftId, true);
+        if (m.type === "MsgSnap") this.options.reports.reportSnapshot(this.raftId, true);
         this.backoff.reset();
         if (!ok) return; // wait for "drain"
       }
