@@ -56,16 +56,8 @@ import { EventLog, eventsHandlers } from "./events/index.js";
 import { backupHandlers } from "./backup/index.js";
 import { serveManagerMetrics } from "./metrics/index.js";
 import { ManagerCaFollower } from "./ca/manager-ca-follower.js";
-import { RootRotationReconciler } from "./ca/rotation-reconciler.js";
-import { LeaderComponents } from "./leader-components.js";
-import {
-  GlobalOrchestrator,
-  ReplicatedOrchestrator,
-  RestartSupervisor,
-  TaskReaper,
-  Updater,
-} from "./orchestrator/index.js";
-import { Scheduler, nodeMatchesTaskSpec } from "./scheduler/index.js";
+import { LeaderComponents } from "./lifecycle/leader-components.js";
+import { leaderFactories } from "./orchestrator/leader-factories.js";
 import { loadIdentity, saveIdentity, type ManagerIdentity } from "./identity.js";
 import { RaftNode } from "./state/raft/raft-node.js";
 import { Membership, newRaftId, raftTransportHandlers } from "./state/raft/raft-server.js";
@@ -248,32 +240,12 @@ export class Manager {
     this.membership = new Membership(() => this.raftNode, material, store);
     const logger = this.options.logger;
     this.leaderParts = new LeaderComponents(
-      [
-        () => ({ name: "replicated", component: new ReplicatedOrchestrator({ store, logger, clock }) }),
-        () => ({
-          name: "global",
-          component: new GlobalOrchestrator({ store, logger, clock, nodeMatches: nodeMatchesTaskSpec }),
-        }),
-        () => ({
-          name: "restart",
-          component: new RestartSupervisor({ store, logger, clock, nodeMatches: nodeMatchesTaskSpec }),
-        }),
-        () => ({
-          name: "updater",
-          component: new Updater({ store, logger, clock, nodeMatches: nodeMatchesTaskSpec }),
-        }),
-        () => ({ name: "reaper", component: new TaskReaper({ store, logger, clock }) }),
-        () => ({ name: "scheduler", component: new Scheduler({ store, logger, clock }) }),
-        () => ({
-          name: "ca-rotation",
-          component: new RootRotationReconciler({
-            store,
-            logger,
-            clock,
-            managers: () => (this.raftNode?.memberList() ?? []).map((m) => m.nodeId),
-          }),
-        }),
-      ],
+      leaderFactories({
+        store,
+        logger,
+        clock,
+        managers: () => (this.raftNode?.memberList() ?? []).map((m) => m.nodeId),
+      }),
       logger,
     );
 
@@ -596,7 +568,7 @@ export class Manager {
       await this.metrics?.stop();
       if (this.raftNode?.isLeader) await this.raftNode.transferLeadership().catch(() => false);
       this.dispatcher?.stop();
-      await this.leaderParts?.close();
+      await this.leaderParts?.stop();
       this.control?.close();
       this.membership?.close();
       await this.raftNode?.stop();
