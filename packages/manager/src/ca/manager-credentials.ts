@@ -2,10 +2,10 @@
 // when joining, read from the data dir when restarting; see manager-certificate.ts), the node id
 // and cluster id it names, and what it founded. A joining manager's node id is the one the CA
 // chose: the identity file learns it here.
-import type { Logger, TlsMaterial } from "@shoal/shared";
-import { newId } from "@shoal/shared";
+import { newId, type Logger, type TlsMaterial } from "@shoal/shared";
 import { saveIdentity, type ManagerIdentity } from "../identity.js";
 import type { Component } from "../lifecycle/component.js";
+import { certificateHosts } from "./certificate-hosts.js";
 import type { ClusterCa } from "./cluster-init.js";
 import { managerCertificate, type ManagerCertificate } from "./manager-certificate.js";
 
@@ -13,10 +13,13 @@ export interface ManagerCredentialsOptions {
   readonly dataDir: string;
   /** The identity as loaded, and whether the data dir holds a cluster member. */
   readonly identity: { readonly loaded: ManagerIdentity; readonly member: boolean };
-  /** A manager of the cluster to join, with the manager token (used when not a member). */
-  readonly join?: { readonly addr: string; readonly token: string } | undefined;
-  /** Names for a founding manager's certificate (certificate-hosts.ts). */
-  readonly hosts: readonly string[];
+  /** A manager of the cluster to join, and the manager token (used when not a member). */
+  readonly join?: string | undefined;
+  readonly joinToken?: string | undefined;
+  /** Where the manager is reached, for the names in a founding manager's certificate. */
+  readonly listen: string;
+  readonly advertise?: string | undefined;
+  readonly dockerApi?: string | undefined;
   readonly certExpiryMs?: number | undefined;
   readonly logger: Logger;
 }
@@ -57,8 +60,8 @@ export class ManagerCredentials implements Component {
       nodeId: loaded.nodeId,
       clusterId: loaded.clusterId ?? newId(),
       member,
-      ...(!member && o.join !== undefined ? { join: o.join } : {}),
-      hosts: o.hosts,
+      ...(!member && o.join !== undefined ? { join: { addr: o.join, token: o.joinToken ?? "" } } : {}),
+      hosts: certificateHosts([o.advertise ?? o.listen, o.dockerApi]),
       ...(o.certExpiryMs !== undefined ? { nodeCertLifetimeMs: o.certExpiryMs } : {}),
       logger: o.logger,
       signal,

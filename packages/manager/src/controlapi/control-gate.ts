@@ -4,10 +4,12 @@
 // what it does not implement; once stopping, UNAVAILABLE again. Requests the request guard refused
 // (too large, not decodable) are answered with its status first.
 import * as grpc from "@grpc/grpc-js";
-import { ControlService, type ControlServer } from "@shoal/shared";
+import { ControlService, type ControlServer, type TlsMaterial } from "@shoal/shared";
 import type { Component } from "../lifecycle/component.js";
 import type { ServiceRegistry } from "../server/service-registry.js";
 import type { RaftNode } from "../state/raft/raft-node.js";
+import type { MemoryStore } from "../state/store/index.js";
+import { ControlApi } from "./control-server.js";
 import { MAX_CONTROL_REQUEST_BYTES, guardRequests, refusedRequest } from "./request-guard.js";
 
 /** The Control API behind the gate (ControlApi). */
@@ -19,8 +21,13 @@ export interface ControlImpl {
 export interface ControlGateOptions {
   readonly server: ServiceRegistry;
   readonly raft: { readonly node: RaftNode | undefined };
-  /** Makes the Control API over the running node; called once, at the first call after it runs. */
-  readonly open: (node: RaftNode) => ControlImpl;
+  readonly store: MemoryStore;
+  readonly credentials: { readonly material: TlsMaterial; readonly nodeId: string };
+  /**
+   * Makes the Control API over the running node; called once, at the first call after it runs.
+   * Default: ControlApi (control-server.ts).
+   */
+  readonly open?: (node: RaftNode) => ControlImpl;
 }
 
 type UnaryHandler = grpc.handleUnaryCall<unknown, unknown>;
@@ -66,12 +73,23 @@ export class ControlGate implements Component {
     this.api?.close();
   }
 
+  private controlApi(node: RaftNode): ControlApi {
+    const { store, credentials } = this.options;
+    return new ControlApi({
+      nodeId: credentials.nodeId,
+      store,
+      raft: node,
+      material: credentials.material,
+      clusterId: () => store.view((tx) => tx.clusters.find()[0]?.id ?? ""),
+    });
+  }
+
   private current(): grpc.UntypedServiceImplementation | undefined {
     if (this.stopped) return undefined;
     if (!this.impl) {
       const node = this.options.raft.node;
       if (!node) return undefined;
-      this.api = this.options.open(node);
+      this.api = (this.options.open ?? ((n) => this.controlApi(n)))(node);
       this.impl = this.api.handlers() as grpc.UntypedServiceImplementation;
     }
     return this.impl;

@@ -20,7 +20,7 @@ describe("ManagerCredentials", () => {
     const credentials = new ManagerCredentials({
       dataDir,
       identity: { loaded: identity, member: false },
-      hosts: ["10.0.0.5"],
+      listen: "10.0.0.5:4242",
       logger: silentLogger(),
     });
     expect(credentials.current).toBeUndefined();
@@ -39,13 +39,13 @@ describe("ManagerCredentials", () => {
     await new ManagerCredentials({
       dataDir,
       identity: { loaded: identity, member: false },
-      hosts: [],
+      listen: "127.0.0.1:0",
       logger: silentLogger(),
     }).run(new AbortController().signal);
     const again = new ManagerCredentials({
       dataDir,
       identity: { loaded: { ...identity, raftId: 7 }, member: true },
-      hosts: [],
+      listen: "127.0.0.1:0",
       logger: silentLogger(),
     });
     await again.run(new AbortController().signal);
@@ -58,7 +58,7 @@ describe("ManagerCredentials", () => {
     const credentials = new ManagerCredentials({
       dataDir,
       identity: { loaded: { ...identity, raftId: 7 }, member: true },
-      hosts: [],
+      listen: "127.0.0.1:0",
       logger: silentLogger(),
     });
     await expect(credentials.run(new AbortController().signal)).rejects.toMatchObject({

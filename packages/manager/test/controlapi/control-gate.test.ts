@@ -1,9 +1,10 @@
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it, vi } from "vitest";
-import { ControlService } from "@shoal/shared";
+import { ControlService, type TlsMaterial } from "@shoal/shared";
 import { ControlGate, type ControlImpl } from "../../src/controlapi/control-gate.js";
 import { RefusedRequest } from "../../src/controlapi/request-guard.js";
 import type { RaftNode } from "../../src/state/raft/raft-node.js";
+import { MemoryStore } from "../../src/state/store/index.js";
 
 type Handler = (call: { request: unknown }, callback: (err: unknown, res?: unknown) => void) => void;
 
@@ -24,6 +25,8 @@ function setup(): {
   const gate = new ControlGate({
     server: { addService: (def, impl) => void added.push({ def, impl: impl as unknown as Record<string, Handler> }) },
     raft,
+    store: new MemoryStore(),
+    credentials: { material: {} as TlsMaterial, nodeId: "m1" },
     open,
   });
   return { gate, raft, api, open, added };

@@ -59,6 +59,11 @@ export class RaftHandle implements Component {
     return this.current?.isLeader ?? false;
   }
 
+  /** The leader's raft id (0: none known); undefined before the node runs. */
+  get leaderId(): number | undefined {
+    return this.current?.leaderId;
+  }
+
   leaderAddr(): string | undefined {
     return this.current?.leaderAddr();
   }

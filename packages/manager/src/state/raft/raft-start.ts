@@ -21,7 +21,8 @@ export interface RaftTuning {
 }
 
 export interface RaftStartOptions {
-  readonly raft: RaftHandle;
+  /** Where the started node goes. */
+  readonly handle: RaftHandle;
   readonly dataDir: string;
   /** The identity as loaded from the data dir (raft id 0: not a member yet). */
   readonly identity: { readonly loaded: ManagerIdentity };
@@ -32,7 +33,7 @@ export interface RaftStartOptions {
   /** A manager of the cluster to join, when not a member yet. */
   readonly join?: string | undefined;
   readonly forceNewCluster?: boolean | undefined;
-  readonly tuning?: RaftTuning | undefined;
+  readonly raft?: RaftTuning | undefined;
   readonly onLeadership: (isLeader: boolean) => void;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -67,7 +68,7 @@ export class RaftStart implements Component {
       const target = o.join;
       if (target !== undefined) {
         const join = o.joinCluster ?? joinCluster;
-        const joined = await o.raft.joining(() =>
+        const joined = await o.handle.joining(() =>
           join({ target, nodeId, addr: advertise, material, clock: o.clock, signal, logger: this.logger }),
         );
         raftId = joined.raftId;
@@ -82,7 +83,7 @@ export class RaftStart implements Component {
       this.current = { ...loaded, nodeId, clusterId };
     }
     const keys = o.unlock.keys;
-    const tuning = o.tuning ?? {};
+    const tuning = o.raft ?? {};
     const node = await (o.startRaftNode ?? startRaftNode)({
       raftId,
       nodeId,
@@ -110,7 +111,7 @@ export class RaftStart implements Component {
           .catch((err: unknown) => this.logger.error({ err: errorMessage(err) }, "could not forget old data keys")),
       clock: o.clock,
     });
-    o.raft.started(node);
+    o.handle.started(node);
   }
 
   /** Nothing of its own: the RaftHandle stops the node. */

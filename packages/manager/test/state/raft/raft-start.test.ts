@@ -34,7 +34,7 @@ function setup(
   const node = { stop: () => Promise.resolve() } as unknown as RaftNode;
   const keys = { keyRing: () => undefined, released: () => Promise.resolve() } as unknown as RaftKeys;
   const start = new RaftStart({
-    raft,
+    handle: raft,
     dataDir,
     identity: { loaded },
     credentials: { material: {} as TlsMaterial, nodeId: "me", clusterId: "c1" },
@@ -44,7 +44,7 @@ function setup(
     onLeadership: () => undefined,
     clock: systemClock,
     logger: silentLogger(),
-    tuning: { tickMs: 20 },
+    raft: { tickMs: 20 },
     startRaftNode: (options) => {
       started.push(options);
       return Promise.resolve(node);
