@@ -68,14 +68,6 @@ export default tseslint.config(
   {
     // One clock in the manager: no timers or wall-clock reads but the injected Clock's.
     files: ["packages/manager/src/**/*.ts"],
-    ignores: [
-      // Being reworked by other changes; to be converted to the Clock when those land.
-      "packages/manager/src/manager.ts",
-      "packages/manager/src/state/raft/**",
-      "packages/manager/src/controlapi/control-server.ts",
-      "packages/manager/src/controlapi/forward.ts",
-      "packages/manager/src/dockerapi/control-calls.ts",
-    ],
     rules: {
       "no-restricted-globals": [
         "error",

@@ -10,7 +10,6 @@ import {
   durationToMs,
   leafIdentity,
   pki,
-  systemClock,
   type Cluster,
   type GetClusterRequest,
   type GetClusterResponse,
@@ -72,15 +71,11 @@ export function listClusters(store: MemoryStore): ListClustersResponse {
   return { clusters: store.view((tx) => tx.clusters.find()).map((c) => redacted(c)) };
 }
 
-/**
- * `now` dates the new root of a rotation. It defaults to the system clock's only until
- * control-server.ts (being rewritten elsewhere) passes its clock's, as it does for client
- * certificates.
- */
+/** `now` dates the new root of a rotation. */
 export async function updateCluster(
   store: MemoryStore,
   req: UpdateClusterRequest,
-  now: number = systemClock.now(),
+  now: number,
 ): Promise<UpdateClusterResponse> {
   if (!req.clusterVersion) throw new InvalidArgumentError("is required", { field: "cluster_version" });
   if (req.spec) validateClusterSpec(req.spec);

@@ -12,6 +12,7 @@ import {
   type RaftMemberStatus,
   type RequestOf,
   type ResponseOf,
+  type Clock,
   type TlsMaterial,
   type UnaryMethodName,
 } from "@shoal/shared";
@@ -42,6 +43,8 @@ export interface ControlOptions {
   readonly material: TlsMaterial;
   /** The cluster's id, once known. */
   clusterId(): string;
+  /** Dates certificates issued and revoked, rotations and rollouts. */
+  readonly clock: Clock;
 }
 
 export class ControlApi {
@@ -60,20 +63,22 @@ export class ControlApi {
       updateNode: this.write("updateNode", (req) => updateNode(this.options.store, req)),
       removeNode: this.write("removeNode", (req) => removeNode(this.options.store, req)),
       createService: this.write("createService", (req) => createService(this.options.store, req)),
-      updateService: this.write("updateService", (req) => updateService(this.options.store, req)),
+      updateService: this.write("updateService", (req) => updateService(this.options.store, req, this.options.clock)),
       removeService: this.write("removeService", (req) => removeService(this.options.store, req)),
       getService: this.read((req) => getService(this.options.store, req)),
       listServices: this.read((req) => listServices(this.options.store, req)),
       getCluster: this.read((req) => getCluster(this.options.store, req)),
       listClusters: this.read(() => listClusters(this.options.store)),
-      updateCluster: this.write("updateCluster", (req) => updateCluster(this.options.store, req)),
+      updateCluster: this.write("updateCluster", (req) =>
+        updateCluster(this.options.store, req, this.options.clock.now()),
+      ),
       getUnlockKey: this.read(() => getUnlockKey(this.options.store)),
       rotateUnlockKey: this.write("rotateUnlockKey", () => rotateUnlockKey(this.options.store)),
       issueClientCertificate: this.write("issueClientCertificate", (req) =>
-        issueClientCertificate(this.options.store, this.caCache, req, Date.now()),
+        issueClientCertificate(this.options.store, this.caCache, req, this.options.clock.now()),
       ),
       revokeClientCertificate: this.write("revokeClientCertificate", (req) =>
-        revokeClientCertificate(this.options.store, req, Date.now()),
+        revokeClientCertificate(this.options.store, req, this.options.clock.now()),
       ),
       getTask: this.read((req) => getTask(this.options.store, req)),
       listTasks: this.read((req) => listTasks(this.options.store, req)),

@@ -11,6 +11,7 @@ import {
   Reachability,
   ServiceSpec,
   fromServiceError,
+  systemClock,
   type GetInfoResponse,
   type ShoalError,
   type TlsMaterial,
@@ -48,7 +49,14 @@ function raftView(view: {
 
 function follower(leaderAddr: string | undefined): ControlApi {
   const raft = raftView({ isLeader: false, ...(leaderAddr === undefined ? {} : { leaderAddr }) });
-  return new ControlApi({ nodeId: "n1", store: new MemoryStore(), raft, material: tls, clusterId: () => "c1" });
+  return new ControlApi({
+    nodeId: "n1",
+    store: new MemoryStore(),
+    raft,
+    material: tls,
+    clusterId: () => "c1",
+    clock: systemClock,
+  });
 }
 
 function getInfo(api: ControlApi): Promise<GetInfoResponse> {
@@ -104,7 +112,14 @@ describe("Control API getInfo", () => {
         [3, { match: 4, recentActive: false, reachable: false }],
       ],
     });
-    const api = new ControlApi({ nodeId: "n1", store: new MemoryStore(), raft, material: tls, clusterId: () => "c1" });
+    const api = new ControlApi({
+      nodeId: "n1",
+      store: new MemoryStore(),
+      raft,
+      material: tls,
+      clusterId: () => "c1",
+      clock: systemClock,
+    });
     const info = await getInfo(api);
     api.close();
     expect(info.raft?.members.map((m) => [m.member?.raftId, m.reachability, m.matchIndex, m.leader])).toEqual([

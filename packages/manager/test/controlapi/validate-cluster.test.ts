@@ -77,28 +77,40 @@ describe("UpdateCluster validates the spec", () => {
     );
     const before = store.view((tx) => tx.clusters.get("c1")!);
     await expect(
-      updateCluster(store, {
-        clusterId: "",
-        clusterVersion: before.meta!.version,
-        spec: ClusterSpec.fromPartial({ annotations: { name: "\0" }, raft: { snapshotInterval: 1 } }),
-        rotation: undefined,
-      }),
+      updateCluster(
+        store,
+        {
+          clusterId: "",
+          clusterVersion: before.meta!.version,
+          spec: ClusterSpec.fromPartial({ annotations: { name: "\0" }, raft: { snapshotInterval: 1 } }),
+          rotation: undefined,
+        },
+        Date.now(),
+      ),
     ).rejects.toMatchObject({ code: ErrorCode.InvalidArgument });
     await expect(
-      updateCluster(store, {
-        clusterId: "",
-        clusterVersion: before.meta!.version,
-        spec: ClusterSpec.fromPartial({ dispatcher: { heartbeatPeriod: { seconds: -1, nanos: 0 } } }),
-        rotation: undefined,
-      }),
+      updateCluster(
+        store,
+        {
+          clusterId: "",
+          clusterVersion: before.meta!.version,
+          spec: ClusterSpec.fromPartial({ dispatcher: { heartbeatPeriod: { seconds: -1, nanos: 0 } } }),
+          rotation: undefined,
+        },
+        Date.now(),
+      ),
     ).rejects.toMatchObject({ code: ErrorCode.InvalidArgument });
     expect(store.view((tx) => tx.clusters.get("c1"))).toEqual(before);
-    const { cluster } = await updateCluster(store, {
-      clusterId: "",
-      clusterVersion: before.meta!.version,
-      spec: ClusterSpec.fromPartial({ annotations: { labels: { a: "b" } } }),
-      rotation: undefined,
-    });
+    const { cluster } = await updateCluster(
+      store,
+      {
+        clusterId: "",
+        clusterVersion: before.meta!.version,
+        spec: ClusterSpec.fromPartial({ annotations: { labels: { a: "b" } } }),
+        rotation: undefined,
+      },
+      Date.now(),
+    );
     expect(cluster?.spec?.annotations).toEqual({ name: "default", labels: { a: "b" } });
   });
 });

@@ -1,6 +1,5 @@
 // The gRPC side of Raft on each manager: messages from peers (RaftTransport) and membership
 // changes (RaftMembership: join and leave), which a follower forwards to the leader.
-import type * as grpc from "@grpc/grpc-js";
 import {
   ErrorCode,
   InvalidArgumentError,
@@ -10,10 +9,9 @@ import {
   RaftMembershipClient,
   ShoalError,
   channelCredentials,
-  fromServiceError,
-  systemClock,
   type pki,
   toServiceError,
+  unaryCall,
   type JoinRequest,
   type JoinResponse,
   type LeaveRequest,
@@ -22,7 +20,6 @@ import {
   type RaftMembershipServer,
   type RaftTransportServer,
   type TlsMaterial,
-  type Clock,
 } from "@shoal/shared";
 import { callerOf, forwardedMetadata } from "../../auth/caller.js";
 import { cryptoRandomBytes, randomUint, type RandomBytes } from "../../random-bytes.js";
@@ -76,8 +73,8 @@ export class Membership {
     private readonly material: TlsMaterial,
     /** The store: a manager that joined the Raft group no longer needs the node NodeCA made for it. */
     private readonly store?: MemoryStore,
-    /** For the deadline of a call forwarded to the leader, and new raft ids. */
-    private readonly deps: { readonly clock?: Clock; readonly random?: RandomBytes } = {},
+    /** For new raft ids. */
+    private readonly deps: { readonly random?: RandomBytes } = {},
   ) {}
 
   handlers(): RaftMembershipServer {
@@ -167,20 +164,12 @@ export class Membership {
       client = new RaftMembershipClient(leader, channelCredentials(this.material), MANAGER_CHANNEL_OPTIONS);
       this.clients.set(leader, client);
     }
-    const c = client;
-    return new Promise((resolve, reject) => {
-      const fn = (
-        c[method] as unknown as (
-          r: unknown,
-          m: grpc.Metadata,
-          o: Partial<grpc.CallOptions>,
-          cb: (e: grpc.ServiceError | null, res: never) => void,
-        ) => void
-      ).bind(c);
-      fn(req, forwardedMetadata(caller), { deadline: (this.deps.clock ?? systemClock).now() + 15_000 }, (err, res) =>
-        err ? reject(fromServiceError(err)) : resolve(res),
-      );
-    });
+    const options = { metadata: forwardedMetadata(caller), timeoutMs: 15_000 };
+    return (
+      method === "join"
+        ? unaryCall(client, "join", req as JoinRequest, options)
+        : unaryCall(client, "leave", req as LeaveRequest, options)
+    ) as Promise<K extends "join" ? JoinResponse : LeaveResponse>;
   }
 
   close(): void {

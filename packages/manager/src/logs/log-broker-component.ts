@@ -1,0 +1,39 @@
+// The log broker as a part of the manager: clients' log subscriptions and agents' log streams
+// (a follower forwards subscriptions to the leader with this manager's certificate).
+import { LogsService, type Clock, type Logger, type TlsMaterial } from "@shoal/shared";
+import type { Component } from "../lifecycle/component.js";
+import type { ServiceRegistry } from "../server/service-registry.js";
+import { LogBroker } from "./log-broker.js";
+
+export interface LogBrokerComponentOptions {
+  readonly server: ServiceRegistry;
+  readonly credentials: { readonly material: TlsMaterial };
+  readonly raft: { readonly isLeader: boolean; leaderAddr(): string | undefined };
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+export class LogBrokerComponent implements Component {
+  readonly name = "log-broker";
+  private broker: LogBroker | undefined;
+
+  constructor(private readonly options: LogBrokerComponentOptions) {}
+
+  run(): Promise<void> {
+    const { server, credentials, raft, logger } = this.options;
+    this.broker = new LogBroker({
+      clock: this.options.clock,
+      logger,
+      material: credentials.material,
+      isLeader: () => raft.isLeader,
+      leaderAddr: () => raft.leaderAddr(),
+    });
+    server.addService(LogsService, this.broker.handlers());
+    return Promise.resolve();
+  }
+
+  /** Ends every subscription and agent stream; idempotent. */
+  stop(): void {
+    this.broker?.close();
+  }
+}

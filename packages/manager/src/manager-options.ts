@@ -1,0 +1,31 @@
+// How a manager is started (the flags of `shoal manager`).
+import type { Clock, Logger } from "@shoal/shared";
+import type { RaftTuning } from "./state/raft/raft-start.js";
+
+export interface ManagerOptions {
+  /** host:port to listen on; port 0 picks a free one. */
+  readonly listen: string;
+  /** host:port other managers and agents reach this one on; default: the listen address. */
+  readonly advertise?: string;
+  /** host:port of a manager of the cluster to join (only with an empty data dir). */
+  readonly join?: string;
+  /** The cluster's manager join token, to join it. */
+  readonly joinToken?: string;
+  /**
+   * Recover from a lost quorum (as `docker swarm init --force-new-cluster`): restart from the data
+   * dir as the only manager of the cluster, keeping all of its state and its join tokens; the
+   * other managers are no longer members (their raft messages are refused) and new ones can join.
+   */
+  readonly forceNewCluster?: boolean;
+  readonly dataDir: string;
+  /** HOST:PORT to serve the Docker Engine API on (for the docker CLI); off when unset. */
+  readonly dockerApi?: string;
+  /** HOST:PORT to serve Prometheus metrics on, at /metrics; off when unset. */
+  readonly metricsAddr?: string;
+  /** Node certificate lifetime of a cluster founded now (its ca_config); default 90 days. */
+  readonly certExpiryMs?: number;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly heartbeatPeriodMs?: number;
+  readonly raft?: RaftTuning;
+}

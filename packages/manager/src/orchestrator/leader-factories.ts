@@ -1,0 +1,46 @@
+// The leader's components, from one set of shared dependencies: the orchestrators, the scheduler
+// and the root rotation's reconciler, in the order they start when this manager becomes leader.
+// Each factory makes a fresh instance for each term of leadership.
+import { errorMessage, type Clock, type Logger } from "@shoal/shared";
+import { RootRotationReconciler } from "../ca/rotation-reconciler.js";
+import { backgroundLoop, type Loop } from "../lifecycle/component.js";
+import type { ComponentFactory } from "../lifecycle/leader-components.js";
+import { Scheduler, nodeMatchesTaskSpec } from "../scheduler/index.js";
+import type { MemoryStore } from "../state/store/index.js";
+import { GlobalOrchestrator } from "./global/orchestrator.js";
+import type { NodeMatcher } from "./node-checks.js";
+import { TaskReaper } from "./reaper/task-reaper.js";
+import { ReplicatedOrchestrator } from "./replicated/orchestrator.js";
+import { RestartSupervisor } from "./restart/supervisor.js";
+import { Updater } from "./update/updater.js";
+
+export interface LeaderDeps {
+  readonly store: MemoryStore;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Node ids of the Raft group's members (the managers), for the root rotation. */
+  readonly managers: () => readonly string[];
+  /** Whether a node may run a task's spec; default nodeMatchesTaskSpec (constraints, platform). */
+  readonly nodeMatches?: NodeMatcher;
+}
+
+/** The factories of the leader's components, in start order. */
+export function leaderFactories(deps: LeaderDeps): ComponentFactory[] {
+  const { store, logger, clock, managers } = deps;
+  const nodeMatches = deps.nodeMatches ?? nodeMatchesTaskSpec;
+  const loop =
+    (name: string, make: () => Loop): ComponentFactory =>
+    () =>
+      backgroundLoop(name, make(), (err) =>
+        logger.error({ component: name, err: errorMessage(err) }, "leader component failed"),
+      );
+  return [
+    loop("replicated", () => new ReplicatedOrchestrator({ store, logger, clock })),
+    loop("global", () => new GlobalOrchestrator({ store, logger, clock, nodeMatches })),
+    loop("restart", () => new RestartSupervisor({ store, logger, clock, nodeMatches })),
+    loop("updater", () => new Updater({ store, logger, clock, nodeMatches })),
+    loop("reaper", () => new TaskReaper({ store, logger, clock })),
+    loop("scheduler", () => new Scheduler({ store, logger, clock })),
+    loop("ca-rotation", () => new RootRotationReconciler({ store, logger, clock, managers })),
+  ];
+}
