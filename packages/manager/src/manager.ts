@@ -37,6 +37,7 @@ import { leaderFactories } from "./orchestrator/leader-factories.js";
 import { ManagerServer } from "./server/manager-server.js";
 import { ServerListener } from "./server/server-listener.js";
 import { LeadershipHandover } from "./state/raft/leadership-handover.js";
+import { clusterSnapshotInterval } from "./state/raft/cluster-snapshot-interval.js";
 import { RaftHandle } from "./state/raft/raft-handle.js";
 import type { RaftNode } from "./state/raft/raft-node.js";
 import { RaftServices } from "./state/raft/raft-services.js";
@@ -84,7 +85,16 @@ export class Manager {
       void leader.setLeader(isLeader);
     };
     const started = { identity, credentials, listener, unlock };
-    this.raftStart = new RaftStart({ ...options, ...started, handle: raft, stateMachine: store, clock, onLeadership });
+    const snapshots = clusterSnapshotInterval(store, clock);
+    this.raftStart = new RaftStart({
+      ...options,
+      ...started,
+      handle: raft,
+      stateMachine: store,
+      clusterSnapshotInterval: snapshots,
+      clock,
+      onLeadership,
+    });
     const dockerApi = options.dockerApi;
     this.dockerApi = new DockerApiComponent({
       listen: dockerApi,

@@ -6,20 +6,16 @@
 // time to reconnect before they are DOWN: a leader change never moves a running task.
 import type * as grpc from "@grpc/grpc-js";
 import {
-  AssignmentAction,
-  AssignmentsType,
   ErrorCode,
   InvalidArgumentError,
   NodeState,
   NotFoundError,
   ShoalError,
-  TaskState,
   componentLogger,
   durationFromMs,
   errorMessage,
   newId,
   toServiceError,
-  type AssignmentChange,
   type AssignmentsRequest,
   type AssignmentsResponse,
   type Clock,
@@ -29,7 +25,6 @@ import {
   type Logger,
   type SessionRequest,
   type SessionResponse,
-  type Task,
   type Timer,
   type UpdateTaskStatusRequest,
   type UpdateTaskStatusResponse,
@@ -37,6 +32,8 @@ import {
 } from "@shoal/shared";
 import type { MemoryStore } from "../state/store/index.js";
 import { caSignal, watchCaSignal } from "./ca-signal.js";
+import { streamAssignments } from "./assignment-stream.js";
+import { HeartbeatSettings } from "./heartbeat-settings.js";
 import { StatusBatcher } from "./status-batcher.js";
 
 export interface DispatcherOptions {
@@ -53,11 +50,14 @@ export interface DispatcherOptions {
    * caller without one. Never taken from a request.
    */
   nodeIdOf(metadata: grpc.Metadata): string | undefined;
-  /** Agent heartbeat period; default 1 s. */
+  /** Agent heartbeat period when the cluster's dispatcher config sets none; default 1 s. */
   readonly heartbeatPeriodMs?: number;
   /** A node is down after this many periods without a heartbeat; default 3. */
   readonly missedHeartbeats?: number;
-  /** After a leader change, how long a node may take to come back before it is down; default 3 periods + 5 s. */
+  /**
+   * After a leader change, how long a node may take to come back before it is down, when the
+   * cluster's dispatcher config sets none; default 3 periods + 5 s.
+   */
   readonly gracePeriodMs?: number;
 }
 
@@ -69,26 +69,23 @@ interface Session {
   stopAssignments?: () => void;
 }
 
-/** Tasks an agent is told about: assigned to it and past the scheduler. */
-function isDispatched(task: Task, nodeId: string): boolean {
-  return task.nodeId === nodeId && (task.status?.state ?? TaskState.NEW) >= TaskState.ASSIGNED;
-}
-
 export class Dispatcher {
   private readonly sessions = new Map<string, Session>();
   /** Down timers by node id: reset by heartbeats, started for every known node on leadership. */
   private readonly expiries = new Map<string, Timer>();
   private readonly logger: Logger;
-  private readonly periodMs: number;
-  private readonly missed: number;
+  private readonly heartbeats: HeartbeatSettings;
   private readonly statuses: StatusBatcher;
   private leading = false;
   private stopped = false;
 
   constructor(private readonly options: DispatcherOptions) {
     this.logger = componentLogger(options.logger, "dispatcher");
-    this.periodMs = options.heartbeatPeriodMs ?? 1000;
-    this.missed = options.missedHeartbeats ?? 3;
+    this.heartbeats = new HeartbeatSettings(options.store, options.clock, {
+      periodMs: options.heartbeatPeriodMs ?? 1000,
+      missed: options.missedHeartbeats ?? 3,
+      graceMs: options.gracePeriodMs,
+    });
     this.statuses = new StatusBatcher({ store: options.store, clock: options.clock, logger: options.logger });
   }
 
@@ -126,7 +123,7 @@ export class Dispatcher {
 
   /** A new leader: nodes that were up are UNKNOWN until they reconnect within the grace time. */
   private async takeOver(): Promise<void> {
-    const grace = this.options.gracePeriodMs ?? this.periodMs * this.missed + 5000;
+    const grace = this.heartbeats.graceMs();
     // Every node that is not down gets the grace time, whether or not marking it UNKNOWN works.
     const up = this.options.store
       .view((tx) => tx.nodes.find())
@@ -189,7 +186,7 @@ export class Dispatcher {
     // A node has one session: a newer one replaces the older (the agent reconnected).
     for (const s of [...this.sessions.values()]) if (s.nodeId === nodeId) this.endSession(s.id, undefined);
     this.sessions.set(sessionId, { id: sessionId, nodeId, call });
-    this.arm(nodeId, this.periodMs * this.missed);
+    this.arm(nodeId, this.heartbeats.downAfterMs());
     this.logger.info({ nodeId, sessionId, hostname: description.hostname, addr }, "agent session opened");
     const { stored, rootCa } = this.options.store.view((tx) => ({
       stored: tx.nodes.get(node),
@@ -225,8 +222,8 @@ export class Dispatcher {
   private heartbeat(request: HeartbeatRequest, metadata: grpc.Metadata): HeartbeatResponse {
     if (!this.options.isLeader()) throw this.notLeader();
     const session = this.sessionOf(request.sessionId, metadata);
-    this.arm(session.nodeId, this.periodMs * this.missed);
-    return { period: durationFromMs(this.periodMs) };
+    this.arm(session.nodeId, this.heartbeats.downAfterMs());
+    return { period: durationFromMs(this.heartbeats.periodMs()) };
   }
 
   private arm(nodeId: string, ms: number): void {
@@ -268,74 +265,13 @@ export class Dispatcher {
       return;
     }
     session.stopAssignments?.();
-    const { nodeId } = session;
-    const { result: initial, subscription } = this.options.store.viewAndWatch(
-      (tx) => tx.tasks.find({ nodeId }).filter((t) => isDispatched(t, nodeId)),
-      {
-        tables: ["tasks"],
-        commits: "always",
-        capacity: 100_000,
-        // Only this node's tasks (now or before the change) are copied for this session.
-        peek: (_table, object, oldObject) =>
-          (object as Task).nodeId === nodeId || (oldObject as Task | undefined)?.nodeId === nodeId,
-      },
-    );
-    // What the agent holds: task id -> desired state and spec version we sent.
-    const sent = new Map<string, string>();
-    const fingerprint = (t: Task): string => `${t.desiredState}/${t.specVersion?.index ?? 0}`;
-    let version = 0;
-    for (const t of initial) sent.set(t.id, fingerprint(t));
-    call.write({
-      type: AssignmentsType.COMPLETE,
-      appliesTo: "",
-      resultsIn: String(++version),
-      changes: initial.map((task) => ({ action: AssignmentAction.UPDATE, task })),
+    session.stopAssignments = streamAssignments({
+      store: this.options.store,
+      nodeId: session.nodeId,
+      call,
+      logger: this.logger,
     });
-    let stopped = false;
-    const stop = (): void => {
-      if (stopped) return;
-      stopped = true;
-      subscription.close();
-    };
-    session.stopAssignments = stop;
     session.assignments = call;
-    call.on("cancelled", stop);
-    void (async () => {
-      let changes: AssignmentChange[] = [];
-      try {
-        for await (const ev of subscription) {
-          if (ev.kind === "commit") {
-            if (changes.length > 0) {
-              const appliesTo = String(version);
-              call.write({ type: AssignmentsType.INCREMENTAL, appliesTo, resultsIn: String(++version), changes });
-              changes = [];
-            }
-            continue;
-          }
-          if (ev.kind === "resync") {
-            stop();
-            call.end(); // the agent opens the stream again and gets a complete set
-            return;
-          }
-          if (ev.table !== "tasks") continue;
-          const task = ev.object;
-          const mine = ev.kind !== "delete" && isDispatched(task, nodeId);
-          if (mine) {
-            if (sent.get(task.id) !== fingerprint(task)) {
-              sent.set(task.id, fingerprint(task));
-              changes.push({ action: AssignmentAction.UPDATE, task });
-            }
-          } else if (sent.delete(task.id)) {
-            changes.push({ action: AssignmentAction.REMOVE, task });
-          }
-        }
-      } catch (err: unknown) {
-        this.logger.warn({ nodeId, err: errorMessage(err) }, "assignments stream ended");
-      } finally {
-        stop();
-        call.end();
-      }
-    })();
   }
 
   private async updateTaskStatus(

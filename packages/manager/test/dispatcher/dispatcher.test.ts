@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   AssignmentAction,
   AssignmentsType,
+  Cluster,
   DispatcherClient,
   DispatcherService,
   ManualClock,
@@ -176,6 +177,28 @@ describe("Dispatcher", () => {
         message: "heartbeat failure",
       });
     await expect(heartbeat(s, sessionId)).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+  });
+
+  it("follows the heartbeat period the cluster's dispatcher config sets, and the missed periods with it", async () => {
+    const s = await start();
+    const { store, clock } = s;
+    await store.update((tx) =>
+      tx.clusters.create(
+        Cluster.fromPartial({
+          id: "c1",
+          spec: { annotations: { name: "default" }, dispatcher: { heartbeatPeriod: { seconds: 4, nanos: 0 } } },
+        }),
+      ),
+    );
+    clock.advance(1000); // the dispatcher reads the cluster's config at most once a second
+    const { sessionId, node } = await openSession(s);
+    expect(await heartbeat(s, sessionId)).toBe(4000);
+    clock.advance(11_900); // under three periods of 4 s: still ready
+    expect(await heartbeat(s, sessionId)).toBe(4000);
+    clock.advance(11_900);
+    expect(nodeState(store, node!.id)).toBe(NodeState.READY);
+    clock.advance(200);
+    await expect.poll(() => nodeState(store, node!.id)).toBe(NodeState.DOWN);
   });
 
   it("refuses a session without a hostname, saying which field is missing", async () => {

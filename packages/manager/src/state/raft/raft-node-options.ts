@@ -28,8 +28,8 @@ export interface RaftNodeSettings {
   readonly electionTick?: number;
   /** Default 1 tick. */
   readonly heartbeatTick?: number;
-  /** Take a snapshot after this many applied entries; default 10 000. */
-  readonly snapshotInterval?: number;
+  /** Take a snapshot after this many applied entries, read at each check; default 10 000. */
+  readonly snapshotInterval?: number | (() => number);
   onLeadership?(isLeader: boolean): void;
   /** This manager was removed from the group. */
   onRemoved?(): void;

@@ -35,6 +35,8 @@ export interface RaftStartOptions {
   readonly forceNewCluster?: boolean | undefined;
   readonly raft?: RaftTuning | undefined;
   readonly onLeadership: (isLeader: boolean) => void;
+  /** The cluster's snapshot interval where its Raft config sets one (0: not set). */
+  readonly clusterSnapshotInterval?: (() => number) | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Default: joinCluster over gRPC (join-cluster.ts); tests pass a fake. */
@@ -97,7 +99,7 @@ export class RaftStart implements Component {
       ...(o.forceNewCluster ? { forceNewCluster: true } : {}),
       ...(tuning.tickMs !== undefined ? { tickMs: tuning.tickMs } : {}),
       ...(tuning.electionTick !== undefined ? { electionTick: tuning.electionTick } : {}),
-      ...(tuning.snapshotInterval !== undefined ? { snapshotInterval: tuning.snapshotInterval } : {}),
+      snapshotInterval: () => o.clusterSnapshotInterval?.() || tuning.snapshotInterval || 10_000,
       ...(tuning.sync !== undefined ? { sync: tuning.sync } : {}),
       onLeadership: (isLeader) => {
         this.logger.info({ isLeader }, isLeader ? "this manager is the leader" : "this manager is a follower");

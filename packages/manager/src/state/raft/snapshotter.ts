@@ -11,8 +11,8 @@ export interface SnapshotterOptions {
   readonly disk: RaftDisk;
   readonly stateMachine: StateMachine;
   readonly logger: Logger;
-  /** Applied entries between snapshots; default 10 000. */
-  readonly interval?: number | undefined;
+  /** Applied entries between snapshots, read at each check (it may change); default 10 000. */
+  readonly interval?: number | (() => number) | undefined;
   /** A snapshot is encoded and waits to be written: run the driver's loop. */
   onPrepared(): void;
 }
@@ -26,7 +26,6 @@ export interface SnapshotPoint {
 }
 
 export class Snapshotter {
-  private readonly interval: number;
   /** The index of the newest snapshot held (written, or received from the leader). */
   private snapshotIndex = 0;
   private encoding = false;
@@ -34,8 +33,12 @@ export class Snapshotter {
   /** Take a snapshot at the next chance, whatever the interval. */
   private soon = false;
 
-  constructor(private readonly options: SnapshotterOptions) {
-    this.interval = options.interval ?? 10_000;
+  constructor(private readonly options: SnapshotterOptions) {}
+
+  private interval(): number {
+    const { interval } = this.options;
+    const n = typeof interval === "function" ? interval() : interval;
+    return n !== undefined && n > 0 ? n : 10_000;
   }
 
   /** Whether a snapshot waits to be written, or is asked for. */
@@ -65,11 +68,11 @@ export class Snapshotter {
     const prepared = this.prepared;
     if (prepared) {
       this.prepared = undefined;
-      await this.options.disk.saveSnapshot(prepared, { retainEntries: Math.min(1000, this.interval) });
+      await this.options.disk.saveSnapshot(prepared, { retainEntries: Math.min(1000, this.interval()) });
       this.snapshotIndex = prepared.metadata.index;
       this.options.logger.info({ index: prepared.metadata.index, bytes: prepared.data.length }, "saved snapshot");
     }
-    if (this.encoding || (!this.soon && point.applied - this.snapshotIndex < this.interval)) return;
+    if (this.encoding || (!this.soon && point.applied - this.snapshotIndex < this.interval())) return;
     if (point.applied === 0) return;
     this.soon = false;
     const index = point.applied;

@@ -20,7 +20,7 @@ async function diskWith(last: number): Promise<MemoryRaftDisk> {
   return disk;
 }
 
-function snapshotter(disk: MemoryRaftDisk, interval = 10) {
+function snapshotter(disk: MemoryRaftDisk, interval: number | (() => number) = 10) {
   let saves = 0;
   let prepared = 0;
   const sm: StateMachine = {
@@ -56,6 +56,19 @@ describe("Snapshotter", () => {
     await s.run(point(20));
     await turn();
     expect(s.hasPrepared).toBe(true);
+  });
+
+  it("reads an interval given as a function at each check (the cluster's, which may change)", async () => {
+    const disk = await diskWith(25);
+    let interval = 100;
+    const { s, prepared } = snapshotter(disk, () => interval);
+    await s.run(point(10));
+    await turn();
+    expect(prepared()).toBe(0);
+    interval = 5;
+    await s.run(point(10));
+    await turn();
+    expect(prepared()).toBe(1);
   });
 
   it("takes one at once when asked (after a data key rotation)", async () => {

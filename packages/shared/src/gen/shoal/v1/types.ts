@@ -818,7 +818,7 @@ export interface DispatcherConfig {
   /**
    * How long an agent that lost its session (e.g. on a leader change) stays
    * UNKNOWN, with its tasks left alone, before it is marked DOWN. Unset:
-   * three heartbeat periods.
+   * three heartbeat periods and 5 s.
    */
   gracePeriod: Duration | undefined;
 }
