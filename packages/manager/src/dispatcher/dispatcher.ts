@@ -39,6 +39,9 @@ import type { MemoryStore } from "../state/store/index.js";
 import { caSignal, watchCaSignal } from "./ca-signal.js";
 import { StatusBatcher } from "./status-batcher.js";
 
+/** How often agents heartbeat when the manager is not told otherwise. */
+export const DEFAULT_HEARTBEAT_PERIOD_MS = 1000;
+
 export interface DispatcherOptions {
   readonly store: MemoryStore;
   readonly clock: Clock;
@@ -87,7 +90,7 @@ export class Dispatcher {
 
   constructor(private readonly options: DispatcherOptions) {
     this.logger = componentLogger(options.logger, "dispatcher");
-    this.periodMs = options.heartbeatPeriodMs ?? 1000;
+    this.periodMs = options.heartbeatPeriodMs ?? DEFAULT_HEARTBEAT_PERIOD_MS;
     this.missed = options.missedHeartbeats ?? 3;
     this.statuses = new StatusBatcher({ store: options.store, clock: options.clock, logger: options.logger });
   }

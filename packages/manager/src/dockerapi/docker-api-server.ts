@@ -16,6 +16,7 @@ import {
 import type { DockerApiContext } from "./context.js";
 import { LoopbackControl, type ControlCaller } from "./control-calls.js";
 import { LoopbackLogs, logHandlers, type LogsCaller } from "./logs.js";
+import type { ManagerSettings } from "./manager-settings.js";
 import { distribution, emptyResourceHandlers, networkHandlers } from "./networks.js";
 import { nodeHandlers } from "./nodes.js";
 import { Router } from "./router.js";
@@ -40,6 +41,8 @@ export interface DockerApiOptions {
   readonly refuse?: (identity: pki.CertIdentity) => string | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The manager's Raft and dispatcher settings, shown as the swarm's; default: a manager's defaults. */
+  readonly settings?: ManagerSettings | undefined;
   /** For tests: other ways in than gRPC to `managerAddr`. */
   readonly control?: ControlCaller;
   readonly logs?: LogsCaller;
@@ -114,6 +117,7 @@ export class DockerApiServer {
       advertise: options.advertise,
       clock: options.clock,
       logger: this.logger,
+      ...(options.settings ? { settings: options.settings } : {}),
     };
     const router = dockerRoutes(ctx, this.logger);
     const { material } = options;

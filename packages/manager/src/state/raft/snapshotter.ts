@@ -25,6 +25,14 @@ export interface SnapshotPoint {
   members(): readonly RaftMember[];
 }
 
+/** Applied entries between two snapshots when the manager is not told otherwise. */
+export const DEFAULT_SNAPSHOT_INTERVAL = 10_000;
+
+/** Entries kept in the log behind a snapshot, so that a follower a little behind catches up without one. */
+export function retainedEntries(interval: number): number {
+  return Math.min(1000, interval);
+}
+
 export class Snapshotter {
   private readonly interval: number;
   /** The index of the newest snapshot held (written, or received from the leader). */
@@ -35,7 +43,7 @@ export class Snapshotter {
   private soon = false;
 
   constructor(private readonly options: SnapshotterOptions) {
-    this.interval = options.interval ?? 10_000;
+    this.interval = options.interval ?? DEFAULT_SNAPSHOT_INTERVAL;
   }
 
   /** Whether a snapshot waits to be written, or is asked for. */
@@ -65,7 +73,7 @@ export class Snapshotter {
     const prepared = this.prepared;
     if (prepared) {
       this.prepared = undefined;
-      await this.options.disk.saveSnapshot(prepared, { retainEntries: Math.min(1000, this.interval) });
+      await this.options.disk.saveSnapshot(prepared, { retainEntries: retainedEntries(this.interval) });
       this.snapshotIndex = prepared.metadata.index;
       this.options.logger.info({ index: prepared.metadata.index, bytes: prepared.data.length }, "saved snapshot");
     }
