@@ -21,6 +21,7 @@ import { distribution, emptyResourceHandlers, networkHandlers } from "./networks
 import { nodeHandlers } from "./nodes.js";
 import { Router } from "./router.js";
 import { serviceHandlers } from "./services.js";
+import { swarmHandlers } from "./swarm.js";
 import { info, ping, version } from "./system.js";
 import { taskHandlers } from "./tasks.js";
 
@@ -56,10 +57,18 @@ export function dockerRoutes(ctx: DockerApiContext, logger: Logger): Router {
   const tasks = taskHandlers(ctx);
   const networks = networkHandlers(ctx);
   const logs = logHandlers(ctx);
+  const swarm = swarmHandlers(ctx);
   router
     .on("GET", "/_ping", ping)
     .on("GET", "/version", version)
     .on("GET", "/info", info(ctx))
+    .on("GET", "/swarm", swarm["inspect"]!)
+    .on("POST", "/swarm/update", swarm["update"]!)
+    .on("GET", "/swarm/unlockkey", swarm["unlockKey"]!)
+    .on("POST", "/swarm/init", swarm["init"]!)
+    .on("POST", "/swarm/join", swarm["join"]!)
+    .on("POST", "/swarm/leave", swarm["leave"]!)
+    .on("POST", "/swarm/unlock", swarm["unlock"]!)
     .on("GET", "/nodes", nodes["list"]!)
     .on("GET", "/nodes/:id", nodes["inspect"]!)
     .on("POST", "/nodes/:id/update", nodes["update"]!)
