@@ -87,4 +87,15 @@ describe("a manager serving the Docker API", () => {
     expect((await call("POST", path, before.Spec)).status).toBe(409);
     expect(await call("GET", "/v1.41/swarm/unlockkey")).toEqual({ status: 200, json: { UnlockKey: "" } });
   });
+
+  it("shows the same cluster in /info, with this manager's address among the managers", async () => {
+    const swarm = (await call("GET", "/swarm")).json as Swarm;
+    const info = (await call("GET", "/v1.41/info")).json as { Swarm: Record<string, unknown> };
+    expect(info.Swarm).toMatchObject({
+      NodeID: manager.identity!.nodeId,
+      ControlAvailable: true,
+      Cluster: { ID: swarm.ID, Spec: swarm.Spec },
+      RemoteManagers: [{ NodeID: manager.identity!.nodeId, Addr: manager.address }],
+    });
+  });
 });

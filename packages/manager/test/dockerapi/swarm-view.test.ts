@@ -7,48 +7,12 @@ import { startRotation } from "../../src/ca/root-rotation.js";
 import { DEFAULT_MANAGER_SETTINGS, managerSettings } from "../../src/dockerapi/manager-settings.js";
 import { toDockerClusterInfo, toDockerSwarm } from "../../src/dockerapi/swarm-view.js";
 import { UNMAPPED_LABEL } from "../../src/dockerapi/unmapped-fields.js";
+import { dockerAnswer, shapeDifferences } from "./json-kinds.js";
 
 const NOW = Date.parse("2026-11-29T08:31:51Z");
 
-/** Swarm.Cluster of Docker 20.10's /info, values aside. */
-const DOCKER_CLUSTER_INFO = {
-  ID: "0e33jx3vx6vvnnpibf66arlge",
-  Version: { Index: 10 },
-  CreatedAt: "2026-11-29T08:31:51.170785702Z",
-  UpdatedAt: "2026-11-29T08:31:51.283353073Z",
-  Spec: {
-    Name: "default",
-    Labels: {},
-    Orchestration: { TaskHistoryRetentionLimit: 5 },
-    Raft: {
-      SnapshotInterval: 10000,
-      KeepOldSnapshots: 0,
-      LogEntriesForSlowFollowers: 500,
-      ElectionTick: 10,
-      HeartbeatTick: 1,
-    },
-    Dispatcher: { HeartbeatPeriod: 5000000000 },
-    CAConfig: { NodeCertExpiry: 7776000000000000 },
-    TaskDefaults: {},
-    EncryptionConfig: { AutoLockManagers: false },
-  },
-  TLSInfo: { TrustRoot: "-----BEGIN CERTIFICATE-----", CertIssuerSubject: "MBM=", CertIssuerPublicKey: "MFk=" },
-  RootRotationInProgress: false,
-  DefaultAddrPool: null,
-  SubnetSize: 24,
-  DataPathPort: 4789,
-};
-
-/** The same keys, with values of the same JSON types, everywhere in `value`. */
-function sameShape(value: unknown, model: unknown, path = ""): void {
-  const kind = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
-  expect(kind(value), path).toBe(kind(model));
-  if (kind(model) !== "object") return;
-  const a = value as Record<string, unknown>;
-  const b = model as Record<string, unknown>;
-  expect(Object.keys(a).sort(), path).toEqual(Object.keys(b).sort());
-  for (const k of Object.keys(b)) sameShape(a[k], b[k], `${path}.${k}`);
-}
+/** Swarm.Cluster of a recorded Docker 20.10 /info. */
+const DOCKER_CLUSTER_INFO = (dockerAnswer("docker-20.10-info.json")["Swarm"] as Record<string, unknown>)["Cluster"];
 
 async function founded(): Promise<Cluster> {
   const { rootCa } = await newRootCa({ clusterId: "c1", now: NOW });
@@ -70,7 +34,7 @@ describe("toDockerClusterInfo", () => {
   it("has Docker's fields and types, and the values in force for what the spec leaves unset", async () => {
     const cluster = await founded();
     const info = toDockerClusterInfo(cluster, DEFAULT_MANAGER_SETTINGS);
-    sameShape(info, DOCKER_CLUSTER_INFO);
+    expect(shapeDifferences(info, DOCKER_CLUSTER_INFO)).toEqual([]);
     expect(info).toMatchObject({
       ID: "c1u5ter0000000000000000001",
       Version: { Index: 12 },
@@ -119,7 +83,8 @@ describe("toDockerClusterInfo", () => {
 describe("toDockerSwarm", () => {
   it("adds the join tokens to ClusterInfo", async () => {
     const swarm = toDockerSwarm(await founded(), DEFAULT_MANAGER_SETTINGS);
-    sameShape(swarm, { ...DOCKER_CLUSTER_INFO, JoinTokens: { Worker: "", Manager: "" } });
+    const model = { ...(DOCKER_CLUSTER_INFO as object), JoinTokens: { Worker: "", Manager: "" } };
+    expect(shapeDifferences(swarm, model)).toEqual([]);
     expect(swarm["JoinTokens"]).toEqual({ Worker: "SWMTKN-1-w", Manager: "SWMTKN-1-m" });
   });
 });
