@@ -30,6 +30,12 @@ export function boolParam(req: DockerRequest, name: string): boolean {
   throw new InvalidArgumentError(`invalid value for ${name}: ${raw}`, { field: name });
 }
 
+/** A boolean form value as Docker's httputils.BoolValue reads it: anything but "", 0, no, false, none. */
+function formBool(req: DockerRequest, name: string): boolean {
+  const raw = (req.query.get(name) ?? "").trim().toLowerCase();
+  return !["", "0", "no", "false", "none"].includes(raw);
+}
+
 const unavailable = (message: string): Reply => ({ status: 503, json: { message } });
 
 export function swarmHandlers(ctx: DockerApiContext): Record<string, Handler> {
@@ -90,12 +96,17 @@ export function swarmHandlers(ctx: DockerApiContext): Record<string, Handler> {
 
     join: () => unavailable(SWARM_EXISTS),
 
-    // Docker refuses a manager's leave with 503 too (unless forced); a Shoal manager never leaves here.
-    leave: () =>
-      unavailable(
-        "This node is a manager of a Shoal cluster and cannot leave it through the Docker API: " +
+    // Docker refuses a manager's leave with a 503 unless forced, and then lets it go. A Shoal
+    // manager never leaves here: a forced leave is refused with a 403 (Docker's "not allowed"),
+    // since docker-py takes a 503 to a forced leave for a success.
+    leave: (req) => ({
+      status: formBool(req, "force") ? 403 : 503,
+      json: {
+        message:
+          "This node is a manager of a Shoal cluster and cannot leave it through the Docker API: " +
           `remove it with "shoal cluster remove-manager ${ctx.nodeId}", then stop it.`,
-      ),
+      },
+    }),
 
     // The API is served only once this manager is unlocked.
     unlock: () => ({ status: 409, json: { message: "swarm is not locked" } }),
