@@ -53,7 +53,8 @@ export function swarmHandlers(ctx: DockerApiContext): Record<string, Handler> {
       const body = await req.json();
       checkShape(body, SWARM_SPEC_SHAPE);
       const current = await currentCluster(ctx);
-      const { spec, rotateRootCa } = fromDockerSwarmSpec(body as DockerSwarmSpec, current, settings);
+      // A JSON null is an empty spec to Go's decoder: every field its default.
+      const { spec, rotateRootCa } = fromDockerSwarmSpec((body ?? {}) as DockerSwarmSpec, current, settings);
       await ctx.control.call("updateCluster", {
         clusterId: current.id,
         clusterVersion,

@@ -74,6 +74,13 @@ describe("POST /swarm/update", () => {
     expect(stored().rootJoinTokens!.manager).not.toBe(before.manager);
   });
 
+  it("reads a null body as Go does: a spec of defaults", async () => {
+    expect((await update("", (s) => (s.Labels = { a: "1" }))).status).toBe(200);
+    const { Version } = await inspect();
+    expect((await request(server.base, "POST", `/swarm/update?version=${Version.Index}`, null)).status).toBe(200);
+    expect(stored().spec!.annotations).toEqual({ name: "default", labels: {} });
+  });
+
   it("refuses a stale version with a 409 and changes nothing", async () => {
     const swarm = await inspect();
     expect((await update("", (s) => (s.Labels = { a: "1" }))).status).toBe(200);
@@ -89,6 +96,10 @@ describe("POST /swarm/update", () => {
     expect(await request(server.base, "POST", "/swarm/update", {})).toMatchObject({
       status: 400,
       json: { message: expect.stringContaining("invalid swarm version ''") as unknown },
+    });
+    expect(await request(server.base, "POST", "/swarm/update?version=1", [])).toMatchObject({
+      status: 400,
+      json: { message: "body: expected an object, got an array" },
     });
     expect(await update("&rotateWorkerToken=maybe")).toMatchObject({
       status: 400,
