@@ -132,6 +132,7 @@ describe("the docker CLI against Shoal", () => {
     expect(info.stdout).toContain("Is Manager: true");
     expect(info.stdout).toMatch(/Managers: 3\n/);
     expect(info.stdout).toMatch(/Nodes: 2\n/);
+    expect(info.stdout.match(/^ {3}\S+:\d+$/gm)).toHaveLength(3);
   });
 
   it("node ls, inspect, update (availability, labels) and rm", async () => {

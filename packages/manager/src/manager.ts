@@ -22,6 +22,7 @@ import { BackupComponent } from "./backup/backup-component.js";
 import { ControlGate } from "./controlapi/control-gate.js";
 import { DispatcherComponent } from "./dispatcher/dispatcher-component.js";
 import { DockerApiComponent } from "./dockerapi/docker-api-component.js";
+import { managerSettings } from "./dockerapi/manager-settings.js";
 import { Autolock } from "./encryption/autolock.js";
 import { UnlockWait } from "./encryption/unlock-wait.js";
 import { EventLogComponent } from "./events/event-log-component.js";
@@ -104,6 +105,7 @@ export class Manager {
       isRaftMember,
       clock,
       logger,
+      settings: managerSettings({ raft: options.raft, heartbeatPeriodMs }),
     });
     this.metrics = new MetricsComponent({ listen: options.metricsAddr, store, raft, credentials, clock, logger });
     const rotateDataKey = (key: DataKey): Promise<void> => raft.requireNode().rotateDataKey(key);

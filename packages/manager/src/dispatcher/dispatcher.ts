@@ -36,6 +36,9 @@ import { streamAssignments } from "./assignment-stream.js";
 import { HeartbeatSettings } from "./heartbeat-settings.js";
 import { StatusBatcher } from "./status-batcher.js";
 
+/** How often agents heartbeat when the manager is not told otherwise. */
+export const DEFAULT_HEARTBEAT_PERIOD_MS = 1000;
+
 export interface DispatcherOptions {
   readonly store: MemoryStore;
   readonly clock: Clock;
@@ -82,7 +85,7 @@ export class Dispatcher {
   constructor(private readonly options: DispatcherOptions) {
     this.logger = componentLogger(options.logger, "dispatcher");
     this.heartbeats = new HeartbeatSettings(options.store, options.clock, {
-      periodMs: options.heartbeatPeriodMs ?? 1000,
+      periodMs: options.heartbeatPeriodMs ?? DEFAULT_HEARTBEAT_PERIOD_MS,
       missed: options.missedHeartbeats ?? 3,
       graceMs: options.gracePeriodMs,
     });

@@ -2,6 +2,7 @@
 import type { Clock, Logger } from "@shoal/shared";
 import type { ControlCaller } from "./control-calls.js";
 import type { LogsCaller } from "./logs.js";
+import type { ManagerSettings } from "./manager-settings.js";
 
 export interface DockerApiContext {
   readonly control: ControlCaller;
@@ -13,4 +14,6 @@ export interface DockerApiContext {
   /** Dates what the API creates (a network's Created). */
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The serving manager's Raft and dispatcher settings; DEFAULT_MANAGER_SETTINGS when absent. */
+  readonly settings?: ManagerSettings;
 }

@@ -7,6 +7,7 @@ import { DOCKER_API_RULE } from "../auth/policy.js";
 import type { Component } from "../lifecycle/component.js";
 import type { MemoryStore } from "../state/store/index.js";
 import { DockerApiServer } from "./docker-api-server.js";
+import type { ManagerSettings } from "./manager-settings.js";
 
 export interface DockerApiComponentOptions {
   /** HOST:PORT to serve on; off when undefined. */
@@ -18,6 +19,8 @@ export interface DockerApiComponentOptions {
   readonly isRaftMember: (nodeId: string) => boolean;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** This manager's Raft and dispatcher settings (the swarm's Raft and Dispatcher in the API). */
+  readonly settings?: ManagerSettings;
 }
 
 export class DockerApiComponent implements Component {
@@ -43,6 +46,7 @@ export class DockerApiComponent implements Component {
       material: credentials.material,
       refuse: (identity) => dockerApiRefusal(store, isRaftMember, identity),
       logger,
+      settings: this.options.settings,
     });
     await this.server.start();
   }

@@ -16,10 +16,12 @@ import {
 import type { DockerApiContext } from "./context.js";
 import { LoopbackControl, type ControlCaller } from "./control-calls.js";
 import { LoopbackLogs, logHandlers, type LogsCaller } from "./logs.js";
+import type { ManagerSettings } from "./manager-settings.js";
 import { distribution, emptyResourceHandlers, networkHandlers } from "./networks.js";
 import { nodeHandlers } from "./nodes.js";
 import { Router } from "./router.js";
 import { serviceHandlers } from "./services.js";
+import { swarmHandlers } from "./swarm.js";
 import { info, ping, version } from "./system.js";
 import { taskHandlers } from "./tasks.js";
 
@@ -40,6 +42,8 @@ export interface DockerApiOptions {
   readonly refuse?: (identity: pki.CertIdentity) => string | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The manager's Raft and dispatcher settings, shown as the swarm's; default: a manager's defaults. */
+  readonly settings?: ManagerSettings | undefined;
   /** For tests: other ways in than gRPC to `managerAddr`. */
   readonly control?: ControlCaller;
   readonly logs?: LogsCaller;
@@ -53,10 +57,18 @@ export function dockerRoutes(ctx: DockerApiContext, logger: Logger): Router {
   const tasks = taskHandlers(ctx);
   const networks = networkHandlers(ctx);
   const logs = logHandlers(ctx);
+  const swarm = swarmHandlers(ctx);
   router
     .on("GET", "/_ping", ping)
     .on("GET", "/version", version)
     .on("GET", "/info", info(ctx))
+    .on("GET", "/swarm", swarm["inspect"]!)
+    .on("POST", "/swarm/update", swarm["update"]!)
+    .on("GET", "/swarm/unlockkey", swarm["unlockKey"]!)
+    .on("POST", "/swarm/init", swarm["init"]!)
+    .on("POST", "/swarm/join", swarm["join"]!)
+    .on("POST", "/swarm/leave", swarm["leave"]!)
+    .on("POST", "/swarm/unlock", swarm["unlock"]!)
     .on("GET", "/nodes", nodes["list"]!)
     .on("GET", "/nodes/:id", nodes["inspect"]!)
     .on("POST", "/nodes/:id/update", nodes["update"]!)
@@ -114,6 +126,7 @@ export class DockerApiServer {
       advertise: options.advertise,
       clock: options.clock,
       logger: this.logger,
+      ...(options.settings ? { settings: options.settings } : {}),
     };
     const router = dockerRoutes(ctx, this.logger);
     const { material } = options;

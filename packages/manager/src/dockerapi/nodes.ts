@@ -1,9 +1,11 @@
 // /nodes: list (filters id, name, label, role), inspect, update (with the version read), delete.
-import { InvalidArgumentError, NodeRole, type Node } from "@shoal/shared";
+// A manager, not a node in the store yet, is inspected by its id (manager-nodes.ts).
+import { ErrorCode, InvalidArgumentError, NodeRole, isShoalError, type Node, type RootCA } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
 import { NODE_SPEC_SHAPE, type DockerNodeSpec } from "./docker-types.js";
 import { matchesLabels, matchesPrefix, parseFilters } from "./filters.js";
 import { checkShape } from "./json-shape.js";
+import { managerNode } from "./manager-nodes.js";
 import { fromDockerNodeSpec, toDockerNode } from "./objects.js";
 import type { DockerRequest, Handler } from "./router.js";
 
@@ -39,17 +41,33 @@ function nodeMatches(node: Node, f: ReturnType<typeof parseFilters>): boolean {
   return true;
 }
 
+/** The cluster's CA, for the nodes' TLSInfo. */
+async function rootCaOf(ctx: DockerApiContext): Promise<RootCA | undefined> {
+  return (await ctx.control.call("listClusters", {})).clusters[0]?.rootCa;
+}
+
 export function nodeHandlers(ctx: DockerApiContext): Record<string, Handler> {
   return {
     list: async (req) => {
       const filters = parseFilters(req.query.get("filters"), NODE_FILTERS);
-      const { nodes } = await ctx.control.call("listNodes", { filters: undefined });
-      return { status: 200, json: nodes.filter((n) => nodeMatches(n, filters)).map(toDockerNode) };
+      const [{ nodes }, rootCa] = await Promise.all([
+        ctx.control.call("listNodes", { filters: undefined }),
+        rootCaOf(ctx),
+      ]);
+      return { status: 200, json: nodes.filter((n) => nodeMatches(n, filters)).map((n) => toDockerNode(n, rootCa)) };
     },
     inspect: async (req) => {
       const ref = req.params["id"]!;
-      const { node } = await ctx.control.call("getNode", { nodeId: ref === "self" ? ctx.nodeId : ref });
-      return { status: 200, json: toDockerNode(node!) };
+      const nodeId = ref === "self" ? ctx.nodeId : ref;
+      try {
+        const { node } = await ctx.control.call("getNode", { nodeId });
+        return { status: 200, json: toDockerNode(node!, await rootCaOf(ctx)) };
+      } catch (err: unknown) {
+        if (!isShoalError(err) || err.code !== ErrorCode.NotFound) throw err;
+        const manager = await managerNode(ctx, nodeId, await rootCaOf(ctx));
+        if (!manager) throw err;
+        return { status: 200, json: manager };
+      }
     },
     update: async (req) => {
       const nodeVersion = versionParam(req, "node");

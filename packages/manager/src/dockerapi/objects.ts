@@ -11,13 +11,16 @@ import {
   type Meta,
   type Node,
   type NodeSpec,
+  type RootCA,
   type Service,
   type Task,
 } from "@shoal/shared";
 import type { DockerNodeSpec } from "./docker-types.js";
 import { toDockerPort } from "./endpoint-spec.js";
+import { nodeArch } from "./host.js";
 import { toDockerServiceSpec } from "./service-spec.js";
 import { toDockerTaskSpec } from "./task-spec.js";
+import { nodeTlsInfo } from "./tls-info.js";
 import { unmappedFields, visibleLabels } from "./unmapped-fields.js";
 
 const time = (d: Date | undefined): string | undefined => d?.toISOString();
@@ -80,6 +83,11 @@ const REACHABILITY = new Map([
   [Reachability.UNREACHABLE, "unreachable"],
   [Reachability.REACHABLE, "reachable"],
 ]);
+
+/** A manager's reachability as Docker names it. */
+export function reachabilityName(r: Reachability): string {
+  return REACHABILITY.get(r) ?? "unknown";
+}
 
 const nameOf = <V>(table: Record<string, V>, v: V): string =>
   Object.entries(table).find(([, x]) => x === v)?.[0] ?? "unknown";
@@ -146,11 +154,16 @@ export function toDockerTask(task: Task): Record<string, unknown> {
   });
 }
 
-/** A Node as `GET /nodes` shows it. */
-export function toDockerNode(node: Node): Record<string, unknown> {
+/**
+ * A Node as `GET /nodes` shows it. TLSInfo needs the cluster's CA (`rootCa`); the architecture is
+ * named as the kernel names it, as Docker shows it. Engine.Plugins is left out (Docker omits it
+ * when empty): agents do not report their engine's plugins.
+ */
+export function toDockerNode(node: Node, rootCa?: RootCA): Record<string, unknown> {
   const d = node.description;
   const m = node.managerStatus;
   const spec = node.spec;
+  const engineLabels = d?.engine?.labels ?? {};
   return defined({
     ID: node.id,
     ...meta(node.meta),
@@ -163,9 +176,13 @@ export function toDockerNode(node: Node): Record<string, unknown> {
     Description: d
       ? defined({
           Hostname: d.hostname,
-          Platform: { Architecture: d.platform?.architecture ?? "", OS: d.platform?.os ?? "" },
+          Platform: { Architecture: nodeArch(d.platform?.architecture ?? ""), OS: d.platform?.os ?? "" },
           Resources: { NanoCPUs: d.resources?.nanoCpus ?? 0, MemoryBytes: d.resources?.memoryBytes ?? 0 },
-          Engine: { EngineVersion: d.engine?.engineVersion ?? "", Labels: { ...(d.engine?.labels ?? {}) } },
+          Engine: defined({
+            EngineVersion: d.engine?.engineVersion ?? "",
+            Labels: Object.keys(engineLabels).length > 0 ? { ...engineLabels } : undefined,
+          }),
+          TLSInfo: nodeTlsInfo(rootCa, node.certificate?.issuerDigest),
         })
       : undefined,
     Status: defined({
@@ -173,9 +190,7 @@ export function toDockerNode(node: Node): Record<string, unknown> {
       Message: node.status?.message || undefined,
       Addr: node.status?.addr ?? "",
     }),
-    ManagerStatus: m
-      ? { Leader: m.leader, Reachability: REACHABILITY.get(m.reachability) ?? "unknown", Addr: m.addr }
-      : undefined,
+    ManagerStatus: m ? { Leader: m.leader, Reachability: reachabilityName(m.reachability), Addr: m.addr } : undefined,
   });
 }
 

@@ -1,13 +1,21 @@
-// GET|HEAD /_ping, GET /version, GET /info: version negotiation and the Swarm section the CLI
-// checks (ControlAvailable for stack deploy, NodeID for the `*` of node ls).
-import { arch, cpus, hostname, release, totalmem } from "node:os";
+// GET|HEAD /_ping, GET /version, GET /info: version negotiation, and the fields the docker CLI
+// prints and SDKs read, with Docker 20.10's names and types. The swarm section is the cluster's
+// (ControlAvailable for stack deploy, NodeID for the `*` of node ls, the cluster as GET /swarm
+// shows it). The engine fields describe the manager's host: a manager runs no containers, has no
+// images, storage driver, runtimes or plugins, so those are zero, empty or false, and one warning
+// says why (with none, the CLI would print a warning for each false capability).
+import { cpus, hostname, release, totalmem } from "node:os";
 import { VERSION } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
+import { goArch, kernelArch, openFileCount, readOsRelease } from "./host.js";
+import { DEFAULT_MANAGER_SETTINGS } from "./manager-settings.js";
 import { API_VERSION, MIN_API_VERSION, type Handler } from "./router.js";
-import { visibleLabels } from "./unmapped-fields.js";
-import { isNetworkLabel } from "./networks.js";
+import { toDockerClusterInfo } from "./swarm-view.js";
 
-const GO_ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386" };
+/** The one line `docker info` prints under WARNING. */
+export const INFO_WARNING =
+  "WARNING: this is a Shoal manager, not a Docker Engine: it runs no containers itself " +
+  "(its agents' Docker Engines do), so its engine fields are empty";
 
 export const ping: Handler = (req) => {
   req.res.writeHead(200, {
@@ -27,7 +35,7 @@ export const version: Handler = () => {
     GitCommit: "shoal",
     GoVersion: `node${process.versions.node}`,
     Os: "linux",
-    Arch: GO_ARCH[arch()] ?? arch(),
+    Arch: goArch(),
     KernelVersion: release(),
     BuildTime: "",
     Experimental: "false",
@@ -40,82 +48,115 @@ export const version: Handler = () => {
       Version: VERSION,
       ApiVersion: API_VERSION,
       MinAPIVersion: MIN_API_VERSION,
-      GitCommit: "shoal",
+      GitCommit: details.GitCommit,
       GoVersion: details.GoVersion,
-      Os: "linux",
+      Os: details.Os,
       Arch: details.Arch,
       KernelVersion: details.KernelVersion,
+      BuildTime: details.BuildTime,
     },
   };
 };
 
+/** The engine fields of /info: the manager's host, and nothing of what a manager does not have. */
+async function engineInfo(ctx: DockerApiContext): Promise<Record<string, unknown>> {
+  const [os, nfd] = await Promise.all([readOsRelease(), openFileCount()]);
+  const commit = { ID: "", Expected: "" };
+  return {
+    ID: ctx.nodeId,
+    Containers: 0,
+    ContainersRunning: 0,
+    ContainersPaused: 0,
+    ContainersStopped: 0,
+    Images: 0,
+    Driver: "",
+    DriverStatus: [],
+    Plugins: { Volume: [], Network: [], Authorization: null, Log: [] },
+    MemoryLimit: false,
+    SwapLimit: false,
+    KernelMemory: false,
+    KernelMemoryTCP: false,
+    CpuCfsPeriod: false,
+    CpuCfsQuota: false,
+    CPUShares: false,
+    CPUSet: false,
+    PidsLimit: false,
+    IPv4Forwarding: false,
+    BridgeNfIptables: false,
+    BridgeNfIp6tables: false,
+    Debug: false,
+    NFd: nfd,
+    OomKillDisable: false,
+    NGoroutines: 0,
+    SystemTime: new Date(ctx.clock.now()).toISOString(),
+    LoggingDriver: "",
+    CgroupDriver: "",
+    CgroupVersion: "",
+    NEventsListener: 0,
+    KernelVersion: release(),
+    OperatingSystem: os.prettyName || "Linux",
+    OSVersion: os.versionId,
+    OSType: "linux",
+    Architecture: kernelArch(),
+    IndexServerAddress: "https://index.docker.io/v1/",
+    RegistryConfig: {
+      AllowNondistributableArtifactsCIDRs: [],
+      AllowNondistributableArtifactsHostnames: [],
+      InsecureRegistryCIDRs: [],
+      IndexConfigs: { "docker.io": { Name: "docker.io", Mirrors: [], Secure: true, Official: true } },
+      Mirrors: [],
+    },
+    NCPU: cpus().length,
+    MemTotal: totalmem(),
+    GenericResources: null,
+    DockerRootDir: "",
+    HttpProxy: "",
+    HttpsProxy: "",
+    NoProxy: "",
+    Name: hostname(),
+    Labels: [],
+    ExperimentalBuild: false,
+    ServerVersion: VERSION,
+    Runtimes: {},
+    DefaultRuntime: "",
+    LiveRestoreEnabled: false,
+    Isolation: "",
+    InitBinary: "",
+    ContainerdCommit: commit,
+    RuncCommit: commit,
+    InitCommit: commit,
+    SecurityOptions: [],
+    Warnings: [INFO_WARNING],
+  };
+}
+
 export function info(ctx: DockerApiContext): Handler {
+  const settings = ctx.settings ?? DEFAULT_MANAGER_SETTINGS;
   return async () => {
-    const [status, { nodes }, { clusters }] = await Promise.all([
+    const [engine, status, { nodes }, { clusters }] = await Promise.all([
+      engineInfo(ctx),
       ctx.control.call("getInfo", {}),
       ctx.control.call("listNodes", { filters: undefined }),
       ctx.control.call("listClusters", {}),
     ]);
     const cluster = clusters[0];
     const members = status.raft?.members ?? [];
-    const spec = cluster?.spec;
-    const labels = Object.fromEntries(
-      Object.entries(visibleLabels(spec?.annotations?.labels)).filter(([k]) => !isNetworkLabel(k)),
-    );
-    const heartbeat = spec?.dispatcher?.heartbeatPeriod;
     return {
       status: 200,
       json: {
-        ID: ctx.nodeId,
-        Name: hostname(),
-        ServerVersion: VERSION,
-        OSType: "linux",
-        OperatingSystem: "Shoal",
-        Architecture: GO_ARCH[arch()] ?? arch(),
-        KernelVersion: release(),
-        NCPU: cpus().length,
-        MemTotal: totalmem(),
-        Containers: 0,
-        Images: 0,
-        Labels: [],
+        ...engine,
         Swarm: {
           NodeID: ctx.nodeId,
-          NodeAddr: ctx.advertise.replace(/:\d+$/, ""),
+          NodeAddr: ctx.advertise.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1"),
           LocalNodeState: "active",
           ControlAvailable: true,
           Error: "",
           RemoteManagers: members.map((m) => ({ NodeID: m.member?.nodeId ?? "", Addr: m.member?.addr ?? "" })),
+          // The nodes `docker node ls` lists (the agents), and the managers of the Raft group (managers
+          // are not nodes of `node ls` yet, so Docker's rule, the managers among those nodes, would say 0).
           Nodes: nodes.length,
           Managers: members.length,
-          Cluster: cluster
-            ? {
-                ID: cluster.id,
-                Version: { Index: cluster.meta?.version?.index ?? 0 },
-                CreatedAt: cluster.meta?.createdAt?.toISOString(),
-                UpdatedAt: (cluster.meta?.updatedAt ?? cluster.meta?.createdAt)?.toISOString(),
-                Spec: {
-                  Name: spec?.annotations?.name ?? "default",
-                  Labels: labels,
-                  Orchestration: { TaskHistoryRetentionLimit: spec?.orchestration?.taskHistoryRetentionLimit || 5 },
-                  Raft: {
-                    SnapshotInterval: spec?.raft?.snapshotInterval || 10_000,
-                    ElectionTick: 10,
-                    HeartbeatTick: 1,
-                  },
-                  Dispatcher: {
-                    HeartbeatPeriod: heartbeat ? heartbeat.seconds * 1e9 + heartbeat.nanos : 1_000_000_000,
-                  },
-                  CAConfig: {},
-                  TaskDefaults: {},
-                  EncryptionConfig: { AutoLockManagers: false },
-                },
-                TLSInfo: {},
-                RootRotationInProgress: false,
-                DefaultAddrPool: [],
-                SubnetSize: 24,
-                DataPathPort: 4789,
-              }
-            : undefined,
+          ...(cluster ? { Cluster: toDockerClusterInfo(cluster, settings) } : {}),
         },
       },
     };

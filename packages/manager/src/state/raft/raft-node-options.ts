@@ -5,6 +5,11 @@ import type { RandomBytes } from "../../random-bytes.js";
 import type { PeerTransport } from "./peer-transport.js";
 import type { StateMachine } from "./state-machine.js";
 
+/** Ticks without a leader before a follower starts an election, when not told otherwise. */
+export const DEFAULT_ELECTION_TICK = 10;
+/** Ticks between a leader's heartbeats, when not told otherwise. */
+export const DEFAULT_HEARTBEAT_TICK = 1;
+
 /** What a node is, and how it behaves: everything but its I/O. */
 export interface RaftNodeSettings {
   readonly raftId: number;

@@ -43,7 +43,7 @@ import type { LinearizableReader, RaftStatus, RaftView } from "./raft-view.js";
 import { ReadIndexWaiters } from "./read-index-waiters.js";
 import { Snapshotter, type SnapshotPoint } from "./snapshotter.js";
 import { Ticker } from "./ticker.js";
-import type { RaftNodeOptions } from "./raft-node-options.js";
+import { DEFAULT_ELECTION_TICK, DEFAULT_HEARTBEAT_TICK, type RaftNodeOptions } from "./raft-node-options.js";
 
 export { NotLeaderError } from "./not-leader-error.js";
 export type { StateMachine } from "./state-machine.js";
@@ -79,8 +79,8 @@ export class RaftNode implements RaftView, LinearizableReader, PeerReports {
     this.clock = options.clock;
     this.timing = {
       tickMs: options.tickMs ?? 50,
-      electionTick: options.electionTick ?? 10,
-      heartbeatTick: options.heartbeatTick ?? 1,
+      electionTick: options.electionTick ?? DEFAULT_ELECTION_TICK,
+      heartbeatTick: options.heartbeatTick ?? DEFAULT_HEARTBEAT_TICK,
     };
     this.members = new MemberSet(options.raftId, options.transport, this.logger);
     this.proposals = new ProposalQueue({

@@ -25,6 +25,14 @@ export interface SnapshotPoint {
   members(): readonly RaftMember[];
 }
 
+/** Applied entries between two snapshots when the manager is not told otherwise. */
+export const DEFAULT_SNAPSHOT_INTERVAL = 10_000;
+
+/** Entries kept in the log behind a snapshot, so that a follower a little behind catches up without one. */
+export function retainedEntries(interval: number): number {
+  return Math.min(1000, interval);
+}
+
 export class Snapshotter {
   /** The index of the newest snapshot held (written, or received from the leader). */
   private snapshotIndex = 0;
@@ -38,7 +46,7 @@ export class Snapshotter {
   private interval(): number {
     const { interval } = this.options;
     const n = typeof interval === "function" ? interval() : interval;
-    return n !== undefined && n > 0 ? n : 10_000;
+    return n !== undefined && n > 0 ? n : DEFAULT_SNAPSHOT_INTERVAL;
   }
 
   /** Whether a snapshot waits to be written, or is asked for. */
@@ -68,7 +76,7 @@ export class Snapshotter {
     const prepared = this.prepared;
     if (prepared) {
       this.prepared = undefined;
-      await this.options.disk.saveSnapshot(prepared, { retainEntries: Math.min(1000, this.interval()) });
+      await this.options.disk.saveSnapshot(prepared, { retainEntries: retainedEntries(this.interval()) });
       this.snapshotIndex = prepared.metadata.index;
       this.options.logger.info({ index: prepared.metadata.index, bytes: prepared.data.length }, "saved snapshot");
     }

@@ -1,0 +1,59 @@
+// Shoal's objects as the Docker API shows them: a node, against a recorded Docker 20.10 node.
+import { Node, NodeAvailability, NodeRole, NodeState, Reachability, type RootCA } from "@shoal/shared";
+import { beforeAll, describe, expect, it } from "vitest";
+import { newRootCa } from "../../src/ca/root-ca.js";
+import { toDockerNode } from "../../src/dockerapi/objects.js";
+import { swarmTlsInfo } from "../../src/dockerapi/tls-info.js";
+import { dockerAnswer, shapeDifferences } from "./json-kinds.js";
+
+let rootCa: RootCA;
+beforeAll(async () => {
+  rootCa = (await newRootCa({ clusterId: "c1", now: Date.parse("2026-11-29T08:31:51Z") })).rootCa;
+});
+
+const agent = (labels: Record<string, string> = {}): Node =>
+  Node.fromPartial({
+    id: "n0de00000000000000000000001",
+    meta: { version: { index: 9 }, createdAt: new Date(0), updatedAt: new Date(1000) },
+    spec: {
+      annotations: { name: "", labels: {} },
+      desiredRole: NodeRole.MANAGER,
+      availability: NodeAvailability.ACTIVE,
+    },
+    description: {
+      hostname: "vm",
+      platform: { os: "linux", architecture: "amd64" },
+      resources: { nanoCpus: 2e9, memoryBytes: 25276502016 },
+      engine: { engineVersion: "20.10.24", labels },
+    },
+    status: { state: NodeState.READY, message: "", addr: "127.0.0.1" },
+    managerStatus: { raftId: 1, addr: "127.0.0.1:2377", leader: true, reachability: Reachability.REACHABLE },
+    role: NodeRole.MANAGER,
+    certificate: { serialNumber: "01", issuerDigest: "", notAfter: undefined },
+  });
+
+describe("toDockerNode", () => {
+  it("has the fields and types of Docker 20.10's, but the engine's plugins, which agents do not report", () => {
+    expect(shapeDifferences(toDockerNode(agent(), rootCa), dockerAnswer("docker-20.10-node.json"))).toEqual([
+      "$.Description.Engine.Plugins: missing",
+    ]);
+  });
+
+  it("names the architecture as the kernel does, and shows the cluster's TLS info", () => {
+    const node = toDockerNode(agent(), rootCa) as { Description: Record<string, unknown> };
+    expect(node.Description["Platform"]).toEqual({ Architecture: "x86_64", OS: "linux" });
+    expect(node.Description["TLSInfo"]).toEqual(swarmTlsInfo(rootCa));
+    expect(node.Description["TLSInfo"]).toMatchObject({ TrustRoot: Buffer.from(rootCa.caCert).toString() });
+  });
+
+  it("shows engine labels only when there are some, as Docker leaves them out when empty", () => {
+    const engine = (n: Node): unknown =>
+      (toDockerNode(n, rootCa) as { Description: { Engine: unknown } }).Description.Engine;
+    expect(engine(agent())).toEqual({ EngineVersion: "20.10.24" });
+    expect(engine(agent({ zone: "a" }))).toEqual({ EngineVersion: "20.10.24", Labels: { zone: "a" } });
+  });
+
+  it("has an empty TLS info before the cluster has a CA", () => {
+    expect(toDockerNode(agent())).toMatchObject({ Description: { TLSInfo: {} } });
+  });
+});
