@@ -16,7 +16,7 @@ import {
 import type { DockerApiContext } from "./context.js";
 import { NETWORK_CREATE_SHAPE, type DockerNetworkCreate } from "./docker-types.js";
 import { matchesLabels, matchesPrefix, parseFilters } from "./filters.js";
-import { checkShape } from "./json-shape.js";
+import { decodeShape } from "./json-shape.js";
 import type { Handler } from "./router.js";
 
 const PREFIX = "com.shoal.network/";
@@ -124,9 +124,7 @@ export function networkHandlers(ctx: DockerApiContext): Record<string, Handler> 
       return { status: 200, json: toDockerNetwork(n) };
     },
     create: async (req) => {
-      const body = await req.json();
-      checkShape(body, NETWORK_CREATE_SHAPE);
-      const spec = body as DockerNetworkCreate;
+      const spec = decodeShape(await req.json(), NETWORK_CREATE_SHAPE) as DockerNetworkCreate;
       const name = spec.Name ?? "";
       if (!NAME.test(name)) throw new InvalidArgumentError(`"${name}" is not a valid network name`, { field: "Name" });
       const network: StoredNetwork = {
