@@ -119,9 +119,10 @@ export function toDockerTaskSpec(t: ServiceSpec["taskTemplate"], options: Docker
       Env: nonEmpty(c?.env),
       Dir: c?.dir || undefined,
       User: c?.user || undefined,
+      // An empty Test (inherit the image's check) is omitted, as Docker gives it back: `{}`.
       Healthcheck: h
         ? defined({
-            Test: [...h.test],
+            Test: nonEmpty(h.test),
             Interval: nonZero(nanos(h.interval)),
             Timeout: nonZero(nanos(h.timeout)),
             StartPeriod: nonZero(nanos(h.startPeriod)),

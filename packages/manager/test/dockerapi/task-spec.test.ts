@@ -1,6 +1,6 @@
 import { RestartCondition, ServiceSpec } from "@shoal/shared";
 import { describe, expect, it } from "vitest";
-import type { DockerTaskSpec } from "../../src/dockerapi/docker-types.js";
+import type { DockerContainerSpec, DockerTaskSpec } from "../../src/dockerapi/docker-types.js";
 import { fromDockerTaskSpec, toDockerTaskSpec } from "../../src/dockerapi/task-spec.js";
 
 const template: DockerTaskSpec = {
@@ -45,6 +45,20 @@ describe("task spec", () => {
       ForceUpdate: 0,
       Networks: [],
     });
+  });
+
+  it("gives healthchecks back as Docker stores them: disabled, emptied or absent", () => {
+    const shown = (h: DockerContainerSpec): unknown =>
+      toDockerTaskSpec(taskTemplate({ ContainerSpec: h })).ContainerSpec?.Healthcheck;
+    // `docker service update --no-healthcheck` sends Test ["NONE"]; Docker keeps it as sent.
+    expect(shown({ Image: "x:1", Healthcheck: { Test: ["NONE"] } })).toEqual({ Test: ["NONE"] });
+    // `--health-cmd ""` (Test nil) or an empty Test: Docker gives back {}, never {"Test": []}.
+    expect(shown({ Image: "x:1", Healthcheck: {} })).toEqual({});
+    expect(shown({ Image: "x:1", Healthcheck: { Test: [], Interval: 1_000_000_000 } })).toEqual({
+      Interval: 1_000_000_000,
+    });
+    expect(shown({ Image: "x:1", Healthcheck: null })).toBeUndefined();
+    expect(shown({ Image: "x:1" })).toBeUndefined();
   });
 
   it("refuses bad values, naming the field", () => {
