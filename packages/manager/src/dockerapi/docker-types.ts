@@ -49,7 +49,7 @@ export interface DockerTaskSpec {
   RestartPolicy?: { Condition?: string; Delay?: number; MaxAttempts?: number; Window?: number } | null;
   Placement?: {
     Constraints?: string[] | null;
-    Preferences?: { Spread?: { SpreadDescriptor?: string } | null }[] | null;
+    Preferences?: ({ Spread?: { SpreadDescriptor?: string } | null } | null)[] | null;
     MaxReplicas?: number;
     [unmapped: string]: unknown;
   } | null;

@@ -87,9 +87,19 @@ export function fromDockerTaskSpec(t: DockerTaskSpec): DeepPartial<TaskSpec> {
     placement: placement
       ? {
           constraints: placement.Constraints ?? [],
-          preferences: (placement.Preferences ?? []).map((p) => ({
-            preference: { $case: "spread" as const, value: { spreadDescriptor: p.Spread?.SpreadDescriptor ?? "" } },
-          })),
+          // As Docker's daemon: a preference without Spread is dropped; any descriptor is kept.
+          preferences: (placement.Preferences ?? []).flatMap((p) =>
+            p?.Spread
+              ? [
+                  {
+                    preference: {
+                      $case: "spread" as const,
+                      value: { spreadDescriptor: p.Spread.SpreadDescriptor ?? "" },
+                    },
+                  },
+                ]
+              : [],
+          ),
           maxReplicasPerNode: whole(placement.MaxReplicas, "TaskTemplate.Placement.MaxReplicas"),
         }
       : undefined,

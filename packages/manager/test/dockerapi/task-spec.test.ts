@@ -61,6 +61,18 @@ describe("task spec", () => {
     expect(shown({ Image: "x:1" })).toBeUndefined();
   });
 
+  it("keeps any spread descriptor and drops a preference without Spread, as Docker's daemon", () => {
+    const t = taskTemplate({
+      ContainerSpec: { Image: "x:1" },
+      Placement: {
+        Preferences: [{ Spread: { SpreadDescriptor: "com.example.label" } }, {}, { Spread: null }, null],
+      },
+    });
+    expect(toDockerTaskSpec(t).Placement).toEqual({
+      Preferences: [{ Spread: { SpreadDescriptor: "com.example.label" } }],
+    });
+  });
+
   it("refuses bad values, naming the field", () => {
     expect(() => fromDockerTaskSpec({ ContainerSpec: { Healthcheck: { Retries: -2 } } })).toThrow(
       "TaskTemplate.ContainerSpec.Healthcheck.Retries: must be a whole number of at least 0, not -2",
