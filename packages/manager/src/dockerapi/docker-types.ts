@@ -54,7 +54,7 @@ export interface DockerTaskSpec {
     [unmapped: string]: unknown;
   } | null;
   ForceUpdate?: number;
-  Networks?: DockerNetworkAttachment[] | null;
+  Networks?: (DockerNetworkAttachment | null)[] | null;
   [unmapped: string]: unknown;
 }
 
@@ -89,7 +89,7 @@ export interface DockerServiceSpec {
   RollbackConfig?: DockerUpdateConfig | null;
   EndpointSpec?: DockerEndpointSpec | null;
   /** Deprecated for TaskTemplate.Networks. */
-  Networks?: DockerNetworkAttachment[] | null;
+  Networks?: (DockerNetworkAttachment | null)[] | null;
   [unmapped: string]: unknown;
 }
 

@@ -9,6 +9,8 @@ export interface FakeDocker {
   readonly ctx: DockerApiContext;
   /** Every Control call, in order. */
   readonly calls: { method: string; request: unknown }[];
+  /** The services listServices answers with (change at will). */
+  readonly services: Service[];
   /** The requests of the calls named `method`. */
   requests<T = Record<string, unknown>>(method: string): T[];
 }
@@ -25,6 +27,7 @@ export function fakeDocker(clusterLabels: Record<string, string> = {}): FakeDock
     meta: { version: { index: 7 } },
     spec: ServiceSpec.fromPartial({ annotations: { name: "web" }, taskTemplate: { container: { image: "x:1" } } }),
   });
+  const services: Service[] = [];
   const control: ControlCaller = {
     call: (async (method: string, request: unknown) => {
       calls.push({ method, request });
@@ -36,6 +39,8 @@ export function fakeDocker(clusterLabels: Record<string, string> = {}): FakeDock
           cluster = { ...cluster, spec, meta: { ...cluster.meta!, version: { index: 2 } } };
           return { cluster };
         }
+        case "listServices":
+          return { services };
         case "createService":
         case "updateService":
         case "getService":
@@ -60,6 +65,7 @@ export function fakeDocker(clusterLabels: Record<string, string> = {}): FakeDock
   return {
     ctx,
     calls,
+    services,
     requests: <T>(method: string) => calls.filter((c) => c.method === method).map((c) => c.request as T),
   };
 }

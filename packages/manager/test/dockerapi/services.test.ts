@@ -1,6 +1,7 @@
 // /services create and update: bodies decoded as Docker decodes them, then sent to the Control API.
 import { describe, expect, it } from "vitest";
 import { UpdateOrder, type ServiceSpec } from "@shoal/shared";
+import { toDockerServiceSpec } from "../../src/dockerapi/service-spec.js";
 import { serviceHandlers } from "../../src/dockerapi/services.js";
 import { UNMAPPED_LABEL } from "../../src/dockerapi/unmapped-fields.js";
 import { dockerRequest, fakeDocker } from "./fake-docker-context.js";
@@ -47,5 +48,43 @@ describe("service create and update", () => {
     await expect(update(dockerRequest({ params: { id: "web" }, query: "version=7", body: bad }))).rejects.toThrow(
       "Mode.replicatd: unknown field",
     );
+  });
+});
+
+describe("service networks", () => {
+  const stored = { Id: "y810udeww3gssiyzafqgtzrfo", Name: "trcstk_backend" };
+  const labels = { "com.shoal.network/trcstk_backend": JSON.stringify({ ...stored, Driver: "overlay", Labels: {} }) };
+  // As `docker stack deploy` sends it (trace stackdeploy): the network by name.
+  const body = {
+    Name: "trcstk_web",
+    TaskTemplate: {
+      ContainerSpec: { Image: "local/busybox:1" },
+      Networks: [{ Target: "trcstk_backend", Aliases: ["web"] }],
+    },
+    Mode: { Replicated: { Replicas: 2 } },
+  };
+
+  it("keeps them by id on create and update, and gives the id back, as Docker does", async () => {
+    const docker = fakeDocker(labels);
+    const handlers = serviceHandlers(docker.ctx);
+    await handlers["create"]!(dockerRequest({ body }));
+    await handlers["update"]!(dockerRequest({ params: { id: "web" }, query: "version=7", body }));
+    const specs = [
+      ...docker.requests<{ spec: ServiceSpec }>("createService"),
+      ...docker.requests<{ spec: ServiceSpec }>("updateService"),
+    ].map((r) => r.spec);
+    expect(specs).toHaveLength(2);
+    for (const spec of specs) {
+      expect(toDockerServiceSpec(spec).TaskTemplate?.Networks).toEqual([{ Target: stored.Id, Aliases: ["web"] }]);
+    }
+  });
+
+  it("refuses a network no one has made, before anything is stored", async () => {
+    const docker = fakeDocker(labels);
+    const missing = { ...body, TaskTemplate: { ...body.TaskTemplate, Networks: [{ Target: "trcstk_other" }] } };
+    await expect(serviceHandlers(docker.ctx)["create"]!(dockerRequest({ body: missing }))).rejects.toThrow(
+      "network trcstk_other not found",
+    );
+    expect(docker.requests("createService")).toEqual([]);
   });
 });
