@@ -4,9 +4,11 @@
 // TaskTemplate.Networks, or the deprecated top-level Networks when that is empty, each Target
 // looked up by full id, then name, then unique id prefix (network-store.ts, findNetwork). An id stays
 // as it is; a name no network has is an error, "network X not found".
+import type { Service } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
 import type { DockerNetworkAttachment, DockerServiceSpec } from "./docker-types.js";
 import { findNetwork, storedNetworks, type StoredNetwork } from "./network-store.js";
+import { unmappedFields } from "./unmapped-fields.js";
 
 /** The attachments Docker resolves: the task template's, else the deprecated service-level ones. */
 function attachmentsOf(spec: DockerServiceSpec): {
@@ -36,4 +38,17 @@ export async function resolveNetworkTargets(
 ): Promise<DockerServiceSpec> {
   if (attachmentsOf(spec).list.length === 0) return spec;
   return withNetworkIds(spec, await storedNetworks(ctx));
+}
+
+/**
+ * The first service attached to `network`, if any: its kept TaskTemplate.Networks (or
+ * service-level Networks) name the network's id (or, stored before ids were, its name).
+ */
+export function serviceUsingNetwork(services: readonly Service[], network: StoredNetwork): Service | undefined {
+  return services.find((s) => {
+    const kept = unmappedFields(s.spec?.annotations?.labels) as DockerServiceSpec | undefined;
+    if (kept === undefined) return false;
+    const targets = [...(kept.TaskTemplate?.Networks ?? []), ...(kept.Networks ?? [])].map((a) => a?.Target);
+    return targets.includes(network.Id) || targets.includes(network.Name);
+  });
 }

@@ -8,6 +8,7 @@ import { NETWORK_CREATE_SHAPE, type DockerNetworkCreate } from "./docker-types.j
 import { matchesLabels, matchesPrefix, parseFilters } from "./filters.js";
 import { decodeShape } from "./json-shape.js";
 import { PREFIX, changeLabels, findNetwork, networksOf, storedNetworks, type StoredNetwork } from "./network-store.js";
+import { serviceUsingNetwork } from "./network-targets.js";
 import type { Handler } from "./router.js";
 
 // system.ts reads this from here.
@@ -77,6 +78,13 @@ export function networkHandlers(ctx: DockerApiContext): Record<string, Handler> 
     },
     remove: async (req) => {
       const ref = req.params["id"]!;
+      // As SwarmKit: a network a service is attached to stays (its spec names the network's id).
+      const network = findNetwork(await storedNetworks(ctx), ref);
+      const { services } = await ctx.control.call("listServices", { filters: undefined });
+      const user = serviceUsingNetwork(services, network);
+      if (user !== undefined) {
+        throw new ShoalError(ErrorCode.FailedPrecondition, `network ${network.Id} is in use by service ${user.id}`);
+      }
       await changeLabels(ctx, (labels) => {
         const n = findNetwork(networksOf(labels), ref);
         delete labels[PREFIX + n.Name];

@@ -1,9 +1,10 @@
 // A service's networks named by id, as Docker's daemon keeps them (populateNetworkID).
 import { describe, expect, it } from "vitest";
-import { NotFoundError } from "@shoal/shared";
+import { NotFoundError, Service } from "@shoal/shared";
 import type { DockerServiceSpec } from "../../src/dockerapi/docker-types.js";
 import type { StoredNetwork } from "../../src/dockerapi/network-store.js";
-import { resolveNetworkTargets, withNetworkIds } from "../../src/dockerapi/network-targets.js";
+import { resolveNetworkTargets, serviceUsingNetwork, withNetworkIds } from "../../src/dockerapi/network-targets.js";
+import { UNMAPPED_LABEL } from "../../src/dockerapi/unmapped-fields.js";
 import { fakeDocker } from "./fake-docker-context.js";
 
 const network = (Id: string, Name: string): StoredNetwork => ({
@@ -65,5 +66,25 @@ describe("resolveNetworkTargets", () => {
     const resolved = await resolveNetworkTargets(docker.ctx, stackService);
     expect(resolved.TaskTemplate?.Networks?.[0]?.Target).toBe(backend.Id);
     expect(docker.requests("listClusters")).toHaveLength(1);
+  });
+});
+
+describe("serviceUsingNetwork", () => {
+  const service = (id: string, kept: unknown): Service =>
+    Service.fromPartial({
+      id,
+      spec: { annotations: { name: id, labels: kept === undefined ? {} : { [UNMAPPED_LABEL]: JSON.stringify(kept) } } },
+    });
+
+  it("finds a service attached by id, by the deprecated Networks, or by a name stored before ids", () => {
+    const plain = service("plain", undefined);
+    const other = service("other", { TaskTemplate: { Networks: [{ Target: front.Id }] } });
+    expect(serviceUsingNetwork([plain, other], backend)).toBeUndefined();
+    const byId = service("byId", { TaskTemplate: { Networks: [{ Target: backend.Id }] } });
+    expect(serviceUsingNetwork([plain, other, byId], backend)?.id).toBe("byId");
+    expect(serviceUsingNetwork([service("old", { Networks: [{ Target: backend.Id }] })], backend)?.id).toBe("old");
+    expect(
+      serviceUsingNetwork([service("named", { TaskTemplate: { Networks: [{ Target: backend.Name }] } })], backend)?.id,
+    ).toBe("named");
   });
 });
