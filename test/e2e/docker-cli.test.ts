@@ -397,7 +397,8 @@ describe("the docker CLI against Shoal", () => {
     };
     expect(spec.TaskTemplate.ContainerSpec.Image).toBe(image2);
     expect(spec.TaskTemplate.ContainerSpec.Env).toEqual(["MODE=prod"]);
-    expect(spec.TaskTemplate.Networks).toEqual([{ Target: "stk_backend", Aliases: ["web"] }]);
+    const backendId = (await ok(["network", "inspect", "stk_backend", "--format", "{{.Id}}"])).trim();
+    expect(spec.TaskTemplate.Networks).toEqual([{ Target: backendId, Aliases: ["web"] }]);
     expect(spec.Labels["com.docker.stack.namespace"]).toBe("stk");
 
     const rmOut = await docker(["stack", "rm", "stk"]);

@@ -85,11 +85,25 @@ export function parsePort(value: string, flag = "--publish"): PortConfig {
   };
 }
 
-/** "spread=node.labels.KEY". */
+/**
+ * "spread=DESCRIPTOR", by the docker CLI's rule: one "=", the strategy exactly "spread", the
+ * descriptor taken as given (the scheduler spreads over node.labels.KEY or engine.labels.KEY and
+ * skips any other, as Swarm does).
+ */
 export function parsePlacementPref(value: string, flag = "--placement-pref"): PlacementPreference {
-  const m = /^spread=(.+)$/.exec(value);
-  if (!m) throw new InvalidArgumentError(`"${value}" is not spread=node.labels.KEY`, { field: flag });
-  return { preference: { $case: "spread", value: { spreadDescriptor: m[1]! } } };
+  const fields = value.split("=");
+  if (fields.length !== 2) {
+    throw new InvalidArgumentError(`"${value}": a placement preference must be of the format "<strategy>=<arg>"`, {
+      field: flag,
+    });
+  }
+  const [strategy, descriptor] = fields as [string, string];
+  if (strategy !== "spread") {
+    throw new InvalidArgumentError(`unsupported placement preference ${strategy} (only spread is supported)`, {
+      field: flag,
+    });
+  }
+  return { preference: { $case: "spread", value: { spreadDescriptor: descriptor } } };
 }
 
 /** The words of --entrypoint or --args: split on white space (no shell quoting). */

@@ -116,8 +116,13 @@ export function registerServiceUpdateCommands(service: Command): void {
     .option("--container-label-rm <k>", "remove a container label (repeatable)", collect, [])
     .option("--constraint-add <expr>", "add a placement constraint (repeatable)", collect, [])
     .option("--constraint-rm <expr>", "remove a placement constraint (repeatable)", collect, [])
-    .option("--placement-pref-add <pref>", "add spread=node.labels.KEY (repeatable)", collect, [])
-    .option("--placement-pref-rm <pref>", "remove spread=node.labels.KEY (repeatable)", collect, [])
+    .option(
+      "--placement-pref-add <pref>",
+      "add spread=DESCRIPTOR, e.g. spread=node.labels.KEY (repeatable)",
+      collect,
+      [],
+    )
+    .option("--placement-pref-rm <pref>", "remove spread=DESCRIPTOR (repeatable)", collect, [])
     .option("--publish-add <port>", "publish PUBLISHED:TARGET[/tcp|udp] on the task's host (repeatable)", collect, [])
     .option("--publish-rm <target>", "unpublish the port with this TARGET[/tcp|udp] (repeatable)", collect, []);
   addTaskOptions(update);

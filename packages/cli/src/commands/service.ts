@@ -135,7 +135,7 @@ export function registerServiceCommands(program: Command): void {
     .option("--container-label <k=v>", "container label (repeatable)", collect, [])
     .option("--entrypoint <cmd>", "override the image's entrypoint")
     .option("--constraint <expr>", "placement constraint, e.g. node.labels.zone==a (repeatable)", collect, [])
-    .option("--placement-pref <pref>", "spread=node.labels.KEY (repeatable)", collect, [])
+    .option("--placement-pref <pref>", "spread=DESCRIPTOR, e.g. spread=node.labels.KEY (repeatable)", collect, [])
     .option("-p, --publish <port>", "PUBLISHED:TARGET[/tcp|udp] on the task's host (repeatable)", collect, []);
   addTaskOptions(create);
   addUpdateConfigOptions(create)

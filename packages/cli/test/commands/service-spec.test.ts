@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RestartCondition, UpdateFailureAction, UpdateOrder, durationFromMs } from "@shoal/shared";
-import { buildServiceSpec, type CreateFlags } from "../../src/commands/service-spec.js";
+import { buildServiceSpec, parsePlacementPref, type CreateFlags } from "../../src/commands/service-spec.js";
 
 const flags = (more: Partial<CreateFlags> = {}): CreateFlags => ({
   name: "web",
@@ -85,11 +85,25 @@ describe("service create flags", () => {
     expect(spec.endpoint?.ports[0]).toMatchObject({ targetPort: 80, publishedPort: 8080 });
   });
 
+  // The docker CLI's rule: "<strategy>=<arg>", only spread, any descriptor (Swarm takes it as given).
+  it("take any spread descriptor, and refuse other strategies as the docker CLI does", () => {
+    for (const d of ["com.example.label", "node.labels.zone", "engine.labels.disk", ""]) {
+      expect(parsePlacementPref(`spread=${d}`)).toEqual({
+        preference: { $case: "spread", value: { spreadDescriptor: d } },
+      });
+    }
+    expect(() => parsePlacementPref("binpack=node.labels.zone")).toThrow(
+      "--placement-pref: unsupported placement preference binpack (only spread is supported)",
+    );
+    expect(() => parsePlacementPref("spread")).toThrow('must be of the format "<strategy>=<arg>"');
+  });
+
   it.each([
     [{ mode: "both" }, "--mode"],
     [{ mode: "global", replicas: "2" }, "--replicas"],
     [{ publish: ["80"] }, "--publish"],
     [{ placementPref: ["binpack"] }, "--placement-pref"],
+    [{ placementPref: ["spread=a=b"] }, "--placement-pref"],
     [{ updateDelay: "soon" }, "--update-delay"],
     [{ rollbackOrder: "random" }, "--rollback-order"],
   ] as const)("refuse %o naming the flag", (more, flag) => {

@@ -12,7 +12,7 @@ import {
   type ServiceSpec,
   type UpdateConfig,
 } from "@shoal/shared";
-import { parseConstraints, parsePlacementPreferences } from "../scheduler/index.js";
+import { parseConstraints } from "../scheduler/index.js";
 import { validateDuration } from "./validate-duration.js";
 import { validateLabelKeys } from "./validate-labels.js";
 
@@ -67,11 +67,10 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
       });
     }
   }
+  // Placement preferences are not checked: as SwarmKit, any spread descriptor is taken as given,
+  // and one the scheduler cannot read (not node.labels.KEY or engine.labels.KEY) adds no level.
   const placement = spec.taskTemplate?.placement;
-  if (placement) {
-    parseConstraints(placement.constraints);
-    parsePlacementPreferences(placement.preferences);
-  }
+  if (placement) parseConstraints(placement.constraints);
   const resources = spec.taskTemplate?.resources;
   for (const [kind, r] of [
     ["limits", resources?.limits],

@@ -1,6 +1,8 @@
 // The Docker Engine API objects (v1.41) as far as Shoal reads or writes them, and the shapes
-// that request bodies are checked against. Fields Docker has and Shoal does not act on are
-// listed as "any": they are accepted and kept (see unmapped-fields.ts), not rejected.
+// that request bodies are decoded with (json-shape.ts). Fields Docker has and Shoal does not act
+// on are accepted and kept (see unmapped-fields.ts), not rejected: their structs are listed with
+// Docker's field names (`kept`) so that a key in any case is matched to its field, as Docker's
+// daemon matches it, and given back in Docker's spelling.
 import type { Shape } from "./json-shape.js";
 
 export type Labels = Record<string, string>;
@@ -33,17 +35,26 @@ export interface DockerResources {
   [unmapped: string]: unknown;
 }
 
+export interface DockerNetworkAttachment {
+  /** A network's id, name or unique id prefix in a request; its id once stored. */
+  Target?: string;
+  Aliases?: string[] | null;
+  DriverOpts?: Labels | null;
+  [unmapped: string]: unknown;
+}
+
 export interface DockerTaskSpec {
   ContainerSpec?: DockerContainerSpec | null;
   Resources?: { Limits?: DockerResources | null; Reservations?: DockerResources | null } | null;
   RestartPolicy?: { Condition?: string; Delay?: number; MaxAttempts?: number; Window?: number } | null;
   Placement?: {
     Constraints?: string[] | null;
-    Preferences?: { Spread?: { SpreadDescriptor?: string } | null }[] | null;
+    Preferences?: ({ Spread?: { SpreadDescriptor?: string } | null } | null)[] | null;
     MaxReplicas?: number;
     [unmapped: string]: unknown;
   } | null;
   ForceUpdate?: number;
+  Networks?: (DockerNetworkAttachment | null)[] | null;
   [unmapped: string]: unknown;
 }
 
@@ -77,15 +88,30 @@ export interface DockerServiceSpec {
   UpdateConfig?: DockerUpdateConfig | null;
   RollbackConfig?: DockerUpdateConfig | null;
   EndpointSpec?: DockerEndpointSpec | null;
+  /** Deprecated for TaskTemplate.Networks. */
+  Networks?: (DockerNetworkAttachment | null)[] | null;
   [unmapped: string]: unknown;
 }
 
 const strings: Shape = { array: "string" };
 const labels: Shape = { map: "string" };
+/** A Docker struct Shoal keeps as given: fields matched as Docker matches them, other keys kept too. */
+const kept = (fields: Record<string, Shape>): Shape => ({ object: fields, open: true });
 
 const HEALTH: Shape = {
   object: { Test: strings, Interval: "number", Timeout: "number", Retries: "number", StartPeriod: "number" },
 };
+
+// The structs below are kept as given (Shoal does not act on them); they are named here so that
+// their field names are matched, and given back, as Docker spells them.
+const PRIVILEGES = kept({
+  CredentialSpec: kept({ Config: "string", File: "string", Registry: "string" }),
+  SELinuxContext: kept({ Disable: "boolean", User: "string", Role: "string", Type: "string", Level: "string" }),
+  // Newer than API 1.41, but sent by newer CLIs (`"NoNewPrivileges": false`).
+  Seccomp: kept({ Mode: "string", Profile: "any" }),
+  AppArmor: kept({ Mode: "string" }),
+  NoNewPrivileges: "boolean",
+});
 
 const CONTAINER_SPEC: Shape = {
   object: {
@@ -100,20 +126,20 @@ const CONTAINER_SPEC: Shape = {
     StopSignal: "string",
     StopGracePeriod: "number",
     // Kept as given; Shoal does not act on them.
-    Hostname: "any",
-    Groups: "any",
-    Privileges: "any",
-    TTY: "any",
-    OpenStdin: "any",
-    ReadOnly: "any",
-    Hosts: "any",
-    DNSConfig: "any",
-    Isolation: "any",
-    Init: "any",
-    Sysctls: "any",
-    CapabilityAdd: "any",
-    CapabilityDrop: "any",
-    Ulimits: "any",
+    Hostname: "string",
+    Groups: strings,
+    Privileges: PRIVILEGES,
+    TTY: "boolean",
+    OpenStdin: "boolean",
+    ReadOnly: "boolean",
+    Hosts: strings,
+    DNSConfig: kept({ Nameservers: strings, Search: strings, Options: strings }),
+    Isolation: "string",
+    Init: "boolean",
+    Sysctls: labels,
+    CapabilityAdd: strings,
+    CapabilityDrop: strings,
+    Ulimits: { array: kept({ Name: "string", Hard: "number", Soft: "number" }) },
     // Refused unless empty (see refuseUnsupported in service-spec.ts).
     Mounts: "any",
     Secrets: "any",
@@ -121,9 +147,17 @@ const CONTAINER_SPEC: Shape = {
   },
 };
 
+const GENERIC_RESOURCE = kept({
+  NamedResourceSpec: kept({ Kind: "string", Value: "string" }),
+  DiscreteResourceSpec: kept({ Kind: "string", Value: "number" }),
+});
+
 const RESOURCES: Shape = {
-  object: { NanoCPUs: "number", MemoryBytes: "number", Pids: "any", GenericResources: "any" },
+  object: { NanoCPUs: "number", MemoryBytes: "number", Pids: "number", GenericResources: { array: GENERIC_RESOURCE } },
 };
+
+/** A service's networks: Target is a network's name or id, given back as its id (see network-targets.ts). */
+const NETWORK_ATTACHMENTS: Shape = { array: kept({ Target: "string", Aliases: strings, DriverOpts: labels }) };
 
 const TASK_SPEC: Shape = {
   object: {
@@ -137,15 +171,21 @@ const TASK_SPEC: Shape = {
         Constraints: strings,
         Preferences: { array: { object: { Spread: { object: { SpreadDescriptor: "string" } } } } },
         MaxReplicas: "number",
-        Platforms: "any",
+        Platforms: { array: kept({ Architecture: "string", OS: "string" }) },
       },
     },
     ForceUpdate: "number",
-    Runtime: "any",
-    Networks: "any",
-    LogDriver: "any",
-    PluginSpec: "any",
-    NetworkAttachmentSpec: "any",
+    Runtime: "string",
+    Networks: NETWORK_ATTACHMENTS,
+    LogDriver: kept({ Name: "string", Options: labels }),
+    PluginSpec: kept({
+      Name: "string",
+      Remote: "string",
+      Privileges: { array: kept({ Name: "string", Description: "string", Value: strings }) },
+      Disabled: "boolean",
+      Env: strings,
+    }),
+    NetworkAttachmentSpec: kept({ ContainerID: "string" }),
   },
 };
 
@@ -169,13 +209,15 @@ export const SERVICE_SPEC_SHAPE: Shape = {
       object: {
         Replicated: { object: { Replicas: "number" } },
         Global: { object: {} },
-        ReplicatedJob: "any",
-        GlobalJob: "any",
+        // Refused (see refuseUnsupported in service-spec.ts).
+        ReplicatedJob: kept({ MaxConcurrent: "number", TotalCompletions: "number" }),
+        GlobalJob: kept({}),
       },
     },
     UpdateConfig: UPDATE_CONFIG,
     RollbackConfig: UPDATE_CONFIG,
-    Networks: "any",
+    // Deprecated for TaskTemplate.Networks, still accepted.
+    Networks: NETWORK_ATTACHMENTS,
     EndpointSpec: {
       object: {
         Mode: "string",
@@ -219,15 +261,19 @@ export const NETWORK_CREATE_SHAPE: Shape = {
     Name: "string",
     Driver: "string",
     Labels: labels,
-    Scope: "any",
-    IPAM: "any",
-    Internal: "any",
-    Attachable: "any",
-    Ingress: "any",
-    ConfigOnly: "any",
-    ConfigFrom: "any",
-    Options: "any",
-    CheckDuplicate: "any",
-    EnableIPv6: "any",
+    Scope: "string",
+    IPAM: kept({
+      Driver: "string",
+      Config: { array: kept({ Subnet: "string", IPRange: "string", Gateway: "string", AuxiliaryAddresses: labels }) },
+      Options: labels,
+    }),
+    Internal: "boolean",
+    Attachable: "boolean",
+    Ingress: "boolean",
+    ConfigOnly: "boolean",
+    ConfigFrom: kept({ Network: "string" }),
+    Options: labels,
+    CheckDuplicate: "boolean",
+    EnableIPv6: "boolean",
   },
 };

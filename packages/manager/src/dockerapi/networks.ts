@@ -1,52 +1,21 @@
 // /networks: named groups, enough for `docker stack deploy` and `stack rm` (no overlay networking:
-// tasks run on their hosts' networks). A network is kept, replicated with the rest of the state,
-// as one label of the cluster object ("com.shoal.network/NAME" -> JSON), written through the
-// Control API's UpdateCluster with its version check (retried on a conflict). Also the empty
-// secrets and configs lists a stack expects, and the 404 of /distribution that makes the CLI
+// tasks run on their hosts' networks), kept in the cluster's labels (network-store.ts). Also the
+// empty secrets and configs lists a stack expects, and the 404 of /distribution that makes the CLI
 // skip digest pinning.
-import {
-  ErrorCode,
-  InvalidArgumentError,
-  NotFoundError,
-  ShoalError,
-  isShoalError,
-  newId,
-  type Cluster,
-} from "@shoal/shared";
+import { ErrorCode, InvalidArgumentError, NotFoundError, ShoalError, newId } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
 import { NETWORK_CREATE_SHAPE, type DockerNetworkCreate } from "./docker-types.js";
 import { matchesLabels, matchesPrefix, parseFilters } from "./filters.js";
-import { checkShape } from "./json-shape.js";
+import { decodeShape } from "./json-shape.js";
+import { PREFIX, changeLabels, findNetwork, networksOf, storedNetworks, type StoredNetwork } from "./network-store.js";
+import { serviceUsingNetwork } from "./network-targets.js";
 import type { Handler } from "./router.js";
 
-const PREFIX = "com.shoal.network/";
+// system.ts reads this from here.
+export { isNetworkLabel } from "./network-store.js";
+
 const NETWORK_FILTERS = ["id", "name", "label", "driver", "scope", "type", "dangling"];
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
-const CONFLICT_RETRIES = 5;
-
-export const isNetworkLabel = (key: string): boolean => key.startsWith(PREFIX);
-
-interface StoredNetwork {
-  readonly Id: string;
-  readonly Name: string;
-  readonly Created: string;
-  readonly Driver: string;
-  readonly Attachable: boolean;
-  readonly Labels: Record<string, string>;
-}
-
-function networksOf(cluster: Cluster | undefined): StoredNetwork[] {
-  const out: StoredNetwork[] = [];
-  for (const [k, v] of Object.entries(cluster?.spec?.annotations?.labels ?? {})) {
-    if (!isNetworkLabel(k)) continue;
-    try {
-      out.push(JSON.parse(v) as StoredNetwork);
-    } catch {
-      // not ours after all
-    }
-  }
-  return out.sort((a, b) => a.Name.localeCompare(b.Name));
-}
 
 function toDockerNetwork(n: StoredNetwork): Record<string, unknown> {
   return {
@@ -68,48 +37,12 @@ function toDockerNetwork(n: StoredNetwork): Record<string, unknown> {
   };
 }
 
-function findNetwork(networks: readonly StoredNetwork[], ref: string): StoredNetwork {
-  const exact = networks.find((n) => n.Id === ref) ?? networks.find((n) => n.Name === ref);
-  if (exact) return exact;
-  const byPrefix = networks.filter((n) => n.Id.startsWith(ref));
-  if (byPrefix.length === 1) return byPrefix[0]!;
-  throw new NotFoundError("network", ref);
-}
-
-async function currentCluster(ctx: DockerApiContext): Promise<Cluster | undefined> {
-  return (await ctx.control.call("listClusters", {})).clusters[0];
-}
-
-/** Applies `change` to the cluster's labels through UpdateCluster, retrying if another write came first. */
-async function changeLabels(ctx: DockerApiContext, change: (labels: Record<string, string>) => void): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const cluster = await currentCluster(ctx);
-    if (!cluster) throw new ShoalError(ErrorCode.Unavailable, "the cluster is not initialised yet");
-    const labels = { ...(cluster.spec?.annotations?.labels ?? {}) };
-    change(labels);
-    try {
-      await ctx.control.call("updateCluster", {
-        clusterId: cluster.id,
-        clusterVersion: cluster.meta?.version,
-        spec: {
-          ...cluster.spec!,
-          annotations: { name: cluster.spec?.annotations?.name ?? "default", labels },
-        },
-        rotation: undefined,
-      });
-      return;
-    } catch (err: unknown) {
-      if (!(isShoalError(err) && err.code === ErrorCode.SequenceConflict) || attempt >= CONFLICT_RETRIES) throw err;
-    }
-  }
-}
-
 export function networkHandlers(ctx: DockerApiContext): Record<string, Handler> {
   return {
     list: async (req) => {
       const f = parseFilters(req.query.get("filters"), NETWORK_FILTERS);
       const names = f.get("name");
-      const found = networksOf(await currentCluster(ctx)).filter(
+      const found = (await storedNetworks(ctx)).filter(
         (n) =>
           (!names || names.some((x) => n.Name.includes(x))) &&
           matchesPrefix(n.Id, f.get("id")) &&
@@ -120,13 +53,11 @@ export function networkHandlers(ctx: DockerApiContext): Record<string, Handler> 
       return { status: 200, json: found.map(toDockerNetwork) };
     },
     inspect: async (req) => {
-      const n = findNetwork(networksOf(await currentCluster(ctx)), req.params["id"]!);
+      const n = findNetwork(await storedNetworks(ctx), req.params["id"]!);
       return { status: 200, json: toDockerNetwork(n) };
     },
     create: async (req) => {
-      const body = await req.json();
-      checkShape(body, NETWORK_CREATE_SHAPE);
-      const spec = body as DockerNetworkCreate;
+      const spec = decodeShape(await req.json(), NETWORK_CREATE_SHAPE) as DockerNetworkCreate;
       const name = spec.Name ?? "";
       if (!NAME.test(name)) throw new InvalidArgumentError(`"${name}" is not a valid network name`, { field: "Name" });
       const network: StoredNetwork = {
@@ -147,8 +78,15 @@ export function networkHandlers(ctx: DockerApiContext): Record<string, Handler> 
     },
     remove: async (req) => {
       const ref = req.params["id"]!;
+      // As SwarmKit: a network a service is attached to stays (its spec names the network's id).
+      const network = findNetwork(await storedNetworks(ctx), ref);
+      const { services } = await ctx.control.call("listServices", { filters: undefined });
+      const user = serviceUsingNetwork(services, network);
+      if (user !== undefined) {
+        throw new ShoalError(ErrorCode.FailedPrecondition, `network ${network.Id} is in use by service ${user.id}`);
+      }
       await changeLabels(ctx, (labels) => {
-        const n = findNetwork(networksOf({ spec: { annotations: { labels } } } as unknown as Cluster), ref);
+        const n = findNetwork(networksOf(labels), ref);
         delete labels[PREFIX + n.Name];
       });
       return { status: 204 };

@@ -1,11 +1,13 @@
 // /services: list (filters id, name, label, mode; status=true adds task counts), inspect
 // (insertDefaults), create, update (version, rollback=previous), delete. Specs are translated by
-// service-spec.ts and checked by the Control API like any other client's.
+// service-spec.ts, their networks named by id (network-targets.ts), and checked by the Control API
+// like any other client's.
 import { TaskState, type Service, type Task } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
 import { SERVICE_SPEC_SHAPE, type DockerServiceSpec } from "./docker-types.js";
 import { matchesLabels, parseFilters } from "./filters.js";
-import { checkShape } from "./json-shape.js";
+import { decodeShape } from "./json-shape.js";
+import { resolveNetworkTargets } from "./network-targets.js";
 import { isTrue, versionParam } from "./nodes.js";
 import { toDockerService, type ServiceCounts } from "./objects.js";
 import type { Handler } from "./router.js";
@@ -74,18 +76,16 @@ export function serviceHandlers(ctx: DockerApiContext): Record<string, Handler> 
       };
     },
     create: async (req) => {
-      const body = await req.json();
-      checkShape(body, SERVICE_SPEC_SHAPE);
-      const spec = fromDockerServiceSpec(body as DockerServiceSpec);
+      const body = decodeShape(await req.json(), SERVICE_SPEC_SHAPE) as DockerServiceSpec;
+      const spec = fromDockerServiceSpec(await resolveNetworkTargets(ctx, body));
       const { service } = await ctx.control.call("createService", { spec });
       return { status: 201, json: { ID: service!.id } };
     },
     update: async (req) => {
       const serviceVersion = versionParam(req, "service");
-      const body = withoutQueryFields(await req.json());
-      checkShape(body, SERVICE_SPEC_SHAPE);
+      const body = decodeShape(withoutQueryFields(await req.json()), SERVICE_SPEC_SHAPE) as DockerServiceSpec;
       const rollback = req.query.get("rollback") === "previous";
-      const spec = rollback ? undefined : fromDockerServiceSpec(body as DockerServiceSpec);
+      const spec = rollback ? undefined : fromDockerServiceSpec(await resolveNetworkTargets(ctx, body));
       await ctx.control.call("updateService", { serviceId: req.params["id"]!, serviceVersion, spec, rollback });
       return { status: 200, json: { Warnings: null } };
     },

@@ -4,7 +4,7 @@
 // version is a 409), and RotateUnlockKey.
 import { ErrorCode, InvalidArgumentError, ShoalError, isShoalError, type Cluster } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
-import { checkShape } from "./json-shape.js";
+import { decodeShape } from "./json-shape.js";
 import { DEFAULT_MANAGER_SETTINGS } from "./manager-settings.js";
 import { versionParam } from "./nodes.js";
 import type { DockerRequest, Handler, Reply } from "./router.js";
@@ -50,8 +50,8 @@ export function swarmHandlers(ctx: DockerApiContext): Record<string, Handler> {
         manager: boolParam(req, "rotateManagerToken"),
       };
       const rotateUnlockKey = boolParam(req, "rotateManagerUnlockKey");
-      const body = await req.json();
-      checkShape(body, SWARM_SPEC_SHAPE);
+      // Field names in any case, as Docker's decoder takes them (docker-py sends some in lower case).
+      const body = decodeShape(await req.json(), SWARM_SPEC_SHAPE);
       const current = await currentCluster(ctx);
       // A JSON null is an empty spec to Go's decoder: every field its default.
       const { spec, rotateRootCa } = fromDockerSwarmSpec((body ?? {}) as DockerSwarmSpec, current, settings);

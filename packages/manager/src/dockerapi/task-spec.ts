@@ -87,9 +87,19 @@ export function fromDockerTaskSpec(t: DockerTaskSpec): DeepPartial<TaskSpec> {
     placement: placement
       ? {
           constraints: placement.Constraints ?? [],
-          preferences: (placement.Preferences ?? []).map((p) => ({
-            preference: { $case: "spread" as const, value: { spreadDescriptor: p.Spread?.SpreadDescriptor ?? "" } },
-          })),
+          // As Docker's daemon: a preference without Spread is dropped; any descriptor is kept.
+          preferences: (placement.Preferences ?? []).flatMap((p) =>
+            p?.Spread
+              ? [
+                  {
+                    preference: {
+                      $case: "spread" as const,
+                      value: { spreadDescriptor: p.Spread.SpreadDescriptor ?? "" },
+                    },
+                  },
+                ]
+              : [],
+          ),
           maxReplicasPerNode: whole(placement.MaxReplicas, "TaskTemplate.Placement.MaxReplicas"),
         }
       : undefined,
@@ -119,9 +129,10 @@ export function toDockerTaskSpec(t: ServiceSpec["taskTemplate"], options: Docker
       Env: nonEmpty(c?.env),
       Dir: c?.dir || undefined,
       User: c?.user || undefined,
+      // An empty Test (inherit the image's check) is omitted, as Docker gives it back: `{}`.
       Healthcheck: h
         ? defined({
-            Test: [...h.test],
+            Test: nonEmpty(h.test),
             Interval: nonZero(nanos(h.interval)),
             Timeout: nonZero(nanos(h.timeout)),
             StartPeriod: nonZero(nanos(h.startPeriod)),

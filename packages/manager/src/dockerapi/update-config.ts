@@ -2,6 +2,7 @@
 // on the way in; on the way out, Swarm's defaults when asked for them.
 import { InvalidArgumentError, UpdateFailureAction, UpdateOrder, type UpdateConfig } from "@shoal/shared";
 import type { DockerUpdateConfig } from "./docker-types.js";
+import { shortestFloat32 } from "./float32.js";
 import { NS_PER_S, defined, duration, invert, nanos, nonZero, pick, whole } from "./spec-values.js";
 
 const DEFAULT_MONITOR_NS = 5 * NS_PER_S;
@@ -56,7 +57,8 @@ export function toDockerUpdateConfig(
     Delay: nonZero(nanos(u.delay)),
     FailureAction: FAILURE_ACTION_NAMES.get(u.failureAction) ?? "pause",
     Monitor: nanos(u.monitor) ?? (insertDefaults ? DEFAULT_MONITOR_NS : undefined),
-    MaxFailureRatio: u.maxFailureRatio,
+    // A float32 in the proto: given back as Docker writes it (0.4, not 0.4000000059604645).
+    MaxFailureRatio: shortestFloat32(u.maxFailureRatio),
     Order: ORDER_NAMES.get(u.order) ?? "stop-first",
   });
 }

@@ -1,6 +1,7 @@
 // Placement constraints ("node.labels.zone==eu") and spread descriptors ("node.labels.rack"):
-// parsed once, checked against a node's attributes. The Control API parses them to refuse bad
-// specs; the scheduler and the global orchestrator match nodes with them.
+// parsed once, checked against a node's attributes. The Control API parses constraints to refuse
+// bad specs (any spread descriptor is accepted, as by SwarmKit); the scheduler and the global
+// orchestrator match nodes with them.
 import { InvalidArgumentError, NodeRole, type Node, type PlacementPreference, type TaskSpec } from "@shoal/shared";
 
 export type ConstraintOperator = "==" | "!=";
@@ -41,7 +42,6 @@ export interface NodeAttributes {
 }
 
 export const CONSTRAINTS_FIELD = "spec.task_template.placement.constraints";
-export const PREFERENCES_FIELD = "spec.task_template.placement.preferences";
 
 const NODE_LABELS = "node.labels.";
 const ENGINE_LABELS = "engine.labels.";
@@ -192,37 +192,35 @@ function normalizeArch(arch: string): string {
 }
 
 /**
- * Parses the placement preferences of a task template: each must be `spread` over
- * `node.labels.KEY` or `engine.labels.KEY`. Throws InvalidArgumentError naming the field.
+ * The spread levels of a task template's placement preferences, outermost first. As SwarmKit's
+ * scheduler: a preference that is not `spread`, or whose descriptor is not a label descriptor
+ * (see parseSpreadDescriptor), adds no level, as if every node had the same value for it. So any
+ * descriptor is accepted (SwarmKit's Control API checks none) and this never throws.
  */
-export function parsePlacementPreferences(
-  prefs: readonly PlacementPreference[],
-  field: string = PREFERENCES_FIELD,
-): SpreadLabel[] {
-  return prefs.map((pref, i) => {
-    const at = `${field}[${i}]`;
-    if (pref.preference?.$case !== "spread")
-      throw new InvalidArgumentError("empty placement preference", { field: at });
-    return parseSpreadDescriptor(pref.preference.value.spreadDescriptor, `${at}.spread.spread_descriptor`);
-  });
+export function parsePlacementPreferences(prefs: readonly PlacementPreference[]): SpreadLabel[] {
+  const out: SpreadLabel[] = [];
+  for (const pref of prefs) {
+    if (pref.preference?.$case !== "spread") continue;
+    const spread = parseSpreadDescriptor(pref.preference.value.spreadDescriptor);
+    if (spread !== undefined) out.push(spread);
+  }
+  return out;
 }
 
-/** Parses `node.labels.KEY` or `engine.labels.KEY` (prefix case-insensitive, label name as written). */
-export function parseSpreadDescriptor(descriptor: string, field: string = PREFERENCES_FIELD): SpreadLabel {
-  const d = descriptor.trim();
-  const lower = d.toLowerCase();
+/**
+ * `node.labels.KEY` or `engine.labels.KEY`: the prefix in any case, KEY as written (not trimmed,
+ * not empty), as SwarmKit reads a spread descriptor. Any other descriptor: undefined.
+ */
+export function parseSpreadDescriptor(descriptor: string): SpreadLabel | undefined {
   for (const [prefix, source] of [
     [NODE_LABELS, "label"],
     [ENGINE_LABELS, "engineLabel"],
   ] as const) {
-    if (lower.startsWith(prefix) && d.length > prefix.length && !BAD_KEY.test(d)) {
-      return { descriptor: d, source, label: d.slice(prefix.length) };
+    if (descriptor.length > prefix.length && descriptor.slice(0, prefix.length).toLowerCase() === prefix) {
+      return { descriptor, source, label: descriptor.slice(prefix.length) };
     }
   }
-  throw new InvalidArgumentError(
-    `invalid spread descriptor ${JSON.stringify(descriptor)} (expected ${NODE_LABELS}KEY or ${ENGINE_LABELS}KEY)`,
-    { field },
-  );
+  return undefined;
 }
 
 /** The value of a spread label on a node; a node without the label is in the "" group. */

@@ -12,7 +12,6 @@ export {
   nodeMatchesTaskSpec,
   nodeAttributes,
   CONSTRAINTS_FIELD,
-  PREFERENCES_FIELD,
   type Constraint,
   type ConstraintAttribute,
   type ConstraintOperator,

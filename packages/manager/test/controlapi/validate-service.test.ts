@@ -36,6 +36,24 @@ describe("validateServiceSpec", () => {
     );
   });
 
+  // SwarmKit's Control API parses constraints only; its scheduler skips descriptors it cannot read.
+  it("takes any placement preference as given, and still parses constraints", () => {
+    const placement = (constraints: string[], descriptors: string[]): DeepPartial<ServiceSpec> => ({
+      taskTemplate: {
+        container: { image: "x" },
+        placement: {
+          constraints,
+          preferences: descriptors.map((d) => ({ preference: { $case: "spread", value: { spreadDescriptor: d } } })),
+        },
+      },
+    });
+    for (const d of ["com.example.label", "node.hostname", "node.labels.", "", "node.labels.rack"]) {
+      expect(check(placement([], [d]))).not.toThrow();
+    }
+    expect(check({ taskTemplate: { container: { image: "x" }, placement: { preferences: [{}] } } })).not.toThrow();
+    expect(check(placement(["node.labels.rack"], []))).toThrow(/placement\.constraints\[0\]: missing operator/);
+  });
+
   it("knows Docker's image references", () => {
     for (const ok of [
       "busybox",

@@ -2,7 +2,9 @@
 // cluster's TLS info, managers (not nodes yet) by their id, so that `docker node inspect self` and
 // `docker swarm join-token` work.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Node, NodeRole } from "@shoal/shared";
+import { Node, NodeAvailability, NodeRole, type NodeSpec } from "@shoal/shared";
+import { nodeHandlers } from "../../src/dockerapi/nodes.js";
+import { dockerRequest, fakeDocker } from "./fake-docker-context.js";
 import type { MemoryStore } from "../../src/state/store/index.js";
 import { clusterStore, request, serveRoutes, storeControl, type StoreControl } from "./store-control.js";
 
@@ -69,6 +71,22 @@ describe("GET /nodes/{id}", () => {
       status: 404,
       json: { message: "node nosuch not found" },
       contentType: "application/json",
+    });
+  });
+});
+
+describe("node update", () => {
+  it("takes field names in any case and keeps label keys as given", async () => {
+    const docker = fakeDocker();
+    const body = { labels: { Zone: "z1" }, role: "manager", AVAILABILITY: "drain" };
+    expect(
+      await nodeHandlers(docker.ctx)["update"]!(dockerRequest({ params: { id: "n1" }, query: "version=3", body })),
+    ).toEqual({ status: 200 });
+    const [{ spec }] = docker.requests<{ spec: NodeSpec }>("updateNode") as [{ spec: NodeSpec }];
+    expect(spec).toEqual({
+      annotations: { name: "", labels: { Zone: "z1" } },
+      desiredRole: NodeRole.MANAGER,
+      availability: NodeAvailability.DRAIN,
     });
   });
 });

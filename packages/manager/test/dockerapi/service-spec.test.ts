@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PublishMode, RestartCondition, UpdateFailureAction, UpdateOrder } from "@shoal/shared";
-import { checkShape } from "../../src/dockerapi/json-shape.js";
+import { decodeShape } from "../../src/dockerapi/json-shape.js";
 import { SERVICE_SPEC_SHAPE, type DockerServiceSpec } from "../../src/dockerapi/docker-types.js";
 import { UNMAPPED_LABEL, fromDockerServiceSpec, toDockerServiceSpec } from "../../src/dockerapi/service-spec.js";
 
@@ -47,7 +47,7 @@ const created: DockerServiceSpec = {
 
 describe("Docker ServiceSpec -> Shoal", () => {
   it("maps every field the CLI's create flags set", () => {
-    checkShape(created, SERVICE_SPEC_SHAPE);
+    expect(decodeShape(created, SERVICE_SPEC_SHAPE)).toEqual(created);
     const spec = fromDockerServiceSpec(created);
     expect(spec.annotations?.name).toBe("web");
     expect(spec.annotations?.labels["team"]).toBe("x");

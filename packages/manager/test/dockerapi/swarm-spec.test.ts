@@ -2,7 +2,7 @@
 // client changes is stored, and what Shoal cannot do is refused with the field named.
 import { Cluster, ErrorCode, type ClusterSpec } from "@shoal/shared";
 import { describe, expect, it } from "vitest";
-import { checkShape } from "../../src/dockerapi/json-shape.js";
+import { decodeShape } from "../../src/dockerapi/json-shape.js";
 import { DEFAULT_MANAGER_SETTINGS, managerSettings } from "../../src/dockerapi/manager-settings.js";
 import { SWARM_SPEC_SHAPE, fromDockerSwarmSpec, type DockerSwarmSpec } from "../../src/dockerapi/swarm-spec.js";
 import { toDockerSwarmSpec } from "../../src/dockerapi/swarm-view.js";
@@ -39,7 +39,7 @@ function refusal(body: DockerSwarmSpec): unknown {
 describe("fromDockerSwarmSpec", () => {
   it("takes back what GET /swarm showed without a change, reserved labels kept", () => {
     const body = shown();
-    checkShape(body, SWARM_SPEC_SHAPE);
+    expect(decodeShape(body, SWARM_SPEC_SHAPE)).toEqual(body);
     const { spec, rotateRootCa } = update(body);
     expect(rotateRootCa).toBe(false);
     expect(spec.annotations).toEqual({ name: "default", labels: cluster.spec!.annotations!.labels });
@@ -131,8 +131,8 @@ describe("fromDockerSwarmSpec", () => {
   });
 
   it("refuses a field Docker does not have, or of the wrong type, by its shape", () => {
-    expect(() => checkShape({ Raft: { Snapshots: 1 } }, SWARM_SPEC_SHAPE)).toThrow(/Raft\.Snapshots: unknown field/);
-    expect(() => checkShape({ EncryptionConfig: { AutoLockManagers: "yes" } }, SWARM_SPEC_SHAPE)).toThrow(
+    expect(() => decodeShape({ Raft: { Snapshots: 1 } }, SWARM_SPEC_SHAPE)).toThrow(/Raft\.Snapshots: unknown field/);
+    expect(() => decodeShape({ EncryptionConfig: { AutoLockManagers: "yes" } }, SWARM_SPEC_SHAPE)).toThrow(
       /EncryptionConfig\.AutoLockManagers: expected a boolean/,
     );
   });

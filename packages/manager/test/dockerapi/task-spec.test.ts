@@ -1,6 +1,6 @@
 import { RestartCondition, ServiceSpec } from "@shoal/shared";
 import { describe, expect, it } from "vitest";
-import type { DockerTaskSpec } from "../../src/dockerapi/docker-types.js";
+import type { DockerContainerSpec, DockerTaskSpec } from "../../src/dockerapi/docker-types.js";
 import { fromDockerTaskSpec, toDockerTaskSpec } from "../../src/dockerapi/task-spec.js";
 
 const template: DockerTaskSpec = {
@@ -44,6 +44,32 @@ describe("task spec", () => {
       RestartPolicy: { Condition: "any", Delay: 5_000_000_000, MaxAttempts: 0 },
       ForceUpdate: 0,
       Networks: [],
+    });
+  });
+
+  it("gives healthchecks back as Docker stores them: disabled, emptied or absent", () => {
+    const shown = (h: DockerContainerSpec): unknown =>
+      toDockerTaskSpec(taskTemplate({ ContainerSpec: h })).ContainerSpec?.Healthcheck;
+    // `docker service update --no-healthcheck` sends Test ["NONE"]; Docker keeps it as sent.
+    expect(shown({ Image: "x:1", Healthcheck: { Test: ["NONE"] } })).toEqual({ Test: ["NONE"] });
+    // `--health-cmd ""` (Test nil) or an empty Test: Docker gives back {}, never {"Test": []}.
+    expect(shown({ Image: "x:1", Healthcheck: {} })).toEqual({});
+    expect(shown({ Image: "x:1", Healthcheck: { Test: [], Interval: 1_000_000_000 } })).toEqual({
+      Interval: 1_000_000_000,
+    });
+    expect(shown({ Image: "x:1", Healthcheck: null })).toBeUndefined();
+    expect(shown({ Image: "x:1" })).toBeUndefined();
+  });
+
+  it("keeps any spread descriptor and drops a preference without Spread, as Docker's daemon", () => {
+    const t = taskTemplate({
+      ContainerSpec: { Image: "x:1" },
+      Placement: {
+        Preferences: [{ Spread: { SpreadDescriptor: "com.example.label" } }, {}, { Spread: null }, null],
+      },
+    });
+    expect(toDockerTaskSpec(t).Placement).toEqual({
+      Preferences: [{ Spread: { SpreadDescriptor: "com.example.label" } }],
     });
   });
 

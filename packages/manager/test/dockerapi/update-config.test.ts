@@ -25,6 +25,16 @@ describe("update and rollback configs", () => {
     expect(toDockerUpdateConfig(undefined, false)).toBeUndefined();
   });
 
+  it("gives the failure ratio back as it was sent, not as the float32 it is stored in", () => {
+    const stored = fromDockerUpdateConfig({ MaxFailureRatio: 0.4 }, "UpdateConfig")!;
+    // What the proto's float keeps of 0.4.
+    stored.maxFailureRatio = Math.fround(stored.maxFailureRatio);
+    expect(toDockerUpdateConfig(stored, false)?.MaxFailureRatio).toBe(0.4);
+    expect(JSON.stringify(toDockerUpdateConfig({ ...stored, maxFailureRatio: Math.fround(0.15) }, false))).toContain(
+      '"MaxFailureRatio":0.15,',
+    );
+  });
+
   it("refuses a failure ratio outside 0..1, naming the config", () => {
     expect(() => fromDockerUpdateConfig({ MaxFailureRatio: 1.5 }, "RollbackConfig")).toThrow(
       "RollbackConfig.MaxFailureRatio: must be from 0 to 1, not 1.5",

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NodeRole } from "@shoal/shared";
+import { InvalidArgumentError, type PlacementPreference, NodeRole } from "@shoal/shared";
 import { describe, expect, it } from "vitest";
 import {
   constraintsMatch,
@@ -150,29 +150,38 @@ describe("nodeMatchesTaskSpec", () => {
 });
 
 describe("placement preferences", () => {
-  it("parses node and engine label descriptors", () => {
+  const spread = (d: string): PlacementPreference => ({
+    preference: { $case: "spread", value: { spreadDescriptor: d } },
+  });
+
+  it("parses node and engine label descriptors: the prefix in any case, the key as written", () => {
     expect(parseSpreadDescriptor("node.labels.rack")).toEqual({
       descriptor: "node.labels.rack",
       source: "label",
       label: "rack",
     });
-    expect(parseSpreadDescriptor("engine.labels.disk").source).toBe("engineLabel");
-    expect(spreadValue(parseSpreadDescriptor("node.labels.zone"), nodeAttributes(worker))).toBe("eu-west");
-    expect(spreadValue(parseSpreadDescriptor("node.labels.zone"), nodeAttributes(manager))).toBe("");
+    expect(parseSpreadDescriptor("Engine.Labels.Disk")).toEqual({
+      descriptor: "Engine.Labels.Disk",
+      source: "engineLabel",
+      label: "Disk",
+    });
+    expect(spreadValue(parseSpreadDescriptor("node.labels.zone")!, nodeAttributes(worker))).toBe("eu-west");
+    expect(spreadValue(parseSpreadDescriptor("node.labels.zone")!, nodeAttributes(manager))).toBe("");
   });
 
-  it("refuses other descriptors and empty preferences, naming the field", () => {
-    expect(() =>
+  // SwarmKit checks no descriptor; its scheduler skips the ones that name no label.
+  it("takes any other descriptor and any preference as given, and spreads over nothing for them", () => {
+    expect(parseSpreadDescriptor("com.example.label")).toBeUndefined();
+    expect(parseSpreadDescriptor("node.hostname")).toBeUndefined();
+    expect(parseSpreadDescriptor("node.labels.")).toBeUndefined();
+    expect(parseSpreadDescriptor(" node.labels.rack")).toBeUndefined();
+    expect(
       parsePlacementPreferences([
-        { preference: { $case: "spread", value: { spreadDescriptor: "node.labels.rack" } } },
-        { preference: { $case: "spread", value: { spreadDescriptor: "node.hostname" } } },
+        spread("com.example.label"),
+        spread("node.labels.rack"),
+        { preference: undefined },
+        spread(""),
       ]),
-    ).toThrow(
-      /spec\.task_template\.placement\.preferences\[1\]\.spread\.spread_descriptor: invalid spread descriptor "node\.hostname"/,
-    );
-    expect(() => parsePlacementPreferences([{ preference: undefined }])).toThrow(
-      /preferences\[0\]: empty placement preference/,
-    );
-    expect(() => parseSpreadDescriptor("node.labels.")).toThrow(InvalidArgumentError);
+    ).toEqual([{ descriptor: "node.labels.rack", source: "label", label: "rack" }]);
   });
 });

@@ -110,6 +110,26 @@ describe("scheduleBatch: placement preferences", () => {
     expect(countPerNode(r.assignments)).toEqual({ a: 2 });
   });
 
+  // SwarmKit's scheduler: a descriptor that names no node or engine label adds no level.
+  it("puts every node in one group for a descriptor that names no label", () => {
+    const nodes = [
+      makeNode("a", { labels: { rack: "r1", "com.example.label": "x" } }),
+      makeNode("b", { labels: { rack: "r2" } }),
+      makeNode("c", { labels: { rack: "r2" } }),
+    ];
+    const plain = scheduleBatch(nodes, [], makeTasks("web", 1, 6, { spread: ["com.example.label"] }));
+    expect(plain.unplaced.size).toBe(0);
+    expect(countPerNode(plain.assignments)).toEqual({ a: 2, b: 2, c: 2 });
+    const mixed = scheduleBatch(
+      nodes,
+      [],
+      makeTasks("web", 1, 6, { spread: ["com.example.label", "node.labels.rack", "node.hostname"] }),
+    );
+    expect(countPerNode(mixed.assignments)).toEqual(
+      countPerNode(scheduleBatch(nodes, [], makeTasks("web", 1, 6, { spread: ["node.labels.rack"] })).assignments),
+    );
+  });
+
   it("applies several preferences hierarchically", () => {
     const nodes = [
       makeNode("eu-1a", { labels: { dc: "eu", rack: "1" } }),

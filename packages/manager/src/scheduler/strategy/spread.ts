@@ -5,7 +5,8 @@
 //
 // Placement preferences (spread=node.labels.KEY, in order) make a tree: the first label splits the
 // nodes by value (nodes without the label form their own group), the next splits each group, and
-// so on; the nodes are the leaves. Each placement walks down the branch with the fewest tasks of
+// so on; the nodes are the leaves. A descriptor that names no label (spread=com.example.x) makes
+// no level, as in SwarmKit: every node is in one group for it (see parsePlacementPreferences). Each placement walks down the branch with the fewest tasks of
 // the service at every level, which balances tasks across the values of the first label, then
 // within each value across the second, and so on (SwarmKit's semantics: tasks on every node of the
 // cluster count for a branch, filtered out or not). Branches and nodes sit in heaps that are fixed

@@ -49,7 +49,7 @@ describe("SpreadStrategy", () => {
 
   it("balances the branches of a preference, then the nodes within", () => {
     const nodes = infos(["a", { zone: "z1" }], ["b", { zone: "z1" }], ["c", { zone: "z2" }], ["d"]);
-    const spread = [parseSpreadDescriptor("node.labels.zone")];
+    const spread = [parseSpreadDescriptor("node.labels.zone")!];
     const s = new SpreadStrategy({ serviceId: "web", spread, seed: 9, candidates: nodes, nodes });
     const placed = place(s, 6);
     const count = (id: string): number => placed.filter((p) => p === id).length;
@@ -62,7 +62,7 @@ describe("SpreadStrategy", () => {
   it("counts tasks on non-candidate nodes for their branch", () => {
     const nodes = infos(["a", { zone: "z1" }], ["b", { zone: "z2" }], ["full", { zone: "z2" }]);
     nodes[2]!.addTask("web.1", taskUsage(makeTask("web", 1)), true);
-    const spread = [parseSpreadDescriptor("node.labels.zone")];
+    const spread = [parseSpreadDescriptor("node.labels.zone")!];
     const s = new SpreadStrategy({ serviceId: "web", spread, seed: 1, candidates: nodes.slice(0, 2), nodes });
     // z1 has no task and z2 one: a first; then the branches are even at 2 and 2.
     const placed = place(s, 3);

@@ -1,0 +1,90 @@
+// /services create and update: bodies decoded as Docker decodes them, then sent to the Control API.
+import { describe, expect, it } from "vitest";
+import { UpdateOrder, type ServiceSpec } from "@shoal/shared";
+import { toDockerServiceSpec } from "../../src/dockerapi/service-spec.js";
+import { serviceHandlers } from "../../src/dockerapi/services.js";
+import { UNMAPPED_LABEL } from "../../src/dockerapi/unmapped-fields.js";
+import { dockerRequest, fakeDocker } from "./fake-docker-context.js";
+
+// As docker-py (Debian's python3-docker) sends a service with ServiceMode('replicated', replicas=2)
+// and RollbackConfig(order='start-first'): some field names in lower case.
+const fromDockerPy = {
+  Name: "web",
+  Labels: { Team: "x" },
+  TaskTemplate: {
+    ContainerSpec: { Image: "x:1", dnsconfig: { Nameservers: ["8.8.8.8"] } },
+    ForceUpdate: 0,
+  },
+  Mode: { replicated: { Replicas: 2 } },
+  RollbackConfig: { Parallelism: 1, order: "start-first" },
+};
+
+describe("service create and update", () => {
+  it("takes field names in any case, as Docker's daemon does (docker-py)", async () => {
+    const docker = fakeDocker();
+    const handlers = serviceHandlers(docker.ctx);
+    expect(await handlers["create"]!(dockerRequest({ body: fromDockerPy }))).toEqual({
+      status: 201,
+      json: { ID: "svc0000000000000000000001" },
+    });
+    const [{ spec }] = docker.requests<{ spec: ServiceSpec }>("createService") as [{ spec: ServiceSpec }];
+    expect(spec.mode).toEqual({ $case: "replicated", value: { replicas: 2 } });
+    expect(spec.rollbackConfig?.order).toBe(UpdateOrder.START_FIRST);
+    expect(spec.annotations?.labels["Team"]).toBe("x");
+    // A known field in lower case is that field, not an unknown one kept aside.
+    expect(JSON.parse(spec.annotations!.labels[UNMAPPED_LABEL]!)).toEqual({
+      TaskTemplate: { ContainerSpec: { DNSConfig: { Nameservers: ["8.8.8.8"] } } },
+    });
+  });
+
+  it("decodes an update the same way, and still refuses a field that matches nothing", async () => {
+    const docker = fakeDocker();
+    const handlers = serviceHandlers(docker.ctx);
+    const update = handlers["update"]!;
+    await update(dockerRequest({ params: { id: "web" }, query: "version=7", body: fromDockerPy }));
+    const [{ spec }] = docker.requests<{ spec: ServiceSpec }>("updateService") as [{ spec: ServiceSpec }];
+    expect(spec.mode).toEqual({ $case: "replicated", value: { replicas: 2 } });
+    const bad = { ...fromDockerPy, Mode: { replicatd: { Replicas: 2 } } };
+    await expect(update(dockerRequest({ params: { id: "web" }, query: "version=7", body: bad }))).rejects.toThrow(
+      "Mode.replicatd: unknown field",
+    );
+  });
+});
+
+describe("service networks", () => {
+  const stored = { Id: "y810udeww3gssiyzafqgtzrfo", Name: "trcstk_backend" };
+  const labels = { "com.shoal.network/trcstk_backend": JSON.stringify({ ...stored, Driver: "overlay", Labels: {} }) };
+  // As `docker stack deploy` sends it (trace stackdeploy): the network by name.
+  const body = {
+    Name: "trcstk_web",
+    TaskTemplate: {
+      ContainerSpec: { Image: "local/busybox:1" },
+      Networks: [{ Target: "trcstk_backend", Aliases: ["web"] }],
+    },
+    Mode: { Replicated: { Replicas: 2 } },
+  };
+
+  it("keeps them by id on create and update, and gives the id back, as Docker does", async () => {
+    const docker = fakeDocker(labels);
+    const handlers = serviceHandlers(docker.ctx);
+    await handlers["create"]!(dockerRequest({ body }));
+    await handlers["update"]!(dockerRequest({ params: { id: "web" }, query: "version=7", body }));
+    const specs = [
+      ...docker.requests<{ spec: ServiceSpec }>("createService"),
+      ...docker.requests<{ spec: ServiceSpec }>("updateService"),
+    ].map((r) => r.spec);
+    expect(specs).toHaveLength(2);
+    for (const spec of specs) {
+      expect(toDockerServiceSpec(spec).TaskTemplate?.Networks).toEqual([{ Target: stored.Id, Aliases: ["web"] }]);
+    }
+  });
+
+  it("refuses a network no one has made, before anything is stored", async () => {
+    const docker = fakeDocker(labels);
+    const missing = { ...body, TaskTemplate: { ...body.TaskTemplate, Networks: [{ Target: "trcstk_other" }] } };
+    await expect(serviceHandlers(docker.ctx)["create"]!(dockerRequest({ body: missing }))).rejects.toThrow(
+      "network trcstk_other not found",
+    );
+    expect(docker.requests("createService")).toEqual([]);
+  });
+});
