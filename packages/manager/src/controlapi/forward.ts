@@ -16,19 +16,7 @@ import {
   type TlsMaterial,
   type UnaryMethodName,
 } from "@shoal/shared";
-import { forwardedMetadata as forwardedFor } from "../auth/caller.js";
-
-const FORWARDED = "shoal-forwarded";
-
-function forwardedMetadata(caller: pki.CertIdentity | undefined): grpc.Metadata {
-  const m = forwardedFor(caller);
-  m.set(FORWARDED, "1");
-  return m;
-}
-
-export function isForwarded(metadata: grpc.Metadata): boolean {
-  return metadata.get(FORWARDED).length > 0;
-}
+import { forwardedMetadata } from "../auth/caller.js";
 
 export class LeaderForwarder {
   private readonly clients = new Map<string, ControlClient>();
