@@ -3,13 +3,13 @@
 // header), so a client cannot forge it by sending metadata.
 //
 // A follower that forwards a call to the leader (Control writes, RaftMembership.Join and Leave,
-// Logs.SubscribeLogs) calls with its own manager certificate and names the original caller in the
-// header `shoal-forwarded-for` (forwardedMetadata). The leader's interceptor believes that header
-// only from a manager, checks the original caller against the policy as if it had called
-// directly, and hands that identity to the handler. The header `shoal-forwarded` marks the call
-// as forwarded (isForwarded): a receiver that is not the leader either answers NOT_LEADER rather
-// than forward it again, so that two managers with stale views of the leader never bounce a call
-// between them.
+// Logs.SubscribeLogs, NodeCA.IssueNodeCertificate) calls with its own manager certificate and
+// names the original caller in the header `shoal-forwarded-for` (forwardedMetadata). The leader's
+// interceptor believes that header only from a manager, checks the original caller against the
+// policy as if it had called directly, and hands that identity to the handler. The header
+// `shoal-forwarded` marks the call as forwarded (isForwarded): a receiver that is not the leader
+// either answers NOT_LEADER rather than forward it again, so that two managers with stale views
+// of the leader never bounce a call between them.
 import * as grpc from "@grpc/grpc-js";
 import type { pki } from "@shoal/shared";
 
