@@ -120,7 +120,7 @@ export class Manager {
         raft,
         leader,
         new RaftServices({ server, raft, credentials, store, logger: this.logger }),
-        new NodeCaService({ server, store, raft, clock, logger }),
+        new NodeCaService({ server, store, raft, credentials, clock, logger }),
         dispatcher,
         new LogBrokerComponent({ server, credentials, raft, clock, logger }),
         new EventLogComponent({ server, store, clock, logger }),

@@ -2,15 +2,20 @@
 // handed to the handlers. It is attached to the call's Metadata object (a WeakMap entry, not a
 // header), so a client cannot forge it by sending metadata.
 //
-// A follower that forwards a call to the leader (Control writes, RaftMembership.Join, NodeCA)
-// calls with its own manager certificate and names the original caller in the header
-// `shoal-forwarded-for` (forwardedMetadata). The leader's interceptor believes that header only
-// from a manager, checks the original caller against the policy as if it had called directly,
-// and hands that identity to the handler.
+// A follower that forwards a call to the leader (Control writes, RaftMembership.Join and Leave,
+// Logs.SubscribeLogs, NodeCA.IssueNodeCertificate) calls with its own manager certificate and
+// names the original caller in the header `shoal-forwarded-for` (forwardedMetadata). The leader's
+// interceptor believes that header only from a manager, checks the original caller against the
+// policy as if it had called directly, and hands that identity to the handler. The header
+// `shoal-forwarded` marks the call as forwarded (isForwarded): a receiver that is not the leader
+// either answers NOT_LEADER rather than forward it again, so that two managers with stale views
+// of the leader never bounce a call between them.
 import * as grpc from "@grpc/grpc-js";
 import type { pki } from "@shoal/shared";
 
 export const FORWARDED_FOR = "shoal-forwarded-for";
+/** Set on every forwarded call; anyone may send it, and it only keeps the call from going further. */
+export const FORWARDED = "shoal-forwarded";
 const ANONYMOUS = "anonymous";
 
 const callers = new WeakMap<grpc.Metadata, pki.CertIdentity>();
@@ -46,7 +51,13 @@ export function forwardedMetadata(
           notAfter: caller.notAfter.toISOString(),
         }),
   );
+  metadata.set(FORWARDED, "1");
   return metadata;
+}
+
+/** Whether the call came forwarded by another manager: it is not forwarded again. */
+export function isForwarded(metadata: grpc.Metadata): boolean {
+  return metadata.get(FORWARDED).length > 0;
 }
 
 /** The original caller a forwarded call names: an identity, undefined (anonymous), or "invalid". */

@@ -1,7 +1,9 @@
 // NodeCA on every manager: the roots to anyone, certificates to joining nodes (join token) and to
 // nodes renewing (their certificate). Signing runs on the leader, whose store is current: a
-// follower answers NOT_LEADER and the node tries the next manager (joinCluster and NodeCaIssuer
-// do).
+// follower that knows the leader forwards IssueNodeCertificate to it on behalf of the caller
+// (node-ca-forwarder.ts), so that a node given any manager's address can join; a follower that
+// knows no leader, or receives a call already forwarded once, answers NOT_LEADER and the node
+// tries the next manager (joinCluster and NodeCaIssuer do).
 //
 // The CA decides the names, never the request: at join, a new node id and the token's role; at
 // renewal, the caller's node id (from its verified certificate) and the role the store wants the
@@ -32,7 +34,7 @@ import {
   type NodeCertificate,
   type RootCA,
 } from "@shoal/shared";
-import { callerOf } from "../auth/caller.js";
+import { callerOf, isForwarded } from "../auth/caller.js";
 import { NotLeaderError } from "../state/raft/raft-node.js";
 import type { MemoryStore } from "../state/store/index.js";
 import { recordIssued } from "./issued-record.js";
@@ -42,8 +44,18 @@ export interface NodeCaServerOptions {
   readonly store: MemoryStore;
   readonly rootCaOf: RootCaOf;
   readonly isLeader: () => boolean;
-  /** For the NOT_LEADER answer. */
+  /** Where a follower forwards IssueNodeCertificate, and for the NOT_LEADER answer. */
   readonly leaderAddr?: () => string | undefined;
+  /**
+   * On a follower: IssueNodeCertificate sent to the leader at `leaderAddr` for `caller`
+   * (NodeCaForwarder.issue). Without it a follower answers NOT_LEADER.
+   */
+  readonly forwardToLeader?: (
+    leaderAddr: string,
+    request: IssueNodeCertificateRequest,
+    caller: pki.CertIdentity | undefined,
+    signal?: AbortSignal,
+  ) => Promise<IssueNodeCertificateResponse>;
   /** Node certificate lifetime for this cluster (ClusterSpec.ca_config once it exists); default 90 days. */
   readonly certLifetimeMs?: (cluster: Cluster) => number | undefined;
   /**
@@ -56,6 +68,14 @@ export interface NodeCaServerOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly cache?: RootCaCache;
+}
+
+/** How an IssueNodeCertificate call came in. */
+export interface IncomingCall {
+  /** Forwarded by another manager (isForwarded): not forwarded again. */
+  readonly forwarded?: boolean;
+  /** Aborts when the caller cancels. */
+  readonly signal?: AbortSignal;
 }
 
 export class NodeCaServer {
@@ -85,7 +105,10 @@ export class NodeCaServer {
         call: grpc.ServerUnaryCall<IssueNodeCertificateRequest, IssueNodeCertificateResponse>,
         callback,
       ) => {
-        this.issueNodeCertificate(call.request, callerOf(call.metadata)).then(
+        const cancelled = new AbortController();
+        call.once("cancelled", () => cancelled.abort());
+        const incoming = { forwarded: isForwarded(call.metadata), signal: cancelled.signal };
+        this.issueNodeCertificate(call.request, callerOf(call.metadata), incoming).then(
           (res) => callback(null, res),
           (err: unknown) => callback(toServiceError(err)),
         );
@@ -101,19 +124,40 @@ export class NodeCaServer {
 
   /**
    * Joining (a token, no caller) or renewal (a worker or manager caller, no token). `caller` is
-   * the identity the auth interceptor verified; never anything from the request.
+   * the identity the auth interceptor verified; never anything from the request. On a follower,
+   * forwarded to the leader for that caller.
    */
   async issueNodeCertificate(
     request: IssueNodeCertificateRequest,
     caller: pki.CertIdentity | undefined,
+    incoming: IncomingCall = {},
   ): Promise<IssueNodeCertificateResponse> {
     if (request.csr.length === 0) throw new InvalidArgumentError("is required", { field: "csr" });
     const { cluster, rootCa } = this.current();
-    if (!this.#options.isLeader()) throw new NotLeaderError(this.#options.leaderAddr?.());
+    if (!this.#options.isLeader()) return this.toLeader(request, caller, incoming);
     const csrPem = Buffer.from(request.csr).toString("utf8");
     return request.token !== ""
       ? this.join(cluster, rootCa, csrPem, request.token)
       : this.renew(cluster, rootCa, csrPem, caller);
+  }
+
+  /**
+   * A follower's answer: the leader's, through the forwarder. Never for a call forwarded once
+   * already (two managers with stale views of the leader must not bounce it between them), nor
+   * with no leader known: NOT_LEADER then, and the node tries its next manager.
+   */
+  private toLeader(
+    request: IssueNodeCertificateRequest,
+    caller: pki.CertIdentity | undefined,
+    incoming: IncomingCall,
+  ): Promise<IssueNodeCertificateResponse> {
+    const leader = this.#options.leaderAddr?.();
+    const forward = this.#options.forwardToLeader;
+    if (leader === undefined || leader === "" || !forward || incoming.forwarded === true) {
+      throw new NotLeaderError(leader);
+    }
+    this.#logger?.debug({ leader, nodeId: caller?.nodeId }, "forwarding IssueNodeCertificate to the leader");
+    return forward(leader, request, caller, incoming.signal);
   }
 
   private async join(

@@ -16,11 +16,11 @@ import {
   type TlsMaterial,
   type UnaryMethodName,
 } from "@shoal/shared";
-import { callerOf } from "../auth/caller.js";
+import { callerOf, isForwarded } from "../auth/caller.js";
 import { NotLeaderError } from "../state/raft/not-leader-error.js";
 import type { LinearizableReader, RaftView } from "../state/raft/raft-view.js";
 import type { MemoryStore } from "../state/store/index.js";
-import { LeaderForwarder, isForwarded } from "./forward.js";
+import { LeaderForwarder } from "./forward.js";
 import { getNode, listNodes, removeNode, updateNode } from "./nodes.js";
 import { getTask, listTasks } from "./tasks.js";
 import { RootCaCache } from "../ca/root-ca.js";

@@ -16,19 +16,7 @@ import {
   type TlsMaterial,
   type UnaryMethodName,
 } from "@shoal/shared";
-import { forwardedMetadata as forwardedFor } from "../auth/caller.js";
-
-const FORWARDED = "shoal-forwarded";
-
-function forwardedMetadata(caller: pki.CertIdentity | undefined): grpc.Metadata {
-  const m = forwardedFor(caller);
-  m.set(FORWARDED, "1");
-  return m;
-}
-
-export function isForwarded(metadata: grpc.Metadata): boolean {
-  return metadata.get(FORWARDED).length > 0;
-}
+import { forwardedMetadata } from "../auth/caller.js";
 
 export class LeaderForwarder {
   private readonly clients = new Map<string, ControlClient>();
@@ -62,9 +50,9 @@ export class LeaderForwarder {
 
 /**
  * The leader's own answer as it is; a leader that cannot be reached (no connection: the call was
- * never sent) said nothing, so say that, and what it may mean.
+ * never sent) said nothing, so say that, and what it may mean. For NodeCA's forwarder too.
  */
-function forwardError(leaderAddr: string, err: grpc.ServiceError): ShoalError {
+export function forwardError(leaderAddr: string, err: grpc.ServiceError): ShoalError {
   // Every answer of a Shoal handler carries its error code (shared's toServiceError sets it).
   const answered = err.metadata instanceof grpc.Metadata && err.metadata.get("shoal-error-code").length > 0;
   if (answered || err.code !== grpc.status.UNAVAILABLE) return fromServiceError(err);

@@ -31,10 +31,9 @@ import {
   type Timer,
   type TlsMaterial,
 } from "@shoal/shared";
-import { callerOf, forwardedMetadata } from "../auth/caller.js";
+import { callerOf, forwardedMetadata, isForwarded } from "../auth/caller.js";
 import { mergeByTime } from "./log-merge.js";
 
-const FORWARDED = "shoal-forwarded";
 /** Longest wait for agents' backlogs before sending what came. */
 const BACKLOG_WAIT_MS = 5000;
 /** With follow, new lines are sorted and sent this often. */
@@ -171,7 +170,7 @@ export class LogBroker {
 
   private forward(call: grpc.ServerWritableStream<SubscribeLogsRequest, SubscribeLogsResponse>): void {
     const leader = this.options.leaderAddr();
-    if (!leader || call.metadata.get(FORWARDED).length > 0) {
+    if (!leader || isForwarded(call.metadata)) {
       call.destroy(toServiceError(new ShoalError(ErrorCode.NotLeader, "no leader to serve logs")) as Error);
       return;
     }
@@ -180,9 +179,7 @@ export class LogBroker {
       client = new LogsClient(leader, channelCredentials(this.options.material), MANAGER_CHANNEL_OPTIONS);
       this.clients.set(leader, client);
     }
-    const meta = forwardedMetadata(callerOf(call.metadata));
-    meta.set(FORWARDED, "1");
-    const upstream = client.subscribeLogs(call.request, meta);
+    const upstream = client.subscribeLogs(call.request, forwardedMetadata(callerOf(call.metadata)));
     call.once("cancelled", () => upstream.cancel());
     upstream.on("data", (res: SubscribeLogsResponse) => call.write(res));
     upstream.once("end", () => call.end());

@@ -2,7 +2,14 @@
 import * as grpc from "@grpc/grpc-js";
 import type { pki } from "@shoal/shared";
 import { describe, expect, it } from "vitest";
-import { callerOf, FORWARDED_FOR, forwardedMetadata, parseForwardedFor, setCaller } from "../../src/auth/caller.js";
+import {
+  callerOf,
+  FORWARDED_FOR,
+  forwardedMetadata,
+  isForwarded,
+  parseForwardedFor,
+  setCaller,
+} from "../../src/auth/caller.js";
 
 const identity: pki.CertIdentity = {
   nodeId: "w1",
@@ -37,5 +44,13 @@ describe("forwardedMetadata / parseForwardedFor", () => {
     expect(parseForwardedFor(value(forwardedMetadata(undefined)))).toBeUndefined();
     expect(parseForwardedFor("{")).toBe("invalid");
     expect(parseForwardedFor(JSON.stringify({ nodeId: "x", role: "root", clusterId: "c" }))).toBe("invalid");
+  });
+});
+
+describe("isForwarded", () => {
+  it("marks every forwarded call, so that a receiver that is not the leader does not forward it again", () => {
+    expect(isForwarded(forwardedMetadata(identity))).toBe(true);
+    expect(isForwarded(forwardedMetadata(undefined))).toBe(true);
+    expect(isForwarded(new grpc.Metadata())).toBe(false);
   });
 });

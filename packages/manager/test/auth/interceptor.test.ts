@@ -28,7 +28,7 @@ import {
   TlsMaterial,
 } from "@shoal/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authInterceptor, authorize, authorizeRule, type AuthView } from "../../src/auth/interceptor.js";
+import { authInterceptor, authorize, authorizeRule, decide, type AuthView } from "../../src/auth/interceptor.js";
 import { DOCKER_API_RULE } from "../../src/auth/policy.js";
 import { callerOf, forwardedMetadata } from "../../src/auth/caller.js";
 import { NodeCaServer } from "../../src/ca/ca-server.js";
@@ -293,6 +293,28 @@ describe("authorize (the decision alone)", () => {
       message: "shoal.v1.Unknown/Call is not open to any caller",
     });
     expect(authorize("/shoal.v1.Dispatcher/Heartbeat", identity("worker", "w1"), view)).toMatchObject({ ok: true });
+  });
+
+  it("IssueNodeCertificate forwarded by a manager: the joiner stays anonymous, a renewal keeps its node", () => {
+    const issue = "/shoal.v1.NodeCA/IssueNodeCertificate";
+    const follower = identity("manager", "m2");
+    const members = { ...view, isRaftMember: (id: string) => id === "m2" };
+    // The handler gets no identity, not the follower's: a join needs its token, a renewal fails.
+    expect(decide(issue, follower, forwardedMetadata(undefined), members)).toEqual({ ok: true, identity: undefined });
+    expect(decide(issue, follower, forwardedMetadata(identity("worker", "w1")), members)).toMatchObject({
+      ok: true,
+      identity: { nodeId: "w1", role: "worker" },
+    });
+    expect(decide(issue, follower, forwardedMetadata(identity("worker", "gone")), members)).toMatchObject({
+      ok: false,
+      code: grpc.status.UNAUTHENTICATED,
+    });
+    // A worker cannot renew as another node by naming it.
+    expect(decide(issue, identity("worker", "w1"), forwardedMetadata(identity("worker", "w2")), view)).toMatchObject({
+      ok: false,
+      code: grpc.status.PERMISSION_DENIED,
+      message: "only a manager may forward a call on behalf of another caller",
+    });
   });
 });
 

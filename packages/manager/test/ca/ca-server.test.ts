@@ -141,7 +141,7 @@ describe("joining through NodeCA", () => {
     });
   });
 
-  it("a follower answers NOT_LEADER (the node tries the next manager); a malformed CSR is INVALID_ARGUMENT", async () => {
+  it("a follower without a forwarder answers NOT_LEADER (the node tries the next manager); a bad CSR is INVALID_ARGUMENT", async () => {
     leader = false;
     try {
       await expect(join(cluster.tokens.manager)).rejects.toMatchObject({

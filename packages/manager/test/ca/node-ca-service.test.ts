@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Cluster, ManualClock, NodeCAService, durationFromMs, silentLogger } from "@shoal/shared";
+import { Cluster, ManualClock, NodeCAService, durationFromMs, silentLogger, type TlsMaterial } from "@shoal/shared";
 import { NodeCaService, certLifetimeMs, managerHosts } from "../../src/ca/node-ca-service.js";
 import { MemoryStore } from "../../src/state/store/index.js";
 
@@ -9,17 +9,23 @@ const members = [
 ];
 
 describe("NodeCaService", () => {
-  it("serves NodeCA", async () => {
+  it("serves NodeCA; reads the certificate only to forward; stop is idempotent", async () => {
     const added: unknown[] = [];
     const service = new NodeCaService({
       server: { addService: (def) => void added.push(def) },
       store: new MemoryStore(),
       raft: { isLeader: false, leaderAddr: () => undefined, members: () => [], isRaftMember: () => false },
+      credentials: {
+        get material(): TlsMaterial {
+          throw new Error("read before a call was forwarded");
+        },
+      },
       clock: new ManualClock(),
       logger: silentLogger(),
     });
     await service.run();
     expect(added).toEqual([NodeCAService]);
+    service.stop();
     service.stop();
   });
 

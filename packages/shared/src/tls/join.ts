@@ -27,7 +27,10 @@ import { NodeRole } from "../gen/shoal/v1/types.js";
 import type { Logger } from "../logging.js";
 
 export interface JoinOptions {
-  /** Managers to try, "host:port", in order; the next is tried when one is down or not the leader. */
+  /**
+   * Managers to try, "host:port", in order; any one will do (a follower forwards to the leader).
+   * The next is tried when one is down or knows no leader.
+   */
   readonly managers: readonly string[];
   readonly token: string;
   /** Where to write ca.pem, cert.pem and key.pem (0600); not written when absent. */

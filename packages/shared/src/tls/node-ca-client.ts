@@ -41,8 +41,8 @@ export function issueNodeCertificate(
 
 /**
  * An issuer that renews over mutual TLS with `material`, trying the managers `addresses()` names
- * in order until one answers (a follower answers NOT_LEADER, and the next is tried). Channels
- * are kept per address; `close()` ends them.
+ * in order until one answers (a follower forwards to the leader; one that is down, or knows no
+ * leader, fails, and the next is tried). Channels are kept per address; `close()` ends them.
  */
 export class NodeCaIssuer {
   readonly #clients = new Map<string, NodeCAClient>();
