@@ -48,6 +48,11 @@ need_pkgs() { # pkg:command-it-provides ... (or pkg:dpkg to ask dpkg)
 need_pkgs docker.io:dockerd busybox-static:dpkg
 if (( WITH_TEST )); then
   need_pkgs docker-registry:docker-registry iproute2:ip iptables:iptables util-linux:nsenter python3:python3
+  # The docker-py suite (test/e2e/sdk/python) runs on Debian's interpreter with Debian's modules,
+  # whatever python3 comes first on PATH (a pyenv one has neither).
+  need_pkgs python3-docker:dpkg python3-pytest:dpkg
+  /usr/bin/python3 -c 'import docker, pytest' 2>/dev/null \
+    || die "/usr/bin/python3 cannot import docker and pytest: install Debian's python3-docker and python3-pytest"
   is_root || die "the multi-host tests need root (network namespaces, one dockerd per test host)"
 fi
 
