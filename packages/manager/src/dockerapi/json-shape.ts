@@ -131,3 +131,13 @@ export function parseJsonBody(text: string): unknown {
     });
   }
 }
+
+/**
+ * The body without the endpoint's query parameter names: dockerode (docker-modem) sends its query
+ * options in the body too (`{"version": 12, ...spec}`), which Docker's Go decoder ignores as keys
+ * of no field; so do we, rather than calling them unknown fields.
+ */
+export function withoutQueryFields(body: unknown, names: readonly string[]): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+  return Object.fromEntries(Object.entries(body).filter(([k]) => !names.includes(k)));
+}

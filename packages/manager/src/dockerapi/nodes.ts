@@ -4,7 +4,7 @@ import { ErrorCode, InvalidArgumentError, NodeRole, isShoalError, type Node, typ
 import type { DockerApiContext } from "./context.js";
 import { NODE_SPEC_SHAPE, type DockerNodeSpec } from "./docker-types.js";
 import { matchesLabels, matchesPrefix, parseFilters } from "./filters.js";
-import { decodeShape } from "./json-shape.js";
+import { decodeShape, withoutQueryFields } from "./json-shape.js";
 import { managerNode } from "./manager-nodes.js";
 import { fromDockerNodeSpec, toDockerNode } from "./objects.js";
 import type { DockerRequest, Handler } from "./router.js";
@@ -71,7 +71,9 @@ export function nodeHandlers(ctx: DockerApiContext): Record<string, Handler> {
     },
     update: async (req) => {
       const nodeVersion = versionParam(req, "node");
-      const spec = fromDockerNodeSpec(decodeShape(await req.json(), NODE_SPEC_SHAPE) as DockerNodeSpec);
+      const spec = fromDockerNodeSpec(
+        decodeShape(withoutQueryFields(await req.json(), ["version"]), NODE_SPEC_SHAPE) as DockerNodeSpec,
+      );
       await ctx.control.call("updateNode", { nodeId: req.params["id"]!, nodeVersion, spec });
       return { status: 200 };
     },

@@ -6,7 +6,7 @@ import { TaskState, type Service, type Task } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
 import { SERVICE_SPEC_SHAPE, type DockerServiceSpec } from "./docker-types.js";
 import { matchesLabels, parseFilters } from "./filters.js";
-import { decodeShape } from "./json-shape.js";
+import { decodeShape, withoutQueryFields } from "./json-shape.js";
 import { resolveNetworkTargets } from "./network-targets.js";
 import { isTrue, versionParam } from "./nodes.js";
 import { toDockerService, type ServiceCounts } from "./objects.js";
@@ -25,15 +25,8 @@ export function serviceCounts(service: Service, tasks: readonly Task[]): Service
   return { running, desired };
 }
 
-/**
- * dockerode sends its query parameters in the body too (`{"version": 12, ...spec}`); Docker's Go
- * decoder ignores them, and so do we, rather than calling them unknown fields.
- */
-function withoutQueryFields(body: unknown): unknown {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
-  const { version: _v, registryAuthFrom: _r, rollback: _b, ...spec } = body as Record<string, unknown>;
-  return spec;
-}
+/** The query parameters of a service update, which dockerode also sends in the body. */
+const UPDATE_QUERY = ["version", "registryAuthFrom", "rollback"];
 
 export function serviceHandlers(ctx: DockerApiContext): Record<string, Handler> {
   return {
@@ -83,7 +76,10 @@ export function serviceHandlers(ctx: DockerApiContext): Record<string, Handler> 
     },
     update: async (req) => {
       const serviceVersion = versionParam(req, "service");
-      const body = decodeShape(withoutQueryFields(await req.json()), SERVICE_SPEC_SHAPE) as DockerServiceSpec;
+      const body = decodeShape(
+        withoutQueryFields(await req.json(), UPDATE_QUERY),
+        SERVICE_SPEC_SHAPE,
+      ) as DockerServiceSpec;
       const rollback = req.query.get("rollback") === "previous";
       const spec = rollback ? undefined : fromDockerServiceSpec(await resolveNetworkTargets(ctx, body));
       await ctx.control.call("updateService", { serviceId: req.params["id"]!, serviceVersion, spec, rollback });

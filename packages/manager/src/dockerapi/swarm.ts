@@ -4,12 +4,16 @@
 // version is a 409), and RotateUnlockKey.
 import { ErrorCode, InvalidArgumentError, ShoalError, isShoalError, type Cluster } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
-import { decodeShape } from "./json-shape.js";
+import { decodeShape, withoutQueryFields } from "./json-shape.js";
+
 import { DEFAULT_MANAGER_SETTINGS } from "./manager-settings.js";
 import { versionParam } from "./nodes.js";
 import type { DockerRequest, Handler, Reply } from "./router.js";
 import { SWARM_SPEC_SHAPE, fromDockerSwarmSpec, type DockerSwarmSpec } from "./swarm-spec.js";
 import { toDockerSwarm } from "./swarm-view.js";
+
+/** The query parameters of a swarm update, which dockerode also sends in the body. */
+const SWARM_UPDATE_QUERY = ["version", "rotateWorkerToken", "rotateManagerToken", "rotateManagerUnlockKey"];
 
 /** What Docker answers to init and join on a node in a swarm (503). */
 export const SWARM_EXISTS =
@@ -51,7 +55,7 @@ export function swarmHandlers(ctx: DockerApiContext): Record<string, Handler> {
       };
       const rotateUnlockKey = boolParam(req, "rotateManagerUnlockKey");
       // Field names in any case, as Docker's decoder takes them (docker-py sends some in lower case).
-      const body = decodeShape(await req.json(), SWARM_SPEC_SHAPE);
+      const body = decodeShape(withoutQueryFields(await req.json(), SWARM_UPDATE_QUERY), SWARM_SPEC_SHAPE);
       const current = await currentCluster(ctx);
       // A JSON null is an empty spec to Go's decoder: every field its default.
       const { spec, rotateRootCa } = fromDockerSwarmSpec((body ?? {}) as DockerSwarmSpec, current, settings);

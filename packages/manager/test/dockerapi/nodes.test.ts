@@ -76,6 +76,16 @@ describe("GET /nodes/{id}", () => {
 });
 
 describe("node update", () => {
+  it("takes dockerode's body, which carries the version query parameter too, as Docker does", async () => {
+    const docker = fakeDocker();
+    const body = { version: 3, Labels: {}, Role: "worker", Availability: "pause" };
+    expect(
+      await nodeHandlers(docker.ctx)["update"]!(dockerRequest({ params: { id: "n1" }, query: "version=3", body })),
+    ).toEqual({ status: 200 });
+    const [{ spec }] = docker.requests<{ spec: NodeSpec }>("updateNode") as [{ spec: NodeSpec }];
+    expect(spec.availability).toBe(NodeAvailability.PAUSE);
+  });
+
   it("takes field names in any case and keeps label keys as given", async () => {
     const docker = fakeDocker();
     const body = { labels: { Zone: "z1" }, role: "manager", AVAILABILITY: "drain" };

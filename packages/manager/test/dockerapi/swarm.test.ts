@@ -117,6 +117,14 @@ describe("POST /swarm/update", () => {
     expect(control.calls.map((c) => c.method)).not.toContain("updateCluster");
   });
 
+  it("takes dockerode's body, which carries the query parameters too, as Docker does", async () => {
+    const res = await update("", (s) => {
+      s["version"] = 1;
+      s["rotateWorkerToken"] = false;
+    });
+    expect(res.status).toBe(200);
+  });
+
   it("stores the snapshot interval and heartbeat period the managers follow, and shows them", async () => {
     const res = await update("", (s) => {
       s["Raft"] = { ...(s["Raft"] as object), SnapshotInterval: 5000 };
