@@ -6,20 +6,16 @@
 // time to reconnect before they are DOWN: a leader change never moves a running task.
 import type * as grpc from "@grpc/grpc-js";
 import {
-  AssignmentAction,
-  AssignmentsType,
   ErrorCode,
   InvalidArgumentError,
   NodeState,
   NotFoundError,
   ShoalError,
-  TaskState,
   componentLogger,
   durationFromMs,
   errorMessage,
   newId,
   toServiceError,
-  type AssignmentChange,
   type AssignmentsRequest,
   type AssignmentsResponse,
   type Clock,
@@ -29,13 +25,13 @@ import {
   type Logger,
   type SessionRequest,
   type SessionResponse,
-  type Task,
   type Timer,
   type UpdateTaskStatusRequest,
   type UpdateTaskStatusResponse,
   type WeightedPeer,
 } from "@shoal/shared";
 import type { MemoryStore } from "../state/store/index.js";
+import { streamAssignments } from "./assignments-stream.js";
 import { caSignal, watchCaSignal } from "./ca-signal.js";
 import { StatusBatcher } from "./status-batcher.js";
 
@@ -67,11 +63,6 @@ interface Session {
   readonly call: grpc.ServerWritableStream<SessionRequest, SessionResponse>;
   assignments?: grpc.ServerWritableStream<AssignmentsRequest, AssignmentsResponse>;
   stopAssignments?: () => void;
-}
-
-/** Tasks an agent is told about: assigned to it and past the scheduler. */
-function isDispatched(task: Task, nodeId: string): boolean {
-  return task.nodeId === nodeId && (task.status?.state ?? TaskState.NEW) >= TaskState.ASSIGNED;
 }
 
 export class Dispatcher {
@@ -268,74 +259,8 @@ export class Dispatcher {
       return;
     }
     session.stopAssignments?.();
-    const { nodeId } = session;
-    const { result: initial, subscription } = this.options.store.viewAndWatch(
-      (tx) => tx.tasks.find({ nodeId }).filter((t) => isDispatched(t, nodeId)),
-      {
-        tables: ["tasks"],
-        commits: "always",
-        capacity: 100_000,
-        // Only this node's tasks (now or before the change) are copied for this session.
-        peek: (_table, object, oldObject) =>
-          (object as Task).nodeId === nodeId || (oldObject as Task | undefined)?.nodeId === nodeId,
-      },
-    );
-    // What the agent holds: task id -> desired state and spec version we sent.
-    const sent = new Map<string, string>();
-    const fingerprint = (t: Task): string => `${t.desiredState}/${t.specVersion?.index ?? 0}`;
-    let version = 0;
-    for (const t of initial) sent.set(t.id, fingerprint(t));
-    call.write({
-      type: AssignmentsType.COMPLETE,
-      appliesTo: "",
-      resultsIn: String(++version),
-      changes: initial.map((task) => ({ action: AssignmentAction.UPDATE, task })),
-    });
-    let stopped = false;
-    const stop = (): void => {
-      if (stopped) return;
-      stopped = true;
-      subscription.close();
-    };
-    session.stopAssignments = stop;
+    session.stopAssignments = streamAssignments(this.options.store, session.nodeId, call, this.logger);
     session.assignments = call;
-    call.on("cancelled", stop);
-    void (async () => {
-      let changes: AssignmentChange[] = [];
-      try {
-        for await (const ev of subscription) {
-          if (ev.kind === "commit") {
-            if (changes.length > 0) {
-              const appliesTo = String(version);
-              call.write({ type: AssignmentsType.INCREMENTAL, appliesTo, resultsIn: String(++version), changes });
-              changes = [];
-            }
-            continue;
-          }
-          if (ev.kind === "resync") {
-            stop();
-            call.end(); // the agent opens the stream again and gets a complete set
-            return;
-          }
-          if (ev.table !== "tasks") continue;
-          const task = ev.object;
-          const mine = ev.kind !== "delete" && isDispatched(task, nodeId);
-          if (mine) {
-            if (sent.get(task.id) !== fingerprint(task)) {
-              sent.set(task.id, fingerprint(task));
-              changes.push({ action: AssignmentAction.UPDATE, task });
-            }
-          } else if (sent.delete(task.id)) {
-            changes.push({ action: AssignmentAction.REMOVE, task });
-          }
-        }
-      } catch (err: unknown) {
-        this.logger.warn({ nodeId, err: errorMessage(err) }, "assignments stream ended");
-      } finally {
-        stop();
-        call.end();
-      }
-    })();
   }
 
   private async updateTaskStatus(

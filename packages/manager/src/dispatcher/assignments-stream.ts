@@ -1,0 +1,99 @@
+// One node's Assignments stream: the complete set of the tasks dispatched to it, then the changes
+// of each commit that touches them. A resync of the store (a snapshot installed) ends the stream;
+// the agent opens it again and gets a complete set.
+import type * as grpc from "@grpc/grpc-js";
+import {
+  AssignmentAction,
+  AssignmentsType,
+  TaskState,
+  errorMessage,
+  type AssignmentChange,
+  type AssignmentsRequest,
+  type AssignmentsResponse,
+  type Logger,
+  type Task,
+} from "@shoal/shared";
+import type { MemoryStore } from "../state/store/index.js";
+
+/** Tasks an agent is told about: assigned to it and past the scheduler. */
+export function isDispatched(task: Task, nodeId: string): boolean {
+  return task.nodeId === nodeId && (task.status?.state ?? TaskState.NEW) >= TaskState.ASSIGNED;
+}
+
+/**
+ * Writes node `nodeId`'s assignments to `call` until the call is cancelled, the store resyncs or
+ * the returned stop function is called (idempotent); the call is ended then.
+ */
+export function streamAssignments(
+  store: MemoryStore,
+  nodeId: string,
+  call: grpc.ServerWritableStream<AssignmentsRequest, AssignmentsResponse>,
+  logger: Logger,
+): () => void {
+  const { result: initial, subscription } = store.viewAndWatch(
+    (tx) => tx.tasks.find({ nodeId }).filter((t) => isDispatched(t, nodeId)),
+    {
+      tables: ["tasks"],
+      commits: "always",
+      capacity: 100_000,
+      // Only this node's tasks (now or before the change) are copied for this session.
+      peek: (_table, object, oldObject) =>
+        (object as Task).nodeId === nodeId || (oldObject as Task | undefined)?.nodeId === nodeId,
+    },
+  );
+  // What the agent holds: task id -> desired state and spec version we sent.
+  const sent = new Map<string, string>();
+  const fingerprint = (t: Task): string => `${t.desiredState}/${t.specVersion?.index ?? 0}`;
+  let version = 0;
+  for (const t of initial) sent.set(t.id, fingerprint(t));
+  call.write({
+    type: AssignmentsType.COMPLETE,
+    appliesTo: "",
+    resultsIn: String(++version),
+    changes: initial.map((task) => ({ action: AssignmentAction.UPDATE, task })),
+  });
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    subscription.close();
+  };
+  call.on("cancelled", stop);
+  void (async () => {
+    let changes: AssignmentChange[] = [];
+    try {
+      for await (const ev of subscription) {
+        if (ev.kind === "commit") {
+          if (changes.length > 0) {
+            const appliesTo = String(version);
+            call.write({ type: AssignmentsType.INCREMENTAL, appliesTo, resultsIn: String(++version), changes });
+            changes = [];
+          }
+          continue;
+        }
+        if (ev.kind === "resync") {
+          stop();
+          call.end(); // the agent opens the stream again and gets a complete set
+          return;
+        }
+        if (ev.table !== "tasks") continue;
+        const task = ev.object;
+        const mine = ev.kind !== "delete" && isDispatched(task, nodeId);
+        if (mine) {
+          if (sent.get(task.id) !== fingerprint(task)) {
+            sent.set(task.id, fingerprint(task));
+            changes.push({ action: AssignmentAction.UPDATE, task });
+          }
+        } else if (sent.delete(task.id)) {
+          changes.push({ action: AssignmentAction.REMOVE, task });
+        }
+      }
+    } catch (err: unknown) {
+      logger.warn({ nodeId, err: errorMessage(err) }, "assignments stream ended");
+    } finally {
+      stop();
+      call.end();
+    }
+  })();
+  return stop;
+}
