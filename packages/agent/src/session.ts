@@ -143,7 +143,7 @@ async function openSession(
   signal: AbortSignal,
 ): Promise<OpenSession> {
   const description = await options.describe(signal);
-  const call = client.session({ description, nodeId: "", sessionId: "", joinToken: "" });
+  const call = client.session({ description, nodeId: "", sessionId: "", joinToken: "", imagePulls: false });
   if (options.onSessionMessage !== undefined) {
     const onMessage = options.onSessionMessage;
     call.on("data", (message: SessionResponse) => onMessage(message));

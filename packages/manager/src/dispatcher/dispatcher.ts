@@ -95,6 +95,8 @@ export class Dispatcher {
           (err: unknown) => callback(toServiceError(err)),
         );
       },
+      reportImagePull: (_call, callback) =>
+        callback(toServiceError(new ShoalError(ErrorCode.NotFound, "this manager asked for no image pull"))),
     };
   }
 
@@ -187,11 +189,11 @@ export class Dispatcher {
       rootCa: tx.clusters.find()[0]?.rootCa,
     }));
     const signal = caSignal(rootCa, stored, nodeId);
-    call.write({ sessionId, node: stored, managers: this.options.managers(), ...signal });
+    call.write({ sessionId, node: stored, managers: this.options.managers(), ...signal, imagePull: undefined });
     // A root rotation (renew now) or its end (a new root) reaches the node on its open session.
     const stopSignal = watchCaSignal(this.options.store, nodeId, signal, (next, current) => {
       if (!this.sessions.has(sessionId)) return;
-      call.write({ sessionId, node: current, managers: this.options.managers(), ...next });
+      call.write({ sessionId, node: current, managers: this.options.managers(), ...next, imagePull: undefined });
     });
     call.on("finish", stopSignal);
     call.on("error", stopSignal);
