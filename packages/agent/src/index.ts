@@ -37,6 +37,7 @@ export { runLogPublisher, type LogPublisherOptions } from "./logs/log-publisher.
 export { Agent, agentNodeId, type AgentOptions } from "./agent.js";
 export { agentCertificate, agentCertDir, type AgentCertificateOptions } from "./node-certificate.js";
 export { runSession, type SessionOptions, type SessionLink } from "./session.js";
+export { ImagePuller, type ImagePullerOptions, type ImagePullReport } from "./pulls/image-puller.js";
 export { Worker, type WorkerOptions } from "./worker/worker.js";
 export { TaskRunner, type TaskRunnerOptions } from "./worker/task-runner.js";
 export { FileTaskStore, MemoryTaskStore, type TaskStore } from "./worker/task-store.js";
