@@ -33,6 +33,7 @@ import {
 import type { MemoryStore } from "../state/store/index.js";
 import { streamAssignments } from "./assignments-stream.js";
 import { caSignal, watchCaSignal } from "./ca-signal.js";
+import { ImagePulls, type PullSessions } from "./image-pulls.js";
 import { StatusBatcher } from "./status-batcher.js";
 
 export interface DispatcherOptions {
@@ -61,6 +62,8 @@ interface Session {
   readonly id: string;
   readonly nodeId: string;
   readonly call: grpc.ServerWritableStream<SessionRequest, SessionResponse>;
+  /** The agent pulls images on request (SessionRequest.image_pulls). */
+  readonly imagePulls: boolean;
   assignments?: grpc.ServerWritableStream<AssignmentsRequest, AssignmentsResponse>;
   stopAssignments?: () => void;
 }
@@ -73,6 +76,8 @@ export class Dispatcher {
   private readonly periodMs: number;
   private readonly missed: number;
   private readonly statuses: StatusBatcher;
+  /** Image pulls on every ready node (Control.PullImage), through the sessions. */
+  readonly imagePulls: ImagePulls;
   private leading = false;
   private stopped = false;
 
@@ -81,6 +86,7 @@ export class Dispatcher {
     this.periodMs = options.heartbeatPeriodMs ?? 1000;
     this.missed = options.missedHeartbeats ?? 3;
     this.statuses = new StatusBatcher({ store: options.store, clock: options.clock, logger: options.logger });
+    this.imagePulls = new ImagePulls({ clock: options.clock, logger: options.logger, sessions: this.pullSessions() });
   }
 
   handlers(): DispatcherServer {
@@ -95,8 +101,10 @@ export class Dispatcher {
           (err: unknown) => callback(toServiceError(err)),
         );
       },
-      reportImagePull: (_call, callback) =>
-        callback(toServiceError(new ShoalError(ErrorCode.NotFound, "this manager asked for no image pull"))),
+      reportImagePull: this.imagePulls.reportHandler((sessionId, metadata) => {
+        if (!this.options.isLeader()) throw this.notLeader();
+        return this.sessionOf(sessionId, metadata).nodeId;
+      }),
     };
   }
 
@@ -181,7 +189,7 @@ export class Dispatcher {
     const sessionId = newId();
     // A node has one session: a newer one replaces the older (the agent reconnected).
     for (const s of [...this.sessions.values()]) if (s.nodeId === nodeId) this.endSession(s.id, undefined);
-    this.sessions.set(sessionId, { id: sessionId, nodeId, call });
+    this.sessions.set(sessionId, { id: sessionId, nodeId, call, imagePulls: request.imagePulls });
     this.arm(nodeId, this.periodMs * this.missed);
     this.logger.info({ nodeId, sessionId, hostname: description.hostname, addr }, "agent session opened");
     const { stored, rootCa } = this.options.store.view((tx) => ({
@@ -204,6 +212,7 @@ export class Dispatcher {
       if (s) {
         s.stopAssignments?.();
         this.sessions.delete(sessionId);
+        this.imagePulls.sessionEnded(nodeId);
       }
     });
   }
@@ -287,6 +296,7 @@ export class Dispatcher {
     if (!session) return;
     this.sessions.delete(sessionId);
     session.stopAssignments?.();
+    this.imagePulls.sessionEnded(session.nodeId);
     if (error) session.call.emit("error", toServiceError(error));
     else session.call.end();
   }
@@ -295,6 +305,7 @@ export class Dispatcher {
     for (const timer of this.expiries.values()) timer.cancel();
     this.expiries.clear();
     this.statuses.stop();
+    this.imagePulls.close(reason);
     const error = new ShoalError(ErrorCode.NotLeader, reason);
     for (const id of [...this.sessions.keys()]) this.endSession(id, error);
   }
@@ -305,6 +316,26 @@ export class Dispatcher {
     } catch (err: unknown) {
       callback(toServiceError(err));
     }
+  }
+
+  /** What the image pulls need of the sessions: the ready nodes, and a way to ask their agents. */
+  private pullSessions(): PullSessions {
+    return {
+      leading: () => this.leading && !this.stopped && this.options.isLeader(),
+      readyNodes: () =>
+        this.options.store
+          .view((tx) => tx.nodes.find())
+          .filter((n) => n.status?.state === NodeState.READY)
+          .map((n) => ({ nodeId: n.id, hostname: n.description?.hostname ?? "" })),
+      ask: (nodeId, imagePull) => {
+        const session = [...this.sessions.values()].find((s) => s.nodeId === nodeId);
+        if (!session) return "the node has no open session with the leader";
+        if (!session.imagePulls) return "the node's agent does not pull images on request (upgrade it)";
+        const { id: sessionId, call } = session;
+        call.write({ sessionId, node: undefined, managers: [], rootCaDigest: "", renewCertificate: false, imagePull });
+        return undefined;
+      },
+    };
   }
 
   /** Ends every session; idempotent. */
