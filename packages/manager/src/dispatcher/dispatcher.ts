@@ -326,7 +326,8 @@ export class Dispatcher {
         this.options.store
           .view((tx) => tx.nodes.find())
           .filter((n) => n.status?.state === NodeState.READY)
-          .map((n) => ({ nodeId: n.id, hostname: n.description?.hostname ?? "" })),
+          .map((n) => ({ nodeId: n.id, hostname: n.description?.hostname ?? "" }))
+          .sort((a, b) => a.hostname.localeCompare(b.hostname) || a.nodeId.localeCompare(b.nodeId)),
       ask: (nodeId, imagePull) => {
         const session = [...this.sessions.values()].find((s) => s.nodeId === nodeId);
         if (!session) return "the node has no open session with the leader";

@@ -46,8 +46,8 @@ export class PullProgressWriter {
 
   /** The last objects, once the Control stream has ended (`error`: it failed). */
   end(error?: string): DockerProgress[] {
-    const failures = [...this.failures];
-    for (const n of this.asked.values()) failures.push(`${nameOf(n)}: no answer`);
+    // By node name: the same outcome reads the same whatever order the nodes answered in.
+    const failures = [...this.failures, ...[...this.asked.values()].map((n) => `${nameOf(n)}: no answer`)].sort();
     if (error !== undefined) failures.push(error);
     const total = this.answered + this.asked.size;
     if (failures.length === 0) return [{ status: `Pulled ${this.image} on ${total} of ${total} nodes` }];
