@@ -88,6 +88,7 @@ class StubDispatcher {
           managers: [],
           rootCaDigest: "",
           renewCertificate: false,
+          imagePull: undefined,
         });
       },
       heartbeat: (_call, callback) => callback(null, { period: durationFromMs(200) }),
@@ -110,6 +111,10 @@ class StubDispatcher {
           this.statuses.set(u.taskId, list);
         }
         callback(null, {});
+      },
+      reportImagePull: (call, callback) => {
+        call.resume();
+        call.once("end", () => callback(null, {}));
       },
     };
   }

@@ -1,7 +1,8 @@
 // An agent process: registers its host with the managers, keeps a session with them, runs the
-// tasks they assign on its executor (the worker) and reports their status (the reporter). The
-// worker outlives sessions: without a manager the containers keep running, and each new session
-// brings a full set of assignments to reconcile with and a re-report of every status.
+// tasks they assign on its executor (the worker), reports their status (the reporter) and pulls
+// the images the leader asks it to (the image puller). The worker outlives sessions: without a
+// manager the containers keep running, and each new session brings a full set of assignments to
+// reconcile with and a re-report of every status.
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
@@ -9,6 +10,7 @@ import {
   MANAGER_CHANNEL_OPTIONS,
   channelCredentials,
   componentLogger,
+  errorMessage,
   newId,
   nodeRenewer,
   type BackoffOptions,
@@ -22,6 +24,7 @@ import type { Executor } from "./exec/executor.js";
 import type { LogSource } from "./exec/log-source.js";
 import { runLogPublisher } from "./logs/log-publisher.js";
 import type { AgentMetrics } from "./metrics/agent-metrics.js";
+import { ImagePuller } from "./pulls/image-puller.js";
 import { StatusReporter } from "./reporter.js";
 import { RenewalTrigger } from "./ca-signal.js";
 import { runSession } from "./session.js";
@@ -82,6 +85,8 @@ export class Agent {
       ...(taskBackoff !== undefined ? { backoff: taskBackoff } : {}),
       ...(state.nodeId !== undefined ? { nodeId: state.nodeId } : {}),
     });
+    // Pulls the leader asks for run beside the worker, on the same executor.
+    const puller = new ImagePuller({ executor: this.options.executor, logger, clock });
     const material = this.options.material;
     const channel = material
       ? { credentials: channelCredentials(material), options: MANAGER_CHANNEL_OPTIONS }
@@ -117,6 +122,11 @@ export class Agent {
             }
           },
           onAssignments: (message) => worker.apply(message),
+          onImagePull: (pull, link) => {
+            puller.run(pull, link.reportImagePull(pull.id), link.signal).catch((err: unknown) => {
+              this.logger.warn({ image: pull.image, err: errorMessage(err) }, "image pull not reported");
+            });
+          },
           onSessionMessage: (message) => {
             if (!renewal || !material) return;
             if (renewalTrigger.shouldRenew(message, material.files.caPem)) {
@@ -131,6 +141,7 @@ export class Agent {
         signal,
       );
     } finally {
+      puller.stop();
       renewal?.renewer.stop();
       await renewing?.catch(() => undefined);
       renewal?.close();

@@ -6,6 +6,8 @@ export {
   type ContainerSnapshot,
   type ExitStatus,
   type ExecutorEvent,
+  type PullOptions,
+  type PullProgress,
   type TaskContainer,
 } from "./exec/executor.js";
 export {
@@ -23,6 +25,7 @@ export { doTask, type StepOutcome, type StepResult } from "./exec/do.js";
 export { containerName } from "./exec/task-name.js";
 export { FakeExecutor, type FakeTaskScript, type FakeContainer, type FakeCall } from "./exec/fake/fake-executor.js";
 export { FakeController } from "./exec/fake/fake-controller.js";
+export { FakeImages, type FakePull, type FakePullScript } from "./exec/fake/fake-images.js";
 export { DockerExecutor, type DockerExecutorOptions } from "./exec/docker/docker-executor.js";
 export { DockerController } from "./exec/docker/docker-controller.js";
 export { containerConfig, stopGraceMs, DEFAULT_STOP_GRACE_MS } from "./exec/docker/container-config.js";
@@ -34,6 +37,7 @@ export { runLogPublisher, type LogPublisherOptions } from "./logs/log-publisher.
 export { Agent, agentNodeId, type AgentOptions } from "./agent.js";
 export { agentCertificate, agentCertDir, type AgentCertificateOptions } from "./node-certificate.js";
 export { runSession, type SessionOptions, type SessionLink } from "./session.js";
+export { ImagePuller, type ImagePullerOptions, type ImagePullReport } from "./pulls/image-puller.js";
 export { Worker, type WorkerOptions } from "./worker/worker.js";
 export { TaskRunner, type TaskRunnerOptions } from "./worker/task-runner.js";
 export { FileTaskStore, MemoryTaskStore, type TaskStore } from "./worker/task-store.js";

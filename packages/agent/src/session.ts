@@ -3,6 +3,7 @@
 // the status reporter; on any failure it moves to the next manager with backoff.
 // Containers are not touched here: losing the managers never stops a task.
 import type * as grpc from "@grpc/grpc-js";
+import type { ImagePullReport } from "./pulls/image-puller.js";
 import {
   AssignmentsType,
   ErrorCode,
@@ -17,6 +18,7 @@ import {
   unaryCall,
   type AssignmentsResponse,
   type Clock,
+  type ImagePull,
   type Logger,
   type Node,
   type NodeDescription,
@@ -39,6 +41,8 @@ export interface SessionLink {
   readonly signal: AbortSignal;
   /** Sends task status updates on this session (UpdateTaskStatus); rejects on failure. */
   updateTaskStatus(updates: TaskStatusUpdate[], signal?: AbortSignal): Promise<void>;
+  /** Opens a ReportImagePull stream for pull `pullId` on this session; cancelled when it ends. */
+  reportImagePull(pullId: string): ImagePullReport;
 }
 
 export interface SessionOptions {
@@ -54,8 +58,16 @@ export interface SessionOptions {
    * MANAGER_CHANNEL_OPTIONS), which names the node; the managers take the node id from it.
    */
   readonly channel: { readonly credentials: grpc.ChannelCredentials; readonly options?: grpc.ChannelOptions };
-  /** Called with every message of the session stream, the first included (the CA signal: root rotation). */
+  /**
+   * Called with every message of the session stream, the first included (the CA signal: root
+   * rotation), except the requests for image pulls.
+   */
   onSessionMessage?(message: SessionResponse): void;
+  /**
+   * When set, the agent offers to pull images on request (SessionRequest.image_pulls), and each
+   * request of the session comes here, with the session to report on. Must not block.
+   */
+  onImagePull?(pull: ImagePull, link: SessionLink): void;
   /** Called with the node each time a session opens, before the assignments are read. */
   onSession?(node: Node, manager: string, link: SessionLink): void | Promise<void>;
   /**
@@ -87,7 +99,7 @@ export async function runSession(options: SessionOptions, signal: AbortSignal): 
     const session = new AbortController();
     const sessionSignal = AbortSignal.any([signal, session.signal]);
     try {
-      const opened = await openSession(client, options, sessionSignal);
+      const opened = await openSession(client, manager, options, sessionSignal);
       const nodeId = opened.node.id;
       backoff.reset();
       logger.info({ manager, nodeId, sessionId: opened.sessionId }, "session open");
@@ -139,15 +151,18 @@ interface OpenSession {
 
 async function openSession(
   client: DispatcherClient,
+  manager: string,
   options: SessionOptions,
   signal: AbortSignal,
 ): Promise<OpenSession> {
   const description = await options.describe(signal);
-  const call = client.session({ description, nodeId: "", sessionId: "", joinToken: "" });
-  if (options.onSessionMessage !== undefined) {
-    const onMessage = options.onSessionMessage;
-    call.on("data", (message: SessionResponse) => onMessage(message));
-  }
+  const { onImagePull, onSessionMessage } = options;
+  const imagePulls = onImagePull !== undefined;
+  const call = client.session({ description, nodeId: "", sessionId: "", joinToken: "", imagePulls });
+  call.on("data", (message: SessionResponse) => {
+    if (message.imagePull === undefined) onSessionMessage?.(message);
+    else onImagePull?.(message.imagePull, link(client, message.sessionId, manager, signal));
+  });
   signal.addEventListener("abort", () => call.cancel(), { once: true });
   const ended = new Promise<never>((_, reject) => {
     call.on("error", reject);
@@ -175,6 +190,30 @@ function link(client: DispatcherClient, sessionId: string, manager: string, sess
         },
       );
     },
+    reportImagePull: (pullId) => reportStream(client, sessionId, pullId, sessionSignal),
+  };
+}
+
+function reportStream(
+  client: DispatcherClient,
+  sessionId: string,
+  pullId: string,
+  sessionSignal: AbortSignal,
+): ImagePullReport {
+  const closed = new AbortController();
+  const stream = client.reportImagePull((err) => closed.abort(err ?? new Error("the manager answered")));
+  stream.on("error", () => undefined); // the callback has it
+  const cancel = (): void => stream.cancel();
+  sessionSignal.addEventListener("abort", cancel, { once: true });
+  closed.signal.addEventListener("abort", () => sessionSignal.removeEventListener("abort", cancel), { once: true });
+  return {
+    send: (report) => {
+      if (!closed.signal.aborted) stream.write({ sessionId, pullId, ...report });
+    },
+    end: () => {
+      if (!closed.signal.aborted) stream.end();
+    },
+    closed: closed.signal,
   };
 }
 

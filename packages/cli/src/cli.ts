@@ -9,6 +9,7 @@ import { registerInitCommand } from "./commands/init.js";
 import { registerJoinCommand } from "./commands/join.js";
 import { registerBackupCommand } from "./commands/backup.js";
 import { registerEventsCommand } from "./commands/events.js";
+import { registerImageCommands } from "./commands/image.js";
 import { registerLocalCommands } from "./commands/local.js";
 import { registerNodeCommands } from "./commands/node.js";
 import { registerServiceCommands } from "./commands/service.js";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerJoinCommand(program);
   registerNodeCommands(program);
   registerServiceCommands(program);
+  registerImageCommands(program);
   registerClusterCommands(program);
   registerBackupCommand(program);
   registerEventsCommand(program);

@@ -8,6 +8,8 @@ import {
   ShoalError,
   fromServiceError,
   unaryCall,
+  type PullImageRequest,
+  type PullImageResponse,
   type RequestOf,
   type ResponseOf,
   type UnaryMethodName,
@@ -100,7 +102,45 @@ export class Control {
         failures.push(`${addr}: ${err.message}`);
       }
     }
-    throw new ShoalError(
+    throw this.unreachable(failures);
+  }
+
+  /**
+   * PullImage (a server stream) as its messages, from the first manager that answers; a manager
+   * that cannot be reached before its first message is skipped. Cancelled when `signal` aborts.
+   */
+  async *pullImage(request: PullImageRequest, signal: AbortSignal): AsyncIterable<PullImageResponse> {
+    this.tls ??= await clientTls();
+    const failures: string[] = [];
+    for (let i = 0; i < this.addresses.length; i++) {
+      const index = (this.preferred + i) % this.addresses.length;
+      const addr = this.addresses[index]!;
+      const call = this.client(addr, this.tls).pullImage(request);
+      const cancel = (): void => call.cancel();
+      signal.addEventListener("abort", cancel, { once: true });
+      let received = false;
+      try {
+        for await (const message of call as AsyncIterable<PullImageResponse>) {
+          received = true;
+          yield message;
+        }
+        this.preferred = index;
+        return;
+      } catch (err: unknown) {
+        if (signal.aborted) return;
+        const unreachable = !received && (err as Partial<grpc.ServiceError>).code === grpc.status.UNAVAILABLE;
+        if (!unreachable) throw fromServiceError(err);
+        failures.push(`${addr}: ${fromServiceError(err).message}`);
+      } finally {
+        signal.removeEventListener("abort", cancel);
+        call.cancel();
+      }
+    }
+    throw this.unreachable(failures);
+  }
+
+  private unreachable(failures: readonly string[]): ShoalError {
+    return new ShoalError(
       ErrorCode.Unavailable,
       `cannot reach a manager at ${this.addresses.join(", ")} (${failures.join("; ")}); is it running? (shoal up starts a local cluster)`,
     );

@@ -125,7 +125,7 @@ export class Manager {
         new LogBrokerComponent({ server, credentials, raft, clock, logger }),
         new EventLogComponent({ server, store, clock, logger }),
         new BackupComponent({ server, store, raft, credentials, clock }),
-        new ControlGate({ server, raft, store, credentials, clock }),
+        new ControlGate({ server, raft, store, credentials, clock, imagePulls: dispatcher.dispatcher.imagePulls }),
         listener,
         this.raftStart,
         new LeadershipHandover(raft),

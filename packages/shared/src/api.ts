@@ -111,6 +111,9 @@ export {
   ListTasksRequest,
   ListTasksResponse,
   NodeFilters,
+  PullImageNode,
+  PullImageRequest,
+  PullImageResponse,
   RaftMemberStatus,
   RaftStatus,
   RemoveNodeRequest,
@@ -142,6 +145,8 @@ export {
   DispatcherService,
   HeartbeatRequest,
   HeartbeatResponse,
+  ReportImagePullRequest,
+  ReportImagePullResponse,
   SessionRequest,
   SessionResponse,
   TaskStatusUpdate,
@@ -150,6 +155,8 @@ export {
   WeightedPeer,
   type DispatcherServer,
 } from "./gen/shoal/v1/dispatcher.js";
+
+export { ImagePull, ImagePullLine, RegistryAuth } from "./gen/shoal/v1/images.js";
 
 export {
   GetRootCACertificateRequest,

@@ -1,7 +1,7 @@
 // What the agent knows of a container runtime: an Executor per host, and a Controller per task.
 // The agent never sees Docker itself; the Docker implementation lives in exec/docker/ and an
 // in-memory twin in exec/fake/. Every operation that waits takes an AbortSignal.
-import type { HealthState, NodeDescription, PortConfig, Task } from "@shoal/shared";
+import type { HealthState, NodeDescription, PortConfig, RegistryAuth, Task } from "@shoal/shared";
 
 /** The lifecycle state of a container as the runtime names it (Docker's `State.Status`). */
 export type ContainerRunState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
@@ -63,6 +63,29 @@ export interface ControllerOptions {
   readonly ports?: readonly PortConfig[];
 }
 
+/** One line of an image pull's progress, as the runtime reports it (Docker's progress JSON). */
+export interface PullProgress {
+  /** e.g. "Pulling fs layer", "Downloading", "Digest: sha256:...", "Status: Downloaded newer image for x:1". */
+  readonly status: string;
+  /** The layer (or tag) the line is about; "" for a line about the image. */
+  readonly id: string;
+  /** The runtime's progress bar; "" when none. */
+  readonly progress: string;
+  /** With a progress bar: bytes done and in all; 0 otherwise. */
+  readonly current: number;
+  readonly total: number;
+}
+
+export interface PullOptions {
+  /** Registry credentials; default anonymous. */
+  readonly auth?: RegistryAuth | undefined;
+  /** "os[/arch[/variant]]" of the image; default the host's. */
+  readonly platform?: string | undefined;
+  /** Called with each line of progress, in order. */
+  readonly onProgress?: ((line: PullProgress) => void) | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
 export interface Executor {
   /** The host, as the manager should know it. */
   describe(signal?: AbortSignal): Promise<NodeDescription>;
@@ -70,6 +93,13 @@ export interface Executor {
   controller(task: Task, options?: ControllerOptions): Controller;
   /** Every container this executor made (any state), found by label: what a restarted agent adopts. */
   list(signal?: AbortSignal): Promise<TaskContainer[]>;
+  /**
+   * Pulls `image` (a reference with a tag or a digest) from its registry, whether the host has it
+   * or not: a tag may have moved. Rejects with an ImagePullError carrying the registry's or the
+   * daemon's message, or with a temporary ExecError when the daemon cannot be reached or `signal`
+   * aborts.
+   */
+  pull(image: string, options?: PullOptions): Promise<void>;
   /** Calls `listener` for each event about a task container; returns the function that stops it. */
   subscribe(listener: (event: ExecutorEvent) => void): () => void;
   /** Stops the event stream and releases resources; idempotent. */

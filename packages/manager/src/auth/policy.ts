@@ -67,11 +67,25 @@ export const POLICY: Readonly<Record<string, ServiceRules>> = {
   },
   "shoal.v1.Dispatcher": {
     default: { allow: NODES, ownNodeOnly: true, why: "nodes talk to the dispatcher, each for itself" },
+    methods: {
+      ReportImagePull: {
+        allow: NODES,
+        ownNodeOnly: true,
+        why: "a node reports on the image pulls asked of it, on its own session",
+      },
+    },
   },
   "shoal.v1.Control": {
     default: {
       allow: OPERATORS,
       why: "the Control API is for operators (client certificates) and managers, never workers",
+    },
+    methods: {
+      // Listed on its own: it makes every node pull, with registry credentials the caller gives.
+      PullImage: {
+        allow: OPERATORS,
+        why: "pulling an image on every node is for operators and managers (a follower forwards it), never workers",
+      },
     },
   },
   "shoal.v1.Events": {

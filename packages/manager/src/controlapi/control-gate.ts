@@ -10,6 +10,7 @@ import type { ServiceRegistry } from "../server/service-registry.js";
 import type { RaftNode } from "../state/raft/raft-node.js";
 import type { MemoryStore } from "../state/store/index.js";
 import { ControlApi } from "./control-server.js";
+import type { ImagePullSource } from "./images.js";
 import { MAX_CONTROL_REQUEST_BYTES, guardRequests, refusedRequest } from "./request-guard.js";
 
 /** The Control API behind the gate (ControlApi). */
@@ -29,9 +30,12 @@ export interface ControlGateOptions {
    */
   readonly open?: (node: RaftNode) => ControlImpl;
   readonly clock: Clock;
+  /** Pulls on every ready node (the dispatcher's), for PullImage. */
+  readonly imagePulls?: ImagePullSource | undefined;
 }
 
 type UnaryHandler = grpc.handleUnaryCall<unknown, unknown>;
+type StreamHandler = grpc.handleServerStreamingCall<unknown, unknown>;
 
 export class ControlGate implements Component {
   readonly name = "control";
@@ -46,24 +50,37 @@ export class ControlGate implements Component {
     return Promise.resolve();
   }
 
-  /** A handler for every Control method, answering through the gate. */
+  /** A handler for every Control method (unary or server stream), answering through the gate. */
   handlers(): grpc.UntypedServiceImplementation {
     const delegating: grpc.UntypedServiceImplementation = {};
-    for (const name of Object.keys(ControlService)) {
-      const handler: UnaryHandler = (call, callback) => {
+    for (const [name, definition] of Object.entries(ControlService)) {
+      const unary: UnaryHandler = (call, callback) => {
         const refused = refusedRequest(call.request);
         if (refused) return callback(refused);
         const impl = this.current();
         const method = impl?.[name] as UnaryHandler | undefined;
         if (method) return method(call, callback);
-        callback({
-          code: impl ? grpc.status.UNIMPLEMENTED : grpc.status.UNAVAILABLE,
-          details: this.stopped ? `${name}: this manager is stopping` : `${name}: not available on this manager yet`,
-        });
+        callback(this.closed(name, impl !== undefined));
       };
-      delegating[name] = handler as grpc.UntypedHandleCall;
+      const stream: StreamHandler = (call) => {
+        const refused = refusedRequest(call.request);
+        if (refused) return void call.emit("error", refused);
+        const impl = this.current();
+        const method = impl?.[name] as StreamHandler | undefined;
+        if (method) return method(call);
+        call.emit("error", this.closed(name, impl !== undefined));
+      };
+      delegating[name] = (definition.responseStream ? stream : unary) as grpc.UntypedHandleCall;
     }
     return delegating;
+  }
+
+  /** The answer of a method the Control API does not serve now: not yet, no longer, or never. */
+  private closed(name: string, open: boolean): Partial<grpc.ServiceError> {
+    return {
+      code: open ? grpc.status.UNIMPLEMENTED : grpc.status.UNAVAILABLE,
+      details: this.stopped ? `${name}: this manager is stopping` : `${name}: not available on this manager yet`,
+    };
   }
 
   /** Closes the Control API; calls from now on answer UNAVAILABLE. Idempotent. */
@@ -83,6 +100,7 @@ export class ControlGate implements Component {
       raft: node,
       material: credentials.material,
       clusterId: () => store.view((tx) => tx.clusters.find()[0]?.id ?? ""),
+      imagePulls: this.options.imagePulls,
     });
   }
 

@@ -21,6 +21,7 @@ import { NotLeaderError } from "../state/raft/not-leader-error.js";
 import type { LinearizableReader, RaftView } from "../state/raft/raft-view.js";
 import type { MemoryStore } from "../state/store/index.js";
 import { LeaderForwarder } from "./forward.js";
+import { servePullImage, type ImagePullSource } from "./images.js";
 import { getNode, listNodes, removeNode, updateNode } from "./nodes.js";
 import { getTask, listTasks } from "./tasks.js";
 import { RootCaCache } from "../ca/root-ca.js";
@@ -45,6 +46,8 @@ export interface ControlOptions {
   clusterId(): string;
   /** Dates certificates issued and revoked, rotations and rollouts. */
   readonly clock: Clock;
+  /** Pulls on every ready node (the dispatcher's); without it PullImage is refused. */
+  readonly imagePulls?: ImagePullSource | undefined;
 }
 
 export class ControlApi {
@@ -82,6 +85,19 @@ export class ControlApi {
       ),
       getTask: this.read((req) => getTask(this.options.store, req)),
       listTasks: this.read((req) => listTasks(this.options.store, req)),
+      pullImage: (call) => {
+        const { raft, imagePulls: pulls, clock } = this.options;
+        const ctx = {
+          raft,
+          pulls,
+          clock,
+          forwarder: this.forwarder,
+          caller: callerOf(call.metadata),
+          forwarded: isForwarded(call.metadata),
+          noLeader: () => noLeader(raft.memberList().length),
+        };
+        servePullImage(ctx, call).catch((err: unknown) => call.emit("error", toServiceError(err)));
+      },
     };
   }
 

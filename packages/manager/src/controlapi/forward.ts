@@ -10,6 +10,8 @@ import {
   channelCredentials,
   fromServiceError,
   unaryCall,
+  type PullImageRequest,
+  type PullImageResponse,
   type pki,
   type RequestOf,
   type ResponseOf,
@@ -23,6 +25,15 @@ export class LeaderForwarder {
 
   constructor(private readonly material: TlsMaterial) {}
 
+  private client(leaderAddr: string): ControlClient {
+    let client = this.clients.get(leaderAddr);
+    if (!client) {
+      client = new ControlClient(leaderAddr, channelCredentials(this.material), MANAGER_CHANNEL_OPTIONS);
+      this.clients.set(leaderAddr, client);
+    }
+    return client;
+  }
+
   call<K extends UnaryMethodName<ControlClient>>(
     leaderAddr: string,
     method: K,
@@ -30,16 +41,35 @@ export class LeaderForwarder {
     caller: pki.CertIdentity | undefined,
     timeoutMs = 15_000,
   ): Promise<ResponseOf<ControlClient, K>> {
-    let client = this.clients.get(leaderAddr);
-    if (!client) {
-      client = new ControlClient(leaderAddr, channelCredentials(this.material), MANAGER_CHANNEL_OPTIONS);
-      this.clients.set(leaderAddr, client);
-    }
-    return unaryCall(client, method, request, {
+    return unaryCall(this.client(leaderAddr), method, request, {
       metadata: forwardedMetadata(caller),
       timeoutMs,
       toError: (err) => forwardError(leaderAddr, err),
     });
+  }
+
+  /**
+   * PullImage (a server stream) on the leader, as its messages: ends with the leader's stream,
+   * throws its error, and is cancelled when `signal` aborts (the caller's deadline included).
+   */
+  async *pullImage(
+    leaderAddr: string,
+    request: PullImageRequest,
+    caller: pki.CertIdentity | undefined,
+    signal: AbortSignal,
+  ): AsyncIterable<PullImageResponse> {
+    const call = this.client(leaderAddr).pullImage(request, forwardedMetadata(caller));
+    const cancel = (): void => call.cancel();
+    signal.addEventListener("abort", cancel, { once: true });
+    try {
+      for await (const message of call as AsyncIterable<PullImageResponse>) yield message;
+    } catch (err: unknown) {
+      if (signal.aborted) return;
+      throw isServiceError(err) ? forwardError(leaderAddr, err) : err;
+    } finally {
+      signal.removeEventListener("abort", cancel);
+      call.cancel();
+    }
   }
 
   close(): void {
@@ -62,4 +92,8 @@ export function forwardError(leaderAddr: string, err: grpc.ServiceError): ShoalE
       `failed: a new leader is elected within seconds if a majority of the managers is up`,
     { cause: err, details: { leader: leaderAddr } },
   );
+}
+
+function isServiceError(err: unknown): err is grpc.ServiceError {
+  return err instanceof Error && typeof (err as Partial<grpc.ServiceError>).code === "number";
 }

@@ -31,9 +31,10 @@ import {
   type WeightedPeer,
 } from "@shoal/shared";
 import type { MemoryStore } from "../state/store/index.js";
+import { streamAssignments } from "./assignments-stream.js";
 import { caSignal, watchCaSignal } from "./ca-signal.js";
-import { streamAssignments } from "./assignment-stream.js";
 import { HeartbeatSettings } from "./heartbeat-settings.js";
+import { ImagePulls, type PullSessions } from "./image-pulls.js";
 import { StatusBatcher } from "./status-batcher.js";
 
 /** How often agents heartbeat when the manager is not told otherwise. */
@@ -68,6 +69,8 @@ interface Session {
   readonly id: string;
   readonly nodeId: string;
   readonly call: grpc.ServerWritableStream<SessionRequest, SessionResponse>;
+  /** The agent pulls images on request (SessionRequest.image_pulls). */
+  readonly imagePulls: boolean;
   assignments?: grpc.ServerWritableStream<AssignmentsRequest, AssignmentsResponse>;
   stopAssignments?: () => void;
 }
@@ -79,6 +82,8 @@ export class Dispatcher {
   private readonly logger: Logger;
   private readonly heartbeats: HeartbeatSettings;
   private readonly statuses: StatusBatcher;
+  /** Image pulls on every ready node (Control.PullImage), through the sessions. */
+  readonly imagePulls: ImagePulls;
   private leading = false;
   private stopped = false;
 
@@ -90,6 +95,7 @@ export class Dispatcher {
       graceMs: options.gracePeriodMs,
     });
     this.statuses = new StatusBatcher({ store: options.store, clock: options.clock, logger: options.logger });
+    this.imagePulls = new ImagePulls({ clock: options.clock, logger: options.logger, sessions: this.pullSessions() });
   }
 
   handlers(): DispatcherServer {
@@ -104,6 +110,10 @@ export class Dispatcher {
           (err: unknown) => callback(toServiceError(err)),
         );
       },
+      reportImagePull: this.imagePulls.reportHandler((sessionId, metadata) => {
+        if (!this.options.isLeader()) throw this.notLeader();
+        return this.sessionOf(sessionId, metadata).nodeId;
+      }),
     };
   }
 
@@ -188,7 +198,7 @@ export class Dispatcher {
     const sessionId = newId();
     // A node has one session: a newer one replaces the older (the agent reconnected).
     for (const s of [...this.sessions.values()]) if (s.nodeId === nodeId) this.endSession(s.id, undefined);
-    this.sessions.set(sessionId, { id: sessionId, nodeId, call });
+    this.sessions.set(sessionId, { id: sessionId, nodeId, call, imagePulls: request.imagePulls });
     this.arm(nodeId, this.heartbeats.downAfterMs());
     this.logger.info({ nodeId, sessionId, hostname: description.hostname, addr }, "agent session opened");
     const { stored, rootCa } = this.options.store.view((tx) => ({
@@ -196,11 +206,11 @@ export class Dispatcher {
       rootCa: tx.clusters.find()[0]?.rootCa,
     }));
     const signal = caSignal(rootCa, stored, nodeId);
-    call.write({ sessionId, node: stored, managers: this.options.managers(), ...signal });
+    call.write({ sessionId, node: stored, managers: this.options.managers(), ...signal, imagePull: undefined });
     // A root rotation (renew now) or its end (a new root) reaches the node on its open session.
     const stopSignal = watchCaSignal(this.options.store, nodeId, signal, (next, current) => {
       if (!this.sessions.has(sessionId)) return;
-      call.write({ sessionId, node: current, managers: this.options.managers(), ...next });
+      call.write({ sessionId, node: current, managers: this.options.managers(), ...next, imagePull: undefined });
     });
     call.on("finish", stopSignal);
     call.on("error", stopSignal);
@@ -211,6 +221,7 @@ export class Dispatcher {
       if (s) {
         s.stopAssignments?.();
         this.sessions.delete(sessionId);
+        this.imagePulls.sessionEnded(nodeId);
       }
     });
   }
@@ -268,12 +279,7 @@ export class Dispatcher {
       return;
     }
     session.stopAssignments?.();
-    session.stopAssignments = streamAssignments({
-      store: this.options.store,
-      nodeId: session.nodeId,
-      call,
-      logger: this.logger,
-    });
+    session.stopAssignments = streamAssignments(this.options.store, session.nodeId, call, this.logger);
     session.assignments = call;
   }
 
@@ -299,6 +305,7 @@ export class Dispatcher {
     if (!session) return;
     this.sessions.delete(sessionId);
     session.stopAssignments?.();
+    this.imagePulls.sessionEnded(session.nodeId);
     if (error) session.call.emit("error", toServiceError(error));
     else session.call.end();
   }
@@ -307,6 +314,7 @@ export class Dispatcher {
     for (const timer of this.expiries.values()) timer.cancel();
     this.expiries.clear();
     this.statuses.stop();
+    this.imagePulls.close(reason);
     const error = new ShoalError(ErrorCode.NotLeader, reason);
     for (const id of [...this.sessions.keys()]) this.endSession(id, error);
   }
@@ -317,6 +325,27 @@ export class Dispatcher {
     } catch (err: unknown) {
       callback(toServiceError(err));
     }
+  }
+
+  /** What the image pulls need of the sessions: the ready nodes, and a way to ask their agents. */
+  private pullSessions(): PullSessions {
+    return {
+      leading: () => this.leading && !this.stopped && this.options.isLeader(),
+      readyNodes: () =>
+        this.options.store
+          .view((tx) => tx.nodes.find())
+          .filter((n) => n.status?.state === NodeState.READY)
+          .map((n) => ({ nodeId: n.id, hostname: n.description?.hostname ?? "" }))
+          .sort((a, b) => a.hostname.localeCompare(b.hostname) || a.nodeId.localeCompare(b.nodeId)),
+      ask: (nodeId, imagePull) => {
+        const session = [...this.sessions.values()].find((s) => s.nodeId === nodeId);
+        if (!session) return "the node has no open session with the leader";
+        if (!session.imagePulls) return "the node's agent does not pull images on request (upgrade it)";
+        const { id: sessionId, call } = session;
+        call.write({ sessionId, node: undefined, managers: [], rootCaDigest: "", renewCertificate: false, imagePull });
+        return undefined;
+      },
+    };
   }
 
   /** Ends every session; idempotent. */

@@ -1,12 +1,14 @@
 // What every Docker API handler works with.
 import type { Clock, Logger } from "@shoal/shared";
-import type { ControlCaller } from "./control-calls.js";
+import type { ControlCaller, ImagePullCaller } from "./control-calls.js";
 import type { LogsCaller } from "./logs.js";
 import type { ManagerSettings } from "./manager-settings.js";
 
 export interface DockerApiContext {
   readonly control: ControlCaller;
   readonly logs: LogsCaller;
+  /** PullImage (POST /images/create); without it pulls answer 503. */
+  readonly images?: ImagePullCaller | undefined;
   /** Node id of the manager serving the API (Swarm.NodeID in /info). */
   readonly nodeId: string;
   /** The address the manager advertises (Swarm.NodeAddr). */

@@ -5,7 +5,10 @@ import {
   ControlClient,
   MANAGER_CHANNEL_OPTIONS,
   channelCredentials,
+  fromServiceError,
   unaryCall,
+  type PullImageRequest,
+  type PullImageResponse,
   type RequestOf,
   type ResponseOf,
   type TlsMaterial,
@@ -22,7 +25,12 @@ export interface ControlCaller {
   call<K extends ControlMethod>(method: K, request: ControlRequest<K>): Promise<ControlResponse<K>>;
 }
 
-export class LoopbackControl implements ControlCaller {
+/** PullImage as its messages (errors as ShoalErrors); cancelled when `signal` aborts. */
+export interface ImagePullCaller {
+  pullImage(request: PullImageRequest, signal: AbortSignal): AsyncIterable<PullImageResponse>;
+}
+
+export class LoopbackControl implements ControlCaller, ImagePullCaller {
   private readonly client: ControlClient;
 
   constructor(
@@ -38,6 +46,20 @@ export class LoopbackControl implements ControlCaller {
 
   call<K extends ControlMethod>(method: K, request: ControlRequest<K>): Promise<ControlResponse<K>> {
     return unaryCall(this.client, method, request, { timeoutMs: this.timeoutMs });
+  }
+
+  async *pullImage(request: PullImageRequest, signal: AbortSignal): AsyncIterable<PullImageResponse> {
+    const call = this.client.pullImage(request);
+    const cancel = (): void => call.cancel();
+    signal.addEventListener("abort", cancel, { once: true });
+    try {
+      for await (const message of call as AsyncIterable<PullImageResponse>) yield message;
+    } catch (err: unknown) {
+      if (!signal.aborted) throw fromServiceError(err);
+    } finally {
+      signal.removeEventListener("abort", cancel);
+      call.cancel();
+    }
   }
 
   close(): void {

@@ -14,7 +14,8 @@ import {
   type TlsMaterial,
 } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
-import { LoopbackControl, type ControlCaller } from "./control-calls.js";
+import { LoopbackControl, type ControlCaller, type ImagePullCaller } from "./control-calls.js";
+import { imageHandlers } from "./images.js";
 import { LoopbackLogs, logHandlers, type LogsCaller } from "./logs.js";
 import type { ManagerSettings } from "./manager-settings.js";
 import { distribution, emptyResourceHandlers, networkHandlers } from "./networks.js";
@@ -47,6 +48,7 @@ export interface DockerApiOptions {
   /** For tests: other ways in than gRPC to `managerAddr`. */
   readonly control?: ControlCaller;
   readonly logs?: LogsCaller;
+  readonly images?: ImagePullCaller;
 }
 
 /** Every route of the API, on a router. */
@@ -58,6 +60,7 @@ export function dockerRoutes(ctx: DockerApiContext, logger: Logger): Router {
   const networks = networkHandlers(ctx);
   const logs = logHandlers(ctx);
   const swarm = swarmHandlers(ctx);
+  const images = imageHandlers(ctx);
   router
     .on("GET", "/_ping", ping)
     .on("GET", "/version", version)
@@ -86,7 +89,8 @@ export function dockerRoutes(ctx: DockerApiContext, logger: Logger): Router {
     .on("POST", "/networks/create", networks["create"]!)
     .on("GET", "/networks/:id", networks["inspect"]!)
     .on("DELETE", "/networks/:id", networks["remove"]!)
-    .on("GET", "/distribution/*name/json", distribution);
+    .on("GET", "/distribution/*name/json", distribution)
+    .on("POST", "/images/create", images["create"]!);
   for (const kind of ["secret", "config"] as const) {
     const h = emptyResourceHandlers(kind);
     router
@@ -108,10 +112,12 @@ export class DockerApiServer {
   constructor(private readonly options: DockerApiOptions) {
     this.logger = componentLogger(options.logger, "docker-api");
     let control = options.control;
+    let images = options.images;
     if (!control) {
       const c = new LoopbackControl(options.managerAddr, options.material);
       this.loopback.push(c);
       control = c;
+      images ??= c;
     }
     let logs = options.logs;
     if (!logs) {
@@ -122,6 +128,7 @@ export class DockerApiServer {
     const ctx: DockerApiContext = {
       control,
       logs,
+      images,
       nodeId: options.nodeId,
       advertise: options.advertise,
       clock: options.clock,

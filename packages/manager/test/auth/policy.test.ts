@@ -64,6 +64,16 @@ describe("the policy table", () => {
     expect(DOCKER_API_RULE.allow).toEqual(["client", "manager"]);
   });
 
+  it("image pulls: started by operators and managers (a demoted manager at once not), reported by each node", () => {
+    const pull = ruleFor(ControlService.pullImage.path)!;
+    expect(pull).toMatchObject({ allow: ["client", "manager"], why: expect.stringContaining("every node") as unknown });
+    expect(needsStoreManager(pull, "manager")).toBe(true);
+    expect(ruleFor(DispatcherService.reportImagePull.path)).toMatchObject({
+      allow: ["worker", "manager"],
+      ownNodeOnly: true,
+    });
+  });
+
   it("Events and Backup (which holds the CA key): operators and managers only", () => {
     for (const path of [...paths(EventsService), ...paths(BackupService)])
       expect(allowed(path)).toEqual(["client", "manager"]);

@@ -61,6 +61,7 @@ beforeAll(async () => {
               managers: [],
               rootCaDigest: "",
               renewCertificate: false,
+              imagePull: undefined,
             });
           },
         },
@@ -255,7 +256,14 @@ describe("renewal through NodeCA", () => {
     await running;
     expect(joined.material.identity.serialNumber).not.toBe(first);
 
-    open.write({ sessionId: "still-open", node: undefined, managers: [], rootCaDigest: "", renewCertificate: false });
+    open.write({
+      sessionId: "still-open",
+      node: undefined,
+      managers: [],
+      rootCaDigest: "",
+      renewCertificate: false,
+      imagePull: undefined,
+    });
     await expect.poll(() => received, POLL).toEqual([joined.nodeId, "still-open"]);
     // A new connection presents the renewed certificate.
     const second = new DispatcherClient(served.addr, creds, {

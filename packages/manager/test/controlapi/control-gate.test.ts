@@ -17,7 +17,13 @@ function setup(): {
 } {
   const raft: { node: RaftNode | undefined } = { node: undefined };
   const api: ControlImpl = {
-    handlers: () => ({ getCluster: (_call, callback) => callback(null, { cluster: undefined }) }),
+    handlers: () => ({
+      getCluster: (_call, callback) => callback(null, { cluster: undefined }),
+      pullImage: (call) => {
+        call.write({ nodes: [], node: undefined, lines: [], done: true, error: "" });
+        call.end();
+      },
+    }),
     close: vi.fn(),
   };
   const open = vi.fn(() => api);
@@ -84,4 +90,42 @@ describe("ControlGate", () => {
     const { err } = await call(handlers["getCluster"] as Handler);
     expect(err).toEqual({ code: grpc.status.UNAVAILABLE, details: "getCluster: this manager is stopping" });
   });
+
+  it("serves a server stream (PullImage) through the gate: refused before raft runs, then delegated", async () => {
+    const { gate, raft } = setup();
+    const handlers = gate.handlers();
+    const pullImage = handlers["pullImage"] as unknown as (call: FakeStream) => void;
+    const before = new FakeStream({});
+    pullImage(before);
+    expect(before.errors).toEqual([
+      { code: grpc.status.UNAVAILABLE, details: "pullImage: not available on this manager yet" },
+    ]);
+    const refused = new FakeStream(new RefusedRequest({ code: grpc.status.RESOURCE_EXHAUSTED, details: "too big" }));
+    pullImage(refused);
+    expect(refused.errors).toEqual([{ code: grpc.status.RESOURCE_EXHAUSTED, details: "too big" }]);
+    raft.node = {} as RaftNode;
+    const served = new FakeStream({ image: "app:1" });
+    pullImage(served);
+    expect(served.written).toHaveLength(1);
+    expect(served.ended).toBe(true);
+  });
 });
+
+/** The part of a grpc-js server stream the gate and the fake API use. */
+class FakeStream {
+  readonly written: unknown[] = [];
+  readonly errors: unknown[] = [];
+  ended = false;
+  constructor(readonly request: unknown) {}
+  write(message: unknown): boolean {
+    this.written.push(message);
+    return true;
+  }
+  end(): void {
+    this.ended = true;
+  }
+  emit(event: string, value: unknown): boolean {
+    if (event === "error") this.errors.push(value);
+    return true;
+  }
+}

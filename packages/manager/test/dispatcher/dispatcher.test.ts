@@ -111,7 +111,7 @@ async function joinNode(store: MemoryStore, id = `node-${++nodes}`): Promise<str
 /** Opens a session as `nodeId` (joined first unless given), which stays the client's caller. */
 async function openSession(s: Setup, nodeId?: string): Promise<SessionResponse> {
   s.as.node = nodeId ?? (await joinNode(s.store));
-  const call = s.client.session({ description, nodeId: "", sessionId: "", joinToken: "" });
+  const call = s.client.session({ description, nodeId: "", sessionId: "", joinToken: "", imagePulls: false });
   return new Promise((resolve, reject) => {
     call.once("data", resolve);
     call.once("error", reject);
@@ -209,6 +209,7 @@ describe("Dispatcher", () => {
       nodeId: "",
       sessionId: "",
       joinToken: "",
+      imagePulls: false,
     });
     const err = await new Promise<grpc.ServiceError>((resolve) => call.once("error", resolve));
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);

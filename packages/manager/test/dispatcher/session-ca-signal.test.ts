@@ -89,6 +89,7 @@ describe("the dispatcher session's CA signal", () => {
         nodeId: "",
         sessionId: "",
         joinToken: "",
+        imagePulls: false,
       },
       metadata,
     );

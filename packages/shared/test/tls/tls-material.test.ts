@@ -88,7 +88,14 @@ describe("hot swap in a running gRPC server and client", () => {
       session: (call) => {
         callers.push(peerIdentity(call.getAuthContext().sslPeerCertificate!.raw).serialNumber);
         streams.push(call);
-        call.write({ sessionId: "s1", node: undefined, managers: [], rootCaDigest: "", renewCertificate: false });
+        call.write({
+          sessionId: "s1",
+          node: undefined,
+          managers: [],
+          rootCaDigest: "",
+          renewCertificate: false,
+          imagePull: undefined,
+        });
       },
     };
     served = await serve(manager, [[DispatcherService, dispatcher]]);
@@ -108,7 +115,14 @@ describe("hot swap in a running gRPC server and client", () => {
     expect(after).not.toBe(before);
     expect(await servedSerial(served.port, worker)).toBe(after);
 
-    streams[0]!.write({ sessionId: "s2", node: undefined, managers: [], rootCaDigest: "", renewCertificate: false });
+    streams[0]!.write({
+      sessionId: "s2",
+      node: undefined,
+      managers: [],
+      rootCaDigest: "",
+      renewCertificate: false,
+      imagePull: undefined,
+    });
     await expect.poll(() => received, POLL).toEqual(["s1", "s2"]);
 
     // The client renews too: a new connection presents the new certificate, the old stream stays.
@@ -126,7 +140,14 @@ describe("hot swap in a running gRPC server and client", () => {
     await expect.poll(() => callers, POLL).toHaveLength(2);
     expect(callers[1]).toBe(worker.identity.serialNumber);
     expect(callers[0]).not.toBe(callers[1]);
-    streams[0]!.write({ sessionId: "s3", node: undefined, managers: [], rootCaDigest: "", renewCertificate: false });
+    streams[0]!.write({
+      sessionId: "s3",
+      node: undefined,
+      managers: [],
+      rootCaDigest: "",
+      renewCertificate: false,
+      imagePull: undefined,
+    });
     await expect.poll(() => received, POLL).toEqual(["s1", "s2", "s3"]);
     for (const s of streams) s.end();
   });

@@ -16,12 +16,14 @@ import type {
   ControllerOptions,
   Executor,
   ExecutorEvent,
+  PullOptions,
   TaskContainer,
 } from "../executor.js";
 import { DockerController } from "./docker-controller.js";
 import { abortOption, classifyDockerError } from "./docker-errors.js";
 import { dockerOptions } from "./docker-host.js";
 import { DockerEventStream } from "./event-stream.js";
+import { pullImage } from "./image-pull.js";
 import { TaskLabel } from "./labels.js";
 import { healthFromAction } from "./snapshot.js";
 
@@ -102,6 +104,10 @@ export class DockerExecutor implements Executor {
       throw classifyDockerError(err, "listing task containers");
     }
     return containers.map(taskContainer);
+  }
+
+  pull(image: string, options: PullOptions = {}): Promise<void> {
+    return pullImage(this.docker, image, this.logger, options);
   }
 
   subscribe(listener: (event: ExecutorEvent) => void): () => void {

@@ -1,8 +1,9 @@
-// Making sure a task's image is on the host: inspect it, and pull it when it is missing.
-// Registry authentication is not handled yet.
-import { raceAbort, type Logger } from "@shoal/shared";
+// Images on the host: inspect one, pull one (with registry credentials and progress), and make
+// sure a task's image is there (pulled when missing; tasks pull anonymously for now).
+import { raceAbort, type Logger, type RegistryAuth } from "@shoal/shared";
 import type Docker from "dockerode";
 import { ImagePullError, type ExecError } from "../errors.js";
+import type { PullOptions, PullProgress } from "../executor.js";
 import {
   abortOption,
   classifyDockerError,
@@ -12,10 +13,14 @@ import {
   isUnreachable,
 } from "./docker-errors.js";
 
-interface PullProgress {
-  status?: string;
-  error?: string;
-  errorDetail?: { message?: string };
+/** One object of Docker's pull progress stream. */
+interface DockerProgress {
+  status?: unknown;
+  id?: unknown;
+  progress?: unknown;
+  progressDetail?: { current?: unknown; total?: unknown };
+  error?: unknown;
+  errorDetail?: { message?: unknown };
 }
 
 /** True when `image` is on the host. */
@@ -30,16 +35,50 @@ export async function hasImage(docker: Docker, image: string, signal?: AbortSign
   }
 }
 
+/** Docker's AuthConfig (sent as X-Registry-Auth) for `auth`; only the fields that are set. */
+export function dockerAuthConfig(auth: RegistryAuth): Docker.AuthConfig {
+  const config: Record<string, string> = {};
+  if (auth.username !== "") config["username"] = auth.username;
+  if (auth.password !== "") config["password"] = auth.password;
+  if (auth.serverAddress !== "") config["serveraddress"] = auth.serverAddress;
+  if (auth.identityToken !== "") config["identitytoken"] = auth.identityToken;
+  if (auth.registryToken !== "") config["registrytoken"] = auth.registryToken;
+  return config;
+}
+
+/** A line of Docker's progress as the executor reports it; undefined for one without a status. */
+export function progressLine(p: DockerProgress): PullProgress | undefined {
+  if (typeof p.status !== "string") return undefined;
+  const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? Math.floor(v) : 0);
+  return {
+    status: p.status,
+    id: typeof p.id === "string" ? p.id : "",
+    progress: typeof p.progress === "string" ? p.progress : "",
+    current: num(p.progressDetail?.current),
+    total: num(p.progressDetail?.total),
+  };
+}
+
 /**
- * Pulls `image`. A failure the registry or the daemon reports (no such image, bad name, registry
- * unreachable, ...) is an ImagePullError carrying Docker's message (fatal: the task is rejected);
- * an unreachable daemon is temporary. Docker reports some failures with HTTP 200 and an `error`
- * line in the progress stream, so the stream is read to its end.
+ * Pulls `image`. A failure the registry or the daemon reports (no such image, bad name, denied,
+ * registry unreachable, ...) is an ImagePullError carrying Docker's message (fatal for a task); an
+ * unreachable daemon or an abort is temporary. Docker reports some failures with HTTP 200 and an
+ * `error` line in the progress stream, so the stream is read to its end.
  */
-export async function pullImage(docker: Docker, image: string, logger: Logger, signal?: AbortSignal): Promise<void> {
+export async function pullImage(
+  docker: Docker,
+  image: string,
+  logger: Logger,
+  options: PullOptions = {},
+): Promise<void> {
+  const { signal, onProgress } = options;
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.pull(image, abortOption(signal));
+    stream = await docker.pull(image, {
+      ...abortOption(signal),
+      ...(options.auth !== undefined ? { authconfig: dockerAuthConfig(options.auth) } : {}),
+      ...(options.platform ? { platform: options.platform } : {}),
+    });
   } catch (err: unknown) {
     throw pullFailure(image, err, signal);
   }
@@ -48,9 +87,16 @@ export async function pullImage(docker: Docker, image: string, logger: Logger, s
     docker.modem.followProgress(
       stream,
       (err: unknown) => (err ? reject(pullFailure(image, err, signal)) : resolve(error)),
-      (progress: PullProgress) => {
-        if (progress.error !== undefined) error = progress.errorDetail?.message ?? progress.error;
-        else if (progress.status !== undefined) logger.trace({ image, status: progress.status }, "pull progress");
+      (progress: DockerProgress) => {
+        if (progress.error !== undefined) {
+          const detail = progress.errorDetail?.message;
+          error = typeof detail === "string" ? detail : String(progress.error);
+          return;
+        }
+        const line = progressLine(progress);
+        if (line === undefined) return;
+        logger.trace({ image, status: line.status, id: line.id }, "pull progress");
+        onProgress?.(line);
       },
     );
   });
@@ -68,7 +114,7 @@ function pullFailure(image: string, err: unknown, signal: AbortSignal | undefine
 export async function ensureImage(docker: Docker, image: string, logger: Logger, signal?: AbortSignal): Promise<void> {
   if (await hasImage(docker, image, signal)) return;
   logger.info({ image }, "pulling image");
-  await pullImage(docker, image, logger, signal);
+  await pullImage(docker, image, logger, { signal });
   logger.info({ image }, "pulled image");
 }
 

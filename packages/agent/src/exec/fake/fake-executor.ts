@@ -1,7 +1,8 @@
 // An in-memory Executor for fast, deterministic tests of the agent. Its containers live in a map;
 // a test scripts what a task does (fail prepare or start, exit with a code, be killed for memory,
 // turn healthy or unhealthy) up front with `script`, or drives it as it runs with `exit` and
-// `setHealth`. Controllers decide from the same rules as the Docker one (../progress.ts).
+// `setHealth`; what an image pull does with `images.script`. Controllers decide from the same
+// rules as the Docker one (../progress.ts).
 import { HealthState, newId, type NodeDescription, type Task } from "@shoal/shared";
 import type {
   ContainerRunState,
@@ -10,10 +11,12 @@ import type {
   ControllerOptions,
   Executor,
   ExecutorEvent,
+  PullOptions,
   TaskContainer,
 } from "../executor.js";
 import { serviceName } from "../task-name.js";
 import { FakeController } from "./fake-controller.js";
+import { FakeImages } from "./fake-images.js";
 
 /** What a task's fake container does. Everything is optional: by default it runs until stopped. */
 export interface FakeTaskScript {
@@ -60,6 +63,8 @@ export class FakeExecutor implements Executor {
   readonly containers = new Map<string, FakeContainer>();
   /** Every controller call, in order. */
   readonly calls: FakeCall[] = [];
+  /** The images on the fake host and the pulls asked for (script what a pull does here). */
+  readonly images = new FakeImages();
   private readonly scripts = new Map<string, FakeTaskScript>();
   private readonly watchers = new Map<string, Set<() => void>>();
   private readonly listeners = new Set<(event: ExecutorEvent) => void>();
@@ -107,6 +112,10 @@ export class FakeExecutor implements Executor {
       image: c.task.spec?.container?.image ?? "",
       labels: {},
     }));
+  }
+
+  pull(image: string, options?: PullOptions): Promise<void> {
+    return this.images.pull(image, options);
   }
 
   subscribe(listener: (event: ExecutorEvent) => void): () => void {

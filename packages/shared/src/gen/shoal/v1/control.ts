@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -19,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Duration } from "../../google/protobuf/duration.js";
+import { ImagePullLine, RegistryAuth } from "./images.js";
 import { Cluster, Node, Service, Task } from "./objects.js";
 import { RaftMember } from "./raft.js";
 import {
@@ -300,6 +303,43 @@ export interface RotateUnlockKeyResponse {
   unlockKey: string;
   /** The cluster's version after the rotation. */
   version: Version | undefined;
+}
+
+export interface PullImageRequest {
+  /**
+   * Image reference, e.g. "registry:5000/busybox:1.36"; without a tag or a
+   * digest, ":latest".
+   */
+  image: string;
+  /** Credentials for the image's registry; unset: anonymous. */
+  auth:
+    | RegistryAuth
+    | undefined;
+  /** "os[/arch[/variant]]" to pull; empty: each node's own. */
+  platform: string;
+  /** How long a node may take; unset: 5 minutes. At most 1 hour. */
+  timeout: Duration | undefined;
+}
+
+/** A node asked to pull. */
+export interface PullImageNode {
+  nodeId: string;
+  hostname: string;
+}
+
+export interface PullImageResponse {
+  /**
+   * In the first message only: every node asked to pull (the nodes that
+   * were ready when the call came).
+   */
+  nodes: PullImageNode[];
+  /** The node the lines and the outcome are about; unset in the first message. */
+  node: PullImageNode | undefined;
+  lines: ImagePullLine[];
+  /** The node's last message: it has the image now, or it failed (error). */
+  done: boolean;
+  /** Why the node did not pull the image; empty when it did. */
+  error: string;
 }
 
 function createBaseRaftStatus(): RaftStatus {
@@ -4276,6 +4316,351 @@ export const RotateUnlockKeyResponse: MessageFns<RotateUnlockKeyResponse> = {
   },
 };
 
+function createBasePullImageRequest(): PullImageRequest {
+  return { image: "", auth: undefined, platform: "", timeout: undefined };
+}
+
+export const PullImageRequest: MessageFns<PullImageRequest> = {
+  encode(message: PullImageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image !== "") {
+      writer.uint32(10).string(message.image);
+    }
+    if (message.auth !== undefined) {
+      RegistryAuth.encode(message.auth, writer.uint32(18).fork()).join();
+    }
+    if (message.platform !== "") {
+      writer.uint32(26).string(message.platform);
+    }
+    if (message.timeout !== undefined) {
+      Duration.encode(message.timeout, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullImageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullImageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.auth = RegistryAuth.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.platform = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.timeout = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PullImageRequest {
+    return {
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      auth: isSet(object.auth) ? RegistryAuth.fromJSON(object.auth) : undefined,
+      platform: isSet(object.platform) ? globalThis.String(object.platform) : "",
+      timeout: isSet(object.timeout) ? Duration.fromJSON(object.timeout) : undefined,
+    };
+  },
+
+  toJSON(message: PullImageRequest): unknown {
+    const obj: any = {};
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    if (message.auth !== undefined) {
+      obj.auth = RegistryAuth.toJSON(message.auth);
+    }
+    if (message.platform !== "") {
+      obj.platform = message.platform;
+    }
+    if (message.timeout !== undefined) {
+      obj.timeout = Duration.toJSON(message.timeout);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PullImageRequest>, I>>(base?: I): PullImageRequest {
+    return PullImageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PullImageRequest>, I>>(object: I): PullImageRequest {
+    const message = createBasePullImageRequest();
+    message.image = object.image ?? "";
+    message.auth = (object.auth !== undefined && object.auth !== null)
+      ? RegistryAuth.fromPartial(object.auth)
+      : undefined;
+    message.platform = object.platform ?? "";
+    message.timeout = (object.timeout !== undefined && object.timeout !== null)
+      ? Duration.fromPartial(object.timeout)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePullImageNode(): PullImageNode {
+  return { nodeId: "", hostname: "" };
+}
+
+export const PullImageNode: MessageFns<PullImageNode> = {
+  encode(message: PullImageNode, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.hostname !== "") {
+      writer.uint32(18).string(message.hostname);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullImageNode {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullImageNode();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hostname = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PullImageNode {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
+    };
+  },
+
+  toJSON(message: PullImageNode): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.hostname !== "") {
+      obj.hostname = message.hostname;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PullImageNode>, I>>(base?: I): PullImageNode {
+    return PullImageNode.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PullImageNode>, I>>(object: I): PullImageNode {
+    const message = createBasePullImageNode();
+    message.nodeId = object.nodeId ?? "";
+    message.hostname = object.hostname ?? "";
+    return message;
+  },
+};
+
+function createBasePullImageResponse(): PullImageResponse {
+  return { nodes: [], node: undefined, lines: [], done: false, error: "" };
+}
+
+export const PullImageResponse: MessageFns<PullImageResponse> = {
+  encode(message: PullImageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.nodes) {
+      PullImageNode.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.node !== undefined) {
+      PullImageNode.encode(message.node, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.lines) {
+      ImagePullLine.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.done !== false) {
+      writer.uint32(32).bool(message.done);
+    }
+    if (message.error !== "") {
+      writer.uint32(42).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullImageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullImageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodes.push(PullImageNode.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.node = PullImageNode.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.lines.push(ImagePullLine.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.done = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PullImageResponse {
+    return {
+      nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => PullImageNode.fromJSON(e)) : [],
+      node: isSet(object.node) ? PullImageNode.fromJSON(object.node) : undefined,
+      lines: globalThis.Array.isArray(object?.lines) ? object.lines.map((e: any) => ImagePullLine.fromJSON(e)) : [],
+      done: isSet(object.done) ? globalThis.Boolean(object.done) : false,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: PullImageResponse): unknown {
+    const obj: any = {};
+    if (message.nodes?.length) {
+      obj.nodes = message.nodes.map((e) => PullImageNode.toJSON(e));
+    }
+    if (message.node !== undefined) {
+      obj.node = PullImageNode.toJSON(message.node);
+    }
+    if (message.lines?.length) {
+      obj.lines = message.lines.map((e) => ImagePullLine.toJSON(e));
+    }
+    if (message.done !== false) {
+      obj.done = message.done;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PullImageResponse>, I>>(base?: I): PullImageResponse {
+    return PullImageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PullImageResponse>, I>>(object: I): PullImageResponse {
+    const message = createBasePullImageResponse();
+    message.nodes = object.nodes?.map((e) => PullImageNode.fromPartial(e)) || [];
+    message.node = (object.node !== undefined && object.node !== null)
+      ? PullImageNode.fromPartial(object.node)
+      : undefined;
+    message.lines = object.lines?.map((e) => ImagePullLine.fromPartial(e)) || [];
+    message.done = object.done ?? false;
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
 export type ControlService = typeof ControlService;
 export const ControlService = {
   getInfo: {
@@ -4477,6 +4862,21 @@ export const ControlService = {
       Buffer.from(RotateUnlockKeyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RotateUnlockKeyResponse => RotateUnlockKeyResponse.decode(value),
   },
+  /**
+   * Pulls an image on every ready node and streams each node's progress and
+   * outcome; ends once every node has answered, or a little after the
+   * request's timeout. Runs on the leader (a follower forwards it).
+   * FAILED_PRECONDITION when no node is ready.
+   */
+  pullImage: {
+    path: "/shoal.v1.Control/PullImage" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: PullImageRequest): Buffer => Buffer.from(PullImageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PullImageRequest => PullImageRequest.decode(value),
+    responseSerialize: (value: PullImageResponse): Buffer => Buffer.from(PullImageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PullImageResponse => PullImageResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -4512,6 +4912,13 @@ export interface ControlServer extends UntypedServiceImplementation {
    * A manager that was down meanwhile is unlocked with the key it was locked with.
    */
   rotateUnlockKey: handleUnaryCall<RotateUnlockKeyRequest, RotateUnlockKeyResponse>;
+  /**
+   * Pulls an image on every ready node and streams each node's progress and
+   * outcome; ends once every node has answered, or a little after the
+   * request's timeout. Runs on the leader (a follower forwards it).
+   * FAILED_PRECONDITION when no node is ready.
+   */
+  pullImage: handleServerStreamingCall<PullImageRequest, PullImageResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -4813,6 +5220,18 @@ export interface ControlClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RotateUnlockKeyResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Pulls an image on every ready node and streams each node's progress and
+   * outcome; ends once every node has answered, or a little after the
+   * request's timeout. Runs on the leader (a follower forwards it).
+   * FAILED_PRECONDITION when no node is ready.
+   */
+  pullImage(request: PullImageRequest, options?: Partial<CallOptions>): ClientReadableStream<PullImageResponse>;
+  pullImage(
+    request: PullImageRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<PullImageResponse>;
 }
 
 export const ControlClient = makeGenericClientConstructor(ControlService, "shoal.v1.Control") as unknown as {

@@ -13,6 +13,8 @@ import {
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type ClientWritableStream,
+  type handleClientStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -21,6 +23,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Duration } from "../../google/protobuf/duration.js";
+import { ImagePull, ImagePullLine } from "./images.js";
 import { Node, NodeDescription, Task, TaskStatus } from "./objects.js";
 
 export const protobufPackage = "shoal.v1";
@@ -106,6 +109,11 @@ export interface SessionRequest {
   sessionId: string;
   /** Ignored: the join token goes to NodeCA only. */
   joinToken: string;
+  /**
+   * The agent pulls images when asked (SessionResponse.image_pull). Agents
+   * without it are never asked.
+   */
+  imagePulls: boolean;
 }
 
 /**
@@ -139,6 +147,12 @@ export interface SessionResponse {
    * certificate is not from the new key. Sent again when it changes.
    */
   renewCertificate: boolean;
+  /**
+   * Pull this image now and report on it with ReportImagePull. A message
+   * with it carries nothing else but the session id: it says nothing about
+   * the node, the managers or the CA.
+   */
+  imagePull: ImagePull | undefined;
 }
 
 export interface HeartbeatRequest {
@@ -185,8 +199,22 @@ export interface UpdateTaskStatusRequest {
 export interface UpdateTaskStatusResponse {
 }
 
+export interface ReportImagePullRequest {
+  sessionId: string;
+  /** ImagePull.id. */
+  pullId: string;
+  lines: ImagePullLine[];
+  /** The last message: the pull has ended. */
+  done: boolean;
+  /** With done: why the node does not have the image; empty when it has. */
+  error: string;
+}
+
+export interface ReportImagePullResponse {
+}
+
 function createBaseSessionRequest(): SessionRequest {
-  return { description: undefined, nodeId: "", sessionId: "", joinToken: "" };
+  return { description: undefined, nodeId: "", sessionId: "", joinToken: "", imagePulls: false };
 }
 
 export const SessionRequest: MessageFns<SessionRequest> = {
@@ -202,6 +230,9 @@ export const SessionRequest: MessageFns<SessionRequest> = {
     }
     if (message.joinToken !== "") {
       writer.uint32(34).string(message.joinToken);
+    }
+    if (message.imagePulls !== false) {
+      writer.uint32(40).bool(message.imagePulls);
     }
     return writer;
   },
@@ -251,6 +282,14 @@ export const SessionRequest: MessageFns<SessionRequest> = {
             message.joinToken = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.imagePulls = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -281,6 +320,11 @@ export const SessionRequest: MessageFns<SessionRequest> = {
         : isSet(object.join_token)
         ? globalThis.String(object.join_token)
         : "",
+      imagePulls: isSet(object.imagePulls)
+        ? globalThis.Boolean(object.imagePulls)
+        : isSet(object.image_pulls)
+        ? globalThis.Boolean(object.image_pulls)
+        : false,
     };
   },
 
@@ -298,6 +342,9 @@ export const SessionRequest: MessageFns<SessionRequest> = {
     if (message.joinToken !== "") {
       obj.joinToken = message.joinToken;
     }
+    if (message.imagePulls !== false) {
+      obj.imagePulls = message.imagePulls;
+    }
     return obj;
   },
 
@@ -312,6 +359,7 @@ export const SessionRequest: MessageFns<SessionRequest> = {
     message.nodeId = object.nodeId ?? "";
     message.sessionId = object.sessionId ?? "";
     message.joinToken = object.joinToken ?? "";
+    message.imagePulls = object.imagePulls ?? false;
     return message;
   },
 };
@@ -422,7 +470,14 @@ export const WeightedPeer: MessageFns<WeightedPeer> = {
 };
 
 function createBaseSessionResponse(): SessionResponse {
-  return { sessionId: "", node: undefined, managers: [], rootCaDigest: "", renewCertificate: false };
+  return {
+    sessionId: "",
+    node: undefined,
+    managers: [],
+    rootCaDigest: "",
+    renewCertificate: false,
+    imagePull: undefined,
+  };
 }
 
 export const SessionResponse: MessageFns<SessionResponse> = {
@@ -441,6 +496,9 @@ export const SessionResponse: MessageFns<SessionResponse> = {
     }
     if (message.renewCertificate !== false) {
       writer.uint32(40).bool(message.renewCertificate);
+    }
+    if (message.imagePull !== undefined) {
+      ImagePull.encode(message.imagePull, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -498,6 +556,14 @@ export const SessionResponse: MessageFns<SessionResponse> = {
             message.renewCertificate = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.imagePull = ImagePull.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -531,6 +597,11 @@ export const SessionResponse: MessageFns<SessionResponse> = {
         : isSet(object.renew_certificate)
         ? globalThis.Boolean(object.renew_certificate)
         : false,
+      imagePull: isSet(object.imagePull)
+        ? ImagePull.fromJSON(object.imagePull)
+        : isSet(object.image_pull)
+        ? ImagePull.fromJSON(object.image_pull)
+        : undefined,
     };
   },
 
@@ -551,6 +622,9 @@ export const SessionResponse: MessageFns<SessionResponse> = {
     if (message.renewCertificate !== false) {
       obj.renewCertificate = message.renewCertificate;
     }
+    if (message.imagePull !== undefined) {
+      obj.imagePull = ImagePull.toJSON(message.imagePull);
+    }
     return obj;
   },
 
@@ -564,6 +638,9 @@ export const SessionResponse: MessageFns<SessionResponse> = {
     message.managers = object.managers?.map((e) => WeightedPeer.fromPartial(e)) || [];
     message.rootCaDigest = object.rootCaDigest ?? "";
     message.renewCertificate = object.renewCertificate ?? false;
+    message.imagePull = (object.imagePull !== undefined && object.imagePull !== null)
+      ? ImagePull.fromPartial(object.imagePull)
+      : undefined;
     return message;
   },
 };
@@ -1229,6 +1306,199 @@ export const UpdateTaskStatusResponse: MessageFns<UpdateTaskStatusResponse> = {
   },
 };
 
+function createBaseReportImagePullRequest(): ReportImagePullRequest {
+  return { sessionId: "", pullId: "", lines: [], done: false, error: "" };
+}
+
+export const ReportImagePullRequest: MessageFns<ReportImagePullRequest> = {
+  encode(message: ReportImagePullRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    if (message.pullId !== "") {
+      writer.uint32(18).string(message.pullId);
+    }
+    for (const v of message.lines) {
+      ImagePullLine.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.done !== false) {
+      writer.uint32(32).bool(message.done);
+    }
+    if (message.error !== "") {
+      writer.uint32(42).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportImagePullRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportImagePullRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pullId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.lines.push(ImagePullLine.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.done = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportImagePullRequest {
+    return {
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+      pullId: isSet(object.pullId)
+        ? globalThis.String(object.pullId)
+        : isSet(object.pull_id)
+        ? globalThis.String(object.pull_id)
+        : "",
+      lines: globalThis.Array.isArray(object?.lines) ? object.lines.map((e: any) => ImagePullLine.fromJSON(e)) : [],
+      done: isSet(object.done) ? globalThis.Boolean(object.done) : false,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: ReportImagePullRequest): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.pullId !== "") {
+      obj.pullId = message.pullId;
+    }
+    if (message.lines?.length) {
+      obj.lines = message.lines.map((e) => ImagePullLine.toJSON(e));
+    }
+    if (message.done !== false) {
+      obj.done = message.done;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReportImagePullRequest>, I>>(base?: I): ReportImagePullRequest {
+    return ReportImagePullRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReportImagePullRequest>, I>>(object: I): ReportImagePullRequest {
+    const message = createBaseReportImagePullRequest();
+    message.sessionId = object.sessionId ?? "";
+    message.pullId = object.pullId ?? "";
+    message.lines = object.lines?.map((e) => ImagePullLine.fromPartial(e)) || [];
+    message.done = object.done ?? false;
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseReportImagePullResponse(): ReportImagePullResponse {
+  return {};
+}
+
+export const ReportImagePullResponse: MessageFns<ReportImagePullResponse> = {
+  encode(_: ReportImagePullResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportImagePullResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportImagePullResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ReportImagePullResponse {
+    return {};
+  },
+
+  toJSON(_: ReportImagePullResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReportImagePullResponse>, I>>(base?: I): ReportImagePullResponse {
+    return ReportImagePullResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReportImagePullResponse>, I>>(_: I): ReportImagePullResponse {
+    const message = createBaseReportImagePullResponse();
+    return message;
+  },
+};
+
 export type DispatcherService = typeof DispatcherService;
 export const DispatcherService = {
   /**
@@ -1277,6 +1547,23 @@ export const DispatcherService = {
       Buffer.from(UpdateTaskStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateTaskStatusResponse => UpdateTaskStatusResponse.decode(value),
   },
+  /**
+   * Reports the progress and the outcome of a pull the session asked for
+   * (SessionResponse.image_pull); the last message has done set. The leader
+   * answers with an error when it no longer waits for the pull (the client
+   * went away, or its time is up): the agent then stops.
+   */
+  reportImagePull: {
+    path: "/shoal.v1.Dispatcher/ReportImagePull" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReportImagePullRequest): Buffer =>
+      Buffer.from(ReportImagePullRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReportImagePullRequest => ReportImagePullRequest.decode(value),
+    responseSerialize: (value: ReportImagePullResponse): Buffer =>
+      Buffer.from(ReportImagePullResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReportImagePullResponse => ReportImagePullResponse.decode(value),
+  },
 } as const;
 
 export interface DispatcherServer extends UntypedServiceImplementation {
@@ -1292,6 +1579,13 @@ export interface DispatcherServer extends UntypedServiceImplementation {
   assignments: handleServerStreamingCall<AssignmentsRequest, AssignmentsResponse>;
   /** Reports observed task states, batched and coalesced by the agent. */
   updateTaskStatus: handleUnaryCall<UpdateTaskStatusRequest, UpdateTaskStatusResponse>;
+  /**
+   * Reports the progress and the outcome of a pull the session asked for
+   * (SessionResponse.image_pull); the last message has done set. The leader
+   * answers with an error when it no longer waits for the pull (the client
+   * went away, or its time is up): the agent then stops.
+   */
+  reportImagePull: handleClientStreamingCall<ReportImagePullRequest, ReportImagePullResponse>;
 }
 
 export interface DispatcherClient extends Client {
@@ -1345,6 +1639,28 @@ export interface DispatcherClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateTaskStatusResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Reports the progress and the outcome of a pull the session asked for
+   * (SessionResponse.image_pull); the last message has done set. The leader
+   * answers with an error when it no longer waits for the pull (the client
+   * went away, or its time is up): the agent then stops.
+   */
+  reportImagePull(
+    callback: (error: ServiceError | null, response: ReportImagePullResponse) => void,
+  ): ClientWritableStream<ReportImagePullRequest>;
+  reportImagePull(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReportImagePullResponse) => void,
+  ): ClientWritableStream<ReportImagePullRequest>;
+  reportImagePull(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReportImagePullResponse) => void,
+  ): ClientWritableStream<ReportImagePullRequest>;
+  reportImagePull(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReportImagePullResponse) => void,
+  ): ClientWritableStream<ReportImagePullRequest>;
 }
 
 export const DispatcherClient = makeGenericClientConstructor(DispatcherService, "shoal.v1.Dispatcher") as unknown as {

@@ -1,7 +1,6 @@
-// One agent's Assignments stream: the complete set of its dispatched tasks first, then, once per
-// commit that changes them, the changes (a task sent again only when its desired state or spec
-// version moved). A resync of the store ends the stream: the agent opens it again and gets a
-// complete set.
+// One node's Assignments stream: the complete set of the tasks dispatched to it, then the changes
+// of each commit that touches them. A resync of the store (a snapshot installed) ends the stream;
+// the agent opens it again and gets a complete set.
 import type * as grpc from "@grpc/grpc-js";
 import {
   AssignmentAction,
@@ -17,20 +16,20 @@ import {
 import type { MemoryStore } from "../state/store/index.js";
 
 /** Tasks an agent is told about: assigned to it and past the scheduler. */
-function isDispatched(task: Task, nodeId: string): boolean {
+export function isDispatched(task: Task, nodeId: string): boolean {
   return task.nodeId === nodeId && (task.status?.state ?? TaskState.NEW) >= TaskState.ASSIGNED;
 }
 
-export interface AssignmentStreamOptions {
-  readonly store: MemoryStore;
-  readonly nodeId: string;
-  readonly call: grpc.ServerWritableStream<AssignmentsRequest, AssignmentsResponse>;
-  readonly logger: Logger;
-}
-
-/** Starts streaming; the returned function stops it (idempotent). */
-export function streamAssignments(options: AssignmentStreamOptions): () => void {
-  const { store, nodeId, call, logger } = options;
+/**
+ * Writes node `nodeId`'s assignments to `call` until the call is cancelled, the store resyncs or
+ * the returned stop function is called (idempotent); the call is ended then.
+ */
+export function streamAssignments(
+  store: MemoryStore,
+  nodeId: string,
+  call: grpc.ServerWritableStream<AssignmentsRequest, AssignmentsResponse>,
+  logger: Logger,
+): () => void {
   const { result: initial, subscription } = store.viewAndWatch(
     (tx) => tx.tasks.find({ nodeId }).filter((t) => isDispatched(t, nodeId)),
     {

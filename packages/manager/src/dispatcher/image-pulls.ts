@@ -1,0 +1,158 @@
+// Image pulls on every ready node, for Control.PullImage (`docker pull` against a manager). The
+// leader asks each ready node's agent on its open session (SessionResponse.image_pull); the agent
+// reports on a ReportImagePull stream; the caller reads the nodes asked, then each node's lines
+// and outcome as they come (pull-run.ts). A node is answered for when its agent reports done, at
+// once when it cannot be asked (no open session, an agent that does not pull on request), when
+// its session ends, or at the deadline (the pull's timeout plus ANSWER_GRACE_MS): every call ends.
+//
+// Nothing of it is stored: a pull is not cluster state, and registry credentials must never reach
+// the Raft log. So this is the part of the dispatcher that a Control call reaches directly, as
+// clients' log subscriptions reach the agents through the log broker.
+import type * as grpc from "@grpc/grpc-js";
+import {
+  ErrorCode,
+  ShoalError,
+  componentLogger,
+  durationFromMs,
+  errorMessage,
+  newId,
+  toServiceError,
+  type Clock,
+  type ImagePull,
+  type Logger,
+  type PullImageNode,
+  type PullImageResponse,
+  type RegistryAuth,
+  type ReportImagePullRequest,
+  type ReportImagePullResponse,
+} from "@shoal/shared";
+import { PullRun } from "./pull-run.js";
+
+/** How long after the agents' own deadline a node that said nothing is given up. */
+export const ANSWER_GRACE_MS = 5000;
+
+/** What the dispatcher lends the image pulls. */
+export interface PullSessions {
+  /** Whether this manager leads (only the leader has the agents' sessions). */
+  leading(): boolean;
+  /** The ready nodes. */
+  readyNodes(): PullImageNode[];
+  /** Asks the node's agent on its open session; returns why it cannot, or undefined once asked. */
+  ask(nodeId: string, pull: ImagePull): string | undefined;
+}
+
+/** A pull for every ready node, validated (controlapi/images.ts). */
+export interface ImagePullOrder {
+  /** A reference with a tag or a digest. */
+  readonly image: string;
+  readonly auth: RegistryAuth | undefined;
+  readonly platform: string;
+  readonly timeoutMs: number;
+}
+
+export interface ImagePullsOptions {
+  readonly sessions: PullSessions;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export class ImagePulls {
+  private readonly runs = new Map<string, PullRun>();
+  private readonly logger: Logger;
+
+  constructor(private readonly options: ImagePullsOptions) {
+    this.logger = componentLogger(options.logger, "image-pulls");
+  }
+
+  /**
+   * Asks every ready node to pull; the messages end once every node has answered. Throws at once
+   * when this manager does not lead or no node is ready. Stop reading (or abort `signal`) to give
+   * up: agents still pulling are then told so by the answer to their next report.
+   */
+  pull(order: ImagePullOrder, signal: AbortSignal): AsyncIterable<PullImageResponse> {
+    const { sessions, clock } = this.options;
+    if (!sessions.leading()) throw new ShoalError(ErrorCode.NotLeader, "image pulls are run by the leader");
+    const nodes = sessions.readyNodes();
+    if (nodes.length === 0) throw new ShoalError(ErrorCode.FailedPrecondition, "no node is ready to pull the image");
+    const deadline = clock.setTimeout(() => {
+      run.finishAll(`no answer from the node within ${Math.round((order.timeoutMs + ANSWER_GRACE_MS) / 1000)} s`);
+    }, order.timeoutMs + ANSWER_GRACE_MS);
+    const onAbort = (): void => run.end();
+    const run = new PullRun(newId(), nodes, (ended) => {
+      deadline.cancel();
+      signal.removeEventListener("abort", onAbort);
+      this.runs.delete(ended.id);
+      const { id: pull, waiting, dropped } = ended;
+      this.logger.info({ image: order.image, pull, unanswered: waiting.size, dropped }, "image pull ended");
+    });
+    this.runs.set(run.id, run);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const ask: ImagePull = {
+      id: run.id,
+      image: order.image,
+      auth: order.auth,
+      platform: order.platform,
+      timeout: durationFromMs(order.timeoutMs),
+    };
+    this.logger.info({ image: order.image, pull: run.id, nodes: nodes.length }, "pulling image on every ready node");
+    for (const node of nodes) {
+      const refusal = sessions.ask(node.nodeId, ask);
+      if (refusal !== undefined) run.finish(node.nodeId, refusal);
+    }
+    if (signal.aborted) run.end();
+    return run;
+  }
+
+  /** The handler of Dispatcher.ReportImagePull; `nodeOf` names the node of a session (or throws). */
+  reportHandler(
+    nodeOf: (sessionId: string, metadata: grpc.Metadata) => string,
+  ): grpc.handleClientStreamingCall<ReportImagePullRequest, ReportImagePullResponse> {
+    return (call, callback) => {
+      let answered = false;
+      let pending: { nodeId: string; pullId: string } | undefined;
+      const answer = (err: ShoalError | undefined): void => {
+        if (answered) return;
+        answered = true;
+        call.removeAllListeners("data");
+        if (err === undefined) callback(null, {});
+        else callback(toServiceError(err));
+      };
+      call.on("data", (req: ReportImagePullRequest) => {
+        if (answered) return;
+        try {
+          const nodeId = nodeOf(req.sessionId, call.metadata);
+          const run = this.runs.get(req.pullId);
+          const waited = req.done ? run?.finish(nodeId, req.error, req.lines) : run?.lines(nodeId, req.lines);
+          if (waited !== true) {
+            answer(new ShoalError(ErrorCode.NotFound, `no image pull ${req.pullId} waits for this node now`));
+            return;
+          }
+          pending = req.done ? undefined : { nodeId, pullId: req.pullId };
+        } catch (err: unknown) {
+          answer(err instanceof ShoalError ? err : new ShoalError(ErrorCode.Internal, errorMessage(err)));
+        }
+      });
+      const broke = (why: string): void => {
+        // A report stream that ends before its pull does: the node's outcome is unknown.
+        if (pending !== undefined) this.runs.get(pending.pullId)?.finish(pending.nodeId, why);
+        pending = undefined;
+      };
+      call.once("end", () => {
+        broke("the agent ended its report before the pull ended");
+        answer(undefined);
+      });
+      call.once("error", (err: Error) => broke(`the agent's report broke: ${err.message}`));
+      call.once("cancelled", () => broke("the agent's report was cancelled"));
+    };
+  }
+
+  /** The node's session ended: pulls waiting for it give it up. */
+  sessionEnded(nodeId: string): void {
+    for (const run of [...this.runs.values()]) run.finish(nodeId, "the node's session ended before it answered");
+  }
+
+  /** Ends every pull (this manager stops leading, or stops); nodes not answered for fail with `reason`. */
+  close(reason: string): void {
+    for (const run of [...this.runs.values()]) run.finishAll(reason);
+  }
+}
