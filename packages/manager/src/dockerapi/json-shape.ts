@@ -107,6 +107,9 @@ export function decodeShape(value: unknown, shape: Shape, path = ""): unknown {
     return out;
   }
   for (const [k, v] of Object.entries(value)) {
+    // A null field is the zero value to Go's decoder, as if absent, and Docker gives back no null
+    // for it (its fields are omitempty): drop it rather than keep and show it.
+    if (v === null) continue;
     const name = fieldOf(shape, k);
     if (name === undefined) {
       if (shape.open !== true) fail(join(k), "unknown field");

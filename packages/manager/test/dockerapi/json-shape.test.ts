@@ -93,7 +93,7 @@ describe("decodeShape: field names", () => {
 
 describe("decodeShape: values", () => {
   it("takes null as absent and checks types, arrays and finite numbers", () => {
-    expect(decodeShape({ Labels: null }, NODE_SPEC_SHAPE)).toEqual({ Labels: null });
+    expect(decodeShape({ Labels: null, Role: "worker" }, NODE_SPEC_SHAPE)).toEqual({ Role: "worker" });
     expect(() => decodeShape([], NODE_SPEC_SHAPE)).toThrow(/body: expected an object, got an array/);
     expect(() => decodeShape({ TaskTemplate: { ContainerSpec: { Env: "A=1" } } }, SERVICE_SPEC_SHAPE)).toThrow(
       /TaskTemplate\.ContainerSpec\.Env: expected an array, got a string/,
