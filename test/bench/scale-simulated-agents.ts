@@ -119,7 +119,7 @@ async function simMain(): Promise<void> {
         hostname: `sim-${String(i).padStart(4, "0")}`,
         platform: { os: "linux", architecture: "amd64" },
         resources: { nanoCpus: 4e9, memoryBytes: 8 * 2 ** 30 },
-        engine: { engineVersion: "fake", labels: {} },
+        engine: { engineVersion: "fake", labels: {}, plugins: [] },
       },
     });
     const reporter = new StatusReporter({ logger });

@@ -68,6 +68,7 @@ export {
   Cluster,
   ContainerStatus,
   EngineDescription,
+  EnginePlugin,
   JoinTokens,
   ManagerStatus,
   Node,

@@ -192,6 +192,11 @@ describe("DockerExecutor on the host's dockerd", () => {
     expect(description.resources?.nanoCpus).toBe(Number(await docker("info", "--format", "{{.NCPU}}")) * 1e9);
     expect(description.resources?.memoryBytes).toBe(Number(await docker("info", "--format", "{{.MemTotal}}")));
     expect(description.engine?.engineVersion).toBe(await docker("version", "--format", "{{.Server.Version}}"));
+    const volumes = (await docker("info", "--format", "{{json .Plugins.Volume}}")) ?? "";
+    for (const name of JSON.parse(volumes) as string[]) {
+      expect(description.engine?.plugins).toContainEqual({ type: "Volume", name });
+    }
+    expect(description.engine?.plugins).toContainEqual({ type: "Volume", name: "local" });
   });
 
   it("runs a task to COMPLETE: name, labels, env and args as specified", async () => {

@@ -156,8 +156,8 @@ export function toDockerTask(task: Task): Record<string, unknown> {
 
 /**
  * A Node as `GET /nodes` shows it. TLSInfo needs the cluster's CA (`rootCa`); the architecture is
- * named as the kernel names it, as Docker shows it. Engine.Plugins is left out (Docker omits it
- * when empty): agents do not report their engine's plugins.
+ * named as the kernel names it, as Docker shows it; Engine.Plugins as the agent reported them
+ * (left out when none, as Docker omits it).
  */
 export function toDockerNode(node: Node, rootCa?: RootCA): Record<string, unknown> {
   const d = node.description;
@@ -181,6 +181,9 @@ export function toDockerNode(node: Node, rootCa?: RootCA): Record<string, unknow
           Engine: defined({
             EngineVersion: d.engine?.engineVersion ?? "",
             Labels: Object.keys(engineLabels).length > 0 ? { ...engineLabels } : undefined,
+            Plugins: d.engine?.plugins.length
+              ? d.engine.plugins.map((p) => ({ Type: p.type, Name: p.name }))
+              : undefined,
           }),
           TLSInfo: nodeTlsInfo(rootCa, node.certificate?.issuerDigest),
         })

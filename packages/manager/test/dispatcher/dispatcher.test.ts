@@ -30,7 +30,7 @@ const description: NodeDescription = {
   hostname: "host-a",
   platform: { os: "linux", architecture: "amd64" },
   resources: { nanoCpus: 2e9, memoryBytes: 2 ** 30 },
-  engine: { engineVersion: "20.10", labels: {} },
+  engine: { engineVersion: "20.10", labels: {}, plugins: [] },
 };
 
 interface Setup {

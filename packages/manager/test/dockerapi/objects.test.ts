@@ -24,7 +24,14 @@ const agent = (labels: Record<string, string> = {}): Node =>
       hostname: "vm",
       platform: { os: "linux", architecture: "amd64" },
       resources: { nanoCpus: 2e9, memoryBytes: 25276502016 },
-      engine: { engineVersion: "20.10.24", labels },
+      engine: {
+        engineVersion: "20.10.24",
+        labels,
+        plugins: [
+          { type: "Network", name: "bridge" },
+          { type: "Volume", name: "local" },
+        ],
+      },
     },
     status: { state: NodeState.READY, message: "", addr: "127.0.0.1" },
     managerStatus: { raftId: 1, addr: "127.0.0.1:2377", leader: true, reachability: Reachability.REACHABLE },
@@ -33,9 +40,13 @@ const agent = (labels: Record<string, string> = {}): Node =>
   });
 
 describe("toDockerNode", () => {
-  it("has the fields and types of Docker 20.10's, but the engine's plugins, which agents do not report", () => {
-    expect(shapeDifferences(toDockerNode(agent(), rootCa), dockerAnswer("docker-20.10-node.json"))).toEqual([
-      "$.Description.Engine.Plugins: missing",
+  it("has the fields and types of Docker 20.10's, the engine's plugins included", () => {
+    expect(shapeDifferences(toDockerNode(agent(), rootCa), dockerAnswer("docker-20.10-node.json"))).toEqual([]);
+    const engine = (toDockerNode(agent(), rootCa) as { Description: { Engine: Record<string, unknown> } }).Description
+      .Engine;
+    expect(engine["Plugins"]).toEqual([
+      { Type: "Network", Name: "bridge" },
+      { Type: "Volume", Name: "local" },
     ]);
   });
 
@@ -49,8 +60,8 @@ describe("toDockerNode", () => {
   it("shows engine labels only when there are some, as Docker leaves them out when empty", () => {
     const engine = (n: Node): unknown =>
       (toDockerNode(n, rootCa) as { Description: { Engine: unknown } }).Description.Engine;
-    expect(engine(agent())).toEqual({ EngineVersion: "20.10.24" });
-    expect(engine(agent({ zone: "a" }))).toEqual({ EngineVersion: "20.10.24", Labels: { zone: "a" } });
+    expect(engine(agent())).not.toHaveProperty("Labels");
+    expect(engine(agent({ zone: "a" }))).toMatchObject({ EngineVersion: "20.10.24", Labels: { zone: "a" } });
   });
 
   it("has an empty TLS info before the cluster has a CA", () => {

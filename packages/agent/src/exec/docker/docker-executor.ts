@@ -5,6 +5,7 @@ import {
   type BackoffOptions,
   type Clock,
   type Logger,
+  type EnginePlugin,
   type NodeDescription,
   type Task,
 } from "@shoal/shared";
@@ -74,7 +75,11 @@ export class DockerExecutor implements Executor {
         hostname: info.Name,
         platform: { os: version.Os || info.OSType, architecture: version.Arch || info.Architecture },
         resources: { nanoCpus: info.NCPU * 1e9, memoryBytes: info.MemTotal },
-        engine: { engineVersion: info.ServerVersion, labels: parseLabels(info.Labels ?? []) },
+        engine: {
+          engineVersion: info.ServerVersion,
+          labels: parseLabels(info.Labels ?? []),
+          plugins: enginePlugins(info.Plugins),
+        },
       };
     } catch (err: unknown) {
       throw classifyDockerError(err, "describing the docker host");
@@ -145,6 +150,17 @@ interface DockerInfo {
   MemTotal: number;
   ServerVersion: string;
   Labels?: string[];
+  Plugins?: Partial<Record<PluginType, string[] | null>>;
+}
+
+const PLUGIN_TYPES = ["Volume", "Network", "Authorization", "Log"] as const;
+type PluginType = (typeof PLUGIN_TYPES)[number];
+
+/** The engine's plugins as Docker describes a swarm node's: by type, then name. */
+export function enginePlugins(plugins: DockerInfo["Plugins"]): EnginePlugin[] {
+  const out: EnginePlugin[] = [];
+  for (const type of PLUGIN_TYPES) for (const name of plugins?.[type] ?? []) out.push({ type, name });
+  return out.sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
 }
 
 function parseLabels(labels: readonly string[]): Record<string, string> {

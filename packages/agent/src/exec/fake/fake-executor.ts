@@ -76,7 +76,7 @@ export class FakeExecutor implements Executor {
       hostname: "fake-host",
       platform: { os: "linux", architecture: "amd64" },
       resources: { nanoCpus: 4e9, memoryBytes: 8 * 2 ** 30 },
-      engine: { engineVersion: "fake", labels: {} },
+      engine: { engineVersion: "fake", labels: {}, plugins: [{ type: "Volume", name: "local" }] },
     };
   }
 

@@ -55,11 +55,21 @@ export interface EngineDescription {
   engineVersion: string;
   /** Labels of the Docker daemon. */
   labels: { [key: string]: string };
+  /**
+   * The daemon's plugins, as `docker info` lists them: type ("Volume",
+   * "Network", "Log", "Authorization") and name.
+   */
+  plugins: EnginePlugin[];
 }
 
 export interface EngineDescription_LabelsEntry {
   key: string;
   value: string;
+}
+
+export interface EnginePlugin {
+  type: string;
+  name: string;
 }
 
 /** What an agent reports about its host when it opens a session. */
@@ -339,7 +349,7 @@ export const Platform: MessageFns<Platform> = {
 };
 
 function createBaseEngineDescription(): EngineDescription {
-  return { engineVersion: "", labels: {} };
+  return { engineVersion: "", labels: {}, plugins: [] };
 }
 
 export const EngineDescription: MessageFns<EngineDescription> = {
@@ -350,6 +360,9 @@ export const EngineDescription: MessageFns<EngineDescription> = {
     globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
       EngineDescription_LabelsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
     });
+    for (const v of message.plugins) {
+      EnginePlugin.encode(v!, writer.uint32(26).fork()).join();
+    }
     return writer;
   },
 
@@ -385,6 +398,14 @@ export const EngineDescription: MessageFns<EngineDescription> = {
             }
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.plugins.push(EnginePlugin.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -418,6 +439,9 @@ export const EngineDescription: MessageFns<EngineDescription> = {
           {},
         )
         : {},
+      plugins: globalThis.Array.isArray(object?.plugins)
+        ? object.plugins.map((e: any) => EnginePlugin.fromJSON(e))
+        : [],
     };
   },
 
@@ -434,6 +458,9 @@ export const EngineDescription: MessageFns<EngineDescription> = {
           obj.labels[k] = v;
         });
       }
+    }
+    if (message.plugins?.length) {
+      obj.plugins = message.plugins.map((e) => EnginePlugin.toJSON(e));
     }
     return obj;
   },
@@ -453,6 +480,7 @@ export const EngineDescription: MessageFns<EngineDescription> = {
       },
       {},
     );
+    message.plugins = object.plugins?.map((e) => EnginePlugin.fromPartial(e)) || [];
     return message;
   },
 };
@@ -540,6 +568,91 @@ export const EngineDescription_LabelsEntry: MessageFns<EngineDescription_LabelsE
     const message = createBaseEngineDescription_LabelsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseEnginePlugin(): EnginePlugin {
+  return { type: "", name: "" };
+}
+
+export const EnginePlugin: MessageFns<EnginePlugin> = {
+  encode(message: EnginePlugin, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnginePlugin {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnginePlugin();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnginePlugin {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: EnginePlugin): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnginePlugin>, I>>(base?: I): EnginePlugin {
+    return EnginePlugin.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnginePlugin>, I>>(object: I): EnginePlugin {
+    const message = createBaseEnginePlugin();
+    message.type = object.type ?? "";
+    message.name = object.name ?? "";
     return message;
   },
 };
