@@ -99,7 +99,10 @@ describe("docker pull against a manager", () => {
       expect(lines).toContainEqual({ status: `${host}: Status: Downloaded newer image for ${image}` });
       expect(lines.some((l) => String(l["status"]).startsWith(`${host}: Digest: sha256:`))).toBe(true);
     }
-    expect(lines.at(-1)).toEqual({ status: `Pulled ${image} on 2 of 2 nodes` });
+    expect(lines.slice(-2)).toEqual([
+      { status: `Pulled ${image} on 2 of 2 nodes` },
+      { status: `Status: Downloaded newer image for ${image}` },
+    ]);
     expect(lines.some((l) => "error" in l)).toBe(false);
     for (const host of harness.hosts) {
       const inspect = await host.docker(["image", "inspect", "--format", "{{index .RepoTags 0}}", image]);

@@ -1,8 +1,9 @@
 // A cluster-wide pull as Docker's progress JSON, one object per line: what `docker pull` prints
 // and docker-py reads. Every line names its node: a layer's line by its id ("HOST: LAYER", so that
 // the CLI keeps one line per layer and node), any other line by its status ("HOST: Digest: ...").
-// A node that fails says so on a line of its own; the stream then ends with a summary, or with
-// Docker's error object when some node failed (the CLI prints it and exits 1), so that every
+// A node that fails says so on a line of its own; the stream then ends with a summary and Docker's
+// own last status ("Status: Downloaded newer image for ...", which SDKs look for), or with Docker's
+// error object when some node failed (the CLI prints it and exits 1), so that every
 // node's outcome is shown before the error. Pure: messages in, JSON objects out.
 import type { ImagePullLine, PullImageNode, PullImageResponse } from "@shoal/shared";
 
@@ -20,6 +21,8 @@ export class PullProgressWriter {
   private readonly asked = new Map<string, PullImageNode>();
   private readonly failures: string[] = [];
   private answered = 0;
+  /** Whether some node downloaded the image (else every one had it already). */
+  private downloaded = false;
 
   constructor(private readonly image: string) {}
 
@@ -33,6 +36,9 @@ export class PullProgressWriter {
     }
     const host = nameOf(m.node);
     const out = m.lines.map((l) => line(host, l));
+    if (m.lines.some((l) => l.id === "" && l.status.startsWith("Status: Downloaded newer image"))) {
+      this.downloaded = true;
+    }
     if (m.done) {
       this.answered++;
       this.asked.delete(m.node.nodeId);
@@ -50,7 +56,13 @@ export class PullProgressWriter {
     const failures = [...this.failures, ...[...this.asked.values()].map((n) => `${nameOf(n)}: no answer`)].sort();
     if (error !== undefined) failures.push(error);
     const total = this.answered + this.asked.size;
-    if (failures.length === 0) return [{ status: `Pulled ${this.image} on ${total} of ${total} nodes` }];
+    if (failures.length === 0) {
+      const status = this.downloaded ? "Downloaded newer image" : "Image is up to date";
+      return [
+        { status: `Pulled ${this.image} on ${total} of ${total} nodes` },
+        { status: `Status: ${status} for ${this.image}` },
+      ];
+    }
     const nodes = this.failures.length + this.asked.size;
     const what =
       nodes > 0 ? `pull of ${this.image} failed on ${nodes} of ${total} nodes` : `pull of ${this.image} failed`;

@@ -46,7 +46,10 @@ describe("PullProgressWriter", () => {
       { status: "a: Status: Downloaded newer image for app:1" },
     ]);
     expect(w.message(msg({ node: b, done: true }))).toEqual([]);
-    expect(w.end()).toEqual([{ status: "Pulled app:1 on 2 of 2 nodes" }]);
+    expect(w.end()).toEqual([
+      { status: "Pulled app:1 on 2 of 2 nodes" },
+      { status: "Status: Downloaded newer image for app:1" },
+    ]);
   });
 
   it("shows a node's failure on its own line, and ends with Docker's error naming every failed node", () => {
@@ -65,5 +68,15 @@ describe("PullProgressWriter", () => {
     w.message(msg({ node: a, done: true }));
     const message = "pull of app:1 failed: the leader is gone";
     expect(w.end("the leader is gone")).toEqual([{ errorDetail: { message }, error: message }]);
+  });
+
+  it("ends with Docker's up-to-date status when no node had to download the image", () => {
+    const w = new PullProgressWriter("app:1");
+    w.message(msg({ nodes: [a] }));
+    w.message(msg({ node: a, lines: [line("Status: Image is up to date for app:1")], done: true }));
+    expect(w.end()).toEqual([
+      { status: "Pulled app:1 on 1 of 1 nodes" },
+      { status: "Status: Image is up to date for app:1" },
+    ]);
   });
 });
