@@ -97,6 +97,7 @@ describe("POST /images/create", () => {
       { status: "Pulling from app", id: "a: 1" },
       { status: "a: Status: Downloaded newer image for app:1" },
       { status: "Pulled r:5000/app:1 on 1 of 1 nodes" },
+      { status: "Status: Downloaded newer image for r:5000/app:1" },
     ]);
     expect(requests).toEqual([
       {
