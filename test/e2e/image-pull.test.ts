@@ -2,7 +2,9 @@
 // Docker API and two agent hosts, each with its own dockerd. POST /images/create of an image in
 // the run's registry streams each host's progress and ends when both have it (checked with
 // `docker image inspect` on each host's dockerd); a missing image fails on both, named per host;
-// and the stock docker CLI exits 0, or 1 with the error, as it does against Docker.
+// and the stock docker CLI exits 0, or 1 with the error, as it does against Docker. GET
+// /images/{name}/json (what docker-py's images.pull calls next) answers the image as the hosts'
+// engines have it, or Docker's 404.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -68,6 +70,10 @@ function pull(fromImage: string, tag: string): ReturnType<typeof dockerApiReques
   });
 }
 
+function inspectImage(name: string): ReturnType<typeof dockerApiRequest> {
+  return dockerApiRequest(api, { method: "GET", path: `/v1.41/images/${name}/json`, certDir: testClientCertDir() });
+}
+
 function docker(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = {
     ...process.env,
@@ -108,6 +114,20 @@ describe("docker pull against a manager", () => {
       const inspect = await host.docker(["image", "inspect", "--format", "{{index .RepoTags 0}}", image]);
       expect(inspect.stdout.trim()).toBe(image);
     }
+    // What docker-py's images.pull does next: inspect the image, answered as the hosts' engines have it.
+    const inspected = await inspectImage(image);
+    expect(inspected.status).toBe(200);
+    const body = JSON.parse(inspected.body) as Record<string, unknown>;
+    const id = await harness.hosts[0]!.docker(["image", "inspect", "--format", "{{.Id}}", image]);
+    expect(body["Id"]).toBe(id.stdout.trim());
+    expect(body["RepoTags"]).toContain(image);
+  });
+
+  it("answers Docker's 404 for an image no node has", async () => {
+    const name = `${harness.registry}/shoal-never-pulled:1`;
+    const res = await inspectImage(name);
+    expect(res.status).toBe(404);
+    expect(JSON.parse(res.body)).toEqual({ message: `No such image: ${name}` });
   });
 
   it("reports a missing image as failed on every node, and ends with Docker's error", async () => {

@@ -6,6 +6,7 @@ export {
   type ContainerSnapshot,
   type ExitStatus,
   type ExecutorEvent,
+  type ImageInspect,
   type PullOptions,
   type PullProgress,
   type TaskContainer,

@@ -158,7 +158,15 @@ async function openSession(
   const description = await options.describe(signal);
   const { onImagePull, onSessionMessage } = options;
   const imagePulls = onImagePull !== undefined;
-  const call = client.session({ description, nodeId: "", sessionId: "", joinToken: "", imagePulls });
+  // An agent that pulls on request inspects on request too (ImagePull.inspect_only).
+  const call = client.session({
+    description,
+    nodeId: "",
+    sessionId: "",
+    joinToken: "",
+    imagePulls,
+    imageInspects: imagePulls,
+  });
   call.on("data", (message: SessionResponse) => {
     if (message.imagePull === undefined) onSessionMessage?.(message);
     else onImagePull?.(message.imagePull, link(client, message.sessionId, manager, signal));
@@ -208,7 +216,7 @@ function reportStream(
   closed.signal.addEventListener("abort", () => sessionSignal.removeEventListener("abort", cancel), { once: true });
   return {
     send: (report) => {
-      if (!closed.signal.aborted) stream.write({ sessionId, pullId, ...report });
+      if (!closed.signal.aborted) stream.write({ sessionId, pullId, imageJson: "", ...report });
     },
     end: () => {
       if (!closed.signal.aborted) stream.end();

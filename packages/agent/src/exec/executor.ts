@@ -76,6 +76,9 @@ export interface PullProgress {
   readonly total: number;
 }
 
+/** An image as the runtime's inspect returns it: Docker's JSON object, untouched. */
+export type ImageInspect = Readonly<Record<string, unknown>>;
+
 export interface PullOptions {
   /** Registry credentials; default anonymous. */
   readonly auth?: RegistryAuth | undefined;
@@ -100,6 +103,11 @@ export interface Executor {
    * aborts.
    */
   pull(image: string, options?: PullOptions): Promise<void>;
+  /**
+   * The image as the runtime's inspect returns it (Docker's object, as the daemon sent it), by
+   * name, reference or id; undefined when the host has no such image. Never pulls.
+   */
+  inspectImage(image: string, signal?: AbortSignal): Promise<ImageInspect | undefined>;
   /** Calls `listener` for each event about a task container; returns the function that stops it. */
   subscribe(listener: (event: ExecutorEvent) => void): () => void;
   /** Stops the event stream and releases resources; idempotent. */

@@ -4,7 +4,9 @@
 // batched every FLUSH_MS (a layer's progress bar coalesced to its latest value), then the outcome.
 // At most `maxRunning` pulls run at once (more are refused at once); each is bounded by the
 // timeout the leader gave (within MIN/MAX_TIMEOUT_MS) and aborted when the session ends, when the
-// leader stops waiting (it answers the report stream) or when the agent stops.
+// leader stops waiting (it answers the report stream) or when the agent stops. A pull asked with
+// inspect_only pulls nothing: the executor inspects the image and the outcome carries the engine's
+// inspect JSON (empty: no such image), with the same bounds.
 import {
   componentLogger,
   durationToMs,
@@ -28,9 +30,17 @@ const MIN_TIMEOUT_MS = 1000;
 const MAX_TIMEOUT_MS = 60 * 60_000;
 const DEFAULT_MAX_RUNNING = 4;
 
+/** One report: lines, or the outcome (done); imageJson only for an inspection's outcome. */
+export interface ImagePullOutcome {
+  readonly lines: ImagePullLine[];
+  readonly done: boolean;
+  readonly error: string;
+  readonly imageJson?: string;
+}
+
 /** A ReportImagePull stream of one pull (the session's and the pull's ids are filled in). */
 export interface ImagePullReport {
-  send(report: { readonly lines: ImagePullLine[]; readonly done: boolean; readonly error: string }): void;
+  send(report: ImagePullOutcome): void;
   /** Ends the stream, after the last report. */
   end(): void;
   /** Aborts when the manager has answered the stream (it no longer waits) or the stream broke. */
@@ -91,19 +101,26 @@ export class ImagePuller {
     const flusher: Timer = every(this.clock, FLUSH_MS, () => {
       if (lines.size > 0) report.send({ lines: lines.take(), done: false, error: "" });
     });
-    const { image } = pull;
-    this.logger.info({ image, pull: pull.id, timeoutMs }, "pulling image on request");
+    const { image, inspectOnly } = pull;
+    const doing = inspectOnly ? "inspecting" : "pulling";
+    if (!inspectOnly) this.logger.info({ image, pull: pull.id, timeoutMs }, "pulling image on request");
     let error = "";
+    let imageJson = "";
     try {
-      await this.options.executor.pull(image, {
-        auth: pull.auth,
-        platform: pull.platform,
-        signal,
-        onProgress: (line) => lines.add(line),
-      });
+      if (inspectOnly) {
+        const found = await this.options.executor.inspectImage(image, signal);
+        if (found !== undefined) imageJson = JSON.stringify(found);
+      } else {
+        await this.options.executor.pull(image, {
+          auth: pull.auth,
+          platform: pull.platform,
+          signal,
+          onProgress: (line) => lines.add(line),
+        });
+      }
     } catch (err: unknown) {
       error = stop.signal.aborted
-        ? `pulling image ${image}: ${this.stopped ? "the agent stopped" : `timed out after ${timeoutMs / 1000} s`}`
+        ? `${doing} image ${image}: ${this.stopped ? "the agent stopped" : `timed out after ${timeoutMs / 1000} s`}`
         : errorMessage(err);
     } finally {
       flusher.cancel();
@@ -112,13 +129,18 @@ export class ImagePuller {
     }
     if (lines.dropped > 0) this.logger.debug({ pull: pull.id, dropped: lines.dropped }, "pull progress lines dropped");
     if (session.aborted || report.closed.aborted) {
-      this.logger.info({ image, pull: pull.id }, "image pull abandoned: nobody waits for it any more");
+      this.logger.info(
+        { image, pull: pull.id },
+        `image ${inspectOnly ? "inspection" : "pull"} abandoned: nobody waits`,
+      );
       report.end();
       return;
     }
-    if (error === "") this.logger.info({ image, pull: pull.id }, "pulled image on request");
+    if (inspectOnly)
+      this.logger.debug({ image, pull: pull.id, found: imageJson !== "", err: error }, "inspected image");
+    else if (error === "") this.logger.info({ image, pull: pull.id }, "pulled image on request");
     else this.logger.warn({ image, pull: pull.id, err: error }, "image pull failed");
-    report.send({ lines: lines.take(), done: true, error });
+    report.send({ lines: lines.take(), done: true, error, ...(inspectOnly ? { imageJson } : {}) });
     report.end();
   }
 

@@ -1,5 +1,6 @@
 // The agent's image puller on the fake executor, with a manual clock: what it reports for a pull
-// that works, fails, times out or is abandoned, how it batches progress, and its limit.
+// that works, fails, times out or is abandoned, how it batches progress, and its limit; and an
+// inspection (inspect_only), which pulls nothing and reports the engine's JSON.
 import { describe, expect, it } from "vitest";
 import { ImagePull, ManualClock, RegistryAuth, durationFromMs, silentLogger, type ImagePullLine } from "@shoal/shared";
 import { FakeExecutor, ImagePullError, ImagePuller, type ImagePullReport, type PullProgress } from "@shoal/agent";
@@ -9,6 +10,7 @@ interface Sent {
   readonly lines: ImagePullLine[];
   readonly done: boolean;
   readonly error: string;
+  readonly imageJson?: string;
 }
 
 class RecordingReport implements ImagePullReport {
@@ -173,5 +175,21 @@ describe("ImagePuller", () => {
     const late = new RecordingReport();
     await puller.run(pull("late:1"), late, session.signal);
     expect(late.last?.error).toBe("the agent is stopping");
+  });
+
+  it("inspects without pulling: the engine's JSON when the host has the image, empty when not", async () => {
+    const { executor, puller } = setup();
+    executor.images.script("app:1", { inspect: { Id: "sha256:a1", RepoTags: ["app:1"] } });
+    executor.images.present.add("app:1");
+    const found = new RecordingReport();
+    await puller.run(pull("app:1", { inspectOnly: true }), found, new AbortController().signal);
+    expect(found.sent).toEqual([
+      { lines: [], done: true, error: "", imageJson: '{"Id":"sha256:a1","RepoTags":["app:1"]}' },
+    ]);
+    expect(found.ended).toBe(true);
+    const missing = new RecordingReport();
+    await puller.run(pull("nope:1", { inspectOnly: true }), missing, new AbortController().signal);
+    expect(missing.sent).toEqual([{ lines: [], done: true, error: "", imageJson: "" }]);
+    expect(executor.images.pulls).toEqual([]);
   });
 });

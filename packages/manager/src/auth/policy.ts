@@ -86,6 +86,11 @@ export const POLICY: Readonly<Record<string, ServiceRules>> = {
         allow: OPERATORS,
         why: "pulling an image on every node is for operators and managers (a follower forwards it), never workers",
       },
+      // As PullImage: it asks every node's engine, through the same machinery.
+      InspectImage: {
+        allow: OPERATORS,
+        why: "inspecting an image on every node is for operators and managers (a follower forwards it), never workers",
+      },
     },
   },
   "shoal.v1.Events": {

@@ -21,7 +21,7 @@ import { NotLeaderError } from "../state/raft/not-leader-error.js";
 import type { LinearizableReader, RaftView } from "../state/raft/raft-view.js";
 import type { MemoryStore } from "../state/store/index.js";
 import { LeaderForwarder } from "./forward.js";
-import { servePullImage, type ImagePullSource } from "./images.js";
+import { inspectImage, servePullImage, type ImagePullSource, type PullImageContext } from "./images.js";
 import { getNode, listNodes, removeNode, updateNode } from "./nodes.js";
 import { getTask, listTasks } from "./tasks.js";
 import { RootCaCache } from "../ca/root-ca.js";
@@ -86,18 +86,24 @@ export class ControlApi {
       getTask: this.read((req) => getTask(this.options.store, req)),
       listTasks: this.read((req) => listTasks(this.options.store, req)),
       pullImage: (call) => {
-        const { raft, imagePulls: pulls, clock } = this.options;
-        const ctx = {
-          raft,
-          pulls,
-          clock,
-          forwarder: this.forwarder,
-          caller: callerOf(call.metadata),
-          forwarded: isForwarded(call.metadata),
-          noLeader: () => noLeader(raft.memberList().length),
-        };
-        servePullImage(ctx, call).catch((err: unknown) => call.emit("error", toServiceError(err)));
+        servePullImage(this.pullContext(call.metadata), call).catch((err: unknown) =>
+          call.emit("error", toServiceError(err)),
+        );
       },
+      inspectImage: this.unary((req, call) => inspectImage(this.pullContext(call.metadata), req)),
+    };
+  }
+
+  private pullContext(metadata: grpc.Metadata): PullImageContext {
+    const { raft, imagePulls: pulls, clock } = this.options;
+    return {
+      raft,
+      pulls,
+      clock,
+      forwarder: this.forwarder,
+      caller: callerOf(metadata),
+      forwarded: isForwarded(metadata),
+      noLeader: () => noLeader(raft.memberList().length),
     };
   }
 

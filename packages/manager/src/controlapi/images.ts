@@ -2,24 +2,28 @@
 // forwarded once by a follower. Messages are written with the stream's backpressure; the leader's
 // queue is bounded, so a slow client costs dropped progress lines, never memory. A follower gives
 // up on the leader's stream a minute after the pull's own deadline (the injected clock).
+// Control.InspectImage: the same way, unary: validated here, run by the leader's ImagePulls.
 import type * as grpc from "@grpc/grpc-js";
 import {
   ErrorCode,
   ShoalError,
   type Clock,
+  type InspectImageRequest,
+  type InspectImageResponse,
   type PullImageRequest,
   type PullImageResponse,
   type pki,
 } from "@shoal/shared";
-import type { ImagePullOrder } from "../dispatcher/image-pulls.js";
+import { ANSWER_GRACE_MS, type ImageInspectOrder, type ImagePullOrder } from "../dispatcher/image-pulls.js";
 import { NotLeaderError } from "../state/raft/not-leader-error.js";
 import type { RaftView } from "../state/raft/raft-view.js";
 import type { LeaderForwarder } from "./forward.js";
-import { imagePullOrder } from "./validate-image-pull.js";
+import { imageInspectOrder, imagePullOrder } from "./validate-image-pull.js";
 
-/** Runs pulls on every ready node (the dispatcher's ImagePulls). */
+/** Runs pulls and inspections on every ready node (the dispatcher's ImagePulls). */
 export interface ImagePullSource {
   pull(order: ImagePullOrder, signal: AbortSignal): AsyncIterable<PullImageResponse>;
+  inspect(order: ImageInspectOrder, signal: AbortSignal): Promise<InspectImageResponse>;
 }
 
 export interface PullImageContext {
@@ -89,4 +93,20 @@ function messages(
   // must not bounce it between them.
   if (ctx.forwarded) throw new NotLeaderError(leader);
   return ctx.forwarder.pullImage(leader, request, ctx.caller, signal);
+}
+
+/** Serves one InspectImage call: on the leader, or forwarded to it once. */
+export async function inspectImage(ctx: PullImageContext, request: InspectImageRequest): Promise<InspectImageResponse> {
+  const order = imageInspectOrder(request);
+  const { raft } = ctx;
+  if (raft.isLeader) {
+    if (ctx.pulls === undefined) throw new ShoalError(ErrorCode.Unavailable, "this manager runs no image inspections");
+    return ctx.pulls.inspect(order, new AbortController().signal);
+  }
+  const leader = raft.leaderAddr();
+  if (!leader) throw ctx.noLeader();
+  if (ctx.forwarded) throw new NotLeaderError(leader);
+  // The leader answers within the timeout and its grace; a little more covers the way there.
+  const timeoutMs = order.timeoutMs + ANSWER_GRACE_MS + 5000;
+  return ctx.forwarder.call(leader, "inspectImage", request, ctx.caller, timeoutMs);
 }

@@ -71,6 +71,8 @@ interface Session {
   readonly call: grpc.ServerWritableStream<SessionRequest, SessionResponse>;
   /** The agent pulls images on request (SessionRequest.image_pulls). */
   readonly imagePulls: boolean;
+  /** The agent inspects images on request (SessionRequest.image_inspects). */
+  readonly imageInspects: boolean;
   assignments?: grpc.ServerWritableStream<AssignmentsRequest, AssignmentsResponse>;
   stopAssignments?: () => void;
 }
@@ -198,7 +200,13 @@ export class Dispatcher {
     const sessionId = newId();
     // A node has one session: a newer one replaces the older (the agent reconnected).
     for (const s of [...this.sessions.values()]) if (s.nodeId === nodeId) this.endSession(s.id, undefined);
-    this.sessions.set(sessionId, { id: sessionId, nodeId, call, imagePulls: request.imagePulls });
+    this.sessions.set(sessionId, {
+      id: sessionId,
+      nodeId,
+      call,
+      imagePulls: request.imagePulls,
+      imageInspects: request.imageInspects,
+    });
     this.arm(nodeId, this.heartbeats.downAfterMs());
     this.logger.info({ nodeId, sessionId, hostname: description.hostname, addr }, "agent session opened");
     const { stored, rootCa } = this.options.store.view((tx) => ({
@@ -341,6 +349,9 @@ export class Dispatcher {
         const session = [...this.sessions.values()].find((s) => s.nodeId === nodeId);
         if (!session) return "the node has no open session with the leader";
         if (!session.imagePulls) return "the node's agent does not pull images on request (upgrade it)";
+        if (imagePull.inspectOnly && !session.imageInspects) {
+          return "the node's agent does not inspect images on request (upgrade it)";
+        }
         const { id: sessionId, call } = session;
         call.write({ sessionId, node: undefined, managers: [], rootCaDigest: "", renewCertificate: false, imagePull });
         return undefined;

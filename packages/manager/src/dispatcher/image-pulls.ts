@@ -4,6 +4,8 @@
 // and outcome as they come (pull-run.ts). A node is answered for when its agent reports done, at
 // once when it cannot be asked (no open session, an agent that does not pull on request), when
 // its session ends, or at the deadline (the pull's timeout plus ANSWER_GRACE_MS): every call ends.
+// An inspection (Control.InspectImage, `GET /images/{name}/json`) is a run of the same kind whose
+// ask has inspect_only: the agents inspect instead of pulling and answer with the engine's JSON.
 //
 // Nothing of it is stored: a pull is not cluster state, and registry credentials must never reach
 // the Raft log. So this is the part of the dispatcher that a Control call reaches directly, as
@@ -19,6 +21,8 @@ import {
   toServiceError,
   type Clock,
   type ImagePull,
+  type InspectImageNode,
+  type InspectImageResponse,
   type Logger,
   type PullImageNode,
   type PullImageResponse,
@@ -50,6 +54,18 @@ export interface ImagePullOrder {
   readonly timeoutMs: number;
 }
 
+/** An inspection on every ready node, validated (controlapi/images.ts). */
+export interface ImageInspectOrder {
+  /** A name, reference or id, as the engines take it. */
+  readonly image: string;
+  readonly timeoutMs: number;
+}
+
+/** What a run asks of each node. */
+interface RunOrder extends ImagePullOrder {
+  readonly inspectOnly?: boolean;
+}
+
 export interface ImagePullsOptions {
   readonly sessions: PullSessions;
   readonly clock: Clock;
@@ -70,10 +86,34 @@ export class ImagePulls {
    * up: agents still pulling are then told so by the answer to their next report.
    */
   pull(order: ImagePullOrder, signal: AbortSignal): AsyncIterable<PullImageResponse> {
+    const { image, auth, platform, timeoutMs } = order;
+    return this.start("pull", { image, auth, platform, timeoutMs }, signal);
+  }
+
+  /**
+   * Asks every ready node's engine for the image, without pulling it: each node's answer, by node
+   * id (imageJson "" when the engine has no such image). Rejects when this manager does not lead
+   * or no node is ready.
+   */
+  async inspect(order: ImageInspectOrder, signal: AbortSignal): Promise<InspectImageResponse> {
+    const run = this.start("inspection", { ...order, auth: undefined, platform: "", inspectOnly: true }, signal);
+    const nodes: InspectImageNode[] = [];
+    for await (const m of run) {
+      if (m.done && m.node !== undefined) {
+        nodes.push({ node: m.node, imageJson: run.images.get(m.node.nodeId) ?? "", error: m.error });
+      }
+    }
+    nodes.sort((a, b) => (a.node!.nodeId < b.node!.nodeId ? -1 : a.node!.nodeId > b.node!.nodeId ? 1 : 0));
+    return { nodes };
+  }
+
+  private start(what: "pull" | "inspection", order: RunOrder, signal: AbortSignal): PullRun {
     const { sessions, clock } = this.options;
-    if (!sessions.leading()) throw new ShoalError(ErrorCode.NotLeader, "image pulls are run by the leader");
+    if (!sessions.leading()) throw new ShoalError(ErrorCode.NotLeader, `image ${what}s are run by the leader`);
     const nodes = sessions.readyNodes();
-    if (nodes.length === 0) throw new ShoalError(ErrorCode.FailedPrecondition, "no node is ready to pull the image");
+    if (nodes.length === 0) {
+      throw new ShoalError(ErrorCode.FailedPrecondition, `no node is ready for the image ${what}`);
+    }
     const deadline = clock.setTimeout(() => {
       run.finishAll(`no answer from the node within ${Math.round((order.timeoutMs + ANSWER_GRACE_MS) / 1000)} s`);
     }, order.timeoutMs + ANSWER_GRACE_MS);
@@ -83,7 +123,7 @@ export class ImagePulls {
       signal.removeEventListener("abort", onAbort);
       this.runs.delete(ended.id);
       const { id: pull, waiting, dropped } = ended;
-      this.logger.info({ image: order.image, pull, unanswered: waiting.size, dropped }, "image pull ended");
+      this.logger.info({ image: order.image, pull, unanswered: waiting.size, dropped }, `image ${what} ended`);
     });
     this.runs.set(run.id, run);
     signal.addEventListener("abort", onAbort, { once: true });
@@ -93,8 +133,9 @@ export class ImagePulls {
       auth: order.auth,
       platform: order.platform,
       timeout: durationFromMs(order.timeoutMs),
+      inspectOnly: order.inspectOnly === true,
     };
-    this.logger.info({ image: order.image, pull: run.id, nodes: nodes.length }, "pulling image on every ready node");
+    this.logger.info({ image: order.image, pull: run.id, nodes: nodes.length }, `image ${what} on every ready node`);
     for (const node of nodes) {
       const refusal = sessions.ask(node.nodeId, ask);
       if (refusal !== undefined) run.finish(node.nodeId, refusal);
@@ -122,7 +163,9 @@ export class ImagePulls {
         try {
           const nodeId = nodeOf(req.sessionId, call.metadata);
           const run = this.runs.get(req.pullId);
-          const waited = req.done ? run?.finish(nodeId, req.error, req.lines) : run?.lines(nodeId, req.lines);
+          const waited = req.done
+            ? run?.finish(nodeId, req.error, req.lines, req.imageJson)
+            : run?.lines(nodeId, req.lines);
           if (waited !== true) {
             answer(new ShoalError(ErrorCode.NotFound, `no image pull ${req.pullId} waits for this node now`));
             return;

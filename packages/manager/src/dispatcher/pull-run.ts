@@ -2,7 +2,8 @@
 // read as an async iterable. The first message lists the nodes asked; then come each node's lines
 // and its outcome (done). Lines wait in a bounded queue: when MAX_QUEUED_LINES messages of lines
 // wait for a slow caller, newer ones are dropped (and counted); a node's outcome is never dropped
-// (there is one per node). The run ends once every node has answered, or by end().
+// (there is one per node). The run ends once every node has answered, or by end(). For an
+// inspection, each node's outcome may carry the engine's inspect JSON, kept in `images`.
 import type { ImagePullLine, PullImageNode, PullImageResponse } from "@shoal/shared";
 
 /** Messages of lines that may wait for the caller at most; more are dropped. */
@@ -11,6 +12,8 @@ export const MAX_QUEUED_LINES = 1000;
 export class PullRun implements AsyncIterable<PullImageResponse> {
   /** The nodes not answered for yet, by id. */
   readonly waiting = new Map<string, PullImageNode>();
+  /** An inspection's answers: the engine's inspect JSON by node id, for the nodes that have the image. */
+  readonly images = new Map<string, string>();
   /** Messages of lines dropped for a slow caller. */
   dropped = 0;
   private readonly queue: PullImageResponse[] = [];
@@ -45,11 +48,15 @@ export class PullRun implements AsyncIterable<PullImageResponse> {
     return true;
   }
 
-  /** The node's outcome ("" error: it has the image); the run ends after the last node's. */
-  finish(nodeId: string, error: string, lines: ImagePullLine[] = []): boolean {
+  /**
+   * The node's outcome ("" error: it has the image; for an inspection, `imageJson` says what it
+   * has, "" nothing); the run ends after the last node's.
+   */
+  finish(nodeId: string, error: string, lines: ImagePullLine[] = [], imageJson = ""): boolean {
     const node = this.waiting.get(nodeId);
     if (node === undefined || this.ended) return false;
     this.waiting.delete(nodeId);
+    if (imageJson !== "") this.images.set(nodeId, imageJson);
     this.push({ nodes: [], node, lines, done: true, error });
     if (this.waiting.size === 0) this.end();
     return true;

@@ -15,6 +15,7 @@ import {
 } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
 import { LoopbackControl, type ControlCaller, type ImagePullCaller } from "./control-calls.js";
+import { inspectImage } from "./image-inspect.js";
 import { imageHandlers } from "./images.js";
 import { LoopbackLogs, logHandlers, type LogsCaller } from "./logs.js";
 import type { ManagerSettings } from "./manager-settings.js";
@@ -90,7 +91,8 @@ export function dockerRoutes(ctx: DockerApiContext, logger: Logger): Router {
     .on("GET", "/networks/:id", networks["inspect"]!)
     .on("DELETE", "/networks/:id", networks["remove"]!)
     .on("GET", "/distribution/*name/json", distribution)
-    .on("POST", "/images/create", images["create"]!);
+    .on("POST", "/images/create", images["create"]!)
+    .on("GET", "/images/*name/json", (req) => inspectImage(ctx, req));
   for (const kind of ["secret", "config"] as const) {
     const h = emptyResourceHandlers(kind);
     router

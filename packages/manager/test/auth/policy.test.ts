@@ -64,10 +64,15 @@ describe("the policy table", () => {
     expect(DOCKER_API_RULE.allow).toEqual(["client", "manager"]);
   });
 
-  it("image pulls: started by operators and managers (a demoted manager at once not), reported by each node", () => {
-    const pull = ruleFor(ControlService.pullImage.path)!;
-    expect(pull).toMatchObject({ allow: ["client", "manager"], why: expect.stringContaining("every node") as unknown });
-    expect(needsStoreManager(pull, "manager")).toBe(true);
+  it("image pulls and inspections: by operators and managers (a demoted manager at once not), reported by each node", () => {
+    for (const method of [ControlService.pullImage, ControlService.inspectImage]) {
+      const rule = ruleFor(method.path)!;
+      expect(rule).toMatchObject({
+        allow: ["client", "manager"],
+        why: expect.stringContaining("every node") as unknown,
+      });
+      expect(needsStoreManager(rule, "manager")).toBe(true);
+    }
     expect(ruleFor(DispatcherService.reportImagePull.path)).toMatchObject({
       allow: ["worker", "manager"],
       ownNodeOnly: true,

@@ -1,6 +1,6 @@
 // Control.PullImage over real gRPC with TLS: the leader streams what its dispatcher's pulls give,
 // a follower forwards the stream to the leader once, the request is checked before anything is
-// asked, and a client that goes away stops the pull.
+// asked, and a client that goes away stops the pull. Control.InspectImage likewise, unary.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   ControlClient,
@@ -13,6 +13,9 @@ import {
   durationFromMs,
   fromServiceError,
   systemClock,
+  unaryCall,
+  type InspectImageRequest,
+  type InspectImageResponse,
   type PullImageRequest,
   type PullImageResponse,
   type TlsMaterial,
@@ -20,7 +23,7 @@ import {
 import { MemoryStore } from "@shoal/manager";
 import { ControlApi } from "../../src/controlapi/control-server.js";
 import type { ImagePullSource } from "../../src/controlapi/images.js";
-import type { ImagePullOrder } from "../../src/dispatcher/image-pulls.js";
+import type { ImageInspectOrder, ImagePullOrder } from "../../src/dispatcher/image-pulls.js";
 import type { LinearizableReader, RaftView } from "../../src/state/raft/raft-view.js";
 import { material, serve, testCluster } from "../ca/fixtures.js";
 
@@ -54,6 +57,8 @@ function raftView(isLeader: boolean, leaderAddr: string | undefined): RaftView &
 /** Pulls that give `messages`, then end (or wait for the abort when `hang`); records each order. */
 class FakePulls implements ImagePullSource {
   readonly orders: ImagePullOrder[] = [];
+  readonly inspections: ImageInspectOrder[] = [];
+  inspected: InspectImageResponse = { nodes: [] };
   aborted = false;
   constructor(
     private readonly messages: PullImageResponse[],
@@ -70,6 +75,11 @@ class FakePulls implements ImagePullSource {
       yield* messages;
       if (hang) await new Promise((resolve) => signal.addEventListener("abort", resolve));
     })();
+  }
+
+  inspect(order: ImageInspectOrder): Promise<InspectImageResponse> {
+    this.inspections.push(order);
+    return this.error ? Promise.reject(this.error) : Promise.resolve(this.inspected);
   }
 }
 
@@ -183,5 +193,46 @@ describe("Control.PullImage without a dispatcher", () => {
   it("is refused as unavailable", async () => {
     const leader = await manager(true, undefined);
     await expect(pullImage(leader, { image: "app:1" })).rejects.toMatchObject({ code: ErrorCode.Unavailable });
+  });
+});
+
+function inspect(addr: string, request: Partial<InspectImageRequest>): Promise<InspectImageResponse> {
+  return unaryCall(client(addr), "inspectImage", { image: "", timeout: undefined, ...request });
+}
+
+describe("Control.InspectImage", () => {
+  const answer: InspectImageResponse = { nodes: [{ node, imageJson: '{"Id":"sha256:1"}', error: "" }] };
+
+  it("on the leader: answers the nodes' answers for the checked request (10 s by default)", async () => {
+    const pulls = new FakePulls([]);
+    pulls.inspected = answer;
+    const leader = await manager(true, undefined, pulls);
+    expect(await inspect(leader, { image: "registry:5000/app" })).toEqual(answer);
+    expect(pulls.inspections).toEqual([{ image: "registry:5000/app", timeoutMs: 10_000 }]);
+  });
+
+  it("on a follower: forwards the call to the leader once", async () => {
+    const pulls = new FakePulls([]);
+    pulls.inspected = answer;
+    const leader = await manager(true, undefined, pulls);
+    const follower = await manager(false, leader);
+    expect(await inspect(follower, { image: "sha256:abc", timeout: durationFromMs(2000) })).toEqual(answer);
+    expect(pulls.inspections).toEqual([{ image: "sha256:abc", timeoutMs: 2000 }]);
+    const stale = await manager(false, follower);
+    await expect(inspect(stale, { image: "app:1" })).rejects.toMatchObject({ code: ErrorCode.NotLeader });
+  });
+
+  it("refuses a bad request before asking anyone, naming the field", async () => {
+    const pulls = new FakePulls([]);
+    const leader = await manager(true, undefined, pulls);
+    await expect(inspect(leader, { image: "" })).rejects.toMatchObject({ message: "image: is required" });
+    await expect(inspect(leader, { image: "a b" })).rejects.toMatchObject({
+      code: ErrorCode.InvalidArgument,
+      message: 'image: "a b" is not an image name, reference or id',
+    });
+    await expect(inspect(leader, { image: "app", timeout: durationFromMs(3600_000) })).rejects.toMatchObject({
+      message: "timeout: must be at most 5 minutes",
+    });
+    expect(pulls.inspections).toEqual([]);
   });
 });

@@ -111,7 +111,14 @@ async function joinNode(store: MemoryStore, id = `node-${++nodes}`): Promise<str
 /** Opens a session as `nodeId` (joined first unless given), which stays the client's caller. */
 async function openSession(s: Setup, nodeId?: string): Promise<SessionResponse> {
   s.as.node = nodeId ?? (await joinNode(s.store));
-  const call = s.client.session({ description, nodeId: "", sessionId: "", joinToken: "", imagePulls: false });
+  const call = s.client.session({
+    description,
+    nodeId: "",
+    sessionId: "",
+    joinToken: "",
+    imagePulls: false,
+    imageInspects: false,
+  });
   return new Promise((resolve, reject) => {
     call.once("data", resolve);
     call.once("error", reject);
@@ -210,6 +217,7 @@ describe("Dispatcher", () => {
       sessionId: "",
       joinToken: "",
       imagePulls: false,
+      imageInspects: false,
     });
     const err = await new Promise<grpc.ServiceError>((resolve) => call.once("error", resolve));
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);

@@ -1,7 +1,7 @@
 // Image pulls through the dispatcher over a real gRPC socket: the leader asks each ready node's
 // agent on its session, the agents (here raw clients) report, and the caller reads the nodes asked
 // and each node's lines and outcome; nodes that cannot be asked, go away or stay silent are
-// answered for too, so that every pull ends.
+// answered for too, so that every pull ends. An inspection rides the same way (inspect_only).
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -41,7 +41,7 @@ interface Setup {
   store: MemoryStore;
   dispatcher: Dispatcher;
   addr: string;
-  agent(hostname: string, imagePulls?: boolean): Promise<Agent>;
+  agent(hostname: string, imagePulls?: boolean, imageInspects?: boolean): Promise<Agent>;
 }
 
 const cleanups: (() => void)[] = [];
@@ -80,7 +80,7 @@ async function start(): Promise<Setup> {
     store.close();
   });
   const addr = `127.0.0.1:${port}`;
-  const agent = async (hostname: string, imagePulls = true): Promise<Agent> => {
+  const agent = async (hostname: string, imagePulls = true, imageInspects = imagePulls): Promise<Agent> => {
     const nodeId = `node-${hostname}`;
     await store.update((tx) =>
       tx.nodes.create(Node.fromPartial({ id: nodeId, role: NodeRole.WORKER, spec: { desiredRole: NodeRole.WORKER } })),
@@ -97,7 +97,14 @@ async function start(): Promise<Setup> {
       ],
     });
     const description = { hostname, platform: undefined, resources: undefined, engine: undefined };
-    const session = client.session({ description, nodeId: "", sessionId: "", joinToken: "", imagePulls });
+    const session = client.session({
+      description,
+      nodeId: "",
+      sessionId: "",
+      joinToken: "",
+      imagePulls,
+      imageInspects,
+    });
     session.on("error", () => undefined);
     const asked: ImagePull[] = [];
     const first = await new Promise<SessionResponse>((resolve) => session.once("data", resolve));
@@ -117,7 +124,15 @@ async function start(): Promise<Setup> {
         new Promise((resolve) => {
           const stream = client.reportImagePull((err) => resolve(err));
           for (const r of reports) {
-            stream.write({ sessionId: first.sessionId, pullId: "", lines: [], done: false, error: "", ...r });
+            stream.write({
+              sessionId: first.sessionId,
+              pullId: "",
+              lines: [],
+              done: false,
+              error: "",
+              imageJson: "",
+              ...r,
+            });
           }
           if (end) stream.end();
         }),
@@ -252,5 +267,37 @@ describe("image pulls through the dispatcher", () => {
     expect(() => s.dispatcher.imagePulls.pull(order(), new AbortController().signal)).toThrow(
       expect.objectContaining({ code: ErrorCode.NotLeader }) as Error,
     );
+  });
+});
+
+describe("image inspections through the dispatcher", () => {
+  it("asks every ready node to inspect, not pull, and answers each node's JSON by node id", async () => {
+    const s = await start();
+    const b = await s.agent("b");
+    const a = await s.agent("a");
+    const old = await s.agent("old", true, false);
+    const answer = s.dispatcher.imagePulls.inspect({ image: "app:1", timeoutMs: 10_000 }, new AbortController().signal);
+    await expect.poll(() => a.asked.length + b.asked.length).toBe(2);
+    expect(old.asked).toEqual([]);
+    const ask = a.asked[0]!;
+    expect(ask).toMatchObject({ image: "app:1", auth: undefined, platform: "", inspectOnly: true });
+    expect(durationToMs(ask.timeout, 0)).toBe(10_000);
+    await b.report([{ pullId: ask.id, done: true, imageJson: '{"Id":"sha256:b"}' }]);
+    await a.report([{ pullId: ask.id, done: true }]);
+    const { nodes } = await answer;
+    expect(nodes.map((n) => [n.node?.nodeId, n.imageJson, n.error])).toEqual([
+      ["node-a", "", ""],
+      ["node-b", '{"Id":"sha256:b"}', ""],
+      ["node-old", "", "the node's agent does not inspect images on request (upgrade it)"],
+    ]);
+  });
+
+  it("refuses when no node is ready", async () => {
+    const s = await start();
+    const inspecting = s.dispatcher.imagePulls.inspect(
+      { image: "app:1", timeoutMs: 1000 },
+      new AbortController().signal,
+    );
+    await expect(inspecting).rejects.toMatchObject({ code: ErrorCode.FailedPrecondition });
   });
 });

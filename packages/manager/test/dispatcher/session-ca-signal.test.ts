@@ -90,6 +90,7 @@ describe("the dispatcher session's CA signal", () => {
         sessionId: "",
         joinToken: "",
         imagePulls: false,
+        imageInspects: false,
       },
       metadata,
     );

@@ -17,6 +17,7 @@ import type {
   ControllerOptions,
   Executor,
   ExecutorEvent,
+  ImageInspect,
   PullOptions,
   TaskContainer,
 } from "../executor.js";
@@ -24,7 +25,7 @@ import { DockerController } from "./docker-controller.js";
 import { abortOption, classifyDockerError } from "./docker-errors.js";
 import { dockerOptions } from "./docker-host.js";
 import { DockerEventStream } from "./event-stream.js";
-import { pullImage } from "./image-pull.js";
+import { inspectImage, pullImage } from "./image-pull.js";
 import { TaskLabel } from "./labels.js";
 import { healthFromAction } from "./snapshot.js";
 
@@ -113,6 +114,10 @@ export class DockerExecutor implements Executor {
 
   pull(image: string, options: PullOptions = {}): Promise<void> {
     return pullImage(this.docker, image, this.logger, options);
+  }
+
+  inspectImage(image: string, signal?: AbortSignal): Promise<ImageInspect | undefined> {
+    return inspectImage(this.docker, image, signal);
   }
 
   subscribe(listener: (event: ExecutorEvent) => void): () => void {

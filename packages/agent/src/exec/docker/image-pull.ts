@@ -1,9 +1,9 @@
-// Images on the host: inspect one, pull one (with registry credentials and progress), and make
+// Images on the host: inspect one (as the daemon returns it), pull one (with registry credentials and progress), and make
 // sure a task's image is there (pulled when missing; tasks pull anonymously for now).
 import { raceAbort, type Logger, type RegistryAuth } from "@shoal/shared";
 import type Docker from "dockerode";
 import { ImagePullError, type ExecError } from "../errors.js";
-import type { PullOptions, PullProgress } from "../executor.js";
+import type { ImageInspect, PullOptions, PullProgress } from "../executor.js";
 import {
   abortOption,
   classifyDockerError,
@@ -25,12 +25,21 @@ interface DockerProgress {
 
 /** True when `image` is on the host. */
 export async function hasImage(docker: Docker, image: string, signal?: AbortSignal): Promise<boolean> {
+  return (await inspectImage(docker, image, signal)) !== undefined;
+}
+
+/** `image` as the daemon's inspect returns it; undefined when the host has no such image. */
+export async function inspectImage(
+  docker: Docker,
+  image: string,
+  signal?: AbortSignal,
+): Promise<ImageInspect | undefined> {
   try {
     // dockerode does not take a signal for this call; it is short.
-    await raceAbort(docker.getImage(image).inspect(), signal);
-    return true;
+    const info: unknown = await raceAbort(docker.getImage(image).inspect(), signal);
+    return info as ImageInspect;
   } catch (err: unknown) {
-    if (isNotFound(err)) return false;
+    if (isNotFound(err)) return undefined;
     throw classifyDockerError(err, `inspecting image ${image}`);
   }
 }

@@ -1,7 +1,8 @@
 // An in-memory Executor for fast, deterministic tests of the agent. Its containers live in a map;
 // a test scripts what a task does (fail prepare or start, exit with a code, be killed for memory,
 // turn healthy or unhealthy) up front with `script`, or drives it as it runs with `exit` and
-// `setHealth`; what an image pull does with `images.script`. Controllers decide from the same
+// `setHealth`; what an image pull does (and what an inspect of it
+// returns) with `images.script`. Controllers decide from the same
 // rules as the Docker one (../progress.ts).
 import { HealthState, newId, type NodeDescription, type Task } from "@shoal/shared";
 import type {
@@ -11,6 +12,7 @@ import type {
   ControllerOptions,
   Executor,
   ExecutorEvent,
+  ImageInspect,
   PullOptions,
   TaskContainer,
 } from "../executor.js";
@@ -116,6 +118,10 @@ export class FakeExecutor implements Executor {
 
   pull(image: string, options?: PullOptions): Promise<void> {
     return this.images.pull(image, options);
+  }
+
+  inspectImage(image: string, signal?: AbortSignal): Promise<ImageInspect | undefined> {
+    return this.images.inspect(image, signal);
   }
 
   subscribe(listener: (event: ExecutorEvent) => void): () => void {

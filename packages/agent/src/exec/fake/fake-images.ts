@@ -1,9 +1,10 @@
 // The fake executor's images: which are on the fake host, every pull asked for (with its
 // credentials), and what a pull of an image does, scripted up front: report lines, fail, or hang
-// until aborted (a registry that never answers).
+// until aborted (a registry that never answers); and what an inspect of an image on the host gives.
+import { createHash } from "node:crypto";
 import { ErrorCode, type RegistryAuth } from "@shoal/shared";
 import { ExecError, ExecErrorReason } from "../errors.js";
-import type { PullOptions, PullProgress } from "../executor.js";
+import type { ImageInspect, PullOptions, PullProgress } from "../executor.js";
 
 export interface FakePullScript {
   /** The pull reports these lines, in order; default Docker's usual ones for the image. */
@@ -12,6 +13,8 @@ export interface FakePullScript {
   readonly error?: Error;
   /** After its lines, the pull waits until its signal aborts. */
   readonly hang?: boolean;
+  /** What an inspect of the image returns once it is on the host; default a small object of Docker's shape. */
+  readonly inspect?: ImageInspect;
 }
 
 export interface FakePull {
@@ -53,6 +56,17 @@ export class FakeImages {
       throw aborted(image);
     }
     this.present.add(image);
+  }
+
+  /** The image as an inspect returns it; undefined when it is not on the fake host. */
+  async inspect(image: string, signal?: AbortSignal): Promise<ImageInspect | undefined> {
+    await Promise.resolve();
+    if (signal?.aborted === true) throw aborted(image);
+    if (!this.present.has(image)) return undefined;
+    const scripted = this.scripts.get(image)?.inspect;
+    if (scripted !== undefined) return scripted;
+    const id = `sha256:${createHash("sha256").update(image).digest("hex")}`;
+    return { Id: id, RepoTags: [image], RepoDigests: [], Os: "linux", Architecture: "amd64", Size: 0 };
   }
 
   private usualLines(image: string): PullProgress[] {

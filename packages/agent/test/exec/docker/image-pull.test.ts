@@ -1,6 +1,6 @@
 // Pulling through dockerode against a stand-in daemon (plain HTTP on the loopback): the request
 // Docker gets (fromImage, tag, platform, X-Registry-Auth), the progress lines handed on, and the
-// ways a pull fails (an error line in a 200 stream, an HTTP error).
+// ways a pull fails (an error line in a 200 stream, an HTTP error); and an inspect, as Docker sent it.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +18,8 @@ let executor: DockerExecutor;
 const seen: Seen[] = [];
 /** What the stand-in answers to POST /images/create, by image (fromImage). */
 const answers = new Map<string, { status: number; lines: unknown[] }>();
+/** What the stand-in answers to GET /images/{name}/json, by name. */
+const images = new Map<string, unknown>([["app:1", { Id: "sha256:a1", RepoTags: ["app:1"], Config: { Env: [] } }]]);
 
 function authOf(req: IncomingMessage): unknown {
   const header = req.headers["x-registry-auth"];
@@ -27,6 +29,13 @@ function authOf(req: IncomingMessage): unknown {
 beforeAll(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://docker");
+    const inspect = /^(?:\/v[\d.]+)?\/images\/(.+)\/json$/.exec(url.pathname);
+    if (req.method === "GET" && inspect !== null) {
+      const image = images.get(decodeURIComponent(inspect[1]!));
+      res.writeHead(image === undefined ? 404 : 200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(image ?? { message: `No such image: ${inspect[1]}` }));
+      return;
+    }
     seen.push({ url, auth: authOf(req) });
     const answer = answers.get(url.searchParams.get("fromImage") ?? "") ?? { status: 200, lines: [] };
     if (answer.status !== 200) {
@@ -143,5 +152,12 @@ describe("dockerAuthConfig and progressLine", () => {
       current: 0,
       total: 2,
     });
+  });
+});
+
+describe("inspecting an image through Docker", () => {
+  it("gives the daemon's object as it is, and undefined for no such image", async () => {
+    expect(await executor.inspectImage("app:1")).toEqual({ Id: "sha256:a1", RepoTags: ["app:1"], Config: { Env: [] } });
+    expect(await executor.inspectImage("nosuch:1")).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
-// The fake executor's pulls: Docker's usual lines by default, scripted lines, failures and hangs.
+// The fake executor's pulls: Docker's usual lines by default, scripted lines, failures and hangs;
+// and its inspects: what the image holds once it is on the host, nothing before.
 import { describe, expect, it } from "vitest";
 import { RegistryAuth } from "@shoal/shared";
 import { FakeExecutor, ImagePullError, type PullProgress } from "@shoal/agent";
@@ -32,5 +33,20 @@ describe("FakeImages", () => {
     stop.abort();
     await expect(pulling).rejects.toMatchObject({ reason: "aborted", temporary: true });
     expect(executor.images.present.size).toBe(0);
+  });
+
+  it("inspects only images on the host: a default object of Docker's shape, or the scripted one", async () => {
+    const executor = new FakeExecutor();
+    expect(await executor.inspectImage("app:1")).toBeUndefined();
+    await executor.pull("app:1");
+    const got = await executor.inspectImage("app:1");
+    expect(got).toMatchObject({ RepoTags: ["app:1"], Os: "linux" });
+    expect(got?.["Id"]).toMatch(/^sha256:[0-9a-f]{64}$/);
+    executor.images.script("db:2", { inspect: { Id: "sha256:db", Config: { Env: ["A=1"] } } });
+    executor.images.present.add("db:2");
+    expect(await executor.inspectImage("db:2")).toEqual({ Id: "sha256:db", Config: { Env: ["A=1"] } });
+    const stop = new AbortController();
+    stop.abort();
+    await expect(executor.inspectImage("db:2", stop.signal)).rejects.toMatchObject({ reason: "aborted" });
   });
 });

@@ -342,6 +342,35 @@ export interface PullImageResponse {
   error: string;
 }
 
+export interface InspectImageRequest {
+  /** An image name, reference or id, as `docker image inspect` takes it. */
+  image: string;
+  /** How long a node may take; unset: 30 seconds. At most 5 minutes. */
+  timeout: Duration | undefined;
+}
+
+/** One node's answer to InspectImage. */
+export interface InspectImageNode {
+  node:
+    | PullImageNode
+    | undefined;
+  /**
+   * The image as the node's engine's inspect returned it (Docker's JSON
+   * object); empty when the engine has no such image or the node failed.
+   */
+  imageJson: string;
+  /**
+   * Why the node could not say; empty when it answered (with the image or
+   * without).
+   */
+  error: string;
+}
+
+export interface InspectImageResponse {
+  /** Every node asked (the nodes that were ready), by node id. */
+  nodes: InspectImageNode[];
+}
+
 function createBaseRaftStatus(): RaftStatus {
   return { raftId: 0, leaderRaftId: 0, term: 0, commitIndex: 0, appliedIndex: 0, members: [] };
 }
@@ -4661,6 +4690,269 @@ export const PullImageResponse: MessageFns<PullImageResponse> = {
   },
 };
 
+function createBaseInspectImageRequest(): InspectImageRequest {
+  return { image: "", timeout: undefined };
+}
+
+export const InspectImageRequest: MessageFns<InspectImageRequest> = {
+  encode(message: InspectImageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image !== "") {
+      writer.uint32(10).string(message.image);
+    }
+    if (message.timeout !== undefined) {
+      Duration.encode(message.timeout, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InspectImageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInspectImageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.timeout = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InspectImageRequest {
+    return {
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      timeout: isSet(object.timeout) ? Duration.fromJSON(object.timeout) : undefined,
+    };
+  },
+
+  toJSON(message: InspectImageRequest): unknown {
+    const obj: any = {};
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    if (message.timeout !== undefined) {
+      obj.timeout = Duration.toJSON(message.timeout);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InspectImageRequest>, I>>(base?: I): InspectImageRequest {
+    return InspectImageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InspectImageRequest>, I>>(object: I): InspectImageRequest {
+    const message = createBaseInspectImageRequest();
+    message.image = object.image ?? "";
+    message.timeout = (object.timeout !== undefined && object.timeout !== null)
+      ? Duration.fromPartial(object.timeout)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseInspectImageNode(): InspectImageNode {
+  return { node: undefined, imageJson: "", error: "" };
+}
+
+export const InspectImageNode: MessageFns<InspectImageNode> = {
+  encode(message: InspectImageNode, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node !== undefined) {
+      PullImageNode.encode(message.node, writer.uint32(10).fork()).join();
+    }
+    if (message.imageJson !== "") {
+      writer.uint32(18).string(message.imageJson);
+    }
+    if (message.error !== "") {
+      writer.uint32(26).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InspectImageNode {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInspectImageNode();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node = PullImageNode.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.imageJson = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InspectImageNode {
+    return {
+      node: isSet(object.node) ? PullImageNode.fromJSON(object.node) : undefined,
+      imageJson: isSet(object.imageJson)
+        ? globalThis.String(object.imageJson)
+        : isSet(object.image_json)
+        ? globalThis.String(object.image_json)
+        : "",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: InspectImageNode): unknown {
+    const obj: any = {};
+    if (message.node !== undefined) {
+      obj.node = PullImageNode.toJSON(message.node);
+    }
+    if (message.imageJson !== "") {
+      obj.imageJson = message.imageJson;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InspectImageNode>, I>>(base?: I): InspectImageNode {
+    return InspectImageNode.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InspectImageNode>, I>>(object: I): InspectImageNode {
+    const message = createBaseInspectImageNode();
+    message.node = (object.node !== undefined && object.node !== null)
+      ? PullImageNode.fromPartial(object.node)
+      : undefined;
+    message.imageJson = object.imageJson ?? "";
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseInspectImageResponse(): InspectImageResponse {
+  return { nodes: [] };
+}
+
+export const InspectImageResponse: MessageFns<InspectImageResponse> = {
+  encode(message: InspectImageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.nodes) {
+      InspectImageNode.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InspectImageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInspectImageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodes.push(InspectImageNode.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InspectImageResponse {
+    return {
+      nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => InspectImageNode.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: InspectImageResponse): unknown {
+    const obj: any = {};
+    if (message.nodes?.length) {
+      obj.nodes = message.nodes.map((e) => InspectImageNode.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InspectImageResponse>, I>>(base?: I): InspectImageResponse {
+    return InspectImageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InspectImageResponse>, I>>(object: I): InspectImageResponse {
+    const message = createBaseInspectImageResponse();
+    message.nodes = object.nodes?.map((e) => InspectImageNode.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 export type ControlService = typeof ControlService;
 export const ControlService = {
   getInfo: {
@@ -4877,6 +5169,21 @@ export const ControlService = {
     responseSerialize: (value: PullImageResponse): Buffer => Buffer.from(PullImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PullImageResponse => PullImageResponse.decode(value),
   },
+  /**
+   * Inspects an image on every ready node, without pulling it: each node's
+   * engine's answer (`docker image inspect`). Runs on the leader (a follower
+   * forwards it). FAILED_PRECONDITION when no node is ready.
+   */
+  inspectImage: {
+    path: "/shoal.v1.Control/InspectImage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: InspectImageRequest): Buffer => Buffer.from(InspectImageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): InspectImageRequest => InspectImageRequest.decode(value),
+    responseSerialize: (value: InspectImageResponse): Buffer =>
+      Buffer.from(InspectImageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): InspectImageResponse => InspectImageResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -4919,6 +5226,12 @@ export interface ControlServer extends UntypedServiceImplementation {
    * FAILED_PRECONDITION when no node is ready.
    */
   pullImage: handleServerStreamingCall<PullImageRequest, PullImageResponse>;
+  /**
+   * Inspects an image on every ready node, without pulling it: each node's
+   * engine's answer (`docker image inspect`). Runs on the leader (a follower
+   * forwards it). FAILED_PRECONDITION when no node is ready.
+   */
+  inspectImage: handleUnaryCall<InspectImageRequest, InspectImageResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -5232,6 +5545,26 @@ export interface ControlClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<PullImageResponse>;
+  /**
+   * Inspects an image on every ready node, without pulling it: each node's
+   * engine's answer (`docker image inspect`). Runs on the leader (a follower
+   * forwards it). FAILED_PRECONDITION when no node is ready.
+   */
+  inspectImage(
+    request: InspectImageRequest,
+    callback: (error: ServiceError | null, response: InspectImageResponse) => void,
+  ): ClientUnaryCall;
+  inspectImage(
+    request: InspectImageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: InspectImageResponse) => void,
+  ): ClientUnaryCall;
+  inspectImage(
+    request: InspectImageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: InspectImageResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ControlClient = makeGenericClientConstructor(ControlService, "shoal.v1.Control") as unknown as {

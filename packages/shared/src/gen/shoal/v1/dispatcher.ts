@@ -114,6 +114,11 @@ export interface SessionRequest {
    * without it are never asked.
    */
   imagePulls: boolean;
+  /**
+   * The agent also inspects images when asked (ImagePull.inspect_only).
+   * Agents without it are never asked to: they would pull instead.
+   */
+  imageInspects: boolean;
 }
 
 /**
@@ -208,13 +213,19 @@ export interface ReportImagePullRequest {
   done: boolean;
   /** With done: why the node does not have the image; empty when it has. */
   error: string;
+  /**
+   * With done, for an ImagePull with inspect_only: the image as the engine's
+   * inspect returned it (Docker's JSON object); empty when the engine has no
+   * such image (and error is empty) or the inspection failed (error).
+   */
+  imageJson: string;
 }
 
 export interface ReportImagePullResponse {
 }
 
 function createBaseSessionRequest(): SessionRequest {
-  return { description: undefined, nodeId: "", sessionId: "", joinToken: "", imagePulls: false };
+  return { description: undefined, nodeId: "", sessionId: "", joinToken: "", imagePulls: false, imageInspects: false };
 }
 
 export const SessionRequest: MessageFns<SessionRequest> = {
@@ -233,6 +244,9 @@ export const SessionRequest: MessageFns<SessionRequest> = {
     }
     if (message.imagePulls !== false) {
       writer.uint32(40).bool(message.imagePulls);
+    }
+    if (message.imageInspects !== false) {
+      writer.uint32(48).bool(message.imageInspects);
     }
     return writer;
   },
@@ -290,6 +304,14 @@ export const SessionRequest: MessageFns<SessionRequest> = {
             message.imagePulls = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.imageInspects = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -325,6 +347,11 @@ export const SessionRequest: MessageFns<SessionRequest> = {
         : isSet(object.image_pulls)
         ? globalThis.Boolean(object.image_pulls)
         : false,
+      imageInspects: isSet(object.imageInspects)
+        ? globalThis.Boolean(object.imageInspects)
+        : isSet(object.image_inspects)
+        ? globalThis.Boolean(object.image_inspects)
+        : false,
     };
   },
 
@@ -345,6 +372,9 @@ export const SessionRequest: MessageFns<SessionRequest> = {
     if (message.imagePulls !== false) {
       obj.imagePulls = message.imagePulls;
     }
+    if (message.imageInspects !== false) {
+      obj.imageInspects = message.imageInspects;
+    }
     return obj;
   },
 
@@ -360,6 +390,7 @@ export const SessionRequest: MessageFns<SessionRequest> = {
     message.sessionId = object.sessionId ?? "";
     message.joinToken = object.joinToken ?? "";
     message.imagePulls = object.imagePulls ?? false;
+    message.imageInspects = object.imageInspects ?? false;
     return message;
   },
 };
@@ -1307,7 +1338,7 @@ export const UpdateTaskStatusResponse: MessageFns<UpdateTaskStatusResponse> = {
 };
 
 function createBaseReportImagePullRequest(): ReportImagePullRequest {
-  return { sessionId: "", pullId: "", lines: [], done: false, error: "" };
+  return { sessionId: "", pullId: "", lines: [], done: false, error: "", imageJson: "" };
 }
 
 export const ReportImagePullRequest: MessageFns<ReportImagePullRequest> = {
@@ -1326,6 +1357,9 @@ export const ReportImagePullRequest: MessageFns<ReportImagePullRequest> = {
     }
     if (message.error !== "") {
       writer.uint32(42).string(message.error);
+    }
+    if (message.imageJson !== "") {
+      writer.uint32(50).string(message.imageJson);
     }
     return writer;
   },
@@ -1383,6 +1417,14 @@ export const ReportImagePullRequest: MessageFns<ReportImagePullRequest> = {
             message.error = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.imageJson = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1410,6 +1452,11 @@ export const ReportImagePullRequest: MessageFns<ReportImagePullRequest> = {
       lines: globalThis.Array.isArray(object?.lines) ? object.lines.map((e: any) => ImagePullLine.fromJSON(e)) : [],
       done: isSet(object.done) ? globalThis.Boolean(object.done) : false,
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      imageJson: isSet(object.imageJson)
+        ? globalThis.String(object.imageJson)
+        : isSet(object.image_json)
+        ? globalThis.String(object.image_json)
+        : "",
     };
   },
 
@@ -1430,6 +1477,9 @@ export const ReportImagePullRequest: MessageFns<ReportImagePullRequest> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.imageJson !== "") {
+      obj.imageJson = message.imageJson;
+    }
     return obj;
   },
 
@@ -1443,6 +1493,7 @@ export const ReportImagePullRequest: MessageFns<ReportImagePullRequest> = {
     message.lines = object.lines?.map((e) => ImagePullLine.fromPartial(e)) || [];
     message.done = object.done ?? false;
     message.error = object.error ?? "";
+    message.imageJson = object.imageJson ?? "";
     return message;
   },
 };

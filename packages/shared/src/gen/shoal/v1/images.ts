@@ -56,7 +56,16 @@ export interface ImagePull {
   /** "os[/arch[/variant]]" of the image to pull; empty: the node's own. */
   platform: string;
   /** The agent gives up after this long. */
-  timeout: Duration | undefined;
+  timeout:
+    | Duration
+    | undefined;
+  /**
+   * Do not pull: inspect the image the node's engine has and report the
+   * engine's inspect JSON (ReportImagePullRequest.image_json). Asked only of
+   * agents that offer it (SessionRequest.image_inspects); auth and platform
+   * are unset.
+   */
+  inspectOnly: boolean;
 }
 
 function createBaseRegistryAuth(): RegistryAuth {
@@ -338,7 +347,7 @@ export const ImagePullLine: MessageFns<ImagePullLine> = {
 };
 
 function createBaseImagePull(): ImagePull {
-  return { id: "", image: "", auth: undefined, platform: "", timeout: undefined };
+  return { id: "", image: "", auth: undefined, platform: "", timeout: undefined, inspectOnly: false };
 }
 
 export const ImagePull: MessageFns<ImagePull> = {
@@ -357,6 +366,9 @@ export const ImagePull: MessageFns<ImagePull> = {
     }
     if (message.timeout !== undefined) {
       Duration.encode(message.timeout, writer.uint32(42).fork()).join();
+    }
+    if (message.inspectOnly !== false) {
+      writer.uint32(48).bool(message.inspectOnly);
     }
     return writer;
   },
@@ -414,6 +426,14 @@ export const ImagePull: MessageFns<ImagePull> = {
             message.timeout = Duration.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.inspectOnly = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -433,6 +453,11 @@ export const ImagePull: MessageFns<ImagePull> = {
       auth: isSet(object.auth) ? RegistryAuth.fromJSON(object.auth) : undefined,
       platform: isSet(object.platform) ? globalThis.String(object.platform) : "",
       timeout: isSet(object.timeout) ? Duration.fromJSON(object.timeout) : undefined,
+      inspectOnly: isSet(object.inspectOnly)
+        ? globalThis.Boolean(object.inspectOnly)
+        : isSet(object.inspect_only)
+        ? globalThis.Boolean(object.inspect_only)
+        : false,
     };
   },
 
@@ -453,6 +478,9 @@ export const ImagePull: MessageFns<ImagePull> = {
     if (message.timeout !== undefined) {
       obj.timeout = Duration.toJSON(message.timeout);
     }
+    if (message.inspectOnly !== false) {
+      obj.inspectOnly = message.inspectOnly;
+    }
     return obj;
   },
 
@@ -470,6 +498,7 @@ export const ImagePull: MessageFns<ImagePull> = {
     message.timeout = (object.timeout !== undefined && object.timeout !== null)
       ? Duration.fromPartial(object.timeout)
       : undefined;
+    message.inspectOnly = object.inspectOnly ?? false;
     return message;
   },
 };
