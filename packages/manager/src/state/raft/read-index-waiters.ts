@@ -1,6 +1,9 @@
 // Linearizable reads through read index (Raft thesis 6.4): each read asks Raft, under a random
 // context, for the commit index that a quorum confirms is current; the answer (a ReadState in a
-// Ready) resolves its waiter with that index. A read that gets no answer in time fails.
+// Ready) resolves its waiter with that index. Raft drops a request it cannot serve yet (a follower
+// that knows no leader, just after a restart or an election; a message lost on the way), so an
+// unanswered request is asked again every `retryMs` under the same context, as etcd's server does;
+// a read that gets no answer in time fails.
 import { ErrorCode, ShoalError, type Clock } from "@shoal/shared";
 import type { ReadState } from "@shoal/raft";
 import type { RandomBytes } from "../../random-bytes.js";
@@ -11,6 +14,8 @@ export interface ReadIndexWaitersOptions {
   readonly random: RandomBytes;
   /** How long a read waits for a quorum to confirm the leader; default 5 s. */
   readonly timeoutMs?: number;
+  /** How often an unanswered request is asked again; default 500 ms. */
+  readonly retryMs?: number;
 }
 
 interface Waiter {
@@ -39,6 +44,7 @@ export class ReadIndexWaiters {
       const done = (): void => {
         this.waiters.delete(key);
         timer.cancel();
+        retry.cancel();
         signal?.removeEventListener("abort", onAbort);
       };
       const timer = this.options.clock.setTimeout(() => {
@@ -50,6 +56,12 @@ export class ReadIndexWaiters {
         reject(new ShoalError(ErrorCode.Cancelled, "read cancelled"));
       };
       signal?.addEventListener("abort", onAbort, { once: true });
+      const retryMs = this.options.retryMs ?? 500;
+      const again = (): void => {
+        retry = this.options.clock.setTimeout(again, retryMs);
+        request(ctx);
+      };
+      let retry = this.options.clock.setTimeout(again, retryMs);
       this.waiters.set(key, {
         resolve: (index) => {
           done();

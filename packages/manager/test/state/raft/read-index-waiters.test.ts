@@ -36,6 +36,22 @@ describe("ReadIndexWaiters", () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it("asks again under the same context while unanswered (a request Raft dropped), then stops", async () => {
+    const { reads, asked, clock } = waiters();
+    const read = reads.wait((ctx) => asked.push(ctx));
+    expect(asked).toHaveLength(1);
+    clock.advance(499);
+    expect(asked).toHaveLength(1);
+    clock.advance(1);
+    expect(asked).toHaveLength(2);
+    expect(asked[1]).toEqual(asked[0]);
+    reads.answer([{ index: 7, requestCtx: asked[1]! }]);
+    expect(await read).toBe(7);
+    clock.advance(2000);
+    expect(asked).toHaveLength(2);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it("cancels a read when its signal aborts, before or after asking", async () => {
     const { reads, clock } = waiters();
     const abort = new AbortController();
