@@ -7,6 +7,7 @@ import {
   InvalidArgumentError,
   ShoalError,
   fromServiceError,
+  serverStream,
   unaryCall,
   type PullImageRequest,
   type PullImageResponse,
@@ -115,25 +116,20 @@ export class Control {
     for (let i = 0; i < this.addresses.length; i++) {
       const index = (this.preferred + i) % this.addresses.length;
       const addr = this.addresses[index]!;
-      const call = this.client(addr, this.tls).pullImage(request);
-      const cancel = (): void => call.cancel();
-      signal.addEventListener("abort", cancel, { once: true });
       let received = false;
       try {
-        for await (const message of call as AsyncIterable<PullImageResponse>) {
+        for await (const message of serverStream(this.client(addr, this.tls).pullImage(request), signal)) {
           received = true;
           yield message;
         }
+        if (signal.aborted) return;
         this.preferred = index;
         return;
       } catch (err: unknown) {
-        if (signal.aborted) return;
-        const unreachable = !received && (err as Partial<grpc.ServiceError>).code === grpc.status.UNAVAILABLE;
-        if (!unreachable) throw fromServiceError(err);
-        failures.push(`${addr}: ${fromServiceError(err).message}`);
-      } finally {
-        signal.removeEventListener("abort", cancel);
-        call.cancel();
+        // Unreachable before its first message: try the next manager.
+        const cause = (err as { cause?: Partial<grpc.ServiceError> }).cause;
+        if (received || cause?.code !== grpc.status.UNAVAILABLE) throw err;
+        failures.push(`${addr}: ${(err as ShoalError).message}`);
       }
     }
     throw this.unreachable(failures);

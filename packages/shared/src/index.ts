@@ -35,6 +35,7 @@ export {
   type RequestOf,
   type ResponseOf,
 } from "./grpc/unary-call.js";
+export { serverStream } from "./grpc/server-stream.js";
 export { isProcessAlive } from "./process.js";
 export { MetricsServer, type MetricsRegistry } from "./metrics-server.js";
 export * as pki from "./pki/index.js";

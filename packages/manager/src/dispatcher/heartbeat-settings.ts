@@ -1,9 +1,9 @@
 // The heartbeat period and grace time in effect: the cluster's dispatcher config where it sets
 // them (`shoal cluster update`, `docker swarm update --dispatcher-heartbeat`), else this
-// manager's own defaults. Read from the store at most once a second, so that a heartbeat costs
-// no copy of the cluster object; a change takes effect within that second.
-import { durationToMs, type Clock, type DispatcherConfig } from "@shoal/shared";
-import type { MemoryStore } from "../state/store/index.js";
+// manager's own defaults. Read through cachedClusterSpec (at most once a second), so that a
+// heartbeat costs no copy of the cluster object; a change takes effect within that second.
+import { durationToMs, type Clock, type ClusterSpec, type DispatcherConfig } from "@shoal/shared";
+import { cachedClusterSpec, type MemoryStore } from "../state/store/index.js";
 
 export interface HeartbeatDefaults {
   /** The period when the cluster sets none. */
@@ -14,17 +14,16 @@ export interface HeartbeatDefaults {
   readonly graceMs?: number | undefined;
 }
 
-const REFRESH_MS = 1000;
-
 export class HeartbeatSettings {
-  private config: DispatcherConfig | undefined;
-  private readAt = Number.NEGATIVE_INFINITY;
+  private readonly spec: () => ClusterSpec | undefined;
 
   constructor(
-    private readonly store: MemoryStore,
-    private readonly clock: Clock,
+    store: MemoryStore,
+    clock: Clock,
     private readonly defaults: HeartbeatDefaults,
-  ) {}
+  ) {
+    this.spec = cachedClusterSpec(store, clock);
+  }
 
   /** How often agents heartbeat. */
   periodMs(): number {
@@ -45,11 +44,6 @@ export class HeartbeatSettings {
   }
 
   private cluster(): DispatcherConfig | undefined {
-    const now = this.clock.now();
-    if (now - this.readAt >= REFRESH_MS) {
-      this.readAt = now;
-      this.config = this.store.view((tx) => tx.clusters.find()[0]?.spec?.dispatcher);
-    }
-    return this.config;
+    return this.spec()?.dispatcher;
   }
 }

@@ -5,7 +5,7 @@ import {
   ControlClient,
   MANAGER_CHANNEL_OPTIONS,
   channelCredentials,
-  fromServiceError,
+  serverStream,
   unaryCall,
   type PullImageRequest,
   type PullImageResponse,
@@ -48,18 +48,8 @@ export class LoopbackControl implements ControlCaller, ImagePullCaller {
     return unaryCall(this.client, method, request, { timeoutMs: this.timeoutMs });
   }
 
-  async *pullImage(request: PullImageRequest, signal: AbortSignal): AsyncIterable<PullImageResponse> {
-    const call = this.client.pullImage(request);
-    const cancel = (): void => call.cancel();
-    signal.addEventListener("abort", cancel, { once: true });
-    try {
-      for await (const message of call as AsyncIterable<PullImageResponse>) yield message;
-    } catch (err: unknown) {
-      if (!signal.aborted) throw fromServiceError(err);
-    } finally {
-      signal.removeEventListener("abort", cancel);
-      call.cancel();
-    }
+  pullImage(request: PullImageRequest, signal: AbortSignal): AsyncIterable<PullImageResponse> {
+    return serverStream(this.client.pullImage(request), signal);
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 // The store's public surface, re-exported by name from the package's index.ts.
 export { MemoryStore, type MemoryStoreOptions, type UpdateOptions } from "./memory-store.js";
+export { cachedClusterSpec } from "./cached-cluster-spec.js";
 export { LocalProposer, type EntryApplier, type LocalProposerOptions, type Proposer } from "./proposer.js";
 export type { ReadTx, WriteTx, TableReader, TableWriter } from "./tx.js";
 export {
