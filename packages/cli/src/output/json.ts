@@ -35,7 +35,7 @@ export function replicaCount(service: Service, tasks: readonly Task[]): ReplicaC
     (t) => t.status?.state === TaskState.RUNNING && t.status.health !== HealthState.UNHEALTHY,
   ).length;
   const mode = service.spec?.mode;
-  const desired = mode?.$case === "global" ? mine.length : (mode?.value.replicas ?? 1);
+  const desired = mode?.$case === "replicated" ? mode.value.replicas : mine.length;
   return { running, desired };
 }
 

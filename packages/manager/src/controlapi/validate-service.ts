@@ -3,6 +3,7 @@ import {
   InvalidArgumentError,
   PortProtocol,
   PublishMode,
+  RebalanceMode,
   RestartCondition,
   UpdateFailureAction,
   UpdateOrder,
@@ -66,6 +67,17 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
         field: "spec.mode.replicated.replicas",
       });
     }
+  }
+  if (mode?.$case === "replicatedJob" || mode?.$case === "globalJob") {
+    throw new InvalidArgumentError("jobs are not supported yet", {
+      field: `spec.mode.${mode.$case === "replicatedJob" ? "replicated_job" : "global_job"}`,
+    });
+  }
+  if (spec.schedule) {
+    throw new InvalidArgumentError("scheduled jobs are not supported yet", { field: "spec.schedule" });
+  }
+  if (spec.rebalance !== RebalanceMode.MANUAL) {
+    throw new InvalidArgumentError("automatic rebalancing is not supported yet", { field: "spec.rebalance" });
   }
   // Placement preferences are not checked: as SwarmKit, any spread descriptor is taken as given,
   // and one the scheduler cannot read (not node.labels.KEY or engine.labels.KEY) adds no level.

@@ -111,5 +111,6 @@ export function newTask(service: Service, target: TaskTarget, now: number, id: s
     desiredState: TaskState.RUNNING,
     specVersion: serviceSpecVersion(service),
     endpoint: spec?.endpoint,
+    jobIteration: undefined,
   };
 }

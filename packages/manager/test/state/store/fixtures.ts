@@ -68,6 +68,8 @@ export function serviceSpec(name: string, replicas = 3): ServiceSpec {
     annotations: { name, labels: { "com.example.team": "web", "com.example.env": "prod" } },
     taskTemplate: taskSpec(),
     mode: { $case: "replicated", value: { replicas } },
+    schedule: undefined,
+    rebalance: 0,
     updateConfig: undefined,
     rollbackConfig: undefined,
     endpoint: {

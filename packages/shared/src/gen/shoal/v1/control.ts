@@ -371,6 +371,18 @@ export interface InspectImageResponse {
   nodes: InspectImageNode[];
 }
 
+export interface RebalanceServiceRequest {
+  serviceId: string;
+}
+
+export interface RebalanceServiceResponse {
+  service:
+    | Service
+    | undefined;
+  /** Tasks the rebalance will move (0: the spread is already right). */
+  toMove: number;
+}
+
 function createBaseRaftStatus(): RaftStatus {
   return { raftId: 0, leaderRaftId: 0, term: 0, commitIndex: 0, appliedIndex: 0, members: [] };
 }
@@ -4953,6 +4965,170 @@ export const InspectImageResponse: MessageFns<InspectImageResponse> = {
   },
 };
 
+function createBaseRebalanceServiceRequest(): RebalanceServiceRequest {
+  return { serviceId: "" };
+}
+
+export const RebalanceServiceRequest: MessageFns<RebalanceServiceRequest> = {
+  encode(message: RebalanceServiceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serviceId !== "") {
+      writer.uint32(10).string(message.serviceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RebalanceServiceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRebalanceServiceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serviceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RebalanceServiceRequest {
+    return {
+      serviceId: isSet(object.serviceId)
+        ? globalThis.String(object.serviceId)
+        : isSet(object.service_id)
+        ? globalThis.String(object.service_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RebalanceServiceRequest): unknown {
+    const obj: any = {};
+    if (message.serviceId !== "") {
+      obj.serviceId = message.serviceId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RebalanceServiceRequest>, I>>(base?: I): RebalanceServiceRequest {
+    return RebalanceServiceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RebalanceServiceRequest>, I>>(object: I): RebalanceServiceRequest {
+    const message = createBaseRebalanceServiceRequest();
+    message.serviceId = object.serviceId ?? "";
+    return message;
+  },
+};
+
+function createBaseRebalanceServiceResponse(): RebalanceServiceResponse {
+  return { service: undefined, toMove: 0 };
+}
+
+export const RebalanceServiceResponse: MessageFns<RebalanceServiceResponse> = {
+  encode(message: RebalanceServiceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== undefined) {
+      Service.encode(message.service, writer.uint32(10).fork()).join();
+    }
+    if (message.toMove !== 0) {
+      writer.uint32(16).uint64(message.toMove);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RebalanceServiceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRebalanceServiceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = Service.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.toMove = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RebalanceServiceResponse {
+    return {
+      service: isSet(object.service) ? Service.fromJSON(object.service) : undefined,
+      toMove: isSet(object.toMove)
+        ? globalThis.Number(object.toMove)
+        : isSet(object.to_move)
+        ? globalThis.Number(object.to_move)
+        : 0,
+    };
+  },
+
+  toJSON(message: RebalanceServiceResponse): unknown {
+    const obj: any = {};
+    if (message.service !== undefined) {
+      obj.service = Service.toJSON(message.service);
+    }
+    if (message.toMove !== 0) {
+      obj.toMove = Math.round(message.toMove);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RebalanceServiceResponse>, I>>(base?: I): RebalanceServiceResponse {
+    return RebalanceServiceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RebalanceServiceResponse>, I>>(object: I): RebalanceServiceResponse {
+    const message = createBaseRebalanceServiceResponse();
+    message.service = (object.service !== undefined && object.service !== null)
+      ? Service.fromPartial(object.service)
+      : undefined;
+    message.toMove = object.toMove ?? 0;
+    return message;
+  },
+};
+
 export type ControlService = typeof ControlService;
 export const ControlService = {
   getInfo: {
@@ -5184,6 +5360,22 @@ export const ControlService = {
       Buffer.from(InspectImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): InspectImageResponse => InspectImageResponse.decode(value),
   },
+  /**
+   * Moves the service's tasks so that their spread matches what the
+   * scheduler would choose now, through the service's update config.
+   * FAILED_PRECONDITION for a global service or a job.
+   */
+  rebalanceService: {
+    path: "/shoal.v1.Control/RebalanceService" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RebalanceServiceRequest): Buffer =>
+      Buffer.from(RebalanceServiceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RebalanceServiceRequest => RebalanceServiceRequest.decode(value),
+    responseSerialize: (value: RebalanceServiceResponse): Buffer =>
+      Buffer.from(RebalanceServiceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RebalanceServiceResponse => RebalanceServiceResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -5232,6 +5424,12 @@ export interface ControlServer extends UntypedServiceImplementation {
    * forwards it). FAILED_PRECONDITION when no node is ready.
    */
   inspectImage: handleUnaryCall<InspectImageRequest, InspectImageResponse>;
+  /**
+   * Moves the service's tasks so that their spread matches what the
+   * scheduler would choose now, through the service's update config.
+   * FAILED_PRECONDITION for a global service or a job.
+   */
+  rebalanceService: handleUnaryCall<RebalanceServiceRequest, RebalanceServiceResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -5564,6 +5762,26 @@ export interface ControlClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: InspectImageResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Moves the service's tasks so that their spread matches what the
+   * scheduler would choose now, through the service's update config.
+   * FAILED_PRECONDITION for a global service or a job.
+   */
+  rebalanceService(
+    request: RebalanceServiceRequest,
+    callback: (error: ServiceError | null, response: RebalanceServiceResponse) => void,
+  ): ClientUnaryCall;
+  rebalanceService(
+    request: RebalanceServiceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RebalanceServiceResponse) => void,
+  ): ClientUnaryCall;
+  rebalanceService(
+    request: RebalanceServiceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RebalanceServiceResponse) => void,
   ): ClientUnaryCall;
 }
 

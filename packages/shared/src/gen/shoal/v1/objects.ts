@@ -43,6 +43,52 @@ export const protobufPackage = "shoal.v1";
 
 export const protobufFileName = "shoal/v1/objects.proto";
 
+/** How a run of a job ended. */
+export enum JobRunOutcome {
+  /** RUNNING - Still running. */
+  RUNNING = 0,
+  /** SUCCEEDED - Every task it needed completed. */
+  SUCCEEDED = 1,
+  /** FAILED - Tasks failed and the restart policy gave up on them. */
+  FAILED = 2,
+  /** REPLACED - A newer run replaced it (schedule overlap "replace", an update, --force). */
+  REPLACED = 3,
+}
+
+export function jobRunOutcomeFromJSON(object: any): JobRunOutcome {
+  switch (object) {
+    case 0:
+    case "JOB_RUN_OUTCOME_RUNNING":
+      return JobRunOutcome.RUNNING;
+    case 1:
+    case "JOB_RUN_OUTCOME_SUCCEEDED":
+      return JobRunOutcome.SUCCEEDED;
+    case 2:
+    case "JOB_RUN_OUTCOME_FAILED":
+      return JobRunOutcome.FAILED;
+    case 3:
+    case "JOB_RUN_OUTCOME_REPLACED":
+      return JobRunOutcome.REPLACED;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum JobRunOutcome");
+  }
+}
+
+export function jobRunOutcomeToJSON(object: JobRunOutcome): string {
+  switch (object) {
+    case JobRunOutcome.RUNNING:
+      return "JOB_RUN_OUTCOME_RUNNING";
+    case JobRunOutcome.SUCCEEDED:
+      return "JOB_RUN_OUTCOME_SUCCEEDED";
+    case JobRunOutcome.FAILED:
+      return "JOB_RUN_OUTCOME_FAILED";
+    case JobRunOutcome.REPLACED:
+      return "JOB_RUN_OUTCOME_REPLACED";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum JobRunOutcome");
+  }
+}
+
 export interface Platform {
   /** As Go names it: "linux". */
   os: string;
@@ -161,7 +207,65 @@ export interface Service {
     | ServiceSpec
     | undefined;
   /** Unset until the first update. */
-  updateStatus: UpdateStatus | undefined;
+  updateStatus:
+    | UpdateStatus
+    | undefined;
+  /** Job modes only. */
+  jobStatus:
+    | JobStatus
+    | undefined;
+  /** Unset until the first rebalance. */
+  rebalanceStatus: RebalanceStatus | undefined;
+}
+
+/** One run of a job: the tasks made for one job iteration. */
+export interface JobRun {
+  /** The iteration the run's tasks carry (Task.job_iteration). */
+  iteration: Version | undefined;
+  startedAt:
+    | Date
+    | undefined;
+  /** Scheduled runs: the cron tick it was started for. */
+  scheduledFor: Date | undefined;
+  finishedAt: Date | undefined;
+  outcome: JobRunOutcome;
+  succeeded: number;
+  failed: number;
+}
+
+export interface JobStatus {
+  /**
+   * A counter (index): 1 for the first run, one more at each run (service
+   * created, spec changed, update --force, a schedule tick); 0 or unset: no
+   * run yet (a scheduled job before its first tick). Tasks of the current run
+   * carry it as job_iteration.
+   */
+  jobIteration:
+    | Version
+    | undefined;
+  /** When the current run started. */
+  lastExecution:
+    | Date
+    | undefined;
+  /**
+   * Scheduled jobs: the last tick a run was started (or skipped) for; a tick
+   * at or before it never starts another run, whatever leader changes happen.
+   */
+  lastTick:
+    | Date
+    | undefined;
+  /** The latest runs, oldest first (at most 10). */
+  runs: JobRun[];
+}
+
+/** A rebalance in progress or the last one. */
+export interface RebalanceStatus {
+  state: UpdateState;
+  startedAt: Date | undefined;
+  completedAt: Date | undefined;
+  message: string;
+  /** Tasks moved so far. */
+  moved: number;
 }
 
 export interface ContainerStatus {
@@ -230,7 +334,11 @@ export interface Task {
    * The service's endpoint (published ports) when the task was created: the
    * agent publishes host-mode ports on the task's container.
    */
-  endpoint: EndpointSpec | undefined;
+  endpoint:
+    | EndpointSpec
+    | undefined;
+  /** Job modes: the Service.job_status.job_iteration the task was made for. */
+  jobIteration: Version | undefined;
 }
 
 export interface JoinTokens {
@@ -1450,6 +1558,8 @@ function createBaseService(): Service {
     specVersion: undefined,
     previousSpec: undefined,
     updateStatus: undefined,
+    jobStatus: undefined,
+    rebalanceStatus: undefined,
   };
 }
 
@@ -1472,6 +1582,12 @@ export const Service: MessageFns<Service> = {
     }
     if (message.updateStatus !== undefined) {
       UpdateStatus.encode(message.updateStatus, writer.uint32(50).fork()).join();
+    }
+    if (message.jobStatus !== undefined) {
+      JobStatus.encode(message.jobStatus, writer.uint32(58).fork()).join();
+    }
+    if (message.rebalanceStatus !== undefined) {
+      RebalanceStatus.encode(message.rebalanceStatus, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1537,6 +1653,22 @@ export const Service: MessageFns<Service> = {
             message.updateStatus = UpdateStatus.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.jobStatus = JobStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.rebalanceStatus = RebalanceStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1569,6 +1701,16 @@ export const Service: MessageFns<Service> = {
         : isSet(object.update_status)
         ? UpdateStatus.fromJSON(object.update_status)
         : undefined,
+      jobStatus: isSet(object.jobStatus)
+        ? JobStatus.fromJSON(object.jobStatus)
+        : isSet(object.job_status)
+        ? JobStatus.fromJSON(object.job_status)
+        : undefined,
+      rebalanceStatus: isSet(object.rebalanceStatus)
+        ? RebalanceStatus.fromJSON(object.rebalanceStatus)
+        : isSet(object.rebalance_status)
+        ? RebalanceStatus.fromJSON(object.rebalance_status)
+        : undefined,
     };
   },
 
@@ -1592,6 +1734,12 @@ export const Service: MessageFns<Service> = {
     if (message.updateStatus !== undefined) {
       obj.updateStatus = UpdateStatus.toJSON(message.updateStatus);
     }
+    if (message.jobStatus !== undefined) {
+      obj.jobStatus = JobStatus.toJSON(message.jobStatus);
+    }
+    if (message.rebalanceStatus !== undefined) {
+      obj.rebalanceStatus = RebalanceStatus.toJSON(message.rebalanceStatus);
+    }
     return obj;
   },
 
@@ -1614,6 +1762,471 @@ export const Service: MessageFns<Service> = {
     message.updateStatus = (object.updateStatus !== undefined && object.updateStatus !== null)
       ? UpdateStatus.fromPartial(object.updateStatus)
       : undefined;
+    message.jobStatus = (object.jobStatus !== undefined && object.jobStatus !== null)
+      ? JobStatus.fromPartial(object.jobStatus)
+      : undefined;
+    message.rebalanceStatus = (object.rebalanceStatus !== undefined && object.rebalanceStatus !== null)
+      ? RebalanceStatus.fromPartial(object.rebalanceStatus)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseJobRun(): JobRun {
+  return {
+    iteration: undefined,
+    startedAt: undefined,
+    scheduledFor: undefined,
+    finishedAt: undefined,
+    outcome: 0,
+    succeeded: 0,
+    failed: 0,
+  };
+}
+
+export const JobRun: MessageFns<JobRun> = {
+  encode(message: JobRun, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.iteration !== undefined) {
+      Version.encode(message.iteration, writer.uint32(10).fork()).join();
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(18).fork()).join();
+    }
+    if (message.scheduledFor !== undefined) {
+      Timestamp.encode(toTimestamp(message.scheduledFor), writer.uint32(26).fork()).join();
+    }
+    if (message.finishedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.finishedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.outcome !== 0) {
+      writer.uint32(40).int32(message.outcome);
+    }
+    if (message.succeeded !== 0) {
+      writer.uint32(48).uint64(message.succeeded);
+    }
+    if (message.failed !== 0) {
+      writer.uint32(56).uint64(message.failed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobRun {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobRun();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.iteration = Version.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.scheduledFor = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.finishedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.succeeded = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.failed = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobRun {
+    return {
+      iteration: isSet(object.iteration) ? Version.fromJSON(object.iteration) : undefined,
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+      scheduledFor: isSet(object.scheduledFor)
+        ? fromJsonTimestamp(object.scheduledFor)
+        : isSet(object.scheduled_for)
+        ? fromJsonTimestamp(object.scheduled_for)
+        : undefined,
+      finishedAt: isSet(object.finishedAt)
+        ? fromJsonTimestamp(object.finishedAt)
+        : isSet(object.finished_at)
+        ? fromJsonTimestamp(object.finished_at)
+        : undefined,
+      outcome: isSet(object.outcome) ? jobRunOutcomeFromJSON(object.outcome) : 0,
+      succeeded: isSet(object.succeeded) ? globalThis.Number(object.succeeded) : 0,
+      failed: isSet(object.failed) ? globalThis.Number(object.failed) : 0,
+    };
+  },
+
+  toJSON(message: JobRun): unknown {
+    const obj: any = {};
+    if (message.iteration !== undefined) {
+      obj.iteration = Version.toJSON(message.iteration);
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
+    }
+    if (message.scheduledFor !== undefined) {
+      obj.scheduledFor = message.scheduledFor.toISOString();
+    }
+    if (message.finishedAt !== undefined) {
+      obj.finishedAt = message.finishedAt.toISOString();
+    }
+    if (message.outcome !== 0) {
+      obj.outcome = jobRunOutcomeToJSON(message.outcome);
+    }
+    if (message.succeeded !== 0) {
+      obj.succeeded = Math.round(message.succeeded);
+    }
+    if (message.failed !== 0) {
+      obj.failed = Math.round(message.failed);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<JobRun>, I>>(base?: I): JobRun {
+    return JobRun.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JobRun>, I>>(object: I): JobRun {
+    const message = createBaseJobRun();
+    message.iteration = (object.iteration !== undefined && object.iteration !== null)
+      ? Version.fromPartial(object.iteration)
+      : undefined;
+    message.startedAt = object.startedAt ?? undefined;
+    message.scheduledFor = object.scheduledFor ?? undefined;
+    message.finishedAt = object.finishedAt ?? undefined;
+    message.outcome = object.outcome ?? 0;
+    message.succeeded = object.succeeded ?? 0;
+    message.failed = object.failed ?? 0;
+    return message;
+  },
+};
+
+function createBaseJobStatus(): JobStatus {
+  return { jobIteration: undefined, lastExecution: undefined, lastTick: undefined, runs: [] };
+}
+
+export const JobStatus: MessageFns<JobStatus> = {
+  encode(message: JobStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobIteration !== undefined) {
+      Version.encode(message.jobIteration, writer.uint32(10).fork()).join();
+    }
+    if (message.lastExecution !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastExecution), writer.uint32(18).fork()).join();
+    }
+    if (message.lastTick !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastTick), writer.uint32(26).fork()).join();
+    }
+    for (const v of message.runs) {
+      JobRun.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobIteration = Version.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.lastExecution = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.lastTick = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.runs.push(JobRun.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobStatus {
+    return {
+      jobIteration: isSet(object.jobIteration)
+        ? Version.fromJSON(object.jobIteration)
+        : isSet(object.job_iteration)
+        ? Version.fromJSON(object.job_iteration)
+        : undefined,
+      lastExecution: isSet(object.lastExecution)
+        ? fromJsonTimestamp(object.lastExecution)
+        : isSet(object.last_execution)
+        ? fromJsonTimestamp(object.last_execution)
+        : undefined,
+      lastTick: isSet(object.lastTick)
+        ? fromJsonTimestamp(object.lastTick)
+        : isSet(object.last_tick)
+        ? fromJsonTimestamp(object.last_tick)
+        : undefined,
+      runs: globalThis.Array.isArray(object?.runs) ? object.runs.map((e: any) => JobRun.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: JobStatus): unknown {
+    const obj: any = {};
+    if (message.jobIteration !== undefined) {
+      obj.jobIteration = Version.toJSON(message.jobIteration);
+    }
+    if (message.lastExecution !== undefined) {
+      obj.lastExecution = message.lastExecution.toISOString();
+    }
+    if (message.lastTick !== undefined) {
+      obj.lastTick = message.lastTick.toISOString();
+    }
+    if (message.runs?.length) {
+      obj.runs = message.runs.map((e) => JobRun.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<JobStatus>, I>>(base?: I): JobStatus {
+    return JobStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JobStatus>, I>>(object: I): JobStatus {
+    const message = createBaseJobStatus();
+    message.jobIteration = (object.jobIteration !== undefined && object.jobIteration !== null)
+      ? Version.fromPartial(object.jobIteration)
+      : undefined;
+    message.lastExecution = object.lastExecution ?? undefined;
+    message.lastTick = object.lastTick ?? undefined;
+    message.runs = object.runs?.map((e) => JobRun.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRebalanceStatus(): RebalanceStatus {
+  return { state: 0, startedAt: undefined, completedAt: undefined, message: "", moved: 0 };
+}
+
+export const RebalanceStatus: MessageFns<RebalanceStatus> = {
+  encode(message: RebalanceStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== 0) {
+      writer.uint32(8).int32(message.state);
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(18).fork()).join();
+    }
+    if (message.completedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.completedAt), writer.uint32(26).fork()).join();
+    }
+    if (message.message !== "") {
+      writer.uint32(34).string(message.message);
+    }
+    if (message.moved !== 0) {
+      writer.uint32(40).uint64(message.moved);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RebalanceStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRebalanceStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.completedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.moved = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RebalanceStatus {
+    return {
+      state: isSet(object.state) ? updateStateFromJSON(object.state) : 0,
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+      completedAt: isSet(object.completedAt)
+        ? fromJsonTimestamp(object.completedAt)
+        : isSet(object.completed_at)
+        ? fromJsonTimestamp(object.completed_at)
+        : undefined,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      moved: isSet(object.moved) ? globalThis.Number(object.moved) : 0,
+    };
+  },
+
+  toJSON(message: RebalanceStatus): unknown {
+    const obj: any = {};
+    if (message.state !== 0) {
+      obj.state = updateStateToJSON(message.state);
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
+    }
+    if (message.completedAt !== undefined) {
+      obj.completedAt = message.completedAt.toISOString();
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.moved !== 0) {
+      obj.moved = Math.round(message.moved);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RebalanceStatus>, I>>(base?: I): RebalanceStatus {
+    return RebalanceStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RebalanceStatus>, I>>(object: I): RebalanceStatus {
+    const message = createBaseRebalanceStatus();
+    message.state = object.state ?? 0;
+    message.startedAt = object.startedAt ?? undefined;
+    message.completedAt = object.completedAt ?? undefined;
+    message.message = object.message ?? "";
+    message.moved = object.moved ?? 0;
     return message;
   },
 };
@@ -1995,6 +2608,7 @@ function createBaseTask(): Task {
     desiredState: 0,
     specVersion: undefined,
     endpoint: undefined,
+    jobIteration: undefined,
   };
 }
 
@@ -2035,6 +2649,9 @@ export const Task: MessageFns<Task> = {
     }
     if (message.endpoint !== undefined) {
       EndpointSpec.encode(message.endpoint, writer.uint32(98).fork()).join();
+    }
+    if (message.jobIteration !== undefined) {
+      Version.encode(message.jobIteration, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -2148,6 +2765,14 @@ export const Task: MessageFns<Task> = {
             message.endpoint = EndpointSpec.decode(reader, reader.uint32());
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.jobIteration = Version.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2194,6 +2819,11 @@ export const Task: MessageFns<Task> = {
         ? Version.fromJSON(object.spec_version)
         : undefined,
       endpoint: isSet(object.endpoint) ? EndpointSpec.fromJSON(object.endpoint) : undefined,
+      jobIteration: isSet(object.jobIteration)
+        ? Version.fromJSON(object.jobIteration)
+        : isSet(object.job_iteration)
+        ? Version.fromJSON(object.job_iteration)
+        : undefined,
     };
   },
 
@@ -2235,6 +2865,9 @@ export const Task: MessageFns<Task> = {
     if (message.endpoint !== undefined) {
       obj.endpoint = EndpointSpec.toJSON(message.endpoint);
     }
+    if (message.jobIteration !== undefined) {
+      obj.jobIteration = Version.toJSON(message.jobIteration);
+    }
     return obj;
   },
 
@@ -2264,6 +2897,9 @@ export const Task: MessageFns<Task> = {
       : undefined;
     message.endpoint = (object.endpoint !== undefined && object.endpoint !== null)
       ? EndpointSpec.fromPartial(object.endpoint)
+      : undefined;
+    message.jobIteration = (object.jobIteration !== undefined && object.jobIteration !== null)
+      ? Version.fromPartial(object.jobIteration)
       : undefined;
     return message;
   },

@@ -564,6 +564,83 @@ export function publishModeToJSON(object: PublishMode): string {
 }
 
 /**
+ * What a scheduled job does when a tick comes and the previous run has not
+ * finished.
+ */
+export enum ScheduleOverlap {
+  /** SKIP - Skip the tick; the run in progress goes on. */
+  SKIP = 0,
+  /** ALLOW - Start the new run beside the one in progress. */
+  ALLOW = 1,
+  /** REPLACE - Shut the run in progress down and start the new one. */
+  REPLACE = 2,
+}
+
+export function scheduleOverlapFromJSON(object: any): ScheduleOverlap {
+  switch (object) {
+    case 0:
+    case "SCHEDULE_OVERLAP_SKIP":
+      return ScheduleOverlap.SKIP;
+    case 1:
+    case "SCHEDULE_OVERLAP_ALLOW":
+      return ScheduleOverlap.ALLOW;
+    case 2:
+    case "SCHEDULE_OVERLAP_REPLACE":
+      return ScheduleOverlap.REPLACE;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum ScheduleOverlap");
+  }
+}
+
+export function scheduleOverlapToJSON(object: ScheduleOverlap): string {
+  switch (object) {
+    case ScheduleOverlap.SKIP:
+      return "SCHEDULE_OVERLAP_SKIP";
+    case ScheduleOverlap.ALLOW:
+      return "SCHEDULE_OVERLAP_ALLOW";
+    case ScheduleOverlap.REPLACE:
+      return "SCHEDULE_OVERLAP_REPLACE";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum ScheduleOverlap");
+  }
+}
+
+/**
+ * Whether the service moves its tasks by itself when the spread the
+ * scheduler would choose changes (a node joins or comes back).
+ */
+export enum RebalanceMode {
+  /** MANUAL - Only on `shoal service rebalance`. */
+  MANUAL = 0,
+  /** AUTO - When a node becomes ready, after a cool-down. */
+  AUTO = 1,
+}
+
+export function rebalanceModeFromJSON(object: any): RebalanceMode {
+  switch (object) {
+    case 0:
+    case "REBALANCE_MODE_MANUAL":
+      return RebalanceMode.MANUAL;
+    case 1:
+    case "REBALANCE_MODE_AUTO":
+      return RebalanceMode.AUTO;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum RebalanceMode");
+  }
+}
+
+export function rebalanceModeToJSON(object: RebalanceMode): string {
+  switch (object) {
+    case RebalanceMode.MANUAL:
+      return "REBALANCE_MODE_MANUAL";
+    case RebalanceMode.AUTO:
+      return "REBALANCE_MODE_AUTO";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum RebalanceMode");
+  }
+}
+
+/**
  * Version of an object: the raft index of the last write to it. Writes carry
  * the version they read and fail with a sequence conflict if it is stale.
  */
@@ -763,6 +840,37 @@ export interface ReplicatedService {
 export interface GlobalService {
 }
 
+/**
+ * Runs tasks until total_completions of them have exited 0, at most
+ * max_concurrent at a time (Docker's ReplicatedJob). Completed tasks are not
+ * restarted; failed ones follow the restart policy.
+ */
+export interface ReplicatedJob {
+  /** Unset (0): as many at once as total_completions. */
+  maxConcurrent: number;
+  /** Unset (0): max_concurrent, as Docker does; both unset: 1. */
+  totalCompletions: number;
+}
+
+/**
+ * Runs one task to completion on every eligible node, including nodes that
+ * join later (Docker's GlobalJob).
+ */
+export interface GlobalJob {
+}
+
+/**
+ * A job that runs again at each tick of a cron schedule (Shoal's, not
+ * Docker's: Swarm has no scheduled jobs).
+ */
+export interface JobSchedule {
+  /** Standard five fields: minute hour day-of-month month day-of-week. */
+  cron: string;
+  /** IANA zone the fields are read in, e.g. "Europe/Paris"; empty: UTC. */
+  timezone: string;
+  overlap: ScheduleOverlap;
+}
+
 /** How the service's ports are exposed. */
 export interface EndpointSpec {
   ports: PortConfig[];
@@ -777,6 +885,8 @@ export interface ServiceSpec {
   mode:
     | { $case: "replicated"; value: ReplicatedService }
     | { $case: "global"; value: GlobalService }
+    | { $case: "replicatedJob"; value: ReplicatedJob }
+    | { $case: "globalJob"; value: GlobalJob }
     | undefined;
   /** Unset: parallelism 1, no delay, pause on failure, stop first. */
   updateConfig:
@@ -784,7 +894,12 @@ export interface ServiceSpec {
     | undefined;
   /** Used when rolling back; unset: the same defaults as update_config. */
   rollbackConfig: UpdateConfig | undefined;
-  endpoint: EndpointSpec | undefined;
+  endpoint:
+    | EndpointSpec
+    | undefined;
+  /** Only for the job modes: run the job again at each tick. */
+  schedule: JobSchedule | undefined;
+  rebalance: RebalanceMode;
 }
 
 /** What an operator may change about a node. */
@@ -2860,6 +2975,252 @@ export const GlobalService: MessageFns<GlobalService> = {
   },
 };
 
+function createBaseReplicatedJob(): ReplicatedJob {
+  return { maxConcurrent: 0, totalCompletions: 0 };
+}
+
+export const ReplicatedJob: MessageFns<ReplicatedJob> = {
+  encode(message: ReplicatedJob, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.maxConcurrent !== 0) {
+      writer.uint32(8).uint64(message.maxConcurrent);
+    }
+    if (message.totalCompletions !== 0) {
+      writer.uint32(16).uint64(message.totalCompletions);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplicatedJob {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplicatedJob();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.maxConcurrent = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.totalCompletions = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplicatedJob {
+    return {
+      maxConcurrent: isSet(object.maxConcurrent)
+        ? globalThis.Number(object.maxConcurrent)
+        : isSet(object.max_concurrent)
+        ? globalThis.Number(object.max_concurrent)
+        : 0,
+      totalCompletions: isSet(object.totalCompletions)
+        ? globalThis.Number(object.totalCompletions)
+        : isSet(object.total_completions)
+        ? globalThis.Number(object.total_completions)
+        : 0,
+    };
+  },
+
+  toJSON(message: ReplicatedJob): unknown {
+    const obj: any = {};
+    if (message.maxConcurrent !== 0) {
+      obj.maxConcurrent = Math.round(message.maxConcurrent);
+    }
+    if (message.totalCompletions !== 0) {
+      obj.totalCompletions = Math.round(message.totalCompletions);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReplicatedJob>, I>>(base?: I): ReplicatedJob {
+    return ReplicatedJob.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReplicatedJob>, I>>(object: I): ReplicatedJob {
+    const message = createBaseReplicatedJob();
+    message.maxConcurrent = object.maxConcurrent ?? 0;
+    message.totalCompletions = object.totalCompletions ?? 0;
+    return message;
+  },
+};
+
+function createBaseGlobalJob(): GlobalJob {
+  return {};
+}
+
+export const GlobalJob: MessageFns<GlobalJob> = {
+  encode(_: GlobalJob, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GlobalJob {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGlobalJob();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GlobalJob {
+    return {};
+  },
+
+  toJSON(_: GlobalJob): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GlobalJob>, I>>(base?: I): GlobalJob {
+    return GlobalJob.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GlobalJob>, I>>(_: I): GlobalJob {
+    const message = createBaseGlobalJob();
+    return message;
+  },
+};
+
+function createBaseJobSchedule(): JobSchedule {
+  return { cron: "", timezone: "", overlap: 0 };
+}
+
+export const JobSchedule: MessageFns<JobSchedule> = {
+  encode(message: JobSchedule, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cron !== "") {
+      writer.uint32(10).string(message.cron);
+    }
+    if (message.timezone !== "") {
+      writer.uint32(18).string(message.timezone);
+    }
+    if (message.overlap !== 0) {
+      writer.uint32(24).int32(message.overlap);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobSchedule {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobSchedule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cron = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.timezone = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.overlap = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobSchedule {
+    return {
+      cron: isSet(object.cron) ? globalThis.String(object.cron) : "",
+      timezone: isSet(object.timezone) ? globalThis.String(object.timezone) : "",
+      overlap: isSet(object.overlap) ? scheduleOverlapFromJSON(object.overlap) : 0,
+    };
+  },
+
+  toJSON(message: JobSchedule): unknown {
+    const obj: any = {};
+    if (message.cron !== "") {
+      obj.cron = message.cron;
+    }
+    if (message.timezone !== "") {
+      obj.timezone = message.timezone;
+    }
+    if (message.overlap !== 0) {
+      obj.overlap = scheduleOverlapToJSON(message.overlap);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<JobSchedule>, I>>(base?: I): JobSchedule {
+    return JobSchedule.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JobSchedule>, I>>(object: I): JobSchedule {
+    const message = createBaseJobSchedule();
+    message.cron = object.cron ?? "";
+    message.timezone = object.timezone ?? "";
+    message.overlap = object.overlap ?? 0;
+    return message;
+  },
+};
+
 function createBaseEndpointSpec(): EndpointSpec {
   return { ports: [] };
 }
@@ -2937,6 +3298,8 @@ function createBaseServiceSpec(): ServiceSpec {
     updateConfig: undefined,
     rollbackConfig: undefined,
     endpoint: undefined,
+    schedule: undefined,
+    rebalance: 0,
   };
 }
 
@@ -2955,6 +3318,12 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
       case "global":
         GlobalService.encode(message.mode.value, writer.uint32(34).fork()).join();
         break;
+      case "replicatedJob":
+        ReplicatedJob.encode(message.mode.value, writer.uint32(66).fork()).join();
+        break;
+      case "globalJob":
+        GlobalJob.encode(message.mode.value, writer.uint32(74).fork()).join();
+        break;
     }
     if (message.updateConfig !== undefined) {
       UpdateConfig.encode(message.updateConfig, writer.uint32(42).fork()).join();
@@ -2964,6 +3333,12 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
     }
     if (message.endpoint !== undefined) {
       EndpointSpec.encode(message.endpoint, writer.uint32(58).fork()).join();
+    }
+    if (message.schedule !== undefined) {
+      JobSchedule.encode(message.schedule, writer.uint32(82).fork()).join();
+    }
+    if (message.rebalance !== 0) {
+      writer.uint32(88).int32(message.rebalance);
     }
     return writer;
   },
@@ -3013,6 +3388,22 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
             message.mode = { $case: "global", value: GlobalService.decode(reader, reader.uint32()) };
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.mode = { $case: "replicatedJob", value: ReplicatedJob.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.mode = { $case: "globalJob", value: GlobalJob.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 5: {
             if (tag !== 42) {
               break;
@@ -3035,6 +3426,22 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
             }
 
             message.endpoint = EndpointSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.schedule = JobSchedule.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.rebalance = reader.int32() as any;
             continue;
           }
         }
@@ -3061,6 +3468,14 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
         ? { $case: "replicated", value: ReplicatedService.fromJSON(object.replicated) }
         : isSet(object.global)
         ? { $case: "global", value: GlobalService.fromJSON(object.global) }
+        : isSet(object.replicatedJob)
+        ? { $case: "replicatedJob", value: ReplicatedJob.fromJSON(object.replicatedJob) }
+        : isSet(object.replicated_job)
+        ? { $case: "replicatedJob", value: ReplicatedJob.fromJSON(object.replicated_job) }
+        : isSet(object.globalJob)
+        ? { $case: "globalJob", value: GlobalJob.fromJSON(object.globalJob) }
+        : isSet(object.global_job)
+        ? { $case: "globalJob", value: GlobalJob.fromJSON(object.global_job) }
         : undefined,
       updateConfig: isSet(object.updateConfig)
         ? UpdateConfig.fromJSON(object.updateConfig)
@@ -3073,6 +3488,8 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
         ? UpdateConfig.fromJSON(object.rollback_config)
         : undefined,
       endpoint: isSet(object.endpoint) ? EndpointSpec.fromJSON(object.endpoint) : undefined,
+      schedule: isSet(object.schedule) ? JobSchedule.fromJSON(object.schedule) : undefined,
+      rebalance: isSet(object.rebalance) ? rebalanceModeFromJSON(object.rebalance) : 0,
     };
   },
 
@@ -3088,6 +3505,10 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
       obj.replicated = ReplicatedService.toJSON(message.mode.value);
     } else if (message.mode?.$case === "global") {
       obj.global = GlobalService.toJSON(message.mode.value);
+    } else if (message.mode?.$case === "replicatedJob") {
+      obj.replicatedJob = ReplicatedJob.toJSON(message.mode.value);
+    } else if (message.mode?.$case === "globalJob") {
+      obj.globalJob = GlobalJob.toJSON(message.mode.value);
     }
     if (message.updateConfig !== undefined) {
       obj.updateConfig = UpdateConfig.toJSON(message.updateConfig);
@@ -3097,6 +3518,12 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
     }
     if (message.endpoint !== undefined) {
       obj.endpoint = EndpointSpec.toJSON(message.endpoint);
+    }
+    if (message.schedule !== undefined) {
+      obj.schedule = JobSchedule.toJSON(message.schedule);
+    }
+    if (message.rebalance !== 0) {
+      obj.rebalance = rebalanceModeToJSON(message.rebalance);
     }
     return obj;
   },
@@ -3125,6 +3552,18 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
         }
         break;
       }
+      case "replicatedJob": {
+        if (object.mode?.value !== undefined && object.mode?.value !== null) {
+          message.mode = { $case: "replicatedJob", value: ReplicatedJob.fromPartial(object.mode.value) };
+        }
+        break;
+      }
+      case "globalJob": {
+        if (object.mode?.value !== undefined && object.mode?.value !== null) {
+          message.mode = { $case: "globalJob", value: GlobalJob.fromPartial(object.mode.value) };
+        }
+        break;
+      }
     }
     message.updateConfig = (object.updateConfig !== undefined && object.updateConfig !== null)
       ? UpdateConfig.fromPartial(object.updateConfig)
@@ -3135,6 +3574,10 @@ export const ServiceSpec: MessageFns<ServiceSpec> = {
     message.endpoint = (object.endpoint !== undefined && object.endpoint !== null)
       ? EndpointSpec.fromPartial(object.endpoint)
       : undefined;
+    message.schedule = (object.schedule !== undefined && object.schedule !== null)
+      ? JobSchedule.fromPartial(object.schedule)
+      : undefined;
+    message.rebalance = object.rebalance ?? 0;
     return message;
   },
 };
