@@ -14,6 +14,7 @@ import {
   durationToMs,
   errorMessage,
   fromServiceError,
+  leaderHint,
   systemClock,
   unaryCall,
   type AssignmentsResponse,
@@ -88,12 +89,12 @@ export async function runSession(options: SessionOptions, signal: AbortSignal): 
   const backoff = options.backoff ?? new Backoff({ initialMs: 200, maxMs: 2000 });
   let next = 0;
   /** The leader a follower named when it refused us: tried next, at once. */
-  let leaderHint: string | undefined;
+  let nextLeader: string | undefined;
   while (!signal.aborted) {
-    const manager = leaderHint ?? options.managers[next % options.managers.length]!;
-    if (leaderHint === undefined) next++;
-    const followingHint = leaderHint !== undefined;
-    leaderHint = undefined;
+    const manager = nextLeader ?? options.managers[next % options.managers.length]!;
+    if (nextLeader === undefined) next++;
+    const followingHint = nextLeader !== undefined;
+    nextLeader = undefined;
     const client = new DispatcherClient(manager, options.channel.credentials, options.channel.options ?? {});
     // Everything of this session (its calls, the link lent out) ends with it.
     const session = new AbortController();
@@ -121,11 +122,11 @@ export async function runSession(options: SessionOptions, signal: AbortSignal): 
           cause: err,
         });
       }
-      const leader = /the leader is (\S+)$/.exec(refused.message)?.[1];
+      const leader = leaderHint(refused);
       // Followed at once, but not twice in a row: two managers with stale views must not bounce us.
       if (refused.code === ErrorCode.NotLeader && leader !== undefined && leader !== manager && !followingHint) {
         logger.info({ manager, leader }, "not the leader; going to the leader");
-        leaderHint = leader;
+        nextLeader = leader;
         continue;
       }
       // A manager that answers "no leader" is up and will know the leader soon: ask again

@@ -77,6 +77,16 @@ export function isShoalError(err: unknown): err is ShoalError {
   return err instanceof ShoalError;
 }
 
+/**
+ * The leader a manager names when it refuses a call for not being the leader: NOT_LEADER errors
+ * say "not the leader; the leader is HOST:PORT" (the manager's NotLeaderError, the dispatcher),
+ * and only the message crosses the wire. Undefined for any other error, or when no leader is known.
+ */
+export function leaderHint(err: unknown): string | undefined {
+  if (!(err instanceof ShoalError) || err.code !== ErrorCode.NotLeader) return undefined;
+  return /the leader is (\S+)$/.exec(err.message)?.[1];
+}
+
 /** A readable message for anything thrown. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;

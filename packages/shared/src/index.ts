@@ -17,6 +17,7 @@ export {
   UnavailableError,
   isShoalError,
   errorMessage,
+  leaderHint,
   type ShoalErrorOptions,
 } from "./errors.js";
 export { newId, isId, shortId, ID_LENGTH } from "./ids.js";

@@ -13,8 +13,10 @@ import {
   channelCredentials,
   errorMessage,
   isShoalError,
-  joinCluster,
+  joinWithRetry,
   pki,
+  retryWhileElecting,
+  silentLogger,
   writeCertFiles,
   type JoinResult,
 } from "@shoal/shared";
@@ -39,14 +41,19 @@ export function adminClientDir(dataRoot: string): string {
   return join(daemonDataDir(dataRoot, "manager"), CLIENT_CERT_DIR);
 }
 
-/** Joins with `token` through the first of `managers` that answers; the certificate is not saved yet. */
+/**
+ * Joins with `token` through the first of `managers` that answers; the certificate is not saved
+ * yet. A manager that names the leader sends the join there; while the cluster has no leader (a
+ * manager just lost, an election), or no manager answers, it asks again until `timeoutMs` has
+ * passed, and then says what it tried.
+ */
 export async function joinWithToken(
   managers: readonly string[],
   token: string,
   timeoutMs: number,
 ): Promise<JoinResult> {
   try {
-    return await joinCluster({ managers, token, timeoutMs });
+    return await joinWithRetry(managers, token, undefined, silentLogger(), undefined, timeoutMs);
   } catch (err: unknown) {
     if (isShoalError(err) && err.code === ErrorCode.InvalidArgument) throw err; // a malformed token
     if (err instanceof pki.JoinTokenError || (isShoalError(err) && err.code === ErrorCode.PermissionDenied)) {
@@ -74,20 +81,27 @@ export async function saveDaemonCertificate(dataRoot: string, role: DaemonRole, 
 
 /**
  * The cluster's worker token, read with a manager certificate just issued (a manager may call the
- * Control API): what the agent beside a joining manager joins with.
+ * Control API): what the agent beside a joining manager joins with. Read from the manager that
+ * issued it first, and asked again while the cluster elects, for up to `timeoutMs`.
  */
 export async function workerToken(
   managers: readonly string[],
   manager: JoinResult,
   timeoutMs: number,
 ): Promise<string> {
-  const control = new Control(managers, timeoutMs, {
+  const addresses = [manager.manager, ...managers.filter((m) => m !== manager.manager)];
+  const control = new Control(addresses, Math.min(timeoutMs, 10_000), {
     credentials: channelCredentials(manager.material),
     options: MANAGER_CHANNEL_OPTIONS,
     material: manager.material,
   });
   try {
-    const token = (await control.call("getCluster", { clusterId: "" })).cluster?.rootJoinTokens?.worker;
+    const cluster = await retryWhileElecting(
+      `read the worker token from ${addresses.join(",")}`,
+      async () => (await control.call("getCluster", { clusterId: "" })).cluster,
+      { timeoutMs },
+    );
+    const token = cluster?.rootJoinTokens?.worker;
     if (!token) throw new ShoalError(ErrorCode.FailedPrecondition, "the cluster has no worker join token");
     return token;
   } finally {

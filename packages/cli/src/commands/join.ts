@@ -39,13 +39,27 @@ interface Joined {
   readonly agent?: JoinResult;
 }
 
-/** Joins with the token; with a manager token and an agent wanted, joins the agent too. */
+/**
+ * Joins with the token; with a manager token and an agent wanted, joins the agent too. All of it
+ * within --timeout, which covers waiting for the cluster to elect a leader.
+ */
 async function joinCertificates(managers: readonly string[], flags: JoinFlags): Promise<Joined> {
-  const ms = timeoutMs(flags);
-  const joined = await joinWithToken(managers, flags.token, ms);
-  if (joined.role === "worker") return { role: "worker", agent: joined };
+  const deadline = Date.now() + timeoutMs(flags);
+  const left = (): number => Math.max(1, deadline - Date.now());
+  const joined = await joinWithToken(managers, flags.token, left());
+  if (joined.role === "worker") {
+    // Refused before anything is written: the agent's files on this machine are not touched.
+    if (!flags.agent) {
+      throw new ShoalError(
+        ErrorCode.InvalidArgument,
+        "--no-agent: the token is a worker token, and a worker is an agent; join with the manager token, " +
+          "or without --no-agent (the cluster forgets the node just made, which never opens a session)",
+      );
+    }
+    return { role: "worker", agent: joined };
+  }
   if (!flags.agent) return { role: "manager", manager: joined };
-  const agent = await joinWithToken(managers, await workerToken(managers, joined, ms), ms);
+  const agent = await joinWithToken(managers, await workerToken(managers, joined, left()), left());
   return { role: "manager", manager: joined, agent };
 }
 
@@ -83,9 +97,10 @@ async function join(program: Command, managerArg: string, flags: JoinFlags): Pro
   checkConfig(managerOpts, "--manager-opt", schemas.manager);
   checkConfig(agentOpts, "--agent-opt", schemas.agent);
   const listen = parseAddress(flags.listen, "--listen");
-  // agent.json is written with either token but --no-agent and a manager token; manager.json (a
-  // manager token only) may be there already where `shoal init` without --start wrote it.
-  await refuseExisting(setup, [agentPaths.configFile], force);
+  // agent.json is written unless --no-agent (which joins a manager alone: an agent set up on this
+  // machine already is left as it is); manager.json (a manager token only) may be there already
+  // where `shoal init` without --start wrote it.
+  if (flags.agent) await refuseExisting(setup, [agentPaths.configFile], force);
   const mode = await startMode(setup, flags);
 
   const joined: Joined = flags.dryRun
@@ -116,7 +131,8 @@ async function join(program: Command, managerArg: string, flags: JoinFlags): Pro
       "data-dir": daemonDataDir(flags.dataRoot, "manager"),
       listen,
       advertise,
-      join: managers[0],
+      // The manager that answered the join (the leader, or a follower that forwarded to it).
+      join: joined.manager?.manager ?? managers[0],
       ...managerOpts,
     };
     await writeDaemonConfig(setup, managerPaths.configFile, settings, schemas.manager, force);

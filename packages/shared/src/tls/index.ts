@@ -20,4 +20,4 @@ export {
 } from "./node-ca-client.js";
 export { joinCluster, checkIssued, type JoinOptions, type JoinResult, type CheckIssuedOptions } from "./join.js";
 export { CertificateRenewer, MAX_SLEEP_MS, MIN_RENEWAL_INTERVAL_MS, type RenewerOptions } from "./renewer.js";
-export { joinWithRetry, nodeRenewer } from "./node-tls.js";
+export { joinWithRetry, nodeRenewer, retryWhileElecting, type RetryOptions } from "./node-tls.js";

@@ -22,7 +22,7 @@ import { importPrivateKeyPem, sameKey } from "../pki/keys.js";
 import { verifyCertificateChain } from "../pki/verify.js";
 import { pemBlocks, x509 } from "../pki/x509.js";
 import type { CertIdentity } from "../pki/identity.js";
-import { ErrorCode, ShoalError, errorMessage } from "../errors.js";
+import { ErrorCode, ShoalError, errorMessage, leaderHint } from "../errors.js";
 import { NodeRole } from "../gen/shoal/v1/types.js";
 import type { Logger } from "../logging.js";
 
@@ -47,15 +47,23 @@ export interface JoinResult {
   readonly role: JoinRole;
   readonly identity: CertIdentity;
   readonly material: TlsMaterial;
+  /** The manager that answered (HOST:PORT): one of the managers given, or the leader one named. */
+  readonly manager: string;
 }
 
-/** Joins through the first manager that answers; see the steps above. */
+/**
+ * Joins through the first manager that answers; see the steps above. A manager that refuses for
+ * not being the leader and names the leader ("not the leader; the leader is HOST:PORT") sends the
+ * join there next, once per call: a follower that knows the leader forwards the request itself,
+ * so this is for a follower whose view is stale (the leader it forwarded to had lost its place).
+ */
 export async function joinCluster(options: JoinOptions): Promise<JoinResult> {
   parseJoinToken(options.token); // a malformed token fails before any connection
   if (options.managers.length === 0) throw new ShoalError(ErrorCode.InvalidArgument, "no manager address to join");
   const logger = options.logger?.child({ component: "join" });
-  let last: unknown;
-  for (const addr of options.managers) {
+  const queue = [...options.managers];
+  const failures = new Map<string, unknown>();
+  for (let addr = queue.shift(); addr !== undefined; addr = queue.shift()) {
     options.signal?.throwIfAborted();
     try {
       const files = await joinThrough(addr, options);
@@ -63,16 +71,22 @@ export async function joinCluster(options: JoinOptions): Promise<JoinResult> {
       const material = new TlsMaterial(files);
       const { identity } = material;
       logger?.info({ manager: addr, nodeId: identity.nodeId, role: identity.role }, "joined the cluster");
-      return { nodeId: identity.nodeId, role: identity.role as JoinRole, identity, material };
+      return { nodeId: identity.nodeId, role: identity.role as JoinRole, identity, material, manager: addr };
     } catch (err: unknown) {
       if (!isRetryable(err)) throw err;
+      failures.set(addr, err);
+      const leader = leaderHint(err);
+      if (leader !== undefined && !failures.has(leader)) {
+        logger?.info({ manager: addr, leader }, "not the leader; joining through the leader it names");
+        queue.splice(0, queue.length, leader, ...queue.filter((a) => a !== leader));
+        continue;
+      }
       logger?.warn({ manager: addr, err: errorMessage(err) }, "manager unavailable to join through; trying the next");
-      last = err;
     }
   }
-  throw new ShoalError(ErrorCode.Unavailable, `no manager could be reached to join: ${errorMessage(last)}`, {
-    cause: last,
-  });
+  const last = [...failures.values()].at(-1);
+  const tried = [...failures].map(([addr, err]) => `${addr}: ${errorMessage(err)}`).join("; ");
+  throw new ShoalError(ErrorCode.Unavailable, `no manager could sign a certificate (${tried})`, { cause: last });
 }
 
 async function joinThrough(addr: string, options: JoinOptions): Promise<TlsFiles> {

@@ -9,7 +9,9 @@ import { NodeRole } from "../../src/api.js";
 import { newId } from "../../src/ids.js";
 import { toServiceError } from "../../src/grpc/status.js";
 import { joinTokenRole, newJoinToken, type CertificateAuthority, type JoinTokens } from "../../src/pki/index.js";
-import { joinCluster, readCertFiles, TlsMaterial } from "../../src/tls/index.js";
+import { joinCluster, joinWithRetry, readCertFiles, TlsMaterial } from "../../src/tls/index.js";
+import { ErrorCode, ShoalError } from "../../src/errors.js";
+import { silentLogger } from "../../src/logging.js";
 import { NodeCAService, type IssueNodeCertificateRequest, type NodeCAServer } from "../../src/api.js";
 import { CLUSTER, issueFiles, newRoot, serve, shutdown, type Served } from "./fixtures.js";
 
@@ -33,12 +35,20 @@ afterEach(async () => {
   received.length = 0;
 });
 
-/** A NodeCA that signs with `ca`, admitting the tokens of `tokens` (a stand-in for the manager's). */
-async function fakeCa(ca: CertificateAuthority): Promise<Served> {
+/**
+ * A NodeCA that signs with `ca`, admitting the tokens of `tokens` (a stand-in for the manager's).
+ * `refuse` answers instead of signing while it returns an error (a follower, an election).
+ */
+async function fakeCa(ca: CertificateAuthority, refuse?: () => Error | undefined): Promise<Served> {
   const impl: NodeCAServer = {
     getRootCaCertificate: (_call, callback) => callback(null, { caCert: Buffer.from(ca.certPem) }),
     issueNodeCertificate: (call, callback) => {
       received.push(call.request);
+      const refusal = refuse?.();
+      if (refusal !== undefined) {
+        callback(toServiceError(refusal));
+        return;
+      }
       void (async () => {
         const role = joinTokenRole(call.request.token, tokens, ca.digest);
         const nodeId = newId();
@@ -126,5 +136,39 @@ describe("joinCluster", () => {
       timeoutMs: 3_000,
     });
     expect(joined.role).toBe("worker");
+  });
+
+  it("follows a follower's leader hint to the leader, which signs", async () => {
+    const leader = await fakeCa(root);
+    const follower = await fakeCa(
+      root,
+      () => new ShoalError(ErrorCode.NotLeader, `not the leader; the leader is ${leader.addr}`),
+    );
+    const joined = await joinCluster({ managers: [follower.addr], token: tokens.worker, timeoutMs: 3_000 });
+    expect(joined.role).toBe("worker");
+    expect(joined.manager).toBe(leader.addr);
+    expect(received).toHaveLength(2); // the follower's refusal, then the leader's signature
+  });
+
+  it("asks again while the cluster elects, and says what it tried when it gives up", async () => {
+    let refusals = 3;
+    const electing = await fakeCa(root, () =>
+      refusals-- > 0 ? new ShoalError(ErrorCode.NotLeader, "no leader is known now") : undefined,
+    );
+    const joined = await joinWithRetry([electing.addr], tokens.worker, undefined, silentLogger(), undefined, 10_000);
+    expect(joined.manager).toBe(electing.addr);
+    expect(received).toHaveLength(4);
+
+    const never = await fakeCa(root, () => new ShoalError(ErrorCode.NotLeader, "no leader is known now"));
+    await expect(
+      joinWithRetry([never.addr], tokens.worker, undefined, silentLogger(), undefined, 1_500),
+    ).rejects.toMatchObject({
+      code: ErrorCode.Unavailable,
+      message: expect.stringMatching(
+        new RegExp(
+          `could not join the cluster through ${never.addr}: \\d+ tries in [\\d.]+ s, the last: .*no leader is known now`,
+        ),
+      ),
+    });
   });
 });
