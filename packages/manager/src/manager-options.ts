@@ -24,6 +24,12 @@ export interface ManagerOptions {
   readonly metricsAddr?: string;
   /** Node certificate lifetime of a cluster founded now (its ca_config); default 90 days. */
   readonly certExpiryMs?: number;
+  /**
+   * When this manager leads: how long a node that joined (NodeCA signed its certificate) may take
+   * to open its first session or join the Raft group before it is removed (ca/join-expiry.ts);
+   * default 10 minutes.
+   */
+  readonly joinGraceMs?: number;
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly heartbeatPeriodMs?: number;

@@ -1,5 +1,6 @@
 // shoal manager | agent: the long-running processes. They stop cleanly on SIGINT or SIGTERM.
 import type { Command } from "commander";
+import { parseDuration } from "../output/duration.js";
 import { collect, keyValues } from "./service-spec.js";
 import { registerManagerUnlockCommand } from "./unlock.js";
 import { InvalidArgumentError, createLogger, isLogLevel, systemClock, type LogLevel, type Logger } from "@shoal/shared";
@@ -62,11 +63,17 @@ export function registerDaemonCommands(program: Command): void {
       "lifetime of node certificates in a cluster founded now (e.g. 90d, 12h, 2m; at least 1m); nodes renew " +
         "at 50-80% of it (default 90d; shoal cluster update --cert-expiry changes it later)",
     )
+    .option(
+      "--join-grace <duration>",
+      "while this manager leads: how long a node that joined may take to show up (its first session, or a " +
+        "manager's raft join) before it is removed as a join that did not complete (e.g. 30s, 1h; default 10m)",
+    )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .option("--unsafe-no-fsync", "do not fsync the raft log (loses data on power failure; for tests only)")
     .action(
       async (
         opts: DaemonFlags & {
+          joinGrace?: string;
           dataDir: string;
           listen: string;
           advertise?: string;
@@ -112,6 +119,7 @@ export function registerDaemonCommands(program: Command): void {
           ...(opts.forceNewCluster ? { forceNewCluster: true } : {}),
           ...(opts.certExpiry !== undefined ? { certExpiryMs: certExpiryMs(opts.certExpiry, "--cert-expiry") } : {}),
           ...(opts.unsafeNoFsync ? { raft: { sync: false } } : {}),
+          ...(opts.joinGrace !== undefined ? { joinGraceMs: joinGraceMs(opts.joinGrace) } : {}),
         });
         await manager.start();
         const sig = await untilSignal();
@@ -203,6 +211,14 @@ export function registerDaemonCommands(program: Command): void {
         process.exit(0);
       },
     );
+}
+
+/** --join-grace: a duration over 0 ("30s", "10m"). */
+function joinGraceMs(value: string): number {
+  const ms = parseDuration(value, "--join-grace");
+  if (!(ms > 0))
+    throw new InvalidArgumentError(`"${value}" is not a duration over 0 (e.g. 30s, 10m)`, { field: "--join-grace" });
+  return ms;
 }
 
 /** A duration flag for certificate lifetimes: 90d, 12h, 30m, 45s; at least a minute. */

@@ -2,6 +2,7 @@
 // and the root rotation's reconciler, in the order they start when this manager becomes leader.
 // Each factory makes a fresh instance for each term of leadership.
 import { errorMessage, type Clock, type Logger } from "@shoal/shared";
+import { JoinExpiry } from "../ca/join-expiry.js";
 import { RootRotationReconciler } from "../ca/rotation-reconciler.js";
 import { backgroundLoop, type Loop } from "../lifecycle/component.js";
 import type { ComponentFactory } from "../lifecycle/leader-components.js";
@@ -20,6 +21,8 @@ export interface LeaderDeps {
   readonly clock: Clock;
   /** Node ids of the Raft group's members (the managers), for the root rotation. */
   readonly managers: () => readonly string[];
+  /** How long a joined node may take to show up before it is removed (JoinExpiry); default 10 min. */
+  readonly joinGraceMs?: number | undefined;
   /** Whether a node may run a task's spec; default nodeMatchesTaskSpec (constraints, platform). */
   readonly nodeMatches?: NodeMatcher;
 }
@@ -42,5 +45,6 @@ export function leaderFactories(deps: LeaderDeps): ComponentFactory[] {
     loop("reaper", () => new TaskReaper({ store, logger, clock })),
     loop("scheduler", () => new Scheduler({ store, logger, clock })),
     loop("ca-rotation", () => new RootRotationReconciler({ store, logger, clock, managers })),
+    loop("join-expiry", () => new JoinExpiry({ store, logger, clock, managers, graceMs: deps.joinGraceMs })),
   ];
 }
