@@ -151,7 +151,8 @@ async function join(program: Command, managerArg: string, flags: JoinFlags): Pro
       `This machine joins as ${what}; its certificate and config are written. ` +
         `${flags.systemd ? "systemd does not run on this machine" : "--no-systemd"}: start ` +
         `${lines.length > 1 ? "these" : "this"} yourself (under your process supervisor, or in a terminal); ` +
-        `running shoal join again would join as another node:\n\n` +
+        `within the managers' --join-grace (10 minutes unless set): a node that has not shown up by then is ` +
+        `removed, and running shoal join again joins as another node:\n\n` +
         lines.map((l) => `    ${l.slice(l.indexOf(": ") + 2)}\n`).join(""),
     );
     return;
