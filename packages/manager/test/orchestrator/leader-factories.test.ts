@@ -16,6 +16,7 @@ describe("leaderFactories", () => {
       "reaper",
       "scheduler",
       "ca-rotation",
+      "join-expiry",
     ]);
   });
 
