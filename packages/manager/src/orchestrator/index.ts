@@ -16,6 +16,7 @@ export {
   runningIterations,
   type RunResult,
 } from "./jobs/job-runs.js";
+export { jobProgress, jobProgressText, type JobProgress } from "./jobs/progress.js";
 export { RestartSupervisor, type RestartSupervisorOptions } from "./restart/supervisor.js";
 export {
   planRestarts,

@@ -17,6 +17,7 @@ import {
   TaskState,
   newId,
   type Service,
+  type ServiceSpec,
   type Task,
   type Version,
 } from "@shoal/shared";
@@ -49,8 +50,10 @@ export function jobIteration(service: Service): number {
  * max_concurrent 0 means total_completions, total_completions 0 means max_concurrent, both 0
  * mean 1. Undefined for any other mode.
  */
-export function replicatedJobCounts(service: Service): { total: number; maxConcurrent: number } | undefined {
-  const mode = service.spec?.mode;
+export function replicatedJobCounts(
+  spec: ServiceSpec | undefined,
+): { total: number; maxConcurrent: number } | undefined {
+  const mode = spec?.mode;
   if (mode?.$case !== "replicatedJob") return undefined;
   const total = mode.value.totalCompletions || mode.value.maxConcurrent || 1;
   return { total, maxConcurrent: Math.min(total, mode.value.maxConcurrent || total) };

@@ -119,7 +119,7 @@ export function planJob(input: JobInput): JobDecision {
     if (!running.has(iteration)) continue;
     const c = count([...run.slots.values()].map(oldSlotState));
     if (allow && c.active > 0) continue;
-    const needed = perNode ? run.slots.size : (replicatedJobCounts(service)?.total ?? 1);
+    const needed = perNode ? run.slots.size : (replicatedJobCounts(service.spec)?.total ?? 1);
     const outcome =
       c.complete >= needed && c.complete > 0
         ? JobRunOutcome.SUCCEEDED
@@ -144,7 +144,7 @@ export function planJob(input: JobInput): JobDecision {
 
 function planReplicatedRun(input: JobInput, run: RunView, plan: Plan): RunResult {
   const { service } = input;
-  const { total, maxConcurrent } = replicatedJobCounts(service) ?? { total: 1, maxConcurrent: 1 };
+  const { total, maxConcurrent } = replicatedJobCounts(service.spec) ?? { total: 1, maxConcurrent: 1 };
   const c = count([...run.slots.values()].map(slotState));
   const result = (outcome: JobRunOutcome): RunResult => ({ outcome, succeeded: c.complete, failed: run.failedTasks });
   if (c.complete >= total) return result(JobRunOutcome.SUCCEEDED);

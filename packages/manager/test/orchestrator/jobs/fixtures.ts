@@ -1,5 +1,5 @@
 // Jobs for the job orchestrator's tests: a replicated or global job with its first run started.
-import type { ScheduleOverlap} from "@shoal/shared";
+import type { ScheduleOverlap } from "@shoal/shared";
 import { RestartCondition, type Service, type Task } from "@shoal/shared";
 import { jobStatusOnCreate } from "../../../src/orchestrator/jobs/job-runs.js";
 import { restartPolicy, service, task, type RestartOptions, type TaskOptions } from "../fixtures.js";
