@@ -200,7 +200,11 @@ describe("JobOrchestrator", () => {
     // The next tick: a second run in its own slot, the first one still running.
     await store.update((tx) => tx.services.update(startJobRun(tx.services.get(svc.id)!, clock.now())));
     await until(() => active(store, svc.id).length === 2, "both runs");
-    expect(active(store, svc.id).map((t) => [t.slot, t.jobIteration?.index])).toEqual([
+    expect(
+      active(store, svc.id)
+        .map((t) => [t.slot, t.jobIteration?.index])
+        .sort(),
+    ).toEqual([
       [1, 1],
       [1, 2],
     ]);
@@ -212,5 +216,32 @@ describe("JobOrchestrator", () => {
     await settle();
     expect(active(store, svc.id).map((t) => t.jobIteration?.index)).toEqual([2]);
     expect(serviceOf(store, svc.id).jobStatus!.runs[1]!.outcome).toBe(JobRunOutcome.RUNNING);
+  });
+
+  it("carries a run on from the store alone after a leader change", async () => {
+    const { store, clock, logger } = setup();
+    start(store, clock, logger);
+    const svc = job("handover", { total: 4, maxConcurrent: 2, now: clock.now() });
+    await store.update((tx) => {
+      tx.nodes.create(node("n1"));
+      tx.services.create(svc);
+    });
+    await until(() => active(store, svc.id).length === 2, "first two");
+    const [a, b] = active(store, svc.id);
+    await place(store, a!.id, "n1");
+    await place(store, b!.id, "n1");
+    await report(store, a!.id, TaskState.COMPLETE);
+    await until(() => active(store, svc.id).length === 2, "a third");
+    // The leader goes: its components stop; the next leader's start from the store.
+    for (const stop of stops.splice(0)) await stop();
+    await report(store, b!.id, TaskState.COMPLETE);
+    start(store, clock, logger);
+    await until(() => active(store, svc.id).length === 2, "a fourth, after the change");
+    for (const t of active(store, svc.id)) {
+      await place(store, t.id, "n1");
+      await report(store, t.id, TaskState.COMPLETE);
+    }
+    await until(() => serviceOf(store, svc.id).jobStatus!.runs[0]!.outcome === JobRunOutcome.SUCCEEDED, "success");
+    expect(tasksOf(store, svc.id).map((t) => t.slot)).toEqual([1, 2, 3, 4]);
   });
 });
