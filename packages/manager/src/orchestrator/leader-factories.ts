@@ -1,5 +1,6 @@
-// The leader's components, from one set of shared dependencies: the orchestrators, the scheduler
-// and the root rotation's reconciler, in the order they start when this manager becomes leader.
+// The leader's components, from one set of shared dependencies: the orchestrators (replicated,
+// global, jobs), the scheduler and the root rotation's reconciler, in the order they start when
+// this manager becomes leader.
 // Each factory makes a fresh instance for each term of leadership.
 import { errorMessage, type Clock, type Logger } from "@shoal/shared";
 import { JoinExpiry } from "../ca/join-expiry.js";
@@ -9,6 +10,7 @@ import type { ComponentFactory } from "../lifecycle/leader-components.js";
 import { Scheduler, nodeMatchesTaskSpec } from "../scheduler/index.js";
 import type { MemoryStore } from "../state/store/index.js";
 import { GlobalOrchestrator } from "./global/orchestrator.js";
+import { JobOrchestrator } from "./jobs/orchestrator.js";
 import type { NodeMatcher } from "./node-checks.js";
 import { TaskReaper } from "./reaper/task-reaper.js";
 import { ReplicatedOrchestrator } from "./replicated/orchestrator.js";
@@ -40,6 +42,7 @@ export function leaderFactories(deps: LeaderDeps): ComponentFactory[] {
   return [
     loop("replicated", () => new ReplicatedOrchestrator({ store, logger, clock })),
     loop("global", () => new GlobalOrchestrator({ store, logger, clock, nodeMatches })),
+    loop("jobs", () => new JobOrchestrator({ store, logger, clock, nodeMatches })),
     loop("restart", () => new RestartSupervisor({ store, logger, clock, nodeMatches })),
     loop("updater", () => new Updater({ store, logger, clock, nodeMatches })),
     loop("reaper", () => new TaskReaper({ store, logger, clock })),
