@@ -78,7 +78,10 @@ export class Manager {
     const { heartbeatPeriodMs, certExpiryMs } = options;
     const dispatcher = new DispatcherComponent({ server, store, raft, clock, logger, heartbeatPeriodMs });
     const managers = (): string[] => raft.members().map((m) => m.nodeId);
-    const leader = new LeaderComponents(leaderFactories({ store, logger, clock, managers }), logger);
+    const leader = new LeaderComponents(
+      leaderFactories({ store, logger, clock, managers, rebalanceCooldownMs: options.rebalanceCooldownMs }),
+      logger,
+    );
     const bootstrap = new ClusterBootstrap({ store, founding: credentials, certExpiryMs, logger });
     const onLeadership = (isLeader: boolean): void => {
       if (isLeader) void bootstrap.ensure();

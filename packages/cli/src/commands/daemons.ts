@@ -1,5 +1,6 @@
 // shoal manager | agent: the long-running processes. They stop cleanly on SIGINT or SIGTERM.
 import type { Command } from "commander";
+import { parseDuration } from "../output/duration.js";
 import { collect, keyValues } from "./service-spec.js";
 import { registerManagerUnlockCommand } from "./unlock.js";
 import { InvalidArgumentError, createLogger, isLogLevel, systemClock, type LogLevel, type Logger } from "@shoal/shared";
@@ -62,11 +63,17 @@ export function registerDaemonCommands(program: Command): void {
       "lifetime of node certificates in a cluster founded now (e.g. 90d, 12h, 2m; at least 1m); nodes renew " +
         "at 50-80% of it (default 90d; shoal cluster update --cert-expiry changes it later)",
     )
+    .option(
+      "--rebalance-cooldown <duration>",
+      "services with --rebalance auto move tasks onto a node once it has stayed ready this long, and at " +
+        "most once per this window (e.g. 30s, 2m; default 30s)",
+    )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .option("--unsafe-no-fsync", "do not fsync the raft log (loses data on power failure; for tests only)")
     .action(
       async (
         opts: DaemonFlags & {
+          rebalanceCooldown?: string;
           dataDir: string;
           listen: string;
           advertise?: string;
@@ -112,6 +119,9 @@ export function registerDaemonCommands(program: Command): void {
           ...(opts.forceNewCluster ? { forceNewCluster: true } : {}),
           ...(opts.certExpiry !== undefined ? { certExpiryMs: certExpiryMs(opts.certExpiry, "--cert-expiry") } : {}),
           ...(opts.unsafeNoFsync ? { raft: { sync: false } } : {}),
+          ...(opts.rebalanceCooldown !== undefined
+            ? { rebalanceCooldownMs: parseDuration(opts.rebalanceCooldown, "--rebalance-cooldown") }
+            : {}),
         });
         await manager.start();
         const sig = await untilSignal();

@@ -13,6 +13,7 @@ describe("leaderFactories", () => {
       "global",
       "restart",
       "updater",
+      "auto-rebalance",
       "reaper",
       "scheduler",
       "ca-rotation",
