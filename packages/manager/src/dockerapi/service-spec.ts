@@ -3,13 +3,14 @@
 // update-config.ts). Docker fields that Shoal has no place for are kept aside in a reserved label
 // (unmapped-fields.ts). Times are nanoseconds in Docker's JSON and Durations in ours
 // (spec-values.ts).
-import { InvalidArgumentError, ServiceSpec } from "@shoal/shared";
+import { InvalidArgumentError, RebalanceMode, ServiceSpec } from "@shoal/shared";
 import type { DockerServiceSpec, DockerTaskSpec } from "./docker-types.js";
 import { fromDockerPort, toDockerPort } from "./endpoint-spec.js";
 import { defined, whole } from "./spec-values.js";
 import { fromDockerTaskSpec, toDockerTaskSpec, type DockerSpecOptions } from "./task-spec.js";
 import { UNMAPPED_LABEL, mergeUnder, unmappedFields, unmappedSpecFields, visibleLabels } from "./unmapped-fields.js";
 import { fromDockerUpdateConfig, toDockerUpdateConfig } from "./update-config.js";
+import { rebalanceLabels, takeRebalanceLabel } from "./rebalance-label.js";
 
 // fromDockerServiceSpec writes this label: named here too, as before the split into files.
 export { UNMAPPED_LABEL };
@@ -36,6 +37,7 @@ export function fromDockerServiceSpec(spec: DockerServiceSpec): ServiceSpec {
   const t: DockerTaskSpec = spec.TaskTemplate ?? {};
   const labels: Record<string, string> = { ...(spec.Labels ?? {}) };
   delete labels[UNMAPPED_LABEL];
+  const rebalance = takeRebalanceLabel(labels);
   const unmapped = unmappedSpecFields(spec);
   if (unmapped !== undefined) labels[UNMAPPED_LABEL] = JSON.stringify(unmapped);
   const replicated = spec.Mode?.Replicated;
@@ -45,6 +47,7 @@ export function fromDockerServiceSpec(spec: DockerServiceSpec): ServiceSpec {
     updateConfig: fromDockerUpdateConfig(spec.UpdateConfig, "UpdateConfig"),
     rollbackConfig: fromDockerUpdateConfig(spec.RollbackConfig, "RollbackConfig"),
     endpoint: spec.EndpointSpec?.Ports ? { ports: spec.EndpointSpec.Ports.map(fromDockerPort) } : undefined,
+    rebalance: rebalance ?? RebalanceMode.MANUAL,
   });
   // Without --replicas the CLI sends {"Replicated":{}}: one replica, as Docker does.
   out.mode =
@@ -62,7 +65,7 @@ export function toDockerServiceSpec(spec: ServiceSpec, options: DockerSpecOption
   const ports = spec.endpoint?.ports.map(toDockerPort);
   const base: DockerServiceSpec = defined({
     Name: spec.annotations?.name ?? "",
-    Labels: visibleLabels(labels),
+    Labels: { ...visibleLabels(labels), ...rebalanceLabels(spec.rebalance) },
     TaskTemplate: toDockerTaskSpec(spec.taskTemplate, { insertDefaults: insert, unmapped }),
     Mode:
       spec.mode?.$case === "global"
