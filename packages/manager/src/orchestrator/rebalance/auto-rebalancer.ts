@@ -186,6 +186,9 @@ export class AutoRebalancer {
     const timer = this.clock.setTimeout(
       () => {
         this.timer = undefined;
+        // A pass, due or not: a timer may fire a millisecond before the clock reads `at`; the
+        // pass then arms it again.
+        this.kicked = true;
         this.loop.kick();
       },
       Math.max(0, at - now),
