@@ -37,10 +37,11 @@ export function startLeader(cooldownMs = 10_000): Leader {
 }
 
 /**
- * One step of every agent: an assigned task starts running, a task asked to stop stops. Only one of
+ * One step of every agent: an assigned task starts running (is rejected on node `failOn`), a task
+ * asked to stop stops. Only one of
  * the two per task and step, so a start-first replacement and its old task overlap for a step.
  */
-export async function agents(store: MemoryStore): Promise<void> {
+export async function agents(store: MemoryStore, failOn = ""): Promise<void> {
   await store.update((tx) => {
     for (const t of tx.tasks.find()) {
       const state = t.status?.state ?? TaskState.NEW;
@@ -48,7 +49,7 @@ export async function agents(store: MemoryStore): Promise<void> {
         t.status = { ...t.status!, state: TaskState.SHUTDOWN };
         tx.tasks.update(t);
       } else if (t.desiredState <= TaskState.RUNNING && state >= TaskState.ASSIGNED && state < TaskState.RUNNING) {
-        t.status = { ...t.status!, state: TaskState.RUNNING };
+        t.status = { ...t.status!, state: t.nodeId === failOn ? TaskState.REJECTED : TaskState.RUNNING };
         tx.tasks.update(t);
       }
     }
@@ -101,6 +102,7 @@ export async function drive(
   serviceId = "",
   samples: Samples = { running: [], moving: [] },
   stepMs = 500,
+  failOn = "",
 ): Promise<Samples> {
   const { store, clock } = leader;
   const sample = (): void => {
@@ -111,7 +113,7 @@ export async function drive(
   for (let i = 0; i < 400 && !done(); i++) {
     await settle();
     sample();
-    await agents(store);
+    await agents(store, failOn);
     await settle();
     sample();
     clock.advance(stepMs);

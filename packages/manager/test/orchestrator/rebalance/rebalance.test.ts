@@ -1,6 +1,6 @@
 import { ErrorCode, UpdateOrder, UpdateState, isShoalError } from "@shoal/shared";
 import { afterEach, describe, expect, it } from "vitest";
-import { rebalanceService } from "../../../src/controlapi/services.js";
+import { rebalanceService, updateService } from "../../../src/controlapi/services.js";
 import { service } from "../fixtures.js";
 import { addNode, drive, perNode, running, runningService, serviceOf, startLeader, type Leader } from "./leader.js";
 
@@ -99,6 +99,43 @@ describe("rebalancing a service (RebalanceService, carried out by the updater)",
     expect(res.toMove).toBe(0);
     await drive(l, () => true);
     expect(running(l.store, svc.id).map((t) => t.id)).toEqual(tasks);
+  });
+
+  it("pauses when the moved tasks fail (failure action pause), leaving the others running", async () => {
+    const l = leader();
+    const svc = await runningService(l, { replicas: 6, nodes: ["a", "b"] });
+    await addNode(l, "c");
+    await rebalanceService(l.store, { serviceId: svc.id }, l.clock);
+    const paused = (): boolean => serviceOf(l, svc.id).rebalanceStatus?.state === UpdateState.PAUSED;
+    await drive(l, paused, svc.id, undefined, 500, "c");
+    expect(serviceOf(l, svc.id).rebalanceStatus?.message).toMatch(
+      /^rebalance paused due to failure or early termination of task \S+$/,
+    );
+    // Only the first move was tried; the other tasks stay where they were.
+    const spread = perNode(l.store, svc.id);
+    expect(spread["c"]).toBeUndefined();
+    expect([spread["a"], spread["b"]].sort()).toEqual([2, 3]);
+  });
+
+  it("stands down when the service is updated meanwhile (interrupted), the update finishing the work", async () => {
+    const l = leader();
+    const svc = await runningService(l, { replicas: 6, nodes: ["a", "b"] });
+    await addNode(l, "c");
+    await rebalanceService(l.store, { serviceId: svc.id }, l.clock);
+    const current = serviceOf(l, svc.id);
+    const spec = { ...current.spec!, taskTemplate: { ...current.spec!.taskTemplate!, forceUpdate: 1 } };
+    await updateService(l.store, { serviceId: svc.id, serviceVersion: current.meta?.version, spec, rollback: false });
+    const refused = await rebalanceService(l.store, { serviceId: svc.id }, l.clock).catch((e: unknown) => e);
+    expect(isShoalError(refused) && refused.code).toBe(ErrorCode.FailedPrecondition);
+    expect((refused as Error).message).toMatch(/^service web is being updated \(update in progress\)/);
+    await drive(l, () => serviceOf(l, svc.id).updateStatus?.state === UpdateState.COMPLETED, svc.id);
+    const status = serviceOf(l, svc.id).rebalanceStatus!;
+    expect(status.state).toBe(UpdateState.PAUSED);
+    expect(status.message).toBe("rebalance interrupted: the service is being updated");
+    expect(running(l.store, svc.id)).toHaveLength(6);
+    // The update's new tasks were placed by the scheduler: spread already.
+    expect(perNode(l.store, svc.id)).toEqual({ a: 2, b: 2, c: 2 });
+    expect((await rebalanceService(l.store, { serviceId: svc.id }, l.clock)).toMove).toBe(0);
   });
 
   it("refuses a global service with FAILED_PRECONDITION and a clear message", async () => {
