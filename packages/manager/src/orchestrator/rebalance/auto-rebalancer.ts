@@ -18,7 +18,7 @@ import { ReconcileLoop } from "../../reconcile/index.js";
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
 import { serviceName } from "../task-factory.js";
 import { rebalanceMessages } from "./rollout.js";
-import { isRebalancing, rebalanceRefusal, startRebalance } from "./start.js";
+import { isRebalancing, rebalanceRefusal, startRebalance, type ClusterView } from "./start.js";
 
 /** How long a node must stay ready before services rebalance onto it; also the per-service window. */
 export const DEFAULT_REBALANCE_COOLDOWN_MS = 30_000;
@@ -138,7 +138,9 @@ export class AutoRebalancer {
               if (s.spec?.rebalance === RebalanceMode.AUTO) this.waiting.set(s.id, name);
             }
           }
-          for (const [id, node] of [...this.waiting]) this.look(tx, id, node, now, started);
+          let cluster: ClusterView | undefined;
+          const read = (): ClusterView => (cluster ??= { nodes: tx.nodes.find(), tasks: tx.tasks.find() });
+          for (const [id, node] of [...this.waiting]) this.look(tx, id, node, now, started, read);
         },
         { signal },
       );
@@ -151,7 +153,14 @@ export class AutoRebalancer {
   }
 
   /** Starts the service's rebalance if it may run now; else keeps it waiting. */
-  private look(tx: WriteTx, id: string, node: string, now: number, started: { service: string; toMove: number }[]) {
+  private look(
+    tx: WriteTx,
+    id: string,
+    node: string,
+    now: number,
+    started: { service: string; toMove: number }[],
+    cluster: () => ClusterView,
+  ): void {
     const held = this.heldUntil.get(id);
     if (held !== undefined && held > now) return;
     this.heldUntil.delete(id);
@@ -171,7 +180,7 @@ export class AutoRebalancer {
       return;
     }
     this.waiting.delete(id);
-    const toMove = startRebalance(tx, service, now, (n) => rebalanceMessages.auto(n, node));
+    const toMove = startRebalance(tx, service, now, (n) => rebalanceMessages.auto(n, node), cluster());
     if (toMove > 0) started.push({ service: serviceName(service), toMove });
   }
 

@@ -1,7 +1,7 @@
 // Starting a rebalance (RebalanceService, or the automatic rebalancer): when it may run, and its
 // first write. The moves come from the scheduler (planRebalance); the rebalance status lists the
 // tasks to move, and the updater carries them out (./rollout.ts).
-import { UpdateState, type Service, type Task } from "@shoal/shared";
+import { UpdateState, type Node, type Service, type Task } from "@shoal/shared";
 import { planRebalance } from "../../scheduler/index.js";
 import type { WriteTx } from "../../state/store/index.js";
 import { serviceName } from "../task-factory.js";
@@ -35,12 +35,25 @@ export function remainingMoves(service: Service, tasks: readonly Task[]): number
   return tasks.filter((t) => ids.has(t.id) && isLive(t)).length;
 }
 
+/** Every node and task, read once for several services. */
+export interface ClusterView {
+  readonly nodes: readonly Node[];
+  readonly tasks: readonly Task[];
+}
+
 /**
- * Plans a rebalance of `service` from the state `tx` sees and starts it: rebalance status UPDATING
- * with the tasks to move. Writes nothing when nothing has to move. Returns how many move.
+ * Plans a rebalance of `service` from the state `tx` sees (or `cluster`, read from it) and starts
+ * it: rebalance status UPDATING with the tasks to move. Writes nothing when nothing has to move.
+ * Returns how many move.
  */
-export function startRebalance(tx: WriteTx, service: Service, now: number, message: (n: number) => string): number {
-  const moves = planRebalance(tx.nodes.find(), tx.tasks.find(), service.id, now);
+export function startRebalance(
+  tx: WriteTx,
+  service: Service,
+  now: number,
+  message: (n: number) => string,
+  cluster: ClusterView = { nodes: tx.nodes.find(), tasks: tx.tasks.find() },
+): number {
+  const moves = planRebalance(cluster.nodes, cluster.tasks, service.id, now);
   if (moves.length === 0) return 0;
   tx.services.update({
     ...service,
