@@ -24,6 +24,8 @@ const run = promisify(execFile);
 const COOLDOWN_MS = 5_000;
 const MANUAL = "spread";
 const AUTO = "spread-auto";
+/** Start-first, with a health check that passes 2 s after a container starts. */
+const HEALTH = "spread-health";
 let harness: Harness;
 let root = "";
 const managers: ShoalProcess[] = [];
@@ -49,11 +51,12 @@ async function shoal(...args: string[]): Promise<Out> {
 }
 
 /** Running containers of a service on each host, as the hosts' own dockerds say. */
-async function containersPerHost(service: string): Promise<Record<string, number>> {
+async function containersPerHost(service: string, healthy = false): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
+  const health = healthy ? ["--filter", "health=healthy"] : [];
   await Promise.all(
     harness.hosts.map(async (h) => {
-      const ps = await h.docker(["ps", "-q", "--filter", `label=com.shoal.service.name=${service}`]);
+      const ps = await h.docker(["ps", "-q", "--filter", `label=com.shoal.service.name=${service}`, ...health]);
       const n = ps.stdout.split("\n").filter(Boolean).length;
       if (n > 0) out[h.name] = n;
     }),
@@ -116,6 +119,7 @@ beforeAll(async () => {
   agents.push(...(await startAgents(harness.hosts.slice(0, 2), { control, managers: addrs, token })));
   await create(MANUAL);
   await create(AUTO, "--rebalance", "auto");
+  await create(HEALTH, "--update-order", "start-first", "--health-cmd", "true", "--health-interval", "2s");
 }, 240_000);
 
 afterAll(async () => {
@@ -129,6 +133,7 @@ describe("rebalancing when a third host joins", () => {
   it("starts with both services 3/3 on the two hosts", async () => {
     expect(await containersPerHost(MANUAL)).toEqual({ h1: 3, h2: 3 });
     expect(await containersPerHost(AUTO)).toEqual({ h1: 3, h2: 3 });
+    expect(await containersPerHost(HEALTH)).toEqual({ h1: 3, h2: 3 });
     expect((await shoal("service", "inspect", "--pretty", AUTO)).stdout).toContain("Rebalance:\tauto");
   });
 
@@ -196,5 +201,24 @@ describe("rebalancing when a third host joins", () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toBe("nothing to move: the tasks are spread as the scheduler would place them now\n");
     expect(await containersPerHost(MANUAL)).toEqual({ h1: 2, h2: 2, h3: 2 });
+  });
+
+  it("start-first with a health check: never fewer than 6 healthy, the old task going once the new one is healthy", async () => {
+    expect(await containersPerHost(HEALTH)).toEqual({ h1: 3, h2: 3 });
+    let maxRunning = 0;
+    const s = await sampleWhile(
+      async () => {
+        maxRunning = Math.max(maxRunning, total(await containersPerHost(HEALTH)));
+        return total(await containersPerHost(HEALTH, true));
+      },
+      () => shoal("service", "rebalance", HEALTH),
+      100,
+    );
+    expect(s.result.code).toBe(0);
+    expect(s.result.stderr).toContain("verify: Service converged");
+    expect(s.count).toBeGreaterThan(10);
+    expect(s.min).toBe(6); // healthy containers, as the hosts' dockerds report them
+    expect(maxRunning).toBe(7); // parallelism 1: one new container next to the old ones
+    expect(await containersPerHost(HEALTH, true)).toEqual({ h1: 2, h2: 2, h3: 2 });
   });
 });
