@@ -14,7 +14,7 @@
 // A slot is where a service keeps one of its tasks running: (service, slot number) for a
 // replicated service, (service, node) for a global one. Its tasks that are not removed are its
 // history, oldest first (see compareCreation); the last of them is the slot's latest task.
-import { HealthState, TaskState, type Task } from "@shoal/shared";
+import { TaskState, type Task } from "@shoal/shared";
 import type { ReadTx } from "../state/store/index.js";
 
 export function statusState(t: Task): TaskState {
@@ -31,16 +31,6 @@ export function hasEnded(t: Task): boolean {
 
 export function isRunnable(t: Task): boolean {
   return isLive(t) && !hasEnded(t);
-}
-
-/**
- * Running, and healthy where its container has a health check (its health is neither starting nor
- * unhealthy): what a rollout waits for before it counts a new task as up (Swarm's executor reports
- * a task with a health check running only once it is healthy).
- */
-export function isUp(t: Task): boolean {
-  const health = t.status?.health;
-  return statusState(t) === TaskState.RUNNING && health !== HealthState.STARTING && health !== HealthState.UNHEALTHY;
 }
 
 export function isRemoved(t: Task): boolean {

@@ -6,9 +6,9 @@
 // - outdated: its runnable task is old. A candidate for the next slots;
 // - in flight: being replaced. Stop-first: the old task was shut down (see replacement.ts) and
 //   the new one is made once the old one stopped. Start-first: the new task is made next to the
-//   old one, and the old one shut down once the new one is up. A slot stays in flight until its
-//   new task is up (RUNNING, and healthy where it has a health check), its old ones have stopped
-//   and `delay` has passed since the new task came up (its store time: meta.updatedAt);
+//   old one, and the old one shut down once the new one runs. A slot stays in flight until its
+//   new task is RUNNING, its old ones have stopped and `delay` has passed since the new task
+//   started running (its store time: meta.updatedAt of a running task);
 // - monitored: its new task has run for less than `monitor`;
 // - done, or not the updater's business (its task ended: the restart supervisor makes its
 //   successor, from the current spec).
@@ -41,7 +41,6 @@ import {
   isLive,
   isRemoved,
   isRunnable,
-  isUp,
   statusState,
   updatedAt,
   type SlotRef,
@@ -162,8 +161,7 @@ function slots(input: UpdateInput, service: Service, plan: Plan, rollout: Rollou
 
     if (fresh.length > 0) {
       const cur = fresh.filter(isRunnable).sort(byAdvancement)[0];
-      // Up: running, and healthy where it has a health check (health gating).
-      const running = cur !== undefined && isUp(cur);
+      const running = cur !== undefined && statusState(cur) === TaskState.RUNNING;
       if (stale.length > 0) {
         // Start-first: the old task goes once the new one runs.
         if (running) for (const t of stale) plan.raise(t.id, TaskState.SHUTDOWN);

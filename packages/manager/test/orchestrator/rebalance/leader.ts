@@ -1,7 +1,7 @@
 // A leader's components on one store (orchestrators, updater, scheduler, automatic rebalancer),
 // fake agents that run what is assigned to them and stop what is shut down, and measures of a
 // service at every step, for the rebalancing tests.
-import { HealthState, RebalanceMode, TaskState, type ManualClock, type Service, type Task } from "@shoal/shared";
+import { RebalanceMode, TaskState, type ManualClock, type Service, type Task } from "@shoal/shared";
 import { ReplicatedOrchestrator } from "../../../src/orchestrator/replicated/orchestrator.js";
 import { AutoRebalancer } from "../../../src/orchestrator/rebalance/auto-rebalancer.js";
 import { RestartSupervisor } from "../../../src/orchestrator/restart/supervisor.js";
@@ -38,32 +38,18 @@ export function startLeader(cooldownMs = 10_000): Leader {
 
 /**
  * One step of every agent: an assigned task starts running (is rejected on node `failOn`), a task
- * asked to stop stops. With `healthcheck`, a task starts with health "starting" and turns healthy
- * a few steps later. Only one of
+ * asked to stop stops. Only one of
  * the two per task and step, so a start-first replacement and its old task overlap for a step.
  */
-/** Steps a health check takes to pass, and the steps each task has been starting for. */
-const HEALTHY_AFTER_STEPS = 3;
-const starting = new Map<string, number>();
-
-export async function agents(store: MemoryStore, failOn = "", healthcheck = false): Promise<void> {
+export async function agents(store: MemoryStore, failOn = ""): Promise<void> {
   await store.update((tx) => {
     for (const t of tx.tasks.find()) {
       const state = t.status?.state ?? TaskState.NEW;
-      if (healthcheck && state === TaskState.RUNNING && t.status?.health === HealthState.STARTING) {
-        const steps = (starting.get(t.id) ?? 0) + 1;
-        starting.set(t.id, steps);
-        if (steps < HEALTHY_AFTER_STEPS) continue;
-        t.status = { ...t.status, health: HealthState.HEALTHY };
-        tx.tasks.update(t);
-        continue;
-      }
       if (t.desiredState >= TaskState.SHUTDOWN && state <= TaskState.RUNNING && state >= TaskState.ASSIGNED) {
         t.status = { ...t.status!, state: TaskState.SHUTDOWN };
         tx.tasks.update(t);
       } else if (t.desiredState <= TaskState.RUNNING && state >= TaskState.ASSIGNED && state < TaskState.RUNNING) {
         t.status = { ...t.status!, state: t.nodeId === failOn ? TaskState.REJECTED : TaskState.RUNNING };
-        if (healthcheck) t.status.health = HealthState.STARTING;
         tx.tasks.update(t);
       }
     }
@@ -107,8 +93,6 @@ export function moving(store: MemoryStore, serviceId: string): number {
 export interface Samples {
   readonly running: number[];
   readonly moving: number[];
-  /** Running and healthy. */
-  readonly up: number[];
 }
 
 /** Runs the agents and lets the components react until `done`, sampling the service at every step. */
@@ -116,22 +100,20 @@ export async function drive(
   leader: Leader,
   done: () => boolean,
   serviceId = "",
-  samples: Samples = { running: [], moving: [], up: [] },
+  samples: Samples = { running: [], moving: [] },
   stepMs = 500,
   failOn = "",
-  healthcheck = false,
 ): Promise<Samples> {
   const { store, clock } = leader;
   const sample = (): void => {
     if (serviceId === "") return;
     samples.running.push(running(store, serviceId).length);
     samples.moving.push(moving(store, serviceId));
-    samples.up.push(running(store, serviceId).filter((t) => t.status?.health !== HealthState.STARTING).length);
   };
   for (let i = 0; i < 400 && !done(); i++) {
     await settle();
     sample();
-    await agents(store, failOn, healthcheck);
+    await agents(store, failOn);
     await settle();
     sample();
     clock.advance(stepMs);

@@ -68,21 +68,6 @@ describe("rebalancing a service (RebalanceService, carried out by the updater)",
     expect(Math.max(...samples.running)).toBe(7);
   });
 
-  it("health gating: start-first shuts the old task down only once its replacement is healthy", async () => {
-    const l = leader();
-    const svc = await runningService(l, {
-      replicas: 6,
-      nodes: ["a", "b"],
-      update: { parallelism: 1, order: UpdateOrder.START_FIRST },
-    });
-    await addNode(l, "c");
-    await rebalanceService(l.store, { serviceId: svc.id }, l.clock);
-    const samples = await drive(l, rebalanced(l, svc.id), svc.id, undefined, 500, "", true);
-    expect(perNode(l.store, svc.id)).toEqual({ a: 2, b: 2, c: 2 });
-    expect(Math.min(...samples.up)).toBe(6); // never fewer than 6 running and healthy
-    expect(Math.max(...samples.running)).toBe(7);
-  });
-
   it("waits `delay` between moves", async () => {
     const l = leader();
     const svc = await runningService(l, { replicas: 6, nodes: ["a", "b"], update: { delayMs: 20_000 } });
