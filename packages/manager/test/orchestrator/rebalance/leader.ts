@@ -23,8 +23,12 @@ export interface Leader {
   stop(): Promise<void>;
 }
 
-export function startLeader(cooldownMs = 10_000): Leader {
-  const { store, clock, logger } = setup();
+/** The leader's components on a new store, or (a new term of leadership) on `on`'s. */
+export function startLeader(cooldownMs = 10_000, on?: Leader): Leader {
+  const fresh = setup();
+  const { logger } = fresh;
+  const store = on?.store ?? fresh.store;
+  const clock = on?.clock ?? fresh.clock;
   const parts: Component[] = [
     new ReplicatedOrchestrator({ store, logger, clock }),
     new RestartSupervisor({ store, logger, clock }),

@@ -2,6 +2,7 @@ import { ErrorCode, UpdateOrder, UpdateState, isShoalError } from "@shoal/shared
 import { afterEach, describe, expect, it } from "vitest";
 import { rebalanceService, updateService } from "../../../src/controlapi/services.js";
 import { service } from "../fixtures.js";
+import { tasksOf } from "../helpers.js";
 import { addNode, drive, perNode, running, runningService, serviceOf, startLeader, type Leader } from "./leader.js";
 
 const leaders: Leader[] = [];
@@ -136,6 +137,24 @@ describe("rebalancing a service (RebalanceService, carried out by the updater)",
     // The update's new tasks were placed by the scheduler: spread already.
     expect(perNode(l.store, svc.id)).toEqual({ a: 2, b: 2, c: 2 });
     expect((await rebalanceService(l.store, { serviceId: svc.id }, l.clock)).toMove).toBe(0);
+  });
+
+  it("a new leader carries a rebalance on where the old one left it, moving no task twice", async () => {
+    const first = leader();
+    const svc = await runningService(first, { replicas: 12, nodes: ["a", "b"] });
+    await addNode(first, "c");
+    await addNode(first, "d");
+    expect((await rebalanceService(first.store, { serviceId: svc.id }, first.clock)).toMove).toBe(6);
+    // Two moves done, the third in flight: then the leader's components stop, and a new term starts.
+    await drive(first, () => (serviceOf(first, svc.id).rebalanceStatus?.moved ?? 0) >= 2);
+    await first.stop();
+    const second = startLeader(10_000, first);
+    leaders.push(second);
+    await drive(second, rebalanced(second, svc.id), svc.id);
+    expect(perNode(second.store, svc.id)).toEqual({ a: 3, b: 3, c: 3, d: 3 });
+    expect(serviceOf(second, svc.id).rebalanceStatus?.moved).toBe(6);
+    // 12 first tasks and one replacement per move: no slot was moved twice.
+    expect(tasksOf(second.store, svc.id)).toHaveLength(18);
   });
 
   it("refuses a global service with FAILED_PRECONDITION and a clear message", async () => {
