@@ -4,7 +4,9 @@
 // joins. The auto one moves to 2/2/2 by itself once h3 has been ready for the cool-down (not
 // before); the manual one stays 3/3 until `shoal service rebalance`, which moves it to 2/2/2. Both
 // through their update config (parallelism 1, stop-first): the hosts' dockerds, polled all along,
-// never show fewer than 5 of a service's containers running, nor more than 6.
+// never show fewer than 5 of a service's containers running, nor more than 6. A start-first
+// service with a health check never shows fewer than 6 healthy containers while it rebalances,
+// and a global service is refused.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -222,5 +224,28 @@ describe("rebalancing when a third host joins", () => {
     expect(s.min).toBe(6); // healthy containers, as the hosts' dockerds report them
     expect(maxRunning).toBe(7); // parallelism 1: one new container next to the old ones
     expect(await containersPerHost(HEALTH, true)).toEqual({ h1: 2, h2: 2, h3: 2 });
+  });
+
+  it("refuses a global service, with the reason, and changes nothing", async () => {
+    const created = await shoal(
+      "service",
+      "create",
+      "--name",
+      "everywhere",
+      "--mode",
+      "global",
+      "--detach",
+      harness.baseImage,
+      "sleep",
+      "3600",
+    );
+    expect(created.code).toBe(0);
+    const out = await shoal("service", "rebalance", "everywhere");
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain(
+      "service everywhere is global: it runs one task on every node, there is nothing to rebalance",
+    );
+    expect(await rebalanceStatus("everywhere")).toBeUndefined();
+    expect((await shoal("service", "rm", "everywhere")).code).toBe(0);
   });
 });
