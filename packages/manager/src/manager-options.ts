@@ -33,5 +33,7 @@ export interface ManagerOptions {
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly heartbeatPeriodMs?: number;
+  /** How long a node stays ready before auto services rebalance onto it (and their window); default 30 s. */
+  readonly rebalanceCooldownMs?: number;
   readonly raft?: RaftTuning;
 }

@@ -78,8 +78,11 @@ export class Manager {
     const { heartbeatPeriodMs, certExpiryMs } = options;
     const dispatcher = new DispatcherComponent({ server, store, raft, clock, logger, heartbeatPeriodMs });
     const managers = (): string[] => raft.members().map((m) => m.nodeId);
-    const { joinGraceMs } = options;
-    const leader = new LeaderComponents(leaderFactories({ store, logger, clock, managers, joinGraceMs }), logger);
+    const { joinGraceMs, rebalanceCooldownMs } = options;
+    const leader = new LeaderComponents(
+      leaderFactories({ store, logger, clock, managers, joinGraceMs, rebalanceCooldownMs }),
+      logger,
+    );
     const bootstrap = new ClusterBootstrap({ store, founding: credentials, certExpiryMs, logger });
     const onLeadership = (isLeader: boolean): void => {
       if (isLeader) void bootstrap.ensure();

@@ -68,12 +68,18 @@ export function registerDaemonCommands(program: Command): void {
       "while this manager leads: how long a node that joined may take to show up (its first session, or a " +
         "manager's raft join) before it is removed as a join that did not complete (e.g. 30s, 1h; default 10m)",
     )
+    .option(
+      "--rebalance-cooldown <duration>",
+      "services with --rebalance auto move tasks onto a node once it has stayed ready this long, and at " +
+        "most once per this window (e.g. 30s, 2m; default 30s)",
+    )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .option("--unsafe-no-fsync", "do not fsync the raft log (loses data on power failure; for tests only)")
     .action(
       async (
         opts: DaemonFlags & {
           joinGrace?: string;
+          rebalanceCooldown?: string;
           dataDir: string;
           listen: string;
           advertise?: string;
@@ -120,6 +126,9 @@ export function registerDaemonCommands(program: Command): void {
           ...(opts.certExpiry !== undefined ? { certExpiryMs: certExpiryMs(opts.certExpiry, "--cert-expiry") } : {}),
           ...(opts.unsafeNoFsync ? { raft: { sync: false } } : {}),
           ...(opts.joinGrace !== undefined ? { joinGraceMs: joinGraceMs(opts.joinGrace) } : {}),
+          ...(opts.rebalanceCooldown !== undefined
+            ? { rebalanceCooldownMs: parseDuration(opts.rebalanceCooldown, "--rebalance-cooldown") }
+            : {}),
         });
         await manager.start();
         const sig = await untilSignal();

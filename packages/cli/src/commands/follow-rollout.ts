@@ -23,9 +23,12 @@ export interface FollowOptions {
   readonly unavailableMs?: number;
 }
 
-const TRANSIENT: readonly string[] = [ErrorCode.Unavailable, ErrorCode.NotLeader, ErrorCode.DeadlineExceeded];
+export const TRANSIENT: readonly string[] = [ErrorCode.Unavailable, ErrorCode.NotLeader, ErrorCode.DeadlineExceeded];
 
-async function read(control: Pick<Control, "call">, serviceId: string): Promise<{ service: Service; tasks: Task[] }> {
+export async function read(
+  control: Pick<Control, "call">,
+  serviceId: string,
+): Promise<{ service: Service; tasks: Task[] }> {
   const { service } = await control.call("getService", { serviceId });
   const { tasks } = await control.call("listTasks", {
     filters: { idPrefixes: [], serviceIds: [serviceId], nodeIds: [], desiredStates: [] },

@@ -3,6 +3,7 @@ import {
   InvalidArgumentError,
   PortProtocol,
   PublishMode,
+  RebalanceMode,
   ServiceSpec,
   type DeepPartial,
   type PlacementPreference,
@@ -21,6 +22,7 @@ export interface CreateFlags extends TaskFlags, UpdateConfigFlags, ModeFlags {
   constraint: string[];
   placementPref: string[];
   publish: string[];
+  rebalance?: string;
   detach?: boolean;
   manager?: string;
 }
@@ -106,6 +108,13 @@ export function parsePlacementPref(value: string, flag = "--placement-pref"): Pl
 }
 
 /** The words of --entrypoint or --args: split on white space (no shell quoting). */
+/** `--rebalance manual|auto`. */
+export function parseRebalanceMode(value: string, flag = "--rebalance"): RebalanceMode {
+  if (value === "manual") return RebalanceMode.MANUAL;
+  if (value === "auto") return RebalanceMode.AUTO;
+  throw new InvalidArgumentError(`"${value}" is not a rebalance mode: use manual or auto`, { field: flag });
+}
+
 export function words(value: string | undefined): string[] {
   return (value ?? "").split(/\s+/).filter(Boolean);
 }
@@ -139,6 +148,7 @@ export function buildServiceSpec(image: string, args: readonly string[], flags: 
     // a job has none (it has no rollout).
     updateConfig: job ? undefined : applyUpdateConfig(undefined, update),
     rollbackConfig: job ? undefined : applyUpdateConfig(undefined, rollback),
+    rebalance: flags.rebalance === undefined ? RebalanceMode.MANUAL : parseRebalanceMode(flags.rebalance),
   };
   const out = ServiceSpec.fromPartial(spec);
   out.taskTemplate = applyTaskEdit(out.taskTemplate!, taskEdit);

@@ -7,10 +7,11 @@ import {
   ServiceSpec,
   TaskSpec,
   type PlacementPreference,
+  type RebalanceMode,
   type PortConfig,
   type UpdateConfig,
 } from "@shoal/shared";
-import { keyValues, parsePlacementPref, parsePort, words } from "./service-spec.js";
+import { keyValues, parsePlacementPref, parsePort, parseRebalanceMode, words } from "./service-spec.js";
 import { applyTaskEdit, parseTaskFlags, wholeNumber, type TaskEdit, type TaskFlags } from "./task-flags.js";
 import {
   applyUpdateConfig,
@@ -38,6 +39,7 @@ export interface UpdateFlags extends TaskFlags, UpdateConfigFlags {
   publishAdd: string[];
   publishRm: string[];
   force?: boolean;
+  rebalance?: string;
   detach?: boolean;
   manager?: string;
 }
@@ -65,6 +67,7 @@ export interface SpecEdit {
   readonly task: TaskEdit;
   readonly updateConfig?: UpdateConfigEdit;
   readonly rollbackConfig?: UpdateConfigEdit;
+  readonly rebalance?: RebalanceMode;
   readonly force: boolean;
 }
 
@@ -109,6 +112,7 @@ export function parseUpdateFlags(flags: UpdateFlags): SpecEdit {
     task: parseTaskFlags(flags),
     ...(updateConfig ? { updateConfig } : {}),
     ...(rollbackConfig ? { rollbackConfig } : {}),
+    ...(flags.rebalance !== undefined ? { rebalance: parseRebalanceMode(flags.rebalance) } : {}),
     force: flags.force === true,
   };
 }
@@ -203,5 +207,6 @@ export function applySpecEdit(current: ServiceSpec, edit: SpecEdit): ServiceSpec
   const rollbackConfig = config(spec.rollbackConfig, edit.rollbackConfig);
   if (updateConfig) spec.updateConfig = updateConfig;
   if (rollbackConfig) spec.rollbackConfig = rollbackConfig;
+  if (edit.rebalance !== undefined) spec.rebalance = edit.rebalance;
   return spec;
 }

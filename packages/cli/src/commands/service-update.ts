@@ -132,7 +132,11 @@ export function registerServiceUpdateCommands(service: Command): void {
     )
     .option("--placement-pref-rm <pref>", "remove spread=DESCRIPTOR (repeatable)", collect, [])
     .option("--publish-add <port>", "publish PUBLISHED:TARGET[/tcp|udp] on the task's host (repeatable)", collect, [])
-    .option("--publish-rm <target>", "unpublish the port with this TARGET[/tcp|udp] (repeatable)", collect, []);
+    .option("--publish-rm <target>", "unpublish the port with this TARGET[/tcp|udp] (repeatable)", collect, [])
+    .option(
+      "--rebalance <mode>",
+      "manual (only on shoal service rebalance) or auto (also when a node becomes ready, after a cool-down)",
+    );
   addTaskOptions(update);
   addUpdateConfigOptions(update)
     .option("--force", "replace the tasks even if nothing changed (a job: run it again)")

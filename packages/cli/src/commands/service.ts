@@ -17,6 +17,7 @@ import { prettyService } from "../output/service-pretty.js";
 import { formatTable } from "../output/table.js";
 import { buildServiceSpec, collect, type CreateFlags } from "./service-spec.js";
 import { registerServiceLogsCommand } from "./service-logs.js";
+import { registerServiceRebalanceCommand } from "./service-rebalance.js";
 import { registerServiceUpdateCommands } from "./service-update.js";
 import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
@@ -144,7 +145,11 @@ export function registerServiceCommands(program: Command): void {
     .option("--entrypoint <cmd>", "override the image's entrypoint")
     .option("--constraint <expr>", "placement constraint, e.g. node.labels.zone==a (repeatable)", collect, [])
     .option("--placement-pref <pref>", "spread=DESCRIPTOR, e.g. spread=node.labels.KEY (repeatable)", collect, [])
-    .option("-p, --publish <port>", "PUBLISHED:TARGET[/tcp|udp] on the task's host (repeatable)", collect, []);
+    .option("-p, --publish <port>", "PUBLISHED:TARGET[/tcp|udp] on the task's host (repeatable)", collect, [])
+    .option(
+      "--rebalance <mode>",
+      "manual (only on shoal service rebalance) or auto (also when a node becomes ready, after a cool-down)",
+    );
   addTaskOptions(create);
   addUpdateConfigOptions(create)
     .option("-d, --detach", "return at once instead of waiting for the tasks to run")
@@ -268,6 +273,7 @@ export function registerServiceCommands(program: Command): void {
     });
 
   registerServiceUpdateCommands(service);
+  registerServiceRebalanceCommand(service);
   registerServiceLogsCommand(service);
 
   service

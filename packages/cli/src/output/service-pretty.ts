@@ -1,6 +1,13 @@
 // `service inspect --pretty`: a service as `docker service inspect --pretty` shows one, with the
 // update status and the update and rollback configs (unset fields shown with their defaults).
-import { UpdateFailureAction, UpdateOrder, durationToMs, type Service, type UpdateConfig } from "@shoal/shared";
+import {
+  RebalanceMode,
+  UpdateFailureAction,
+  UpdateOrder,
+  durationToMs,
+  type Service,
+  type UpdateConfig,
+} from "@shoal/shared";
 import { formatDuration } from "./duration.js";
 import { jobStatusLines, modeName } from "./job.js";
 import { updateStateName } from "./json.js";
@@ -50,6 +57,14 @@ export function prettyService(service: Service, now = Date.now()): string {
     if (status.startedAt) lines.push(` Started:\t${ago(status.startedAt, now)}`);
     if (status.completedAt) lines.push(` Completed:\t${ago(status.completedAt, now)}`);
     lines.push(` Message:\t${status.message}`);
+  }
+  const rebalance = service.rebalanceStatus;
+  if (spec?.rebalance === RebalanceMode.AUTO) lines.push("Rebalance:\tauto");
+  if (rebalance && updateStateName(rebalance.state) !== "") {
+    lines.push("RebalanceStatus:", ` State:\t\t${updateStateName(rebalance.state)}`);
+    if (rebalance.startedAt) lines.push(` Started:\t${ago(rebalance.startedAt, now)}`);
+    if (rebalance.completedAt) lines.push(` Completed:\t${ago(rebalance.completedAt, now)}`);
+    lines.push(` Moved:\t\t${rebalance.moved}`, ` Message:\t${rebalance.message}`);
   }
   const placement = spec?.taskTemplate?.placement;
   if (placement && (placement.constraints.length > 0 || placement.maxReplicasPerNode > 0)) {

@@ -32,7 +32,7 @@ import {
   revokeClientCertificate,
   updateCluster,
 } from "./clusters.js";
-import { createService, getService, listServices, removeService, updateService } from "./services.js";
+import { createService, getService, listServices, rebalanceService, removeService, updateService } from "./services.js";
 import { getUnlockKey, rotateUnlockKey } from "./unlock-key.js";
 
 export interface ControlOptions {
@@ -68,6 +68,9 @@ export class ControlApi {
       createService: this.write("createService", (req) => createService(this.options.store, req, this.options.clock)),
       updateService: this.write("updateService", (req) => updateService(this.options.store, req, this.options.clock)),
       removeService: this.write("removeService", (req) => removeService(this.options.store, req)),
+      rebalanceService: this.write("rebalanceService", (req) =>
+        rebalanceService(this.options.store, req, this.options.clock),
+      ),
       getService: this.read((req) => getService(this.options.store, req)),
       listServices: this.read((req) => listServices(this.options.store, req)),
       getCluster: this.read((req) => getCluster(this.options.store, req)),

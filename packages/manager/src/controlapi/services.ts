@@ -13,14 +13,28 @@ import {
   type GetServiceResponse,
   type ListServicesRequest,
   type ListServicesResponse,
+  type RebalanceServiceRequest,
+  type RebalanceServiceResponse,
   type RemoveServiceRequest,
   type RemoveServiceResponse,
   type ServiceFilters,
   type UpdateServiceRequest,
   type UpdateServiceResponse,
   InvalidArgumentError,
+  ErrorCode,
+  ShoalError,
 } from "@shoal/shared";
-import { isJobService, jobStatusOnCreate, jobStatusOnUpdate, updateMessages } from "../orchestrator/index.js";
+import {
+  isJobService,
+  isRebalancing,
+  jobStatusOnCreate,
+  jobStatusOnUpdate,
+  rebalanceMessages,
+  rebalanceRefusal,
+  remainingMoves,
+  startRebalance,
+  updateMessages,
+} from "../orchestrator/index.js";
 import type { MemoryStore, ReadTx } from "../state/store/index.js";
 import { resolveRef } from "./resolve.js";
 import { validateServiceSpec } from "./validate-service.js";
@@ -176,4 +190,30 @@ export async function removeService(store: MemoryStore, req: RemoveServiceReques
     tx.services.delete(service.id);
   }, PIPELINED);
   return {};
+}
+
+/**
+ * Starts moving the service's tasks to the spread the scheduler would choose now, through its
+ * update config (the updater carries it out). Nothing changes when the spread is right already
+ * (to_move 0); a rebalance under way is left as it is (to_move: what it still has to move).
+ * FAILED_PRECONDITION for a global service, a job, or a service whose update is not done.
+ */
+export async function rebalanceService(
+  store: MemoryStore,
+  req: RebalanceServiceRequest,
+  clock: Clock = systemClock,
+): Promise<RebalanceServiceResponse> {
+  const { id, toMove } = await store.update((tx) => {
+    const service = findService(tx, req.serviceId);
+    const tasks = tx.tasks.find({ serviceId: service.id });
+    const refusal = rebalanceRefusal(service, tasks);
+    if (refusal !== undefined) {
+      throw new ShoalError(ErrorCode.FailedPrecondition, refusal, { details: { serviceId: service.id } });
+    }
+    if (isRebalancing(service)) return { id: service.id, toMove: remainingMoves(service, tasks) };
+    return { id: service.id, toMove: startRebalance(tx, service, clock.now(), rebalanceMessages.started) };
+  });
+  const service = store.view((tx) => tx.services.get(id));
+  if (!service) throw new NotFoundError("service", req.serviceId);
+  return { service, toMove };
 }

@@ -74,8 +74,15 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
   if (spec.schedule) {
     throw new InvalidArgumentError("scheduled jobs are not supported yet", { field: "spec.schedule" });
   }
-  if (spec.rebalance !== RebalanceMode.MANUAL) {
-    throw new InvalidArgumentError("automatic rebalancing is not supported yet", { field: "spec.rebalance" });
+  if (!isMember(RebalanceMode, spec.rebalance)) {
+    throw new InvalidArgumentError(`${spec.rebalance} is not a rebalance mode (manual or auto)`, {
+      field: "spec.rebalance",
+    });
+  }
+  if (spec.rebalance === RebalanceMode.AUTO && mode !== undefined && mode.$case !== "replicated") {
+    throw new InvalidArgumentError("automatic rebalancing applies to replicated services only", {
+      field: "spec.rebalance",
+    });
   }
   // Placement preferences are not checked: as SwarmKit, any spread descriptor is taken as given,
   // and one the scheduler cannot read (not node.labels.KEY or engine.labels.KEY) adds no level.

@@ -3,7 +3,7 @@
 // update-config.ts). Docker fields that Shoal has no place for are kept aside in a reserved label
 // (unmapped-fields.ts). Times are nanoseconds in Docker's JSON and Durations in ours
 // (spec-values.ts).
-import { InvalidArgumentError, ServiceSpec, type ServiceMode } from "@shoal/shared";
+import { InvalidArgumentError, RebalanceMode, ServiceSpec, type ServiceMode } from "@shoal/shared";
 import { replicatedJobCounts } from "../orchestrator/index.js";
 import type { DockerServiceSpec, DockerTaskSpec } from "./docker-types.js";
 import { fromDockerPort, toDockerPort } from "./endpoint-spec.js";
@@ -11,6 +11,7 @@ import { defined, whole } from "./spec-values.js";
 import { fromDockerTaskSpec, toDockerTaskSpec, type DockerSpecOptions } from "./task-spec.js";
 import { UNMAPPED_LABEL, mergeUnder, unmappedFields, unmappedSpecFields, visibleLabels } from "./unmapped-fields.js";
 import { fromDockerUpdateConfig, toDockerUpdateConfig } from "./update-config.js";
+import { rebalanceLabels, takeRebalanceLabel } from "./rebalance-label.js";
 
 // fromDockerServiceSpec writes this label: named here too, as before the split into files.
 export { UNMAPPED_LABEL };
@@ -74,6 +75,7 @@ export function fromDockerServiceSpec(spec: DockerServiceSpec): ServiceSpec {
   const t: DockerTaskSpec = spec.TaskTemplate ?? {};
   const labels: Record<string, string> = { ...(spec.Labels ?? {}) };
   delete labels[UNMAPPED_LABEL];
+  const rebalance = takeRebalanceLabel(labels);
   const unmapped = unmappedSpecFields(spec);
   if (unmapped !== undefined) labels[UNMAPPED_LABEL] = JSON.stringify(unmapped);
   const out = ServiceSpec.fromPartial({
@@ -82,6 +84,7 @@ export function fromDockerServiceSpec(spec: DockerServiceSpec): ServiceSpec {
     updateConfig: fromDockerUpdateConfig(spec.UpdateConfig, "UpdateConfig"),
     rollbackConfig: fromDockerUpdateConfig(spec.RollbackConfig, "RollbackConfig"),
     endpoint: spec.EndpointSpec?.Ports ? { ports: spec.EndpointSpec.Ports.map(fromDockerPort) } : undefined,
+    rebalance: rebalance ?? RebalanceMode.MANUAL,
   });
   out.mode = fromDockerMode(spec.Mode);
   return out;
@@ -98,7 +101,7 @@ export function toDockerServiceSpec(spec: ServiceSpec, options: DockerSpecOption
   const job = spec.mode?.$case === "replicatedJob" || spec.mode?.$case === "globalJob";
   const base: DockerServiceSpec = defined({
     Name: spec.annotations?.name ?? "",
-    Labels: visibleLabels(labels),
+    Labels: { ...visibleLabels(labels), ...rebalanceLabels(spec.rebalance) },
     TaskTemplate: toDockerTaskSpec(spec.taskTemplate, { insertDefaults: insert, unmapped }),
     Mode: toDockerMode(spec),
     UpdateConfig: toDockerUpdateConfig(spec.updateConfig, insert && !job),

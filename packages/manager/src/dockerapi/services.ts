@@ -12,6 +12,7 @@ import { resolveNetworkTargets } from "./network-targets.js";
 import { isTrue, versionParam } from "./nodes.js";
 import { toDockerService, type ServiceCounts } from "./objects.js";
 import type { Handler } from "./router.js";
+import { REBALANCE_LABEL } from "./rebalance-label.js";
 import { fromDockerServiceSpec } from "./service-spec.js";
 import { visibleLabels } from "./unmapped-fields.js";
 
@@ -98,6 +99,11 @@ export function serviceHandlers(ctx: DockerApiContext): Record<string, Handler> 
       ) as DockerServiceSpec;
       const rollback = req.query.get("rollback") === "previous";
       const spec = rollback ? undefined : fromDockerServiceSpec(await resolveNetworkTargets(ctx, body));
+      if (spec !== undefined && body.Labels?.[REBALANCE_LABEL] === undefined) {
+        // Docker has no rebalance field: a spec without the label keeps the service's mode.
+        const { service } = await ctx.control.call("getService", { serviceId: req.params["id"]! });
+        spec.rebalance = service?.spec?.rebalance ?? spec.rebalance;
+      }
       await ctx.control.call("updateService", { serviceId: req.params["id"]!, serviceVersion, spec, rollback });
       return { status: 200, json: { Warnings: null } };
     },

@@ -44,6 +44,14 @@ export {
   type ResolvedUpdateConfig,
 } from "./update/config.js";
 export { stoppedForUpdate, hasStopped, extraRunnable } from "./update/replacement.js";
+export { rebalanceRefusal, remainingMoves, startRebalance, isRebalancing } from "./rebalance/start.js";
+export { planRebalanceRollout, rebalanceMessages, rebalanceRollout, rebalanceState } from "./rebalance/rollout.js";
+export { isMovingOff } from "./rebalance/moving-off.js";
+export {
+  AutoRebalancer,
+  DEFAULT_REBALANCE_COOLDOWN_MS,
+  type AutoRebalancerOptions,
+} from "./rebalance/auto-rebalancer.js";
 export { TaskReaper, type TaskReaperOptions } from "./reaper/task-reaper.js";
 export { DEFAULT_TASK_HISTORY_LIMIT, historyLimit, historyToKeep, planHistory, removable } from "./reaper/reconcile.js";
 export {

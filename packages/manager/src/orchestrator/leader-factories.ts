@@ -14,6 +14,7 @@ import { JobOrchestrator } from "./jobs/orchestrator.js";
 import type { NodeMatcher } from "./node-checks.js";
 import { TaskReaper } from "./reaper/task-reaper.js";
 import { ReplicatedOrchestrator } from "./replicated/orchestrator.js";
+import { AutoRebalancer } from "./rebalance/auto-rebalancer.js";
 import { RestartSupervisor } from "./restart/supervisor.js";
 import { Updater } from "./update/updater.js";
 
@@ -27,6 +28,8 @@ export interface LeaderDeps {
   readonly joinGraceMs?: number | undefined;
   /** Whether a node may run a task's spec; default nodeMatchesTaskSpec (constraints, platform). */
   readonly nodeMatches?: NodeMatcher;
+  /** The automatic rebalancer's cool-down; default DEFAULT_REBALANCE_COOLDOWN_MS. */
+  readonly rebalanceCooldownMs?: number | undefined;
 }
 
 /** The factories of the leader's components, in start order. */
@@ -45,6 +48,7 @@ export function leaderFactories(deps: LeaderDeps): ComponentFactory[] {
     loop("jobs", () => new JobOrchestrator({ store, logger, clock, nodeMatches })),
     loop("restart", () => new RestartSupervisor({ store, logger, clock, nodeMatches })),
     loop("updater", () => new Updater({ store, logger, clock, nodeMatches })),
+    loop("auto-rebalance", () => new AutoRebalancer({ store, logger, clock, cooldownMs: deps.rebalanceCooldownMs })),
     loop("reaper", () => new TaskReaper({ store, logger, clock })),
     loop("scheduler", () => new Scheduler({ store, logger, clock })),
     loop("ca-rotation", () => new RootRotationReconciler({ store, logger, clock, managers })),

@@ -20,3 +20,4 @@ export {
 } from "./constraints.js";
 export { needsPlacement, occupancy, type Occupancy } from "./task-rules.js";
 export { NodeSet } from "./node-set.js";
+export { planRebalance, type RebalanceMove } from "./rebalance.js";

@@ -10,7 +10,7 @@
 //    alone: a node that is now full leaves the candidates and is blamed on the filter that said so.
 // 4. Tasks left when no candidate remains are unplaced, with the reason built from the blame counts.
 import { errorMessage, type Node, type Task } from "@shoal/shared";
-import { parsePlacementPreferences, type SpreadLabel } from "./constraints.js";
+import { parsePlacementPreferences } from "./constraints.js";
 import { defaultFilters, type Filter } from "./filters/index.js";
 import { hashString, type NodeInfo } from "./node-info.js";
 import { NodeSet } from "./node-set.js";
@@ -92,26 +92,21 @@ function placePreassigned(set: NodeSet, filters: readonly Filter[], task: Task, 
   result.assignments.set(task.id, info.id);
 }
 
-/** Places tasks with the same service and scheduling spec, sorted. */
-function placeGroup(
-  set: NodeSet,
-  filters: readonly Filter[],
-  tasks: readonly Task[],
-  now: number | undefined,
-  result: ScheduleResult,
-): void {
-  const first = tasks[0]!;
-  let active: Filter[];
-  let spread: SpreadLabel[];
-  try {
-    active = filters.filter((f) => f.setTask(first));
-    spread = parsePlacementPreferences(first.spec?.placement?.preferences ?? []);
-  } catch (err: unknown) {
-    const reason = `invalid placement: ${errorMessage(err)}`;
-    for (const t of tasks) result.unplaced.set(t.id, reason);
-    return;
-  }
-  const dynamic = active.flatMap((f, i) => (f.dynamic ? [i] : []));
+/**
+ * What placing a task of `first`'s group starts from: the filters that apply to it, the nodes they
+ * let through (the spread's candidates) and, for each filter, how many nodes it was the first to
+ * refuse. Throws InvalidArgumentError for a spec that cannot be scheduled (a malformed constraint).
+ */
+export interface GroupStart {
+  readonly active: Filter[];
+  readonly blamed: number[];
+  readonly nodes: number;
+  readonly strategy: SpreadStrategy;
+}
+
+export function startGroup(set: NodeSet, filters: readonly Filter[], first: Task, now: number | undefined): GroupStart {
+  const active = filters.filter((f) => f.setTask(first));
+  const spread = parsePlacementPreferences(first.spec?.placement?.preferences ?? []);
   const blamed = new Array<number>(active.length).fill(0);
   const candidates: NodeInfo[] = [];
   let nodes = 0;
@@ -129,6 +124,28 @@ function placeGroup(
     nodes: set.nodes(),
     now,
   });
+  return { active, blamed, nodes, strategy };
+}
+
+/** Places tasks with the same service and scheduling spec, sorted. */
+function placeGroup(
+  set: NodeSet,
+  filters: readonly Filter[],
+  tasks: readonly Task[],
+  now: number | undefined,
+  result: ScheduleResult,
+): void {
+  const first = tasks[0]!;
+  let start: GroupStart;
+  try {
+    start = startGroup(set, filters, first, now);
+  } catch (err: unknown) {
+    const reason = `invalid placement: ${errorMessage(err)}`;
+    for (const t of tasks) result.unplaced.set(t.id, reason);
+    return;
+  }
+  const { active, blamed, nodes, strategy } = start;
+  const dynamic = active.flatMap((f, i) => (f.dynamic ? [i] : []));
   const usage = taskUsage(first);
   let reason: string | undefined;
   for (const task of tasks) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ServiceSpec, type DeepPartial } from "@shoal/shared";
+import { RebalanceMode, ServiceSpec, type DeepPartial } from "@shoal/shared";
 import { isImageReference, validateServiceSpec } from "@shoal/manager";
 
 const valid: DeepPartial<ServiceSpec> = {
@@ -13,6 +13,16 @@ function check(patch: DeepPartial<ServiceSpec>): () => ServiceSpec {
 }
 
 describe("validateServiceSpec", () => {
+  it("takes rebalance auto on a replicated service only, and no other value", () => {
+    expect(check({ rebalance: RebalanceMode.AUTO })().rebalance).toBe(RebalanceMode.AUTO);
+    expect(check({ rebalance: RebalanceMode.AUTO, mode: { $case: "global", value: {} } })).toThrow(
+      "spec.rebalance: automatic rebalancing applies to replicated services only",
+    );
+    expect(check({ rebalance: 7 as RebalanceMode })).toThrow(
+      "spec.rebalance: 7 is not a rebalance mode (manual or auto)",
+    );
+  });
+
   it("accepts a complete spec", () => {
     expect(check({})()).toMatchObject({ annotations: { name: "web" } });
   });

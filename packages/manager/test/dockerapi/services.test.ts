@@ -1,7 +1,8 @@
 // /services create and update: bodies decoded as Docker decodes them, then sent to the Control API.
 import { describe, expect, it } from "vitest";
-import { UpdateOrder, type ServiceSpec } from "@shoal/shared";
-import { toDockerServiceSpec } from "../../src/dockerapi/service-spec.js";
+import { RebalanceMode, Service, ServiceSpec, UpdateOrder } from "@shoal/shared";
+import { REBALANCE_LABEL } from "../../src/dockerapi/rebalance-label.js";
+import { fromDockerServiceSpec, toDockerServiceSpec } from "../../src/dockerapi/service-spec.js";
 import { serviceHandlers } from "../../src/dockerapi/services.js";
 import { UNMAPPED_LABEL } from "../../src/dockerapi/unmapped-fields.js";
 import { dockerRequest, fakeDocker } from "./fake-docker-context.js";
@@ -86,5 +87,51 @@ describe("service networks", () => {
       "network trcstk_other not found",
     );
     expect(docker.requests("createService")).toEqual([]);
+  });
+});
+
+describe("service rebalance mode (Docker has no field for it: label com.shoal.rebalance)", () => {
+  const auto = ServiceSpec.fromPartial({
+    annotations: { name: "web", labels: { team: "x" } },
+    taskTemplate: { container: { image: "x:1" } },
+    mode: { $case: "replicated", value: { replicas: 6 } },
+    rebalance: RebalanceMode.AUTO,
+  });
+
+  it("shows auto as a label and reads it back, never storing the label", () => {
+    const docker = toDockerServiceSpec(auto);
+    expect(docker.Labels).toEqual({ team: "x", [REBALANCE_LABEL]: "auto" });
+    const back = fromDockerServiceSpec(docker);
+    expect(back.rebalance).toBe(RebalanceMode.AUTO);
+    expect(back.annotations?.labels).toEqual({ team: "x" });
+    expect(toDockerServiceSpec({ ...auto, rebalance: RebalanceMode.MANUAL }).Labels).toEqual({ team: "x" });
+  });
+
+  it("an update without the label keeps the service's mode; with it, sets it; a bad value is refused", async () => {
+    const docker = fakeDocker();
+    const control = docker.ctx.control;
+    const stored = Service.fromPartial({ id: "svc1", meta: { version: { index: 7 } }, spec: auto });
+    const ctx = {
+      ...docker.ctx,
+      control: {
+        call: ((method: string, request: unknown) =>
+          method === "getService"
+            ? Promise.resolve({ service: stored })
+            : control.call(method as never, request as never)) as typeof control.call,
+      },
+    };
+    const update = serviceHandlers(ctx)["update"]!;
+    const body = { Name: "web", Labels: { team: "x" }, TaskTemplate: { ContainerSpec: { Image: "x:2" } } };
+    await update(dockerRequest({ params: { id: "web" }, query: "version=7", body }));
+    const manual = { ...body, Labels: { team: "x", [REBALANCE_LABEL]: "manual" } };
+    await update(dockerRequest({ params: { id: "web" }, query: "version=7", body: manual }));
+    const specs = docker.requests<{ spec: ServiceSpec }>("updateService").map((r) => r.spec);
+    expect(specs.map((s) => s.rebalance)).toEqual([RebalanceMode.AUTO, RebalanceMode.MANUAL]);
+    expect(specs.map((s) => s.annotations?.labels)).toEqual([{ team: "x" }, { team: "x" }]);
+    const bad = { ...body, Labels: { [REBALANCE_LABEL]: "sometimes" } };
+    await expect(update(dockerRequest({ params: { id: "web" }, query: "version=7", body: bad }))).rejects.toThrow(
+      /Labels\.com\.shoal\.rebalance.*"sometimes" is not a rebalance mode|"sometimes" is not a rebalance mode/,
+    );
+    expect(docker.requests("updateService")).toHaveLength(2);
   });
 });

@@ -14,6 +14,7 @@ describe("leaderFactories", () => {
       "jobs",
       "restart",
       "updater",
+      "auto-rebalance",
       "reaper",
       "scheduler",
       "ca-rotation",

@@ -28,25 +28,10 @@
 // When no slot is outdated, in flight or monitored, the rollout is COMPLETED (or
 // ROLLBACK_COMPLETED). A service with outdated tasks but no rollout under way, and not paused
 // (no status yet: made by an older manager, say), starts one (UPDATING).
-import {
-  TaskState,
-  UpdateFailureAction,
-  UpdateOrder,
-  UpdateState,
-  type Node,
-  type Service,
-  type Task,
-} from "@shoal/shared";
+import { TaskState, UpdateFailureAction, UpdateOrder, type Node, type Service, type Task } from "@shoal/shared";
 import { acceptsNewTask, type NodeMatcher } from "../node-checks.js";
 import { Plan } from "../plan.js";
-import {
-  isGlobalService,
-  isJobService,
-  isUpToDate,
-  newTask,
-  serviceSpecVersion,
-  type TaskTarget,
-} from "../task-factory.js";
+import { isGlobalService, isJobService, newTask, type TaskTarget } from "../task-factory.js";
 import {
   compareCreation,
   createdAt,
@@ -61,8 +46,11 @@ import {
   type SlotRef,
 } from "../task-states.js";
 import { shouldRestart } from "../restart/policy.js";
-import { isPaused, isRollback, isRollingOut, rolloutConfig, updateState, type ResolvedUpdateConfig } from "./config.js";
+import { isPaused, isRollingOut, type ResolvedUpdateConfig } from "./config.js";
 import { byAdvancement, hasStopped, stoppedForUpdate } from "./replacement.js";
+import { updateRollout, type Rollout } from "./rollout.js";
+
+export { messages } from "./rollout.js";
 
 export interface UpdateInput {
   readonly service: Service;
@@ -88,63 +76,51 @@ export interface UpdateDecision {
   readonly busy: boolean;
 }
 
-export const messages = {
-  updating: "update in progress",
-  manualRollback: "manually requested rollback",
-  completed: "update completed",
-  rollbackCompleted: "rollback completed",
-  paused: (taskId: string) => `update paused due to failure or early termination of task ${taskId}`,
-  rollbackPaused: (taskId: string) => `rollback paused due to failure or early termination of task ${taskId}`,
-  rolledBack: (taskId: string) => `update rolled back due to failure or early termination of task ${taskId}`,
-  noPreviousSpec: (taskId: string) =>
-    `update paused due to failure or early termination of task ${taskId}: no previous spec to roll back to`,
-} as const;
-
-export function planUpdate(input: UpdateInput): UpdateDecision {
+/**
+ * The updater's decision for one service: an update or rollback by default, or another kind of
+ * rollout (a rebalance) that follows the same rules with its own status and idea of "current".
+ */
+export function planUpdate(input: UpdateInput, rollout: Rollout = updateRollout): UpdateDecision {
   // Jobs have no rollout: a change starts a new run instead (jobs/).
   if (isJobService(input.service)) return { plan: new Plan(), service: undefined, wakeAt: undefined, busy: false };
   let service = input.service;
   let changed: Service | undefined;
   const now = input.now;
-  const state = updateState(service);
+  const state = rollout.state(service);
 
   if (isRollingOut(state)) {
-    const failure = checkFailures(input, service);
+    const failure = checkFailures(input, service, rollout);
     if (failure !== undefined) {
-      changed = service = onFailure(service, failure, now);
+      changed = service = rollout.fail(service, failure.taskId, now);
     }
   }
   const plan = new Plan();
-  const view = slots(input, service, plan);
-  let current = updateState(service);
+  const view = slots(input, service, plan, rollout);
+  let current = rollout.state(service);
 
   if (!isRollingOut(current) && !isPaused(current) && view.candidates.length > 0) {
-    changed = service = withStatus(service, UpdateState.UPDATING, messages.updating, now);
-    current = UpdateState.UPDATING;
+    const started = rollout.start(service, now);
+    if (started !== undefined) {
+      changed = service = started;
+      current = rollout.state(service);
+    }
   }
   let wakeAt: number | undefined;
   if (isRollingOut(current)) {
-    const config = rolloutConfig(service);
+    const config = rollout.config(service);
     const room = config.parallelism - view.inFlight;
     for (const c of view.candidates.slice(0, Math.max(0, room))) replaceSlot(input, service, config, c, plan);
     const started = Math.min(view.candidates.length, Math.max(0, room));
     const done = view.candidates.length === 0 && view.inFlight === 0 && view.waiting === 0;
     if (done && view.monitorEnds === undefined && changed === undefined) {
-      const rollback = isRollback(current);
-      changed = service = withStatus(
-        service,
-        rollback ? UpdateState.ROLLBACK_COMPLETED : UpdateState.COMPLETED,
-        rollback ? messages.rollbackCompleted : messages.completed,
-        now,
-        true,
-      );
+      changed = service = rollout.complete(service, now);
     } else if (started === 0) {
       wakeAt = minOf(view.delayEnds, view.monitorEnds);
     } else {
       wakeAt = view.monitorEnds;
     }
   }
-  const busy = view.inFlight > 0 || plan.size > 0 || isRollingOut(updateState(service));
+  const busy = view.inFlight > 0 || plan.size > 0 || isRollingOut(rollout.state(service));
   return { plan, service: changed, wakeAt, busy };
 }
 
@@ -166,10 +142,10 @@ interface SlotsView {
 }
 
 /** Looks at every slot; finishes the replacements in flight (into `plan`). */
-function slots(input: UpdateInput, service: Service, plan: Plan): SlotsView {
-  const config = rolloutConfig(service);
+function slots(input: UpdateInput, service: Service, plan: Plan, rollout: Rollout): SlotsView {
+  const config = rollout.config(service);
   const global = isGlobalService(service);
-  const rollingOut = isRollingOut(updateState(service));
+  const rollingOut = isRollingOut(rollout.state(service));
   const own = input.tasks.filter((t) => (global ? t.slot === 0 : t.slot > 0));
   const candidates: Candidate[] = [];
   let inFlight = 0;
@@ -179,7 +155,7 @@ function slots(input: UpdateInput, service: Service, plan: Plan): SlotsView {
   for (const { ref, tasks } of groupBySlot(own).values()) {
     const hist = history(tasks);
     if (hist.length === 0) continue;
-    const upToDate = (t: Task): boolean => isUpToDate(t, service);
+    const upToDate = (t: Task): boolean => rollout.isCurrent(t, service);
     const live = hist.filter(isLive);
     const fresh = live.filter(upToDate);
     const stale = live.filter((t) => !upToDate(t));
@@ -224,7 +200,7 @@ function slots(input: UpdateInput, service: Service, plan: Plan): SlotsView {
     // No live task: a stop-first replacement waiting for its old task to stop?
     const latest = hist[hist.length - 1]!;
     if (!stoppedForUpdate(latest)) {
-      if (!isUpToDate(latest, service) && restarts(latest, hist)) waiting++;
+      if (!upToDate(latest) && restarts(latest, hist)) waiting++;
       continue;
     }
     inFlight++;
@@ -267,63 +243,22 @@ interface Failure {
 }
 
 /** The failure that tips the rollout over max_failure_ratio, if any (see the top of the file). */
-function checkFailures(input: UpdateInput, service: Service): Failure | undefined {
-  const config = rolloutConfig(service);
+function checkFailures(input: UpdateInput, service: Service, rollout: Rollout): Failure | undefined {
+  const config = rollout.config(service);
   if (config.failureAction === UpdateFailureAction.CONTINUE) return undefined;
-  const version = serviceSpecVersion(service).index;
   const global = isGlobalService(service);
   const slots = new Set<string>();
   const failed: Task[] = [];
   for (const t of input.tasks) {
     if ((global ? t.slot !== 0 : t.slot === 0) || isRemoved(t)) continue;
     slots.add(global ? t.nodeId : String(t.slot));
-    if ((t.specVersion?.index ?? 0) !== version || !hasEnded(t) || statusState(t) === TaskState.SHUTDOWN) continue;
+    if (!rollout.madeBy(t, service) || !hasEnded(t) || statusState(t) === TaskState.SHUTDOWN) continue;
     const ran = input.ranFor?.(t.id) ?? (statusState(t) === TaskState.REJECTED ? -1 : updatedAt(t) - createdAt(t));
     if (ran < config.monitorMs) failed.push(t);
   }
   if (failed.length === 0 || failed.length <= config.maxFailureRatio * slots.size) return undefined;
   failed.sort((a, b) => updatedAt(a) - updatedAt(b) || compareCreation(a, b));
   return { taskId: failed[failed.length - 1]!.id };
-}
-
-function onFailure(service: Service, failure: Failure, now: number): Service {
-  const state = updateState(service);
-  const config = rolloutConfig(service);
-  if (isRollback(state)) {
-    return withStatus(service, UpdateState.ROLLBACK_PAUSED, messages.rollbackPaused(failure.taskId), now);
-  }
-  if (config.failureAction !== UpdateFailureAction.ROLLBACK) {
-    return withStatus(service, UpdateState.PAUSED, messages.paused(failure.taskId), now);
-  }
-  if (service.previousSpec === undefined) {
-    return withStatus(service, UpdateState.PAUSED, messages.noPreviousSpec(failure.taskId), now);
-  }
-  return {
-    ...service,
-    spec: service.previousSpec,
-    previousSpec: service.spec,
-    specVersion: { index: serviceSpecVersion(service).index + 1 },
-    updateStatus: {
-      state: UpdateState.ROLLBACK_STARTED,
-      startedAt: new Date(now),
-      completedAt: undefined,
-      message: messages.rolledBack(failure.taskId),
-    },
-  };
-}
-
-function withStatus(service: Service, state: UpdateState, message: string, now: number, done = false): Service {
-  const previous = service.updateStatus;
-  const starts = state === UpdateState.UPDATING || state === UpdateState.ROLLBACK_STARTED;
-  return {
-    ...service,
-    updateStatus: {
-      state,
-      startedAt: starts ? new Date(now) : (previous?.startedAt ?? new Date(now)),
-      completedAt: done ? new Date(now) : undefined,
-      message,
-    },
-  };
 }
 
 function canPlace(input: UpdateInput, service: Service, ref: SlotRef): boolean {
@@ -346,7 +281,7 @@ function candidateOrder(a: Candidate, b: Candidate): number {
   return na < nb ? -1 : na > nb ? 1 : 0;
 }
 
-function minOf(a: number | undefined, b: number | undefined): number | undefined {
+export function minOf(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
   return Math.min(a, b);

@@ -12,6 +12,7 @@
 // from the current spec (after an automatic rollback, that is the old task's spec again).
 import { TaskState, type Node, type Service, type Task } from "@shoal/shared";
 import { nodeLost } from "../node-checks.js";
+import { isMovingOff } from "../rebalance/moving-off.js";
 import { isUpToDate } from "../task-factory.js";
 import { compareCreation, hasEnded, isLive, isRemoved, isRunnable, statusState } from "../task-states.js";
 
@@ -33,13 +34,15 @@ export function hasStopped(t: Task, node: (id: string) => Node | undefined): boo
  * The runnable tasks of one slot (its history) that should not be there, to shut down: a slot
  * keeps one runnable task, the most advanced (then the newest), except while the updater replaces
  * it start-first, when it keeps the most advanced up-to-date task and the most advanced old one
- * (the updater shuts the old one down once the new one runs).
+ * (the updater shuts the old one down once the new one runs). A task a rebalance moves off its
+ * node counts as old (../rebalance/moving-off.ts).
  */
 export function extraRunnable(hist: readonly Task[], service: Service): Task[] {
   const runnable = hist.filter(isRunnable).sort(byAdvancement);
-  const fresh = runnable.find((t) => isUpToDate(t, service));
+  const current = (t: Task): boolean => isUpToDate(t, service) && !isMovingOff(t, service);
+  const fresh = runnable.find(current);
   if (fresh === undefined) return runnable.slice(1);
-  const old = runnable.find((t) => !isUpToDate(t, service));
+  const old = runnable.find((t) => !current(t));
   return runnable.filter((t) => t !== fresh && t !== old);
 }
 

@@ -1,5 +1,6 @@
 // The updater (leader only): rolls services to a new spec slot by slot, and back (see
-// reconcile.ts for the rules). It watches services, tasks and nodes. A service event marks the
+// reconcile.ts for the rules), and carries out rebalances by the same rules
+// (../rebalance/rollout.ts). It watches services, tasks and nodes. A service event marks the
 // service; a task event marks its service only while that service has rollout work (slots
 // outdated or in flight, a rollout under way), so status reports of services at rest cost
 // nothing; a node event marks every such service (a lost node counts as a stopped task). Each
@@ -16,7 +17,8 @@ import { matchEveryNode, nodeAvailability, nodeState, type NodeMatcher } from ".
 import { Plan, commitPlan } from "../plan.js";
 import { serviceName } from "../task-factory.js";
 import { hasEnded, statusState, updatedAt } from "../task-states.js";
-import { planUpdate } from "./reconcile.js";
+import { planRebalanceRollout } from "../rebalance/rollout.js";
+import { minOf, planUpdate } from "./reconcile.js";
 
 /** Ends remembered at most; the oldest are forgotten first (a new leader's bound applies). */
 const MAX_ENDS = 100_000;
@@ -134,7 +136,7 @@ export class Updater {
     this.all = false;
     this.dirty = new Set();
     const wakes = new Map<string, number | undefined>();
-    const transitions: { service: string; state: UpdateState; message: string }[] = [];
+    const transitions: { service: string; kind: string; state: UpdateState; message: string }[] = [];
     try {
       const plan = await commitPlan(
         this.store,
@@ -152,7 +154,7 @@ export class Updater {
       throw err;
     }
     for (const t of transitions) {
-      this.logger.info({ service: t.service, state: UpdateState[t.state], message: t.message }, "update status");
+      this.logger.info({ service: t.service, state: UpdateState[t.state], message: t.message }, `${t.kind} status`);
     }
     for (const [id, at] of wakes) this.schedule(id, at);
   }
@@ -162,7 +164,7 @@ export class Updater {
     all: boolean,
     dirty: ReadonlySet<string>,
     wakes: Map<string, number | undefined>,
-    transitions: { service: string; state: UpdateState; message: string }[],
+    transitions: { service: string; kind: string; state: UpdateState; message: string }[],
   ): Plan {
     const now = this.clock.now();
     const plan = new Plan();
@@ -175,26 +177,37 @@ export class Updater {
         wakes.set(id, undefined);
         continue;
       }
-      const decision = planUpdate({
+      const input = {
         service,
         tasks: tx.tasks.find({ serviceId: id }),
-        node: (nodeId) => tx.nodes.get(nodeId),
+        node: (nodeId: string) => tx.nodes.get(nodeId),
         nodeMatches: this.nodeMatches,
         now,
-        ranFor: (taskId) => this.ends.get(taskId),
+        ranFor: (taskId: string) => this.ends.get(taskId),
         newId: this.newId,
-      });
-      if (decision.service !== undefined) {
-        tx.services.update(decision.service);
-        const status = decision.service.updateStatus;
-        if (status !== undefined && status.state !== service.updateStatus?.state) {
-          transitions.push({ service: serviceName(service), state: status.state, message: status.message });
+      };
+      const update = planUpdate(input);
+      // A rebalance follows the same rules, with its own status (it stands down for an update).
+      const rebalance = planRebalanceRollout({ ...input, service: update.service ?? service });
+      const written = rebalance.service ?? update.service;
+      if (written !== undefined) {
+        tx.services.update(written);
+        for (const [kind, before, after] of [
+          ["update", service.updateStatus, written.updateStatus],
+          ["rebalance", service.rebalanceStatus, written.rebalanceStatus],
+        ] as const) {
+          if (after !== undefined && after.state !== before?.state) {
+            transitions.push({ service: serviceName(service), kind, state: after.state, message: after.message });
+          }
         }
       }
-      plan.ops.push(...decision.plan.ops);
-      if (decision.busy) this.busy.add(id);
+      plan.ops.push(...update.plan.ops);
+      // Both see a slot whose old task was shut down stop-first: one new task for it, not two.
+      const filled = new Set(update.plan.ops.flatMap((op) => (op.kind === "create" ? [op.task.slot] : [])));
+      for (const op of rebalance.plan.ops) if (op.kind !== "create" || !filled.has(op.task.slot)) plan.ops.push(op);
+      if (update.busy || rebalance.busy) this.busy.add(id);
       else this.busy.delete(id);
-      wakes.set(id, decision.wakeAt);
+      wakes.set(id, minOf(update.wakeAt, rebalance.wakeAt));
     }
     return plan;
   }

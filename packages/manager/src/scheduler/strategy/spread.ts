@@ -86,12 +86,14 @@ function branchLess(a: Branch, b: Branch): boolean {
 export class SpreadStrategy {
   private readonly root: Branch;
   private readonly serviceId: string;
+  /** The leaf branch of each node (only with preferences; without, every node is under the root). */
+  private readonly leaves = new Map<NodeInfo, Branch>();
 
   constructor(options: SpreadOptions) {
     const { serviceId, spread, seed, candidates, now } = options;
     this.serviceId = serviceId;
     this.root = new Branch("", 0, undefined);
-    const leaves = new Map<NodeInfo, Branch>();
+    const leaves = this.leaves;
     if (spread.length > 0) {
       for (const info of options.nodes) {
         const count = info.serviceTasks(serviceId);
@@ -126,6 +128,28 @@ export class SpreadStrategy {
       branch = next;
     }
     return branch.nodeHeap?.peek();
+  }
+
+  /**
+   * Whether node `b` holds strictly fewer tasks of the service than node `a` where the spread first
+   * tells them apart: the first level of the preference tree where their branches differ, else the
+   * nodes themselves. When it does not, preferring `b` to `a` is only a tie-break (total tasks, the
+   * shuffle): moving a task from `a` to `b` would not make the spread any better.
+   */
+  fewerThan(b: NodeInfo, a: NodeInfo): boolean {
+    const pa = this.path(a);
+    const pb = this.path(b);
+    for (let i = 0; i < pa.length; i++) {
+      if (pa[i] !== pb[i]) return pb[i]!.count < pa[i]!.count;
+    }
+    return b.serviceTasks(this.serviceId) < a.serviceTasks(this.serviceId);
+  }
+
+  /** The branches from the top level down to the node's leaf (empty without preferences). */
+  private path(info: NodeInfo): Branch[] {
+    const out: Branch[] = [];
+    for (let b = this.leaves.get(info) ?? this.root; b.parent !== undefined; b = b.parent) out.unshift(b);
+    return out;
   }
 
   /**

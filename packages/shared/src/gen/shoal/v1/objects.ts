@@ -266,6 +266,12 @@ export interface RebalanceStatus {
   message: string;
   /** Tasks moved so far. */
   moved: number;
+  /**
+   * The tasks this rebalance moves off their nodes, chosen when it started
+   * (a replacement in the same slot, placed by the scheduler, takes each
+   * one's place through the update config). Cleared once it completes.
+   */
+  taskIds: string[];
 }
 
 export interface ContainerStatus {
@@ -2091,7 +2097,7 @@ export const JobStatus: MessageFns<JobStatus> = {
 };
 
 function createBaseRebalanceStatus(): RebalanceStatus {
-  return { state: 0, startedAt: undefined, completedAt: undefined, message: "", moved: 0 };
+  return { state: 0, startedAt: undefined, completedAt: undefined, message: "", moved: 0, taskIds: [] };
 }
 
 export const RebalanceStatus: MessageFns<RebalanceStatus> = {
@@ -2110,6 +2116,9 @@ export const RebalanceStatus: MessageFns<RebalanceStatus> = {
     }
     if (message.moved !== 0) {
       writer.uint32(40).uint64(message.moved);
+    }
+    for (const v of message.taskIds) {
+      writer.uint32(322).string(v!);
     }
     return writer;
   },
@@ -2167,6 +2176,14 @@ export const RebalanceStatus: MessageFns<RebalanceStatus> = {
             message.moved = longToNumber(reader.uint64());
             continue;
           }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.taskIds.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2194,6 +2211,11 @@ export const RebalanceStatus: MessageFns<RebalanceStatus> = {
         : undefined,
       message: isSet(object.message) ? globalThis.String(object.message) : "",
       moved: isSet(object.moved) ? globalThis.Number(object.moved) : 0,
+      taskIds: globalThis.Array.isArray(object?.taskIds)
+        ? object.taskIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.task_ids)
+        ? object.task_ids.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -2214,6 +2236,9 @@ export const RebalanceStatus: MessageFns<RebalanceStatus> = {
     if (message.moved !== 0) {
       obj.moved = Math.round(message.moved);
     }
+    if (message.taskIds?.length) {
+      obj.taskIds = message.taskIds;
+    }
     return obj;
   },
 
@@ -2227,6 +2252,7 @@ export const RebalanceStatus: MessageFns<RebalanceStatus> = {
     message.completedAt = object.completedAt ?? undefined;
     message.message = object.message ?? "";
     message.moved = object.moved ?? 0;
+    message.taskIds = object.taskIds?.map((e) => e) || [];
     return message;
   },
 };
