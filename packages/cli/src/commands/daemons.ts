@@ -136,6 +136,10 @@ export function registerDaemonCommands(program: Command): void {
       process.env["SHOAL_JOIN_TOKEN"],
     )
     .option(
+      "--manager-cert-dir <dir>",
+      "the certificates folder of the manager on this host (its DATA_DIR/certificates): run as that manager's node, no token needed",
+    )
+    .option(
       "--label <k=v>",
       "engine label of this node, for constraints as engine.labels.KEY (repeatable)",
       collect,
@@ -152,6 +156,7 @@ export function registerDaemonCommands(program: Command): void {
           dockerHost?: string;
           hostname?: string;
           token?: string;
+          managerCertDir?: string;
           label: string[];
         },
       ) => {
@@ -163,6 +168,7 @@ export function registerDaemonCommands(program: Command): void {
           dataDir: opts.dataDir,
           managers,
           ...(opts.token !== undefined ? { token: opts.token } : {}),
+          ...(opts.managerCertDir !== undefined ? { managerCertDir: opts.managerCertDir } : {}),
           logger: daemonLogger(opts, "agent"),
         });
         const nodeId = material.identity.nodeId;

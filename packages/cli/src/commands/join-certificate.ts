@@ -8,19 +8,18 @@
 import { join } from "node:path";
 import {
   ErrorCode,
-  MANAGER_CHANNEL_OPTIONS,
   ShoalError,
-  channelCredentials,
+  agentBesideManager,
   errorMessage,
   isShoalError,
   joinCluster,
   pki,
   writeCertFiles,
   type JoinResult,
+  type TlsMaterial,
 } from "@shoal/shared";
 import { agentCertDir } from "@shoal/agent";
 import { CLIENT_CERT_DIR, nodeCertDir } from "@shoal/manager";
-import { Control } from "../client.js";
 import type { DaemonRole } from "./systemd-units.js";
 
 /** DATA_ROOT/manager and DATA_ROOT/agent: the data dirs `shoal init` and `shoal join` set up. */
@@ -73,24 +72,23 @@ export async function saveDaemonCertificate(dataRoot: string, role: DaemonRole, 
 }
 
 /**
- * The cluster's worker token, read with a manager certificate just issued (a manager may call the
- * Control API): what the agent beside a joining manager joins with.
+ * The certificate of the agent beside a manager: the manager's node (same node id, role worker),
+ * asked for with the manager's certificate just issued or read (no token: managers are nodes).
  */
-export async function workerToken(
+export async function agentBesideCertificate(
   managers: readonly string[],
-  manager: JoinResult,
+  manager: TlsMaterial,
   timeoutMs: number,
-): Promise<string> {
-  const control = new Control(managers, timeoutMs, {
-    credentials: channelCredentials(manager.material),
-    options: MANAGER_CHANNEL_OPTIONS,
-    material: manager.material,
-  });
+): Promise<JoinResult> {
   try {
-    const token = (await control.call("getCluster", { clusterId: "" })).cluster?.rootJoinTokens?.worker;
-    if (!token) throw new ShoalError(ErrorCode.FailedPrecondition, "the cluster has no worker join token");
-    return token;
-  } finally {
-    control.close();
+    const material = await agentBesideManager({ managers, manager, signal: AbortSignal.timeout(timeoutMs) });
+    const { identity } = material;
+    return { nodeId: identity.nodeId, role: "worker", identity, material };
+  } catch (err: unknown) {
+    throw new ShoalError(
+      ErrorCode.Unavailable,
+      `could not get the certificate of the agent beside the manager from ${managers.join(",")}: ${errorMessage(err)}`,
+      { cause: err },
+    );
   }
 }

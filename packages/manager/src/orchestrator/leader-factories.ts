@@ -3,6 +3,7 @@
 // Each factory makes a fresh instance for each term of leadership.
 import { errorMessage, type Clock, type Logger } from "@shoal/shared";
 import { RootRotationReconciler } from "../ca/rotation-reconciler.js";
+import { ManagerNodes, type ManagerNodesRaft } from "../nodes/manager-nodes.js";
 import { backgroundLoop, type Loop } from "../lifecycle/component.js";
 import type { ComponentFactory } from "../lifecycle/leader-components.js";
 import { Scheduler, nodeMatchesTaskSpec } from "../scheduler/index.js";
@@ -20,6 +21,8 @@ export interface LeaderDeps {
   readonly clock: Clock;
   /** Node ids of the Raft group's members (the managers), for the root rotation. */
   readonly managers: () => readonly string[];
+  /** The leader's Raft group, for the managers' nodes and demotions; without it, none are kept. */
+  readonly raft?: ManagerNodesRaft;
   /** Whether a node may run a task's spec; default nodeMatchesTaskSpec (constraints, platform). */
   readonly nodeMatches?: NodeMatcher;
 }
@@ -34,7 +37,9 @@ export function leaderFactories(deps: LeaderDeps): ComponentFactory[] {
       backgroundLoop(name, make(), (err) =>
         logger.error({ component: name, err: errorMessage(err) }, "leader component failed"),
       );
+  const raft = deps.raft;
   return [
+    ...(raft ? [loop("manager-nodes", () => new ManagerNodes({ store, logger, clock, raft }))] : []),
     loop("replicated", () => new ReplicatedOrchestrator({ store, logger, clock })),
     loop("global", () => new GlobalOrchestrator({ store, logger, clock, nodeMatches })),
     loop("restart", () => new RestartSupervisor({ store, logger, clock, nodeMatches })),

@@ -135,7 +135,7 @@ describe("joining through NodeCA", () => {
     const nodeCa = new NodeCaServer({ store: cluster.store, rootCaOf: cluster.rootCaOf, isLeader: () => true });
     const { csrPem } = await pki.createKeyAndCsr();
     await expect(
-      nodeCa.issueNodeCertificate({ csr: Buffer.from(csrPem), token: foreign }, undefined),
+      nodeCa.issueNodeCertificate({ csr: Buffer.from(csrPem), token: foreign, agentCertificate: false }, undefined),
     ).rejects.toMatchObject({
       code: "PERMISSION_DENIED",
       message: expect.stringMatching(/made for another CA/),
@@ -158,6 +158,7 @@ describe("joining through NodeCA", () => {
         {
           csr: Buffer.from("not a csr"),
           token: cluster.store.view((tx) => tx.clusters.find()[0]!.rootJoinTokens!.manager),
+          agentCertificate: false,
         },
         undefined,
       ),
@@ -186,17 +187,17 @@ describe("renewal through NodeCA", () => {
     const nodeCa = new NodeCaServer({ store: cluster.store, rootCaOf: cluster.rootCaOf, isLeader: () => true });
     const { csrPem } = await pki.createKeyAndCsr();
     await expect(
-      nodeCa.issueNodeCertificate({ csr: Buffer.from(csrPem), token: "" }, joined.identity),
+      nodeCa.issueNodeCertificate({ csr: Buffer.from(csrPem), token: "", agentCertificate: false }, joined.identity),
     ).rejects.toMatchObject({
       code: "UNAUTHENTICATED",
       message: expect.stringMatching(/has been removed from the cluster/),
     });
-    await expect(nodeCa.issueNodeCertificate({ csr: Buffer.from(csrPem), token: "" }, undefined)).rejects.toMatchObject(
-      {
-        code: "UNAUTHENTICATED",
-        message: expect.stringMatching(/joining needs a join token/),
-      },
-    );
+    await expect(
+      nodeCa.issueNodeCertificate({ csr: Buffer.from(csrPem), token: "", agentCertificate: false }, undefined),
+    ).rejects.toMatchObject({
+      code: "UNAUTHENTICATED",
+      message: expect.stringMatching(/joining needs a join token/),
+    });
   });
 
   it("during a root rotation: a certificate from the new key, accepted through the cross-signed root, and both roots", async () => {
@@ -289,7 +290,10 @@ describe("certificate lifetime", () => {
     });
     const { csrPem } = await pki.createKeyAndCsr();
     const token = cluster.store.view((tx) => tx.clusters.find()[0]!.rootJoinTokens!.worker);
-    const res = await nodeCa.issueNodeCertificate({ csr: Buffer.from(csrPem), token }, undefined);
+    const res = await nodeCa.issueNodeCertificate(
+      { csr: Buffer.from(csrPem), token, agentCertificate: false },
+      undefined,
+    );
     const leaf = new pki.x509.X509Certificate(Buffer.from(res.certificateChain).toString());
     expect(leaf.notAfter.getTime() - leaf.notBefore.getTime()).toBe(2 * 60_000 + 12_000);
   });
