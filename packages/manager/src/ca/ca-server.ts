@@ -234,8 +234,17 @@ export class NodeCaServer {
         `node ${caller.nodeId} has been removed from the cluster: it cannot renew; join again with a token`,
       );
     }
-    const holder: CertificateHolder = forAgent || caller.role === "worker" ? "agent" : "manager";
-    const role = issuedRole(node, holder, this.#options.isRaftMember?.(node.id) === true);
+    // The agent beside a manager is always a worker; otherwise the role follows the node's.
+    const role = forAgent
+      ? "worker"
+      : issuedRole(
+          node,
+          caller.role === "worker" ? "agent" : "manager",
+          this.#options.isRaftMember?.(node.id) === true,
+        );
+    // Whose certificate it is, for the record: a manager certificate is the node's manager's (a
+    // promoted node's agent asks for it for the manager it starts), a worker one its agent's.
+    const holder: CertificateHolder = role === "manager" ? "manager" : "agent";
     const response = await this.sign(cluster, rootCa, csrPem, node.id, role);
     await this.record(node.id, response, holder);
     this.#logger?.info({ nodeId: node.id, role, was: caller.role, holder }, "certificate renewed");

@@ -9,6 +9,7 @@
 import {
   Node,
   NodeAvailability,
+  NodeDescription,
   NodeRole,
   NodeState,
   Reachability,
@@ -80,10 +81,15 @@ export function planManagerNodes(nodes: readonly Node[], members: readonly RaftM
       reachability: m.reachability,
     };
     const next: Node = { ...base, role: NodeRole.MANAGER, managerStatus };
+    // A node NodeCA made at join has no description until an agent gives one: the host meanwhile.
+    if (!next.description?.hostname) {
+      next.description = NodeDescription.fromPartial({ ...next.description, hostname: hostOf(m.member.addr) });
+    }
     if (managerOnly(next)) next.status = managerOnlyStatus(next, m.reachability);
     if (!found) plan.create.push(next);
     else if (
       found.role !== next.role ||
+      found.description?.hostname !== next.description?.hostname ||
       !sameManagerStatus(found.managerStatus, managerStatus) ||
       found.status?.state !== next.status?.state ||
       found.status?.message !== next.status?.message

@@ -14,6 +14,7 @@ import {
   RootCA,
   channelCredentials,
   joinCluster,
+  leafIdentity,
   pki,
   type SessionResponse,
   type TlsMaterial,
@@ -163,6 +164,46 @@ describe("joining through NodeCA", () => {
         undefined,
       ),
     ).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/^csr:/) });
+  });
+});
+
+describe("the agent beside a manager", () => {
+  const chainOf = (res: { certificateChain: Uint8Array }): string => Buffer.from(res.certificateChain).toString();
+
+  it("a manager asks for its agent's certificate: its node id, role worker; the agent renews as a worker", async () => {
+    const manager = await join(cluster.store.view((tx) => tx.clusters.find()[0]!.rootJoinTokens!.manager));
+    const nodeCa = new NodeCaServer({
+      store: cluster.store,
+      rootCaOf: cluster.rootCaOf,
+      isLeader: () => true,
+      isRaftMember: (id) => id === manager.nodeId,
+    });
+    const asked = await nodeCa.issueNodeCertificate(
+      { csr: Buffer.from((await pki.createKeyAndCsr()).csrPem), token: "", agentCertificate: true },
+      manager.identity,
+    );
+    expect(asked).toMatchObject({ nodeId: manager.nodeId, role: NodeRole.WORKER });
+    const agent = leafIdentity(chainOf(asked));
+    expect(agent).toMatchObject({ nodeId: manager.nodeId, role: "worker" });
+    // The node's desired role is manager, and its manager is a member: the agent stays a worker.
+    const renewed = await nodeCa.issueNodeCertificate(
+      { csr: Buffer.from((await pki.createKeyAndCsr()).csrPem), token: "", agentCertificate: false },
+      agent,
+    );
+    expect(renewed.role).toBe(NodeRole.WORKER);
+    const recorded = cluster.store.view((tx) => tx.nodes.get(manager.nodeId)?.certificate?.serialNumber);
+    expect(recorded).toBe(leafIdentity(chainOf(renewed)).serialNumber.toLowerCase());
+  });
+
+  it("only a manager asks for it", async () => {
+    const worker = await join(cluster.store.view((tx) => tx.clusters.find()[0]!.rootJoinTokens!.worker));
+    const nodeCa = new NodeCaServer({ store: cluster.store, rootCaOf: cluster.rootCaOf, isLeader: () => true });
+    await expect(
+      nodeCa.issueNodeCertificate(
+        { csr: Buffer.from((await pki.createKeyAndCsr()).csrPem), token: "", agentCertificate: true },
+        worker.identity,
+      ),
+    ).rejects.toMatchObject({ code: "PERMISSION_DENIED" });
   });
 });
 

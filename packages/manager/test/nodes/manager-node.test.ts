@@ -52,6 +52,13 @@ describe("planManagerNodes", () => {
     expect(managerOnly(plan.update[0]!)).toBe(false);
   });
 
+  it("names a node NodeCA made at join, with no agent yet, by its host", () => {
+    const joined = Node.fromPartial({ id: "m5", role: NodeRole.MANAGER, spec: { desiredRole: NodeRole.MANAGER } });
+    const [node] = planManagerNodes([joined], [member("m5", 5, Reachability.REACHABLE)]).update;
+    expect(node?.description?.hostname).toBe("10.0.0.5");
+    expect(node?.status?.state).toBe(NodeState.READY);
+  });
+
   it("writes nothing when the nodes already show the group", () => {
     const first = planManagerNodes([], [member("m1", 1, Reachability.REACHABLE, true)]).create;
     expect(planManagerNodes(first, [member("m1", 1, Reachability.REACHABLE, true)])).toEqual({
