@@ -4,7 +4,8 @@
 // node ls` shows the managers with Leader / Reachable / Unreachable, `docker info` counts agree,
 // `docker node inspect self` is the serving manager; a service pinned to node.role==manager runs on
 // the manager hosts' dockerds; a demotion that would lose quorum is refused; a demotion leaves the
-// Raft group (`shoal cluster status`) and the node stays, a worker.
+// Raft group (`shoal cluster status`) and the node stays, a worker; a promoted worker's agent starts
+// a manager beside it that joins the group.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -249,5 +250,26 @@ describe("managers are nodes", () => {
     const after = (await harness.hosts[2]!.docker(["ps", "-q", "--filter", "label=com.shoal.service.name=spread"]))
       .stdout;
     expect(after.split("\n").filter(Boolean)).toEqual([container]);
+  });
+
+  it("promotes a worker: its agent starts a manager beside it that joins the Raft group", async () => {
+    const h4 = await nodeIdOf("h4");
+    const promoted = await docker("node", "promote", "h4");
+    expect(promoted.code, promoted.stderr).toBe(0);
+    await waitUntil("h4 in the Raft group", async () => (await raftMembers()).includes(h4), 60_000);
+    await waitUntil(
+      "h4 a Reachable manager in node ls",
+      async () => (await nodeLs())["h4"] === "Ready Reachable",
+      30_000,
+    );
+    expect(await ok(docker("node", "inspect", "h4", "--format", "{{.Spec.Role}} {{.ManagerStatus.Addr}}"))).toBe(
+      `manager ${harness.hosts[3]!.address}:4242\n`,
+    );
+    expect(await raftMembers()).toHaveLength(3);
+    expect(await ok(docker("info"))).toMatch(/Managers: 3\n/);
+    // The new manager serves the Control API on its own address.
+    const info = await control.call(`${harness.hosts[3]!.address}:4242`, "getInfo", {}, 5000);
+    expect(info.nodeId).toBe(h4);
+    expect(info.raft?.members).toHaveLength(3);
   });
 });

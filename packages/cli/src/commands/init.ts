@@ -196,7 +196,13 @@ async function init(program: Command, flags: SetupFlags): Promise<void> {
         await agentBesideCertificate([advertise], managerTls, timeoutMs(flags)),
       );
     }
-    const settings = { manager: advertise, "data-dir": daemonDataDir(flags.dataRoot, "agent"), ...agentOpts };
+    // manager-cert-dir: the agent runs as the manager's node (and never starts a manager itself).
+    const settings = {
+      manager: advertise,
+      "data-dir": daemonDataDir(flags.dataRoot, "agent"),
+      "manager-cert-dir": daemonCertDir(flags.dataRoot, "manager"),
+      ...agentOpts,
+    };
     await writeDaemonConfig(setup, agent.configFile, settings, schemas.agent, force);
     lines.push(await startDaemon(setup, mode, "agent", agent));
   }

@@ -131,7 +131,13 @@ async function join(program: Command, managerArg: string, flags: JoinFlags): Pro
     agentManagers = [advertise, ...managers.filter((m) => m !== advertise)];
   }
   if (runsAgent) {
-    const settings = { manager: agentManagers, "data-dir": daemonDataDir(flags.dataRoot, "agent"), ...agentOpts };
+    const beside = role === "manager" ? { "manager-cert-dir": daemonCertDir(flags.dataRoot, "manager") } : {};
+    const settings = {
+      manager: agentManagers,
+      "data-dir": daemonDataDir(flags.dataRoot, "agent"),
+      ...beside,
+      ...agentOpts,
+    };
     await writeDaemonConfig(setup, agentPaths.configFile, settings, schemas.agent, force);
     lines.push(await startDaemon(setup, mode, "agent", agentPaths));
   }

@@ -81,20 +81,22 @@ export async function updateNode(
 }
 
 /**
- * A role change the cluster can carry out, or an error saying why not. Demotion: the manager
- * leaves the Raft group (the leader's manager-nodes component removes it, handing leadership over
- * first when it leads), so the managers that stay must keep a reachable majority, counting the
- * demotions already under way. Promotion needs a manager process to start on the node, which
- * Shoal does not do yet.
+ * A role change the cluster can carry out, or an error saying why not. Promotion: the node's agent
+ * starts a manager beside it, which joins the Raft group (so the node must be up, with an agent).
+ * Demotion: the manager leaves the Raft group (the leader's manager-nodes component removes it,
+ * handing leadership over first when it leads), so the managers that stay must keep a reachable
+ * majority, counting the demotions already under way.
  */
 function checkRoleChange(tx: ReadTx, node: Node, role: NodeRole, members: readonly RaftMemberStatus[]): void {
   const name = node.description?.hostname || node.id;
   if (role === NodeRole.MANAGER) {
-    throw new ShoalError(
-      ErrorCode.FailedPrecondition,
-      `cannot promote node ${name}: promotion is not supported yet; join a manager with the manager token ` +
-        `(shoal cluster join-token manager)`,
-    );
+    if (node.status?.state !== NodeState.READY || node.description?.engine === undefined) {
+      throw new ShoalError(
+        ErrorCode.FailedPrecondition,
+        `cannot promote node ${name}: it is not ready (its agent starts the manager beside it)`,
+      );
+    }
+    return;
   }
   const self = members.find((m) => m.member?.nodeId === node.id);
   if (!self) return; // not in the Raft group (yet): nothing to leave

@@ -1,7 +1,16 @@
 // UpdateNode's checks: known availability and role; a demotion the Raft group could not survive is
-// refused with FAILED_PRECONDITION and changes nothing; promotion (not built) is refused too.
+// refused with FAILED_PRECONDITION and changes nothing; so is promoting a node that is not ready.
 import { describe, expect, it } from "vitest";
-import { ErrorCode, Node, NodeAvailability, NodeRole, Reachability, type RaftMemberStatus } from "@shoal/shared";
+import {
+  ErrorCode,
+  Node,
+  NodeAvailability,
+  NodeDescription,
+  NodeRole,
+  NodeState,
+  Reachability,
+  type RaftMemberStatus,
+} from "@shoal/shared";
 import { removeNode, updateNode } from "../../src/controlapi/nodes.js";
 import { MemoryStore } from "../../src/state/store/index.js";
 
@@ -94,12 +103,22 @@ describe("UpdateNode", () => {
     });
   });
 
-  it("refuses a promotion, which is not built", async () => {
+  it("promotes a ready node with an agent, and refuses one that is not ready", async () => {
     const { store, node } = await setup(1);
     await expect(setRole(store, node("w1"), NodeRole.MANAGER, [member(0)])).rejects.toMatchObject({
       code: ErrorCode.FailedPrecondition,
-      message: expect.stringContaining("cannot promote node w1"),
+      message: expect.stringContaining("cannot promote node w1: it is not ready"),
     });
+    await store.update((tx) =>
+      tx.nodes.update({
+        ...tx.nodes.get("w1")!,
+        description: NodeDescription.fromPartial({ hostname: "h4", engine: { engineVersion: "27" } }),
+        status: { state: NodeState.READY, message: "", addr: "10.0.0.4" },
+      }),
+    );
+    const { node: promoted } = await setRole(store, node("w1"), NodeRole.MANAGER, [member(0)]);
+    expect(promoted?.spec?.desiredRole).toBe(NodeRole.MANAGER);
+    expect(promoted?.role).toBe(NodeRole.WORKER); // until its manager has joined the Raft group
   });
 
   it("changes availability without touching the role", async () => {
