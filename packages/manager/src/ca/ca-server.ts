@@ -61,8 +61,8 @@ export interface NodeCaServerOptions {
   /** Node certificate lifetime for this cluster (ClusterSpec.ca_config once it exists); default 90 days. */
   readonly certLifetimeMs?: (cluster: Cluster) => number | undefined;
   /**
-   * Whether a manager is in the Raft group: a member is not a node in the store (the founding
-   * manager never was; a joined one stops being one), and renews as a manager.
+   * Whether a manager is in the Raft group: a member renews as a manager even before the leader
+   * has made its node (the founding manager), and the agent beside it stays a worker.
    */
   readonly isRaftMember?: (nodeId: string) => boolean;
   /** The Raft member of a manager's node id (to make the node of a manager that has none yet). */

@@ -19,7 +19,7 @@ export interface CaSignal {
 
 /**
  * The signal for node `nodeId` given the cluster's RootCA (none yet: empty, no renewal). A manager
- * that is not a node in the store (`node` undefined) is renewed once the rotation records it.
+ * whose node the leader has not made yet (`node` undefined) is renewed once the rotation records it.
  */
 export function caSignal(rootCa: RootCA | undefined, node: Node | undefined, nodeId = node?.id ?? ""): CaSignal {
   if (!rootCa || rootCa.caCert.length === 0) return { rootCaDigest: "", renewCertificate: false };
