@@ -5,9 +5,11 @@
 // `docker node inspect self` is the serving manager; a service pinned to node.role==manager runs on
 // the manager hosts' dockerds; a demotion that would lose quorum is refused; a demotion leaves the
 // Raft group (`shoal cluster status`) and the node stays, a worker; a promoted worker's agent starts
-// a manager beside it that joins the group.
+// a manager beside it that joins the group; a root rotation ends once both certificates of a
+// manager with an agent are renewed.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -271,5 +273,18 @@ describe("managers are nodes", () => {
     const info = await control.call(`${harness.hosts[3]!.address}:4242`, "getInfo", {}, 5000);
     expect(info.nodeId).toBe(h4);
     expect(info.raft?.members).toHaveLength(3);
+  });
+
+  it("a root rotation renews both certificates of a manager with an agent, and ends", async () => {
+    const serial = async (dir: string): Promise<string> =>
+      new X509Certificate(await readFile(join(dir, "cert.pem"))).serialNumber;
+    const managerDir = join(root, "m0", "certificates");
+    const agentDir = join(harness.hosts[0]!.dir, "agent", "certificates");
+    const before = { manager: await serial(managerDir), agent: await serial(agentDir) };
+    const rotated = await shoal("cluster", "ca", "--rotate");
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stderr).toMatch(/root CA rotation done/);
+    expect(await serial(managerDir)).not.toBe(before.manager);
+    expect(await serial(agentDir)).not.toBe(before.agent);
   });
 });
