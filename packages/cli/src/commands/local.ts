@@ -146,8 +146,11 @@ async function up(flags: UpFlags): Promise<void> {
     for (let i = 0; i < agents; i++) {
       const name = `agent-${i + 1}`;
       // The first agents run as the managers' nodes (managers are nodes); any more join as workers.
+      // A worker promoted later listens on a port after the managers' (managerAddrs continued).
       const identity =
-        i < managers ? ["--manager-cert-dir", nodeCertDir(join(dir, `manager-${i + 1}`))] : ["--token", tokens!.worker];
+        i < managers
+          ? ["--manager-cert-dir", nodeCertDir(join(dir, `manager-${i + 1}`))]
+          : ["--token", tokens!.worker, "--manager-listen", managerAddrs(listen, i + 1)[i]!];
       const args = ["agent", "--manager", addrs.join(","), "--data-dir", join(dir, name), ...identity];
       args.push("--hostname", agents === 1 ? host : `${host}-${i + 1}`);
       if (flags.dockerHost) args.push("--docker-host", flags.dockerHost);
