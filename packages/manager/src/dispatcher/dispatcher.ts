@@ -345,7 +345,8 @@ export class Dispatcher {
       readyNodes: () =>
         this.options.store
           .view((tx) => tx.nodes.find())
-          .filter((n) => n.status?.state === NodeState.READY)
+          // A manager with no agent beside it has no engine to pull on.
+          .filter((n) => n.status?.state === NodeState.READY && !managerOnly(n))
           .map((n) => ({ nodeId: n.id, hostname: n.description?.hostname ?? "" }))
           .sort((a, b) => a.hostname.localeCompare(b.hostname) || a.nodeId.localeCompare(b.nodeId)),
       ask: (nodeId, imagePull) => {
