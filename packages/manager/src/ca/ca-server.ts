@@ -242,6 +242,12 @@ export class NodeCaServer {
           caller.role === "worker" ? "agent" : "manager",
           this.#options.isRaftMember?.(node.id) === true,
         );
+    if (role === undefined) {
+      throw new ShoalError(
+        ErrorCode.FailedPrecondition,
+        `node ${node.id} was demoted and its manager has left the Raft group: this manager has nothing to renew; stop it`,
+      );
+    }
     // Whose certificate it is, for the record: a manager certificate is the node's manager's (a
     // promoted node's agent asks for it for the manager it starts), a worker one its agent's.
     const holder: CertificateHolder = role === "manager" ? "manager" : "agent";
@@ -332,13 +338,16 @@ export class NodeCaServer {
 type CertificateHolder = "agent" | "manager";
 
 /**
- * The role a renewal issues: the node's desired role (so promotion and demotion travel by
- * renewal), but the worker role to the agent of a node whose manager already runs (a member of
- * the Raft group): that agent keeps running tasks beside it.
+ * The role a renewal issues: the node's desired role (so a promotion travels by renewal), but the
+ * worker role to the agent of a node whose manager already runs (a member of the Raft group): that
+ * agent keeps running tasks beside it. A manager stays one while it is a member (a demoted one
+ * until the leader has removed it); once a demoted manager has left, it has nothing to renew
+ * (undefined): its node goes on as a worker with its agent.
  */
-export function issuedRole(node: Node, holder: CertificateHolder, raftMember: boolean): pki.JoinRole {
+export function issuedRole(node: Node, holder: CertificateHolder, raftMember: boolean): pki.JoinRole | undefined {
   const desired = node.spec?.desiredRole ?? node.role;
-  if (desired !== NodeRole.MANAGER) return "worker";
+  if (holder === "manager" && raftMember) return "manager";
+  if (desired !== NodeRole.MANAGER) return holder === "manager" ? undefined : "worker";
   return holder === "agent" && raftMember ? "worker" : "manager";
 }
 

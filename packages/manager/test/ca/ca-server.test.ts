@@ -3,6 +3,7 @@
 // driven by a manual clock that swaps the certificate under an open stream.
 import type * as grpc from "@grpc/grpc-js";
 import {
+  Node,
   DispatcherClient,
   DispatcherService,
   ManualClock,
@@ -22,7 +23,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authInterceptor } from "../../src/auth/interceptor.js";
 import { callerOf } from "../../src/auth/caller.js";
-import { NodeCaServer } from "../../src/ca/ca-server.js";
+import { NodeCaServer, issuedRole } from "../../src/ca/ca-server.js";
 import { addNode, CLUSTER_ID, material, serve, testCluster, type Served, type TestCluster } from "./fixtures.js";
 
 /** Connections and key generation on a loaded 2-core machine can take more than the default second. */
@@ -204,6 +205,18 @@ describe("the agent beside a manager", () => {
         worker.identity,
       ),
     ).rejects.toMatchObject({ code: "PERMISSION_DENIED" });
+  });
+});
+
+describe("issuedRole", () => {
+  const node = (desiredRole: NodeRole): Node => Node.fromPartial({ id: "n1", spec: { desiredRole } });
+  it("follows the desired role; the agent of a member stays a worker; a member's manager stays one", () => {
+    expect(issuedRole(node(NodeRole.WORKER), "agent", false)).toBe("worker");
+    expect(issuedRole(node(NodeRole.MANAGER), "agent", false)).toBe("manager"); // promoted: for its manager
+    expect(issuedRole(node(NodeRole.MANAGER), "agent", true)).toBe("worker");
+    expect(issuedRole(node(NodeRole.MANAGER), "manager", true)).toBe("manager");
+    expect(issuedRole(node(NodeRole.WORKER), "manager", true)).toBe("manager"); // demoted, not yet removed
+    expect(issuedRole(node(NodeRole.WORKER), "manager", false)).toBeUndefined(); // demoted and gone
   });
 });
 
