@@ -38,6 +38,8 @@ export interface NodeManagerOptions {
   readonly listen: string;
   readonly logger: Logger;
   readonly manager: ManagerModule;
+  /** Gets the manager's certificate into `certDir` through manager `via`; default managerBesideAgent. */
+  readonly issueCertificate?: (via: string, certDir: string) => Promise<unknown>;
 }
 
 export class NodeManager {
@@ -56,7 +58,8 @@ export class NodeManager {
     const raftId = identity ? (JSON.parse(identity) as { raftId?: unknown }).raftId : 0;
     if (typeof raftId !== "number" || raftId === 0) return;
     const saved = await readFile(join(this.dataDir, ADVERTISE_FILE), "utf8").catch(() => "");
-    await this.start(saved ? { advertise: saved.trim() } : {});
+    // The agent runs its tasks whatever becomes of its manager: a failure is logged, not thrown.
+    await this.guard(() => this.start(saved ? { advertise: saved.trim() } : {}));
   }
 
   /** Follows the node's role as its session shows it. */
@@ -95,7 +98,11 @@ export class NodeManager {
   private async promote(advertise: string, via: string): Promise<void> {
     const { logger, material, manager } = this.options;
     logger.info({ advertise, join: via }, "promoted: starting a manager beside the agent");
-    await managerBesideAgent({ managers: [via], agent: material, certDir: manager.nodeCertDir(this.dataDir) });
+    const certDir = manager.nodeCertDir(this.dataDir);
+    const issue =
+      this.options.issueCertificate ??
+      ((at: string, dir: string) => managerBesideAgent({ managers: [at], agent: material, certDir: dir }));
+    await issue(via, certDir);
     await mkdir(this.dataDir, { recursive: true, mode: 0o700 });
     await writeFile(join(this.dataDir, ADVERTISE_FILE), `${advertise}\n`);
     await this.start({ advertise, join: via });
