@@ -6,7 +6,7 @@
 // the manager hosts' dockerds; a demotion that would lose quorum is refused; a demotion leaves the
 // Raft group (`shoal cluster status`) and the node stays, a worker; a promoted worker's agent starts
 // a manager beside it that joins the group; a root rotation ends once both certificates of a
-// manager with an agent are renewed.
+// manager with an agent are renewed; a demoted leader hands leadership over and leaves.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NodeRole, NodeState } from "@shoal/shared";
 import { createHarness, type Harness, type Host, type HostProcess } from "./harness/index.js";
 import { TestControl, testClientCertDir } from "./support/control-client.js";
 import { spawnAgent, startAgents, waitAgentsReady } from "./support/agents.js";
@@ -286,5 +287,35 @@ describe("managers are nodes", () => {
     expect(rotated.stderr).toMatch(/root CA rotation done/);
     expect(await serial(managerDir)).not.toBe(before.manager);
     expect(await serial(agentDir)).not.toBe(before.agent);
+  });
+
+  it("demotes the leader: it hands leadership over, then leaves the Raft group", async () => {
+    // Asked of m1 (h2), which stays a manager whoever leads.
+    const via = managers[1]!.addr;
+    const before = await control.call(via, "getInfo", {}, 5000);
+    const leader = before.raft!.members.find((m) => m.leader)!.member!;
+    const demoted = await exec(process.execPath, [SHOAL_BIN, "node", "demote", leader.nodeId], { SHOAL_MANAGER: via });
+    expect(demoted.code, demoted.stderr).toBe(0);
+    await waitUntil(
+      "the old leader out of the Raft group, under a new leader",
+      async () => {
+        const info = await control.call(via, "getInfo", {}, 5000).catch(() => undefined);
+        const members = info?.raft?.members ?? [];
+        return (
+          members.length === 2 &&
+          !members.some((m) => m.member?.nodeId === leader.nodeId) &&
+          members.some((m) => m.leader)
+        );
+      },
+      30_000,
+    );
+    const { node } = await control.call(via, "getNode", { nodeId: leader.nodeId }, 5000);
+    expect(node?.role).toBe(NodeRole.WORKER);
+    expect(node?.managerStatus).toBeUndefined();
+    // Its agent reconnects to the new leader (UNKNOWN meanwhile, as after any leader change).
+    await waitUntil("the old leader's node ready again", async () => {
+      const again = await control.call(via, "getNode", { nodeId: leader.nodeId }, 5000);
+      return again.node?.status?.state === NodeState.READY;
+    });
   });
 });
