@@ -290,10 +290,10 @@ describe("managers are nodes", () => {
   });
 
   it("demotes the leader: it hands leadership over, then leaves the Raft group", async () => {
-    // Asked of m1 (h2), which stays a manager whoever leads.
-    const via = managers[1]!.addr;
-    const before = await control.call(via, "getInfo", {}, 5000);
+    const before = await control.call(managers[1]!.addr, "getInfo", {}, 5000);
     const leader = before.raft!.members.find((m) => m.leader)!.member!;
+    // Asked of a member that stays (its Raft address is its Control address).
+    const via = before.raft!.members.find((m) => !m.leader)!.member!.addr;
     const demoted = await exec(process.execPath, [SHOAL_BIN, "node", "demote", leader.nodeId], { SHOAL_MANAGER: via });
     expect(demoted.code, demoted.stderr).toBe(0);
     await waitUntil(
@@ -309,13 +309,13 @@ describe("managers are nodes", () => {
       },
       30_000,
     );
-    const { node } = await control.call(via, "getNode", { nodeId: leader.nodeId }, 5000);
-    expect(node?.role).toBe(NodeRole.WORKER);
-    expect(node?.managerStatus).toBeUndefined();
-    // Its agent reconnects to the new leader (UNKNOWN meanwhile, as after any leader change).
-    await waitUntil("the old leader's node ready again", async () => {
-      const again = await control.call(via, "getNode", { nodeId: leader.nodeId }, 5000);
-      return again.node?.status?.state === NodeState.READY;
+    // The new leader makes its node a worker; its agent reconnects to the new leader (UNKNOWN
+    // meanwhile, as after any leader change) and it is READY again.
+    await waitUntil("the old leader's node a ready worker", async () => {
+      const { node } = await control.call(via, "getNode", { nodeId: leader.nodeId }, 5000);
+      return (
+        node?.role === NodeRole.WORKER && node.managerStatus === undefined && node.status?.state === NodeState.READY
+      );
     });
   });
 });
