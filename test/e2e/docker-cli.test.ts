@@ -131,7 +131,7 @@ describe("the docker CLI against Shoal", () => {
     expect(info.stdout).toContain("Swarm: active");
     expect(info.stdout).toContain("Is Manager: true");
     expect(info.stdout).toMatch(/Managers: 3\n/);
-    expect(info.stdout).toMatch(/Nodes: 2\n/);
+    expect(info.stdout).toMatch(/Nodes: 5\n/);
     expect(info.stdout.match(/^ {3}\S+:\d+$/gm)).toHaveLength(3);
   });
 
@@ -422,7 +422,10 @@ describe("the docker CLI against Shoal", () => {
       key: await readFile(join(certs, "key.pem")),
     });
     const nodes = await client.listNodes();
-    expect(nodes.map((n) => n.Description?.Hostname).sort()).toEqual(["h1", "h2"]);
+    // The agents' nodes (h1, h2), and the three managers', no agent beside them (hosts by address).
+    const workers = nodes.filter((n) => n.Spec?.Role === "worker");
+    expect(workers.map((n) => n.Description?.Hostname).sort()).toEqual(["h1", "h2"]);
+    expect(nodes.filter((n) => n.Spec?.Role === "manager")).toHaveLength(3);
     const created = await client.createService({
       Name: "sdk",
       TaskTemplate: { ContainerSpec: { Image: image, Args: ["sleep", "3600"] } },

@@ -60,6 +60,7 @@ function hostFlags(host: Host): string[] {
 interface NodeRow {
   hostname: string;
   status: string;
+  role: string;
 }
 
 interface TaskRow {
@@ -143,6 +144,8 @@ describe("shoal init and shoal join from the release artifact", () => {
     expect(JSON.parse(await readFile(join(dir, "h3", "etc", "agent.json"), "utf8"))).toEqual({
       manager: `${h3.address}:4242,${manager}`,
       "data-dir": join(dir, "h3", "lib", "agent"),
+      // The agent runs as the manager's node.
+      "manager-cert-dir": join(dir, "h3", "lib", "manager", "certificates"),
       "docker-host": h3.dockerHost,
       hostname: "h3",
     });
@@ -188,6 +191,13 @@ describe("shoal init and shoal join from the release artifact", () => {
         },
       )
       .toBe(2);
+    // Each manager and the agent beside it are one node, a manager (managers are nodes).
+    const managerHosts = async (): Promise<string[]> =>
+      (JSON.parse(await shoal(h1, "node", "ls", "--json", "--manager", manager)) as NodeRow[])
+        .filter((n) => n.role === "manager")
+        .map((n) => n.hostname)
+        .sort();
+    await expect.poll(managerHosts, { timeout: 30_000, interval: 500 }).toEqual(["h1", "h3"]);
 
     // `service create` waits until the tasks run; the two managers both answer.
     await shoal(

@@ -45,7 +45,7 @@ describe("local cluster (shoal up / down) on the real Docker daemon", () => {
     await rm(join(dir, ".."), { recursive: true, force: true });
   });
 
-  it("starts three managers and three agents and shows the agents as ready nodes with the engine version", async () => {
+  it("starts three managers, each with an agent as its node, and shows them as ready manager nodes", async () => {
     const up = await shoalRun("up", "--detach", "--dir", dir, "--listen", managers[0]!);
     expect(up.stderr).toBe("");
     expect(up.code).toBe(0);
@@ -60,12 +60,14 @@ describe("local cluster (shoal up / down) on the real Docker daemon", () => {
     expect(ls.code).toBe(0);
     const nodes = JSON.parse(ls.stdout) as { hostname: string; status: string; availability: string; role: string }[];
     expect(nodes).toHaveLength(3);
-    expect(nodes.every((n) => n.status === "ready" && n.availability === "active" && n.role === "worker")).toBe(true);
+    expect(nodes.every((n) => n.status === "ready" && n.availability === "active" && n.role === "manager")).toBe(true);
     const table = await shoalRun("node", "ls", "--manager", managers[2]!);
     expect(table.stdout.split("\n")[0]).toMatch(
       /^ID\s+HOSTNAME\s+STATUS\s+AVAILABILITY\s+MANAGER STATUS\s+ENGINE VERSION$/,
     );
     expect(table.stdout).toContain(engine);
+    expect(table.stdout.match(/\sLeader\s/g)).toHaveLength(1);
+    expect(table.stdout.match(/\sReachable\s/g)).toHaveLength(2);
     const status = await shoalRun("cluster", "status", "--json", "--manager", managers[1]!);
     expect((JSON.parse(status.stdout) as { raft: { members: unknown[] } }).raft.members).toHaveLength(3);
   });

@@ -324,10 +324,15 @@ describe("scheduling on three agent hosts", () => {
     expect(after.map((t) => [t.id, t.containerId, t.state]).sort()).toEqual(
       running.map((t) => [t.id, t.containerId, t.state]).sort(),
     );
-    const nodes = JSON.parse((await shoal("node", "ls", "--json")).stdout) as { hostname: string; status: string }[];
+    const nodes = JSON.parse((await shoal("node", "ls", "--json")).stdout) as {
+      hostname: string;
+      status: string;
+      role: string;
+    }[];
+    // The agents' nodes (the managers here are nodes with no agent beside them).
     expect(
       nodes
-        .filter((n) => n.status === "ready")
+        .filter((n) => n.status === "ready" && n.role === "worker")
         .map((n) => n.hostname)
         .sort(),
     ).toEqual(["h1", "h2", "h3", "h4"]);

@@ -16,6 +16,7 @@ import {
   type BackoffOptions,
   type Clock,
   type Logger,
+  type Node,
   type NodeDescription,
   type TlsMaterial,
 } from "@shoal/shared";
@@ -54,6 +55,11 @@ export interface AgentOptions {
   readonly taskBackoff?: BackoffOptions;
   /** Counts container starts, task states and sessions (shoal agent --metrics-addr). */
   readonly metrics?: AgentMetrics;
+  /**
+   * The node as each session message brings it, with the manager the session is on: a promoted
+   * node's agent starts a manager beside it, a demoted one stops it (the CLI's NodeManager).
+   */
+  readonly onNode?: (node: Node, manager: string) => void;
 }
 
 interface AgentState {
@@ -97,6 +103,7 @@ export class Agent {
       : undefined;
     const renewing = renewal?.renewer.run(signal);
     const renewalTrigger = new RenewalTrigger();
+    let sessionManager = "";
     try {
       await worker.start(signal);
       await runSession(
@@ -112,6 +119,8 @@ export class Agent {
               await this.saveState(state);
             }
             worker.setNodeId(node.id);
+            sessionManager = manager;
+            this.options.onNode?.(node, manager);
             metrics?.sessionStarted();
             reporter.connect(link.updateTaskStatus, link.signal);
             this.logger.info({ nodeId: node.id, manager }, "registered with the cluster");
@@ -128,6 +137,7 @@ export class Agent {
             });
           },
           onSessionMessage: (message) => {
+            if (message.node && sessionManager !== "") this.options.onNode?.(message.node, sessionManager);
             if (!renewal || !material) return;
             if (renewalTrigger.shouldRenew(message, material.files.caPem)) {
               logger.info(

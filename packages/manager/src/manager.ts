@@ -34,7 +34,9 @@ import { LocalIdentity } from "./local-identity.js";
 import { LogBrokerComponent } from "./logs/log-broker-component.js";
 import type { ManagerOptions } from "./manager-options.js";
 import { MetricsComponent } from "./metrics/metrics-component.js";
+import type { ManagerNodesRaft } from "./nodes/manager-nodes.js";
 import { leaderFactories } from "./orchestrator/leader-factories.js";
+import { memberStatuses } from "./state/raft/member-statuses.js";
 import { ManagerServer } from "./server/manager-server.js";
 import { ServerListener } from "./server/server-listener.js";
 import { LeadershipHandover } from "./state/raft/leadership-handover.js";
@@ -78,9 +80,26 @@ export class Manager {
     const { heartbeatPeriodMs, certExpiryMs } = options;
     const dispatcher = new DispatcherComponent({ server, store, raft, clock, logger, heartbeatPeriodMs });
     const managers = (): string[] => raft.members().map((m) => m.nodeId);
-    const { joinGraceMs, rebalanceCooldownMs } = options;
+    const leaderRaft: ManagerNodesRaft = {
+      statuses: () => memberStatuses(raft.requireNode()),
+      get raftId() {
+        return raft.requireNode().raftId;
+      },
+      removeMember: async (raftId) => {
+        await raft.requireNode().changeMembership({ type: "removeNode", nodeId: raftId, context: new Uint8Array(0) });
+      },
+      transferLeadership: () => raft.requireNode().transferLeadership(),
+    };
     const leader = new LeaderComponents(
-      leaderFactories({ store, logger, clock, managers, joinGraceMs, rebalanceCooldownMs }),
+      leaderFactories({
+        store,
+        logger,
+        clock,
+        managers,
+        raft: leaderRaft,
+        joinGraceMs: options.joinGraceMs,
+        rebalanceCooldownMs: options.rebalanceCooldownMs,
+      }),
       logger,
     );
     const bootstrap = new ClusterBootstrap({ store, founding: credentials, certExpiryMs, logger });
@@ -123,7 +142,7 @@ export class Manager {
         stopOnly("store", () => store.close()),
         raft,
         leader,
-        new RaftServices({ server, raft, credentials, store, logger: this.logger }),
+        new RaftServices({ server, raft, credentials, logger: this.logger }),
         new NodeCaService({ server, store, raft, credentials, clock, logger }),
         dispatcher,
         new LogBrokerComponent({ server, credentials, raft, clock, logger }),

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { parseDuration } from "../output/duration.js";
 import { collect, keyValues } from "./service-spec.js";
+import { NodeManager } from "./node-manager.js";
 import { registerManagerUnlockCommand } from "./unlock.js";
 import { InvalidArgumentError, createLogger, isLogLevel, systemClock, type LogLevel, type Logger } from "@shoal/shared";
 
@@ -153,6 +154,16 @@ export function registerDaemonCommands(program: Command): void {
       process.env["SHOAL_JOIN_TOKEN"],
     )
     .option(
+      "--manager-cert-dir <dir>",
+      "the certificates folder of the manager on this host (its DATA_DIR/certificates): run as that manager's node, no token needed",
+    )
+    .option(
+      "--manager-listen <addr>",
+      "where the manager this agent starts beside it once its node is promoted listens (it advertises the " +
+        "node's address with this port)",
+      "0.0.0.0:4242",
+    )
+    .option(
       "--label <k=v>",
       "engine label of this node, for constraints as engine.labels.KEY (repeatable)",
       collect,
@@ -169,6 +180,8 @@ export function registerDaemonCommands(program: Command): void {
           dockerHost?: string;
           hostname?: string;
           token?: string;
+          managerCertDir?: string;
+          managerListen: string;
           label: string[];
         },
       ) => {
@@ -180,6 +193,7 @@ export function registerDaemonCommands(program: Command): void {
           dataDir: opts.dataDir,
           managers,
           ...(opts.token !== undefined ? { token: opts.token } : {}),
+          ...(opts.managerCertDir !== undefined ? { managerCertDir: opts.managerCertDir } : {}),
           logger: daemonLogger(opts, "agent"),
         });
         const nodeId = material.identity.nodeId;
@@ -194,6 +208,18 @@ export function registerDaemonCommands(program: Command): void {
         const metricsServer =
           metrics && new MetricsServer(metrics.registry, parseAddress(opts.metricsAddr!, "--metrics-addr"), logger);
         await metricsServer?.start();
+        // A promoted node runs its manager in this process; an agent beside a manager has its own.
+        const nodeManager =
+          opts.managerCertDir === undefined
+            ? new NodeManager({
+                agentDataDir: opts.dataDir,
+                material,
+                listen: parseAddress(opts.managerListen, "--manager-listen"),
+                logger,
+                manager: await import("@shoal/manager"),
+              })
+            : undefined;
+        await nodeManager?.resume();
         const agent = new Agent({
           managers,
           ...(metrics ? { metrics } : {}),
@@ -208,6 +234,7 @@ export function registerDaemonCommands(program: Command): void {
           material,
           ...(opts.hostname !== undefined ? { hostname: opts.hostname } : {}),
           labels: keyValues(opts.label, "--label"),
+          ...(nodeManager ? { onNode: (node, at) => nodeManager.onNode(node, at) } : {}),
         });
         const stop = new AbortController();
         const running = agent.run(stop.signal);
@@ -215,6 +242,7 @@ export function registerDaemonCommands(program: Command): void {
         logger.info({ signal: sig }, "stopping");
         stop.abort();
         await running;
+        await nodeManager?.stop();
         await metricsServer?.stop();
         await executor.close();
         process.exit(0);

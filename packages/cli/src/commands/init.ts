@@ -1,14 +1,15 @@
 // shoal init: make this machine the first manager of a new cluster, as `docker swarm init` does.
 // Writes /etc/shoal/manager.json, starts the manager (systemd unit where systemd runs; with
 // --start, in the background; else prints the command), then, once it answers, writes
-// /etc/shoal/agent.json and starts an agent too (managers are not nodes in Shoal: the agent on the
-// same machine is what runs tasks here; --no-agent leaves it out), and prints the join commands.
+// /etc/shoal/agent.json and starts an agent too (it runs the tasks of the manager's node here;
+// --no-agent leaves it out), and prints the join commands.
 //
 // Mutual TLS: the manager founds the cluster's CA and writes the admin's client certificate to
 // DATA_DIR/client/; init calls the manager with it (and prints it as SHOAL_TLS_DIR for the user),
-// and joins the agent with the worker token as `shoal join` does, so that it starts joined.
+// and gets the agent's certificate with the manager's (the agent runs as the manager's node), so
+// that it starts joined.
 import type { Command } from "commander";
-import { ErrorCode, ShoalError, errorMessage } from "@shoal/shared";
+import { ErrorCode, ShoalError, TlsMaterial, errorMessage, readCertFiles } from "@shoal/shared";
 import { Control } from "../client.js";
 import { clientTls, TLS_DIR_ENV } from "../tls.js";
 import { configSchema, type ConfigSchema } from "./config-schema.js";
@@ -29,9 +30,9 @@ import {
 } from "./host-setup.js";
 import {
   adminClientDir,
+  agentBesideCertificate,
   daemonCertDir,
   daemonDataDir,
-  joinWithToken,
   saveDaemonCertificate,
 } from "./join-certificate.js";
 
@@ -161,8 +162,9 @@ async function init(program: Command, flags: SetupFlags): Promise<void> {
     );
     if (flags.agent) {
       say(
-        `Then, to run tasks on this machine too, make it an agent of the cluster:\n\n` +
-          `    shoal join --token "$(shoal cluster join-token worker -q)" ${advertise}\n`,
+        `Then, to run tasks on this machine too, start an agent as the manager's node:\n\n` +
+          `    shoal agent --manager ${advertise} --data-dir ${daemonDataDir(flags.dataRoot, "agent")} ` +
+          `--manager-cert-dir ${daemonCertDir(flags.dataRoot, "manager")}\n`,
       );
     }
     say(
@@ -179,15 +181,28 @@ async function init(program: Command, flags: SetupFlags): Promise<void> {
   if (flags.agent) {
     // The agent starts joined: its certificate (worker, from the CA) is in its data dir.
     if (flags.dryRun) {
-      say(`would join the agent with the worker token, its certificate in ${daemonCertDir(flags.dataRoot, "agent")}`);
+      say(`would get the agent's certificate (as the manager's node) in ${daemonCertDir(flags.dataRoot, "agent")}`);
     } else {
+      // The agent runs as the manager's node: its certificate is asked for with the manager's.
+      const managerDir = daemonCertDir(flags.dataRoot, "manager");
+      const managerFiles = await readCertFiles(managerDir);
+      if (!managerFiles) {
+        throw new ShoalError(ErrorCode.FailedPrecondition, `the manager wrote no certificate to ${managerDir}`);
+      }
+      const managerTls = new TlsMaterial(managerFiles);
       await saveDaemonCertificate(
         flags.dataRoot,
         "agent",
-        await joinWithToken([advertise], tokens.worker, timeoutMs(flags)),
+        await agentBesideCertificate([advertise], managerTls, timeoutMs(flags)),
       );
     }
-    const settings = { manager: advertise, "data-dir": daemonDataDir(flags.dataRoot, "agent"), ...agentOpts };
+    // manager-cert-dir: the agent runs as the manager's node (and never starts a manager itself).
+    const settings = {
+      manager: advertise,
+      "data-dir": daemonDataDir(flags.dataRoot, "agent"),
+      "manager-cert-dir": daemonCertDir(flags.dataRoot, "manager"),
+      ...agentOpts,
+    };
     await writeDaemonConfig(setup, agent.configFile, settings, schemas.agent, force);
     lines.push(await startDaemon(setup, mode, "agent", agent));
   }

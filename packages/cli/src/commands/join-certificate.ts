@@ -8,21 +8,19 @@
 import { join } from "node:path";
 import {
   ErrorCode,
-  MANAGER_CHANNEL_OPTIONS,
   ShoalError,
-  channelCredentials,
+  agentBesideManager,
   errorMessage,
   isShoalError,
   joinWithRetry,
   pki,
-  retryWhileElecting,
   silentLogger,
   writeCertFiles,
   type JoinResult,
+  type TlsMaterial,
 } from "@shoal/shared";
 import { agentCertDir } from "@shoal/agent";
 import { CLIENT_CERT_DIR, nodeCertDir } from "@shoal/manager";
-import { Control } from "../client.js";
 import type { DaemonRole } from "./systemd-units.js";
 
 /** DATA_ROOT/manager and DATA_ROOT/agent: the data dirs `shoal init` and `shoal join` set up. */
@@ -80,31 +78,23 @@ export async function saveDaemonCertificate(dataRoot: string, role: DaemonRole, 
 }
 
 /**
- * The cluster's worker token, read with a manager certificate just issued (a manager may call the
- * Control API): what the agent beside a joining manager joins with. Read from the manager that
- * issued it first, and asked again while the cluster elects, for up to `timeoutMs`.
+ * The certificate of the agent beside a manager: the manager's node (same node id, role worker),
+ * asked for with the manager's certificate just issued or read (no token: managers are nodes).
  */
-export async function workerToken(
+export async function agentBesideCertificate(
   managers: readonly string[],
-  manager: JoinResult,
+  manager: TlsMaterial,
   timeoutMs: number,
-): Promise<string> {
-  const addresses = [manager.manager, ...managers.filter((m) => m !== manager.manager)];
-  const control = new Control(addresses, Math.min(timeoutMs, 10_000), {
-    credentials: channelCredentials(manager.material),
-    options: MANAGER_CHANNEL_OPTIONS,
-    material: manager.material,
-  });
+): Promise<JoinResult> {
   try {
-    const cluster = await retryWhileElecting(
-      `read the worker token from ${addresses.join(",")}`,
-      async () => (await control.call("getCluster", { clusterId: "" })).cluster,
-      { timeoutMs },
+    const material = await agentBesideManager({ managers, manager, signal: AbortSignal.timeout(timeoutMs) });
+    const { identity } = material;
+    return { nodeId: identity.nodeId, role: "worker", identity, material, manager: managers[0] ?? "" };
+  } catch (err: unknown) {
+    throw new ShoalError(
+      ErrorCode.Unavailable,
+      `could not get the certificate of the agent beside the manager from ${managers.join(",")}: ${errorMessage(err)}`,
+      { cause: err },
     );
-    const token = cluster?.rootJoinTokens?.worker;
-    if (!token) throw new ShoalError(ErrorCode.FailedPrecondition, "the cluster has no worker join token");
-    return token;
-  } finally {
-    control.close();
   }
 }

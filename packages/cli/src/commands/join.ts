@@ -6,8 +6,8 @@
 // Tokens look alike, by design: the role is the CA's answer. So join runs the CA bootstrap itself
 // (join-certificate.ts): it checks the managers' CA against the token's digest, sends the token
 // with a certificate request, and the certificate it gets names the role. That certificate goes
-// into the daemon's data dir, so the daemon starts joined; a manager beside which an agent runs
-// reads the worker token with it and joins the agent too. A wrong or rotated token fails here,
+// into the daemon's data dir, so the daemon starts joined; the agent beside a manager gets its
+// certificate with the manager's and runs as the manager's node. A wrong or rotated token fails here,
 // before anything is written. A dry run issues nothing, so it shows the role --role names.
 import type { Command } from "commander";
 import { ErrorCode, ShoalError, type JoinResult } from "@shoal/shared";
@@ -23,7 +23,13 @@ import {
   writeDaemonConfig,
 } from "./host-setup.js";
 import { daemonSchemas, hostSetupFor, setupOptions, timeoutMs, type SetupFlags } from "./init.js";
-import { daemonCertDir, daemonDataDir, joinWithToken, saveDaemonCertificate, workerToken } from "./join-certificate.js";
+import {
+  agentBesideCertificate,
+  daemonCertDir,
+  daemonDataDir,
+  joinWithToken,
+  saveDaemonCertificate,
+} from "./join-certificate.js";
 
 export type JoinRole = "worker" | "manager";
 
@@ -59,7 +65,10 @@ async function joinCertificates(managers: readonly string[], flags: JoinFlags): 
     return { role: "worker", agent: joined };
   }
   if (!flags.agent) return { role: "manager", manager: joined };
-  const agent = await joinWithToken(managers, await workerToken(managers, joined, left()), left());
+  // The agent runs as the manager's node: its certificate is asked for with the manager's, first
+  // from the manager that answered the join.
+  const first = [joined.manager, ...managers.filter((m) => m !== joined.manager)];
+  const agent = await agentBesideCertificate(first, joined.material, left());
   return { role: "manager", manager: joined, agent };
 }
 
@@ -114,7 +123,7 @@ async function join(program: Command, managerArg: string, flags: JoinFlags): Pro
         `shows the role --role names: ${role}), and write the certificate of the ${role === "manager" ? "manager" : "agent"} ` +
         `to ${daemonCertDir(flags.dataRoot, role === "manager" ? "manager" : "agent")}` +
         (role === "manager" && runsAgent
-          ? `, and the agent's (with the worker token) to ${daemonCertDir(flags.dataRoot, "agent")}`
+          ? `, and the agent's (as the manager's node) to ${daemonCertDir(flags.dataRoot, "agent")}`
           : ""),
     );
   }
@@ -140,7 +149,13 @@ async function join(program: Command, managerArg: string, flags: JoinFlags): Pro
     agentManagers = [advertise, ...managers.filter((m) => m !== advertise)];
   }
   if (runsAgent) {
-    const settings = { manager: agentManagers, "data-dir": daemonDataDir(flags.dataRoot, "agent"), ...agentOpts };
+    const beside = role === "manager" ? { "manager-cert-dir": daemonCertDir(flags.dataRoot, "manager") } : {};
+    const settings = {
+      manager: agentManagers,
+      "data-dir": daemonDataDir(flags.dataRoot, "agent"),
+      ...beside,
+      ...agentOpts,
+    };
     await writeDaemonConfig(setup, agentPaths.configFile, settings, schemas.agent, force);
     lines.push(await startDaemon(setup, mode, "agent", agentPaths));
   }

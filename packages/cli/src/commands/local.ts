@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Command } from "commander";
 import { ErrorCode, NodeState, ShoalError, errorMessage, isProcessAlive, type Node } from "@shoal/shared";
+import { nodeCertDir } from "@shoal/manager";
 import { Control } from "../client.js";
 import { nodeTable } from "./node.js";
 import { parseAddress } from "./daemons.js";
@@ -144,14 +145,22 @@ async function up(flags: UpFlags): Promise<void> {
     const host = hostname();
     for (let i = 0; i < agents; i++) {
       const name = `agent-${i + 1}`;
-      const args = ["agent", "--manager", addrs.join(","), "--data-dir", join(dir, name), "--token", tokens!.worker];
+      // The first agents run as the managers' nodes (managers are nodes); any more join as workers.
+      // A worker promoted later listens on a port after the managers' (managerAddrs continued).
+      const identity =
+        i < managers
+          ? ["--manager-cert-dir", nodeCertDir(join(dir, `manager-${i + 1}`))]
+          : ["--token", tokens!.worker, "--manager-listen", managerAddrs(listen, i + 1)[i]!];
+      const args = ["agent", "--manager", addrs.join(","), "--data-dir", join(dir, name), ...identity];
       args.push("--hostname", agents === 1 ? host : `${host}-${i + 1}`);
       if (flags.dockerHost) args.push("--docker-host", flags.dockerHost);
       await startDaemon(dir, { name, args });
     }
     const nodes = await waitFor<Node[]>(`the agents to register (logs: ${dir}/agent-*.log)`, timeoutMs, async () => {
       const { nodes } = await control.call("listNodes", { filters: undefined });
-      return nodes.filter((n) => n.status?.state === NodeState.READY).length >= agents ? nodes : undefined;
+      // Nodes with an agent (a manager without one is a node too, but runs no tasks).
+      const withAgent = nodes.filter((n) => n.status?.state === NodeState.READY && n.description?.engine);
+      return withAgent.length >= agents ? nodes : undefined;
     });
     process.stdout.write(
       `Shoal is up: ${managers} manager(s) at ${addrs.join(",")} and ${agents} agent(s) on this host's Docker.\n` +

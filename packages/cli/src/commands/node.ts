@@ -1,10 +1,28 @@
 // shoal node ls | inspect | update | rm
 import type { Command } from "commander";
-import { InvalidArgumentError, Node, NodeAvailability, NodeRole, NodeState, shortId } from "@shoal/shared";
+import {
+  InvalidArgumentError,
+  Node,
+  NodeAvailability,
+  NodeRole,
+  NodeState,
+  Reachability,
+  shortId,
+} from "@shoal/shared";
 import { MANAGER_HELP, withControl } from "../client.js";
 import { nodeJson } from "../output/json.js";
 import { formatTable, titleCase } from "../output/table.js";
 import { collect, keyValues } from "./service-spec.js";
+
+/** The MANAGER STATUS column, as `docker node ls` shows it: Leader, Reachable, Unreachable or blank. */
+export function managerStatusText(node: Node): string {
+  const m = node.managerStatus;
+  if (!m) return "";
+  if (m.leader) return "Leader";
+  if (m.reachability === Reachability.REACHABLE) return "Reachable";
+  if (m.reachability === Reachability.UNREACHABLE) return "Unreachable";
+  return "Unknown";
+}
 
 export function nodeTable(nodes: readonly Node[]): string {
   const rows = [...nodes]
@@ -14,7 +32,7 @@ export function nodeTable(nodes: readonly Node[]): string {
       n.description?.hostname ?? "",
       titleCase(NodeState[n.status?.state ?? NodeState.UNKNOWN]),
       titleCase(NodeAvailability[n.spec?.availability ?? NodeAvailability.ACTIVE]),
-      n.role === NodeRole.MANAGER ? (n.managerStatus?.leader ? "Leader" : "Reachable") : "",
+      managerStatusText(n),
       n.description?.engine?.engineVersion ?? "",
     ]);
   return formatTable(["ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION"], rows);
@@ -98,6 +116,41 @@ export function registerNodeCommands(program: Command): void {
         process.stdout.write(`${ref}\n`);
       },
     );
+  for (const [verb, role] of [
+    ["promote", NodeRole.MANAGER],
+    ["demote", NodeRole.WORKER],
+  ] as const) {
+    node
+      .command(verb)
+      .description(
+        role === NodeRole.MANAGER
+          ? "make nodes managers (their desired role)"
+          : "make managers workers: each leaves the Raft group (refused when that would lose quorum) and keeps its tasks",
+      )
+      .argument("<node...>", "node id, id prefix or hostname")
+      .option("--manager <addrs>", MANAGER_HELP)
+      .action(async (refs: string[], opts: { manager?: string }) => {
+        await withControl(opts.manager, async (c) => {
+          for (const ref of refs) {
+            const { node: current } = await c.call("getNode", { nodeId: ref });
+            const spec = current!.spec!;
+            const name = current!.description?.hostname || current!.id;
+            if ((spec.desiredRole ?? current!.role) === role) {
+              process.stdout.write(`Node ${name} is already a ${role === NodeRole.MANAGER ? "manager" : "worker"}.\n`);
+              continue;
+            }
+            await c.call("updateNode", {
+              nodeId: current!.id,
+              nodeVersion: current!.meta?.version,
+              spec: { ...spec, desiredRole: role },
+            });
+            process.stdout.write(
+              `Node ${name} ${role === NodeRole.MANAGER ? "promoted to a manager" : "demoted to a worker"} in the swarm.\n`,
+            );
+          }
+        });
+      });
+  }
   node
     .command("rm")
     .description("remove nodes that are down (--force: also nodes that are up)")

@@ -48,7 +48,7 @@ describe("shoal init --dry-run", () => {
       /To add a worker to this cluster, run on it:\n\n {4}shoal join --token SWMTKN-1-\S+ 10.0.0.1:4242\n/,
     );
     expect(out).toContain(
-      "would join the agent with the worker token, its certificate in /nonexistent/lib/agent/certificates",
+      "would get the agent's certificate (as the manager's node) in /nonexistent/lib/agent/certificates",
     );
     expect(out).not.toContain('"token"');
     expect(out).toContain("    export SHOAL_MANAGER=10.0.0.1:4242 SHOAL_TLS_DIR=/nonexistent/lib/manager/client\n");
@@ -60,7 +60,9 @@ describe("shoal init --dry-run", () => {
     expect(code).toBe(0);
     expect(out).toContain("    shoal manager --config /nonexistent/etc/manager.json\n");
     expect(out).toContain("    export SHOAL_MANAGER=10.0.0.1:4242 SHOAL_TLS_DIR=/nonexistent/lib/manager/client\n");
-    expect(out).toContain('shoal join --token "$(shoal cluster join-token worker -q)" 10.0.0.1:4242');
+    expect(out).toContain(
+      "shoal agent --manager 10.0.0.1:4242 --data-dir /nonexistent/lib/agent --manager-cert-dir /nonexistent/lib/manager/certificates",
+    );
   });
 
   it("--no-agent writes no agent", async () => {
@@ -119,7 +121,7 @@ describe("shoal join --dry-run", () => {
     expect(out).not.toContain("SWMTKN-1-m");
     expect(out).toContain(
       "the certificate of the manager to /nonexistent/lib/manager/certificates, " +
-        "and the agent's (with the worker token) to /nonexistent/lib/agent/certificates",
+        "and the agent's (as the manager's node) to /nonexistent/lib/agent/certificates",
     );
     expect(out).toContain('"manager": "10.0.0.3:4242,10.0.0.1:4242"');
   });

@@ -81,8 +81,8 @@ export function authorizeRule(
     return { ok: true, identity };
   }
   const node = view.node(identity.nodeId);
-  // A manager in the Raft group is vouched for by the group (managers are not nodes in the store
-  // once they joined it); one that left or was removed from it is not.
+  // A manager in the Raft group is vouched for by the group (a founding manager's node is made by
+  // the leader shortly after it starts); one that left or was removed from it is not.
   if (!node && identity.role === "manager" && view.isRaftMember(identity.nodeId)) return { ok: true, identity };
   if (!node && view.clusterId === undefined) {
     // A manager that has not loaded the cluster's state (starting) cannot tell a removed node
@@ -95,7 +95,13 @@ export function authorizeRule(
       `node ${identity.nodeId} is not in the cluster (removed): its certificate no longer admits it; join again with a token`,
     );
   }
-  if (needsStoreManager(rule, identity.role) && (node.spec?.desiredRole ?? node.role) !== NodeRole.MANAGER) {
+  // A demoted manager keeps its rights until it has left the Raft group: the leader removes it
+  // (handing leadership over first when it leads), which needs it to still speak Raft.
+  if (
+    needsStoreManager(rule, identity.role) &&
+    (node.spec?.desiredRole ?? node.role) !== NodeRole.MANAGER &&
+    !view.isRaftMember(identity.nodeId)
+  ) {
     return refuse(
       grpc.status.PERMISSION_DENIED,
       `node ${identity.nodeId} is no longer a manager (demoted): it may not call ${method}`,

@@ -32,12 +32,14 @@ import {
   type Logger,
   type NodeCAServer,
   type NodeCertificate,
+  type RaftMember,
   type RootCA,
 } from "@shoal/shared";
 import { callerOf, isForwarded } from "../auth/caller.js";
 import { NotLeaderError } from "../state/raft/raft-node.js";
 import type { MemoryStore } from "../state/store/index.js";
-import { recordIssued } from "./issued-record.js";
+import { managerOnly, newManagerNode } from "../nodes/manager-node.js";
+import { recordIssued, recordManagerIssued } from "./issued-record.js";
 import { currentDigest, RootCaCache, trustedRootsPem, type RootCaOf } from "./root-ca.js";
 
 export interface NodeCaServerOptions {
@@ -59,10 +61,12 @@ export interface NodeCaServerOptions {
   /** Node certificate lifetime for this cluster (ClusterSpec.ca_config once it exists); default 90 days. */
   readonly certLifetimeMs?: (cluster: Cluster) => number | undefined;
   /**
-   * Whether a manager is in the Raft group: a member is not a node in the store (the founding
-   * manager never was; a joined one stops being one), and renews as a manager.
+   * Whether a manager is in the Raft group: a member renews as a manager even before the leader
+   * has made its node (the founding manager), and the agent beside it stays a worker.
    */
   readonly isRaftMember?: (nodeId: string) => boolean;
+  /** The Raft member of a manager's node id (to make the node of a manager that has none yet). */
+  readonly raftMember?: (nodeId: string) => RaftMember | undefined;
   /** Names (host names, IPs) a manager's certificate carries besides swarm-manager (the Docker API's clients check them). */
   readonly managerHosts?: (nodeId: string) => readonly string[];
   readonly clock?: Clock;
@@ -138,7 +142,7 @@ export class NodeCaServer {
     const csrPem = Buffer.from(request.csr).toString("utf8");
     return request.token !== ""
       ? this.join(cluster, rootCa, csrPem, request.token)
-      : this.renew(cluster, rootCa, csrPem, caller);
+      : this.renew(cluster, rootCa, csrPem, caller, request.agentCertificate);
   }
 
   /**
@@ -193,6 +197,7 @@ export class NodeCaServer {
     rootCa: RootCA,
     csrPem: string,
     caller: pki.CertIdentity | undefined,
+    forAgent: boolean,
   ): Promise<IssueNodeCertificateResponse> {
     if (caller === undefined || caller.role === "client") {
       throw new ShoalError(
@@ -203,15 +208,23 @@ export class NodeCaServer {
     if (caller.clusterId !== cluster.id) {
       throw new ShoalError(ErrorCode.PermissionDenied, `the certificate is for cluster ${caller.clusterId}`);
     }
-    const node = this.#options.store.view((tx) => tx.nodes.get(caller.nodeId));
-    if (!node && caller.role === "manager" && this.#options.isRaftMember?.(caller.nodeId)) {
+    const member = caller.role === "manager" && this.#options.isRaftMember?.(caller.nodeId) === true;
+    let node = this.#options.store.view((tx) => tx.nodes.get(caller.nodeId));
+    // A manager's node is made by the leader's manager-nodes component; the agent beside a manager
+    // that has none yet (just founded) makes it now.
+    if (!node && forAgent && member) node = await this.ensureManagerNode(caller.nodeId);
+    if (
+      forAgent &&
+      (caller.role !== "manager" || !node || (node.spec?.desiredRole ?? node.role) !== NodeRole.MANAGER)
+    ) {
+      throw new ShoalError(
+        ErrorCode.PermissionDenied,
+        "only a manager asks, with its own certificate, for the certificate of the agent beside it",
+      );
+    }
+    if (!node && member) {
       const response = await this.sign(cluster, rootCa, csrPem, caller.nodeId, "manager");
-      // Recorded in a running rotation (managers are not nodes), so that it can end.
-      await this.#options.store
-        .update((tx) => recordIssued(tx, { nodeId: caller.nodeId, ...certificateRecord(response) }))
-        .catch((err: unknown) =>
-          this.#logger?.warn({ nodeId: caller.nodeId, err }, "could not record the certificate"),
-        );
+      await this.record(caller.nodeId, response, "manager");
       this.#logger?.info({ nodeId: caller.nodeId, role: "manager" }, "certificate renewed");
       return response;
     }
@@ -221,18 +234,59 @@ export class NodeCaServer {
         `node ${caller.nodeId} has been removed from the cluster: it cannot renew; join again with a token`,
       );
     }
-    const desired = node.spec?.desiredRole ?? node.role;
-    const role: pki.JoinRole = desired === NodeRole.MANAGER ? "manager" : "worker";
+    // The agent beside a manager is always a worker; otherwise the role follows the node's.
+    const role = forAgent
+      ? "worker"
+      : issuedRole(
+          node,
+          caller.role === "worker" ? "agent" : "manager",
+          this.#options.isRaftMember?.(node.id) === true,
+        );
+    if (role === undefined) {
+      throw new ShoalError(
+        ErrorCode.FailedPrecondition,
+        `node ${node.id} was demoted and its manager has left the Raft group: this manager has nothing to renew; stop it`,
+      );
+    }
+    // Whose certificate it is, for the record: a manager certificate is the node's manager's (a
+    // promoted node's agent asks for it for the manager it starts), a worker one its agent's.
+    const holder: CertificateHolder = role === "manager" ? "manager" : "agent";
     const response = await this.sign(cluster, rootCa, csrPem, node.id, role);
-    // Recorded (best effort) so that a root rotation knows which nodes still hold an old certificate.
+    await this.record(node.id, response, holder);
+    this.#logger?.info({ nodeId: node.id, role, was: caller.role, holder }, "certificate renewed");
+    return response;
+  }
+
+  /**
+   * Records (best effort) what was issued, so that a root rotation knows who still holds a
+   * certificate from the old key: the agent's in Node.certificate, the manager's in the rotation
+   * (renewed_managers), and in Node.certificate too while no agent runs as the node.
+   */
+  private async record(
+    nodeId: string,
+    response: IssueNodeCertificateResponse,
+    holder: CertificateHolder,
+  ): Promise<void> {
+    const record = { nodeId, ...certificateRecord(response) };
     await this.#options.store
       .update((tx) => {
-        const current = tx.nodes.get(node.id);
-        if (current) tx.nodes.update({ ...current, certificate: certificateRecord(response) });
+        const node = tx.nodes.get(nodeId);
+        if (holder === "agent" || (node && managerOnly(node))) recordIssued(tx, record);
+        if (holder === "manager") recordManagerIssued(tx, record);
       })
-      .catch((err: unknown) => this.#logger?.warn({ nodeId: node.id, err }, "could not record the certificate"));
-    this.#logger?.info({ nodeId: node.id, role, was: caller.role }, "certificate renewed");
-    return response;
+      .catch((err: unknown) => this.#logger?.warn({ nodeId, err }, "could not record the certificate"));
+  }
+
+  private async ensureManagerNode(nodeId: string): Promise<Node | undefined> {
+    const member = this.#options.raftMember?.(nodeId);
+    if (!member) return undefined;
+    return this.#options.store.update((tx) => {
+      const existing = tx.nodes.get(nodeId);
+      if (existing) return existing;
+      const node = newManagerNode(member);
+      tx.nodes.create(node);
+      return node;
+    });
   }
 
   private async sign(
@@ -278,6 +332,23 @@ export class NodeCaServer {
     }
     return { cluster, rootCa };
   }
+}
+
+/** Who holds a certificate of a node: its agent, or its manager. */
+type CertificateHolder = "agent" | "manager";
+
+/**
+ * The role a renewal issues: the node's desired role (so a promotion travels by renewal), but the
+ * worker role to the agent of a node whose manager already runs (a member of the Raft group): that
+ * agent keeps running tasks beside it. A manager stays one while it is a member (a demoted one
+ * until the leader has removed it); once a demoted manager has left, it has nothing to renew
+ * (undefined): its node goes on as a worker with its agent.
+ */
+export function issuedRole(node: Node, holder: CertificateHolder, raftMember: boolean): pki.JoinRole | undefined {
+  const desired = node.spec?.desiredRole ?? node.role;
+  if (holder === "manager" && raftMember) return "manager";
+  if (desired !== NodeRole.MANAGER) return holder === "manager" ? undefined : "worker";
+  return holder === "agent" && raftMember ? "worker" : "manager";
 }
 
 /** What the store keeps of an issued certificate: serial, the issuing root's digest, expiry. */

@@ -1,7 +1,7 @@
 // What the CA writes down about each node certificate it issues, so that a root rotation knows
-// who still holds a certificate from the old key: Node.certificate for a node in the store; for a
-// manager that is not a node (the founding manager), its id in root_rotation.renewed_managers
-// when the certificate is from the rotation's new key.
+// who still holds a certificate from the old key: Node.certificate for the certificate of a
+// node's agent (or of a manager no agent runs beside); for a manager's own certificate, its id in
+// root_rotation.renewed_managers when the certificate is from the rotation's new key.
 import type { WriteTx } from "../state/store/index.js";
 import { recordManagerRenewal } from "./root-rotation.js";
 
@@ -26,6 +26,11 @@ export function recordIssued(tx: WriteTx, record: IssuedRecord): void {
     tx.nodes.update({ ...node, certificate });
     return;
   }
+  recordManagerIssued(tx, record);
+}
+
+/** Records a manager's own certificate in the running rotation (nothing when none runs). */
+export function recordManagerIssued(tx: WriteTx, record: IssuedRecord): void {
   const cluster = tx.clusters.find()[0];
   if (!cluster?.rootCa) return;
   const rootCa = recordManagerRenewal(cluster.rootCa, record.nodeId, record.issuerDigest);

@@ -91,11 +91,10 @@ export class ManagerCaFollower {
   private async pass(): Promise<void> {
     this.#dirty = false;
     const { store, nodeId } = this.#options;
-    const { rootCa, node } = store.view((tx) => ({
-      rootCa: tx.clusters.find()[0]?.rootCa,
-      node: tx.nodes.get(nodeId),
-    }));
-    const signal = caSignal(rootCa, node, nodeId);
+    const rootCa = store.view((tx) => tx.clusters.find()[0]?.rootCa);
+    // The manager's own certificate is recorded in the rotation (renewed_managers), whether or
+    // not it has a node: its node's record is its agent's.
+    const signal = caSignal(rootCa, undefined, nodeId);
     const last = this.#last;
     this.#last = signal;
     if (last === undefined) {

@@ -52,6 +52,7 @@ export class NodeCaService implements Component {
       leaderAddr: () => raft.leaderAddr(),
       forwardToLeader: (leader, request, caller, signal) => forwarder.issue(leader, request, caller, signal),
       isRaftMember: (id) => raft.isRaftMember(id),
+      raftMember: (id) => raft.members().find((m) => m.nodeId === id),
       managerHosts: (id) => managerHosts(raft.members(), id),
       certLifetimeMs,
       clock,

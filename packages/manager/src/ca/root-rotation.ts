@@ -5,8 +5,8 @@
 //    current one, goes into root_ca.root_rotation. From then on the CA signs with the new key
 //    (RootCaCache), every node trusts both roots (trustedRootsPem), and a node whose certificate is
 //    not from the new key is told to renew (the dispatcher's session: needsRenewal).
-// 2. each certificate issued records its issuer: Node.certificate for nodes, and
-//    root_rotation.renewed_managers for managers that are not nodes in the store.
+// 2. each certificate issued records its issuer: Node.certificate for a node's agent (or a
+//    manager no agent runs beside), and root_rotation.renewed_managers for a manager's own.
 // 3. finish, once every node and every manager holds a certificate from the new key: the new root
 //    alone is root_ca, and both join tokens are made again with its digest (the old ones no
 //    longer admit anyone). Nodes then renew once more to drop the old root from their trust.
@@ -15,6 +15,7 @@
 // Docker Swarm: it would otherwise be locked out when the old root stops being trusted.
 import { pki, RootCA, type Cluster, type JoinTokens, type Node } from "@shoal/shared";
 import { currentDigest } from "./root-ca.js";
+import { managerOnly } from "../nodes/manager-node.js";
 
 /** How far a running rotation has got. */
 export interface RotationProgress {
@@ -77,8 +78,8 @@ export async function startRotation(rootCa: RootCA, clusterId: string, now: numb
 }
 
 /**
- * The RootCA after a certificate was issued to `nodeId` by `issuerDigest`: a manager that is not a
- * node in the store is recorded in the rotation (nodes record theirs in Node.certificate).
+ * The RootCA after a certificate was issued to manager `nodeId` by `issuerDigest`: a manager's own
+ * certificate is recorded in the rotation (its node's agent records its own in Node.certificate).
  * Unchanged (the same object) when there is nothing to record.
  */
 export function recordManagerRenewal(rootCa: RootCA, nodeId: string, issuerDigest: string): RootCA {
@@ -101,12 +102,18 @@ export function rotationProgress(
   const newDigest = signingDigest(rootCa);
   const renewedManagers = new Set(rootCa.rootRotation?.renewedManagers ?? []);
   const byId = new Map(nodes.map((n) => [n.id, n]));
+  const members = new Set(managerIds);
   const ids = new Set([...byId.keys(), ...managerIds]);
   const pending: string[] = [];
   for (const id of ids) {
     const node = byId.get(id);
-    const renewed = node?.certificate?.issuerDigest === newDigest || renewedManagers.has(id);
-    if (!renewed) pending.push(id);
+    const nodeRecord = node?.certificate?.issuerDigest === newDigest;
+    // A manager with an agent beside it holds two certificates (the agent's is the node's record,
+    // the manager's is in the rotation): both must be new. A manager alone may be in either.
+    const alone = node !== undefined && managerOnly(node);
+    const agentDone = node === undefined || nodeRecord || (alone && renewedManagers.has(id));
+    const managerDone = !members.has(id) || renewedManagers.has(id) || (alone && nodeRecord);
+    if (!(agentDone && managerDone)) pending.push(id);
   }
   pending.sort();
   return {

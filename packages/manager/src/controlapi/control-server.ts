@@ -3,13 +3,11 @@
 import type * as grpc from "@grpc/grpc-js";
 import {
   ErrorCode,
-  Reachability,
   ShoalError,
   toServiceError,
   type ControlClient,
   type ControlServer,
   type GetInfoResponse,
-  type RaftMemberStatus,
   type RequestOf,
   type ResponseOf,
   type Clock,
@@ -17,6 +15,7 @@ import {
   type UnaryMethodName,
 } from "@shoal/shared";
 import { callerOf, isForwarded } from "../auth/caller.js";
+import { memberStatuses } from "../state/raft/member-statuses.js";
 import { NotLeaderError } from "../state/raft/not-leader-error.js";
 import type { LinearizableReader, RaftView } from "../state/raft/raft-view.js";
 import type { MemoryStore } from "../state/store/index.js";
@@ -63,7 +62,9 @@ export class ControlApi {
       getInfo: this.unary(() => this.info()),
       listNodes: this.read((req) => listNodes(this.options.store, req)),
       getNode: this.read((req) => getNode(this.options.store, req)),
-      updateNode: this.write("updateNode", (req) => updateNode(this.options.store, req)),
+      updateNode: this.write("updateNode", (req) =>
+        updateNode(this.options.store, req, () => memberStatuses(this.options.raft)),
+      ),
       removeNode: this.write("removeNode", (req) => removeNode(this.options.store, req)),
       createService: this.write("createService", (req) => createService(this.options.store, req, this.options.clock)),
       updateService: this.write("updateService", (req) => updateService(this.options.store, req, this.options.clock)),
@@ -113,22 +114,7 @@ export class ControlApi {
   private info(): GetInfoResponse {
     const { raft } = this.options;
     const status = raft.status();
-    const members: RaftMemberStatus[] = raft.memberList().map((member) => {
-      const progress = status.progress.get(member.raftId);
-      const self = member.raftId === raft.raftId;
-      return {
-        member,
-        leader: member.raftId === status.leader,
-        // Heard from within an election timeout (state/raft/peer-liveness.ts); not the core's
-        // recentActive, which each check-quorum clears until the member's next answer.
-        reachability: !raft.isLeader
-          ? Reachability.UNKNOWN
-          : self || progress?.reachable
-            ? Reachability.REACHABLE
-            : Reachability.UNREACHABLE,
-        matchIndex: progress?.match ?? 0,
-      };
-    });
+    const members = memberStatuses(raft);
     return {
       clusterId: this.options.clusterId(),
       nodeId: this.options.nodeId,

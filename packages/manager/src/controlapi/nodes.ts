@@ -1,5 +1,6 @@
-// Control API: nodes. Agents create them (dispatcher); operators change their availability and
-// labels, and remove those that are gone.
+// Control API: nodes. NodeCA creates them when a node joins, the leader for each manager of the
+// Raft group (nodes/manager-node.ts); operators change their availability, labels and role
+// (demotion), and remove those that are gone.
 import {
   ErrorCode,
   InvalidArgumentError,
@@ -12,12 +13,14 @@ import {
   type ListNodesRequest,
   type ListNodesResponse,
   type Node,
+  type RaftMemberStatus,
   type RemoveNodeRequest,
   type RemoveNodeResponse,
   type UpdateNodeRequest,
   type UpdateNodeResponse,
 } from "@shoal/shared";
 import type { MemoryStore, ReadTx } from "../state/store/index.js";
+import { pendingDemotions, quorumRefusal } from "../nodes/manager-node.js";
 import { matchesNodeFilters } from "./node-filters.js";
 import { resolveRef } from "./resolve.js";
 
@@ -44,7 +47,15 @@ export function getNode(store: MemoryStore, req: GetNodeRequest): GetNodeRespons
   return { node: store.view((tx) => findNode(tx, req.nodeId)) };
 }
 
-export async function updateNode(store: MemoryStore, req: UpdateNodeRequest): Promise<UpdateNodeResponse> {
+/**
+ * `members`: the Raft group as the leader sees it (writes run on the leader), for the quorum check
+ * of a demotion.
+ */
+export async function updateNode(
+  store: MemoryStore,
+  req: UpdateNodeRequest,
+  members: () => readonly RaftMemberStatus[] = () => [],
+): Promise<UpdateNodeResponse> {
   if (!req.spec) throw new InvalidArgumentError("is required", { field: "spec" });
   if (!req.nodeVersion) throw new InvalidArgumentError("is required", { field: "node_version" });
   if (!(req.spec.availability in NodeAvailability) || req.spec.availability < 0) {
@@ -61,26 +72,50 @@ export async function updateNode(store: MemoryStore, req: UpdateNodeRequest): Pr
   const spec = req.spec;
   const id = await store.update((tx) => {
     const node = findNode(tx, req.nodeId);
-    // Promotion and demotion are not built: a role other than the node's is refused, not ignored.
-    if (spec.desiredRole !== node.role && spec.desiredRole !== node.spec?.desiredRole) {
-      throw new InvalidArgumentError(
-        `changing a node's role (to ${NodeRole[spec.desiredRole]}) is not supported; its role is ${NodeRole[node.spec?.desiredRole ?? node.role]}`,
-        { field: "spec.desired_role" },
-      );
-    }
-    tx.nodes.update({
-      ...node,
-      meta: { ...node.meta!, version },
-      spec: { ...spec, desiredRole: node.spec?.desiredRole ?? spec.desiredRole },
-    });
+    const desired = node.spec?.desiredRole ?? node.role;
+    if (spec.desiredRole !== desired) checkRoleChange(tx, node, spec.desiredRole, members());
+    tx.nodes.update({ ...node, meta: { ...node.meta!, version }, spec });
     return node.id;
   }, PIPELINED);
   return { node: store.view((tx) => tx.nodes.get(id)) };
 }
 
+/**
+ * A role change the cluster can carry out, or an error saying why not. Promotion: the node's agent
+ * starts a manager beside it, which joins the Raft group (so the node must be up, with an agent).
+ * Demotion: the manager leaves the Raft group (the leader's manager-nodes component removes it,
+ * handing leadership over first when it leads), so the managers that stay must keep a reachable
+ * majority, counting the demotions already under way.
+ */
+function checkRoleChange(tx: ReadTx, node: Node, role: NodeRole, members: readonly RaftMemberStatus[]): void {
+  const name = node.description?.hostname || node.id;
+  if (role === NodeRole.MANAGER) {
+    if (node.status?.state !== NodeState.READY || node.description?.engine === undefined) {
+      throw new ShoalError(
+        ErrorCode.FailedPrecondition,
+        `cannot promote node ${name}: it is not ready (its agent starts the manager beside it)`,
+      );
+    }
+    return;
+  }
+  const self = members.find((m) => m.member?.nodeId === node.id);
+  if (!self) return; // not in the Raft group (yet): nothing to leave
+  const leaving = pendingDemotions(tx.nodes.find(), members).map((m) => m.member!.raftId);
+  const refusal = quorumRefusal(members, [...leaving, self.member!.raftId]);
+  if (refusal !== undefined) {
+    throw new ShoalError(ErrorCode.FailedPrecondition, `cannot demote node ${name}: ${refusal}`);
+  }
+}
+
 export async function removeNode(store: MemoryStore, req: RemoveNodeRequest): Promise<RemoveNodeResponse> {
   await store.update((tx) => {
     const node = findNode(tx, req.nodeId);
+    if (node.managerStatus !== undefined) {
+      throw new ShoalError(
+        ErrorCode.FailedPrecondition,
+        `node ${node.description?.hostname || node.id} is a manager of the Raft group: demote it first (shoal node demote)`,
+      );
+    }
     const state = node.status?.state ?? NodeState.UNKNOWN;
     if (!req.force && state !== NodeState.DOWN) {
       throw new ShoalError(

@@ -1,5 +1,6 @@
 // What a dispatcher session tells its node about the cluster's CA (SessionResponse.root_ca_digest
-// and renew_certificate), and a watch that says when it changes.
+// and renew_certificate), and a watch that says when it, or the node's role, changes (the session
+// sends the node again: its agent starts or stops the manager beside it).
 //
 // - root_ca_digest is the digest of the current root: the old one while a rotation runs, the new
 //   one once it has finished. A node that sees it change renews, which also replaces the roots it
@@ -18,7 +19,7 @@ export interface CaSignal {
 
 /**
  * The signal for node `nodeId` given the cluster's RootCA (none yet: empty, no renewal). A manager
- * that is not a node in the store (`node` undefined) is renewed once the rotation records it.
+ * whose node the leader has not made yet (`node` undefined) is renewed once the rotation records it.
  */
 export function caSignal(rootCa: RootCA | undefined, node: Node | undefined, nodeId = node?.id ?? ""): CaSignal {
   if (!rootCa || rootCa.caCert.length === 0) return { rootCaDigest: "", renewCertificate: false };
@@ -50,6 +51,9 @@ export function watchCaSignal(
     peek: (table, object) => table === "clusters" || (object as Node).id === nodeId,
   });
   let last = initial;
+  // The node's role too: an agent sees its promotion or demotion on the session (it starts or
+  // stops the manager beside it).
+  let lastRole = roleKey(store.view((tx) => tx.nodes.get(nodeId)));
   let stopped = false;
   const stop = (): void => {
     if (stopped) return;
@@ -66,8 +70,10 @@ export function watchCaSignal(
           node: tx.nodes.get(nodeId),
         }));
         const next = caSignal(rootCa, node, nodeId);
-        if (sameSignal(next, last)) continue;
+        const role = roleKey(node);
+        if (sameSignal(next, last) && role === lastRole) continue;
         last = next;
+        lastRole = role;
         changed(next, node);
       }
     } catch {
@@ -78,4 +84,9 @@ export function watchCaSignal(
     }
   })();
   return stop;
+}
+
+/** What of a node's role its agent follows: desired role, role, membership of the Raft group. */
+function roleKey(node: Node | undefined): string {
+  return `${node?.spec?.desiredRole ?? ""}/${node?.role ?? ""}/${node?.managerStatus ? "member" : ""}`;
 }

@@ -36,6 +36,7 @@ import { caSignal, watchCaSignal } from "./ca-signal.js";
 import { HeartbeatSettings } from "./heartbeat-settings.js";
 import { ImagePulls, type PullSessions } from "./image-pulls.js";
 import { StatusBatcher } from "./status-batcher.js";
+import { managerOnly } from "../nodes/manager-node.js";
 
 /** How often agents heartbeat when the manager is not told otherwise. */
 export const DEFAULT_HEARTBEAT_PERIOD_MS = 1000;
@@ -142,7 +143,9 @@ export class Dispatcher {
     // Every node that is not down gets the grace time, whether or not marking it UNKNOWN works.
     const up = this.options.store
       .view((tx) => tx.nodes.find())
-      .filter((n) => n.status?.state !== NodeState.DOWN)
+      // A manager no agent runs beside has no session to wait for: the manager-nodes component
+      // keeps its status.
+      .filter((n) => n.status?.state !== NodeState.DOWN && !managerOnly(n))
       .map((n) => n.id);
     for (const id of up) if (!this.hasSession(id)) this.arm(id, grace);
     try {
@@ -342,7 +345,8 @@ export class Dispatcher {
       readyNodes: () =>
         this.options.store
           .view((tx) => tx.nodes.find())
-          .filter((n) => n.status?.state === NodeState.READY)
+          // A manager with no agent beside it has no engine to pull on.
+          .filter((n) => n.status?.state === NodeState.READY && !managerOnly(n))
           .map((n) => ({ nodeId: n.id, hostname: n.description?.hostname ?? "" }))
           .sort((a, b) => a.hostname.localeCompare(b.hostname) || a.nodeId.localeCompare(b.nodeId)),
       ask: (nodeId, imagePull) => {

@@ -1,8 +1,9 @@
-// A manager as GET /nodes/{id} shows it while Shoal's managers are not nodes in the store (`docker
-// node ls` lists the agents only): `docker node inspect self` and `docker swarm join-token`, which
+// A manager as GET /nodes/{id} shows it in the moment before the leader has made its node in the
+// store (managers are nodes: nodes/manager-node.ts; a manager just founded or joined gets its node
+// at the leader's next pass): `docker node inspect self` and `docker swarm join-token`, which
 // prints the ManagerStatus.Addr of `self`, read the serving manager as a node. The view is made
-// from the Raft membership; only the serving manager knows its own host. Its availability is
-// drain, as a manager runs no tasks; it has no store version, and no dates.
+// from the Raft membership; only the serving manager knows its own host. It has no store version,
+// and no dates.
 import { cpus, hostname, totalmem } from "node:os";
 import { Reachability, type RaftMemberStatus, type RootCA } from "@shoal/shared";
 import { signingDigest } from "../ca/root-rotation.js";
@@ -31,7 +32,7 @@ export function toDockerManagerNode(
   return {
     ID: nodeId,
     Version: { Index: 0 },
-    Spec: { Labels: {}, Role: "manager", Availability: "drain" },
+    Spec: { Labels: {}, Role: "manager", Availability: "active" },
     Description: self
       ? {
           Hostname: hostname(),

@@ -1,5 +1,5 @@
 // /nodes: list (filters id, name, label, role), inspect, update (with the version read), delete.
-// A manager, not a node in the store yet, is inspected by its id (manager-nodes.ts).
+// A manager whose node the leader has not made yet is inspected by its id (manager-nodes.ts).
 import { ErrorCode, InvalidArgumentError, NodeRole, isShoalError, type Node, type RootCA } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
 import { NODE_SPEC_SHAPE, type DockerNodeSpec } from "./docker-types.js";

@@ -5,7 +5,7 @@
 // images, storage driver, runtimes or plugins, so those are zero, empty or false, and one warning
 // says why (with none, the CLI would print a warning for each false capability).
 import { cpus, hostname, release, totalmem } from "node:os";
-import { VERSION } from "@shoal/shared";
+import { NodeRole, VERSION } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
 import { goArch, kernelArch, openFileCount, readOsRelease } from "./host.js";
 import { DEFAULT_MANAGER_SETTINGS } from "./manager-settings.js";
@@ -152,10 +152,10 @@ export function info(ctx: DockerApiContext): Handler {
           ControlAvailable: true,
           Error: "",
           RemoteManagers: members.map((m) => ({ NodeID: m.member?.nodeId ?? "", Addr: m.member?.addr ?? "" })),
-          // The nodes `docker node ls` lists (the agents), and the managers of the Raft group (managers
-          // are not nodes of `node ls` yet, so Docker's rule, the managers among those nodes, would say 0).
+          // Docker's rule: the nodes `docker node ls` lists, and the managers among them (each
+          // manager of the Raft group is a node).
           Nodes: nodes.length,
-          Managers: members.length,
+          Managers: nodes.filter((n) => n.role === NodeRole.MANAGER).length,
           ...(cluster ? { Cluster: toDockerClusterInfo(cluster, settings) } : {}),
         },
       },

@@ -5,6 +5,7 @@
 import { errorMessage, type Clock, type Logger } from "@shoal/shared";
 import { JoinExpiry } from "../ca/join-expiry.js";
 import { RootRotationReconciler } from "../ca/rotation-reconciler.js";
+import { ManagerNodes, type ManagerNodesRaft } from "../nodes/manager-nodes.js";
 import { backgroundLoop, type Loop } from "../lifecycle/component.js";
 import type { ComponentFactory } from "../lifecycle/leader-components.js";
 import { Scheduler, nodeMatchesTaskSpec } from "../scheduler/index.js";
@@ -26,6 +27,8 @@ export interface LeaderDeps {
   readonly managers: () => readonly string[];
   /** How long a joined node may take to show up before it is removed (JoinExpiry); default 10 min. */
   readonly joinGraceMs?: number | undefined;
+  /** The leader's Raft group, for the managers' nodes and demotions; without it, none are kept. */
+  readonly raft?: ManagerNodesRaft;
   /** Whether a node may run a task's spec; default nodeMatchesTaskSpec (constraints, platform). */
   readonly nodeMatches?: NodeMatcher;
   /** The automatic rebalancer's cool-down; default DEFAULT_REBALANCE_COOLDOWN_MS. */
@@ -42,7 +45,9 @@ export function leaderFactories(deps: LeaderDeps): ComponentFactory[] {
       backgroundLoop(name, make(), (err) =>
         logger.error({ component: name, err: errorMessage(err) }, "leader component failed"),
       );
+  const raft = deps.raft;
   return [
+    ...(raft ? [loop("manager-nodes", () => new ManagerNodes({ store, logger, clock, raft }))] : []),
     loop("replicated", () => new ReplicatedOrchestrator({ store, logger, clock })),
     loop("global", () => new GlobalOrchestrator({ store, logger, clock, nodeMatches })),
     loop("jobs", () => new JobOrchestrator({ store, logger, clock, nodeMatches })),

@@ -2,6 +2,7 @@
 // global orchestrator takes its matcher as a function (`NodeMatcher`) so that it checks them the
 // same way the scheduler does.
 import { NodeAvailability, NodeState, type Node, type TaskSpec } from "@shoal/shared";
+import { managerOnly } from "../nodes/manager-node.js";
 
 /** Whether `node` satisfies the placement constraints of `spec`. */
 export type NodeMatcher = (node: Node, spec: TaskSpec | undefined) => boolean;
@@ -25,11 +26,15 @@ export function nodeLost(node: Node | undefined): boolean {
   return node === undefined || nodeState(node) === NodeState.DOWN || nodeAvailability(node) === NodeAvailability.DRAIN;
 }
 
-/** A global service may start a new task on this node: up (not DOWN), ACTIVE, constraints met. */
+/**
+ * A global service may start a new task on this node: up (not DOWN), ACTIVE, constraints met, and
+ * an agent to run it (not a manager alone).
+ */
 export function acceptsNewTask(node: Node | undefined, spec: TaskSpec | undefined, matches: NodeMatcher): boolean {
   return (
     node !== undefined &&
     nodeState(node) !== NodeState.DOWN &&
+    !managerOnly(node) &&
     nodeAvailability(node) === NodeAvailability.ACTIVE &&
     matches(node, spec)
   );

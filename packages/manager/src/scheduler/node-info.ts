@@ -4,6 +4,7 @@
 import { NodeAvailability, NodeState, type Node } from "@shoal/shared";
 import { nodeAttributes, type NodeAttributes } from "./constraints.js";
 import type { TaskUsage } from "./task-rules.js";
+import { managerOnly } from "../nodes/manager-node.js";
 
 /** Failures of a service on a node within this window make the node less preferred for it. */
 export const FAILURE_WINDOW_MS = 5 * 60_000;
@@ -66,7 +67,8 @@ export class NodeInfo {
       return;
     }
     this.attrs = nodeAttributes(node);
-    this.ready = node.status?.state === NodeState.READY;
+    // A manager with no agent beside it is READY but runs nothing.
+    this.ready = node.status?.state === NodeState.READY && !managerOnly(node);
     this.active = (node.spec?.availability ?? NodeAvailability.ACTIVE) === NodeAvailability.ACTIVE;
     this.capacityCpus = node.description?.resources?.nanoCpus ?? 0;
     this.capacityMemory = node.description?.resources?.memoryBytes ?? 0;

@@ -32,6 +32,7 @@ import type { ObjectEvent } from "../state/store/types.js";
 import { NodeSet } from "./node-set.js";
 import { placeTasks } from "./pipeline.js";
 import { needsPlacement } from "./task-rules.js";
+import { managerOnly } from "../nodes/manager-node.js";
 
 export interface SchedulerOptions {
   readonly store: MemoryStore;
@@ -307,6 +308,7 @@ function takesTasks(node: Node | undefined): boolean {
   return (
     node !== undefined &&
     node.status?.state === NodeState.READY &&
+    !managerOnly(node) &&
     (node.spec?.availability ?? NodeAvailability.ACTIVE) === NodeAvailability.ACTIVE
   );
 }

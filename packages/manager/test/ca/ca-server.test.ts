@@ -3,6 +3,7 @@
 // driven by a manual clock that swaps the certificate under an open stream.
 import type * as grpc from "@grpc/grpc-js";
 import {
+  Node,
   DispatcherClient,
   DispatcherService,
   ManualClock,
@@ -14,6 +15,7 @@ import {
   RootCA,
   channelCredentials,
   joinCluster,
+  leafIdentity,
   pki,
   type SessionResponse,
   type TlsMaterial,
@@ -21,7 +23,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authInterceptor } from "../../src/auth/interceptor.js";
 import { callerOf } from "../../src/auth/caller.js";
-import { NodeCaServer } from "../../src/ca/ca-server.js";
+import { NodeCaServer, issuedRole } from "../../src/ca/ca-server.js";
 import { addNode, CLUSTER_ID, material, serve, testCluster, type Served, type TestCluster } from "./fixtures.js";
 
 /** Connections and key generation on a loaded 2-core machine can take more than the default second. */
@@ -135,7 +137,7 @@ describe("joining through NodeCA", () => {
     const nodeCa = new NodeCaServer({ store: cluster.store, rootCaOf: cluster.rootCaOf, isLeader: () => true });
     const { csrPem } = await pki.createKeyAndCsr();
     await expect(
-      nodeCa.issueNodeCertificate({ csr: Buffer.from(csrPem), token: foreign }, undefined),
+      nodeCa.issueNodeCertificate({ csr: Buffer.from(csrPem), token: foreign, agentCertificate: false }, undefined),
     ).rejects.toMatchObject({
       code: "PERMISSION_DENIED",
       message: expect.stringMatching(/made for another CA/),
@@ -158,10 +160,63 @@ describe("joining through NodeCA", () => {
         {
           csr: Buffer.from("not a csr"),
           token: cluster.store.view((tx) => tx.clusters.find()[0]!.rootJoinTokens!.manager),
+          agentCertificate: false,
         },
         undefined,
       ),
     ).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/^csr:/) });
+  });
+});
+
+describe("the agent beside a manager", () => {
+  const chainOf = (res: { certificateChain: Uint8Array }): string => Buffer.from(res.certificateChain).toString();
+
+  it("a manager asks for its agent's certificate: its node id, role worker; the agent renews as a worker", async () => {
+    const manager = await join(cluster.store.view((tx) => tx.clusters.find()[0]!.rootJoinTokens!.manager));
+    const nodeCa = new NodeCaServer({
+      store: cluster.store,
+      rootCaOf: cluster.rootCaOf,
+      isLeader: () => true,
+      isRaftMember: (id) => id === manager.nodeId,
+    });
+    const asked = await nodeCa.issueNodeCertificate(
+      { csr: Buffer.from((await pki.createKeyAndCsr()).csrPem), token: "", agentCertificate: true },
+      manager.identity,
+    );
+    expect(asked).toMatchObject({ nodeId: manager.nodeId, role: NodeRole.WORKER });
+    const agent = leafIdentity(chainOf(asked));
+    expect(agent).toMatchObject({ nodeId: manager.nodeId, role: "worker" });
+    // The node's desired role is manager, and its manager is a member: the agent stays a worker.
+    const renewed = await nodeCa.issueNodeCertificate(
+      { csr: Buffer.from((await pki.createKeyAndCsr()).csrPem), token: "", agentCertificate: false },
+      agent,
+    );
+    expect(renewed.role).toBe(NodeRole.WORKER);
+    const recorded = cluster.store.view((tx) => tx.nodes.get(manager.nodeId)?.certificate?.serialNumber);
+    expect(recorded).toBe(leafIdentity(chainOf(renewed)).serialNumber.toLowerCase());
+  });
+
+  it("only a manager asks for it", async () => {
+    const worker = await join(cluster.store.view((tx) => tx.clusters.find()[0]!.rootJoinTokens!.worker));
+    const nodeCa = new NodeCaServer({ store: cluster.store, rootCaOf: cluster.rootCaOf, isLeader: () => true });
+    await expect(
+      nodeCa.issueNodeCertificate(
+        { csr: Buffer.from((await pki.createKeyAndCsr()).csrPem), token: "", agentCertificate: true },
+        worker.identity,
+      ),
+    ).rejects.toMatchObject({ code: "PERMISSION_DENIED" });
+  });
+});
+
+describe("issuedRole", () => {
+  const node = (desiredRole: NodeRole): Node => Node.fromPartial({ id: "n1", spec: { desiredRole } });
+  it("follows the desired role; the agent of a member stays a worker; a member's manager stays one", () => {
+    expect(issuedRole(node(NodeRole.WORKER), "agent", false)).toBe("worker");
+    expect(issuedRole(node(NodeRole.MANAGER), "agent", false)).toBe("manager"); // promoted: for its manager
+    expect(issuedRole(node(NodeRole.MANAGER), "agent", true)).toBe("worker");
+    expect(issuedRole(node(NodeRole.MANAGER), "manager", true)).toBe("manager");
+    expect(issuedRole(node(NodeRole.WORKER), "manager", true)).toBe("manager"); // demoted, not yet removed
+    expect(issuedRole(node(NodeRole.WORKER), "manager", false)).toBeUndefined(); // demoted and gone
   });
 });
 
@@ -186,17 +241,17 @@ describe("renewal through NodeCA", () => {
     const nodeCa = new NodeCaServer({ store: cluster.store, rootCaOf: cluster.rootCaOf, isLeader: () => true });
     const { csrPem } = await pki.createKeyAndCsr();
     await expect(
-      nodeCa.issueNodeCertificate({ csr: Buffer.from(csrPem), token: "" }, joined.identity),
+      nodeCa.issueNodeCertificate({ csr: Buffer.from(csrPem), token: "", agentCertificate: false }, joined.identity),
     ).rejects.toMatchObject({
       code: "UNAUTHENTICATED",
       message: expect.stringMatching(/has been removed from the cluster/),
     });
-    await expect(nodeCa.issueNodeCertificate({ csr: Buffer.from(csrPem), token: "" }, undefined)).rejects.toMatchObject(
-      {
-        code: "UNAUTHENTICATED",
-        message: expect.stringMatching(/joining needs a join token/),
-      },
-    );
+    await expect(
+      nodeCa.issueNodeCertificate({ csr: Buffer.from(csrPem), token: "", agentCertificate: false }, undefined),
+    ).rejects.toMatchObject({
+      code: "UNAUTHENTICATED",
+      message: expect.stringMatching(/joining needs a join token/),
+    });
   });
 
   it("during a root rotation: a certificate from the new key, accepted through the cross-signed root, and both roots", async () => {
@@ -289,7 +344,10 @@ describe("certificate lifetime", () => {
     });
     const { csrPem } = await pki.createKeyAndCsr();
     const token = cluster.store.view((tx) => tx.clusters.find()[0]!.rootJoinTokens!.worker);
-    const res = await nodeCa.issueNodeCertificate({ csr: Buffer.from(csrPem), token }, undefined);
+    const res = await nodeCa.issueNodeCertificate(
+      { csr: Buffer.from(csrPem), token, agentCertificate: false },
+      undefined,
+    );
     const leaf = new pki.x509.X509Certificate(Buffer.from(res.certificateChain).toString());
     expect(leaf.notAfter.getTime() - leaf.notBefore.getTime()).toBe(2 * 60_000 + 12_000);
   });

@@ -137,7 +137,7 @@ describe("IssueNodeCertificate on a follower that knows the leader", () => {
     const call = unaryCall(
       client,
       "issueNodeCertificate",
-      { csr: Buffer.from(csrPem), token: "" },
+      { csr: Buffer.from(csrPem), token: "", agentCertificate: false },
       { metadata: forwardedMetadata(other.identity), timeoutMs: 10_000 },
     );
     await expect(call).rejects.toMatchObject({
@@ -196,7 +196,7 @@ describe("NodeCaForwarder.close", () => {
     const silent = await serve(tls, [[NodeCAService, { issueNodeCertificate: () => undefined }]]);
     closers.push(() => silent.server.forceShutdown());
     const forwarder = new NodeCaForwarder({ material: () => tls, timeoutMs: 20_000 });
-    const request = { csr: Buffer.from("csr"), token: "t" };
+    const request = { csr: Buffer.from("csr"), token: "t", agentCertificate: false };
     const pending = forwarder.issue(silent.addr, request, undefined);
     // Once the call is out (a connection made), close cuts it short of its deadline.
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -77,7 +77,8 @@ describe("root rotation steps", () => {
   });
 
   it("progress counts nodes and managers; a node renewed with the new key is done, others pending", () => {
-    const nodes = [node("w1", newDigest), node("w2", oldDigest), node("w3", undefined)];
+    // w1: a manager's node with no agent beside it, renewed: done by its node's record.
+    const nodes = [node("w1", newDigest, NodeRole.MANAGER), node("w2", oldDigest), node("w3", undefined)];
     const p = rotationProgress(rotating, nodes, ["m1", "w1"])!;
     expect(p).toEqual({ oldDigest, newDigest, total: 4, done: 1, pending: ["m1", "w2", "w3"] });
     expect(rotationProgress(base, nodes, ["m1"])).toBeUndefined();
@@ -91,6 +92,18 @@ describe("root rotation steps", () => {
     expect(recordManagerRenewal(rootCa, "m1", newDigest)).toBe(rootCa);
     expect(recordManagerRenewal(base, "m1", newDigest)).toBe(base);
     expect(rotationProgress(rootCa, [], ["m1"])!.pending).toEqual([]);
+  });
+
+  it("a manager with an agent beside it is done once both its certificates are from the new key", () => {
+    const withAgent = (issuerDigest: string): Node =>
+      Node.fromPartial({
+        ...node("m1", issuerDigest, NodeRole.MANAGER),
+        description: { hostname: "h1", engine: { engineVersion: "27" } },
+      });
+    const managerRenewed = recordManagerRenewal(rotating, "m1", newDigest);
+    expect(rotationProgress(managerRenewed, [withAgent(oldDigest)], ["m1"])!.pending).toEqual(["m1"]);
+    expect(rotationProgress(rotating, [withAgent(newDigest)], ["m1"])!.pending).toEqual(["m1"]);
+    expect(rotationProgress(managerRenewed, [withAgent(newDigest)], ["m1"])!.pending).toEqual([]);
   });
 
   it("nodes are told to renew until their certificate is from the new key; never without a rotation", () => {

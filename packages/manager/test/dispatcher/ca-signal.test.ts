@@ -1,6 +1,6 @@
 // The CA signal of a dispatcher session: the current root's digest, and the renewal flag while a
 // rotation runs and the node's certificate is from the old key; the watch reports changes only.
-import { Cluster, Node, NodeState, type RootCA } from "@shoal/shared";
+import { Cluster, Node, NodeRole, NodeState, type RootCA } from "@shoal/shared";
 import { beforeAll, describe, expect, it } from "vitest";
 import { currentDigest, newRootCa } from "../../src/ca/root-ca.js";
 import { recordIssued } from "../../src/ca/issued-record.js";
@@ -77,6 +77,26 @@ describe("the session's CA signal", () => {
       { rootCaDigest: signingDigest(rotating), renewCertificate: false },
     ]);
     stop();
+    stop();
+  });
+});
+
+describe("the session's node on a role change", () => {
+  it("the watch reports the node again when its desired role changes, and not for other updates", async () => {
+    const store = new MemoryStore();
+    await store.update((tx) => {
+      tx.clusters.create(Cluster.fromPartial({ id: CLUSTER_ID, rootCa: base }));
+      tx.nodes.create(Node.fromPartial({ ...node(currentDigest(base)), spec: { desiredRole: NodeRole.WORKER } }));
+    });
+    const seen: (NodeRole | undefined)[] = [];
+    const initial = caSignal(base, node(currentDigest(base)));
+    const stop = watchCaSignal(store, "n1", initial, (_s, n) => seen.push(n?.spec?.desiredRole));
+    const update = (change: Partial<Node>): Promise<void> =>
+      store.update((tx) => tx.nodes.update({ ...tx.nodes.get("n1")!, ...change }));
+    await update({ status: { state: NodeState.READY, message: "", addr: "" } });
+    await update({ spec: { desiredRole: NodeRole.MANAGER, availability: 0, annotations: undefined } });
+    await settle();
+    expect(seen).toEqual([NodeRole.MANAGER]);
     stop();
   });
 });

@@ -29,7 +29,7 @@ describe("toDockerManagerNode", () => {
     ]);
     expect(node).toMatchObject({
       ID: "m1",
-      Spec: { Labels: {}, Role: "manager", Availability: "drain" },
+      Spec: { Labels: {}, Role: "manager", Availability: "active" },
       Description: { Hostname: hostname(), TLSInfo: swarmTlsInfo(rootCa) },
       Status: { State: "ready", Addr: "10.0.0.1" },
       ManagerStatus: { Leader: true, Reachability: "reachable", Addr: "10.0.0.1:4242" },

@@ -49,7 +49,7 @@ describe("GET /info", () => {
     expect(info["OperatingSystem"]).not.toBe("");
   });
 
-  it("counts the nodes docker node ls lists and the Raft group's managers, and lists their addresses", async () => {
+  it("counts the nodes docker node ls lists and the managers among them, and lists the Raft group's addresses", async () => {
     await store.update((tx) => {
       tx.nodes.create(Node.fromPartial({ id: "w0rker00000000000000000001", role: NodeRole.WORKER }));
       tx.nodes.create(
@@ -67,7 +67,7 @@ describe("GET /info", () => {
       LocalNodeState: "active",
       ControlAvailable: true,
       Nodes: 2,
-      Managers: 2,
+      Managers: 1,
       RemoteManagers: [
         { NodeID: MANAGER, Addr: "10.0.0.1:4242" },
         { NodeID: "m4nager00000000000000000002", Addr: "10.0.0.2:4242" },

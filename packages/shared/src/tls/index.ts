@@ -21,3 +21,9 @@ export {
 export { joinCluster, checkIssued, type JoinOptions, type JoinResult, type CheckIssuedOptions } from "./join.js";
 export { CertificateRenewer, MAX_SLEEP_MS, MIN_RENEWAL_INTERVAL_MS, type RenewerOptions } from "./renewer.js";
 export { joinWithRetry, nodeRenewer, retryWhileElecting, type RetryOptions } from "./node-tls.js";
+export {
+  agentBesideManager,
+  managerBesideAgent,
+  type AgentBesideOptions,
+  type ManagerCertificateOptions,
+} from "./agent-beside.js";

@@ -105,7 +105,7 @@ async function joinThrough(addr: string, options: JoinOptions): Promise<TlsFiles
   try {
     const response = await issueNodeCertificate(
       pinned,
-      { csr: Buffer.from(csrPem), token: options.token },
+      { csr: Buffer.from(csrPem), token: options.token, agentCertificate: false },
       callOptions,
     );
     const certChainPem = Buffer.from(response.certificateChain).toString("utf8");

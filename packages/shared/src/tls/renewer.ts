@@ -149,7 +149,7 @@ export class CertificateRenewer {
     const current = material.identity;
     const { keyPem, csrPem } = await createKeyAndCsr();
     signal.throwIfAborted();
-    const response = await issue({ csr: Buffer.from(csrPem), token: "" }, signal);
+    const response = await issue({ csr: Buffer.from(csrPem), token: "", agentCertificate: false }, signal);
     signal.throwIfAborted();
     const certChainPem = Buffer.from(response.certificateChain).toString("utf8");
     const caPem = response.caCert.length > 0 ? Buffer.from(response.caCert).toString("utf8") : material.files.caPem;

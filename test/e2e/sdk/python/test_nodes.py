@@ -7,7 +7,8 @@ from shapes import assert_node
 
 
 def by_hostname(client):
-    return {n.attrs["Description"]["Hostname"]: n for n in client.nodes.list()}
+    # The agents' nodes (the manager is a node too, with no agent beside it here).
+    return {n.attrs["Description"]["Hostname"]: n for n in client.nodes.list(filters={"role": "worker"})}
 
 
 def test_list_shows_every_agent_with_its_state(client, cluster):
@@ -28,7 +29,8 @@ def test_list_filters(client, cluster):
     assert [n.id for n in client.nodes.list(filters={"name": "h1"})] == [h1.id]
     assert [n.id for n in client.nodes.list(filters={"id": h1.id[:10]})] == [h1.id]
     assert len(client.nodes.list(filters={"role": "worker"})) == len(cluster.hosts)
-    assert len(client.nodes.list(filters={"membership": "accepted"})) == len(cluster.hosts)
+    assert len(client.nodes.list(filters={"membership": "accepted"})) == len(cluster.hosts) + 1  # and the manager
+    assert len(client.nodes.list(filters={"role": "manager"})) == 1
     err = api_error(client.nodes.list, filters={"colour": "blue"})
     assert err.status_code == 400
     assert "Invalid filter 'colour'" in err.explanation

@@ -23,7 +23,6 @@ import {
 } from "@shoal/shared";
 import { callerOf, forwardedMetadata } from "../../auth/caller.js";
 import { cryptoRandomBytes, randomUint, type RandomBytes } from "../../random-bytes.js";
-import type { MemoryStore } from "../store/index.js";
 import { messageFromWire } from "./codec.js";
 import { NotLeaderError, type RaftNode } from "./raft-node.js";
 
@@ -71,8 +70,6 @@ export class Membership {
     private readonly raft: () => RaftNode | undefined,
     /** This manager's certificate, to forward to the leader. */
     private readonly material: TlsMaterial,
-    /** The store: a manager that joined the Raft group no longer needs the node NodeCA made for it. */
-    private readonly store?: MemoryStore,
     /** For new raft ids. */
     private readonly deps: { readonly random?: RandomBytes } = {},
   ) {}
@@ -129,14 +126,8 @@ export class Membership {
     const raftId = newRaftId(this.deps.random);
     const context = RaftMember.encode({ raftId, nodeId: req.nodeId, addr: req.addr }).finish();
     await node.changeMembership({ type: "addNode", nodeId: raftId, context });
-    // A member now: Raft membership vouches for it from here on; the node NodeCA made for it goes.
-    // Not awaited: with the new member counted, this write commits only once the joiner runs Raft,
-    // which it does after this answer.
-    void this.store
-      ?.update((tx) => {
-        if (tx.nodes.get(req.nodeId)) tx.nodes.delete(req.nodeId);
-      })
-      .catch(() => undefined);
+    // The node NodeCA made for it stays: a manager is a node (the leader's manager-nodes component
+    // gives it its ManagerStatus).
     return { raftId, members: node.memberList(), removedMembers: [] };
   }
 

@@ -5,7 +5,6 @@
 import { RaftMembershipService, RaftTransportService, type Logger, type TlsMaterial } from "@shoal/shared";
 import type { Component } from "../../lifecycle/component.js";
 import type { ServiceRegistry } from "../../server/service-registry.js";
-import type { MemoryStore } from "../store/index.js";
 import type { RaftNode } from "./raft-node.js";
 import { Membership, raftTransportHandlers } from "./raft-server.js";
 
@@ -14,7 +13,6 @@ export interface RaftServicesOptions {
   readonly raft: { readonly node: RaftNode | undefined };
   /** This manager's certificate, to forward membership calls to the leader. */
   readonly credentials: { readonly material: TlsMaterial };
-  readonly store: MemoryStore;
   readonly logger: Logger;
 }
 
@@ -25,9 +23,9 @@ export class RaftServices implements Component {
   constructor(private readonly options: RaftServicesOptions) {}
 
   run(): Promise<void> {
-    const { server, raft, credentials, store, logger } = this.options;
+    const { server, raft, credentials, logger } = this.options;
     const node = (): RaftNode | undefined => raft.node;
-    this.membership = new Membership(node, credentials.material, store);
+    this.membership = new Membership(node, credentials.material);
     server.addService(RaftTransportService, raftTransportHandlers(node, logger));
     server.addService(RaftMembershipService, this.membership.handlers());
     return Promise.resolve();

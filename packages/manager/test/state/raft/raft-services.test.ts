@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RaftMembershipService, RaftTransportService, silentLogger, type TlsMaterial } from "@shoal/shared";
 import { RaftServices } from "../../../src/state/raft/raft-services.js";
-import { MemoryStore } from "../../../src/state/store/index.js";
 
 type Handler = (call: unknown, callback: (err: unknown, res?: unknown) => void) => void;
 
@@ -11,7 +10,6 @@ function setup(): { added: Map<unknown, Record<string, Handler>>; services: Raft
     server: { addService: (def, impl) => void added.set(def, impl as unknown as Record<string, Handler>) },
     raft: { node: undefined },
     credentials: { material: {} as TlsMaterial },
-    store: new MemoryStore(),
     logger: silentLogger(),
   });
   return { added, services };

@@ -38,6 +38,12 @@ export interface IssueNodeCertificateRequest {
   csr: Uint8Array;
   /** Joining only; empty to renew. */
   token: string;
+  /**
+   * Renewal by a manager only: the certificate is for the agent beside it, which runs as the
+   * manager's node (same node id, role worker). The agent renews it itself from then on; the
+   * store records it as the node's certificate, the manager's own as the manager's.
+   */
+  agentCertificate: boolean;
 }
 
 export interface IssueNodeCertificateResponse {
@@ -219,7 +225,7 @@ export const GetRootCACertificateResponse: MessageFns<GetRootCACertificateRespon
 };
 
 function createBaseIssueNodeCertificateRequest(): IssueNodeCertificateRequest {
-  return { csr: new Uint8Array(0), token: "" };
+  return { csr: new Uint8Array(0), token: "", agentCertificate: false };
 }
 
 export const IssueNodeCertificateRequest: MessageFns<IssueNodeCertificateRequest> = {
@@ -229,6 +235,9 @@ export const IssueNodeCertificateRequest: MessageFns<IssueNodeCertificateRequest
     }
     if (message.token !== "") {
       writer.uint32(18).string(message.token);
+    }
+    if (message.agentCertificate !== false) {
+      writer.uint32(400).bool(message.agentCertificate);
     }
     return writer;
   },
@@ -262,6 +271,14 @@ export const IssueNodeCertificateRequest: MessageFns<IssueNodeCertificateRequest
             message.token = reader.string();
             continue;
           }
+          case 50: {
+            if (tag !== 400) {
+              break;
+            }
+
+            message.agentCertificate = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -278,6 +295,11 @@ export const IssueNodeCertificateRequest: MessageFns<IssueNodeCertificateRequest
     return {
       csr: isSet(object.csr) ? bytesFromBase64(object.csr) : new Uint8Array(0),
       token: isSet(object.token) ? globalThis.String(object.token) : "",
+      agentCertificate: isSet(object.agentCertificate)
+        ? globalThis.Boolean(object.agentCertificate)
+        : isSet(object.agent_certificate)
+        ? globalThis.Boolean(object.agent_certificate)
+        : false,
     };
   },
 
@@ -289,6 +311,9 @@ export const IssueNodeCertificateRequest: MessageFns<IssueNodeCertificateRequest
     if (message.token !== "") {
       obj.token = message.token;
     }
+    if (message.agentCertificate !== false) {
+      obj.agentCertificate = message.agentCertificate;
+    }
     return obj;
   },
 
@@ -299,6 +324,7 @@ export const IssueNodeCertificateRequest: MessageFns<IssueNodeCertificateRequest
     const message = createBaseIssueNodeCertificateRequest();
     message.csr = object.csr ?? new Uint8Array(0);
     message.token = object.token ?? "";
+    message.agentCertificate = object.agentCertificate ?? false;
     return message;
   },
 };
