@@ -2,6 +2,8 @@
 import {
   InvalidArgumentError,
   PortProtocol,
+  ScheduleOverlap,
+  cronSchedule,
   PublishMode,
   RebalanceMode,
   RestartCondition,
@@ -9,6 +11,7 @@ import {
   UpdateOrder,
   type ContainerSpec,
   type EndpointSpec,
+  type JobSchedule,
   type RestartPolicy,
   type ServiceSpec,
   type UpdateConfig,
@@ -68,13 +71,11 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
       });
     }
   }
+  if (spec.schedule) validateSchedule(spec.schedule, mode?.$case);
   if (mode?.$case === "replicatedJob" || mode?.$case === "globalJob") {
     throw new InvalidArgumentError("jobs are not supported yet", {
       field: `spec.mode.${mode.$case === "replicatedJob" ? "replicated_job" : "global_job"}`,
     });
-  }
-  if (spec.schedule) {
-    throw new InvalidArgumentError("scheduled jobs are not supported yet", { field: "spec.schedule" });
   }
   if (spec.rebalance !== RebalanceMode.MANUAL) {
     throw new InvalidArgumentError("automatic rebalancing is not supported yet", { field: "spec.rebalance" });
@@ -97,6 +98,21 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
   validateUpdateConfig(spec.updateConfig, "spec.update_config");
   validateUpdateConfig(spec.rollbackConfig, "spec.rollback_config");
   return spec;
+}
+
+/** A schedule: only on a job, a five-field cron expression, a known time zone, a known overlap. */
+function validateSchedule(schedule: JobSchedule, mode: string | undefined): void {
+  if (mode !== "replicatedJob" && mode !== "globalJob") {
+    throw new InvalidArgumentError("a schedule is only for jobs (mode replicated-job or global-job)", {
+      field: "spec.schedule",
+    });
+  }
+  cronSchedule(schedule);
+  if (!isMember(ScheduleOverlap, schedule.overlap)) {
+    throw new InvalidArgumentError(`${schedule.overlap} is not skip, allow or replace`, {
+      field: "spec.schedule.overlap",
+    });
+  }
 }
 
 function validateContainer(c: ContainerSpec): void {
