@@ -46,3 +46,13 @@ export {
 export { isLive, hasEnded, isRunnable, isRemoved, isFinished, slotOf, slotKey, type SlotRef } from "./task-states.js";
 export { matchEveryNode, nodeLost, acceptsNewTask, keepsTask, type NodeMatcher } from "./node-checks.js";
 export { Plan, commitPlan, applyOps, DEFAULT_MAX_WRITES_PER_TX, type Op, type CreateGuard } from "./plan.js";
+export { JobCron, MAX_SLEEP_MS, type JobCronOptions } from "./cron/job-cron.js";
+export {
+  planTick,
+  dueTick,
+  currentRunRunning,
+  startScheduledRun,
+  isScheduledJob,
+  lastTickOf,
+  RUN_HISTORY,
+} from "./cron/reconcile.js";

@@ -15,6 +15,7 @@ describe("leaderFactories", () => {
       "updater",
       "reaper",
       "scheduler",
+      "cron",
       "ca-rotation",
     ]);
   });
