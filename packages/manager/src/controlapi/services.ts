@@ -20,7 +20,7 @@ import {
   type UpdateServiceResponse,
   InvalidArgumentError,
 } from "@shoal/shared";
-import { updateMessages } from "../orchestrator/index.js";
+import { rescheduled, updateMessages } from "../orchestrator/index.js";
 import type { MemoryStore, ReadTx } from "../state/store/index.js";
 import { resolveRef } from "./resolve.js";
 import { validateServiceSpec } from "./validate-service.js";
@@ -129,6 +129,7 @@ export async function updateService(
             message: req.rollback ? updateMessages.manualRollback : updateMessages.updating,
           }
         : current.updateStatus,
+      jobStatus: rescheduled(current, spec, clock.now()),
     });
     return current.id;
   }, PIPELINED);

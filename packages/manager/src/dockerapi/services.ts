@@ -1,8 +1,9 @@
 // /services: list (filters id, name, label, mode; status=true adds task counts), inspect
-// (insertDefaults), create, update (version, rollback=previous), delete. Specs are translated by
+// (insertDefaults), create, update (version, rollback=previous; Shoal's own fields such as the
+// schedule are kept from the service), delete. Specs are translated by
 // service-spec.ts, their networks named by id (network-targets.ts), and checked by the Control API
 // like any other client's.
-import { TaskState, type Service, type Task } from "@shoal/shared";
+import { TaskState, type Service, type ServiceSpec, type Task } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
 import { SERVICE_SPEC_SHAPE, type DockerServiceSpec } from "./docker-types.js";
 import { matchesLabels, parseFilters } from "./filters.js";
@@ -11,7 +12,7 @@ import { resolveNetworkTargets } from "./network-targets.js";
 import { isTrue, versionParam } from "./nodes.js";
 import { toDockerService, type ServiceCounts } from "./objects.js";
 import type { Handler } from "./router.js";
-import { fromDockerServiceSpec } from "./service-spec.js";
+import { fromDockerServiceSpec, withShoalOnlyFields } from "./service-spec.js";
 import { visibleLabels } from "./unmapped-fields.js";
 
 const SERVICE_FILTERS = ["id", "name", "label", "mode"];
@@ -81,8 +82,13 @@ export function serviceHandlers(ctx: DockerApiContext): Record<string, Handler> 
         SERVICE_SPEC_SHAPE,
       ) as DockerServiceSpec;
       const rollback = req.query.get("rollback") === "previous";
-      const spec = rollback ? undefined : fromDockerServiceSpec(await resolveNetworkTargets(ctx, body));
-      await ctx.control.call("updateService", { serviceId: req.params["id"]!, serviceVersion, spec, rollback });
+      const serviceId = req.params["id"]!;
+      let spec: ServiceSpec | undefined;
+      if (!rollback) {
+        const { service } = await ctx.control.call("getService", { serviceId });
+        spec = withShoalOnlyFields(fromDockerServiceSpec(await resolveNetworkTargets(ctx, body)), service?.spec);
+      }
+      await ctx.control.call("updateService", { serviceId, serviceVersion, spec, rollback });
       return { status: 200, json: { Warnings: null } };
     },
     remove: async (req) => {

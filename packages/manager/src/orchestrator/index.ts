@@ -54,5 +54,6 @@ export {
   startScheduledRun,
   isScheduledJob,
   lastTickOf,
+  rescheduled,
   RUN_HISTORY,
 } from "./cron/reconcile.js";

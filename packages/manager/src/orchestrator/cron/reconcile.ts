@@ -13,6 +13,7 @@ import {
   type JobRun,
   type JobStatus,
   type Service,
+  type ServiceSpec,
 } from "@shoal/shared";
 
 /** Runs kept in job_status.runs (the proto's "at most 10"). */
@@ -112,4 +113,17 @@ function emptyStatus(status: JobStatus | undefined): JobStatus {
       lastSkippedTick: undefined,
     }
   );
+}
+
+/**
+ * A job status after a spec change: a schedule given or changed (expression or zone) counts its
+ * ticks from `now`, so that the change does not start a run for a tick before it.
+ */
+export function rescheduled(current: Service, spec: ServiceSpec, now: number): JobStatus | undefined {
+  const before = current.spec?.schedule;
+  const after = spec.schedule;
+  if (after === undefined || (before?.cron === after.cron && before.timezone === after.timezone)) {
+    return current.jobStatus;
+  }
+  return { ...emptyStatus(current.jobStatus), lastTick: new Date(now) };
 }

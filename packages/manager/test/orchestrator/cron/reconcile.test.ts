@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { JobRunOutcome, ScheduleOverlap, cronSchedule, type Service } from "@shoal/shared";
-import { RUN_HISTORY, planTick } from "../../../src/orchestrator/cron/reconcile.js";
+import { RUN_HISTORY, planTick, rescheduled } from "../../../src/orchestrator/cron/reconcile.js";
 import { MINUTE, START, runsOf, scheduledJob } from "./fixtures.js";
 
 const everyMinute = cronSchedule({ cron: "* * * * *", timezone: "" });
@@ -104,5 +104,21 @@ describe("planTick", () => {
     const s = scheduledJob("job", { lastTick: TICK });
     s.spec!.mode = { $case: "replicated", value: { replicas: 1 } };
     expect(planTick(s, everyMinute, TICK + 5 * MINUTE)).toBeUndefined();
+  });
+
+  it("a changed schedule counts its ticks from the change, not from the last tick", () => {
+    const s = tick(scheduledJob("job", { lastTick: TICK }), TICK + MINUTE);
+    const same = { ...s.spec!, schedule: { ...s.spec!.schedule!, overlap: ScheduleOverlap.ALLOW } };
+    expect(rescheduled(s, same, TICK + 90_000)).toBe(s.jobStatus);
+    const hourly = { ...s.spec!, schedule: { ...s.spec!.schedule!, cron: "30 * * * *" } };
+    const status = rescheduled(s, hourly, TICK + 35 * MINUTE)!;
+    expect(status.lastTick!.getTime()).toBe(TICK + 35 * MINUTE);
+    expect(status.jobIteration).toEqual(s.jobStatus!.jobIteration);
+    // Changed at 10:35: 10:30 is after the last tick (10:01) but before the change, no run for it.
+    const changed = { ...s, spec: hourly, jobStatus: status };
+    const hourlySchedule = cronSchedule({ cron: "30 * * * *", timezone: "" });
+    expect(planTick(changed, hourlySchedule, TICK + 40 * MINUTE)).toBeUndefined();
+    changed.jobStatus = { ...status, lastTick: new Date(TICK + 20 * MINUTE) };
+    expect(iso(planTick(changed, hourlySchedule, TICK + 40 * MINUTE)!.tick)).toBe("2026-01-05T10:30:00.000Z");
   });
 });
