@@ -89,3 +89,4 @@ export {
   type AutolockFollowerOptions,
   type CallUnlockSocketOptions,
 } from "./encryption/index.js";
+export { jobProgress, jobProgressText, type JobProgress } from "./orchestrator/index.js";

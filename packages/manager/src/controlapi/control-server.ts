@@ -65,7 +65,7 @@ export class ControlApi {
       getNode: this.read((req) => getNode(this.options.store, req)),
       updateNode: this.write("updateNode", (req) => updateNode(this.options.store, req)),
       removeNode: this.write("removeNode", (req) => removeNode(this.options.store, req)),
-      createService: this.write("createService", (req) => createService(this.options.store, req)),
+      createService: this.write("createService", (req) => createService(this.options.store, req, this.options.clock)),
       updateService: this.write("updateService", (req) => updateService(this.options.store, req, this.options.clock)),
       removeService: this.write("removeService", (req) => removeService(this.options.store, req)),
       getService: this.read((req) => getService(this.options.store, req)),

@@ -20,7 +20,13 @@ import {
   type UpdateServiceResponse,
   InvalidArgumentError,
 } from "@shoal/shared";
-import { rescheduled, updateMessages } from "../orchestrator/index.js";
+import {
+  isJobService,
+  jobStatusOnCreate,
+  jobStatusOnUpdate,
+  rescheduled,
+  updateMessages,
+} from "../orchestrator/index.js";
 import type { MemoryStore, ReadTx } from "../state/store/index.js";
 import { resolveRef } from "./resolve.js";
 import { validateServiceSpec } from "./validate-service.js";
@@ -52,11 +58,18 @@ function withDefaults(spec: ServiceSpec): ServiceSpec {
   return copy;
 }
 
-export async function createService(store: MemoryStore, req: CreateServiceRequest): Promise<CreateServiceResponse> {
+/** Creates a service; a job gets its first run (or, scheduled, waits for its first tick). */
+export async function createService(
+  store: MemoryStore,
+  req: CreateServiceRequest,
+  clock: Clock = systemClock,
+): Promise<CreateServiceResponse> {
   const spec = withDefaults(validateServiceSpec(req.spec));
   const id = newId();
   const service = await store.update((tx) => {
-    tx.services.create(Service.fromPartial({ id, spec, specVersion: { index: 1 } }));
+    const created = Service.fromPartial({ id, spec, specVersion: { index: 1 } });
+    created.jobStatus = jobStatusOnCreate(created, clock.now());
+    tx.services.create(created);
     return tx.services.get(id)!;
   }, PIPELINED);
   return { service: store.view((tx) => tx.services.get(service.id)) ?? service };
@@ -89,7 +102,9 @@ export function listServices(store: MemoryStore, req: ListServicesRequest): List
  * Replaces the spec of a service, or (`rollback`) goes back to its previous one. A change to
  * what tasks run bumps the spec version and starts a rollout, which the updater carries out:
  * update status UPDATING ("update in progress") or ROLLBACK_STARTED ("manually requested
- * rollback"), started now. A request made from an older version of the service than the
+ * rollback"), started now. Jobs have no rollout: a change (or `--force`) starts a new run
+ * instead (orchestrator/jobs/job-runs.ts), and a job cannot become a service or the other way
+ * round. A request made from an older version of the service than the
  * store's is refused (SequenceConflictError naming both versions; ABORTED over gRPC).
  */
 export async function updateService(
@@ -111,31 +126,54 @@ export async function updateService(
       if (spec.annotations?.name !== current.spec?.annotations?.name) {
         throw new InvalidArgumentError("a service cannot be renamed", { field: "spec.annotations.name" });
       }
+      checkModeChange(current, spec);
     }
+    const job = isJobService(current);
     // The spec version counts changes to what tasks run (their template and endpoint), not
     // scaling: tasks of an older version are the ones a rolling update replaces.
     const changed = !sameTaskDefinition(current.spec, spec);
+    const now = clock.now();
     tx.services.update({
       ...current,
       meta: { ...current.meta!, version },
       previousSpec: changed ? current.spec : current.previousSpec,
       spec,
       specVersion: changed ? { index: (current.specVersion?.index ?? 0) + 1 } : current.specVersion,
-      updateStatus: changed
-        ? {
-            state: req.rollback ? UpdateState.ROLLBACK_STARTED : UpdateState.UPDATING,
-            startedAt: new Date(clock.now()),
-            completedAt: undefined,
-            message: req.rollback ? updateMessages.manualRollback : updateMessages.updating,
-          }
-        : current.updateStatus,
-      jobStatus: rescheduled(current, spec, clock.now()),
+      jobStatus: job ? rescheduled(current, spec, jobStatusOnUpdate(current, spec, now), now) : current.jobStatus,
+      updateStatus:
+        changed && !job
+          ? {
+              state: req.rollback ? UpdateState.ROLLBACK_STARTED : UpdateState.UPDATING,
+              startedAt: new Date(now),
+              completedAt: undefined,
+              message: req.rollback ? updateMessages.manualRollback : updateMessages.updating,
+            }
+          : current.updateStatus,
     });
     return current.id;
   }, PIPELINED);
   const service = store.view((tx) => tx.services.get(id));
   if (!service) throw new NotFoundError("service", req.serviceId);
   return { service };
+}
+
+/** As SwarmKit: a job stays a job of its kind (replicated or global), and a service a service. */
+function checkModeChange(current: Service, spec: ServiceSpec): void {
+  const before = current.spec?.mode?.$case ?? "replicated";
+  const after = spec.mode?.$case ?? "replicated";
+  const job = (mode: string): boolean => mode === "replicatedJob" || mode === "globalJob";
+  if (before !== after && (job(before) || job(after))) {
+    throw new InvalidArgumentError(
+      `a ${modeName(before)} cannot become a ${modeName(after)}: remove it and create it again`,
+      {
+        field: "spec.mode",
+      },
+    );
+  }
+}
+
+function modeName(mode: string): string {
+  return mode === "replicatedJob" ? "replicated job" : mode === "globalJob" ? "global job" : `${mode} service`;
 }
 
 export async function removeService(store: MemoryStore, req: RemoveServiceRequest): Promise<RemoveServiceResponse> {

@@ -12,6 +12,7 @@ import {
   type ContainerSpec,
   type EndpointSpec,
   type JobSchedule,
+  type ReplicatedJob,
   type RestartPolicy,
   type ServiceSpec,
   type UpdateConfig,
@@ -71,12 +72,9 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
       });
     }
   }
+  const job = mode?.$case === "replicatedJob" || mode?.$case === "globalJob";
+  if (mode?.$case === "replicatedJob") validateReplicatedJob(mode.value);
   if (spec.schedule) validateSchedule(spec.schedule, mode?.$case);
-  if (mode?.$case === "replicatedJob" || mode?.$case === "globalJob") {
-    throw new InvalidArgumentError("jobs are not supported yet", {
-      field: `spec.mode.${mode.$case === "replicatedJob" ? "replicated_job" : "global_job"}`,
-    });
-  }
   if (spec.rebalance !== RebalanceMode.MANUAL) {
     throw new InvalidArgumentError("automatic rebalancing is not supported yet", { field: "spec.rebalance" });
   }
@@ -95,9 +93,37 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
   }
   validateRestartPolicy(spec.taskTemplate?.restartPolicy);
   validateEndpoint(spec.endpoint);
+  if (job) {
+    // As SwarmKit and the docker CLI: a job has no rollout, so nothing to configure one with.
+    if (spec.updateConfig)
+      throw new InvalidArgumentError("a job has no update config", { field: "spec.update_config" });
+    if (spec.rollbackConfig)
+      throw new InvalidArgumentError("a job has no rollback config", { field: "spec.rollback_config" });
+  }
   validateUpdateConfig(spec.updateConfig, "spec.update_config");
   validateUpdateConfig(spec.rollbackConfig, "spec.rollback_config");
   return spec;
+}
+
+/** Completions and concurrency: whole numbers within the replica limit, concurrency <= completions. */
+function validateReplicatedJob(job: ReplicatedJob): void {
+  const field = "spec.mode.replicated_job";
+  for (const [name, value] of [
+    ["total_completions", job.totalCompletions],
+    ["max_concurrent", job.maxConcurrent],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 0 || value > MAX_REPLICAS) {
+      throw new InvalidArgumentError(`must be a whole number from 0 to ${MAX_REPLICAS}, not ${value}`, {
+        field: `${field}.${name}`,
+      });
+    }
+  }
+  if (job.totalCompletions > 0 && job.maxConcurrent > job.totalCompletions) {
+    throw new InvalidArgumentError(
+      `cannot be more than total_completions (${job.totalCompletions}), not ${job.maxConcurrent}`,
+      { field: `${field}.max_concurrent` },
+    );
+  }
 }
 
 /** A schedule: only on a job, a five-field cron expression, a known time zone, a known overlap. */

@@ -84,7 +84,13 @@ export interface DockerServiceSpec {
   Name?: string;
   Labels?: Labels | null;
   TaskTemplate?: DockerTaskSpec | null;
-  Mode?: { Replicated?: { Replicas?: number } | null; Global?: object | null; [unmapped: string]: unknown } | null;
+  Mode?: {
+    Replicated?: { Replicas?: number } | null;
+    Global?: object | null;
+    ReplicatedJob?: { MaxConcurrent?: number | null; TotalCompletions?: number | null } | null;
+    GlobalJob?: object | null;
+    [unmapped: string]: unknown;
+  } | null;
   UpdateConfig?: DockerUpdateConfig | null;
   RollbackConfig?: DockerUpdateConfig | null;
   EndpointSpec?: DockerEndpointSpec | null;
@@ -209,9 +215,8 @@ export const SERVICE_SPEC_SHAPE: Shape = {
       object: {
         Replicated: { object: { Replicas: "number" } },
         Global: { object: {} },
-        // Refused (see refuseUnsupported in service-spec.ts).
-        ReplicatedJob: kept({ MaxConcurrent: "number", TotalCompletions: "number" }),
-        GlobalJob: kept({}),
+        ReplicatedJob: { object: { MaxConcurrent: "number", TotalCompletions: "number" } },
+        GlobalJob: { object: {} },
       },
     },
     UpdateConfig: UPDATE_CONFIG,

@@ -95,6 +95,8 @@ const nameOf = <V>(table: Record<string, V>, v: V): string =>
 export interface ServiceCounts {
   readonly running: number;
   readonly desired: number;
+  /** Jobs: tasks of the current run that completed. */
+  readonly completed?: number;
 }
 
 /** A Service as `GET /services/{id}` shows it (`ServiceStatus` only when counts are given). */
@@ -125,9 +127,39 @@ export function toDockerService(
           })
         : undefined,
     ServiceStatus: options.counts
-      ? { RunningTasks: options.counts.running, DesiredTasks: options.counts.desired, CompletedTasks: 0 }
+      ? {
+          RunningTasks: options.counts.running,
+          DesiredTasks: options.counts.desired,
+          CompletedTasks: options.counts.completed ?? 0,
+        }
+      : undefined,
+    // Jobs only, as Docker: the docker CLI tells a job by it and follows its tasks' JobIteration.
+    JobStatus: service.jobStatus
+      ? defined({
+          JobIteration: { Index: service.jobStatus.jobIteration?.index ?? 0 },
+          LastExecution: time(service.jobStatus.lastExecution),
+        })
       : undefined,
   });
+}
+
+/**
+ * A replicated job's slot as Docker numbers it: from 0 (SwarmKit's, which the docker CLI's job
+ * progress counts on), where Shoal's slots start at 1 as for any replicated task.
+ */
+function dockerSlot(task: Task): number | undefined {
+  if (task.jobIteration !== undefined && task.slot > 0) return task.slot - 1 || undefined; // 0 left out, as Docker
+  return task.slot || undefined;
+}
+
+/**
+ * The desired state as Docker shows it. A job's task is wanted to complete ("complete", as
+ * SwarmKit's job tasks), also once it completed and Shoal shut it down as history.
+ */
+function dockerDesiredState(task: Task): string {
+  const job = task.jobIteration !== undefined;
+  if (job && (task.desiredState <= TaskState.RUNNING || task.status?.state === TaskState.COMPLETE)) return "complete";
+  return TASK_STATE_NAMES.get(task.desiredState) ?? "running";
 }
 
 /** A Task as `GET /tasks` shows it. The spec's kept-aside Docker fields come from the service labels the task carries. */
@@ -140,7 +172,7 @@ export function toDockerTask(task: Task): Record<string, unknown> {
     Labels: {},
     Spec: toDockerTaskSpec(task.spec, { unmapped: unmappedFields(task.serviceAnnotations?.labels) }),
     ServiceID: task.serviceId,
-    Slot: task.slot || undefined,
+    Slot: dockerSlot(task),
     NodeID: task.nodeId || undefined,
     Status: defined({
       Timestamp: time(s?.timestamp ?? task.meta?.createdAt),
@@ -150,7 +182,8 @@ export function toDockerTask(task: Task): Record<string, unknown> {
       ContainerStatus: c ? { ContainerID: c.containerId, PID: c.pid, ExitCode: c.exitCode } : undefined,
       PortStatus: { Ports: s?.portStatus?.ports.length ? s.portStatus.ports.map(toDockerPort) : undefined },
     }),
-    DesiredState: TASK_STATE_NAMES.get(task.desiredState) ?? "running",
+    DesiredState: dockerDesiredState(task),
+    JobIteration: task.jobIteration ? { Index: task.jobIteration.index } : undefined,
   });
 }
 

@@ -3,7 +3,8 @@
 // update-config.ts). Docker fields that Shoal has no place for are kept aside in a reserved label
 // (unmapped-fields.ts). Times are nanoseconds in Docker's JSON and Durations in ours
 // (spec-values.ts).
-import { InvalidArgumentError, ServiceSpec } from "@shoal/shared";
+import { InvalidArgumentError, ServiceSpec, type ServiceMode } from "@shoal/shared";
+import { replicatedJobCounts } from "../orchestrator/index.js";
 import type { DockerServiceSpec, DockerTaskSpec } from "./docker-types.js";
 import { fromDockerPort, toDockerPort } from "./endpoint-spec.js";
 import { defined, whole } from "./spec-values.js";
@@ -23,10 +24,47 @@ function refuseUnsupported(spec: DockerServiceSpec): void {
       throw new InvalidArgumentError("is not supported by Shoal", { field: `TaskTemplate.ContainerSpec.${key}` });
     }
   }
-  for (const key of ["ReplicatedJob", "GlobalJob"] as const) {
-    if (spec.Mode?.[key] != null) {
-      throw new InvalidArgumentError("job services are not supported by Shoal", { field: `Mode.${key}` });
+}
+
+/** Docker's Mode as Shoal's: one of Replicated (the default), Global, ReplicatedJob, GlobalJob. */
+function fromDockerMode(mode: DockerServiceSpec["Mode"]): ServiceMode {
+  const set = (["Replicated", "Global", "ReplicatedJob", "GlobalJob"] as const).filter((k) => mode?.[k] != null);
+  if (set.length > 1)
+    throw new InvalidArgumentError(`only one mode may be set, not ${set.join(" and ")}`, { field: "Mode" });
+  if (mode?.Global != null) return { $case: "global", value: {} };
+  if (mode?.GlobalJob != null) return { $case: "globalJob", value: {} };
+  const job = mode?.ReplicatedJob;
+  if (job != null) {
+    // Unset (null) is 0: the Control API's defaults are Docker's (see ReplicatedJob in types.proto).
+    return {
+      $case: "replicatedJob",
+      value: {
+        maxConcurrent: whole(job.MaxConcurrent ?? 0, "Mode.ReplicatedJob.MaxConcurrent"),
+        totalCompletions: whole(job.TotalCompletions ?? 0, "Mode.ReplicatedJob.TotalCompletions"),
+      },
+    };
+  }
+  // Without --replicas the CLI sends {"Replicated":{}}: one replica, as Docker does.
+  return {
+    $case: "replicated",
+    value: { replicas: whole(mode?.Replicated?.Replicas ?? 1, "Mode.Replicated.Replicas") },
+  };
+}
+
+/** Shoal's mode as Docker's; a replicated job's counts with their defaults, as Docker shows them. */
+function toDockerMode(spec: ServiceSpec): NonNullable<DockerServiceSpec["Mode"]> {
+  const mode = spec.mode;
+  switch (mode?.$case) {
+    case "global":
+      return { Global: {} };
+    case "globalJob":
+      return { GlobalJob: {} };
+    case "replicatedJob": {
+      const { total, maxConcurrent } = replicatedJobCounts(spec)!;
+      return { ReplicatedJob: { MaxConcurrent: maxConcurrent, TotalCompletions: total } };
     }
+    default:
+      return { Replicated: { Replicas: mode?.$case === "replicated" ? mode.value.replicas : 1 } };
   }
 }
 
@@ -38,7 +76,6 @@ export function fromDockerServiceSpec(spec: DockerServiceSpec): ServiceSpec {
   delete labels[UNMAPPED_LABEL];
   const unmapped = unmappedSpecFields(spec);
   if (unmapped !== undefined) labels[UNMAPPED_LABEL] = JSON.stringify(unmapped);
-  const replicated = spec.Mode?.Replicated;
   const out = ServiceSpec.fromPartial({
     annotations: { name: spec.Name ?? "", labels },
     taskTemplate: fromDockerTaskSpec(t),
@@ -46,11 +83,7 @@ export function fromDockerServiceSpec(spec: DockerServiceSpec): ServiceSpec {
     rollbackConfig: fromDockerUpdateConfig(spec.RollbackConfig, "RollbackConfig"),
     endpoint: spec.EndpointSpec?.Ports ? { ports: spec.EndpointSpec.Ports.map(fromDockerPort) } : undefined,
   });
-  // Without --replicas the CLI sends {"Replicated":{}}: one replica, as Docker does.
-  out.mode =
-    spec.Mode?.Global != null
-      ? { $case: "global", value: {} }
-      : { $case: "replicated", value: { replicas: whole(replicated?.Replicas ?? 1, "Mode.Replicated.Replicas") } };
+  out.mode = fromDockerMode(spec.Mode);
   return out;
 }
 
@@ -60,16 +93,16 @@ export function toDockerServiceSpec(spec: ServiceSpec, options: DockerSpecOption
   const labels = spec.annotations?.labels;
   const unmapped = options.unmapped ?? unmappedFields(labels);
   const ports = spec.endpoint?.ports.map(toDockerPort);
+  // A job has no rollout: no update or rollback config, not even the defaults (the docker CLI
+  // would send them back, and a job refuses them).
+  const job = spec.mode?.$case === "replicatedJob" || spec.mode?.$case === "globalJob";
   const base: DockerServiceSpec = defined({
     Name: spec.annotations?.name ?? "",
     Labels: visibleLabels(labels),
     TaskTemplate: toDockerTaskSpec(spec.taskTemplate, { insertDefaults: insert, unmapped }),
-    Mode:
-      spec.mode?.$case === "global"
-        ? { Global: {} }
-        : { Replicated: { Replicas: spec.mode?.$case === "replicated" ? spec.mode.value.replicas : 1 } },
-    UpdateConfig: toDockerUpdateConfig(spec.updateConfig, insert),
-    RollbackConfig: toDockerUpdateConfig(spec.rollbackConfig, insert),
+    Mode: toDockerMode(spec),
+    UpdateConfig: toDockerUpdateConfig(spec.updateConfig, insert && !job),
+    RollbackConfig: toDockerUpdateConfig(spec.rollbackConfig, insert && !job),
     EndpointSpec: ports || insert ? defined({ Mode: insert ? "vip" : undefined, Ports: ports }) : undefined,
   });
   const { TaskTemplate: _ignored, ...rest } = unmapped ?? {};

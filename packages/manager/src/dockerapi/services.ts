@@ -4,6 +4,7 @@
 // service-spec.ts, their networks named by id (network-targets.ts), and checked by the Control API
 // like any other client's.
 import { TaskState, type Service, type ServiceSpec, type Task } from "@shoal/shared";
+import { isJobService, jobProgress } from "../orchestrator/index.js";
 import type { DockerApiContext } from "./context.js";
 import { SERVICE_SPEC_SHAPE, type DockerServiceSpec } from "./docker-types.js";
 import { matchesLabels, parseFilters } from "./filters.js";
@@ -17,8 +18,21 @@ import { visibleLabels } from "./unmapped-fields.js";
 
 const SERVICE_FILTERS = ["id", "name", "label", "mode"];
 
-/** Running tasks and the number wanted, as `docker service ls` shows them (REPLICAS 2/3). */
+/** Modes as Docker's `mode` filter names them. */
+const MODE_NAMES: Record<string, string> = {
+  replicated: "replicated",
+  global: "global",
+  replicatedJob: "replicated-job",
+  globalJob: "global-job",
+};
+
+/**
+ * Running tasks and the number wanted, as `docker service ls` shows them (REPLICAS 2/3); for a job,
+ * its current run's (jobs/progress.ts: "3/3 (4/10 completed)").
+ */
 export function serviceCounts(service: Service, tasks: readonly Task[]): ServiceCounts {
+  const job = jobProgress(service, tasks);
+  if (job !== undefined) return { running: job.running, desired: job.desired, completed: job.completed };
   const own = tasks.filter((t) => t.serviceId === service.id && t.desiredState === TaskState.RUNNING);
   const running = own.filter((t) => t.status?.state === TaskState.RUNNING).length;
   const mode = service.spec?.mode;
@@ -45,14 +59,16 @@ export function serviceHandlers(ctx: DockerApiContext): Record<string, Handler> 
       const found = services.filter(
         (s) =>
           matchesLabels(visibleLabels(s.spec?.annotations?.labels), f.get("label")) &&
-          (!modes || modes.includes(s.spec?.mode?.$case ?? "replicated")),
+          (!modes || modes.includes(MODE_NAMES[s.spec?.mode?.$case ?? "replicated"] ?? "")),
       );
       let tasks: Task[] = [];
       if (isTrue(req.query.get("status")) && found.length > 0) {
         const serviceIds = found.map((s) => s.id);
+        // A job's completed tasks are shut down (history): they count too.
+        const desiredStates = found.some(isJobService) ? [TaskState.RUNNING, TaskState.SHUTDOWN] : [TaskState.RUNNING];
         tasks = (
           await ctx.control.call("listTasks", {
-            filters: { idPrefixes: [], serviceIds, nodeIds: [], desiredStates: [TaskState.RUNNING] },
+            filters: { idPrefixes: [], serviceIds, nodeIds: [], desiredStates },
           })
         ).tasks;
       }

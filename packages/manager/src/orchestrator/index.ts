@@ -5,6 +5,19 @@ export { ReplicatedOrchestrator, type ReplicatedOrchestratorOptions } from "./re
 export { planReplicated, planRemovedTasks, isReplicatedTask, type ReplicatedInput } from "./replicated/reconcile.js";
 export { GlobalOrchestrator, type GlobalOrchestratorOptions } from "./global/orchestrator.js";
 export { planGlobal, isGlobalTask, type GlobalInput } from "./global/reconcile.js";
+export { JobOrchestrator, type JobOrchestratorOptions } from "./jobs/orchestrator.js";
+export { planJob, slotState as jobSlotState, type JobInput, type JobDecision } from "./jobs/reconcile.js";
+export {
+  MAX_JOB_RUNS,
+  emptyJobStatus,
+  startJobRun,
+  jobStatusOnCreate,
+  jobStatusOnUpdate,
+  settleJobRuns,
+  runningIterations,
+  type RunResult,
+} from "./jobs/job-runs.js";
+export { jobProgress, jobProgressText, type JobProgress } from "./jobs/progress.js";
 export { RestartSupervisor, type RestartSupervisorOptions } from "./restart/supervisor.js";
 export {
   planRestarts,
@@ -38,22 +51,27 @@ export {
   newTask,
   desiredReplicas,
   isGlobalService,
+  isJobService,
+  isPerNode,
+  jobIteration,
+  replicatedJobCounts,
   serviceSpecVersion,
   isUpToDate,
   INITIAL_TASK_STATE,
   type TaskTarget,
 } from "./task-factory.js";
-export { isLive, hasEnded, isRunnable, isRemoved, isFinished, slotOf, slotKey, type SlotRef } from "./task-states.js";
+export {
+  isLive,
+  hasEnded,
+  isRunnable,
+  isRemoved,
+  isFinished,
+  slotOf,
+  slotKey,
+  iterationOf,
+  type SlotRef,
+} from "./task-states.js";
 export { matchEveryNode, nodeLost, acceptsNewTask, keepsTask, type NodeMatcher } from "./node-checks.js";
 export { Plan, commitPlan, applyOps, DEFAULT_MAX_WRITES_PER_TX, type Op, type CreateGuard } from "./plan.js";
 export { JobCron, MAX_SLEEP_MS, type JobCronOptions } from "./cron/job-cron.js";
-export {
-  planTick,
-  dueTick,
-  currentRunRunning,
-  startScheduledRun,
-  isScheduledJob,
-  lastTickOf,
-  rescheduled,
-  RUN_HISTORY,
-} from "./cron/reconcile.js";
+export { planTick, dueTick, currentRunRunning, isScheduledJob, lastTickOf, rescheduled } from "./cron/reconcile.js";

@@ -1,6 +1,6 @@
-// The leader's components, from one set of shared dependencies: the orchestrators, the scheduler,
-// the job cron and the root rotation's reconciler, in the order they start when this manager
-// becomes leader.
+// The leader's components, from one set of shared dependencies: the orchestrators (replicated,
+// global, jobs), the scheduler, the job cron and the root rotation's reconciler, in the order they
+// start when this manager becomes leader.
 // Each factory makes a fresh instance for each term of leadership.
 import { errorMessage, type Clock, type Logger } from "@shoal/shared";
 import { RootRotationReconciler } from "../ca/rotation-reconciler.js";
@@ -10,6 +10,7 @@ import { Scheduler, nodeMatchesTaskSpec } from "../scheduler/index.js";
 import type { MemoryStore } from "../state/store/index.js";
 import { JobCron } from "./cron/job-cron.js";
 import { GlobalOrchestrator } from "./global/orchestrator.js";
+import { JobOrchestrator } from "./jobs/orchestrator.js";
 import type { NodeMatcher } from "./node-checks.js";
 import { TaskReaper } from "./reaper/task-reaper.js";
 import { ReplicatedOrchestrator } from "./replicated/orchestrator.js";
@@ -39,6 +40,7 @@ export function leaderFactories(deps: LeaderDeps): ComponentFactory[] {
   return [
     loop("replicated", () => new ReplicatedOrchestrator({ store, logger, clock })),
     loop("global", () => new GlobalOrchestrator({ store, logger, clock, nodeMatches })),
+    loop("jobs", () => new JobOrchestrator({ store, logger, clock, nodeMatches })),
     loop("restart", () => new RestartSupervisor({ store, logger, clock, nodeMatches })),
     loop("updater", () => new Updater({ store, logger, clock, nodeMatches })),
     loop("reaper", () => new TaskReaper({ store, logger, clock })),

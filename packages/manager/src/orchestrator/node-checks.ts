@@ -42,3 +42,16 @@ export function acceptsNewTask(node: Node | undefined, spec: TaskSpec | undefine
 export function keepsTask(node: Node | undefined, spec: TaskSpec | undefined, matches: NodeMatcher): boolean {
   return node !== undefined && nodeAvailability(node) !== NodeAvailability.DRAIN && matches(node, spec);
 }
+
+/** What about a node can change where per-node tasks go (global services and jobs). */
+export function placementKey(node: Node): string {
+  return JSON.stringify([
+    nodeState(node),
+    nodeAvailability(node),
+    node.role,
+    node.spec?.annotations?.labels ?? {},
+    node.description?.hostname ?? "",
+    node.description?.platform ?? {},
+    node.description?.engine?.labels ?? {},
+  ]);
+}

@@ -7,6 +7,8 @@
 //   node fits).
 // - global: its node set (the node is its slot). The scheduler checks it against that node alone
 //   (resources, host ports) and moves it to ASSIGNED there, or leaves it PENDING with the reason.
+// - jobs: as replicated (replicated jobs) or global (global jobs), and the job iteration they run
+//   for (Task.job_iteration; see jobs/).
 import {
   Annotations,
   EndpointSpec,
@@ -15,6 +17,7 @@ import {
   TaskState,
   newId,
   type Service,
+  type ServiceSpec,
   type Task,
   type Version,
 } from "@shoal/shared";
@@ -23,6 +26,37 @@ export const INITIAL_TASK_STATE = TaskState.NEW;
 
 export function isGlobalService(service: Service): boolean {
   return service.spec?.mode?.$case === "global";
+}
+
+/** Whether the service is a job (replicated or global): its tasks run to completion. */
+export function isJobService(service: Service): boolean {
+  const mode = service.spec?.mode?.$case;
+  return mode === "replicatedJob" || mode === "globalJob";
+}
+
+/** Whether the service runs one task per node: global services and global jobs. */
+export function isPerNode(service: Service): boolean {
+  const mode = service.spec?.mode?.$case;
+  return mode === "global" || mode === "globalJob";
+}
+
+/** The job's current iteration (Service.job_status.job_iteration); 0: no run yet, or not a job. */
+export function jobIteration(service: Service): number {
+  return service.jobStatus?.jobIteration?.index ?? 0;
+}
+
+/**
+ * A replicated job's completions wanted and tasks allowed at once, with the proto's defaults:
+ * max_concurrent 0 means total_completions, total_completions 0 means max_concurrent, both 0
+ * mean 1. Undefined for any other mode.
+ */
+export function replicatedJobCounts(
+  spec: ServiceSpec | undefined,
+): { total: number; maxConcurrent: number } | undefined {
+  const mode = spec?.mode;
+  if (mode?.$case !== "replicatedJob") return undefined;
+  const total = mode.value.totalCompletions || mode.value.maxConcurrent || 1;
+  return { total, maxConcurrent: Math.min(total, mode.value.maxConcurrent || total) };
 }
 
 /** Replicas wanted by a replicated service (an unset mode means 1); 0 for a global one. */
@@ -111,6 +145,7 @@ export function newTask(service: Service, target: TaskTarget, now: number, id: s
     desiredState: TaskState.RUNNING,
     specVersion: serviceSpecVersion(service),
     endpoint: spec?.endpoint,
-    jobIteration: undefined,
+    // A job's tasks belong to its current run; the restart supervisor's successors too.
+    jobIteration: isJobService(service) ? { index: jobIteration(service) } : undefined,
   };
 }

@@ -12,7 +12,9 @@
 //              history, which the reaper trims.
 //
 // A slot is where a service keeps one of its tasks running: (service, slot number) for a
-// replicated service, (service, node) for a global one. Its tasks that are not removed are its
+// replicated service, (service, node) for a global one. A job's slots also carry the iteration
+// (the run) their tasks were made for: each run fills its own slots, so a run left to finish
+// beside a newer one (schedule overlap ALLOW) never shares a slot with it. Its tasks that are not removed are its
 // history, oldest first (see compareCreation); the last of them is the slot's latest task.
 import { TaskState, type Task } from "@shoal/shared";
 import type { ReadTx } from "../state/store/index.js";
@@ -64,26 +66,40 @@ export function compareCreation(a: Task, b: Task): number {
 }
 
 /** The slot of a task: a slot number (replicated) or a node (global). */
-export type SlotRef =
+export type SlotRef = (
   | { readonly serviceId: string; readonly slot: number; readonly nodeId?: undefined }
-  | { readonly serviceId: string; readonly slot?: undefined; readonly nodeId: string };
+  | { readonly serviceId: string; readonly slot?: undefined; readonly nodeId: string }
+) & {
+  /** Jobs: the iteration of the slot's tasks (undefined for services). */
+  readonly iteration?: number | undefined;
+};
+
+/** The job iteration a task was made for; undefined for a service's task. */
+export function iterationOf(t: Task): number | undefined {
+  return t.jobIteration?.index;
+}
 
 /** The slot `t` belongs to; undefined for a task with neither a slot number nor a node. */
 export function slotOf(t: Task): SlotRef | undefined {
-  if (t.slot > 0) return { serviceId: t.serviceId, slot: t.slot };
-  if (t.nodeId !== "") return { serviceId: t.serviceId, nodeId: t.nodeId };
+  const iteration = iterationOf(t);
+  if (t.slot > 0) return { serviceId: t.serviceId, slot: t.slot, iteration };
+  if (t.nodeId !== "") return { serviceId: t.serviceId, nodeId: t.nodeId, iteration };
   return undefined;
 }
 
 /** A string naming a slot, for maps and sets. */
 export function slotKey(ref: SlotRef): string {
-  return ref.slot !== undefined ? `${ref.serviceId}/${ref.slot}` : `${ref.serviceId}@${ref.nodeId}`;
+  const base = ref.slot !== undefined ? `${ref.serviceId}/${ref.slot}` : `${ref.serviceId}@${ref.nodeId}`;
+  return ref.iteration === undefined ? base : `${base}#${ref.iteration}`;
 }
 
 /** Every task of the slot, removed ones included. */
 export function findSlotTasks(tx: ReadTx, ref: SlotRef): Task[] {
-  if (ref.slot !== undefined) return tx.tasks.find({ slot: { serviceId: ref.serviceId, slot: ref.slot } });
-  return tx.tasks.find({ serviceId: ref.serviceId, nodeId: ref.nodeId }).filter((t) => t.slot === 0);
+  const tasks =
+    ref.slot !== undefined
+      ? tx.tasks.find({ slot: { serviceId: ref.serviceId, slot: ref.slot } })
+      : tx.tasks.find({ serviceId: ref.serviceId, nodeId: ref.nodeId }).filter((t) => t.slot === 0);
+  return tasks.filter((t) => iterationOf(t) === ref.iteration);
 }
 
 /** The tasks of one service grouped by slot (tasks without one are left out). */

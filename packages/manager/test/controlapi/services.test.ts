@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { status } from "@grpc/grpc-js";
-import { ManualClock, ServiceSpec, UpdateState, toServiceError, type DeepPartial } from "@shoal/shared";
+import { JobRunOutcome, ManualClock, ServiceSpec, UpdateState, toServiceError, type DeepPartial } from "@shoal/shared";
 import { MemoryStore } from "@shoal/manager";
 import { createService, updateService } from "../../src/controlapi/services.js";
 
@@ -161,5 +161,52 @@ describe("services in the Control API", () => {
     ).service!;
     expect(forced.specVersion?.index).toBe(2);
     expect(forced.updateStatus?.state).toBe(UpdateState.UPDATING);
+  });
+
+  it("starts a job's first run on create, another on a change or --force, and keeps its mode", async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock(1_000);
+    const jobSpec = (force = 0, image = "shoal-base:1") =>
+      spec({
+        mode: { $case: "replicatedJob", value: { totalCompletions: 4, maxConcurrent: 2 } },
+        taskTemplate: { container: { image }, forceUpdate: force },
+      });
+    const created = (await createService(store, { spec: jobSpec() }, clock)).service!;
+    expect(created.jobStatus).toMatchObject({
+      jobIteration: { index: 1 },
+      lastExecution: new Date(1_000),
+      runs: [{ iteration: { index: 1 }, outcome: JobRunOutcome.RUNNING }],
+    });
+    clock.advance(500);
+    const same = (
+      await updateService(
+        store,
+        { serviceId: created.id, serviceVersion: created.meta?.version, spec: jobSpec(), rollback: false },
+        clock,
+      )
+    ).service!;
+    expect(same.jobStatus?.jobIteration?.index).toBe(1);
+    const forced = (
+      await updateService(
+        store,
+        { serviceId: created.id, serviceVersion: same.meta?.version, spec: jobSpec(1), rollback: false },
+        clock,
+      )
+    ).service!;
+    expect(forced.jobStatus?.jobIteration?.index).toBe(2);
+    expect(forced.jobStatus?.runs.map((r) => r.outcome)).toEqual([JobRunOutcome.REPLACED, JobRunOutcome.RUNNING]);
+    expect(forced.updateStatus).toBeUndefined(); // no rollout for a job
+
+    const toService = updateService(store, {
+      serviceId: created.id,
+      serviceVersion: forced.meta?.version,
+      spec: spec(),
+      rollback: false,
+    });
+    await expect(toService).rejects.toThrow(
+      "spec.mode: a replicated job cannot become a replicated service: remove it and create it again",
+    );
+    const after = store.view((tx) => tx.services.get(created.id))!;
+    expect(after.meta?.version).toEqual(forced.meta?.version);
   });
 });

@@ -37,6 +37,24 @@ describe("validateServiceSpec", () => {
     );
   });
 
+  it("accepts jobs, and refuses what a job cannot have, naming the field", () => {
+    const replicatedJob = { $case: "replicatedJob" as const, value: { totalCompletions: 10, maxConcurrent: 3 } };
+    expect(check({ mode: replicatedJob })().mode).toEqual(replicatedJob);
+    expect(check({ mode: { $case: "globalJob", value: {} } })().mode?.$case).toBe("globalJob");
+    expect(check({ mode: { $case: "replicatedJob", value: { totalCompletions: 2, maxConcurrent: 3 } } })).toThrow(
+      "spec.mode.replicated_job.max_concurrent: cannot be more than total_completions (2), not 3",
+    );
+    expect(check({ mode: { $case: "replicatedJob", value: { totalCompletions: -1 } } })).toThrow(
+      /spec\.mode\.replicated_job\.total_completions: must be a whole number/,
+    );
+    expect(check({ mode: replicatedJob, updateConfig: { parallelism: 1 } })).toThrow(
+      "spec.update_config: a job has no update config",
+    );
+    expect(check({ mode: { $case: "globalJob", value: {} }, rollbackConfig: { parallelism: 1 } })).toThrow(
+      "spec.rollback_config: a job has no rollback config",
+    );
+  });
+
   // SwarmKit's Control API parses constraints only; its scheduler skips descriptors it cannot read.
   it("takes any placement preference as given, and still parses constraints", () => {
     const placement = (constraints: string[], descriptors: string[]): DeepPartial<ServiceSpec> => ({
@@ -180,6 +198,8 @@ describe("validateServiceSpec", () => {
   it("checks a schedule: only on a job, a five-field expression, a known zone and overlap", () => {
     const job = { $case: "replicatedJob" as const, value: { maxConcurrent: 1, totalCompletions: 1 } };
     const schedule = { cron: "*/5 * * * *", timezone: "Europe/Paris", overlap: 0 };
+    expect(check({ mode: job, schedule })()).toMatchObject({ schedule });
+    expect(check({ mode: { $case: "globalJob", value: {} }, schedule: { cron: "@daily" } })).not.toThrow();
     expect(check({ schedule })).toThrow(
       "spec.schedule: a schedule is only for jobs (mode replicated-job or global-job)",
     );

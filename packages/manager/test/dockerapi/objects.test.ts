@@ -1,8 +1,18 @@
 // Shoal's objects as the Docker API shows them: a node, against a recorded Docker 20.10 node.
-import { Node, NodeAvailability, NodeRole, NodeState, Reachability, type RootCA } from "@shoal/shared";
+import {
+  Node,
+  NodeAvailability,
+  NodeRole,
+  NodeState,
+  Reachability,
+  Service,
+  Task,
+  TaskState,
+  type RootCA,
+} from "@shoal/shared";
 import { beforeAll, describe, expect, it } from "vitest";
 import { newRootCa } from "../../src/ca/root-ca.js";
-import { toDockerNode } from "../../src/dockerapi/objects.js";
+import { toDockerNode, toDockerService, toDockerTask } from "../../src/dockerapi/objects.js";
 import { swarmTlsInfo } from "../../src/dockerapi/tls-info.js";
 import { dockerAnswer, shapeDifferences } from "./json-kinds.js";
 
@@ -66,5 +76,49 @@ describe("toDockerNode", () => {
 
   it("has an empty TLS info before the cluster has a CA", () => {
     expect(toDockerNode(agent())).toMatchObject({ Description: { TLSInfo: {} } });
+  });
+});
+
+describe("jobs", () => {
+  const job = Service.fromPartial({
+    id: "svc1",
+    spec: {
+      annotations: { name: "j" },
+      mode: { $case: "replicatedJob", value: { totalCompletions: 10, maxConcurrent: 3 } },
+    },
+    jobStatus: { jobIteration: { index: 2 }, lastExecution: new Date(Date.parse("2026-12-07T08:00:00Z")) },
+  });
+
+  it("shows a job's JobStatus and counts completions, as the docker CLI reads them", () => {
+    const shown = toDockerService(job, { counts: { running: 3, desired: 3, completed: 4 } });
+    expect(shown["JobStatus"]).toEqual({ JobIteration: { Index: 2 }, LastExecution: "2026-12-07T08:00:00.000Z" });
+    expect(shown["ServiceStatus"]).toEqual({ RunningTasks: 3, DesiredTasks: 3, CompletedTasks: 4 });
+    expect(toDockerService(Service.fromPartial({ id: "s" }))["JobStatus"]).toBeUndefined();
+  });
+
+  it("numbers a replicated job's slots from 0 and shows its tasks wanted complete", () => {
+    const task = (slot: number, desired: TaskState, state: TaskState) =>
+      Task.fromPartial({
+        id: "t",
+        serviceId: "svc1",
+        slot,
+        jobIteration: { index: 2 },
+        desiredState: desired,
+        status: { state },
+      });
+    const first = toDockerTask(task(1, TaskState.RUNNING, TaskState.RUNNING));
+    expect(first["Slot"]).toBeUndefined(); // slot 0, left out as Docker does
+    expect(first).toMatchObject({
+      DesiredState: "complete",
+      JobIteration: { Index: 2 },
+    });
+    expect(toDockerTask(task(4, TaskState.SHUTDOWN, TaskState.COMPLETE))).toMatchObject({
+      Slot: 3,
+      DesiredState: "complete",
+    });
+    expect(toDockerTask(task(4, TaskState.SHUTDOWN, TaskState.FAILED))).toMatchObject({ DesiredState: "shutdown" });
+    const service = Task.fromPartial({ id: "t", serviceId: "s", slot: 2, desiredState: TaskState.RUNNING });
+    expect(toDockerTask(service)).toMatchObject({ Slot: 2, DesiredState: "running" });
+    expect(toDockerTask(service)["JobIteration"]).toBeUndefined();
   });
 });

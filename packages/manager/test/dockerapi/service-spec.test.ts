@@ -91,7 +91,30 @@ describe("Docker ServiceSpec -> Shoal", () => {
     expect(() =>
       fromDockerServiceSpec({ TaskTemplate: { ContainerSpec: { Mounts: [{ Source: "/", Target: "/x" }] } } }),
     ).toThrow("TaskTemplate.ContainerSpec.Mounts: is not supported by Shoal");
-    expect(() => fromDockerServiceSpec({ Mode: { ReplicatedJob: {} } })).toThrow("job services are not supported");
+    expect(() => fromDockerServiceSpec({ Mode: { Global: {}, GlobalJob: {} } })).toThrow(
+      "Mode: only one mode may be set, not Global and GlobalJob",
+    );
+  });
+
+  it("takes jobs as the docker CLI sends them, and gives them back with Docker's defaults", () => {
+    // docker service create --mode replicated-job --replicas 10 --max-concurrent 3
+    const job = fromDockerServiceSpec({
+      Name: "j",
+      Mode: { ReplicatedJob: { MaxConcurrent: 3, TotalCompletions: 10 } },
+    });
+    expect(job.mode).toEqual({ $case: "replicatedJob", value: { maxConcurrent: 3, totalCompletions: 10 } });
+    expect(toDockerServiceSpec(job).Mode).toEqual({ ReplicatedJob: { MaxConcurrent: 3, TotalCompletions: 10 } });
+    // --mode replicated-job alone: both unset, one task, as Docker.
+    const one = fromDockerServiceSpec({ Name: "j", Mode: { ReplicatedJob: { MaxConcurrent: null } } });
+    expect(one.mode).toEqual({ $case: "replicatedJob", value: { maxConcurrent: 0, totalCompletions: 0 } });
+    expect(toDockerServiceSpec(one).Mode).toEqual({ ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } });
+    const global = fromDockerServiceSpec({ Name: "g", Mode: { GlobalJob: {} } });
+    expect(global.mode).toEqual({ $case: "globalJob", value: {} });
+    // No update config inserted for a job: the CLI would send it back, and a job refuses one.
+    const filled = toDockerServiceSpec(global, { insertDefaults: true });
+    expect(filled.Mode).toEqual({ GlobalJob: {} });
+    expect(filled.UpdateConfig).toBeUndefined();
+    expect(filled.RollbackConfig).toBeUndefined();
   });
 });
 

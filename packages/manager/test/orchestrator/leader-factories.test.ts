@@ -11,6 +11,7 @@ describe("leaderFactories", () => {
     expect(leaderFactories(deps).map((make) => make().name)).toEqual([
       "replicated",
       "global",
+      "jobs",
       "restart",
       "updater",
       "reaper",

@@ -4,20 +4,17 @@
 // moving last_tick to the tick in the same write as the run makes a tick start at most one run.
 // With overlap SKIP and the current run still RUNNING, the tick only moves last_tick and is
 // counted in skipped_ticks. Otherwise the job's iteration goes one up with a new JobRun
-// (scheduled_for the tick); with REPLACE, runs still RUNNING become REPLACED (the job
-// orchestrator shuts their tasks down), with ALLOW and SKIP they are left as they are.
+// (scheduled_for the tick, by the jobs' startJobRun): runs still RUNNING become REPLACED (the job
+// orchestrator shuts their tasks down), except with ALLOW, where they go on.
 import {
   JobRunOutcome,
   ScheduleOverlap,
   type CronSchedule,
-  type JobRun,
   type JobStatus,
   type Service,
   type ServiceSpec,
 } from "@shoal/shared";
-
-/** Runs kept in job_status.runs (the proto's "at most 10"). */
-export const RUN_HISTORY = 10;
+import { emptyJobStatus, startJobRun } from "../jobs/job-runs.js";
 
 /** Whether a service is a job with a schedule. */
 export function isScheduledJob(service: Service): boolean {
@@ -56,74 +53,30 @@ export function planTick(
   if (!isScheduledJob(service)) return undefined;
   const tick = dueTick(service, schedule, now);
   if (tick === undefined) return undefined;
-  const status = emptyStatus(service.jobStatus);
-  const overlap = service.spec!.schedule!.overlap;
-  if (overlap === ScheduleOverlap.SKIP && currentRunRunning(status)) {
-    const jobStatus = { ...status, lastTick: new Date(tick), skippedTicks: status.skippedTicks + 1 };
-    jobStatus.lastSkippedTick = new Date(tick);
+  const lastTick = new Date(tick);
+  const status = service.jobStatus ?? emptyJobStatus();
+  if (service.spec!.schedule!.overlap === ScheduleOverlap.SKIP && currentRunRunning(status)) {
+    const jobStatus = { ...status, lastTick, skippedTicks: status.skippedTicks + 1, lastSkippedTick: lastTick };
     return { service: { ...service, jobStatus }, tick, outcome: "skipped" };
   }
-  const jobStatus = startScheduledRun(status, {
-    now,
-    tick,
-    replace: overlap === ScheduleOverlap.REPLACE,
-  });
-  return { service: { ...service, jobStatus }, tick, outcome: "started" };
+  // A new run; earlier runs still RUNNING are REPLACED, except under ALLOW (startJobRun).
+  const started = startJobRun(service, now, tick);
+  return { service: { ...started, jobStatus: { ...started.jobStatus!, lastTick } }, tick, outcome: "started" };
 }
 
 /**
- * A new run of the job: the iteration one up, started now, for `tick`, and the history trimmed
- * to RUN_HISTORY; `replace` ends the runs still RUNNING as REPLACED.
+ * `status` (the job status after a spec change) when a schedule is given or changed (expression
+ * or zone): its ticks count from `now`, so that the change does not start a run for a tick
+ * before it.
  */
-export function startScheduledRun(
-  status: JobStatus,
-  o: { readonly now: number; readonly tick: number; readonly replace: boolean },
-): JobStatus {
-  const iteration = { index: (status.jobIteration?.index ?? 0) + 1 };
-  const now = new Date(o.now);
-  const older: JobRun[] = status.runs.map((r) =>
-    o.replace && r.outcome === JobRunOutcome.RUNNING ? { ...r, outcome: JobRunOutcome.REPLACED, finishedAt: now } : r,
-  );
-  const run: JobRun = {
-    iteration,
-    startedAt: now,
-    scheduledFor: new Date(o.tick),
-    finishedAt: undefined,
-    outcome: JobRunOutcome.RUNNING,
-    succeeded: 0,
-    failed: 0,
-  };
-  return {
-    ...status,
-    jobIteration: iteration,
-    lastExecution: now,
-    lastTick: new Date(o.tick),
-    runs: [...older, run].slice(-RUN_HISTORY),
-  };
-}
-
-function emptyStatus(status: JobStatus | undefined): JobStatus {
-  return (
-    status ?? {
-      jobIteration: undefined,
-      lastExecution: undefined,
-      lastTick: undefined,
-      runs: [],
-      skippedTicks: 0,
-      lastSkippedTick: undefined,
-    }
-  );
-}
-
-/**
- * A job status after a spec change: a schedule given or changed (expression or zone) counts its
- * ticks from `now`, so that the change does not start a run for a tick before it.
- */
-export function rescheduled(current: Service, spec: ServiceSpec, now: number): JobStatus | undefined {
+export function rescheduled(
+  current: Service,
+  spec: ServiceSpec,
+  status: JobStatus | undefined,
+  now: number,
+): JobStatus | undefined {
   const before = current.spec?.schedule;
   const after = spec.schedule;
-  if (after === undefined || (before?.cron === after.cron && before.timezone === after.timezone)) {
-    return current.jobStatus;
-  }
-  return { ...emptyStatus(current.jobStatus), lastTick: new Date(now) };
+  if (after === undefined || (before?.cron === after.cron && before.timezone === after.timezone)) return status;
+  return { ...(status ?? emptyJobStatus()), lastTick: new Date(now) };
 }

@@ -6,7 +6,7 @@
 import { componentLogger, type Clock, type Logger, type Node, type Task } from "@shoal/shared";
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
 import { ReconcileLoop } from "../../reconcile/index.js";
-import { matchEveryNode, nodeAvailability, nodeState, type NodeMatcher } from "../node-checks.js";
+import { matchEveryNode, placementKey, type NodeMatcher } from "../node-checks.js";
 import { Plan, commitPlan, ownWrites } from "../plan.js";
 import { isGlobalService } from "../task-factory.js";
 import { isRemoved } from "../task-states.js";
@@ -204,17 +204,4 @@ export class GlobalOrchestrator {
     }
     return plan;
   }
-}
-
-/** What about a node can change where global tasks go. */
-function placementKey(node: Node): string {
-  return JSON.stringify([
-    nodeState(node),
-    nodeAvailability(node),
-    node.role,
-    node.spec?.annotations?.labels ?? {},
-    node.description?.hostname ?? "",
-    node.description?.platform ?? {},
-    node.description?.engine?.labels ?? {},
-  ]);
 }

@@ -16,11 +16,12 @@
 //   assigns it).
 // A slot with history but no live task (a task that ended) belongs to the restart supervisor.
 // Tasks of the service with a slot number (left from a replicated mode) are the replicated
-// orchestrator's; a service that is gone, or became replicated, has its global tasks removed.
+// orchestrator's; a service that is gone, or became replicated, has its global tasks removed. A
+// global job's tasks are the job orchestrator's (jobs/) while the job exists.
 import { TaskState, type Node, type Service, type Task } from "@shoal/shared";
 import { acceptsNewTask, keepsTask, type NodeMatcher } from "../node-checks.js";
 import { Plan } from "../plan.js";
-import { isGlobalService, newTask } from "../task-factory.js";
+import { isGlobalService, isJobService, newTask } from "../task-factory.js";
 import { history, isRemoved } from "../task-states.js";
 import { extraRunnable } from "../update/replacement.js";
 
@@ -44,6 +45,7 @@ export function isGlobalTask(t: Task): boolean {
 export function planGlobal(input: GlobalInput, plan: Plan = new Plan()): Plan {
   const { service } = input;
   const own = input.tasks.filter(isGlobalTask);
+  if (service !== undefined && isJobService(service)) return plan; // the job orchestrator's (jobs/)
   if (service === undefined || !isGlobalService(service)) {
     for (const t of own) if (!isRemoved(t)) plan.raise(t.id, TaskState.REMOVE);
     return plan;

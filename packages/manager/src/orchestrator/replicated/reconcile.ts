@@ -17,11 +17,11 @@
 //   down, keeping the most advanced one (then the newest); while the updater replaces a slot
 //   start-first, its new task and the old one both stay (see update/replacement.ts).
 // It only touches tasks with a slot number; tasks with none (slot 0) are the global
-// orchestrator's. A service that is gone, or that became global, has its replicated tasks removed
+// orchestrator's, and a job's tasks are the job orchestrator's (jobs/) while the job exists. A service that is gone, or that became global, has its replicated tasks removed
 // (planRemovedTasks).
 import { TaskState, type Service, type Task } from "@shoal/shared";
 import { Plan } from "../plan.js";
-import { desiredReplicas, isGlobalService, newTask } from "../task-factory.js";
+import { desiredReplicas, isGlobalService, isJobService, newTask } from "../task-factory.js";
 import { history, isRemoved, isRunnable, statusState } from "../task-states.js";
 import { byAdvancement, extraRunnable } from "../update/replacement.js";
 
@@ -55,6 +55,7 @@ interface SlotView {
 
 export function planReplicated(input: ReplicatedInput, plan: Plan = new Plan()): Plan {
   const { service } = input;
+  if (isJobService(service)) return plan; // the job orchestrator's (jobs/)
   if (isGlobalService(service)) return planRemovedTasks(input.tasks.filter(isReplicatedTask), plan);
 
   const bySlot = new Map<number, Task[]>();

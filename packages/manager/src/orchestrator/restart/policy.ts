@@ -12,6 +12,8 @@
 // version as the task that ended, up to and including that one, except the first (made when the
 // slot was filled). A new spec version starts the count again, as in SwarmKit. The reaper keeps
 // at least max attempts + 1 finished tasks per slot so the count stays right (see reaper/).
+// A job's task that completed is never restarted, whatever the condition (as SwarmKit: ANY is
+// read as ON_FAILURE for jobs); its restarts are counted within its run (the job iteration).
 // Times are the store's (meta.createdAt of each restart, meta.updatedAt of the task that ended),
 // so the answer for a slot does not change with the clock of whoever asks.
 import { RestartCondition, TaskState, durationToMs, type RestartPolicy, type Task } from "@shoal/shared";
@@ -45,6 +47,7 @@ export function taskRestartPolicy(t: Task): ResolvedRestartPolicy {
 
 /** Whether the condition allows a successor for `t` (a task still running counts as failed). */
 export function conditionAllows(t: Task, condition: RestartCondition): boolean {
+  if (t.jobIteration !== undefined && statusState(t) === TaskState.COMPLETE) return false;
   switch (condition) {
     case RestartCondition.NONE:
       return false;
@@ -62,8 +65,15 @@ export function conditionAllows(t: Task, condition: RestartCondition): boolean {
  */
 export function countRestarts(t: Task, slotTasks: readonly Task[]): number {
   const version = t.specVersion?.index ?? 0;
+  const iteration = t.jobIteration?.index;
   const same = slotTasks
-    .filter((x) => !isRemoved(x) && (x.specVersion?.index ?? 0) === version && compareCreation(x, t) <= 0)
+    .filter(
+      (x) =>
+        !isRemoved(x) &&
+        (x.specVersion?.index ?? 0) === version &&
+        x.jobIteration?.index === iteration &&
+        compareCreation(x, t) <= 0,
+    )
     .sort(compareCreation);
   if (!same.some((x) => x.id === t.id)) same.push(t);
   const restarts = same.slice(1);

@@ -16,12 +16,16 @@
 //    restart is waiting for its successor: created when the delay has passed since that task's last write
 //    (the shutdown), or at once if that is already past. This is how a restart survives a leader
 //    change, and how the delay is kept without holding the slot in memory.
+// Jobs: a task that completed gets no successor (policy.ts). A slot of an older run of the job
+// (its iteration is not the service's current one) gets none either: its tasks that ended are
+// shut down and that is all (the job orchestrator shuts down the live ones, or, with schedule
+// overlap ALLOW, leaves them to finish).
 // Global slots get a successor only on a node that accepts new tasks (up, ACTIVE, constraints
 // met); a slot on a paused or down node waits, and node events bring it back here.
 import { TaskState, type Node, type Service, type Task } from "@shoal/shared";
 import { Plan } from "../plan.js";
 import { acceptsNewTask, nodeLost, type NodeMatcher } from "../node-checks.js";
-import { isGlobalService, newTask } from "../task-factory.js";
+import { isJobService, isPerNode, jobIteration, newTask } from "../task-factory.js";
 import { hasEnded, history, isLive, slotKey, updatedAt, type SlotRef } from "../task-states.js";
 import { stoppedForUpdate } from "../update/replacement.js";
 import { shouldRestart, taskRestartPolicy } from "./policy.js";
@@ -67,14 +71,16 @@ function planSlot(input: RestartInput, { ref, tasks }: RestartSlot, plan: Plan, 
   const service = input.service(ref.serviceId);
   if (service === undefined) return;
   const global = ref.nodeId !== undefined;
-  if (global !== isGlobalService(service)) return; // left over from another mode: the orchestrators remove it
+  if (global !== isPerNode(service)) return; // left over from another mode: the orchestrators remove it
+  if ((ref.iteration !== undefined) !== isJobService(service)) return;
+  const stale = ref.iteration !== undefined && ref.iteration !== jobIteration(service);
   const key = slotKey(ref);
   const lost = (t: Task): boolean => t.nodeId !== "" && nodeLost(input.node(t.nodeId));
   const hist = history(tasks);
   const live = hist.filter(isLive);
   const leaving = live.filter((t) => hasEnded(t) || (!global && lost(t)));
   for (const t of leaving) plan.raise(t.id, TaskState.SHUTDOWN);
-  if (live.length > leaving.length) return; // a runnable task fills the slot
+  if (live.length > leaving.length || stale) return; // a runnable task fills the slot, or an older run
 
   const successor = (): Task => {
     const target = global ? { nodeId: ref.nodeId } : { slot: ref.slot };

@@ -39,7 +39,14 @@ import {
 } from "@shoal/shared";
 import { acceptsNewTask, type NodeMatcher } from "../node-checks.js";
 import { Plan } from "../plan.js";
-import { isGlobalService, isUpToDate, newTask, serviceSpecVersion, type TaskTarget } from "../task-factory.js";
+import {
+  isGlobalService,
+  isJobService,
+  isUpToDate,
+  newTask,
+  serviceSpecVersion,
+  type TaskTarget,
+} from "../task-factory.js";
 import {
   compareCreation,
   createdAt,
@@ -94,6 +101,8 @@ export const messages = {
 } as const;
 
 export function planUpdate(input: UpdateInput): UpdateDecision {
+  // Jobs have no rollout: a change starts a new run instead (jobs/).
+  if (isJobService(input.service)) return { plan: new Plan(), service: undefined, wakeAt: undefined, busy: false };
   let service = input.service;
   let changed: Service | undefined;
   const now = input.now;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { JobRunOutcome, ScheduleOverlap, cronSchedule, type Service } from "@shoal/shared";
-import { RUN_HISTORY, planTick, rescheduled } from "../../../src/orchestrator/cron/reconcile.js";
+import { planTick, rescheduled } from "../../../src/orchestrator/cron/reconcile.js";
+import { MAX_JOB_RUNS } from "../../../src/orchestrator/jobs/job-runs.js";
 import { MINUTE, START, runsOf, scheduledJob } from "./fixtures.js";
 
 const everyMinute = cronSchedule({ cron: "* * * * *", timezone: "" });
@@ -94,7 +95,7 @@ describe("planTick", () => {
     expect(s.jobStatus!.runs[0]!.finishedAt!.getTime()).toBe(TICK + 2 * MINUTE + 3_000);
   });
 
-  it(`keeps the last ${RUN_HISTORY} runs`, () => {
+  it(`keeps the last ${MAX_JOB_RUNS} runs`, () => {
     let s = scheduledJob("job", { lastTick: TICK, overlap: ScheduleOverlap.ALLOW });
     for (let i = 1; i <= 12; i++) s = tick(s, TICK + i * MINUTE);
     expect(runsOf(s).map(([i]) => i)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
@@ -109,9 +110,9 @@ describe("planTick", () => {
   it("a changed schedule counts its ticks from the change, not from the last tick", () => {
     const s = tick(scheduledJob("job", { lastTick: TICK }), TICK + MINUTE);
     const same = { ...s.spec!, schedule: { ...s.spec!.schedule!, overlap: ScheduleOverlap.ALLOW } };
-    expect(rescheduled(s, same, TICK + 90_000)).toBe(s.jobStatus);
+    expect(rescheduled(s, same, s.jobStatus, TICK + 90_000)).toBe(s.jobStatus);
     const hourly = { ...s.spec!, schedule: { ...s.spec!.schedule!, cron: "30 * * * *" } };
-    const status = rescheduled(s, hourly, TICK + 35 * MINUTE)!;
+    const status = rescheduled(s, hourly, s.jobStatus, TICK + 35 * MINUTE)!;
     expect(status.lastTick!.getTime()).toBe(TICK + 35 * MINUTE);
     expect(status.jobIteration).toEqual(s.jobStatus!.jobIteration);
     // Changed at 10:35: 10:30 is after the last tick (10:01) but before the change, no run for it.

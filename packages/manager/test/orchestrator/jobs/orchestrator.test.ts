@@ -1,0 +1,157 @@
+// The job orchestrator with the restart supervisor and the reaper on one store, as the leader runs
+// them; the test plays the scheduler and the agents (place, report) on a manual clock.
+import { JobRunOutcome, TaskState, UpdateServiceRequest, type Service } from "@shoal/shared";
+import { afterEach, describe, expect, it } from "vitest";
+import { updateService } from "../../../src/controlapi/services.js";
+import { JobOrchestrator } from "../../../src/orchestrator/jobs/orchestrator.js";
+import { TaskReaper } from "../../../src/orchestrator/reaper/task-reaper.js";
+import { RestartSupervisor } from "../../../src/orchestrator/restart/supervisor.js";
+import type { MemoryStore } from "../../../src/state/store/index.js";
+import { node } from "../fixtures.js";
+import { place, report, settle, setup, tasksOf, until } from "../helpers.js";
+import { job } from "./fixtures.js";
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+function start(
+  store: MemoryStore,
+  clock: ReturnType<typeof setup>["clock"],
+  logger: ReturnType<typeof setup>["logger"],
+) {
+  for (const c of [
+    new JobOrchestrator({ store, clock, logger }),
+    new RestartSupervisor({ store, clock, logger }),
+    new TaskReaper({ store, clock, logger }),
+  ]) {
+    void c.run();
+    stops.push(() => c.stop());
+  }
+}
+
+function serviceOf(store: MemoryStore, id: string): Service {
+  return store.view((tx) => tx.services.get(id))!;
+}
+
+const active = (store: MemoryStore, id: string) =>
+  tasksOf(store, id).filter((t) => t.desiredState <= TaskState.RUNNING && (t.status?.state ?? 0) <= TaskState.RUNNING);
+
+describe("JobOrchestrator", () => {
+  it("completes a job of 10 with never more than 3 at a time", async () => {
+    const { store, clock, logger } = setup();
+    start(store, clock, logger);
+    const svc = job("batch", { total: 10, maxConcurrent: 3, now: clock.now() });
+    await store.update((tx) => {
+      tx.nodes.create(node("n1"));
+      tx.services.create(svc);
+    });
+    let most = 0;
+    for (let round = 0; round < 50; round++) {
+      await settle();
+      const live = active(store, svc.id);
+      most = Math.max(most, live.length);
+      if (live.length === 0) break;
+      // Run what is new, complete one task that runs.
+      for (const t of live.filter((x) => x.status?.state === TaskState.NEW)) await place(store, t.id, "n1");
+      const running = active(store, svc.id).find((x) => x.status?.state === TaskState.RUNNING);
+      if (running !== undefined) await report(store, running.id, TaskState.COMPLETE);
+    }
+    await until(() => serviceOf(store, svc.id).jobStatus!.runs[0]!.outcome === JobRunOutcome.SUCCEEDED, "success");
+    expect(most).toBe(3);
+    const done = tasksOf(store, svc.id).filter((t) => t.status?.state === TaskState.COMPLETE);
+    expect(done.map((t) => t.slot).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(serviceOf(store, svc.id).jobStatus!.runs[0]).toMatchObject({ succeeded: 10, failed: 0 });
+    // Completed tasks are not restarted.
+    clock.advance(60_000);
+    await settle();
+    expect(tasksOf(store, svc.id)).toHaveLength(10);
+  });
+
+  it("restarts a failed task after its delay, and fails the run once max attempts are spent", async () => {
+    const { store, clock, logger } = setup();
+    start(store, clock, logger);
+    const svc = job("flaky", { total: 1, restart: { maxAttempts: 2, delayMs: 1_000 }, now: clock.now() });
+    await store.update((tx) => {
+      tx.nodes.create(node("n1"));
+      tx.services.create(svc);
+    });
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await until(() => active(store, svc.id).length === 1, `attempt ${attempt}`);
+      const t = active(store, svc.id)[0]!;
+      await place(store, t.id, "n1");
+      await report(store, t.id, TaskState.FAILED, 1);
+      await settle();
+      clock.advance(1_000);
+    }
+    await until(() => serviceOf(store, svc.id).jobStatus!.runs[0]!.outcome === JobRunOutcome.FAILED, "failed run");
+    expect(serviceOf(store, svc.id).jobStatus!.runs[0]).toMatchObject({ succeeded: 0, failed: 3 });
+    clock.advance(10_000);
+    await settle();
+    expect(active(store, svc.id)).toHaveLength(0);
+    expect(tasksOf(store, svc.id)).toHaveLength(3);
+  });
+
+  it("runs again on update --force: the old run's tasks shut down, a new run in its own slots", async () => {
+    const { store, clock, logger } = setup();
+    start(store, clock, logger);
+    const svc = job("again", { total: 2, now: clock.now() });
+    await store.update((tx) => {
+      tx.nodes.create(node("n1"));
+      tx.services.create(svc);
+    });
+    await until(() => active(store, svc.id).length === 2, "first run");
+    const [a, b] = active(store, svc.id);
+    await place(store, a!.id, "n1");
+    await place(store, b!.id, "n1");
+    await report(store, a!.id, TaskState.COMPLETE);
+
+    const current = serviceOf(store, svc.id);
+    const spec = structuredClone(current.spec!);
+    spec.taskTemplate!.forceUpdate = 1;
+    await updateService(
+      store,
+      UpdateServiceRequest.fromPartial({ serviceId: svc.id, serviceVersion: current.meta!.version, spec }),
+      clock,
+    );
+    await until(() => active(store, svc.id).filter((t) => t.jobIteration?.index === 2).length === 2, "second run");
+    expect(store.view((tx) => tx.tasks.get(b!.id))!.desiredState).toBe(TaskState.SHUTDOWN);
+    expect(
+      active(store, svc.id)
+        .map((t) => [t.slot, t.jobIteration?.index])
+        .sort(),
+    ).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(serviceOf(store, svc.id).jobStatus!.runs.map((r) => r.outcome)).toEqual([
+      JobRunOutcome.REPLACED,
+      JobRunOutcome.RUNNING,
+    ]);
+  });
+
+  it("runs a global job once per node, on a node that joins later too", async () => {
+    const { store, clock, logger } = setup();
+    start(store, clock, logger);
+    const svc = job("setup", { global: true, now: clock.now() });
+    await store.update((tx) => {
+      tx.nodes.create(node("a"));
+      tx.nodes.create(node("b"));
+      tx.services.create(svc);
+    });
+    await until(() => active(store, svc.id).length === 2, "a task per node");
+    for (const t of active(store, svc.id)) {
+      await place(store, t.id, t.nodeId);
+      await report(store, t.id, TaskState.COMPLETE);
+    }
+    await until(() => serviceOf(store, svc.id).jobStatus!.runs[0]!.outcome === JobRunOutcome.SUCCEEDED, "success");
+    await settle();
+    expect(active(store, svc.id)).toHaveLength(0);
+
+    await store.update((tx) => tx.nodes.create(node("c")));
+    await until(() => active(store, svc.id).length === 1, "a task on the new node");
+    expect(active(store, svc.id)[0]).toMatchObject({ nodeId: "c", jobIteration: { index: 1 } });
+    expect(tasksOf(store, svc.id).filter((t) => t.nodeId !== "c")).toHaveLength(2);
+  });
+});
