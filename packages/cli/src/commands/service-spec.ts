@@ -8,13 +8,12 @@ import {
   type PlacementPreference,
   type PortConfig,
 } from "@shoal/shared";
-import { applyTaskEdit, parseTaskFlags, wholeNumber, type TaskFlags } from "./task-flags.js";
+import { modeFromFlags, type ModeFlags } from "./job-mode.js";
+import { applyTaskEdit, parseTaskFlags, type TaskFlags } from "./task-flags.js";
 import { applyUpdateConfig, parseUpdateConfigFlags, type UpdateConfigFlags } from "./update-config.js";
 
-export interface CreateFlags extends TaskFlags, UpdateConfigFlags {
+export interface CreateFlags extends TaskFlags, UpdateConfigFlags, ModeFlags {
   name?: string;
-  replicas?: string;
-  mode: string;
   env: string[];
   label: string[];
   containerLabel: string[];
@@ -112,13 +111,15 @@ export function words(value: string | undefined): string[] {
 }
 
 export function buildServiceSpec(image: string, args: readonly string[], flags: CreateFlags): ServiceSpec {
-  if (flags.mode !== "replicated" && flags.mode !== "global") {
-    throw new InvalidArgumentError(`"${flags.mode}" is not a mode: use replicated or global`, { field: "--mode" });
+  const mode = modeFromFlags(flags);
+  const job = mode.$case === "replicatedJob" || mode.$case === "globalJob";
+  const update = parseUpdateConfigFlags(flags, "update");
+  const rollback = parseUpdateConfigFlags(flags, "rollback");
+  if (job && (update !== undefined || rollback !== undefined)) {
+    throw new InvalidArgumentError("update and rollback configuration is not supported for jobs", {
+      field: update !== undefined ? "--update-*" : "--rollback-*",
+    });
   }
-  if (flags.mode === "global" && flags.replicas !== undefined) {
-    throw new InvalidArgumentError("replicas can only be used with replicated mode", { field: "--replicas" });
-  }
-  const replicas = flags.replicas === undefined ? 1 : wholeNumber(flags.replicas, "--replicas");
   const taskEdit = parseTaskFlags(flags);
   const spec: DeepPartial<ServiceSpec> = {
     annotations: { name: flags.name ?? "", labels: keyValues(flags.label, "--label") },
@@ -132,11 +133,12 @@ export function buildServiceSpec(image: string, args: readonly string[], flags: 
       },
       placement: { constraints: flags.constraint, preferences: flags.placementPref.map((p) => parsePlacementPref(p)) },
     },
-    mode: flags.mode === "global" ? { $case: "global", value: {} } : { $case: "replicated", value: { replicas } },
+    mode,
     endpoint: { ports: flags.publish.map((p) => parsePort(p)) },
-    // Set in full, as Swarm's CLI does, so that `service inspect` shows what a rollout will do.
-    updateConfig: applyUpdateConfig(undefined, parseUpdateConfigFlags(flags, "update")),
-    rollbackConfig: applyUpdateConfig(undefined, parseUpdateConfigFlags(flags, "rollback")),
+    // Set in full, as Swarm's CLI does, so that `service inspect` shows what a rollout will do;
+    // a job has none (it has no rollout).
+    updateConfig: job ? undefined : applyUpdateConfig(undefined, update),
+    rollbackConfig: job ? undefined : applyUpdateConfig(undefined, rollback),
   };
   const out = ServiceSpec.fromPartial(spec);
   out.taskTemplate = applyTaskEdit(out.taskTemplate!, taskEdit);

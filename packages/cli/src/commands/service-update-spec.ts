@@ -1,6 +1,7 @@
 // From `shoal service update` flags to the service's next spec, in two steps: parsing checks every
 // flag before anything is asked of a manager (a bad value names its flag), and applying the parsed
 // edit to the spec the manager gave changes only what the flags mention, as `docker service update`.
+import { editMode } from "./job-mode.js";
 import {
   InvalidArgumentError,
   ServiceSpec,
@@ -23,6 +24,7 @@ export interface UpdateFlags extends TaskFlags, UpdateConfigFlags {
   args?: string;
   entrypoint?: string;
   replicas?: string;
+  maxConcurrent?: string;
   envAdd: string[];
   envRm: string[];
   labelAdd: string[];
@@ -46,6 +48,7 @@ export interface SpecEdit {
   readonly args?: readonly string[];
   readonly entrypoint?: readonly string[];
   readonly replicas?: number;
+  readonly maxConcurrent?: number;
   readonly envAdd: Readonly<Record<string, string>>;
   readonly envRm: readonly string[];
   readonly labelAdd: Readonly<Record<string, string>>;
@@ -88,6 +91,9 @@ export function parseUpdateFlags(flags: UpdateFlags): SpecEdit {
     ...(flags.args !== undefined ? { args: words(flags.args) } : {}),
     ...(flags.entrypoint !== undefined ? { entrypoint: words(flags.entrypoint) } : {}),
     ...(flags.replicas !== undefined ? { replicas: wholeNumber(flags.replicas, "--replicas") } : {}),
+    ...(flags.maxConcurrent !== undefined
+      ? { maxConcurrent: wholeNumber(flags.maxConcurrent, "--max-concurrent") }
+      : {}),
     envAdd: keyValues(flags.envAdd, "--env-add"),
     envRm: keys(flags.envRm, "--env-rm"),
     labelAdd: keyValues(flags.labelAdd, "--label-add"),
@@ -155,12 +161,7 @@ const spreadOf = (p: PlacementPreference): string => p.preference?.value.spreadD
 /** The next spec: `current` with the edit applied (neither input is changed). */
 export function applySpecEdit(current: ServiceSpec, edit: SpecEdit): ServiceSpec {
   const spec = ServiceSpec.fromPartial(current);
-  if (edit.replicas !== undefined) {
-    if (spec.mode?.$case === "global") {
-      throw new InvalidArgumentError("replicas can only be used with replicated mode", { field: "--replicas" });
-    }
-    spec.mode = { $case: "replicated", value: { replicas: edit.replicas } };
-  }
+  spec.mode = editMode(spec, edit.replicas, edit.maxConcurrent);
   const annotations = (spec.annotations ??= { name: "", labels: {} });
   annotations.labels = editMap(annotations.labels, edit.labelAdd, edit.labelRm);
 

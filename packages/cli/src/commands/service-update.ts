@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { ErrorCode, InvalidArgumentError, ShoalError, isShoalError, type Service } from "@shoal/shared";
 import { MANAGER_HELP, withControl, type Control } from "../client.js";
+import { waitJobRun } from "../output/job.js";
 import { followRollout } from "./follow-rollout.js";
 import { collect } from "./service-spec.js";
 import { applySpecEdit, parseUpdateFlags, type UpdateFlags } from "./service-update-spec.js";
@@ -75,13 +76,19 @@ export async function runServiceUpdate(
   const { service: read } = await control.call("getService", { serviceId: ref });
   const updated = await send(control, ref, read!, flags.rollback === true, flags);
   out.stdout.write(`${ref}\n`);
-  if (!flags.detach) {
-    await followRollout(control, updated.id, {
-      baseline: { status: read!.updateStatus, specVersion: read!.specVersion?.index ?? 0 },
-      mode: flags.rollback ? "rollback" : "update",
-      out: out.stderr,
-    });
+  if (flags.detach) return;
+  if (updated.jobStatus !== undefined) {
+    // A job has no rollout: a change or --force started a new run, which is waited for.
+    const iteration = updated.jobStatus.jobIteration?.index ?? 0;
+    if (iteration !== (read!.jobStatus?.jobIteration?.index ?? 0))
+      await waitJobRun(control, updated.id, iteration, out.stderr);
+    return;
   }
+  await followRollout(control, updated.id, {
+    baseline: { status: read!.updateStatus, specVersion: read!.specVersion?.index ?? 0 },
+    mode: flags.rollback ? "rollback" : "update",
+    out: out.stderr,
+  });
 }
 
 const EMPTY_UPDATE: UpdateFlags = {
@@ -107,7 +114,8 @@ export function registerServiceUpdateCommands(service: Command): void {
     .option("--image <image>", "the image to run")
     .option("--args <command>", "command and arguments for the container (split on spaces)")
     .option("--entrypoint <cmd>", "override the image's entrypoint")
-    .option("--replicas <n>", "number of tasks (replicated mode)")
+    .option("--replicas <n>", "number of tasks (replicated), or of completions (replicated-job)")
+    .option("--max-concurrent <n>", "tasks of a replicated job run at once")
     .option("--env-add <K=V>", "add or change an environment variable (repeatable)", collect, [])
     .option("--env-rm <K>", "remove an environment variable (repeatable)", collect, [])
     .option("--label-add <k=v>", "add or change a service label (repeatable)", collect, [])
@@ -127,7 +135,7 @@ export function registerServiceUpdateCommands(service: Command): void {
     .option("--publish-rm <target>", "unpublish the port with this TARGET[/tcp|udp] (repeatable)", collect, []);
   addTaskOptions(update);
   addUpdateConfigOptions(update)
-    .option("--force", "replace the tasks even if nothing changed")
+    .option("--force", "replace the tasks even if nothing changed (a job: run it again)")
     .option("--rollback", "go back to the previous spec (as shoal service rollback)")
     .option("-d, --detach", "return at once instead of following the rollout")
     .option("--manager <addrs>", MANAGER_HELP)

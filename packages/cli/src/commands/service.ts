@@ -11,7 +11,8 @@ import {
   type Task,
 } from "@shoal/shared";
 import { MANAGER_HELP, withControl, type Control } from "../client.js";
-import { replicaCount, serviceJson, taskJson, taskStateName, updateStateName } from "../output/json.js";
+import { currentRun, modeName, waitJobRun } from "../output/job.js";
+import { replicaCount, replicasText, serviceJson, taskJson, taskStateName, updateStateName } from "../output/json.js";
 import { prettyService } from "../output/service-pretty.js";
 import { formatTable } from "../output/table.js";
 import { buildServiceSpec, collect, type CreateFlags } from "./service-spec.js";
@@ -39,12 +40,11 @@ export function serviceTable(services: readonly Service[], tasks: readonly Task[
     // UPDATE STATUS: the state of the last rolling update, as Swarm names it (updating, paused, ...).
     ["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "UPDATE STATUS"],
     services.map((s) => {
-      const r = replicaCount(s, tasks);
       return [
         shortId(s.id),
         s.spec?.annotations?.name ?? "",
-        s.spec?.mode?.$case === "global" ? "global" : "replicated",
-        `${r.running}/${r.desired}`,
+        modeName(s),
+        replicasText(replicaCount(s, tasks)),
         s.spec?.taskTemplate?.container?.image ?? "",
         updateStateName(s.updateStatus?.state),
       ];
@@ -64,7 +64,7 @@ function since(date: Date | undefined): string {
 
 export function taskTable(service: Service, tasks: readonly Task[], nodes: ReadonlyMap<string, Node>): string {
   const name = service.spec?.annotations?.name ?? "";
-  const global = service.spec?.mode?.$case === "global";
+  const global = service.spec?.mode?.$case === "global" || service.spec?.mode?.$case === "globalJob";
   const group = (t: Task): string => (global ? t.nodeId : String(t.slot));
   const rows = [...tasks]
     .sort(
@@ -82,12 +82,19 @@ export function taskTable(service: Service, tasks: readonly Task[], nodes: Reado
         newest ? taskName : ` \\_ ${taskName}`,
         t.spec?.container?.image ?? "",
         nodes.get(t.nodeId)?.description?.hostname ?? "",
-        capital(taskStateName(t.desiredState)),
+        capital(desiredName(t)),
         `${capital(state)} ${since(t.status?.timestamp)}`.trim(),
         t.status?.err ?? "",
       ];
     });
   return formatTable(["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR"], rows);
+}
+
+/** A job's task is wanted to complete, also once it did and was shut down as history (as Swarm shows it). */
+function desiredName(t: Task): string {
+  const job = t.jobIteration !== undefined;
+  if (job && (t.desiredState <= TaskState.RUNNING || t.status?.state === TaskState.COMPLETE)) return "complete";
+  return taskStateName(t.desiredState);
 }
 
 /** Waits until every desired task runs, printing progress; a reason for pending tasks is shown. */
@@ -124,12 +131,13 @@ export function registerServiceCommands(program: Command): void {
   const service = program.command("service").description("manage services").enablePositionalOptions();
   const create = service
     .command("create")
-    .description("create a service; waits until its tasks run unless --detach")
+    .description("create a service; waits until its tasks run (a job: until it completed) unless --detach")
     .argument("<image>", "the image to run")
     .argument("[args...]", "command and arguments for the container (replace the image's CMD)")
     .option("--name <name>", "service name")
-    .option("--replicas <n>", "number of tasks (replicated mode)")
-    .option("--mode <mode>", "replicated or global", "replicated")
+    .option("--replicas <n>", "number of tasks (replicated), or of completions (replicated-job)")
+    .option("--mode <mode>", "replicated, global, replicated-job or global-job", "replicated")
+    .option("--max-concurrent <n>", "tasks of a replicated job run at once (default: --replicas)")
     .option("-e, --env <K=V>", "set an environment variable (repeatable)", collect, [])
     .option("-l, --label <k=v>", "service label (repeatable)", collect, [])
     .option("--container-label <k=v>", "container label (repeatable)", collect, [])
@@ -147,7 +155,10 @@ export function registerServiceCommands(program: Command): void {
       await withControl(flags.manager, async (c) => {
         const { service: created } = await c.call("createService", { spec });
         process.stdout.write(`${created?.id ?? ""}\n`);
-        if (!flags.detach && created) await waitConverged(c, created);
+        if (flags.detach || !created) return;
+        const run = currentRun(created);
+        if (run !== undefined) await waitJobRun(c, created.id, run.iteration?.index ?? 0);
+        else if (created.jobStatus === undefined) await waitConverged(c, created);
       });
     });
 

@@ -10,6 +10,8 @@ import {
   type Service,
   type Task,
 } from "@shoal/shared";
+import { jobProgress } from "@shoal/manager";
+import { modeName, outcomeName } from "./job.js";
 
 const lower = (name: string | undefined): string => (name ?? "").toLowerCase();
 
@@ -26,10 +28,25 @@ export function healthName(health: HealthState | undefined): string {
 export interface ReplicaCount {
   running: number;
   desired: number;
+  /** Jobs: completed tasks of the current run, and the completions it needs. */
+  completed?: number;
+  total?: number;
 }
 
-/** Running tasks (healthy where there is a health check) against what the service asks for. */
+/** REPLICAS as `docker service ls` prints it: "2/3", or for a job "3/3 (4/10 completed)". */
+export function replicasText(r: ReplicaCount): string {
+  return r.total === undefined
+    ? `${r.running}/${r.desired}`
+    : `${r.running}/${r.desired} (${r.completed ?? 0}/${r.total} completed)`;
+}
+
+/**
+ * Running tasks (healthy where there is a health check) against what the service asks for; for
+ * a job, its current run's (jobProgress), with the completions.
+ */
 export function replicaCount(service: Service, tasks: readonly Task[]): ReplicaCount {
+  const job = jobProgress(service, tasks);
+  if (job !== undefined) return job;
   const mine = tasks.filter((t) => t.serviceId === service.id && t.desiredState === TaskState.RUNNING);
   const running = mine.filter(
     (t) => t.status?.state === TaskState.RUNNING && t.status.health !== HealthState.UNHEALTHY,
@@ -64,14 +81,32 @@ export function updateStatusJson(service: Service): UpdateStatusJson | null {
   };
 }
 
+/** A job's current iteration and its runs; null for a service. */
+function jobJson(service: Service): Record<string, unknown> | null {
+  const status = service.jobStatus;
+  if (status === undefined) return null;
+  return {
+    iteration: status.jobIteration?.index ?? 0,
+    runs: status.runs.map((r) => ({
+      iteration: r.iteration?.index ?? 0,
+      outcome: outcomeName(r.outcome),
+      succeeded: r.succeeded,
+      failed: r.failed,
+      startedAt: r.startedAt?.toISOString() ?? "",
+      finishedAt: r.finishedAt?.toISOString() ?? "",
+    })),
+  };
+}
+
 export function serviceJson(service: Service, tasks: readonly Task[]): Record<string, unknown> {
   return {
     id: service.id,
     name: service.spec?.annotations?.name ?? "",
-    mode: service.spec?.mode?.$case === "global" ? "global" : "replicated",
+    mode: modeName(service).replace(" ", "-"), // as --mode spells it
     image: service.spec?.taskTemplate?.container?.image ?? "",
     replicas: replicaCount(service, tasks),
     updateStatus: updateStatusJson(service),
+    job: jobJson(service),
   };
 }
 

@@ -2,8 +2,10 @@
 // update status and the update and rollback configs (unset fields shown with their defaults).
 import { UpdateFailureAction, UpdateOrder, durationToMs, type Service, type UpdateConfig } from "@shoal/shared";
 import { formatDuration } from "./duration.js";
+import { jobStatusLines, modeName } from "./job.js";
 import { updateStateName } from "./json.js";
 
+const capital = (s: string): string => s.replace(/^./, (c) => c.toUpperCase());
 const lower = (name: string | undefined): string => (name ?? "").toLowerCase();
 
 function ago(date: Date | undefined, now: number): string {
@@ -35,8 +37,12 @@ export function prettyService(service: Service, now = Date.now()): string {
     `ID:\t\t${service.id}`,
     `Name:\t\t${spec?.annotations?.name ?? ""}`,
     ...Object.entries(spec?.annotations?.labels ?? {}).map(([k, v], i) => `${i === 0 ? "Labels:\n" : ""} ${k}=${v}`),
-    `Service Mode:\t${mode?.$case === "global" ? "Global" : "Replicated"}`,
+    `Service Mode:\t${capital(modeName(service))}`,
     ...(mode?.$case === "replicated" ? [` Replicas:\t${mode.value.replicas}`] : []),
+    ...(mode?.$case === "replicatedJob"
+      ? [` Max Concurrent:\t${mode.value.maxConcurrent}`, ` Total Completions:\t${mode.value.totalCompletions}`]
+      : []),
+    ...jobStatusLines(service),
   ];
   const state = updateStateName(status?.state);
   if (status && state !== "") {
@@ -51,10 +57,13 @@ export function prettyService(service: Service, now = Date.now()): string {
     if (placement.constraints.length > 0) lines.push(` Constraints:\t[${placement.constraints.join(" ")}]`);
     if (placement.maxReplicasPerNode > 0) lines.push(` Max Replicas Per Node:  ${placement.maxReplicasPerNode}`);
   }
-  lines.push(
-    ...configLines("UpdateConfig", spec?.updateConfig),
-    ...configLines("RollbackConfig", spec?.rollbackConfig),
-  );
+  // A job has no rollout, and so no update or rollback config.
+  if (service.jobStatus === undefined) {
+    lines.push(
+      ...configLines("UpdateConfig", spec?.updateConfig),
+      ...configLines("RollbackConfig", spec?.rollbackConfig),
+    );
+  }
   lines.push("ContainerSpec:", ` Image:\t\t${container?.image ?? ""}`);
   if (container?.args.length) lines.push(` Args:\t\t${container.args.join(" ")}`);
   if (container?.env.length) lines.push(` Env:\t\t${container.env.join(" ")}`);

@@ -15,6 +15,19 @@ const flags = (more: Partial<CreateFlags> = {}): CreateFlags => ({
 });
 
 describe("service create flags", () => {
+  it("make jobs as the docker CLI does: --replicas completions, --max-concurrent default the replicas", () => {
+    const job = buildServiceSpec("busybox", [], flags({ mode: "replicated-job", replicas: "10", maxConcurrent: "3" }));
+    expect(job.mode).toEqual({ $case: "replicatedJob", value: { totalCompletions: 10, maxConcurrent: 3 } });
+    expect(job.updateConfig).toBeUndefined();
+    expect(job.rollbackConfig).toBeUndefined();
+    const all = buildServiceSpec("busybox", [], flags({ mode: "replicated-job", replicas: "4" }));
+    expect(all.mode).toEqual({ $case: "replicatedJob", value: { totalCompletions: 4, maxConcurrent: 4 } });
+    expect(buildServiceSpec("busybox", [], flags({ mode: "global-job" })).mode).toEqual({
+      $case: "globalJob",
+      value: {},
+    });
+  });
+
   it("build the spec with Swarm's update and rollback defaults", () => {
     const spec = buildServiceSpec("busybox", ["sleep", "60"], flags({ replicas: "3", env: ["A=1"] }));
     expect(spec.mode).toEqual({ $case: "replicated", value: { replicas: 3 } });
@@ -101,6 +114,10 @@ describe("service create flags", () => {
   it.each([
     [{ mode: "both" }, "--mode"],
     [{ mode: "global", replicas: "2" }, "--replicas"],
+    [{ mode: "global-job", replicas: "2" }, "--replicas"],
+    [{ mode: "replicated", maxConcurrent: "2" }, "--max-concurrent"],
+    [{ mode: "replicated-job", maxConcurrent: "x" }, "--max-concurrent"],
+    [{ mode: "replicated-job", updateParallelism: "2" }, "--update-*"],
     [{ publish: ["80"] }, "--publish"],
     [{ placementPref: ["binpack"] }, "--placement-pref"],
     [{ placementPref: ["spread=a=b"] }, "--placement-pref"],

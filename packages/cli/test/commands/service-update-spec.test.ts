@@ -124,4 +124,22 @@ describe("service update flags", () => {
     const global = ServiceSpec.fromPartial({ ...current(), mode: { $case: "global", value: {} } });
     expect(() => update({ replicas: "2" }, global)).toThrow("--replicas");
   });
+
+  it("changes a replicated job's completions and concurrency, and refuses concurrency elsewhere", () => {
+    const job = buildServiceSpec("app:1", [], {
+      name: "batch",
+      mode: "replicated-job",
+      replicas: "10",
+      maxConcurrent: "3",
+      env: [],
+      label: [],
+      containerLabel: [],
+      constraint: [],
+      placementPref: [],
+      publish: [],
+    });
+    const next = applySpecEdit(job, parseUpdateFlags(flags({ replicas: "20", maxConcurrent: "5" })));
+    expect(next.mode).toEqual({ $case: "replicatedJob", value: { totalCompletions: 20, maxConcurrent: 5 } });
+    expect(() => applySpecEdit(current(), parseUpdateFlags(flags({ maxConcurrent: "2" })))).toThrow("--max-concurrent");
+  });
 });

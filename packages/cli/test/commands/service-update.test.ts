@@ -125,4 +125,46 @@ describe("shoal service update", () => {
     expect(o.stderr.text).toContain("1/2: running");
     expect(o.stderr.text).toMatch(/verify: Service converged\n$/);
   });
+
+  it("runs a job again on --force and waits for that run, not for a rollout", async () => {
+    const job = Service.fromPartial({
+      id: "job1",
+      meta: { version: { index: 3 } },
+      spec: buildServiceSpec("app:1", [], {
+        name: "batch",
+        mode: "replicated-job",
+        replicas: "2",
+        env: [],
+        label: [],
+        containerLabel: [],
+        constraint: [],
+        placementPref: [],
+        publish: [],
+      }),
+      jobStatus: { jobIteration: { index: 1 }, runs: [{ iteration: { index: 1 }, outcome: 1 }] },
+    });
+    const again = Service.fromPartial({
+      ...job,
+      jobStatus: {
+        jobIteration: { index: 2 },
+        runs: [
+          { iteration: { index: 1 }, outcome: 1 },
+          { iteration: { index: 2 }, outcome: 1, succeeded: 2 },
+        ],
+      },
+    });
+    const done = (slot: number) =>
+      Task.fromPartial({ serviceId: "job1", slot, jobIteration: { index: 2 }, status: { state: TaskState.COMPLETE } });
+    const { control, calls } = fakeControl((method) =>
+      method === "listTasks"
+        ? { tasks: [done(1), done(2)] }
+        : { service: method === "getService" && calls.length === 1 ? job : again },
+    );
+    const o = out();
+    await runServiceUpdate(control, "batch", flags({ force: true }), o);
+    const req = calls[1]!.request as UpdateServiceRequest;
+    expect(req.spec?.taskTemplate?.forceUpdate).toBe(1);
+    expect(o.stderr.text).toContain("job progress: 2 out of 2 complete");
+    expect(o.stderr.text).toContain("job complete");
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { Service, UpdateState } from "@shoal/shared";
-import { serviceJson, updateStateName } from "../../src/output/json.js";
+import { JobRunOutcome, Service, Task, TaskState, UpdateState } from "@shoal/shared";
+import { replicaCount, replicasText, serviceJson, updateStateName } from "../../src/output/json.js";
+import { serviceTable } from "../../src/commands/service.js";
 
 describe("service JSON", () => {
   it("names update states as Swarm does", () => {
@@ -22,5 +23,42 @@ describe("service JSON", () => {
       completedAt: "",
     });
     expect(serviceJson(Service.fromPartial({ id: "s" }), []).updateStatus).toBeNull();
+  });
+
+  it("shows a job's mode, completions and runs, as docker service ls shows its REPLICAS", () => {
+    const job = Service.fromPartial({
+      id: "j0000000000000000000000001",
+      spec: {
+        annotations: { name: "batch" },
+        mode: { $case: "replicatedJob", value: { totalCompletions: 10, maxConcurrent: 3 } },
+      },
+      jobStatus: {
+        jobIteration: { index: 1 },
+        runs: [{ iteration: { index: 1 }, outcome: JobRunOutcome.RUNNING, startedAt: new Date(0) }],
+      },
+    });
+    const task = (slot: number, state: TaskState, desired: TaskState) =>
+      Task.fromPartial({
+        id: `t${slot}`,
+        serviceId: job.id,
+        slot,
+        jobIteration: { index: 1 },
+        desiredState: desired,
+        status: { state },
+      });
+    const tasks = [
+      task(1, TaskState.COMPLETE, TaskState.SHUTDOWN),
+      task(2, TaskState.COMPLETE, TaskState.SHUTDOWN),
+      task(3, TaskState.RUNNING, TaskState.RUNNING),
+      task(4, TaskState.PENDING, TaskState.RUNNING),
+    ];
+    expect(replicasText(replicaCount(job, tasks))).toBe("1/3 (2/10 completed)");
+    expect(serviceTable([job], tasks)).toContain("replicated job");
+    expect(serviceJson(job, tasks)).toMatchObject({
+      mode: "replicated-job",
+      replicas: { running: 1, desired: 3, completed: 2, total: 10 },
+      job: { iteration: 1, runs: [{ iteration: 1, outcome: "running", succeeded: 0, failed: 0 }] },
+    });
+    expect(serviceJson(Service.fromPartial({ id: "s" }), []).job).toBeNull();
   });
 });

@@ -93,20 +93,35 @@ export function slotKey(ref: SlotRef): string {
   return ref.iteration === undefined ? base : `${base}#${ref.iteration}`;
 }
 
-/** Every task of the slot, removed ones included. */
+/**
+ * The slot whose history the reaper trims: a job's slot across all its runs (a job that runs
+ * again and again, on a schedule say, keeps a bounded history per slot, not per run).
+ */
+export function historySlotOf(t: Task): SlotRef | undefined {
+  const ref = slotOf(t);
+  return ref === undefined ? undefined : { ...ref, iteration: undefined };
+}
+
+/**
+ * Every task of the slot, removed ones included; a ref without an iteration takes the tasks of
+ * every run (a service's tasks have none, and a service never becomes a job).
+ */
 export function findSlotTasks(tx: ReadTx, ref: SlotRef): Task[] {
   const tasks =
     ref.slot !== undefined
       ? tx.tasks.find({ slot: { serviceId: ref.serviceId, slot: ref.slot } })
       : tx.tasks.find({ serviceId: ref.serviceId, nodeId: ref.nodeId }).filter((t) => t.slot === 0);
-  return tasks.filter((t) => iterationOf(t) === ref.iteration);
+  return ref.iteration === undefined ? tasks : tasks.filter((t) => iterationOf(t) === ref.iteration);
 }
 
-/** The tasks of one service grouped by slot (tasks without one are left out). */
-export function groupBySlot(tasks: readonly Task[]): Map<string, { ref: SlotRef; tasks: Task[] }> {
+/** The tasks of one service grouped by slot (tasks without one are left out); `keyOf`: which slot. */
+export function groupBySlot(
+  tasks: readonly Task[],
+  keyOf: (t: Task) => SlotRef | undefined = slotOf,
+): Map<string, { ref: SlotRef; tasks: Task[] }> {
   const out = new Map<string, { ref: SlotRef; tasks: Task[] }>();
   for (const t of tasks) {
-    const ref = slotOf(t);
+    const ref = keyOf(t);
     if (ref === undefined) continue;
     const key = slotKey(ref);
     let group = out.get(key);

@@ -4,7 +4,7 @@
 //   global node is no longer eligible) is deleted once it has ended, at once if it never reached
 //   an agent (status before ASSIGNED, or no node), and at once if its node is gone from the store
 //   (nobody is left to report on it).
-// - History: of the finished tasks of a slot (desired state past RUNNING, ended or never
+// - History: of the finished tasks of a slot (a job's slot over all its runs) (desired state past RUNNING, ended or never
 //   assigned), the newest `keep` stay and older ones are deleted. `keep` is the cluster's
 //   task_history_retention_limit (0: the default, 5), raised to max attempts + 1 when a task of
 //   the slot has a restart policy with max attempts, because the restart supervisor counts

@@ -6,7 +6,15 @@ import { componentLogger, type Clock, type Logger, type Task } from "@shoal/shar
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
 import { ReconcileLoop } from "../../reconcile/index.js";
 import { Plan, commitPlan } from "../plan.js";
-import { findSlotTasks, groupBySlot, isFinished, isRemoved, slotKey, slotOf, type SlotRef } from "../task-states.js";
+import {
+  findSlotTasks,
+  groupBySlot,
+  historySlotOf,
+  isFinished,
+  isRemoved,
+  slotKey,
+  type SlotRef,
+} from "../task-states.js";
 import { historyLimit, historyToKeep, planHistory, removable } from "./reconcile.js";
 
 export interface TaskReaperOptions {
@@ -77,7 +85,7 @@ export class TaskReaper {
         const t = e.object;
         if (isRemoved(t)) this.removed.add(t.id);
         else if (isFinished(t) && !isFinished(e.oldObject)) {
-          const ref = slotOf(t);
+          const ref = historySlotOf(t);
           if (ref !== undefined) this.slots.set(slotKey(ref), ref);
         }
         return;
@@ -168,7 +176,7 @@ export class TaskReaper {
     if (dirty.all) {
       const tasks = tx.tasks.find();
       for (const t of tasks) reapRemoved(t);
-      for (const { ref, tasks: slot } of groupBySlot(tasks).values()) trim(slot, ref.serviceId);
+      for (const { ref, tasks: slot } of groupBySlot(tasks, historySlotOf).values()) trim(slot, ref.serviceId);
       return plan;
     }
     for (const id of dirty.removed) {
@@ -179,7 +187,7 @@ export class TaskReaper {
     const slots = new Map(dirty.slots);
     for (const serviceId of dirty.services) {
       for (const t of tx.tasks.find({ serviceId })) {
-        const ref = slotOf(t);
+        const ref = historySlotOf(t);
         if (ref !== undefined) slots.set(slotKey(ref), ref);
       }
     }

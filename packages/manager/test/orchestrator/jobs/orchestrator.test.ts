@@ -3,6 +3,7 @@
 import { JobRunOutcome, TaskState, UpdateServiceRequest, type Service } from "@shoal/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { updateService } from "../../../src/controlapi/services.js";
+import { startJobRun } from "../../../src/orchestrator/jobs/job-runs.js";
 import { JobOrchestrator } from "../../../src/orchestrator/jobs/orchestrator.js";
 import { TaskReaper } from "../../../src/orchestrator/reaper/task-reaper.js";
 import { RestartSupervisor } from "../../../src/orchestrator/restart/supervisor.js";
@@ -153,5 +154,30 @@ describe("JobOrchestrator", () => {
     await until(() => active(store, svc.id).length === 1, "a task on the new node");
     expect(active(store, svc.id)[0]).toMatchObject({ nodeId: "c", jobIteration: { index: 1 } });
     expect(tasksOf(store, svc.id).filter((t) => t.nodeId !== "c")).toHaveLength(2);
+  });
+
+  it("keeps a bounded history per slot over many runs (the reaper trims across runs)", async () => {
+    const { store, clock, logger } = setup();
+    start(store, clock, logger);
+    const svc = job("often", { total: 1, now: clock.now() });
+    await store.update((tx) => {
+      tx.nodes.create(node("n1"));
+      tx.services.create(svc);
+    });
+    for (let run = 1; run <= 8; run++) {
+      await until(() => active(store, svc.id).length === 1, `run ${run}`);
+      const t = active(store, svc.id)[0]!;
+      expect(t.jobIteration?.index).toBe(run);
+      await place(store, t.id, "n1");
+      await report(store, t.id, TaskState.COMPLETE);
+      await until(() => serviceOf(store, svc.id).jobStatus!.runs.at(-1)!.outcome === JobRunOutcome.SUCCEEDED, "done");
+      clock.advance(1_000);
+      await store.update((tx) => tx.services.update(startJobRun(tx.services.get(svc.id)!, clock.now())));
+    }
+    await until(() => tasksOf(store, svc.id).length <= 6, "history trimmed");
+    await settle();
+    // The default history limit (5 finished tasks) and the live task of the ninth run.
+    expect(tasksOf(store, svc.id)).toHaveLength(6);
+    expect(tasksOf(store, svc.id).some((t) => t.jobIteration?.index === 8)).toBe(true);
   });
 });
