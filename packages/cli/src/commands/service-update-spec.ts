@@ -2,6 +2,7 @@
 // flag before anything is asked of a manager (a bad value names its flag), and applying the parsed
 // edit to the spec the manager gave changes only what the flags mention, as `docker service update`.
 import { editMode } from "./job-mode.js";
+import { applyScheduleFlags, checkScheduleFlags, type ScheduleFlags } from "./schedule-flags.js";
 import {
   InvalidArgumentError,
   ServiceSpec,
@@ -19,7 +20,7 @@ import {
   type UpdateConfigFlags,
 } from "./update-config.js";
 
-export interface UpdateFlags extends TaskFlags, UpdateConfigFlags {
+export interface UpdateFlags extends TaskFlags, UpdateConfigFlags, ScheduleFlags {
   image?: string;
   args?: string;
   entrypoint?: string;
@@ -66,6 +67,7 @@ export interface SpecEdit {
   readonly updateConfig?: UpdateConfigEdit;
   readonly rollbackConfig?: UpdateConfigEdit;
   readonly force: boolean;
+  readonly schedule: ScheduleFlags;
 }
 
 function publishTarget(value: string): { target: number; protocol?: number } {
@@ -110,7 +112,15 @@ export function parseUpdateFlags(flags: UpdateFlags): SpecEdit {
     ...(updateConfig ? { updateConfig } : {}),
     ...(rollbackConfig ? { rollbackConfig } : {}),
     force: flags.force === true,
+    schedule: scheduleFlags(flags),
   };
+}
+
+function scheduleFlags(flags: ScheduleFlags): ScheduleFlags {
+  const { schedule, scheduleTimezone, scheduleOverlap, scheduleRm } = flags;
+  const out = { schedule, scheduleTimezone, scheduleOverlap, scheduleRm };
+  checkScheduleFlags(out);
+  return out;
 }
 
 function editMap(
@@ -162,6 +172,7 @@ const spreadOf = (p: PlacementPreference): string => p.preference?.value.spreadD
 export function applySpecEdit(current: ServiceSpec, edit: SpecEdit): ServiceSpec {
   const spec = ServiceSpec.fromPartial(current);
   spec.mode = editMode(spec, edit.replicas, edit.maxConcurrent);
+  spec.schedule = applyScheduleFlags(spec, spec.schedule, edit.schedule);
   const annotations = (spec.annotations ??= { name: "", labels: {} });
   annotations.labels = editMap(annotations.labels, edit.labelAdd, edit.labelRm);
 

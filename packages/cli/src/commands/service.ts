@@ -13,9 +13,11 @@ import {
 import { MANAGER_HELP, withControl, type Control } from "../client.js";
 import { currentRun, modeName, waitJobRun } from "../output/job.js";
 import { replicaCount, replicasText, serviceJson, taskJson, taskStateName, updateStateName } from "../output/json.js";
+import { scheduleSummary } from "../output/schedule.js";
 import { prettyService } from "../output/service-pretty.js";
 import { formatTable } from "../output/table.js";
 import { buildServiceSpec, collect, type CreateFlags } from "./service-spec.js";
+import { addScheduleOptions } from "./schedule-flags.js";
 import { registerServiceLogsCommand } from "./service-logs.js";
 import { registerServiceUpdateCommands } from "./service-update.js";
 import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
@@ -35,10 +37,12 @@ async function nodesById(control: Control): Promise<Map<string, Node>> {
   return new Map(nodes.map((n) => [n.id, n]));
 }
 
-export function serviceTable(services: readonly Service[], tasks: readonly Task[]): string {
+export function serviceTable(services: readonly Service[], tasks: readonly Task[], now = Date.now()): string {
+  // SCHEDULE only when a scheduled job is listed: its cron, next tick and last run's outcome.
+  const scheduled = services.some((s) => s.spec?.schedule !== undefined);
   return formatTable(
     // UPDATE STATUS: the state of the last rolling update, as Swarm names it (updating, paused, ...).
-    ["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "UPDATE STATUS"],
+    ["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "UPDATE STATUS", ...(scheduled ? ["SCHEDULE"] : [])],
     services.map((s) => {
       return [
         shortId(s.id),
@@ -47,6 +51,7 @@ export function serviceTable(services: readonly Service[], tasks: readonly Task[
         replicasText(replicaCount(s, tasks)),
         s.spec?.taskTemplate?.container?.image ?? "",
         updateStateName(s.updateStatus?.state),
+        ...(scheduled ? [scheduleSummary(s, now)] : []),
       ];
     }),
   );
@@ -146,6 +151,7 @@ export function registerServiceCommands(program: Command): void {
     .option("--placement-pref <pref>", "spread=DESCRIPTOR, e.g. spread=node.labels.KEY (repeatable)", collect, [])
     .option("-p, --publish <port>", "PUBLISHED:TARGET[/tcp|udp] on the task's host (repeatable)", collect, []);
   addTaskOptions(create);
+  addScheduleOptions(create);
   addUpdateConfigOptions(create)
     .option("-d, --detach", "return at once instead of waiting for the tasks to run")
     .option("--manager <addrs>", MANAGER_HELP)

@@ -3,6 +3,7 @@
 import { UpdateFailureAction, UpdateOrder, durationToMs, type Service, type UpdateConfig } from "@shoal/shared";
 import { formatDuration } from "./duration.js";
 import { jobStatusLines, modeName } from "./job.js";
+import { scheduleLines } from "./schedule.js";
 import { updateStateName } from "./json.js";
 
 const capital = (s: string): string => s.replace(/^./, (c) => c.toUpperCase());
@@ -43,6 +44,7 @@ export function prettyService(service: Service, now = Date.now()): string {
       ? [` Max Concurrent:\t${mode.value.maxConcurrent}`, ` Total Completions:\t${mode.value.totalCompletions}`]
       : []),
     ...jobStatusLines(service),
+    ...scheduleLines(service, now),
   ];
   const state = updateStateName(status?.state);
   if (status && state !== "") {
