@@ -3,7 +3,8 @@
 // than 3 of its containers running (polled from the hosts' dockerds and from the task states);
 // update --force runs it again; a failing job stops after its restart policy's attempts; a global
 // job runs once on every node and on a node that joins later; and the stock docker CLI's
-// `service create --mode replicated-job` returns once the job completed, as against Swarm.
+// `service create --mode replicated-job` (and `service update --force`) returns once the job
+// completed, as against Swarm.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -268,6 +269,12 @@ describe("jobs on real hosts", () => {
         .filter(Boolean)
         .every((l) => /^Complete Complete/.test(l)),
     ).toBe(true);
+    // docker service update --force runs it again, and waits for that run.
+    const again = await docker("service", "update", "--force", "dj");
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("job complete");
+    const second = (await tasksOf("dj")).filter((t) => t.jobIteration?.index === 2);
+    expect(second.filter((t) => t.status?.state === TaskState.COMPLETE)).toHaveLength(4);
     const globalJob = await docker(
       "service",
       "create",

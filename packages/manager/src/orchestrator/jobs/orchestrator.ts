@@ -3,7 +3,8 @@
 // SwarmKit's. Restarts of failed tasks are the restart supervisor's, within the run's slots.
 //
 // What marks a job for the next pass:
-// - any event of the job itself (created, spec changed, a new run started);
+// - any event of the job itself (created, spec changed, a new run started, removed: its tasks
+//   are removed);
 // - a task of a job created or deleted by someone else (a successor, history trimmed), or whose
 //   observed state ended or desired state changed (a completion frees room under max_concurrent;
 //   a failure may settle the run);
@@ -15,6 +16,7 @@ import { ReconcileLoop } from "../../reconcile/index.js";
 import { matchEveryNode, placementKey, type NodeMatcher } from "../node-checks.js";
 import { Plan, commitPlan, ownWrites } from "../plan.js";
 import { isJobService, isPerNode } from "../task-factory.js";
+import { planRemovedTasks } from "../replicated/reconcile.js";
 import { hasEnded } from "../task-states.js";
 import { settleJobRuns } from "./job-runs.js";
 import { planJob } from "./reconcile.js";
@@ -140,7 +142,13 @@ export class JobOrchestrator {
     let nodes: Map<string, Node> | undefined;
     for (const id of ids) {
       const service = tx.services.get(id);
-      if (service === undefined || !isJobService(service)) continue; // the other orchestrators remove its tasks
+      if (service === undefined) {
+        // A job removed: its tasks go (the replicated orchestrator would see to slot tasks, the
+        // global one does not follow a global job's deletion).
+        planRemovedTasks(tx.tasks.find({ serviceId: id }), plan);
+        continue;
+      }
+      if (!isJobService(service)) continue;
       if (isPerNode(service)) nodes ??= new Map(tx.nodes.find().map((n) => [n.id, n]));
       const decision = planJob({
         service,

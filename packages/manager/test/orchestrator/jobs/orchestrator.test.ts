@@ -154,6 +154,10 @@ describe("JobOrchestrator", () => {
     await until(() => active(store, svc.id).length === 1, "a task on the new node");
     expect(active(store, svc.id)[0]).toMatchObject({ nodeId: "c", jobIteration: { index: 1 } });
     expect(tasksOf(store, svc.id).filter((t) => t.nodeId !== "c")).toHaveLength(2);
+
+    // Removed: every task of the job goes.
+    await store.update((tx) => tx.services.delete(svc.id));
+    await until(() => tasksOf(store, svc.id).every((t) => t.desiredState === TaskState.REMOVE), "tasks removed");
   });
 
   it("keeps a bounded history per slot over many runs (the reaper trims across runs)", async () => {
