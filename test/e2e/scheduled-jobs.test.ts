@@ -1,10 +1,11 @@
 // Scheduled jobs on real hosts through a leader SIGKILL: three managers and two agent hosts (each
 // with its own dockerd). A job scheduled "* * * * *" is created with the shoal CLI; after its
-// first run, the leader is killed a moment before the next tick, so that the tick passes with no
-// leader. The new leader must start the run for that tick once, after it. Checked from the job
-// status (one run per tick, consecutive minutes, no tick twice), the tasks (one task per run, each
-// of its own iteration, all complete) and the hosts' dockerds (one container per run). About
-// 2 to 3 minutes: the first tick comes within a minute of the creation, the second a minute later.
+// first run, the leader is SIGKILLed a moment before the next tick, with a follower (so that no
+// leader can be elected), and the follower restarted after the tick after it: two ticks pass with
+// no leader. The new leader must start one run, for the latest of them, after it. Checked from the
+// job status (one run per tick, no tick twice, the missed ones once), the tasks (one task per run,
+// each of its own iteration) and the hosts' dockerds (one container per run). About 3 minutes:
+// the first tick comes within a minute of the creation, the two missed ones in the next two.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,6 +49,7 @@ async function containers(): Promise<number> {
   return n;
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 const ticks = (s: Service): number[] => (s.jobStatus?.runs ?? []).map((r) => r.scheduledFor?.getTime() ?? 0);
 
 beforeAll(async () => {
@@ -59,7 +61,7 @@ afterAll(async () => {
 });
 
 describe("scheduled jobs", () => {
-  it("runs a '* * * * *' job once per tick through a leader SIGKILL, the missed tick once after it", async () => {
+  it("runs a '* * * * *' job once per tick through a leader SIGKILL, ticks missed meanwhile once", async () => {
     await shoal(
       ...["service", "create", "--name", NAME, "--mode", "replicated-job", "--schedule", "* * * * *"],
       ...["--schedule-overlap", "skip", "--detach", cluster.baseImage, "sh", "-c", "sleep 2"],
@@ -78,21 +80,35 @@ describe("scheduled jobs", () => {
     expect(first % MINUTE).toBe(0);
     expect(first).toBeGreaterThan(created.meta!.createdAt!.getTime());
 
-    // Kill the leader a moment before the next tick: the tick passes during the election.
-    const next = first + MINUTE;
-    await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now() - 700)));
+    // Kill the leader a moment before the next tick, and a follower with it: no quorum, so no
+    // leader for that tick nor the one after. Once both have passed, the follower comes back;
+    // the new leader starts one run, for the latest tick missed (not one per tick missed).
+    const missed = [first + MINUTE, first + 2 * MINUTE];
+    await sleep(missed[0]! - Date.now() - 700);
     const old = await cluster.leader();
+    const follower = cluster.running().find((m) => m !== old)!;
     await cluster.killManager(old);
+    await cluster.killManager(follower);
     const killedAt = Date.now();
-    const leader = await cluster.leader(cluster.running());
+    await sleep(missed[1]! + 3_000 - Date.now());
+    cluster.restartManager(follower);
+    const restartedAt = Date.now();
+    const leader = await cluster.leader(cluster.running(), 60_000);
+    const electedAt = Date.now();
     expect(leader).not.toBe(old);
 
-    await waitUntil("the run for the tick missed in the election", async () => ticks(await job()).length >= 2, 60_000);
+    await waitUntil("the run for the ticks missed", async () => ticks(await job()).length >= 2, 60_000);
     const after = await job();
-    expect(ticks(after).slice(0, 2)).toEqual([first, next]);
+    expect(ticks(after).slice(0, 2)).toEqual([first, missed[1]]);
     const second = after.jobStatus!.runs[1]!;
-    // Started by the new leader, after the tick and the kill, not for a later tick.
-    expect(second.startedAt!.getTime()).toBeGreaterThanOrEqual(Math.min(next, killedAt));
+    // Started by the new leader, once it was elected.
+    expect(second.startedAt!.getTime()).toBeGreaterThanOrEqual(restartedAt);
+    expect(after.jobStatus!.skippedTicks).toBe(0);
+    console.info(
+      `leader and a follower killed ${missed[0]! - killedAt} ms before a tick, follower restarted ` +
+        `${restartedAt - missed[1]!} ms after the next, leader seen ${electedAt - restartedAt} ms later, ` +
+        `run started ${second.startedAt!.getTime() - restartedAt} ms after the restart`,
+    );
     expect(second.iteration?.index).toBe(2);
     await waitUntil(
       "the second run to succeed",
@@ -105,7 +121,7 @@ describe("scheduled jobs", () => {
     const done = await job();
     const all = ticks(done);
     expect(new Set(all).size).toBe(all.length);
-    all.forEach((t, i) => expect(t).toBe(first + i * MINUTE));
+    all.forEach((t, i) => expect(t).toBe(i === 0 ? first : missed[1]! + (i - 1) * MINUTE));
     expect(done.jobStatus!.runs.map((r) => r.iteration?.index)).toEqual(all.map((_, i) => i + 1));
     expect(done.jobStatus!.jobIteration?.index).toBe(all.length);
     const finished = done.jobStatus!.runs.filter((r) => r.outcome === JobRunOutcome.SUCCEEDED).length;
@@ -120,7 +136,7 @@ describe("scheduled jobs", () => {
     const text = await shoal("service", "inspect", "--pretty", NAME);
     expect(text).toContain(" Cron:\t\t* * * * *\n");
     expect(text).toMatch(/ Next tick:\t\S+ \(in \d+ (seconds|minutes)\)/);
-    expect(text).toContain(`for the tick ${new Date(next).toISOString()}`);
+    expect(text).toContain(`for the tick ${new Date(missed[1]!).toISOString()}`);
     expect(await shoal("service", "ls")).toMatch(
       /tick +replicated job .*\* \* \* \* \* UTC, next in \d+ (seconds|minutes), last/,
     );
