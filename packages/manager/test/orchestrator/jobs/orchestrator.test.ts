@@ -1,6 +1,6 @@
 // The job orchestrator with the restart supervisor and the reaper on one store, as the leader runs
 // them; the test plays the scheduler and the agents (place, report) on a manual clock.
-import { JobRunOutcome, TaskState, UpdateServiceRequest, type Service } from "@shoal/shared";
+import { JobRunOutcome, ScheduleOverlap, TaskState, UpdateServiceRequest, type Service } from "@shoal/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { updateService } from "../../../src/controlapi/services.js";
 import { startJobRun } from "../../../src/orchestrator/jobs/job-runs.js";
@@ -183,5 +183,65 @@ describe("JobOrchestrator", () => {
     // The default history limit (5 finished tasks) and the live task of the ninth run.
     expect(tasksOf(store, svc.id)).toHaveLength(6);
     expect(tasksOf(store, svc.id).some((t) => t.jobIteration?.index === 8)).toBe(true);
+  });
+
+  it("under overlap ALLOW leaves the older run to finish beside the new one, and never restarts it", async () => {
+    const { store, clock, logger } = setup();
+    start(store, clock, logger);
+    const svc = job("overlap", { total: 1, overlap: ScheduleOverlap.ALLOW, restart: { delayMs: 0 }, now: clock.now() });
+    await store.update((tx) => {
+      tx.nodes.create(node("n1"));
+      tx.services.create(svc);
+    });
+    await until(() => active(store, svc.id).length === 1, "first run");
+    const first = active(store, svc.id)[0]!;
+    await place(store, first.id, "n1");
+
+    // The next tick: a second run in its own slot, the first one still running.
+    await store.update((tx) => tx.services.update(startJobRun(tx.services.get(svc.id)!, clock.now())));
+    await until(() => active(store, svc.id).length === 2, "both runs");
+    expect(
+      active(store, svc.id)
+        .map((t) => [t.slot, t.jobIteration?.index])
+        .sort(),
+    ).toEqual([
+      [1, 1],
+      [1, 2],
+    ]);
+
+    // The first run's task fails: no successor (an older run), and that run is settled FAILED.
+    await report(store, first.id, TaskState.FAILED, 1);
+    await until(() => serviceOf(store, svc.id).jobStatus!.runs[0]!.outcome === JobRunOutcome.FAILED, "first failed");
+    clock.advance(10_000);
+    await settle();
+    expect(active(store, svc.id).map((t) => t.jobIteration?.index)).toEqual([2]);
+    expect(serviceOf(store, svc.id).jobStatus!.runs[1]!.outcome).toBe(JobRunOutcome.RUNNING);
+  });
+
+  it("carries a run on from the store alone after a leader change", async () => {
+    const { store, clock, logger } = setup();
+    start(store, clock, logger);
+    const svc = job("handover", { total: 4, maxConcurrent: 2, now: clock.now() });
+    await store.update((tx) => {
+      tx.nodes.create(node("n1"));
+      tx.services.create(svc);
+    });
+    await until(() => active(store, svc.id).length === 2, "first two");
+    const [a, b] = active(store, svc.id);
+    await place(store, a!.id, "n1");
+    await place(store, b!.id, "n1");
+    await report(store, a!.id, TaskState.COMPLETE);
+    await until(() => active(store, svc.id).length === 2, "a third");
+    // The leader goes: its components stop; the next leader's start from the store.
+    for (const stop of stops.splice(0)) await stop();
+    await report(store, b!.id, TaskState.COMPLETE);
+    start(store, clock, logger);
+    await until(() => active(store, svc.id).length === 2, "a fourth, after the change");
+    for (const t of active(store, svc.id)) {
+      await place(store, t.id, "n1");
+      await report(store, t.id, TaskState.COMPLETE);
+    }
+    await until(() => serviceOf(store, svc.id).jobStatus!.runs[0]!.outcome === JobRunOutcome.SUCCEEDED, "success");
+    expect(tasksOf(store, svc.id).map((t) => t.slot)).toEqual([1, 2, 3, 4]);
   });
 });
