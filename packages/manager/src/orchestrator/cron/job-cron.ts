@@ -12,6 +12,7 @@ import {
   type Clock,
   type CronSchedule,
   type Logger,
+  type Service,
   type Timer,
 } from "@shoal/shared";
 import { ReconcileLoop } from "../../reconcile/index.js";
@@ -20,6 +21,8 @@ import { isScheduledJob, planTick } from "./reconcile.js";
 
 /** The longest sleep between passes, even with no tick due sooner. */
 export const MAX_SLEEP_MS = 60 * 60 * 1000;
+/** Parsed schedules kept; past it the cache starts again (schedules changed many times). */
+const MAX_CACHED_SCHEDULES = 1_000;
 
 export interface JobCronOptions {
   readonly store: MemoryStore;
@@ -106,10 +109,14 @@ export class JobCron {
             const schedule = isScheduledJob(service) ? this.scheduleOf(service.spec!.schedule!) : undefined;
             looked.set(service.id, schedule);
             if (schedule === undefined) continue;
-            const planned = planTick(service, schedule, now);
+            const planned = this.plan(service, schedule, now);
             if (planned === undefined) continue;
             tx.services.update(planned.service);
-            ticks.push({ name: service.spec?.annotations?.name ?? service.id, ...planned });
+            ticks.push({
+              name: service.spec?.annotations?.name ?? service.id,
+              tick: planned.tick,
+              outcome: planned.outcome,
+            });
           }
         },
         { signal },
@@ -131,6 +138,16 @@ export class JobCron {
     this.arm();
   }
 
+  /** planTick, with a failure kept to its own job (logged; the other jobs' ticks go on). */
+  private plan(service: Service, schedule: CronSchedule, now: number): ReturnType<typeof planTick> {
+    try {
+      return planTick(service, schedule, now);
+    } catch (err: unknown) {
+      this.logger.error({ service: service.id, err: errorMessage(err) }, "cron tick failed");
+      return undefined;
+    }
+  }
+
   /** The parsed schedule (cached); undefined, and logged, if the stored one does not parse. */
   private scheduleOf(s: { cron: string; timezone: string }): CronSchedule | undefined {
     const key = `${s.cron}\u0000${s.timezone}`;
@@ -142,6 +159,7 @@ export class JobCron {
         this.logger.warn({ cron: s.cron, timezone: s.timezone, err: errorMessage(err) }, "schedule does not parse");
         return undefined;
       }
+      if (this.schedules.size >= MAX_CACHED_SCHEDULES) this.schedules.clear();
       this.schedules.set(key, schedule);
     }
     return schedule;
