@@ -36,7 +36,8 @@ export function addScheduleOptions(cmd: Command, update = false): Command {
     .option("--schedule <cron>", 'run the job at each tick of a five-field cron expression, e.g. "*/5 * * * *"')
     .option("--schedule-timezone <zone>", "IANA time zone the schedule is read in (default UTC)")
     .option("--schedule-overlap <policy>", "when a tick comes before the last run ended: skip, allow or replace");
-  if (update) cmd.option("--schedule-rm", "remove the schedule (the job runs only when updated)");
+  if (update)
+    cmd.option("--schedule-rm", "remove the schedule: an ordinary job again, which runs now and on each change");
   return cmd;
 }
 

@@ -241,6 +241,16 @@ describe("services in the Control API", () => {
     clock.advance(60_000);
     const changed = await update(scheduled("0 * * * *", ScheduleOverlap.ALLOW, "shoal-base:2"));
     expect(changed.jobStatus).toMatchObject({ jobIteration: { index: 0 }, lastTick: new Date(180_000) });
+    // Removing the schedule makes an ordinary job again: its spec changed, so it runs now.
+    const unscheduled = await update({
+      ...scheduled("0 * * * *", ScheduleOverlap.ALLOW, "shoal-base:2"),
+      schedule: undefined,
+    });
+    expect(unscheduled.jobStatus?.jobIteration?.index).toBe(1);
+    // Adding one starts no run, and counts ticks from then.
+    clock.advance(60_000);
+    const rescheduled = await update(scheduled("0 * * * *", ScheduleOverlap.ALLOW, "shoal-base:2"));
+    expect(rescheduled.jobStatus).toMatchObject({ jobIteration: { index: 1 }, lastTick: new Date(240_000) });
     await expect(
       update({ ...scheduled("0 * * * *"), schedule: { cron: "0 0 31 2 *", timezone: "", overlap: 0 } }),
     ).rejects.toThrow('spec.schedule.cron: "0 0 31 2 *" matches no date');
