@@ -61,7 +61,7 @@ afterAll(async () => {
 });
 
 describe("scheduled jobs", () => {
-  it("runs a '* * * * *' job once per tick through a leader SIGKILL, ticks missed meanwhile once", async () => {
+  it("runs a '* * * * *' job once per tick through a leader SIGKILL, the tick missed once after it", async () => {
     await shoal(
       ...["service", "create", "--name", NAME, "--mode", "replicated-job", "--schedule", "* * * * *"],
       ...["--schedule-overlap", "skip", "--detach", cluster.baseImage, "sh", "-c", "sleep 2"],
@@ -81,36 +81,38 @@ describe("scheduled jobs", () => {
     expect(first).toBeGreaterThan(created.meta!.createdAt!.getTime());
 
     // Kill the leader a moment before the next tick, and a follower with it: no quorum, so no
-    // leader for that tick nor the one after. Once both have passed, the follower comes back;
-    // the new leader starts one run, for the latest tick missed (not one per tick missed).
-    const missed = [first + MINUTE, first + 2 * MINUTE];
-    await sleep(missed[0]! - Date.now() - 700);
+    // leader at the tick. Once it has passed, the follower comes back; the new leader starts one
+    // run for it. (A longer outage makes the election slow: with the follower down for 65 s, a
+    // leader came 8 to 42 s after its restart, so the outage is kept short. Ticks missed over a
+    // longer one running once is unit-tested: packages/manager/test/orchestrator/cron/.)
+    const missed = first + MINUTE;
+    await sleep(missed - Date.now() - 700);
     const old = await cluster.leader();
     const follower = cluster.running().find((m) => m !== old)!;
     await cluster.killManager(old);
     await cluster.killManager(follower);
     const killedAt = Date.now();
-    await sleep(missed[1]! + 3_000 - Date.now());
+    await sleep(missed + 3_000 - Date.now());
     cluster.restartManager(follower);
     const restartedAt = Date.now();
     const leader = await cluster.leader(cluster.running(), 60_000);
     const electedAt = Date.now();
     expect(leader).not.toBe(old);
 
-    await waitUntil("the run for the ticks missed", async () => ticks(await job()).length >= 2, 60_000);
+    await waitUntil("the run for the tick missed", async () => ticks(await job()).length >= 2, 60_000);
     const after = await job();
     const second = after.jobStatus!.runs[1]!;
-    // One run for both missed ticks, for the latest tick when the new leader wrote it: the second
-    // missed one (unless the election outlasted a further tick, when it is that one).
+    // One run, for the latest tick when the new leader wrote it: the missed one (unless the
+    // election outlasted a further tick, when it is that one, and the missed one has none).
     const latest = Math.floor(second.startedAt!.getTime() / MINUTE) * MINUTE;
-    expect(latest).toBeGreaterThanOrEqual(missed[1]!);
+    expect(latest).toBeGreaterThanOrEqual(missed);
     expect(ticks(after).slice(0, 2)).toEqual([first, latest]);
     // Started by the new leader, once it was elected.
     expect(second.startedAt!.getTime()).toBeGreaterThanOrEqual(restartedAt);
     expect(after.jobStatus!.skippedTicks).toBe(0);
     console.info(
-      `leader and a follower killed ${missed[0]! - killedAt} ms before a tick, follower restarted ` +
-        `${restartedAt - missed[1]!} ms after the next, leader seen ${electedAt - restartedAt} ms later, ` +
+      `leader and a follower killed ${missed - killedAt} ms before a tick, follower restarted ` +
+        `${restartedAt - missed} ms after it, leader seen ${electedAt - restartedAt} ms later, ` +
         `run started ${second.startedAt!.getTime() - restartedAt} ms after the restart`,
     );
     expect(second.iteration?.index).toBe(2);
