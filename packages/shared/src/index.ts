@@ -41,3 +41,4 @@ export { isProcessAlive } from "./process.js";
 export { MetricsServer, type MetricsRegistry } from "./metrics-server.js";
 export * as pki from "./pki/index.js";
 export * from "./tls/index.js";
+export { CronSchedule, cronSchedule, DEFAULT_SCHEDULE_TIMEZONE } from "./schedule.js";

@@ -10,10 +10,11 @@ import {
   type PortConfig,
 } from "@shoal/shared";
 import { modeFromFlags, type ModeFlags } from "./job-mode.js";
+import { applyScheduleFlags, type ScheduleFlags } from "./schedule-flags.js";
 import { applyTaskEdit, parseTaskFlags, type TaskFlags } from "./task-flags.js";
 import { applyUpdateConfig, parseUpdateConfigFlags, type UpdateConfigFlags } from "./update-config.js";
 
-export interface CreateFlags extends TaskFlags, UpdateConfigFlags, ModeFlags {
+export interface CreateFlags extends TaskFlags, UpdateConfigFlags, ModeFlags, ScheduleFlags {
   name?: string;
   env: string[];
   label: string[];
@@ -152,5 +153,6 @@ export function buildServiceSpec(image: string, args: readonly string[], flags: 
   };
   const out = ServiceSpec.fromPartial(spec);
   out.taskTemplate = applyTaskEdit(out.taskTemplate!, taskEdit);
+  out.schedule = applyScheduleFlags(out, undefined, flags);
   return out;
 }

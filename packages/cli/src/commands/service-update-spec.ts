@@ -2,6 +2,7 @@
 // flag before anything is asked of a manager (a bad value names its flag), and applying the parsed
 // edit to the spec the manager gave changes only what the flags mention, as `docker service update`.
 import { editMode } from "./job-mode.js";
+import { applyScheduleFlags, checkScheduleFlags, type ScheduleFlags } from "./schedule-flags.js";
 import {
   InvalidArgumentError,
   ServiceSpec,
@@ -20,7 +21,7 @@ import {
   type UpdateConfigFlags,
 } from "./update-config.js";
 
-export interface UpdateFlags extends TaskFlags, UpdateConfigFlags {
+export interface UpdateFlags extends TaskFlags, UpdateConfigFlags, ScheduleFlags {
   image?: string;
   args?: string;
   entrypoint?: string;
@@ -69,6 +70,7 @@ export interface SpecEdit {
   readonly rollbackConfig?: UpdateConfigEdit;
   readonly rebalance?: RebalanceMode;
   readonly force: boolean;
+  readonly schedule: ScheduleFlags;
 }
 
 function publishTarget(value: string): { target: number; protocol?: number } {
@@ -114,7 +116,15 @@ export function parseUpdateFlags(flags: UpdateFlags): SpecEdit {
     ...(rollbackConfig ? { rollbackConfig } : {}),
     ...(flags.rebalance !== undefined ? { rebalance: parseRebalanceMode(flags.rebalance) } : {}),
     force: flags.force === true,
+    schedule: scheduleFlags(flags),
   };
+}
+
+function scheduleFlags(flags: ScheduleFlags): ScheduleFlags {
+  const { schedule, scheduleTimezone, scheduleOverlap, scheduleRm } = flags;
+  const out = { schedule, scheduleTimezone, scheduleOverlap, scheduleRm };
+  checkScheduleFlags(out);
+  return out;
 }
 
 function editMap(
@@ -166,6 +176,7 @@ const spreadOf = (p: PlacementPreference): string => p.preference?.value.spreadD
 export function applySpecEdit(current: ServiceSpec, edit: SpecEdit): ServiceSpec {
   const spec = ServiceSpec.fromPartial(current);
   spec.mode = editMode(spec, edit.replicas, edit.maxConcurrent);
+  spec.schedule = applyScheduleFlags(spec, spec.schedule, edit.schedule);
   const annotations = (spec.annotations ??= { name: "", labels: {} });
   annotations.labels = editMap(annotations.labels, edit.labelAdd, edit.labelRm);
 

@@ -13,9 +13,11 @@ import {
 import { MANAGER_HELP, withControl, type Control } from "../client.js";
 import { currentRun, modeName, waitJobRun } from "../output/job.js";
 import { replicaCount, replicasText, serviceJson, taskJson, taskStateName, updateStateName } from "../output/json.js";
+import { scheduleSummary } from "../output/schedule.js";
 import { prettyService } from "../output/service-pretty.js";
 import { formatTable } from "../output/table.js";
 import { buildServiceSpec, collect, type CreateFlags } from "./service-spec.js";
+import { addScheduleOptions } from "./schedule-flags.js";
 import { registerServiceLogsCommand } from "./service-logs.js";
 import { registerServiceRebalanceCommand } from "./service-rebalance.js";
 import { registerServiceUpdateCommands } from "./service-update.js";
@@ -36,10 +38,12 @@ async function nodesById(control: Control): Promise<Map<string, Node>> {
   return new Map(nodes.map((n) => [n.id, n]));
 }
 
-export function serviceTable(services: readonly Service[], tasks: readonly Task[]): string {
+export function serviceTable(services: readonly Service[], tasks: readonly Task[], now = Date.now()): string {
+  // SCHEDULE only when a scheduled job is listed: its cron, next tick and last run's outcome.
+  const scheduled = services.some((s) => s.spec?.schedule !== undefined);
   return formatTable(
     // UPDATE STATUS: the state of the last rolling update, as Swarm names it (updating, paused, ...).
-    ["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "UPDATE STATUS"],
+    ["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "UPDATE STATUS", ...(scheduled ? ["SCHEDULE"] : [])],
     services.map((s) => {
       return [
         shortId(s.id),
@@ -48,6 +52,7 @@ export function serviceTable(services: readonly Service[], tasks: readonly Task[
         replicasText(replicaCount(s, tasks)),
         s.spec?.taskTemplate?.container?.image ?? "",
         updateStateName(s.updateStatus?.state),
+        ...(scheduled ? [scheduleSummary(s, now)] : []),
       ];
     }),
   );
@@ -151,6 +156,7 @@ export function registerServiceCommands(program: Command): void {
       "manual (only on shoal service rebalance) or auto (also when a node becomes ready, after a cool-down)",
     );
   addTaskOptions(create);
+  addScheduleOptions(create);
   addUpdateConfigOptions(create)
     .option("-d, --detach", "return at once instead of waiting for the tasks to run")
     .option("--manager <addrs>", MANAGER_HELP)

@@ -35,9 +35,10 @@ export function jobStatusLines(service: Service): string[] {
   if (status.runs.length > 0) lines.push(" Runs:");
   for (const r of [...status.runs].reverse()) {
     const finished = r.finishedAt ? `, finished ${r.finishedAt.toISOString()}` : "";
+    const tick = r.scheduledFor ? `, for the tick ${r.scheduledFor.toISOString()}` : "";
     lines.push(
       `  ${r.iteration?.index ?? 0}: ${outcomeName(r.outcome)} (${r.succeeded} completed, ${r.failed} failed), ` +
-        `started ${r.startedAt?.toISOString() ?? ""}${finished}`,
+        `started ${r.startedAt?.toISOString() ?? ""}${tick}${finished}`,
     );
   }
   return lines;

@@ -12,6 +12,7 @@ import {
 } from "@shoal/shared";
 import { jobProgress } from "@shoal/manager";
 import { modeName, outcomeName } from "./job.js";
+import { scheduleView } from "./schedule.js";
 
 const lower = (name: string | undefined): string => (name ?? "").toLowerCase();
 
@@ -93,12 +94,13 @@ function jobJson(service: Service): Record<string, unknown> | null {
       succeeded: r.succeeded,
       failed: r.failed,
       startedAt: r.startedAt?.toISOString() ?? "",
+      scheduledFor: r.scheduledFor?.toISOString() ?? "",
       finishedAt: r.finishedAt?.toISOString() ?? "",
     })),
   };
 }
 
-export function serviceJson(service: Service, tasks: readonly Task[]): Record<string, unknown> {
+export function serviceJson(service: Service, tasks: readonly Task[], now = Date.now()): Record<string, unknown> {
   return {
     id: service.id,
     name: service.spec?.annotations?.name ?? "",
@@ -107,6 +109,7 @@ export function serviceJson(service: Service, tasks: readonly Task[]): Record<st
     replicas: replicaCount(service, tasks),
     updateStatus: updateStatusJson(service),
     job: jobJson(service),
+    schedule: scheduleView(service, now) ?? null,
   };
 }
 

@@ -10,6 +10,7 @@ import {
 } from "@shoal/shared";
 import { formatDuration } from "./duration.js";
 import { jobStatusLines, modeName } from "./job.js";
+import { scheduleLines } from "./schedule.js";
 import { updateStateName } from "./json.js";
 
 const capital = (s: string): string => s.replace(/^./, (c) => c.toUpperCase());
@@ -50,6 +51,7 @@ export function prettyService(service: Service, now = Date.now()): string {
       ? [` Max Concurrent:\t${mode.value.maxConcurrent}`, ` Total Completions:\t${mode.value.totalCompletions}`]
       : []),
     ...jobStatusLines(service),
+    ...scheduleLines(service, now),
   ];
   const state = updateStateName(status?.state);
   if (status && state !== "") {

@@ -33,6 +33,7 @@ import {
   rebalanceRefusal,
   remainingMoves,
   startRebalance,
+  rescheduled,
   updateMessages,
 } from "../orchestrator/index.js";
 import type { MemoryStore, ReadTx } from "../state/store/index.js";
@@ -147,7 +148,7 @@ export async function updateService(
       previousSpec: changed ? current.spec : current.previousSpec,
       spec,
       specVersion: changed ? { index: (current.specVersion?.index ?? 0) + 1 } : current.specVersion,
-      jobStatus: job ? jobStatusOnUpdate(current, spec, now) : current.jobStatus,
+      jobStatus: job ? rescheduled(current, spec, jobStatusOnUpdate(current, spec, now), now) : current.jobStatus,
       updateStatus:
         changed && !job
           ? {

@@ -2,6 +2,8 @@
 import {
   InvalidArgumentError,
   PortProtocol,
+  ScheduleOverlap,
+  cronSchedule,
   PublishMode,
   RebalanceMode,
   RestartCondition,
@@ -9,6 +11,7 @@ import {
   UpdateOrder,
   type ContainerSpec,
   type EndpointSpec,
+  type JobSchedule,
   type ReplicatedJob,
   type RestartPolicy,
   type ServiceSpec,
@@ -71,9 +74,7 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
   }
   const job = mode?.$case === "replicatedJob" || mode?.$case === "globalJob";
   if (mode?.$case === "replicatedJob") validateReplicatedJob(mode.value);
-  if (spec.schedule) {
-    throw new InvalidArgumentError("scheduled jobs are not supported yet", { field: "spec.schedule" });
-  }
+  if (spec.schedule) validateSchedule(spec.schedule, mode?.$case);
   if (!isMember(RebalanceMode, spec.rebalance)) {
     throw new InvalidArgumentError(`${spec.rebalance} is not a rebalance mode (manual or auto)`, {
       field: "spec.rebalance",
@@ -129,6 +130,21 @@ function validateReplicatedJob(job: ReplicatedJob): void {
       `cannot be more than total_completions (${job.totalCompletions}), not ${job.maxConcurrent}`,
       { field: `${field}.max_concurrent` },
     );
+  }
+}
+
+/** A schedule: only on a job, a five-field cron expression, a known time zone, a known overlap. */
+function validateSchedule(schedule: JobSchedule, mode: string | undefined): void {
+  if (mode !== "replicatedJob" && mode !== "globalJob") {
+    throw new InvalidArgumentError("a schedule is only for jobs (mode replicated-job or global-job)", {
+      field: "spec.schedule",
+    });
+  }
+  cronSchedule(schedule);
+  if (!isMember(ScheduleOverlap, schedule.overlap)) {
+    throw new InvalidArgumentError(`${schedule.overlap} is not skip, allow or replace`, {
+      field: "spec.schedule.overlap",
+    });
   }
 }
 

@@ -111,3 +111,13 @@ export function toDockerServiceSpec(spec: ServiceSpec, options: DockerSpecOption
   const { TaskTemplate: _ignored, ...rest } = unmapped ?? {};
   return mergeUnder(base, rest) as DockerServiceSpec;
 }
+
+/**
+ * A spec from a Docker update, with the fields Docker's spec has no place for (a job's schedule)
+ * taken from the service's current spec: the docker CLI sends back only what it knows, and an
+ * update through it must not drop them. (Validation still refuses a schedule on a service whose
+ * mode the update makes other than a job.)
+ */
+export function withShoalOnlyFields(spec: ServiceSpec, current: ServiceSpec | undefined): ServiceSpec {
+  return { ...spec, schedule: current?.schedule };
+}

@@ -1,8 +1,9 @@
 // /services: list (filters id, name, label, mode; status=true adds task counts), inspect
-// (insertDefaults), create, update (version, rollback=previous), delete. Specs are translated by
+// (insertDefaults), create, update (version, rollback=previous; Shoal's own fields such as the
+// schedule are kept from the service), delete. Specs are translated by
 // service-spec.ts, their networks named by id (network-targets.ts), and checked by the Control API
 // like any other client's.
-import { TaskState, type Service, type Task } from "@shoal/shared";
+import { TaskState, type Service, type ServiceSpec, type Task } from "@shoal/shared";
 import { isJobService, jobProgress } from "../orchestrator/index.js";
 import type { DockerApiContext } from "./context.js";
 import { SERVICE_SPEC_SHAPE, type DockerServiceSpec } from "./docker-types.js";
@@ -13,7 +14,7 @@ import { isTrue, versionParam } from "./nodes.js";
 import { toDockerService, type ServiceCounts } from "./objects.js";
 import type { Handler } from "./router.js";
 import { REBALANCE_LABEL } from "./rebalance-label.js";
-import { fromDockerServiceSpec } from "./service-spec.js";
+import { fromDockerServiceSpec, withShoalOnlyFields } from "./service-spec.js";
 import { visibleLabels } from "./unmapped-fields.js";
 
 const SERVICE_FILTERS = ["id", "name", "label", "mode"];
@@ -98,13 +99,15 @@ export function serviceHandlers(ctx: DockerApiContext): Record<string, Handler> 
         SERVICE_SPEC_SHAPE,
       ) as DockerServiceSpec;
       const rollback = req.query.get("rollback") === "previous";
-      const spec = rollback ? undefined : fromDockerServiceSpec(await resolveNetworkTargets(ctx, body));
-      if (spec !== undefined && body.Labels?.[REBALANCE_LABEL] === undefined) {
+      const serviceId = req.params["id"]!;
+      let spec: ServiceSpec | undefined;
+      if (!rollback) {
+        const { service } = await ctx.control.call("getService", { serviceId });
+        spec = withShoalOnlyFields(fromDockerServiceSpec(await resolveNetworkTargets(ctx, body)), service?.spec);
         // Docker has no rebalance field: a spec without the label keeps the service's mode.
-        const { service } = await ctx.control.call("getService", { serviceId: req.params["id"]! });
-        spec.rebalance = service?.spec?.rebalance ?? spec.rebalance;
+        if (body.Labels?.[REBALANCE_LABEL] === undefined) spec.rebalance = service?.spec?.rebalance ?? spec.rebalance;
       }
-      await ctx.control.call("updateService", { serviceId: req.params["id"]!, serviceVersion, spec, rollback });
+      await ctx.control.call("updateService", { serviceId, serviceVersion, spec, rollback });
       return { status: 200, json: { Warnings: null } };
     },
     remove: async (req) => {

@@ -9,6 +9,7 @@ export { JobOrchestrator, type JobOrchestratorOptions } from "./jobs/orchestrato
 export { planJob, slotState as jobSlotState, type JobInput, type JobDecision } from "./jobs/reconcile.js";
 export {
   MAX_JOB_RUNS,
+  emptyJobStatus,
   startJobRun,
   jobStatusOnCreate,
   jobStatusOnUpdate,
@@ -80,3 +81,5 @@ export {
 } from "./task-states.js";
 export { matchEveryNode, nodeLost, acceptsNewTask, keepsTask, type NodeMatcher } from "./node-checks.js";
 export { Plan, commitPlan, applyOps, DEFAULT_MAX_WRITES_PER_TX, type Op, type CreateGuard } from "./plan.js";
+export { JobCron, MAX_SLEEP_MS, type JobCronOptions } from "./cron/job-cron.js";
+export { planTick, dueTick, currentRunRunning, isScheduledJob, lastTickOf, rescheduled } from "./cron/reconcile.js";

@@ -1,6 +1,6 @@
 // The leader's components, from one set of shared dependencies: the orchestrators (replicated,
-// global, jobs), the scheduler and the root rotation's reconciler, in the order they start when
-// this manager becomes leader.
+// global, jobs), the scheduler, the job cron and the root rotation's reconciler, in the order they
+// start when this manager becomes leader.
 // Each factory makes a fresh instance for each term of leadership.
 import { errorMessage, type Clock, type Logger } from "@shoal/shared";
 import { JoinExpiry } from "../ca/join-expiry.js";
@@ -10,6 +10,7 @@ import { backgroundLoop, type Loop } from "../lifecycle/component.js";
 import type { ComponentFactory } from "../lifecycle/leader-components.js";
 import { Scheduler, nodeMatchesTaskSpec } from "../scheduler/index.js";
 import type { MemoryStore } from "../state/store/index.js";
+import { JobCron } from "./cron/job-cron.js";
 import { GlobalOrchestrator } from "./global/orchestrator.js";
 import { JobOrchestrator } from "./jobs/orchestrator.js";
 import type { NodeMatcher } from "./node-checks.js";
@@ -56,6 +57,7 @@ export function leaderFactories(deps: LeaderDeps): ComponentFactory[] {
     loop("auto-rebalance", () => new AutoRebalancer({ store, logger, clock, cooldownMs: deps.rebalanceCooldownMs })),
     loop("reaper", () => new TaskReaper({ store, logger, clock })),
     loop("scheduler", () => new Scheduler({ store, logger, clock })),
+    loop("cron", () => new JobCron({ store, logger, clock })),
     loop("ca-rotation", () => new RootRotationReconciler({ store, logger, clock, managers })),
     loop("join-expiry", () => new JoinExpiry({ store, logger, clock, managers, graceMs: deps.joinGraceMs })),
   ];

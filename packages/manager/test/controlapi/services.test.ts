@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { status } from "@grpc/grpc-js";
-import { JobRunOutcome, ManualClock, ServiceSpec, UpdateState, toServiceError, type DeepPartial } from "@shoal/shared";
+import {
+  JobRunOutcome,
+  ManualClock,
+  ScheduleOverlap,
+  ServiceSpec,
+  UpdateState,
+  toServiceError,
+  type DeepPartial,
+} from "@shoal/shared";
 import { MemoryStore } from "@shoal/manager";
 import { createService, updateService } from "../../src/controlapi/services.js";
 
@@ -208,5 +216,43 @@ describe("services in the Control API", () => {
     );
     const after = store.view((tx) => tx.services.get(created.id))!;
     expect(after.meta?.version).toEqual(forced.meta?.version);
+  });
+
+  it("a scheduled job waits for its first tick, and a changed schedule counts ticks from the change", async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock(60_000);
+    const scheduled = (cron: string, overlap = ScheduleOverlap.SKIP, image = "shoal-base:1") =>
+      spec({
+        mode: { $case: "replicatedJob", value: { totalCompletions: 1, maxConcurrent: 1 } },
+        taskTemplate: { container: { image } },
+        schedule: { cron, timezone: "", overlap },
+      });
+    const created = (await createService(store, { spec: scheduled("*/5 * * * *") }, clock)).service!;
+    expect(created.jobStatus).toMatchObject({ jobIteration: { index: 0 }, lastTick: new Date(60_000), runs: [] });
+    clock.advance(60_000);
+    const update = async (next: ServiceSpec) => {
+      const current = store.view((tx) => tx.services.get(created.id))!;
+      const req = { serviceId: created.id, serviceVersion: current.meta?.version, spec: next, rollback: false };
+      return (await updateService(store, req, clock)).service!;
+    };
+    // Another overlap or image: the last tick stays (and a scheduled job's change starts no run).
+    const same = await update(scheduled("*/5 * * * *", ScheduleOverlap.ALLOW, "shoal-base:2"));
+    expect(same.jobStatus).toMatchObject({ jobIteration: { index: 0 }, lastTick: new Date(60_000) });
+    clock.advance(60_000);
+    const changed = await update(scheduled("0 * * * *", ScheduleOverlap.ALLOW, "shoal-base:2"));
+    expect(changed.jobStatus).toMatchObject({ jobIteration: { index: 0 }, lastTick: new Date(180_000) });
+    // Removing the schedule makes an ordinary job again: its spec changed, so it runs now.
+    const unscheduled = await update({
+      ...scheduled("0 * * * *", ScheduleOverlap.ALLOW, "shoal-base:2"),
+      schedule: undefined,
+    });
+    expect(unscheduled.jobStatus?.jobIteration?.index).toBe(1);
+    // Adding one starts no run, and counts ticks from then.
+    clock.advance(60_000);
+    const rescheduled = await update(scheduled("0 * * * *", ScheduleOverlap.ALLOW, "shoal-base:2"));
+    expect(rescheduled.jobStatus).toMatchObject({ jobIteration: { index: 1 }, lastTick: new Date(240_000) });
+    await expect(
+      update({ ...scheduled("0 * * * *"), schedule: { cron: "0 0 31 2 *", timezone: "", overlap: 0 } }),
+    ).rejects.toThrow('spec.schedule.cron: "0 0 31 2 *" matches no date');
   });
 });

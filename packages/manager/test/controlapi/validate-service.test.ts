@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { ScheduleOverlap } from "@shoal/shared";
 import { RebalanceMode, ServiceSpec, type DeepPartial } from "@shoal/shared";
 import { isImageReference, validateServiceSpec } from "@shoal/manager";
 
@@ -201,6 +202,28 @@ describe("validateServiceSpec", () => {
     );
     expect(check({ taskTemplate: { container: { image: "x", labels: { "a\nb": "" } } } })).toThrow(
       /^spec\.task_template\.container\.labels: "a\\nb" is not a valid label key/,
+    );
+  });
+
+  it("checks a schedule: only on a job, a five-field expression, a known zone and overlap", () => {
+    const job = { $case: "replicatedJob" as const, value: { maxConcurrent: 1, totalCompletions: 1 } };
+    const schedule = { cron: "*/5 * * * *", timezone: "Europe/Paris", overlap: 0 };
+    expect(check({ mode: job, schedule })()).toMatchObject({ schedule });
+    expect(check({ mode: { $case: "globalJob", value: {} }, schedule: { cron: "@daily" } })).not.toThrow();
+    expect(check({ schedule })).toThrow(
+      "spec.schedule: a schedule is only for jobs (mode replicated-job or global-job)",
+    );
+    expect(check({ mode: job, schedule: { ...schedule, cron: "*/5 * * *" } })).toThrow(
+      /^spec\.schedule\.cron: "\*\/5 \* \* \*" is not a five-field cron expression/,
+    );
+    expect(check({ mode: job, schedule: { ...schedule, cron: "0 25 * * *" } })).toThrow(
+      /^spec\.schedule\.cron: .* is not a valid cron expression: .*hour/,
+    );
+    expect(check({ mode: job, schedule: { ...schedule, timezone: "Europe/Pariss" } })).toThrow(
+      /^spec\.schedule\.timezone: "Europe\/Pariss" is not a known IANA time zone/,
+    );
+    expect(check({ mode: job, schedule: { ...schedule, overlap: 9 as ScheduleOverlap } })).toThrow(
+      "spec.schedule.overlap: 9 is not skip, allow or replace",
     );
   });
 });

@@ -11,6 +11,8 @@ export interface FakeDocker {
   readonly calls: { method: string; request: unknown }[];
   /** The services listServices answers with (change at will). */
   readonly services: Service[];
+  /** The service getService, createService and updateService answer with (change at will). */
+  readonly service: Service;
   /** The requests of the calls named `method`. */
   requests<T = Record<string, unknown>>(method: string): T[];
 }
@@ -66,6 +68,7 @@ export function fakeDocker(clusterLabels: Record<string, string> = {}): FakeDock
     ctx,
     calls,
     services,
+    service,
     requests: <T>(method: string) => calls.filter((c) => c.method === method).map((c) => c.request as T),
   };
 }

@@ -1,6 +1,6 @@
 // /services create and update: bodies decoded as Docker decodes them, then sent to the Control API.
 import { describe, expect, it } from "vitest";
-import { RebalanceMode, Service, ServiceSpec, UpdateOrder } from "@shoal/shared";
+import { RebalanceMode, ScheduleOverlap, Service, ServiceSpec, UpdateOrder } from "@shoal/shared";
 import { REBALANCE_LABEL } from "../../src/dockerapi/rebalance-label.js";
 import { fromDockerServiceSpec, toDockerServiceSpec } from "../../src/dockerapi/service-spec.js";
 import { serviceHandlers } from "../../src/dockerapi/services.js";
@@ -49,6 +49,24 @@ describe("service create and update", () => {
     await expect(update(dockerRequest({ params: { id: "web" }, query: "version=7", body: bad }))).rejects.toThrow(
       "Mode.replicatd: unknown field",
     );
+  });
+});
+
+describe("service update of a scheduled job", () => {
+  it("keeps the schedule, which Docker's spec cannot carry", async () => {
+    const docker = fakeDocker();
+    const schedule = { cron: "*/5 * * * *", timezone: "Europe/Paris", overlap: ScheduleOverlap.REPLACE };
+    docker.service.spec!.schedule = schedule;
+    const handlers = serviceHandlers(docker.ctx);
+    // As the docker CLI sends it back after `docker service update --image x:2`: no schedule.
+    const body = { Name: "web", TaskTemplate: { ContainerSpec: { Image: "x:2" } }, Mode: { Replicated: {} } };
+    await handlers["update"]!(dockerRequest({ params: { id: "web" }, query: "version=7", body }));
+    const [{ spec }] = docker.requests<{ spec: ServiceSpec }>("updateService") as [{ spec: ServiceSpec }];
+    expect(spec.schedule).toEqual(schedule);
+    expect(spec.taskTemplate?.container?.image).toBe("x:2");
+    // A rollback sends no spec: the previous one, schedule and all, is the Control API's.
+    await handlers["update"]!(dockerRequest({ params: { id: "web" }, query: "version=8&rollback=previous", body }));
+    expect(docker.requests<{ spec?: ServiceSpec }>("updateService")[1]!.spec).toBeUndefined();
   });
 });
 

@@ -17,6 +17,7 @@ describe("leaderFactories", () => {
       "auto-rebalance",
       "reaper",
       "scheduler",
+      "cron",
       "ca-rotation",
       "join-expiry",
     ]);

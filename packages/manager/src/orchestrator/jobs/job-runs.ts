@@ -25,8 +25,15 @@ export interface RunResult {
   readonly failed: number;
 }
 
-function emptyStatus(): JobStatus {
-  return { jobIteration: undefined, lastExecution: undefined, lastTick: undefined, runs: [] };
+export function emptyJobStatus(): JobStatus {
+  return {
+    jobIteration: undefined,
+    lastExecution: undefined,
+    lastTick: undefined,
+    runs: [],
+    skippedTicks: 0,
+    lastSkippedTick: undefined,
+  };
 }
 
 function overlapAllowed(service: Service): boolean {
@@ -39,7 +46,7 @@ function overlapAllowed(service: Service): boolean {
  * REPLACED, finished now, unless the schedule's overlap is ALLOW. Does not change last_tick.
  */
 export function startJobRun(service: Service, now: number, scheduledFor?: number): Service {
-  const status = service.jobStatus ?? emptyStatus();
+  const status = service.jobStatus ?? emptyJobStatus();
   const iteration = jobIteration(service) + 1;
   const keep = overlapAllowed(service);
   const runs = status.runs.map((r) =>
@@ -71,7 +78,7 @@ export function startJobRun(service: Service, now: number, scheduledFor?: number
 export function jobStatusOnCreate(service: Service, now: number): JobStatus | undefined {
   if (!isJobService(service)) return undefined;
   if (service.spec?.schedule !== undefined) {
-    return { ...emptyStatus(), jobIteration: { index: 0 }, lastTick: new Date(now) };
+    return { ...emptyJobStatus(), jobIteration: { index: 0 }, lastTick: new Date(now) };
   }
   return startJobRun({ ...service, jobStatus: undefined }, now).jobStatus;
 }
@@ -85,7 +92,7 @@ export function jobStatusOnUpdate(current: Service, spec: ServiceSpec, now: numb
   if (!isJobService(next)) return undefined;
   const force = (spec.taskTemplate?.forceUpdate ?? 0) !== (current.spec?.taskTemplate?.forceUpdate ?? 0);
   const run = spec.schedule !== undefined ? force : force || !sameSpec(current.spec, spec);
-  return run ? startJobRun(next, now).jobStatus : (current.jobStatus ?? emptyStatus());
+  return run ? startJobRun(next, now).jobStatus : (current.jobStatus ?? emptyJobStatus());
 }
 
 function sameSpec(a: ServiceSpec | undefined, b: ServiceSpec): boolean {

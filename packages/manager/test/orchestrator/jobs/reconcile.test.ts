@@ -1,6 +1,6 @@
 import { JobRunOutcome, NodeAvailability, ScheduleOverlap, TaskState, type Task } from "@shoal/shared";
 import { describe, expect, it } from "vitest";
-import { startJobRun } from "../../../src/orchestrator/jobs/job-runs.js";
+import { emptyJobStatus, startJobRun } from "../../../src/orchestrator/jobs/job-runs.js";
 import { planJob, type JobInput } from "../../../src/orchestrator/jobs/reconcile.js";
 import { idSource, node } from "../fixtures.js";
 import { job, jobTask } from "./fixtures.js";
@@ -109,7 +109,7 @@ describe("planJob: replicated jobs", () => {
 
   it("does nothing for a job waiting for its first tick", () => {
     const svc = job("cron", { total: 2 });
-    svc.jobStatus = { jobIteration: { index: 0 }, lastExecution: undefined, lastTick: undefined, runs: [] };
+    svc.jobStatus = { ...emptyJobStatus(), jobIteration: { index: 0 } };
     expect(decide({ service: svc, tasks: [] }).plan.size).toBe(0);
   });
 });

@@ -256,6 +256,12 @@ export interface JobStatus {
     | undefined;
   /** The latest runs, oldest first (at most 10). */
   runs: JobRun[];
+  /**
+   * Scheduled jobs with overlap "skip": ticks that started no run because the
+   * current run was still going, and the last such tick.
+   */
+  skippedTicks: number;
+  lastSkippedTick: Date | undefined;
 }
 
 /** A rebalance in progress or the last one. */
@@ -1966,7 +1972,14 @@ export const JobRun: MessageFns<JobRun> = {
 };
 
 function createBaseJobStatus(): JobStatus {
-  return { jobIteration: undefined, lastExecution: undefined, lastTick: undefined, runs: [] };
+  return {
+    jobIteration: undefined,
+    lastExecution: undefined,
+    lastTick: undefined,
+    runs: [],
+    skippedTicks: 0,
+    lastSkippedTick: undefined,
+  };
 }
 
 export const JobStatus: MessageFns<JobStatus> = {
@@ -1982,6 +1995,12 @@ export const JobStatus: MessageFns<JobStatus> = {
     }
     for (const v of message.runs) {
       JobRun.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.skippedTicks !== 0) {
+      writer.uint32(240).uint64(message.skippedTicks);
+    }
+    if (message.lastSkippedTick !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastSkippedTick), writer.uint32(250).fork()).join();
     }
     return writer;
   },
@@ -2031,6 +2050,22 @@ export const JobStatus: MessageFns<JobStatus> = {
             message.runs.push(JobRun.decode(reader, reader.uint32()));
             continue;
           }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.skippedTicks = longToNumber(reader.uint64());
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.lastSkippedTick = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2061,6 +2096,16 @@ export const JobStatus: MessageFns<JobStatus> = {
         ? fromJsonTimestamp(object.last_tick)
         : undefined,
       runs: globalThis.Array.isArray(object?.runs) ? object.runs.map((e: any) => JobRun.fromJSON(e)) : [],
+      skippedTicks: isSet(object.skippedTicks)
+        ? globalThis.Number(object.skippedTicks)
+        : isSet(object.skipped_ticks)
+        ? globalThis.Number(object.skipped_ticks)
+        : 0,
+      lastSkippedTick: isSet(object.lastSkippedTick)
+        ? fromJsonTimestamp(object.lastSkippedTick)
+        : isSet(object.last_skipped_tick)
+        ? fromJsonTimestamp(object.last_skipped_tick)
+        : undefined,
     };
   },
 
@@ -2078,6 +2123,12 @@ export const JobStatus: MessageFns<JobStatus> = {
     if (message.runs?.length) {
       obj.runs = message.runs.map((e) => JobRun.toJSON(e));
     }
+    if (message.skippedTicks !== 0) {
+      obj.skippedTicks = Math.round(message.skippedTicks);
+    }
+    if (message.lastSkippedTick !== undefined) {
+      obj.lastSkippedTick = message.lastSkippedTick.toISOString();
+    }
     return obj;
   },
 
@@ -2092,6 +2143,8 @@ export const JobStatus: MessageFns<JobStatus> = {
     message.lastExecution = object.lastExecution ?? undefined;
     message.lastTick = object.lastTick ?? undefined;
     message.runs = object.runs?.map((e) => JobRun.fromPartial(e)) || [];
+    message.skippedTicks = object.skippedTicks ?? 0;
+    message.lastSkippedTick = object.lastSkippedTick ?? undefined;
     return message;
   },
 };
