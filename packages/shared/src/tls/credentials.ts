@@ -32,9 +32,16 @@ export function channelCredentials(material: TlsMaterial): grpc.ChannelCredentia
 /**
  * Channel options that go with channelCredentials (and pinnedCredentials): a manager is checked
  * against the DNS name every manager certificate carries, not against its address.
+ *
+ * A channel to a manager that is down retries its connection at most every 2 s. grpc-js's default
+ * backoff grows to 120 s: a manager down for a minute was then not tried again for up to ~40 s
+ * after it came back, so a Raft peer (or an agent) sat out elections and sessions long after the
+ * network healed. Callers keep their own, shorter backoffs on top.
  */
 export const MANAGER_CHANNEL_OPTIONS: grpc.ChannelOptions = Object.freeze({
   "grpc.ssl_target_name_override": MANAGER_SERVER_NAME,
+  "grpc.initial_reconnect_backoff_ms": 200,
+  "grpc.max_reconnect_backoff_ms": 2000,
 });
 
 /**
