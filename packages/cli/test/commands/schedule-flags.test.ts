@@ -2,34 +2,12 @@ import { describe, expect, it } from "vitest";
 import { ScheduleOverlap, ServiceSpec } from "@shoal/shared";
 import { buildServiceSpec, type CreateFlags } from "../../src/commands/service-spec.js";
 import { applySpecEdit, parseUpdateFlags, type UpdateFlags } from "../../src/commands/service-update-spec.js";
+import { createFlags, updateFlags } from "./service-flags.js";
 
-const create = (more: Partial<CreateFlags> = {}): CreateFlags => ({
-  name: "backup",
-  mode: "replicated-job",
-  env: [],
-  label: [],
-  containerLabel: [],
-  constraint: [],
-  placementPref: [],
-  publish: [],
-  ...more,
-});
+const create = (more: Partial<CreateFlags> = {}): CreateFlags =>
+  createFlags({ name: "backup", mode: "replicated-job", ...more });
 
-const update = (more: Partial<UpdateFlags> = {}): UpdateFlags => ({
-  envAdd: [],
-  envRm: [],
-  labelAdd: [],
-  labelRm: [],
-  containerLabelAdd: [],
-  containerLabelRm: [],
-  constraintAdd: [],
-  constraintRm: [],
-  placementPrefAdd: [],
-  placementPrefRm: [],
-  publishAdd: [],
-  publishRm: [],
-  ...more,
-});
+const update = updateFlags;
 
 describe("schedule flags", () => {
   it("make a scheduled job on create: UTC and skip by default", () => {

@@ -1,37 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCode, RebalanceMode, Service, Task, TaskState, UpdateState, isShoalError } from "@shoal/shared";
 import { runServiceRebalance } from "../../src/commands/service-rebalance.js";
-import { buildServiceSpec, type CreateFlags } from "../../src/commands/service-spec.js";
-import { applySpecEdit, parseUpdateFlags, type UpdateFlags } from "../../src/commands/service-update-spec.js";
+import { buildServiceSpec } from "../../src/commands/service-spec.js";
+import { applySpecEdit, parseUpdateFlags } from "../../src/commands/service-update-spec.js";
 import { fakeControl, sink } from "./fake-control.js";
+import { createFlags, updateFlags } from "./service-flags.js";
 
-const create = (more: Partial<CreateFlags> = {}): CreateFlags => ({
-  name: "web",
-  mode: "replicated",
-  env: [],
-  label: [],
-  containerLabel: [],
-  constraint: [],
-  placementPref: [],
-  publish: [],
-  ...more,
-});
+const create = createFlags;
 
-const update = (more: Partial<UpdateFlags>): UpdateFlags => ({
-  envAdd: [],
-  envRm: [],
-  labelAdd: [],
-  labelRm: [],
-  containerLabelAdd: [],
-  containerLabelRm: [],
-  constraintAdd: [],
-  constraintRm: [],
-  placementPrefAdd: [],
-  placementPrefRm: [],
-  publishAdd: [],
-  publishRm: [],
-  ...more,
-});
+const update = updateFlags;
 
 describe("--rebalance", () => {
   it("sets the mode on create (manual by default) and on update; refuses anything else, naming the flag", () => {

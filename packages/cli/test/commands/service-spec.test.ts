@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { RestartCondition, UpdateFailureAction, UpdateOrder, durationFromMs } from "@shoal/shared";
 import { buildServiceSpec, parsePlacementPref, type CreateFlags } from "../../src/commands/service-spec.js";
+import { createFlags } from "./service-flags.js";
 
-const flags = (more: Partial<CreateFlags> = {}): CreateFlags => ({
-  name: "web",
-  mode: "replicated",
-  env: [],
-  label: [],
-  containerLabel: [],
-  constraint: [],
-  placementPref: [],
-  publish: [],
-  ...more,
-});
+const flags = createFlags;
 
 describe("service create flags", () => {
   it("make jobs as the docker CLI does: --replicas completions, --max-concurrent default the replicas", () => {

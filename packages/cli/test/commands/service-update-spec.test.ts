@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { PortProtocol, ServiceSpec, UpdateOrder, durationFromMs } from "@shoal/shared";
 import { buildServiceSpec } from "../../src/commands/service-spec.js";
 import { applySpecEdit, parseUpdateFlags, type UpdateFlags } from "../../src/commands/service-update-spec.js";
+import { updateFlags } from "./service-flags.js";
 
 const current = (): ServiceSpec =>
   buildServiceSpec("registry:5000/app:1", ["sleep", "3600"], {
@@ -17,21 +18,7 @@ const current = (): ServiceSpec =>
     updateParallelism: "2",
   });
 
-const flags = (more: Partial<UpdateFlags> = {}): UpdateFlags => ({
-  envAdd: [],
-  envRm: [],
-  labelAdd: [],
-  labelRm: [],
-  containerLabelAdd: [],
-  containerLabelRm: [],
-  constraintAdd: [],
-  constraintRm: [],
-  placementPrefAdd: [],
-  placementPrefRm: [],
-  publishAdd: [],
-  publishRm: [],
-  ...more,
-});
+const flags = updateFlags;
 
 const update = (more: Partial<UpdateFlags>, spec = current()): ServiceSpec =>
   applySpecEdit(spec, parseUpdateFlags(flags(more)));

@@ -4,38 +4,18 @@ import { buildServiceSpec } from "../../src/commands/service-spec.js";
 import { runServiceUpdate } from "../../src/commands/service-update.js";
 import type { UpdateFlags } from "../../src/commands/service-update-spec.js";
 import { fakeControl, sink } from "./fake-control.js";
+import { createFlags, updateFlags } from "./service-flags.js";
 
 const service = Service.fromPartial({
   id: "svc1",
   meta: { version: { index: 7 } },
   specVersion: { index: 1 },
-  spec: buildServiceSpec("app:1", [], {
-    name: "web",
-    mode: "replicated",
-    replicas: "2",
-    env: [],
-    label: [],
-    containerLabel: [],
-    constraint: [],
-    placementPref: [],
-    publish: [],
-  }),
+  spec: buildServiceSpec("app:1", [], createFlags({ replicas: "2" })),
   updateStatus: { state: UpdateState.COMPLETED, startedAt: new Date(1000), message: "update completed" },
 });
 
 const flags = (more: Partial<UpdateFlags & { rollback: boolean }>): UpdateFlags & { rollback?: boolean } => ({
-  envAdd: [],
-  envRm: [],
-  labelAdd: [],
-  labelRm: [],
-  containerLabelAdd: [],
-  containerLabelRm: [],
-  constraintAdd: [],
-  constraintRm: [],
-  placementPrefAdd: [],
-  placementPrefRm: [],
-  publishAdd: [],
-  publishRm: [],
+  ...updateFlags(),
   ...more,
 });
 
