@@ -92,7 +92,8 @@ export async function runServiceUpdate(
   });
 }
 
-const EMPTY_UPDATE: UpdateFlags = {
+/** The flags of `service update` given none: commander's empty lists. */
+export const EMPTY_UPDATE: UpdateFlags = {
   envAdd: [],
   envRm: [],
   labelAdd: [],
