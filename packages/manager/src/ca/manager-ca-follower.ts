@@ -95,15 +95,16 @@ export class ManagerCaFollower {
     // The manager's own certificate is recorded in the rotation (renewed_managers), whether or
     // not it has a node: its node's record is its agent's.
     const signal = caSignal(rootCa, undefined, nodeId);
+    // No root yet (a founding manager's store before the cluster's first commit, a replica still
+    // catching up): nothing to compare with, and the first root to appear is not a change of root.
+    if (signal.rootCaDigest === "") return;
     const last = this.#last;
     this.#last = signal;
     if (last === undefined) {
       // At start: renew if the rotation asks, or if this manager trusts more than the current
       // root (it was down when a rotation ended).
-      if (signal.rootCaDigest !== "") {
-        const trusted = bundleDigests(this.#options.trustedRootsPem());
-        if (signal.renewCertificate || trusted.length !== 1 || trusted[0] !== signal.rootCaDigest) this.renew(signal);
-      }
+      const trusted = bundleDigests(this.#options.trustedRootsPem());
+      if (signal.renewCertificate || trusted.length !== 1 || trusted[0] !== signal.rootCaDigest) this.renew(signal);
     } else {
       if (sameSignal(signal, last)) return;
       if (signal.renewCertificate || signal.rootCaDigest !== last.rootCaDigest) this.renew(signal);

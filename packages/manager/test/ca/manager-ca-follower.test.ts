@@ -38,7 +38,10 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
-async function setup(trusted: string): Promise<{
+async function setup(
+  trusted: string,
+  withCluster = true,
+): Promise<{
   store: MemoryStore;
   follower: ManagerCaFollower;
   renewals: () => number;
@@ -49,7 +52,8 @@ async function setup(trusted: string): Promise<{
   dirs.push(dataDir);
   await writeClientCertificate(join(dataDir, CLIENT_CERT_DIR), ca, { name: "admin", clusterId: CLUSTER_ID, now: NOW });
   const store = new MemoryStore();
-  await store.update((tx) => tx.clusters.create(Cluster.fromPartial({ id: CLUSTER_ID, rootCa: base })));
+  if (withCluster)
+    await store.update((tx) => tx.clusters.create(Cluster.fromPartial({ id: CLUSTER_ID, rootCa: base })));
   let n = 0;
   const follower = new ManagerCaFollower({
     store,
@@ -104,6 +108,19 @@ describe("ManagerCaFollower", () => {
     await settle();
     expect(h.renewals()).toBe(1);
     expect(currentDigest(base)).toBe(ca.digest);
+    await h.follower.stop();
+  });
+
+  it("does not renew when the cluster's root first appears after it started (a founding manager)", async () => {
+    const h = await setup(ca.certPem, false);
+    h.follower.start();
+    await settle();
+    await h.store.update((tx) => tx.clusters.create(Cluster.fromPartial({ id: CLUSTER_ID, rootCa: base })));
+    await settle();
+    expect(h.renewals()).toBe(0);
+    // It follows the root from there: a rotation still asks for a renewal.
+    await h.setRootCa(rotating);
+    await until(() => h.renewals() === 1, "a renewal when the rotation starts");
     await h.follower.stop();
   });
 });
