@@ -118,7 +118,7 @@ async function simMain(): Promise<void> {
       description: {
         hostname: `sim-${String(i).padStart(4, "0")}`,
         platform: { os: "linux", architecture: "amd64" },
-        resources: { nanoCpus: 4e9, memoryBytes: 8 * 2 ** 30 },
+        resources: { nanoCpus: 4e9, memoryBytes: 8 * 2 ** 30, pids: 0, generic: [] },
         engine: { engineVersion: "fake", labels: {}, plugins: [] },
       },
     });

@@ -6,7 +6,17 @@
 // Prints one JSON line per case:
 //   {"bench":"scheduler","nodes":1000,"tasks":100000,"constraints":true,"ms":...,"tasks_per_s":...}
 // Run: node_modules/.bin/tsx --conditions=@shoal/source test/bench/scheduler.ts
-import { Node, NodeAvailability, NodeRole, NodeState, Task, TaskState, newId, type TaskSpec } from "@shoal/shared";
+import {
+  Node,
+  NodeAvailability,
+  NodeRole,
+  NodeState,
+  Task,
+  TaskState,
+  newId,
+  type TaskSpec,
+  ContainerSpec,
+} from "@shoal/shared";
 import { scheduleBatch } from "@shoal/manager";
 
 const NODES = Number(process.env["BENCH_NODES"] ?? 1_000);
@@ -26,7 +36,7 @@ function makeNodes(n: number): Node[] {
       description: {
         hostname: `node-${i}`,
         platform: { os: "linux", architecture: "amd64" },
-        resources: { nanoCpus: 64e9, memoryBytes: 256 * 1024 ** 3 },
+        resources: { nanoCpus: 64e9, memoryBytes: 256 * 1024 ** 3, pids: 0, generic: [] },
         engine: { engineVersion: "27.5.1", labels: {} },
       },
       status: { state: NodeState.READY, message: "", addr: `10.0.${i >> 8}.${i & 255}` },
@@ -39,6 +49,7 @@ function makeTasks(n: number, constraints: boolean): Task[] {
   const serviceId = newId();
   const spec: TaskSpec = {
     container: {
+      ...ContainerSpec.create(),
       image: "registry.example.com:5000/web:1.0",
       command: [],
       args: ["--port", "8080"],
@@ -51,12 +62,18 @@ function makeTasks(n: number, constraints: boolean): Task[] {
       stopGracePeriod: undefined,
     },
     resources: {
-      limits: { nanoCpus: 0, memoryBytes: 0 },
-      reservations: { nanoCpus: 1e8, memoryBytes: 64 * 1024 ** 2 },
+      limits: { nanoCpus: 0, memoryBytes: 0, pids: 0, generic: [] },
+      reservations: { nanoCpus: 1e8, memoryBytes: 64 * 1024 ** 2, pids: 0, generic: [] },
     },
     restartPolicy: undefined,
-    placement: { constraints: constraints ? ["node.labels.zone==a"] : [], preferences: [], maxReplicasPerNode: 0 },
+    placement: {
+      constraints: constraints ? ["node.labels.zone==a"] : [],
+      preferences: [],
+      maxReplicasPerNode: 0,
+      platforms: [],
+    },
     forceUpdate: 0,
+    logDriver: undefined,
   };
   return Array.from({ length: n }, (_, i) =>
     Task.fromPartial({

@@ -101,7 +101,12 @@ class StubDispatcher {
           type: AssignmentsType.COMPLETE,
           appliesTo: "",
           resultsIn: this.resultsIn,
-          changes: this.tasks.map((task) => ({ action: AssignmentAction.UPDATE, task })),
+          changes: this.tasks.map((task) => ({
+            action: AssignmentAction.UPDATE,
+            secret: undefined,
+            config: undefined,
+            task,
+          })),
         });
       },
       updateTaskStatus: (call, callback) => {
@@ -192,15 +197,20 @@ describe("agent worker over gRPC", () => {
     // A second task arrives, the first is asked to shut down.
     const b = assigned(2);
     manager.push([
-      { action: AssignmentAction.UPDATE, task: b },
-      { action: AssignmentAction.UPDATE, task: { ...a, desiredState: TaskState.SHUTDOWN } },
+      { action: AssignmentAction.UPDATE, secret: undefined, config: undefined, task: b },
+      {
+        action: AssignmentAction.UPDATE,
+        secret: undefined,
+        config: undefined,
+        task: { ...a, desiredState: TaskState.SHUTDOWN },
+      },
     ]);
     await expect.poll(() => manager.last(a.id)?.state, { timeout: 5000 }).toBe(TaskState.SHUTDOWN);
     await expect.poll(() => manager.last(b.id)?.state, { timeout: 5000 }).toBe(TaskState.RUNNING);
     expect(fake.containers.get(a.id)!.state).toBe("exited");
 
     // The manager forgets the first: its container goes.
-    manager.push([{ action: AssignmentAction.REMOVE, task: a }]);
+    manager.push([{ action: AssignmentAction.REMOVE, secret: undefined, config: undefined, task: a }]);
     await expect.poll(() => fake.containers.has(a.id), { timeout: 5000 }).toBe(false);
     expect(fake.containers.get(b.id)!.state).toBe("running");
   });
@@ -216,7 +226,14 @@ describe("agent worker over gRPC", () => {
     await expect.poll(() => first.last(a.id)?.state, { timeout: 5000 }).toBe(TaskState.RUNNING);
 
     // The new leader knows b (as RUNNING) and no longer a.
-    second.push([{ action: AssignmentAction.UPDATE, task: { ...b, status: first.last(b.id) } }]);
+    second.push([
+      {
+        action: AssignmentAction.UPDATE,
+        secret: undefined,
+        config: undefined,
+        task: { ...b, status: first.last(b.id) },
+      },
+    ]);
     first.stop();
     // b did not change, yet its status is sent again to the new manager.
     await expect.poll(() => second.last(b.id)?.state, { timeout: 5000 }).toBe(TaskState.RUNNING);
@@ -238,14 +255,14 @@ describe("agent worker over gRPC", () => {
       type: AssignmentsType.INCREMENTAL,
       appliesTo: "some-other-set",
       resultsIn: newId(),
-      changes: [{ action: AssignmentAction.UPDATE, task: b }],
+      changes: [{ action: AssignmentAction.UPDATE, secret: undefined, config: undefined, task: b }],
     });
     await expect.poll(() => manager.assignmentCalls, { timeout: 5000 }).toBe(2);
     expect(fake.containers.has(b.id)).toBe(false);
 
     // A clean end: the same session reads the stream again, and nothing restarts.
     const c = assigned(3);
-    manager.push([{ action: AssignmentAction.UPDATE, task: c }]);
+    manager.push([{ action: AssignmentAction.UPDATE, secret: undefined, config: undefined, task: c }]);
     await expect.poll(() => manager.last(c.id)?.state, { timeout: 5000 }).toBe(TaskState.RUNNING);
     manager.endStreams();
     await expect.poll(() => manager.assignmentCalls, { timeout: 5000 }).toBe(3);

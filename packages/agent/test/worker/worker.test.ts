@@ -37,8 +37,18 @@ function worker(
   return { w, sink };
 }
 
-const update = (task: Task): AssignmentChange => ({ action: AssignmentAction.UPDATE, task });
-const remove = (task: Task): AssignmentChange => ({ action: AssignmentAction.REMOVE, task });
+const update = (task: Task): AssignmentChange => ({
+  action: AssignmentAction.UPDATE,
+  task,
+  secret: undefined,
+  config: undefined,
+});
+const remove = (task: Task): AssignmentChange => ({
+  action: AssignmentAction.REMOVE,
+  task,
+  secret: undefined,
+  config: undefined,
+});
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("Worker", () => {

@@ -187,7 +187,7 @@ export function applySpecEdit(current: ServiceSpec, edit: SpecEdit): ServiceSpec
   if (edit.entrypoint !== undefined) c.command = [...edit.entrypoint];
   c.env = editEnv(c.env, edit.envAdd, edit.envRm);
   c.labels = editMap(c.labels, edit.containerLabelAdd, edit.containerLabelRm);
-  const placement = (template.placement ??= { constraints: [], preferences: [], maxReplicasPerNode: 0 });
+  const placement = (template.placement ??= { constraints: [], preferences: [], maxReplicasPerNode: 0, platforms: [] });
   placement.constraints = editList(
     placement.constraints,
     edit.constraintAdd,

@@ -148,7 +148,7 @@ export function parseTaskFlags(flags: TaskFlags): TaskEdit {
   };
 }
 
-const NO_RESOURCES: Resources = { nanoCpus: 0, memoryBytes: 0 };
+const NO_RESOURCES: Resources = { nanoCpus: 0, memoryBytes: 0, pids: 0, generic: [] };
 
 /** The template with the edit applied; the input is not changed. */
 export function applyTaskEdit(template: TaskSpec, edit: TaskEdit): TaskSpec {
@@ -174,7 +174,13 @@ export function applyTaskEdit(template: TaskSpec, edit: TaskEdit): TaskSpec {
   }
   if (edit.stopGracePeriod) container.stopGracePeriod = edit.stopGracePeriod;
   if (edit.maxReplicasPerNode !== undefined) {
-    out.placement = { constraints: [], preferences: [], ...out.placement, maxReplicasPerNode: edit.maxReplicasPerNode };
+    out.placement = {
+      constraints: [],
+      preferences: [],
+      platforms: [],
+      ...out.placement,
+      maxReplicasPerNode: edit.maxReplicasPerNode,
+    };
   }
   return out;
 }

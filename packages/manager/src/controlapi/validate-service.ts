@@ -20,6 +20,7 @@ import {
 import { parseConstraints } from "../scheduler/index.js";
 import { validateDuration } from "./validate-duration.js";
 import { validateLabelKeys } from "./validate-labels.js";
+import { refusePendingFields } from "./validate-pending.js";
 
 /** Docker's rule for service names: letters, digits, '-' and '_', up to 63, no leading/trailing '-'. */
 const NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$/;
@@ -55,6 +56,7 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
     });
   }
   validateLabelKeys(spec.annotations?.labels, "spec.annotations.labels");
+  refusePendingFields(spec.taskTemplate);
   if (container) validateContainer(container);
   container?.env.forEach((e, i) => {
     if (!ENV.test(e)) {

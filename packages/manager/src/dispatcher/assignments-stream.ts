@@ -50,7 +50,7 @@ export function streamAssignments(
     type: AssignmentsType.COMPLETE,
     appliesTo: "",
     resultsIn: String(++version),
-    changes: initial.map((task) => ({ action: AssignmentAction.UPDATE, task })),
+    changes: initial.map((task) => ({ action: AssignmentAction.UPDATE, task, secret: undefined, config: undefined })),
   });
   let stopped = false;
   const stop = (): void => {
@@ -82,10 +82,10 @@ export function streamAssignments(
         if (mine) {
           if (sent.get(task.id) !== fingerprint(task)) {
             sent.set(task.id, fingerprint(task));
-            changes.push({ action: AssignmentAction.UPDATE, task });
+            changes.push({ action: AssignmentAction.UPDATE, task, secret: undefined, config: undefined });
           }
         } else if (sent.delete(task.id)) {
-          changes.push({ action: AssignmentAction.REMOVE, task });
+          changes.push({ action: AssignmentAction.REMOVE, task, secret: undefined, config: undefined });
         }
       }
     } catch (err: unknown) {

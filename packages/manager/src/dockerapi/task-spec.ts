@@ -37,6 +37,8 @@ function resources(r: DockerResources | null | undefined, field: string): Resour
   return {
     nanoCpus: whole(r.NanoCPUs, `${field}.NanoCPUs`),
     memoryBytes: whole(r.MemoryBytes, `${field}.MemoryBytes`),
+    pids: 0,
+    generic: [],
   };
 }
 

@@ -133,6 +133,7 @@ export function newTask(service: Service, target: TaskTarget, now: number, id: s
     nodeId: global ? target.nodeId : "",
     annotations: { name: `${serviceName(service)}.${global ? target.nodeId : target.slot}`, labels: {} },
     serviceAnnotations: spec?.annotations ?? Annotations.create(),
+    assignedGenericResources: [],
     status: {
       timestamp: new Date(now),
       state: INITIAL_TASK_STATE,

@@ -29,7 +29,7 @@ import { Dispatcher, MemoryStore } from "@shoal/manager";
 const description: NodeDescription = {
   hostname: "host-a",
   platform: { os: "linux", architecture: "amd64" },
-  resources: { nanoCpus: 2e9, memoryBytes: 2 ** 30 },
+  resources: { nanoCpus: 2e9, memoryBytes: 2 ** 30, pids: 0, generic: [] },
   engine: { engineVersion: "20.10", labels: {}, plugins: [] },
 };
 

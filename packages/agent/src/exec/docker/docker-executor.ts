@@ -75,7 +75,7 @@ export class DockerExecutor implements Executor {
       return {
         hostname: info.Name,
         platform: { os: version.Os || info.OSType, architecture: version.Arch || info.Architecture },
-        resources: { nanoCpus: info.NCPU * 1e9, memoryBytes: info.MemTotal },
+        resources: { nanoCpus: info.NCPU * 1e9, memoryBytes: info.MemTotal, pids: 0, generic: [] },
         engine: {
           engineVersion: info.ServerVersion,
           labels: parseLabels(info.Labels ?? []),

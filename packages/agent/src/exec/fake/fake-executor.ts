@@ -77,7 +77,7 @@ export class FakeExecutor implements Executor {
     this.description = options.description ?? {
       hostname: "fake-host",
       platform: { os: "linux", architecture: "amd64" },
-      resources: { nanoCpus: 4e9, memoryBytes: 8 * 2 ** 30 },
+      resources: { nanoCpus: 4e9, memoryBytes: 8 * 2 ** 30, pids: 0, generic: [] },
       engine: { engineVersion: "fake", labels: {}, plugins: [{ type: "Volume", name: "local" }] },
     };
   }

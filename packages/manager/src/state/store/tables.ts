@@ -63,6 +63,10 @@ export function fromTarget(target: StoreAction["target"]): TableObject {
       return { table: "tasks", object: target.value };
     case "cluster":
       return { table: "clusters", object: target.value };
+    case "secret":
+    case "config":
+      // In the proto for the secrets and configs tables; no table keeps them yet.
+      throw new InvalidArgumentError(`no store table keeps a ${target.$case} yet`, { field: "target" });
     case undefined:
       throw new InvalidArgumentError("store action without a target", { field: "target" });
   }

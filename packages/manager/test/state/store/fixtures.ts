@@ -15,11 +15,13 @@ import {
   newId,
   type ServiceSpec,
   type TaskSpec,
+  ContainerSpec,
 } from "@shoal/shared";
 
 export function taskSpec(image = "registry.example.com:5000/team/web-frontend:1.24.3"): TaskSpec {
   return {
     container: {
+      ...ContainerSpec.create(),
       image,
       command: [],
       args: ["--port", "8080", "--log-format", "json"],
@@ -45,8 +47,8 @@ export function taskSpec(image = "registry.example.com:5000/team/web-frontend:1.
       stopGracePeriod: durationFromMs(10_000),
     },
     resources: {
-      limits: { nanoCpus: 500_000_000, memoryBytes: 268_435_456 },
-      reservations: { nanoCpus: 250_000_000, memoryBytes: 134_217_728 },
+      limits: { nanoCpus: 500_000_000, memoryBytes: 268_435_456, pids: 0, generic: [] },
+      reservations: { nanoCpus: 250_000_000, memoryBytes: 134_217_728, pids: 0, generic: [] },
     },
     restartPolicy: {
       condition: RestartCondition.ON_FAILURE,
@@ -58,8 +60,10 @@ export function taskSpec(image = "registry.example.com:5000/team/web-frontend:1.
       constraints: ["node.role==worker", "node.labels.zone!=eu-west-3c"],
       preferences: [{ preference: { $case: "spread", value: { spreadDescriptor: "node.labels.zone" } } }],
       maxReplicasPerNode: 2,
+      platforms: [],
     },
     forceUpdate: 0,
+    logDriver: undefined,
   };
 }
 
@@ -101,7 +105,7 @@ export function makeNode(hostname: string, id: string = newId()): Node {
     description: {
       hostname,
       platform: { os: "linux", architecture: "amd64" },
-      resources: { nanoCpus: 8_000_000_000, memoryBytes: 34_359_738_368 },
+      resources: { nanoCpus: 8_000_000_000, memoryBytes: 34_359_738_368, pids: 0, generic: [] },
       engine: { engineVersion: "27.5.1", labels: {} },
     },
     status: { state: NodeState.READY, message: "", addr: "10.0.3.17" },

@@ -22,7 +22,7 @@ import {
 } from "@grpc/grpc-js";
 import { Duration } from "../../google/protobuf/duration.js";
 import { ImagePullLine, RegistryAuth } from "./images.js";
-import { Cluster, Node, Service, Task } from "./objects.js";
+import { Cluster, Config, ConfigSpec, Node, Secret, SecretSpec, Service, Task } from "./objects.js";
 import { RaftMember } from "./raft.js";
 import {
   ClusterSpec,
@@ -381,6 +381,104 @@ export interface RebalanceServiceResponse {
     | undefined;
   /** Tasks the rebalance will move (0: the spread is already right). */
   toMove: number;
+}
+
+/** Filters of secrets and configs; combined as ServiceFilters are. */
+export interface SecretFilters {
+  names: string[];
+  namePrefixes: string[];
+  idPrefixes: string[];
+  labels: { [key: string]: string };
+}
+
+export interface SecretFilters_LabelsEntry {
+  key: string;
+  value: string;
+}
+
+export interface CreateSecretRequest {
+  spec: SecretSpec | undefined;
+}
+
+export interface CreateSecretResponse {
+  secret: Secret | undefined;
+}
+
+export interface GetSecretRequest {
+  secretId: string;
+}
+
+export interface GetSecretResponse {
+  secret: Secret | undefined;
+}
+
+export interface ListSecretsRequest {
+  filters: SecretFilters | undefined;
+}
+
+export interface ListSecretsResponse {
+  secrets: Secret[];
+}
+
+export interface UpdateSecretRequest {
+  secretId: string;
+  secretVersion:
+    | Version
+    | undefined;
+  /** Only annotations.labels may differ from the secret's spec. */
+  spec: SecretSpec | undefined;
+}
+
+export interface UpdateSecretResponse {
+  secret: Secret | undefined;
+}
+
+export interface RemoveSecretRequest {
+  secretId: string;
+}
+
+export interface RemoveSecretResponse {
+}
+
+export interface CreateConfigRequest {
+  spec: ConfigSpec | undefined;
+}
+
+export interface CreateConfigResponse {
+  config: Config | undefined;
+}
+
+export interface GetConfigRequest {
+  configId: string;
+}
+
+export interface GetConfigResponse {
+  config: Config | undefined;
+}
+
+export interface ListConfigsRequest {
+  filters: SecretFilters | undefined;
+}
+
+export interface ListConfigsResponse {
+  configs: Config[];
+}
+
+export interface UpdateConfigRequest {
+  configId: string;
+  configVersion: Version | undefined;
+  spec: ConfigSpec | undefined;
+}
+
+export interface UpdateConfigResponse {
+  config: Config | undefined;
+}
+
+export interface RemoveConfigRequest {
+  configId: string;
+}
+
+export interface RemoveConfigResponse {
 }
 
 function createBaseRaftStatus(): RaftStatus {
@@ -5129,6 +5227,1696 @@ export const RebalanceServiceResponse: MessageFns<RebalanceServiceResponse> = {
   },
 };
 
+function createBaseSecretFilters(): SecretFilters {
+  return { names: [], namePrefixes: [], idPrefixes: [], labels: {} };
+}
+
+export const SecretFilters: MessageFns<SecretFilters> = {
+  encode(message: SecretFilters, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.names) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.namePrefixes) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.idPrefixes) {
+      writer.uint32(26).string(v!);
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      SecretFilters_LabelsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SecretFilters {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecretFilters();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.names.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.namePrefixes.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.idPrefixes.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = SecretFilters_LabelsEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.labels[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SecretFilters {
+    return {
+      names: globalThis.Array.isArray(object?.names) ? object.names.map((e: any) => globalThis.String(e)) : [],
+      namePrefixes: globalThis.Array.isArray(object?.namePrefixes)
+        ? object.namePrefixes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.name_prefixes)
+        ? object.name_prefixes.map((e: any) => globalThis.String(e))
+        : [],
+      idPrefixes: globalThis.Array.isArray(object?.idPrefixes)
+        ? object.idPrefixes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.id_prefixes)
+        ? object.id_prefixes.map((e: any) => globalThis.String(e))
+        : [],
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: SecretFilters): unknown {
+    const obj: any = {};
+    if (message.names?.length) {
+      obj.names = message.names;
+    }
+    if (message.namePrefixes?.length) {
+      obj.namePrefixes = message.namePrefixes;
+    }
+    if (message.idPrefixes?.length) {
+      obj.idPrefixes = message.idPrefixes;
+    }
+    if (message.labels) {
+      const entries = globalThis.Object.entries(message.labels) as [string, string][];
+      if (entries.length > 0) {
+        obj.labels = {};
+        entries.forEach(([k, v]) => {
+          obj.labels[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SecretFilters>, I>>(base?: I): SecretFilters {
+    return SecretFilters.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SecretFilters>, I>>(object: I): SecretFilters {
+    const message = createBaseSecretFilters();
+    message.names = object.names?.map((e) => e) || [];
+    message.namePrefixes = object.namePrefixes?.map((e) => e) || [];
+    message.idPrefixes = object.idPrefixes?.map((e) => e) || [];
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseSecretFilters_LabelsEntry(): SecretFilters_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const SecretFilters_LabelsEntry: MessageFns<SecretFilters_LabelsEntry> = {
+  encode(message: SecretFilters_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SecretFilters_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecretFilters_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SecretFilters_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: SecretFilters_LabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SecretFilters_LabelsEntry>, I>>(base?: I): SecretFilters_LabelsEntry {
+    return SecretFilters_LabelsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SecretFilters_LabelsEntry>, I>>(object: I): SecretFilters_LabelsEntry {
+    const message = createBaseSecretFilters_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateSecretRequest(): CreateSecretRequest {
+  return { spec: undefined };
+}
+
+export const CreateSecretRequest: MessageFns<CreateSecretRequest> = {
+  encode(message: CreateSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.spec !== undefined) {
+      SecretSpec.encode(message.spec, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.spec = SecretSpec.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateSecretRequest {
+    return { spec: isSet(object.spec) ? SecretSpec.fromJSON(object.spec) : undefined };
+  },
+
+  toJSON(message: CreateSecretRequest): unknown {
+    const obj: any = {};
+    if (message.spec !== undefined) {
+      obj.spec = SecretSpec.toJSON(message.spec);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateSecretRequest>, I>>(base?: I): CreateSecretRequest {
+    return CreateSecretRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateSecretRequest>, I>>(object: I): CreateSecretRequest {
+    const message = createBaseCreateSecretRequest();
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? SecretSpec.fromPartial(object.spec)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCreateSecretResponse(): CreateSecretResponse {
+  return { secret: undefined };
+}
+
+export const CreateSecretResponse: MessageFns<CreateSecretResponse> = {
+  encode(message: CreateSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secret !== undefined) {
+      Secret.encode(message.secret, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secret = Secret.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateSecretResponse {
+    return { secret: isSet(object.secret) ? Secret.fromJSON(object.secret) : undefined };
+  },
+
+  toJSON(message: CreateSecretResponse): unknown {
+    const obj: any = {};
+    if (message.secret !== undefined) {
+      obj.secret = Secret.toJSON(message.secret);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateSecretResponse>, I>>(base?: I): CreateSecretResponse {
+    return CreateSecretResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateSecretResponse>, I>>(object: I): CreateSecretResponse {
+    const message = createBaseCreateSecretResponse();
+    message.secret = (object.secret !== undefined && object.secret !== null)
+      ? Secret.fromPartial(object.secret)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetSecretRequest(): GetSecretRequest {
+  return { secretId: "" };
+}
+
+export const GetSecretRequest: MessageFns<GetSecretRequest> = {
+  encode(message: GetSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secretId !== "") {
+      writer.uint32(10).string(message.secretId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secretId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSecretRequest {
+    return {
+      secretId: isSet(object.secretId)
+        ? globalThis.String(object.secretId)
+        : isSet(object.secret_id)
+        ? globalThis.String(object.secret_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetSecretRequest): unknown {
+    const obj: any = {};
+    if (message.secretId !== "") {
+      obj.secretId = message.secretId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetSecretRequest>, I>>(base?: I): GetSecretRequest {
+    return GetSecretRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetSecretRequest>, I>>(object: I): GetSecretRequest {
+    const message = createBaseGetSecretRequest();
+    message.secretId = object.secretId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetSecretResponse(): GetSecretResponse {
+  return { secret: undefined };
+}
+
+export const GetSecretResponse: MessageFns<GetSecretResponse> = {
+  encode(message: GetSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secret !== undefined) {
+      Secret.encode(message.secret, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secret = Secret.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSecretResponse {
+    return { secret: isSet(object.secret) ? Secret.fromJSON(object.secret) : undefined };
+  },
+
+  toJSON(message: GetSecretResponse): unknown {
+    const obj: any = {};
+    if (message.secret !== undefined) {
+      obj.secret = Secret.toJSON(message.secret);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetSecretResponse>, I>>(base?: I): GetSecretResponse {
+    return GetSecretResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetSecretResponse>, I>>(object: I): GetSecretResponse {
+    const message = createBaseGetSecretResponse();
+    message.secret = (object.secret !== undefined && object.secret !== null)
+      ? Secret.fromPartial(object.secret)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListSecretsRequest(): ListSecretsRequest {
+  return { filters: undefined };
+}
+
+export const ListSecretsRequest: MessageFns<ListSecretsRequest> = {
+  encode(message: ListSecretsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filters !== undefined) {
+      SecretFilters.encode(message.filters, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSecretsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSecretsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filters = SecretFilters.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSecretsRequest {
+    return { filters: isSet(object.filters) ? SecretFilters.fromJSON(object.filters) : undefined };
+  },
+
+  toJSON(message: ListSecretsRequest): unknown {
+    const obj: any = {};
+    if (message.filters !== undefined) {
+      obj.filters = SecretFilters.toJSON(message.filters);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListSecretsRequest>, I>>(base?: I): ListSecretsRequest {
+    return ListSecretsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSecretsRequest>, I>>(object: I): ListSecretsRequest {
+    const message = createBaseListSecretsRequest();
+    message.filters = (object.filters !== undefined && object.filters !== null)
+      ? SecretFilters.fromPartial(object.filters)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListSecretsResponse(): ListSecretsResponse {
+  return { secrets: [] };
+}
+
+export const ListSecretsResponse: MessageFns<ListSecretsResponse> = {
+  encode(message: ListSecretsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.secrets) {
+      Secret.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSecretsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSecretsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secrets.push(Secret.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSecretsResponse {
+    return {
+      secrets: globalThis.Array.isArray(object?.secrets) ? object.secrets.map((e: any) => Secret.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListSecretsResponse): unknown {
+    const obj: any = {};
+    if (message.secrets?.length) {
+      obj.secrets = message.secrets.map((e) => Secret.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListSecretsResponse>, I>>(base?: I): ListSecretsResponse {
+    return ListSecretsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSecretsResponse>, I>>(object: I): ListSecretsResponse {
+    const message = createBaseListSecretsResponse();
+    message.secrets = object.secrets?.map((e) => Secret.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUpdateSecretRequest(): UpdateSecretRequest {
+  return { secretId: "", secretVersion: undefined, spec: undefined };
+}
+
+export const UpdateSecretRequest: MessageFns<UpdateSecretRequest> = {
+  encode(message: UpdateSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secretId !== "") {
+      writer.uint32(10).string(message.secretId);
+    }
+    if (message.secretVersion !== undefined) {
+      Version.encode(message.secretVersion, writer.uint32(18).fork()).join();
+    }
+    if (message.spec !== undefined) {
+      SecretSpec.encode(message.spec, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secretId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.secretVersion = Version.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.spec = SecretSpec.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateSecretRequest {
+    return {
+      secretId: isSet(object.secretId)
+        ? globalThis.String(object.secretId)
+        : isSet(object.secret_id)
+        ? globalThis.String(object.secret_id)
+        : "",
+      secretVersion: isSet(object.secretVersion)
+        ? Version.fromJSON(object.secretVersion)
+        : isSet(object.secret_version)
+        ? Version.fromJSON(object.secret_version)
+        : undefined,
+      spec: isSet(object.spec) ? SecretSpec.fromJSON(object.spec) : undefined,
+    };
+  },
+
+  toJSON(message: UpdateSecretRequest): unknown {
+    const obj: any = {};
+    if (message.secretId !== "") {
+      obj.secretId = message.secretId;
+    }
+    if (message.secretVersion !== undefined) {
+      obj.secretVersion = Version.toJSON(message.secretVersion);
+    }
+    if (message.spec !== undefined) {
+      obj.spec = SecretSpec.toJSON(message.spec);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateSecretRequest>, I>>(base?: I): UpdateSecretRequest {
+    return UpdateSecretRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateSecretRequest>, I>>(object: I): UpdateSecretRequest {
+    const message = createBaseUpdateSecretRequest();
+    message.secretId = object.secretId ?? "";
+    message.secretVersion = (object.secretVersion !== undefined && object.secretVersion !== null)
+      ? Version.fromPartial(object.secretVersion)
+      : undefined;
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? SecretSpec.fromPartial(object.spec)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateSecretResponse(): UpdateSecretResponse {
+  return { secret: undefined };
+}
+
+export const UpdateSecretResponse: MessageFns<UpdateSecretResponse> = {
+  encode(message: UpdateSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secret !== undefined) {
+      Secret.encode(message.secret, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secret = Secret.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateSecretResponse {
+    return { secret: isSet(object.secret) ? Secret.fromJSON(object.secret) : undefined };
+  },
+
+  toJSON(message: UpdateSecretResponse): unknown {
+    const obj: any = {};
+    if (message.secret !== undefined) {
+      obj.secret = Secret.toJSON(message.secret);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateSecretResponse>, I>>(base?: I): UpdateSecretResponse {
+    return UpdateSecretResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateSecretResponse>, I>>(object: I): UpdateSecretResponse {
+    const message = createBaseUpdateSecretResponse();
+    message.secret = (object.secret !== undefined && object.secret !== null)
+      ? Secret.fromPartial(object.secret)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRemoveSecretRequest(): RemoveSecretRequest {
+  return { secretId: "" };
+}
+
+export const RemoveSecretRequest: MessageFns<RemoveSecretRequest> = {
+  encode(message: RemoveSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secretId !== "") {
+      writer.uint32(10).string(message.secretId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secretId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveSecretRequest {
+    return {
+      secretId: isSet(object.secretId)
+        ? globalThis.String(object.secretId)
+        : isSet(object.secret_id)
+        ? globalThis.String(object.secret_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RemoveSecretRequest): unknown {
+    const obj: any = {};
+    if (message.secretId !== "") {
+      obj.secretId = message.secretId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveSecretRequest>, I>>(base?: I): RemoveSecretRequest {
+    return RemoveSecretRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveSecretRequest>, I>>(object: I): RemoveSecretRequest {
+    const message = createBaseRemoveSecretRequest();
+    message.secretId = object.secretId ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveSecretResponse(): RemoveSecretResponse {
+  return {};
+}
+
+export const RemoveSecretResponse: MessageFns<RemoveSecretResponse> = {
+  encode(_: RemoveSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RemoveSecretResponse {
+    return {};
+  },
+
+  toJSON(_: RemoveSecretResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveSecretResponse>, I>>(base?: I): RemoveSecretResponse {
+    return RemoveSecretResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveSecretResponse>, I>>(_: I): RemoveSecretResponse {
+    const message = createBaseRemoveSecretResponse();
+    return message;
+  },
+};
+
+function createBaseCreateConfigRequest(): CreateConfigRequest {
+  return { spec: undefined };
+}
+
+export const CreateConfigRequest: MessageFns<CreateConfigRequest> = {
+  encode(message: CreateConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.spec !== undefined) {
+      ConfigSpec.encode(message.spec, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.spec = ConfigSpec.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateConfigRequest {
+    return { spec: isSet(object.spec) ? ConfigSpec.fromJSON(object.spec) : undefined };
+  },
+
+  toJSON(message: CreateConfigRequest): unknown {
+    const obj: any = {};
+    if (message.spec !== undefined) {
+      obj.spec = ConfigSpec.toJSON(message.spec);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateConfigRequest>, I>>(base?: I): CreateConfigRequest {
+    return CreateConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateConfigRequest>, I>>(object: I): CreateConfigRequest {
+    const message = createBaseCreateConfigRequest();
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? ConfigSpec.fromPartial(object.spec)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCreateConfigResponse(): CreateConfigResponse {
+  return { config: undefined };
+}
+
+export const CreateConfigResponse: MessageFns<CreateConfigResponse> = {
+  encode(message: CreateConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.config !== undefined) {
+      Config.encode(message.config, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.config = Config.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateConfigResponse {
+    return { config: isSet(object.config) ? Config.fromJSON(object.config) : undefined };
+  },
+
+  toJSON(message: CreateConfigResponse): unknown {
+    const obj: any = {};
+    if (message.config !== undefined) {
+      obj.config = Config.toJSON(message.config);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateConfigResponse>, I>>(base?: I): CreateConfigResponse {
+    return CreateConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateConfigResponse>, I>>(object: I): CreateConfigResponse {
+    const message = createBaseCreateConfigResponse();
+    message.config = (object.config !== undefined && object.config !== null)
+      ? Config.fromPartial(object.config)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetConfigRequest(): GetConfigRequest {
+  return { configId: "" };
+}
+
+export const GetConfigRequest: MessageFns<GetConfigRequest> = {
+  encode(message: GetConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.configId !== "") {
+      writer.uint32(10).string(message.configId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.configId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConfigRequest {
+    return {
+      configId: isSet(object.configId)
+        ? globalThis.String(object.configId)
+        : isSet(object.config_id)
+        ? globalThis.String(object.config_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetConfigRequest): unknown {
+    const obj: any = {};
+    if (message.configId !== "") {
+      obj.configId = message.configId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetConfigRequest>, I>>(base?: I): GetConfigRequest {
+    return GetConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetConfigRequest>, I>>(object: I): GetConfigRequest {
+    const message = createBaseGetConfigRequest();
+    message.configId = object.configId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetConfigResponse(): GetConfigResponse {
+  return { config: undefined };
+}
+
+export const GetConfigResponse: MessageFns<GetConfigResponse> = {
+  encode(message: GetConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.config !== undefined) {
+      Config.encode(message.config, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.config = Config.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConfigResponse {
+    return { config: isSet(object.config) ? Config.fromJSON(object.config) : undefined };
+  },
+
+  toJSON(message: GetConfigResponse): unknown {
+    const obj: any = {};
+    if (message.config !== undefined) {
+      obj.config = Config.toJSON(message.config);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetConfigResponse>, I>>(base?: I): GetConfigResponse {
+    return GetConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetConfigResponse>, I>>(object: I): GetConfigResponse {
+    const message = createBaseGetConfigResponse();
+    message.config = (object.config !== undefined && object.config !== null)
+      ? Config.fromPartial(object.config)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListConfigsRequest(): ListConfigsRequest {
+  return { filters: undefined };
+}
+
+export const ListConfigsRequest: MessageFns<ListConfigsRequest> = {
+  encode(message: ListConfigsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filters !== undefined) {
+      SecretFilters.encode(message.filters, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConfigsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConfigsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filters = SecretFilters.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConfigsRequest {
+    return { filters: isSet(object.filters) ? SecretFilters.fromJSON(object.filters) : undefined };
+  },
+
+  toJSON(message: ListConfigsRequest): unknown {
+    const obj: any = {};
+    if (message.filters !== undefined) {
+      obj.filters = SecretFilters.toJSON(message.filters);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListConfigsRequest>, I>>(base?: I): ListConfigsRequest {
+    return ListConfigsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListConfigsRequest>, I>>(object: I): ListConfigsRequest {
+    const message = createBaseListConfigsRequest();
+    message.filters = (object.filters !== undefined && object.filters !== null)
+      ? SecretFilters.fromPartial(object.filters)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListConfigsResponse(): ListConfigsResponse {
+  return { configs: [] };
+}
+
+export const ListConfigsResponse: MessageFns<ListConfigsResponse> = {
+  encode(message: ListConfigsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.configs) {
+      Config.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConfigsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConfigsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.configs.push(Config.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConfigsResponse {
+    return {
+      configs: globalThis.Array.isArray(object?.configs) ? object.configs.map((e: any) => Config.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListConfigsResponse): unknown {
+    const obj: any = {};
+    if (message.configs?.length) {
+      obj.configs = message.configs.map((e) => Config.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListConfigsResponse>, I>>(base?: I): ListConfigsResponse {
+    return ListConfigsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListConfigsResponse>, I>>(object: I): ListConfigsResponse {
+    const message = createBaseListConfigsResponse();
+    message.configs = object.configs?.map((e) => Config.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUpdateConfigRequest(): UpdateConfigRequest {
+  return { configId: "", configVersion: undefined, spec: undefined };
+}
+
+export const UpdateConfigRequest: MessageFns<UpdateConfigRequest> = {
+  encode(message: UpdateConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.configId !== "") {
+      writer.uint32(10).string(message.configId);
+    }
+    if (message.configVersion !== undefined) {
+      Version.encode(message.configVersion, writer.uint32(18).fork()).join();
+    }
+    if (message.spec !== undefined) {
+      ConfigSpec.encode(message.spec, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.configId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.configVersion = Version.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.spec = ConfigSpec.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateConfigRequest {
+    return {
+      configId: isSet(object.configId)
+        ? globalThis.String(object.configId)
+        : isSet(object.config_id)
+        ? globalThis.String(object.config_id)
+        : "",
+      configVersion: isSet(object.configVersion)
+        ? Version.fromJSON(object.configVersion)
+        : isSet(object.config_version)
+        ? Version.fromJSON(object.config_version)
+        : undefined,
+      spec: isSet(object.spec) ? ConfigSpec.fromJSON(object.spec) : undefined,
+    };
+  },
+
+  toJSON(message: UpdateConfigRequest): unknown {
+    const obj: any = {};
+    if (message.configId !== "") {
+      obj.configId = message.configId;
+    }
+    if (message.configVersion !== undefined) {
+      obj.configVersion = Version.toJSON(message.configVersion);
+    }
+    if (message.spec !== undefined) {
+      obj.spec = ConfigSpec.toJSON(message.spec);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateConfigRequest>, I>>(base?: I): UpdateConfigRequest {
+    return UpdateConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateConfigRequest>, I>>(object: I): UpdateConfigRequest {
+    const message = createBaseUpdateConfigRequest();
+    message.configId = object.configId ?? "";
+    message.configVersion = (object.configVersion !== undefined && object.configVersion !== null)
+      ? Version.fromPartial(object.configVersion)
+      : undefined;
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? ConfigSpec.fromPartial(object.spec)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateConfigResponse(): UpdateConfigResponse {
+  return { config: undefined };
+}
+
+export const UpdateConfigResponse: MessageFns<UpdateConfigResponse> = {
+  encode(message: UpdateConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.config !== undefined) {
+      Config.encode(message.config, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.config = Config.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateConfigResponse {
+    return { config: isSet(object.config) ? Config.fromJSON(object.config) : undefined };
+  },
+
+  toJSON(message: UpdateConfigResponse): unknown {
+    const obj: any = {};
+    if (message.config !== undefined) {
+      obj.config = Config.toJSON(message.config);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateConfigResponse>, I>>(base?: I): UpdateConfigResponse {
+    return UpdateConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateConfigResponse>, I>>(object: I): UpdateConfigResponse {
+    const message = createBaseUpdateConfigResponse();
+    message.config = (object.config !== undefined && object.config !== null)
+      ? Config.fromPartial(object.config)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRemoveConfigRequest(): RemoveConfigRequest {
+  return { configId: "" };
+}
+
+export const RemoveConfigRequest: MessageFns<RemoveConfigRequest> = {
+  encode(message: RemoveConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.configId !== "") {
+      writer.uint32(10).string(message.configId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.configId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveConfigRequest {
+    return {
+      configId: isSet(object.configId)
+        ? globalThis.String(object.configId)
+        : isSet(object.config_id)
+        ? globalThis.String(object.config_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RemoveConfigRequest): unknown {
+    const obj: any = {};
+    if (message.configId !== "") {
+      obj.configId = message.configId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveConfigRequest>, I>>(base?: I): RemoveConfigRequest {
+    return RemoveConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveConfigRequest>, I>>(object: I): RemoveConfigRequest {
+    const message = createBaseRemoveConfigRequest();
+    message.configId = object.configId ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveConfigResponse(): RemoveConfigResponse {
+  return {};
+}
+
+export const RemoveConfigResponse: MessageFns<RemoveConfigResponse> = {
+  encode(_: RemoveConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RemoveConfigResponse {
+    return {};
+  },
+
+  toJSON(_: RemoveConfigResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveConfigResponse>, I>>(base?: I): RemoveConfigResponse {
+    return RemoveConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveConfigResponse>, I>>(_: I): RemoveConfigResponse {
+    const message = createBaseRemoveConfigResponse();
+    return message;
+  },
+};
+
 export type ControlService = typeof ControlService;
 export const ControlService = {
   getInfo: {
@@ -5376,6 +7164,109 @@ export const ControlService = {
       Buffer.from(RebalanceServiceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RebalanceServiceResponse => RebalanceServiceResponse.decode(value),
   },
+  /**
+   * Secrets: the data is never returned. ALREADY_EXISTS for a taken name;
+   * FAILED_PRECONDITION when removing one a service uses. Get accepts an id,
+   * a unique id prefix or a name.
+   */
+  createSecret: {
+    path: "/shoal.v1.Control/CreateSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateSecretRequest): Buffer => Buffer.from(CreateSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateSecretRequest => CreateSecretRequest.decode(value),
+    responseSerialize: (value: CreateSecretResponse): Buffer =>
+      Buffer.from(CreateSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateSecretResponse => CreateSecretResponse.decode(value),
+  },
+  getSecret: {
+    path: "/shoal.v1.Control/GetSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetSecretRequest): Buffer => Buffer.from(GetSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetSecretRequest => GetSecretRequest.decode(value),
+    responseSerialize: (value: GetSecretResponse): Buffer => Buffer.from(GetSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetSecretResponse => GetSecretResponse.decode(value),
+  },
+  listSecrets: {
+    path: "/shoal.v1.Control/ListSecrets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListSecretsRequest): Buffer => Buffer.from(ListSecretsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListSecretsRequest => ListSecretsRequest.decode(value),
+    responseSerialize: (value: ListSecretsResponse): Buffer => Buffer.from(ListSecretsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListSecretsResponse => ListSecretsResponse.decode(value),
+  },
+  /** Only the labels may change, as in Swarm. */
+  updateSecret: {
+    path: "/shoal.v1.Control/UpdateSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateSecretRequest): Buffer => Buffer.from(UpdateSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateSecretRequest => UpdateSecretRequest.decode(value),
+    responseSerialize: (value: UpdateSecretResponse): Buffer =>
+      Buffer.from(UpdateSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateSecretResponse => UpdateSecretResponse.decode(value),
+  },
+  removeSecret: {
+    path: "/shoal.v1.Control/RemoveSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveSecretRequest): Buffer => Buffer.from(RemoveSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveSecretRequest => RemoveSecretRequest.decode(value),
+    responseSerialize: (value: RemoveSecretResponse): Buffer =>
+      Buffer.from(RemoveSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveSecretResponse => RemoveSecretResponse.decode(value),
+  },
+  /** Configs: as secrets, but the data is returned. */
+  createConfig: {
+    path: "/shoal.v1.Control/CreateConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateConfigRequest): Buffer => Buffer.from(CreateConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateConfigRequest => CreateConfigRequest.decode(value),
+    responseSerialize: (value: CreateConfigResponse): Buffer =>
+      Buffer.from(CreateConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateConfigResponse => CreateConfigResponse.decode(value),
+  },
+  getConfig: {
+    path: "/shoal.v1.Control/GetConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetConfigRequest): Buffer => Buffer.from(GetConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetConfigRequest => GetConfigRequest.decode(value),
+    responseSerialize: (value: GetConfigResponse): Buffer => Buffer.from(GetConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetConfigResponse => GetConfigResponse.decode(value),
+  },
+  listConfigs: {
+    path: "/shoal.v1.Control/ListConfigs" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListConfigsRequest): Buffer => Buffer.from(ListConfigsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListConfigsRequest => ListConfigsRequest.decode(value),
+    responseSerialize: (value: ListConfigsResponse): Buffer => Buffer.from(ListConfigsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListConfigsResponse => ListConfigsResponse.decode(value),
+  },
+  updateConfig: {
+    path: "/shoal.v1.Control/UpdateConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateConfigRequest): Buffer => Buffer.from(UpdateConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateConfigRequest => UpdateConfigRequest.decode(value),
+    responseSerialize: (value: UpdateConfigResponse): Buffer =>
+      Buffer.from(UpdateConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateConfigResponse => UpdateConfigResponse.decode(value),
+  },
+  removeConfig: {
+    path: "/shoal.v1.Control/RemoveConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveConfigRequest): Buffer => Buffer.from(RemoveConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveConfigRequest => RemoveConfigRequest.decode(value),
+    responseSerialize: (value: RemoveConfigResponse): Buffer =>
+      Buffer.from(RemoveConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveConfigResponse => RemoveConfigResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -5430,6 +7321,23 @@ export interface ControlServer extends UntypedServiceImplementation {
    * FAILED_PRECONDITION for a global service or a job.
    */
   rebalanceService: handleUnaryCall<RebalanceServiceRequest, RebalanceServiceResponse>;
+  /**
+   * Secrets: the data is never returned. ALREADY_EXISTS for a taken name;
+   * FAILED_PRECONDITION when removing one a service uses. Get accepts an id,
+   * a unique id prefix or a name.
+   */
+  createSecret: handleUnaryCall<CreateSecretRequest, CreateSecretResponse>;
+  getSecret: handleUnaryCall<GetSecretRequest, GetSecretResponse>;
+  listSecrets: handleUnaryCall<ListSecretsRequest, ListSecretsResponse>;
+  /** Only the labels may change, as in Swarm. */
+  updateSecret: handleUnaryCall<UpdateSecretRequest, UpdateSecretResponse>;
+  removeSecret: handleUnaryCall<RemoveSecretRequest, RemoveSecretResponse>;
+  /** Configs: as secrets, but the data is returned. */
+  createConfig: handleUnaryCall<CreateConfigRequest, CreateConfigResponse>;
+  getConfig: handleUnaryCall<GetConfigRequest, GetConfigResponse>;
+  listConfigs: handleUnaryCall<ListConfigsRequest, ListConfigsResponse>;
+  updateConfig: handleUnaryCall<UpdateConfigRequest, UpdateConfigResponse>;
+  removeConfig: handleUnaryCall<RemoveConfigRequest, RemoveConfigResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -5782,6 +7690,163 @@ export interface ControlClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RebalanceServiceResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Secrets: the data is never returned. ALREADY_EXISTS for a taken name;
+   * FAILED_PRECONDITION when removing one a service uses. Get accepts an id,
+   * a unique id prefix or a name.
+   */
+  createSecret(
+    request: CreateSecretRequest,
+    callback: (error: ServiceError | null, response: CreateSecretResponse) => void,
+  ): ClientUnaryCall;
+  createSecret(
+    request: CreateSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateSecretResponse) => void,
+  ): ClientUnaryCall;
+  createSecret(
+    request: CreateSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateSecretResponse) => void,
+  ): ClientUnaryCall;
+  getSecret(
+    request: GetSecretRequest,
+    callback: (error: ServiceError | null, response: GetSecretResponse) => void,
+  ): ClientUnaryCall;
+  getSecret(
+    request: GetSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetSecretResponse) => void,
+  ): ClientUnaryCall;
+  getSecret(
+    request: GetSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetSecretResponse) => void,
+  ): ClientUnaryCall;
+  listSecrets(
+    request: ListSecretsRequest,
+    callback: (error: ServiceError | null, response: ListSecretsResponse) => void,
+  ): ClientUnaryCall;
+  listSecrets(
+    request: ListSecretsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListSecretsResponse) => void,
+  ): ClientUnaryCall;
+  listSecrets(
+    request: ListSecretsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListSecretsResponse) => void,
+  ): ClientUnaryCall;
+  /** Only the labels may change, as in Swarm. */
+  updateSecret(
+    request: UpdateSecretRequest,
+    callback: (error: ServiceError | null, response: UpdateSecretResponse) => void,
+  ): ClientUnaryCall;
+  updateSecret(
+    request: UpdateSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateSecretResponse) => void,
+  ): ClientUnaryCall;
+  updateSecret(
+    request: UpdateSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateSecretResponse) => void,
+  ): ClientUnaryCall;
+  removeSecret(
+    request: RemoveSecretRequest,
+    callback: (error: ServiceError | null, response: RemoveSecretResponse) => void,
+  ): ClientUnaryCall;
+  removeSecret(
+    request: RemoveSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveSecretResponse) => void,
+  ): ClientUnaryCall;
+  removeSecret(
+    request: RemoveSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveSecretResponse) => void,
+  ): ClientUnaryCall;
+  /** Configs: as secrets, but the data is returned. */
+  createConfig(
+    request: CreateConfigRequest,
+    callback: (error: ServiceError | null, response: CreateConfigResponse) => void,
+  ): ClientUnaryCall;
+  createConfig(
+    request: CreateConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateConfigResponse) => void,
+  ): ClientUnaryCall;
+  createConfig(
+    request: CreateConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateConfigResponse) => void,
+  ): ClientUnaryCall;
+  getConfig(
+    request: GetConfigRequest,
+    callback: (error: ServiceError | null, response: GetConfigResponse) => void,
+  ): ClientUnaryCall;
+  getConfig(
+    request: GetConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetConfigResponse) => void,
+  ): ClientUnaryCall;
+  getConfig(
+    request: GetConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetConfigResponse) => void,
+  ): ClientUnaryCall;
+  listConfigs(
+    request: ListConfigsRequest,
+    callback: (error: ServiceError | null, response: ListConfigsResponse) => void,
+  ): ClientUnaryCall;
+  listConfigs(
+    request: ListConfigsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListConfigsResponse) => void,
+  ): ClientUnaryCall;
+  listConfigs(
+    request: ListConfigsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListConfigsResponse) => void,
+  ): ClientUnaryCall;
+  updateConfig(
+    request: UpdateConfigRequest,
+    callback: (error: ServiceError | null, response: UpdateConfigResponse) => void,
+  ): ClientUnaryCall;
+  updateConfig(
+    request: UpdateConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateConfigResponse) => void,
+  ): ClientUnaryCall;
+  updateConfig(
+    request: UpdateConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateConfigResponse) => void,
+  ): ClientUnaryCall;
+  removeConfig(
+    request: RemoveConfigRequest,
+    callback: (error: ServiceError | null, response: RemoveConfigResponse) => void,
+  ): ClientUnaryCall;
+  removeConfig(
+    request: RemoveConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveConfigResponse) => void,
+  ): ClientUnaryCall;
+  removeConfig(
+    request: RemoveConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveConfigResponse) => void,
   ): ClientUnaryCall;
 }
 

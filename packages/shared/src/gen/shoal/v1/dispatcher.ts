@@ -24,7 +24,7 @@ import {
 } from "@grpc/grpc-js";
 import { Duration } from "../../google/protobuf/duration.js";
 import { ImagePull, ImagePullLine } from "./images.js";
-import { Node, NodeDescription, Task, TaskStatus } from "./objects.js";
+import { Config, Node, NodeDescription, Secret, Task, TaskStatus } from "./objects.js";
 
 export const protobufPackage = "shoal.v1";
 
@@ -173,9 +173,16 @@ export interface AssignmentsRequest {
   sessionId: string;
 }
 
+/**
+ * One of task, secret or config is set. A node is sent the secrets and
+ * configs its assigned tasks use, before the tasks, and told to remove them
+ * when none of its tasks uses them any more (REMOVE carries only the id).
+ */
 export interface AssignmentChange {
   action: AssignmentAction;
   task: Task | undefined;
+  secret: Secret | undefined;
+  config: Config | undefined;
 }
 
 export interface AssignmentsResponse {
@@ -892,7 +899,7 @@ export const AssignmentsRequest: MessageFns<AssignmentsRequest> = {
 };
 
 function createBaseAssignmentChange(): AssignmentChange {
-  return { action: 0, task: undefined };
+  return { action: 0, task: undefined, secret: undefined, config: undefined };
 }
 
 export const AssignmentChange: MessageFns<AssignmentChange> = {
@@ -902,6 +909,12 @@ export const AssignmentChange: MessageFns<AssignmentChange> = {
     }
     if (message.task !== undefined) {
       Task.encode(message.task, writer.uint32(18).fork()).join();
+    }
+    if (message.secret !== undefined) {
+      Secret.encode(message.secret, writer.uint32(26).fork()).join();
+    }
+    if (message.config !== undefined) {
+      Config.encode(message.config, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -935,6 +948,22 @@ export const AssignmentChange: MessageFns<AssignmentChange> = {
             message.task = Task.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.secret = Secret.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.config = Config.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -951,6 +980,8 @@ export const AssignmentChange: MessageFns<AssignmentChange> = {
     return {
       action: isSet(object.action) ? assignmentActionFromJSON(object.action) : 0,
       task: isSet(object.task) ? Task.fromJSON(object.task) : undefined,
+      secret: isSet(object.secret) ? Secret.fromJSON(object.secret) : undefined,
+      config: isSet(object.config) ? Config.fromJSON(object.config) : undefined,
     };
   },
 
@@ -962,6 +993,12 @@ export const AssignmentChange: MessageFns<AssignmentChange> = {
     if (message.task !== undefined) {
       obj.task = Task.toJSON(message.task);
     }
+    if (message.secret !== undefined) {
+      obj.secret = Secret.toJSON(message.secret);
+    }
+    if (message.config !== undefined) {
+      obj.config = Config.toJSON(message.config);
+    }
     return obj;
   },
 
@@ -972,6 +1009,12 @@ export const AssignmentChange: MessageFns<AssignmentChange> = {
     const message = createBaseAssignmentChange();
     message.action = object.action ?? 0;
     message.task = (object.task !== undefined && object.task !== null) ? Task.fromPartial(object.task) : undefined;
+    message.secret = (object.secret !== undefined && object.secret !== null)
+      ? Secret.fromPartial(object.secret)
+      : undefined;
+    message.config = (object.config !== undefined && object.config !== null)
+      ? Config.fromPartial(object.config)
+      : undefined;
     return message;
   },
 };

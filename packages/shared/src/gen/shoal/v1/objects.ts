@@ -12,6 +12,7 @@ import {
   Annotations,
   ClusterSpec,
   EndpointSpec,
+  GenericResource,
   HealthState,
   healthStateFromJSON,
   healthStateToJSON,
@@ -350,7 +351,14 @@ export interface Task {
     | EndpointSpec
     | undefined;
   /** Job modes: the Service.job_status.job_iteration the task was made for. */
-  jobIteration: Version | undefined;
+  jobIteration:
+    | Version
+    | undefined;
+  /**
+   * The named generic resources the scheduler gave the task from its node
+   * (discrete ones are counted only).
+   */
+  assignedGenericResources: GenericResource[];
 }
 
 export interface JoinTokens {
@@ -381,6 +389,39 @@ export interface Cluster {
    * GetUnlockKey. It reaches every manager through Raft, whose files it keeps encrypted.
    */
   unlockKey: Uint8Array;
+}
+
+/**
+ * A secret: data a service's tasks read from a file, which no API returns
+ * and which leaves the managers only for a node that runs a task using it.
+ */
+export interface Secret {
+  id: string;
+  meta: Meta | undefined;
+  spec: SecretSpec | undefined;
+}
+
+export interface SecretSpec {
+  annotations:
+    | Annotations
+    | undefined;
+  /** At most 500 KiB. Never returned by the Control API. */
+  data: Uint8Array;
+}
+
+/** A config: as a secret, but not confidential (its data is returned). */
+export interface Config {
+  id: string;
+  meta: Meta | undefined;
+  spec: ConfigSpec | undefined;
+}
+
+export interface ConfigSpec {
+  annotations:
+    | Annotations
+    | undefined;
+  /** At most 1000 KiB. */
+  data: Uint8Array;
 }
 
 function createBasePlatform(): Platform {
@@ -2688,6 +2729,7 @@ function createBaseTask(): Task {
     specVersion: undefined,
     endpoint: undefined,
     jobIteration: undefined,
+    assignedGenericResources: [],
   };
 }
 
@@ -2731,6 +2773,9 @@ export const Task: MessageFns<Task> = {
     }
     if (message.jobIteration !== undefined) {
       Version.encode(message.jobIteration, writer.uint32(106).fork()).join();
+    }
+    for (const v of message.assignedGenericResources) {
+      GenericResource.encode(v!, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -2852,6 +2897,14 @@ export const Task: MessageFns<Task> = {
             message.jobIteration = Version.decode(reader, reader.uint32());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.assignedGenericResources.push(GenericResource.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2903,6 +2956,11 @@ export const Task: MessageFns<Task> = {
         : isSet(object.job_iteration)
         ? Version.fromJSON(object.job_iteration)
         : undefined,
+      assignedGenericResources: globalThis.Array.isArray(object?.assignedGenericResources)
+        ? object.assignedGenericResources.map((e: any) => GenericResource.fromJSON(e))
+        : globalThis.Array.isArray(object?.assigned_generic_resources)
+        ? object.assigned_generic_resources.map((e: any) => GenericResource.fromJSON(e))
+        : [],
     };
   },
 
@@ -2947,6 +3005,9 @@ export const Task: MessageFns<Task> = {
     if (message.jobIteration !== undefined) {
       obj.jobIteration = Version.toJSON(message.jobIteration);
     }
+    if (message.assignedGenericResources?.length) {
+      obj.assignedGenericResources = message.assignedGenericResources.map((e) => GenericResource.toJSON(e));
+    }
     return obj;
   },
 
@@ -2980,6 +3041,8 @@ export const Task: MessageFns<Task> = {
     message.jobIteration = (object.jobIteration !== undefined && object.jobIteration !== null)
       ? Version.fromPartial(object.jobIteration)
       : undefined;
+    message.assignedGenericResources = object.assignedGenericResources?.map((e) => GenericResource.fromPartial(e)) ||
+      [];
     return message;
   },
 };
@@ -3239,6 +3302,386 @@ export const Cluster: MessageFns<Cluster> = {
       ? RootCA.fromPartial(object.rootCa)
       : undefined;
     message.unlockKey = object.unlockKey ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseSecret(): Secret {
+  return { id: "", meta: undefined, spec: undefined };
+}
+
+export const Secret: MessageFns<Secret> = {
+  encode(message: Secret, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.meta !== undefined) {
+      Meta.encode(message.meta, writer.uint32(18).fork()).join();
+    }
+    if (message.spec !== undefined) {
+      SecretSpec.encode(message.spec, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Secret {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecret();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.meta = Meta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.spec = SecretSpec.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Secret {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      meta: isSet(object.meta) ? Meta.fromJSON(object.meta) : undefined,
+      spec: isSet(object.spec) ? SecretSpec.fromJSON(object.spec) : undefined,
+    };
+  },
+
+  toJSON(message: Secret): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.meta !== undefined) {
+      obj.meta = Meta.toJSON(message.meta);
+    }
+    if (message.spec !== undefined) {
+      obj.spec = SecretSpec.toJSON(message.spec);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Secret>, I>>(base?: I): Secret {
+    return Secret.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Secret>, I>>(object: I): Secret {
+    const message = createBaseSecret();
+    message.id = object.id ?? "";
+    message.meta = (object.meta !== undefined && object.meta !== null) ? Meta.fromPartial(object.meta) : undefined;
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? SecretSpec.fromPartial(object.spec)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSecretSpec(): SecretSpec {
+  return { annotations: undefined, data: new Uint8Array(0) };
+}
+
+export const SecretSpec: MessageFns<SecretSpec> = {
+  encode(message: SecretSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.annotations !== undefined) {
+      Annotations.encode(message.annotations, writer.uint32(10).fork()).join();
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SecretSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecretSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.annotations = Annotations.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SecretSpec {
+    return {
+      annotations: isSet(object.annotations) ? Annotations.fromJSON(object.annotations) : undefined,
+      data: isSet(object.data) ? bytesFromBase64(object.data) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: SecretSpec): unknown {
+    const obj: any = {};
+    if (message.annotations !== undefined) {
+      obj.annotations = Annotations.toJSON(message.annotations);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SecretSpec>, I>>(base?: I): SecretSpec {
+    return SecretSpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SecretSpec>, I>>(object: I): SecretSpec {
+    const message = createBaseSecretSpec();
+    message.annotations = (object.annotations !== undefined && object.annotations !== null)
+      ? Annotations.fromPartial(object.annotations)
+      : undefined;
+    message.data = object.data ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseConfig(): Config {
+  return { id: "", meta: undefined, spec: undefined };
+}
+
+export const Config: MessageFns<Config> = {
+  encode(message: Config, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.meta !== undefined) {
+      Meta.encode(message.meta, writer.uint32(18).fork()).join();
+    }
+    if (message.spec !== undefined) {
+      ConfigSpec.encode(message.spec, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Config {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.meta = Meta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.spec = ConfigSpec.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Config {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      meta: isSet(object.meta) ? Meta.fromJSON(object.meta) : undefined,
+      spec: isSet(object.spec) ? ConfigSpec.fromJSON(object.spec) : undefined,
+    };
+  },
+
+  toJSON(message: Config): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.meta !== undefined) {
+      obj.meta = Meta.toJSON(message.meta);
+    }
+    if (message.spec !== undefined) {
+      obj.spec = ConfigSpec.toJSON(message.spec);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Config>, I>>(base?: I): Config {
+    return Config.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Config>, I>>(object: I): Config {
+    const message = createBaseConfig();
+    message.id = object.id ?? "";
+    message.meta = (object.meta !== undefined && object.meta !== null) ? Meta.fromPartial(object.meta) : undefined;
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? ConfigSpec.fromPartial(object.spec)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseConfigSpec(): ConfigSpec {
+  return { annotations: undefined, data: new Uint8Array(0) };
+}
+
+export const ConfigSpec: MessageFns<ConfigSpec> = {
+  encode(message: ConfigSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.annotations !== undefined) {
+      Annotations.encode(message.annotations, writer.uint32(10).fork()).join();
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.annotations = Annotations.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfigSpec {
+    return {
+      annotations: isSet(object.annotations) ? Annotations.fromJSON(object.annotations) : undefined,
+      data: isSet(object.data) ? bytesFromBase64(object.data) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: ConfigSpec): unknown {
+    const obj: any = {};
+    if (message.annotations !== undefined) {
+      obj.annotations = Annotations.toJSON(message.annotations);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfigSpec>, I>>(base?: I): ConfigSpec {
+    return ConfigSpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfigSpec>, I>>(object: I): ConfigSpec {
+    const message = createBaseConfigSpec();
+    message.annotations = (object.annotations !== undefined && object.annotations !== null)
+      ? Annotations.fromPartial(object.annotations)
+      : undefined;
+    message.data = object.data ?? new Uint8Array(0);
     return message;
   },
 };

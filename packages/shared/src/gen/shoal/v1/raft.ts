@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Cluster, Node, Service, Task } from "./objects.js";
+import { Cluster, Config, Node, Secret, Service, Task } from "./objects.js";
 
 export const protobufPackage = "shoal.v1";
 
@@ -422,10 +422,14 @@ export interface StoreAction {
    * The object as written (for REMOVE, the object as it was; only its id
    * matters).
    */
-  target: { $case: "node"; value: Node } | { $case: "service"; value: Service } | { $case: "task"; value: Task } | {
-    $case: "cluster";
-    value: Cluster;
-  } | undefined;
+  target:
+    | { $case: "node"; value: Node }
+    | { $case: "service"; value: Service }
+    | { $case: "task"; value: Task }
+    | { $case: "cluster"; value: Cluster }
+    | { $case: "secret"; value: Secret }
+    | { $case: "config"; value: Config }
+    | undefined;
 }
 
 /** Payload of a normal raft entry: one store transaction. */
@@ -2188,6 +2192,12 @@ export const StoreAction: MessageFns<StoreAction> = {
       case "cluster":
         Cluster.encode(message.target.value, writer.uint32(42).fork()).join();
         break;
+      case "secret":
+        Secret.encode(message.target.value, writer.uint32(50).fork()).join();
+        break;
+      case "config":
+        Config.encode(message.target.value, writer.uint32(58).fork()).join();
+        break;
     }
     return writer;
   },
@@ -2245,6 +2255,22 @@ export const StoreAction: MessageFns<StoreAction> = {
             message.target = { $case: "cluster", value: Cluster.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.target = { $case: "secret", value: Secret.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.target = { $case: "config", value: Config.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2268,6 +2294,10 @@ export const StoreAction: MessageFns<StoreAction> = {
         ? { $case: "task", value: Task.fromJSON(object.task) }
         : isSet(object.cluster)
         ? { $case: "cluster", value: Cluster.fromJSON(object.cluster) }
+        : isSet(object.secret)
+        ? { $case: "secret", value: Secret.fromJSON(object.secret) }
+        : isSet(object.config)
+        ? { $case: "config", value: Config.fromJSON(object.config) }
         : undefined,
     };
   },
@@ -2285,6 +2315,10 @@ export const StoreAction: MessageFns<StoreAction> = {
       obj.task = Task.toJSON(message.target.value);
     } else if (message.target?.$case === "cluster") {
       obj.cluster = Cluster.toJSON(message.target.value);
+    } else if (message.target?.$case === "secret") {
+      obj.secret = Secret.toJSON(message.target.value);
+    } else if (message.target?.$case === "config") {
+      obj.config = Config.toJSON(message.target.value);
     }
     return obj;
   },
@@ -2317,6 +2351,18 @@ export const StoreAction: MessageFns<StoreAction> = {
       case "cluster": {
         if (object.target?.value !== undefined && object.target?.value !== null) {
           message.target = { $case: "cluster", value: Cluster.fromPartial(object.target.value) };
+        }
+        break;
+      }
+      case "secret": {
+        if (object.target?.value !== undefined && object.target?.value !== null) {
+          message.target = { $case: "secret", value: Secret.fromPartial(object.target.value) };
+        }
+        break;
+      }
+      case "config": {
+        if (object.target?.value !== undefined && object.target?.value !== null) {
+          message.target = { $case: "config", value: Config.fromPartial(object.target.value) };
         }
         break;
       }

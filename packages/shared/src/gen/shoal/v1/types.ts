@@ -563,6 +563,44 @@ export function publishModeToJSON(object: PublishMode): string {
   }
 }
 
+export enum MountType {
+  /** BIND - A path of the node's file system. */
+  BIND = 0,
+  /** VOLUME - A volume of the node's daemon, created on first use. */
+  VOLUME = 1,
+  /** TMPFS - A memory-backed file system. */
+  TMPFS = 2,
+}
+
+export function mountTypeFromJSON(object: any): MountType {
+  switch (object) {
+    case 0:
+    case "MOUNT_TYPE_BIND":
+      return MountType.BIND;
+    case 1:
+    case "MOUNT_TYPE_VOLUME":
+      return MountType.VOLUME;
+    case 2:
+    case "MOUNT_TYPE_TMPFS":
+      return MountType.TMPFS;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum MountType");
+  }
+}
+
+export function mountTypeToJSON(object: MountType): string {
+  switch (object) {
+    case MountType.BIND:
+      return "MOUNT_TYPE_BIND";
+    case MountType.VOLUME:
+      return "MOUNT_TYPE_VOLUME";
+    case MountType.TMPFS:
+      return "MOUNT_TYPE_TMPFS";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum MountType");
+  }
+}
+
 /**
  * What a scheduled job does when a tick comes and the previous run has not
  * finished.
@@ -719,7 +757,50 @@ export interface ContainerSpec {
    */
   stopSignal: string;
   /** Time between the stop signal and SIGKILL. Unset: 10s. */
-  stopGracePeriod: Duration | undefined;
+  stopGracePeriod:
+    | Duration
+    | undefined;
+  /**
+   * The container's host name; empty: the container's id, as Docker does.
+   * May hold Swarm's templates ({{.Service.Name}}, {{.Task.Slot}},
+   * {{.Node.Hostname}}, ...), as may env values and mount sources and
+   * targets: the agent expands them for each task.
+   */
+  hostname: string;
+  /** Supplementary groups of the container's user (names or gids). */
+  groups: string[];
+  /** Allocate a pseudo-terminal. */
+  tty: boolean;
+  /** Keep stdin open. */
+  openStdin: boolean;
+  /** Mount the container's root file system read-only. */
+  readOnly: boolean;
+  /** Run an init process as PID 1; unset: the daemon's default. */
+  init?:
+    | boolean
+    | undefined;
+  /**
+   * Kernel capabilities added to / dropped from the default set, as Docker
+   * names them ("NET_ADMIN" or "CAP_NET_ADMIN", "ALL").
+   */
+  capabilityAdd: string[];
+  capabilityDrop: string[];
+  /** Namespaced kernel parameters, e.g. "net.core.somaxconn": "1024". */
+  sysctls: { [key: string]: string };
+  ulimits: Ulimit[];
+  /** Extra /etc/hosts lines, Docker's form: "IP HOSTNAME [ALIAS...]". */
+  hosts: string[];
+  /** Resolver configuration of the container (/etc/resolv.conf). */
+  dnsConfig:
+    | DNSConfig
+    | undefined;
+  /** "default" or empty; Linux daemons have no other isolation. */
+  isolation: string;
+  mounts: Mount[];
+  /** Secrets made files in the container (/run/secrets/NAME by default). */
+  secrets: SecretReference[];
+  /** Configs made files in the container (/NAME by default). */
+  configs: ConfigReference[];
 }
 
 export interface ContainerSpec_LabelsEntry {
@@ -727,11 +808,155 @@ export interface ContainerSpec_LabelsEntry {
   value: string;
 }
 
+export interface ContainerSpec_SysctlsEntry {
+  key: string;
+  value: string;
+}
+
+export interface Ulimit {
+  /** As Docker names it: "nofile", "nproc", "core", ... */
+  name: string;
+  soft: number;
+  hard: number;
+}
+
+export interface DNSConfig {
+  nameservers: string[];
+  search: string[];
+  /** resolv.conf options, e.g. "ndots:2". */
+  options: string[];
+}
+
+/** A named driver and its options (a volume driver, a log driver). */
+export interface Driver {
+  name: string;
+  options: { [key: string]: string };
+}
+
+export interface Driver_OptionsEntry {
+  key: string;
+  value: string;
+}
+
+export interface Mount {
+  type: MountType;
+  /**
+   * Bind: an absolute path on the node. Volume: the volume's name (empty:
+   * an anonymous volume, removed with its container). Tmpfs: empty.
+   */
+  source: string;
+  /** Absolute path in the container. */
+  target: string;
+  readOnly: boolean;
+  /**
+   * Docker's consistency requirement ("default", "consistent", "cached",
+   * "delegated"), passed to the daemon.
+   */
+  consistency: string;
+  /** Bind only. */
+  bindOptions:
+    | BindOptions
+    | undefined;
+  /** Volume only. */
+  volumeOptions:
+    | VolumeOptions
+    | undefined;
+  /** Tmpfs only. */
+  tmpfsOptions: TmpfsOptions | undefined;
+}
+
+export interface BindOptions {
+  /**
+   * "private", "rprivate" (the default), "shared", "rshared", "slave",
+   * "rslave".
+   */
+  propagation: string;
+  /** Do not bind-mount submounts. */
+  nonRecursive: boolean;
+}
+
+export interface VolumeOptions {
+  /** Do not copy the image's files at the target into a new volume. */
+  noCopy: boolean;
+  /** Labels set on the volume when it is created. */
+  labels: { [key: string]: string };
+  /** The volume driver and its options; unset: "local" with none. */
+  driverConfig: Driver | undefined;
+}
+
+export interface VolumeOptions_LabelsEntry {
+  key: string;
+  value: string;
+}
+
+export interface TmpfsOptions {
+  /** 0: no limit. */
+  sizeBytes: number;
+  /** Permission bits of the mount's root; 0: Docker's default (1777). */
+  mode: number;
+}
+
+/** Where a secret or config appears in the container, and as whose file. */
+export interface FileTarget {
+  /**
+   * The file's name (relative: under /run/secrets for a secret, under / for
+   * a config) or absolute path.
+   */
+  name: string;
+  /** Owner, numeric; empty: "0". */
+  uid: string;
+  gid: string;
+  /** Permission bits; 0 is read as 0444. */
+  mode: number;
+}
+
+export interface SecretReference {
+  /** Resolved by the Control API from secret_name when empty. */
+  secretId: string;
+  secretName: string;
+  file: FileTarget | undefined;
+}
+
+export interface ConfigReference {
+  /** Resolved by the Control API from config_name when empty. */
+  configId: string;
+  configName: string;
+  file: FileTarget | undefined;
+}
+
+/**
+ * A resource a node advertises by kind (Docker's generic resources: GPUs,
+ * ...): either one named unit (a GPU's id) or a count.
+ */
+export interface GenericResource {
+  resource:
+    | { $case: "named"; value: NamedGenericResource }
+    | { $case: "discrete"; value: DiscreteGenericResource }
+    | undefined;
+}
+
+export interface NamedGenericResource {
+  kind: string;
+  value: string;
+}
+
+export interface DiscreteGenericResource {
+  kind: string;
+  value: number;
+}
+
 /** An amount of compute. */
 export interface Resources {
   /** CPU in units of 1e-9 CPUs (1 CPU = 1e9). */
   nanoCpus: number;
   memoryBytes: number;
+  /** Limits only: the container's process count cap (0: none). */
+  pids: number;
+  /**
+   * A node's: what it advertises. A task's reservations: discrete counts per
+   * kind that the scheduler sets aside (limits carry none).
+   */
+  generic: GenericResource[];
 }
 
 export interface ResourceRequirements {
@@ -784,6 +1009,19 @@ export interface Placement {
   preferences: PlacementPreference[];
   /** At most this many tasks of the service on one node; 0 means unlimited. */
   maxReplicasPerNode: number;
+  /** When not empty, only nodes of one of these platforms qualify. */
+  platforms: PlacementPlatform[];
+}
+
+/**
+ * A platform a task may run on, compared with the node's Platform (in
+ * objects.proto, which this file cannot import). An empty field matches any.
+ */
+export interface PlacementPlatform {
+  /** As Go names it: "linux". */
+  os: string;
+  /** As Go names it: "amd64", "arm64". */
+  architecture: string;
 }
 
 /** How a service is rolled to a new spec, or back to its previous one. */
@@ -829,6 +1067,8 @@ export interface TaskSpec {
     | undefined;
   /** Bumping this counter redeploys every task without any other change. */
   forceUpdate: number;
+  /** The containers' log driver; unset: the daemon's default. */
+  logDriver: Driver | undefined;
 }
 
 /** Keeps a fixed number of tasks running. */
@@ -1495,6 +1735,22 @@ function createBaseContainerSpec(): ContainerSpec {
     healthcheck: undefined,
     stopSignal: "",
     stopGracePeriod: undefined,
+    hostname: "",
+    groups: [],
+    tty: false,
+    openStdin: false,
+    readOnly: false,
+    init: undefined,
+    capabilityAdd: [],
+    capabilityDrop: [],
+    sysctls: {},
+    ulimits: [],
+    hosts: [],
+    dnsConfig: undefined,
+    isolation: "",
+    mounts: [],
+    secrets: [],
+    configs: [],
   };
 }
 
@@ -1529,6 +1785,54 @@ export const ContainerSpec: MessageFns<ContainerSpec> = {
     }
     if (message.stopGracePeriod !== undefined) {
       Duration.encode(message.stopGracePeriod, writer.uint32(82).fork()).join();
+    }
+    if (message.hostname !== "") {
+      writer.uint32(90).string(message.hostname);
+    }
+    for (const v of message.groups) {
+      writer.uint32(98).string(v!);
+    }
+    if (message.tty !== false) {
+      writer.uint32(104).bool(message.tty);
+    }
+    if (message.openStdin !== false) {
+      writer.uint32(112).bool(message.openStdin);
+    }
+    if (message.readOnly !== false) {
+      writer.uint32(120).bool(message.readOnly);
+    }
+    if (message.init !== undefined) {
+      writer.uint32(128).bool(message.init);
+    }
+    for (const v of message.capabilityAdd) {
+      writer.uint32(138).string(v!);
+    }
+    for (const v of message.capabilityDrop) {
+      writer.uint32(146).string(v!);
+    }
+    globalThis.Object.entries(message.sysctls).forEach(([key, value]: [string, string]) => {
+      ContainerSpec_SysctlsEntry.encode({ key: key as any, value }, writer.uint32(154).fork()).join();
+    });
+    for (const v of message.ulimits) {
+      Ulimit.encode(v!, writer.uint32(162).fork()).join();
+    }
+    for (const v of message.hosts) {
+      writer.uint32(170).string(v!);
+    }
+    if (message.dnsConfig !== undefined) {
+      DNSConfig.encode(message.dnsConfig, writer.uint32(178).fork()).join();
+    }
+    if (message.isolation !== "") {
+      writer.uint32(186).string(message.isolation);
+    }
+    for (const v of message.mounts) {
+      Mount.encode(v!, writer.uint32(194).fork()).join();
+    }
+    for (const v of message.secrets) {
+      SecretReference.encode(v!, writer.uint32(202).fork()).join();
+    }
+    for (const v of message.configs) {
+      ConfigReference.encode(v!, writer.uint32(210).fork()).join();
     }
     return writer;
   },
@@ -1629,6 +1933,137 @@ export const ContainerSpec: MessageFns<ContainerSpec> = {
             message.stopGracePeriod = Duration.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.hostname = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.groups.push(reader.string());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.tty = reader.bool();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.openStdin = reader.bool();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.readOnly = reader.bool();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.init = reader.bool();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.capabilityAdd.push(reader.string());
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.capabilityDrop.push(reader.string());
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            const entry19 = ContainerSpec_SysctlsEntry.decode(reader, reader.uint32());
+            if (entry19.value !== undefined) {
+              message.sysctls[entry19.key] = entry19.value;
+            }
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.ulimits.push(Ulimit.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.hosts.push(reader.string());
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.dnsConfig = DNSConfig.decode(reader, reader.uint32());
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.isolation = reader.string();
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.mounts.push(Mount.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.secrets.push(SecretReference.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.configs.push(ConfigReference.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1674,6 +2109,65 @@ export const ContainerSpec: MessageFns<ContainerSpec> = {
         : isSet(object.stop_grace_period)
         ? Duration.fromJSON(object.stop_grace_period)
         : undefined,
+      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
+      groups: globalThis.Array.isArray(object?.groups) ? object.groups.map((e: any) => globalThis.String(e)) : [],
+      tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
+      openStdin: isSet(object.openStdin)
+        ? globalThis.Boolean(object.openStdin)
+        : isSet(object.open_stdin)
+        ? globalThis.Boolean(object.open_stdin)
+        : false,
+      readOnly: isSet(object.readOnly)
+        ? globalThis.Boolean(object.readOnly)
+        : isSet(object.read_only)
+        ? globalThis.Boolean(object.read_only)
+        : false,
+      init: isSet(object.init) ? globalThis.Boolean(object.init) : undefined,
+      capabilityAdd: globalThis.Array.isArray(object?.capabilityAdd)
+        ? object.capabilityAdd.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.capability_add)
+        ? object.capability_add.map((e: any) => globalThis.String(e))
+        : [],
+      capabilityDrop: globalThis.Array.isArray(object?.capabilityDrop)
+        ? object.capabilityDrop.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.capability_drop)
+        ? object.capability_drop.map((e: any) => globalThis.String(e))
+        : [],
+      sysctls: isObject(object.sysctls)
+        ? (globalThis.Object.entries(object.sysctls) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      ulimits: globalThis.Array.isArray(object?.ulimits)
+        ? object.ulimits.map((e: any) => Ulimit.fromJSON(e))
+        : [],
+      hosts: globalThis.Array.isArray(object?.hosts)
+        ? object.hosts.map((e: any) => globalThis.String(e))
+        : [],
+      dnsConfig: isSet(object.dnsConfig)
+        ? DNSConfig.fromJSON(object.dnsConfig)
+        : isSet(object.dns_config)
+        ? DNSConfig.fromJSON(object.dns_config)
+        : undefined,
+      isolation: isSet(object.isolation) ? globalThis.String(object.isolation) : "",
+      mounts: globalThis.Array.isArray(object?.mounts)
+        ? object.mounts.map((e: any) => Mount.fromJSON(e))
+        : [],
+      secrets: globalThis.Array.isArray(object?.secrets)
+        ? object.secrets.map((e: any) => SecretReference.fromJSON(e))
+        : [],
+      configs: globalThis.Array.isArray(object?.configs)
+        ? object.configs.map((e: any) => ConfigReference.fromJSON(e))
+        : [],
     };
   },
 
@@ -1715,6 +2209,60 @@ export const ContainerSpec: MessageFns<ContainerSpec> = {
     if (message.stopGracePeriod !== undefined) {
       obj.stopGracePeriod = Duration.toJSON(message.stopGracePeriod);
     }
+    if (message.hostname !== "") {
+      obj.hostname = message.hostname;
+    }
+    if (message.groups?.length) {
+      obj.groups = message.groups;
+    }
+    if (message.tty !== false) {
+      obj.tty = message.tty;
+    }
+    if (message.openStdin !== false) {
+      obj.openStdin = message.openStdin;
+    }
+    if (message.readOnly !== false) {
+      obj.readOnly = message.readOnly;
+    }
+    if (message.init !== undefined) {
+      obj.init = message.init;
+    }
+    if (message.capabilityAdd?.length) {
+      obj.capabilityAdd = message.capabilityAdd;
+    }
+    if (message.capabilityDrop?.length) {
+      obj.capabilityDrop = message.capabilityDrop;
+    }
+    if (message.sysctls) {
+      const entries = globalThis.Object.entries(message.sysctls) as [string, string][];
+      if (entries.length > 0) {
+        obj.sysctls = {};
+        entries.forEach(([k, v]) => {
+          obj.sysctls[k] = v;
+        });
+      }
+    }
+    if (message.ulimits?.length) {
+      obj.ulimits = message.ulimits.map((e) => Ulimit.toJSON(e));
+    }
+    if (message.hosts?.length) {
+      obj.hosts = message.hosts;
+    }
+    if (message.dnsConfig !== undefined) {
+      obj.dnsConfig = DNSConfig.toJSON(message.dnsConfig);
+    }
+    if (message.isolation !== "") {
+      obj.isolation = message.isolation;
+    }
+    if (message.mounts?.length) {
+      obj.mounts = message.mounts.map((e) => Mount.toJSON(e));
+    }
+    if (message.secrets?.length) {
+      obj.secrets = message.secrets.map((e) => SecretReference.toJSON(e));
+    }
+    if (message.configs?.length) {
+      obj.configs = message.configs.map((e) => ConfigReference.toJSON(e));
+    }
     return obj;
   },
 
@@ -1745,6 +2293,32 @@ export const ContainerSpec: MessageFns<ContainerSpec> = {
     message.stopGracePeriod = (object.stopGracePeriod !== undefined && object.stopGracePeriod !== null)
       ? Duration.fromPartial(object.stopGracePeriod)
       : undefined;
+    message.hostname = object.hostname ?? "";
+    message.groups = object.groups?.map((e) => e) || [];
+    message.tty = object.tty ?? false;
+    message.openStdin = object.openStdin ?? false;
+    message.readOnly = object.readOnly ?? false;
+    message.init = object.init ?? undefined;
+    message.capabilityAdd = object.capabilityAdd?.map((e) => e) || [];
+    message.capabilityDrop = object.capabilityDrop?.map((e) => e) || [];
+    message.sysctls = (globalThis.Object.entries(object.sysctls ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.ulimits = object.ulimits?.map((e) => Ulimit.fromPartial(e)) || [];
+    message.hosts = object.hosts?.map((e) => e) || [];
+    message.dnsConfig = (object.dnsConfig !== undefined && object.dnsConfig !== null)
+      ? DNSConfig.fromPartial(object.dnsConfig)
+      : undefined;
+    message.isolation = object.isolation ?? "";
+    message.mounts = object.mounts?.map((e) => Mount.fromPartial(e)) || [];
+    message.secrets = object.secrets?.map((e) => SecretReference.fromPartial(e)) || [];
+    message.configs = object.configs?.map((e) => ConfigReference.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1834,8 +2408,1723 @@ export const ContainerSpec_LabelsEntry: MessageFns<ContainerSpec_LabelsEntry> = 
   },
 };
 
+function createBaseContainerSpec_SysctlsEntry(): ContainerSpec_SysctlsEntry {
+  return { key: "", value: "" };
+}
+
+export const ContainerSpec_SysctlsEntry: MessageFns<ContainerSpec_SysctlsEntry> = {
+  encode(message: ContainerSpec_SysctlsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContainerSpec_SysctlsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContainerSpec_SysctlsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContainerSpec_SysctlsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: ContainerSpec_SysctlsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ContainerSpec_SysctlsEntry>, I>>(base?: I): ContainerSpec_SysctlsEntry {
+    return ContainerSpec_SysctlsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ContainerSpec_SysctlsEntry>, I>>(object: I): ContainerSpec_SysctlsEntry {
+    const message = createBaseContainerSpec_SysctlsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseUlimit(): Ulimit {
+  return { name: "", soft: 0, hard: 0 };
+}
+
+export const Ulimit: MessageFns<Ulimit> = {
+  encode(message: Ulimit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.soft !== 0) {
+      writer.uint32(16).int64(message.soft);
+    }
+    if (message.hard !== 0) {
+      writer.uint32(24).int64(message.hard);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Ulimit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUlimit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.soft = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.hard = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Ulimit {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      soft: isSet(object.soft) ? globalThis.Number(object.soft) : 0,
+      hard: isSet(object.hard) ? globalThis.Number(object.hard) : 0,
+    };
+  },
+
+  toJSON(message: Ulimit): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.soft !== 0) {
+      obj.soft = Math.round(message.soft);
+    }
+    if (message.hard !== 0) {
+      obj.hard = Math.round(message.hard);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Ulimit>, I>>(base?: I): Ulimit {
+    return Ulimit.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Ulimit>, I>>(object: I): Ulimit {
+    const message = createBaseUlimit();
+    message.name = object.name ?? "";
+    message.soft = object.soft ?? 0;
+    message.hard = object.hard ?? 0;
+    return message;
+  },
+};
+
+function createBaseDNSConfig(): DNSConfig {
+  return { nameservers: [], search: [], options: [] };
+}
+
+export const DNSConfig: MessageFns<DNSConfig> = {
+  encode(message: DNSConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.nameservers) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.search) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.options) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DNSConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDNSConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nameservers.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.search.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.options.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DNSConfig {
+    return {
+      nameservers: globalThis.Array.isArray(object?.nameservers)
+        ? object.nameservers.map((e: any) => globalThis.String(e))
+        : [],
+      search: globalThis.Array.isArray(object?.search) ? object.search.map((e: any) => globalThis.String(e)) : [],
+      options: globalThis.Array.isArray(object?.options) ? object.options.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: DNSConfig): unknown {
+    const obj: any = {};
+    if (message.nameservers?.length) {
+      obj.nameservers = message.nameservers;
+    }
+    if (message.search?.length) {
+      obj.search = message.search;
+    }
+    if (message.options?.length) {
+      obj.options = message.options;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DNSConfig>, I>>(base?: I): DNSConfig {
+    return DNSConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DNSConfig>, I>>(object: I): DNSConfig {
+    const message = createBaseDNSConfig();
+    message.nameservers = object.nameservers?.map((e) => e) || [];
+    message.search = object.search?.map((e) => e) || [];
+    message.options = object.options?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDriver(): Driver {
+  return { name: "", options: {} };
+}
+
+export const Driver: MessageFns<Driver> = {
+  encode(message: Driver, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    globalThis.Object.entries(message.options).forEach(([key, value]: [string, string]) => {
+      Driver_OptionsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Driver {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDriver();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = Driver_OptionsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.options[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Driver {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      options: isObject(object.options)
+        ? (globalThis.Object.entries(object.options) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: Driver): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.options) {
+      const entries = globalThis.Object.entries(message.options) as [string, string][];
+      if (entries.length > 0) {
+        obj.options = {};
+        entries.forEach(([k, v]) => {
+          obj.options[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Driver>, I>>(base?: I): Driver {
+    return Driver.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Driver>, I>>(object: I): Driver {
+    const message = createBaseDriver();
+    message.name = object.name ?? "";
+    message.options = (globalThis.Object.entries(object.options ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseDriver_OptionsEntry(): Driver_OptionsEntry {
+  return { key: "", value: "" };
+}
+
+export const Driver_OptionsEntry: MessageFns<Driver_OptionsEntry> = {
+  encode(message: Driver_OptionsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Driver_OptionsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDriver_OptionsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Driver_OptionsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Driver_OptionsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Driver_OptionsEntry>, I>>(base?: I): Driver_OptionsEntry {
+    return Driver_OptionsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Driver_OptionsEntry>, I>>(object: I): Driver_OptionsEntry {
+    const message = createBaseDriver_OptionsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseMount(): Mount {
+  return {
+    type: 0,
+    source: "",
+    target: "",
+    readOnly: false,
+    consistency: "",
+    bindOptions: undefined,
+    volumeOptions: undefined,
+    tmpfsOptions: undefined,
+  };
+}
+
+export const Mount: MessageFns<Mount> = {
+  encode(message: Mount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== 0) {
+      writer.uint32(8).int32(message.type);
+    }
+    if (message.source !== "") {
+      writer.uint32(18).string(message.source);
+    }
+    if (message.target !== "") {
+      writer.uint32(26).string(message.target);
+    }
+    if (message.readOnly !== false) {
+      writer.uint32(32).bool(message.readOnly);
+    }
+    if (message.consistency !== "") {
+      writer.uint32(42).string(message.consistency);
+    }
+    if (message.bindOptions !== undefined) {
+      BindOptions.encode(message.bindOptions, writer.uint32(50).fork()).join();
+    }
+    if (message.volumeOptions !== undefined) {
+      VolumeOptions.encode(message.volumeOptions, writer.uint32(58).fork()).join();
+    }
+    if (message.tmpfsOptions !== undefined) {
+      TmpfsOptions.encode(message.tmpfsOptions, writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Mount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.readOnly = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.consistency = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.bindOptions = BindOptions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.volumeOptions = VolumeOptions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.tmpfsOptions = TmpfsOptions.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Mount {
+    return {
+      type: isSet(object.type) ? mountTypeFromJSON(object.type) : 0,
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      readOnly: isSet(object.readOnly)
+        ? globalThis.Boolean(object.readOnly)
+        : isSet(object.read_only)
+        ? globalThis.Boolean(object.read_only)
+        : false,
+      consistency: isSet(object.consistency) ? globalThis.String(object.consistency) : "",
+      bindOptions: isSet(object.bindOptions)
+        ? BindOptions.fromJSON(object.bindOptions)
+        : isSet(object.bind_options)
+        ? BindOptions.fromJSON(object.bind_options)
+        : undefined,
+      volumeOptions: isSet(object.volumeOptions)
+        ? VolumeOptions.fromJSON(object.volumeOptions)
+        : isSet(object.volume_options)
+        ? VolumeOptions.fromJSON(object.volume_options)
+        : undefined,
+      tmpfsOptions: isSet(object.tmpfsOptions)
+        ? TmpfsOptions.fromJSON(object.tmpfsOptions)
+        : isSet(object.tmpfs_options)
+        ? TmpfsOptions.fromJSON(object.tmpfs_options)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Mount): unknown {
+    const obj: any = {};
+    if (message.type !== 0) {
+      obj.type = mountTypeToJSON(message.type);
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    if (message.readOnly !== false) {
+      obj.readOnly = message.readOnly;
+    }
+    if (message.consistency !== "") {
+      obj.consistency = message.consistency;
+    }
+    if (message.bindOptions !== undefined) {
+      obj.bindOptions = BindOptions.toJSON(message.bindOptions);
+    }
+    if (message.volumeOptions !== undefined) {
+      obj.volumeOptions = VolumeOptions.toJSON(message.volumeOptions);
+    }
+    if (message.tmpfsOptions !== undefined) {
+      obj.tmpfsOptions = TmpfsOptions.toJSON(message.tmpfsOptions);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Mount>, I>>(base?: I): Mount {
+    return Mount.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Mount>, I>>(object: I): Mount {
+    const message = createBaseMount();
+    message.type = object.type ?? 0;
+    message.source = object.source ?? "";
+    message.target = object.target ?? "";
+    message.readOnly = object.readOnly ?? false;
+    message.consistency = object.consistency ?? "";
+    message.bindOptions = (object.bindOptions !== undefined && object.bindOptions !== null)
+      ? BindOptions.fromPartial(object.bindOptions)
+      : undefined;
+    message.volumeOptions = (object.volumeOptions !== undefined && object.volumeOptions !== null)
+      ? VolumeOptions.fromPartial(object.volumeOptions)
+      : undefined;
+    message.tmpfsOptions = (object.tmpfsOptions !== undefined && object.tmpfsOptions !== null)
+      ? TmpfsOptions.fromPartial(object.tmpfsOptions)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseBindOptions(): BindOptions {
+  return { propagation: "", nonRecursive: false };
+}
+
+export const BindOptions: MessageFns<BindOptions> = {
+  encode(message: BindOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.propagation !== "") {
+      writer.uint32(10).string(message.propagation);
+    }
+    if (message.nonRecursive !== false) {
+      writer.uint32(16).bool(message.nonRecursive);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BindOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBindOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.propagation = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.nonRecursive = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BindOptions {
+    return {
+      propagation: isSet(object.propagation) ? globalThis.String(object.propagation) : "",
+      nonRecursive: isSet(object.nonRecursive)
+        ? globalThis.Boolean(object.nonRecursive)
+        : isSet(object.non_recursive)
+        ? globalThis.Boolean(object.non_recursive)
+        : false,
+    };
+  },
+
+  toJSON(message: BindOptions): unknown {
+    const obj: any = {};
+    if (message.propagation !== "") {
+      obj.propagation = message.propagation;
+    }
+    if (message.nonRecursive !== false) {
+      obj.nonRecursive = message.nonRecursive;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BindOptions>, I>>(base?: I): BindOptions {
+    return BindOptions.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BindOptions>, I>>(object: I): BindOptions {
+    const message = createBaseBindOptions();
+    message.propagation = object.propagation ?? "";
+    message.nonRecursive = object.nonRecursive ?? false;
+    return message;
+  },
+};
+
+function createBaseVolumeOptions(): VolumeOptions {
+  return { noCopy: false, labels: {}, driverConfig: undefined };
+}
+
+export const VolumeOptions: MessageFns<VolumeOptions> = {
+  encode(message: VolumeOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.noCopy !== false) {
+      writer.uint32(8).bool(message.noCopy);
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      VolumeOptions_LabelsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    if (message.driverConfig !== undefined) {
+      Driver.encode(message.driverConfig, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VolumeOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVolumeOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.noCopy = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = VolumeOptions_LabelsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.labels[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.driverConfig = Driver.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VolumeOptions {
+    return {
+      noCopy: isSet(object.noCopy)
+        ? globalThis.Boolean(object.noCopy)
+        : isSet(object.no_copy)
+        ? globalThis.Boolean(object.no_copy)
+        : false,
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      driverConfig: isSet(object.driverConfig)
+        ? Driver.fromJSON(object.driverConfig)
+        : isSet(object.driver_config)
+        ? Driver.fromJSON(object.driver_config)
+        : undefined,
+    };
+  },
+
+  toJSON(message: VolumeOptions): unknown {
+    const obj: any = {};
+    if (message.noCopy !== false) {
+      obj.noCopy = message.noCopy;
+    }
+    if (message.labels) {
+      const entries = globalThis.Object.entries(message.labels) as [string, string][];
+      if (entries.length > 0) {
+        obj.labels = {};
+        entries.forEach(([k, v]) => {
+          obj.labels[k] = v;
+        });
+      }
+    }
+    if (message.driverConfig !== undefined) {
+      obj.driverConfig = Driver.toJSON(message.driverConfig);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VolumeOptions>, I>>(base?: I): VolumeOptions {
+    return VolumeOptions.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VolumeOptions>, I>>(object: I): VolumeOptions {
+    const message = createBaseVolumeOptions();
+    message.noCopy = object.noCopy ?? false;
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.driverConfig = (object.driverConfig !== undefined && object.driverConfig !== null)
+      ? Driver.fromPartial(object.driverConfig)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseVolumeOptions_LabelsEntry(): VolumeOptions_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const VolumeOptions_LabelsEntry: MessageFns<VolumeOptions_LabelsEntry> = {
+  encode(message: VolumeOptions_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VolumeOptions_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVolumeOptions_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VolumeOptions_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: VolumeOptions_LabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VolumeOptions_LabelsEntry>, I>>(base?: I): VolumeOptions_LabelsEntry {
+    return VolumeOptions_LabelsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VolumeOptions_LabelsEntry>, I>>(object: I): VolumeOptions_LabelsEntry {
+    const message = createBaseVolumeOptions_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseTmpfsOptions(): TmpfsOptions {
+  return { sizeBytes: 0, mode: 0 };
+}
+
+export const TmpfsOptions: MessageFns<TmpfsOptions> = {
+  encode(message: TmpfsOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sizeBytes !== 0) {
+      writer.uint32(8).int64(message.sizeBytes);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(16).uint32(message.mode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TmpfsOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTmpfsOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sizeBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mode = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TmpfsOptions {
+    return {
+      sizeBytes: isSet(object.sizeBytes)
+        ? globalThis.Number(object.sizeBytes)
+        : isSet(object.size_bytes)
+        ? globalThis.Number(object.size_bytes)
+        : 0,
+      mode: isSet(object.mode) ? globalThis.Number(object.mode) : 0,
+    };
+  },
+
+  toJSON(message: TmpfsOptions): unknown {
+    const obj: any = {};
+    if (message.sizeBytes !== 0) {
+      obj.sizeBytes = Math.round(message.sizeBytes);
+    }
+    if (message.mode !== 0) {
+      obj.mode = Math.round(message.mode);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TmpfsOptions>, I>>(base?: I): TmpfsOptions {
+    return TmpfsOptions.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TmpfsOptions>, I>>(object: I): TmpfsOptions {
+    const message = createBaseTmpfsOptions();
+    message.sizeBytes = object.sizeBytes ?? 0;
+    message.mode = object.mode ?? 0;
+    return message;
+  },
+};
+
+function createBaseFileTarget(): FileTarget {
+  return { name: "", uid: "", gid: "", mode: 0 };
+}
+
+export const FileTarget: MessageFns<FileTarget> = {
+  encode(message: FileTarget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.uid !== "") {
+      writer.uint32(18).string(message.uid);
+    }
+    if (message.gid !== "") {
+      writer.uint32(26).string(message.gid);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(32).uint32(message.mode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FileTarget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFileTarget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.uid = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.gid = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.mode = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FileTarget {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      uid: isSet(object.uid) ? globalThis.String(object.uid) : "",
+      gid: isSet(object.gid) ? globalThis.String(object.gid) : "",
+      mode: isSet(object.mode) ? globalThis.Number(object.mode) : 0,
+    };
+  },
+
+  toJSON(message: FileTarget): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.uid !== "") {
+      obj.uid = message.uid;
+    }
+    if (message.gid !== "") {
+      obj.gid = message.gid;
+    }
+    if (message.mode !== 0) {
+      obj.mode = Math.round(message.mode);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FileTarget>, I>>(base?: I): FileTarget {
+    return FileTarget.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FileTarget>, I>>(object: I): FileTarget {
+    const message = createBaseFileTarget();
+    message.name = object.name ?? "";
+    message.uid = object.uid ?? "";
+    message.gid = object.gid ?? "";
+    message.mode = object.mode ?? 0;
+    return message;
+  },
+};
+
+function createBaseSecretReference(): SecretReference {
+  return { secretId: "", secretName: "", file: undefined };
+}
+
+export const SecretReference: MessageFns<SecretReference> = {
+  encode(message: SecretReference, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secretId !== "") {
+      writer.uint32(10).string(message.secretId);
+    }
+    if (message.secretName !== "") {
+      writer.uint32(18).string(message.secretName);
+    }
+    if (message.file !== undefined) {
+      FileTarget.encode(message.file, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SecretReference {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecretReference();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secretId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.secretName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.file = FileTarget.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SecretReference {
+    return {
+      secretId: isSet(object.secretId)
+        ? globalThis.String(object.secretId)
+        : isSet(object.secret_id)
+        ? globalThis.String(object.secret_id)
+        : "",
+      secretName: isSet(object.secretName)
+        ? globalThis.String(object.secretName)
+        : isSet(object.secret_name)
+        ? globalThis.String(object.secret_name)
+        : "",
+      file: isSet(object.file) ? FileTarget.fromJSON(object.file) : undefined,
+    };
+  },
+
+  toJSON(message: SecretReference): unknown {
+    const obj: any = {};
+    if (message.secretId !== "") {
+      obj.secretId = message.secretId;
+    }
+    if (message.secretName !== "") {
+      obj.secretName = message.secretName;
+    }
+    if (message.file !== undefined) {
+      obj.file = FileTarget.toJSON(message.file);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SecretReference>, I>>(base?: I): SecretReference {
+    return SecretReference.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SecretReference>, I>>(object: I): SecretReference {
+    const message = createBaseSecretReference();
+    message.secretId = object.secretId ?? "";
+    message.secretName = object.secretName ?? "";
+    message.file = (object.file !== undefined && object.file !== null)
+      ? FileTarget.fromPartial(object.file)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseConfigReference(): ConfigReference {
+  return { configId: "", configName: "", file: undefined };
+}
+
+export const ConfigReference: MessageFns<ConfigReference> = {
+  encode(message: ConfigReference, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.configId !== "") {
+      writer.uint32(10).string(message.configId);
+    }
+    if (message.configName !== "") {
+      writer.uint32(18).string(message.configName);
+    }
+    if (message.file !== undefined) {
+      FileTarget.encode(message.file, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigReference {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigReference();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.configId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.configName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.file = FileTarget.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfigReference {
+    return {
+      configId: isSet(object.configId)
+        ? globalThis.String(object.configId)
+        : isSet(object.config_id)
+        ? globalThis.String(object.config_id)
+        : "",
+      configName: isSet(object.configName)
+        ? globalThis.String(object.configName)
+        : isSet(object.config_name)
+        ? globalThis.String(object.config_name)
+        : "",
+      file: isSet(object.file) ? FileTarget.fromJSON(object.file) : undefined,
+    };
+  },
+
+  toJSON(message: ConfigReference): unknown {
+    const obj: any = {};
+    if (message.configId !== "") {
+      obj.configId = message.configId;
+    }
+    if (message.configName !== "") {
+      obj.configName = message.configName;
+    }
+    if (message.file !== undefined) {
+      obj.file = FileTarget.toJSON(message.file);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfigReference>, I>>(base?: I): ConfigReference {
+    return ConfigReference.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfigReference>, I>>(object: I): ConfigReference {
+    const message = createBaseConfigReference();
+    message.configId = object.configId ?? "";
+    message.configName = object.configName ?? "";
+    message.file = (object.file !== undefined && object.file !== null)
+      ? FileTarget.fromPartial(object.file)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGenericResource(): GenericResource {
+  return { resource: undefined };
+}
+
+export const GenericResource: MessageFns<GenericResource> = {
+  encode(message: GenericResource, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.resource?.$case) {
+      case "named":
+        NamedGenericResource.encode(message.resource.value, writer.uint32(10).fork()).join();
+        break;
+      case "discrete":
+        DiscreteGenericResource.encode(message.resource.value, writer.uint32(18).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GenericResource {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGenericResource();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.resource = { $case: "named", value: NamedGenericResource.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.resource = { $case: "discrete", value: DiscreteGenericResource.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GenericResource {
+    return {
+      resource: isSet(object.named)
+        ? { $case: "named", value: NamedGenericResource.fromJSON(object.named) }
+        : isSet(object.discrete)
+        ? { $case: "discrete", value: DiscreteGenericResource.fromJSON(object.discrete) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: GenericResource): unknown {
+    const obj: any = {};
+    if (message.resource?.$case === "named") {
+      obj.named = NamedGenericResource.toJSON(message.resource.value);
+    } else if (message.resource?.$case === "discrete") {
+      obj.discrete = DiscreteGenericResource.toJSON(message.resource.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GenericResource>, I>>(base?: I): GenericResource {
+    return GenericResource.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GenericResource>, I>>(object: I): GenericResource {
+    const message = createBaseGenericResource();
+    switch (object.resource?.$case) {
+      case "named": {
+        if (object.resource?.value !== undefined && object.resource?.value !== null) {
+          message.resource = { $case: "named", value: NamedGenericResource.fromPartial(object.resource.value) };
+        }
+        break;
+      }
+      case "discrete": {
+        if (object.resource?.value !== undefined && object.resource?.value !== null) {
+          message.resource = { $case: "discrete", value: DiscreteGenericResource.fromPartial(object.resource.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseNamedGenericResource(): NamedGenericResource {
+  return { kind: "", value: "" };
+}
+
+export const NamedGenericResource: MessageFns<NamedGenericResource> = {
+  encode(message: NamedGenericResource, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NamedGenericResource {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNamedGenericResource();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NamedGenericResource {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: NamedGenericResource): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NamedGenericResource>, I>>(base?: I): NamedGenericResource {
+    return NamedGenericResource.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NamedGenericResource>, I>>(object: I): NamedGenericResource {
+    const message = createBaseNamedGenericResource();
+    message.kind = object.kind ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseDiscreteGenericResource(): DiscreteGenericResource {
+  return { kind: "", value: 0 };
+}
+
+export const DiscreteGenericResource: MessageFns<DiscreteGenericResource> = {
+  encode(message: DiscreteGenericResource, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiscreteGenericResource {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiscreteGenericResource();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiscreteGenericResource {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: DiscreteGenericResource): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DiscreteGenericResource>, I>>(base?: I): DiscreteGenericResource {
+    return DiscreteGenericResource.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiscreteGenericResource>, I>>(object: I): DiscreteGenericResource {
+    const message = createBaseDiscreteGenericResource();
+    message.kind = object.kind ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
 function createBaseResources(): Resources {
-  return { nanoCpus: 0, memoryBytes: 0 };
+  return { nanoCpus: 0, memoryBytes: 0, pids: 0, generic: [] };
 }
 
 export const Resources: MessageFns<Resources> = {
@@ -1845,6 +4134,12 @@ export const Resources: MessageFns<Resources> = {
     }
     if (message.memoryBytes !== 0) {
       writer.uint32(16).int64(message.memoryBytes);
+    }
+    if (message.pids !== 0) {
+      writer.uint32(24).int64(message.pids);
+    }
+    for (const v of message.generic) {
+      GenericResource.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1878,6 +4173,22 @@ export const Resources: MessageFns<Resources> = {
             message.memoryBytes = longToNumber(reader.int64());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pids = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.generic.push(GenericResource.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1902,6 +4213,10 @@ export const Resources: MessageFns<Resources> = {
         : isSet(object.memory_bytes)
         ? globalThis.Number(object.memory_bytes)
         : 0,
+      pids: isSet(object.pids) ? globalThis.Number(object.pids) : 0,
+      generic: globalThis.Array.isArray(object?.generic)
+        ? object.generic.map((e: any) => GenericResource.fromJSON(e))
+        : [],
     };
   },
 
@@ -1913,6 +4228,12 @@ export const Resources: MessageFns<Resources> = {
     if (message.memoryBytes !== 0) {
       obj.memoryBytes = Math.round(message.memoryBytes);
     }
+    if (message.pids !== 0) {
+      obj.pids = Math.round(message.pids);
+    }
+    if (message.generic?.length) {
+      obj.generic = message.generic.map((e) => GenericResource.toJSON(e));
+    }
     return obj;
   },
 
@@ -1923,6 +4244,8 @@ export const Resources: MessageFns<Resources> = {
     const message = createBaseResources();
     message.nanoCpus = object.nanoCpus ?? 0;
     message.memoryBytes = object.memoryBytes ?? 0;
+    message.pids = object.pids ?? 0;
+    message.generic = object.generic?.map((e) => GenericResource.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2293,7 +4616,7 @@ export const PlacementPreference: MessageFns<PlacementPreference> = {
 };
 
 function createBasePlacement(): Placement {
-  return { constraints: [], preferences: [], maxReplicasPerNode: 0 };
+  return { constraints: [], preferences: [], maxReplicasPerNode: 0, platforms: [] };
 }
 
 export const Placement: MessageFns<Placement> = {
@@ -2306,6 +4629,9 @@ export const Placement: MessageFns<Placement> = {
     }
     if (message.maxReplicasPerNode !== 0) {
       writer.uint32(24).uint64(message.maxReplicasPerNode);
+    }
+    for (const v of message.platforms) {
+      PlacementPlatform.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -2347,6 +4673,14 @@ export const Placement: MessageFns<Placement> = {
             message.maxReplicasPerNode = longToNumber(reader.uint64());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.platforms.push(PlacementPlatform.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2372,6 +4706,9 @@ export const Placement: MessageFns<Placement> = {
         : isSet(object.max_replicas_per_node)
         ? globalThis.Number(object.max_replicas_per_node)
         : 0,
+      platforms: globalThis.Array.isArray(object?.platforms)
+        ? object.platforms.map((e: any) => PlacementPlatform.fromJSON(e))
+        : [],
     };
   },
 
@@ -2386,6 +4723,9 @@ export const Placement: MessageFns<Placement> = {
     if (message.maxReplicasPerNode !== 0) {
       obj.maxReplicasPerNode = Math.round(message.maxReplicasPerNode);
     }
+    if (message.platforms?.length) {
+      obj.platforms = message.platforms.map((e) => PlacementPlatform.toJSON(e));
+    }
     return obj;
   },
 
@@ -2397,6 +4737,92 @@ export const Placement: MessageFns<Placement> = {
     message.constraints = object.constraints?.map((e) => e) || [];
     message.preferences = object.preferences?.map((e) => PlacementPreference.fromPartial(e)) || [];
     message.maxReplicasPerNode = object.maxReplicasPerNode ?? 0;
+    message.platforms = object.platforms?.map((e) => PlacementPlatform.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePlacementPlatform(): PlacementPlatform {
+  return { os: "", architecture: "" };
+}
+
+export const PlacementPlatform: MessageFns<PlacementPlatform> = {
+  encode(message: PlacementPlatform, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.os !== "") {
+      writer.uint32(10).string(message.os);
+    }
+    if (message.architecture !== "") {
+      writer.uint32(18).string(message.architecture);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlacementPlatform {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlacementPlatform();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.os = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.architecture = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlacementPlatform {
+    return {
+      os: isSet(object.os) ? globalThis.String(object.os) : "",
+      architecture: isSet(object.architecture) ? globalThis.String(object.architecture) : "",
+    };
+  },
+
+  toJSON(message: PlacementPlatform): unknown {
+    const obj: any = {};
+    if (message.os !== "") {
+      obj.os = message.os;
+    }
+    if (message.architecture !== "") {
+      obj.architecture = message.architecture;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlacementPlatform>, I>>(base?: I): PlacementPlatform {
+    return PlacementPlatform.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlacementPlatform>, I>>(object: I): PlacementPlatform {
+    const message = createBasePlacementPlatform();
+    message.os = object.os ?? "";
+    message.architecture = object.architecture ?? "";
     return message;
   },
 };
@@ -2708,7 +5134,14 @@ export const PortConfig: MessageFns<PortConfig> = {
 };
 
 function createBaseTaskSpec(): TaskSpec {
-  return { container: undefined, resources: undefined, restartPolicy: undefined, placement: undefined, forceUpdate: 0 };
+  return {
+    container: undefined,
+    resources: undefined,
+    restartPolicy: undefined,
+    placement: undefined,
+    forceUpdate: 0,
+    logDriver: undefined,
+  };
 }
 
 export const TaskSpec: MessageFns<TaskSpec> = {
@@ -2727,6 +5160,9 @@ export const TaskSpec: MessageFns<TaskSpec> = {
     }
     if (message.forceUpdate !== 0) {
       writer.uint32(40).uint64(message.forceUpdate);
+    }
+    if (message.logDriver !== undefined) {
+      Driver.encode(message.logDriver, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -2784,6 +5220,14 @@ export const TaskSpec: MessageFns<TaskSpec> = {
             message.forceUpdate = longToNumber(reader.uint64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.logDriver = Driver.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2811,6 +5255,11 @@ export const TaskSpec: MessageFns<TaskSpec> = {
         : isSet(object.force_update)
         ? globalThis.Number(object.force_update)
         : 0,
+      logDriver: isSet(object.logDriver)
+        ? Driver.fromJSON(object.logDriver)
+        : isSet(object.log_driver)
+        ? Driver.fromJSON(object.log_driver)
+        : undefined,
     };
   },
 
@@ -2830,6 +5279,9 @@ export const TaskSpec: MessageFns<TaskSpec> = {
     }
     if (message.forceUpdate !== 0) {
       obj.forceUpdate = Math.round(message.forceUpdate);
+    }
+    if (message.logDriver !== undefined) {
+      obj.logDriver = Driver.toJSON(message.logDriver);
     }
     return obj;
   },
@@ -2852,6 +5304,9 @@ export const TaskSpec: MessageFns<TaskSpec> = {
       ? Placement.fromPartial(object.placement)
       : undefined;
     message.forceUpdate = object.forceUpdate ?? 0;
+    message.logDriver = (object.logDriver !== undefined && object.logDriver !== null)
+      ? Driver.fromPartial(object.logDriver)
+      : undefined;
     return message;
   },
 };
