@@ -29,6 +29,7 @@ import {
   type BackoffOptions,
   type Clock,
   type Logger,
+  type NodeDescription,
 } from "@shoal/shared";
 import type { Executor, TaskContainer } from "../exec/executor.js";
 import type { StatusSink } from "../reporter.js";
@@ -62,6 +63,8 @@ export class Worker {
   private readonly store: TaskStore;
   private readonly backoff: BackoffOptions | undefined;
   private node: string | undefined;
+  /** What this node described of itself, for the task templates ({{.Node.Hostname}}, ...). */
+  private description: NodeDescription | undefined;
 
   private readonly runners = new Map<string, TaskRunner>();
   /** Tasks whose container is being stopped and removed. */
@@ -92,8 +95,9 @@ export class Worker {
     return this.node;
   }
 
-  setNodeId(nodeId: string): void {
+  setNodeId(nodeId: string, description?: NodeDescription): void {
     this.node = nodeId;
+    if (description !== undefined) this.description = description;
   }
 
   /** Whether a full set of assignments has been applied. */
@@ -229,7 +233,8 @@ export class Worker {
   }
 
   private startRunner(task: Task): void {
-    const controller = this.executor.controller(task, { ports: task.endpoint?.ports ?? [] });
+    const node = this.node === undefined ? undefined : { id: this.node, description: this.description };
+    const controller = this.executor.controller(task, { ports: task.endpoint?.ports ?? [], node });
     const runner = new TaskRunner(task, controller, {
       clock: this.clock,
       logger: this.logger,

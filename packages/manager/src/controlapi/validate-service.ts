@@ -18,6 +18,7 @@ import {
   type UpdateConfig,
 } from "@shoal/shared";
 import { parseConstraints } from "../scheduler/index.js";
+import { validateContainerSpecFields } from "./validate-container-spec.js";
 import { validateDuration } from "./validate-duration.js";
 import { validateLabelKeys } from "./validate-labels.js";
 import { refusePendingFields } from "./validate-pending.js";
@@ -57,6 +58,7 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
   }
   validateLabelKeys(spec.annotations?.labels, "spec.annotations.labels");
   refusePendingFields(spec.taskTemplate);
+  validateContainerSpecFields(spec.taskTemplate);
   if (container) validateContainer(container);
   container?.env.forEach((e, i) => {
     if (!ENV.test(e)) {

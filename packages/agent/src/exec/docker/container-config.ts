@@ -3,6 +3,7 @@ import { ErrorCode, PortProtocol, PublishMode, type Duration, type PortConfig, t
 import type { ContainerCreateOptions } from "dockerode";
 import { ExecError, ExecErrorReason } from "../errors.js";
 import { containerName } from "../task-name.js";
+import { containerSpecConfig } from "./container-config-spec.js";
 import { taskLabels } from "./labels.js";
 
 /** Swarm's default time between the stop signal and SIGKILL. */
@@ -48,7 +49,9 @@ export function containerConfig(task: Task, ports: readonly PortConfig[] = []): 
     (bindings[key] ??= []).push({ HostPort: port.publishedPort > 0 ? String(port.publishedPort) : "" });
   }
 
+  const rest = containerSpecConfig(task.spec);
   const config: ContainerCreateOptions = {
+    ...rest.config,
     name: containerName(task),
     Image: spec.image,
     Env: [...spec.env],
@@ -59,6 +62,7 @@ export function containerConfig(task: Task, ports: readonly PortConfig[] = []): 
       ...(limits !== undefined && limits.nanoCpus > 0 ? { NanoCpus: limits.nanoCpus } : {}),
       ...(limits !== undefined && limits.memoryBytes > 0 ? { Memory: limits.memoryBytes } : {}),
       ...(hostPorts.length > 0 ? { PortBindings: bindings } : {}),
+      ...rest.hostConfig,
     },
   };
   if (spec.command.length > 0) config.Entrypoint = [...spec.command];

@@ -25,6 +25,7 @@ import { ContainerUnhealthyError, ExecError, ExecErrorReason, TaskExitError } fr
 import type { ContainerSnapshot, Controller, ExitStatus } from "../executor.js";
 import { containerGone, controllerClosed, startProgress, waitProgress } from "../progress.js";
 import { containerName } from "../task-name.js";
+import { expandTaskTemplates, type TemplateNode } from "../template.js";
 import { containerConfig, stopGraceMs } from "./container-config.js";
 import { abortOption, classifyDockerError, isConflict, isNotFound, isNotModified } from "./docker-errors.js";
 import type { DockerEvent, TaskEventSource } from "./event-stream.js";
@@ -55,6 +56,8 @@ export interface DockerControllerDeps {
   /** Times the wait for a late oom event; the system clock by default. */
   readonly clock?: Clock;
   readonly ports?: readonly PortConfig[];
+  /** This node, for the task's templates. */
+  readonly node?: TemplateNode;
   /** Called once when the controller is closed. */
   readonly onClose?: (controller: DockerController) => void;
 }
@@ -66,6 +69,7 @@ export class DockerController implements Controller {
   private readonly events: TaskEventSource;
   private readonly logger: Logger;
   private readonly ports: readonly PortConfig[];
+  private readonly node: TemplateNode | undefined;
 
   /** The last inspect's result; undefined when there is no container (or nothing known yet). */
   private snapshot: ContainerSnapshot | undefined;
@@ -90,6 +94,7 @@ export class DockerController implements Controller {
     this.docker = deps.docker;
     this.events = deps.events;
     this.ports = deps.ports ?? [];
+    this.node = deps.node;
     this.onClose = deps.onClose;
     this.oom = new OomWatch(deps.clock ?? systemClock);
     this.logger = deps.logger.child({ taskId: task.id, container: this.name });
@@ -111,7 +116,7 @@ export class DockerController implements Controller {
       this.adopt(existing);
       return;
     }
-    const config = containerConfig(this.task, this.ports);
+    const config = containerConfig(expandTaskTemplates(this.task, this.node), this.ports);
     await ensureImage(this.docker, config.Image ?? "", this.logger, signal);
     try {
       await this.docker.createContainer({ ...config, ...abortOption(signal) });

@@ -95,6 +95,7 @@ export class DockerExecutor implements Executor {
       onClose: (c) => this.controllers.delete(c),
       ...(this.clock !== undefined ? { clock: this.clock } : {}),
       ...(options.ports !== undefined ? { ports: options.ports } : {}),
+      ...(options.node !== undefined ? { node: options.node } : {}),
     });
     this.controllers.add(controller);
     return controller;
