@@ -32,6 +32,7 @@ export interface DockerContainerSpec {
 export interface DockerResources {
   NanoCPUs?: number;
   MemoryBytes?: number;
+  Pids?: number;
   [unmapped: string]: unknown;
 }
 
@@ -131,7 +132,7 @@ const CONTAINER_SPEC: Shape = {
     Healthcheck: HEALTH,
     StopSignal: "string",
     StopGracePeriod: "number",
-    // Kept as given; Shoal does not act on them.
+    // The rest of the container spec (task-spec-container.ts); Privileges is kept as given.
     Hostname: "string",
     Groups: strings,
     Privileges: PRIVILEGES,

@@ -1,4 +1,4 @@
-// The Docker ServiceSpec fields that Shoal has no place for (Networks, DNSConfig, Init,
+// The Docker ServiceSpec fields that Shoal has no place for (Networks, Privileges,
 // EndpointSpec.Mode, ...): kept as JSON in one reserved label of the service and merged back on
 // the way out, because clients send the whole stored spec back on every update and `docker
 // service inspect` shows what was given. The label itself is never shown to Docker clients.
@@ -27,8 +27,26 @@ const MAPPED: Record<string, unknown> = {
       Healthcheck: true,
       StopSignal: true,
       StopGracePeriod: true,
+      // task-spec-container.ts
+      Hostname: true,
+      Groups: true,
+      TTY: true,
+      OpenStdin: true,
+      ReadOnly: true,
+      Init: true,
+      CapabilityAdd: true,
+      CapabilityDrop: true,
+      Sysctls: true,
+      Ulimits: true,
+      Hosts: true,
+      DNSConfig: true,
+      Isolation: true,
     },
-    Resources: { Limits: { NanoCPUs: true, MemoryBytes: true }, Reservations: { NanoCPUs: true, MemoryBytes: true } },
+    LogDriver: true,
+    Resources: {
+      Limits: { NanoCPUs: true, MemoryBytes: true, Pids: true },
+      Reservations: { NanoCPUs: true, MemoryBytes: true },
+    },
     RestartPolicy: true,
     Placement: { Constraints: true, Preferences: true, MaxReplicas: true },
     ForceUpdate: true,
