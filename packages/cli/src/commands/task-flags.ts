@@ -15,8 +15,9 @@ import {
   type Resources,
 } from "@shoal/shared";
 import { parseBytes, parseCpus, parseDuration } from "../output/duration.js";
+import { applyContainerEdit, parseContainerFlags, type ContainerEdit, type ContainerFlags } from "./container-flags.js";
 
-export interface TaskFlags {
+export interface TaskFlags extends ContainerFlags {
   reserveCpu?: string;
   reserveMemory?: string;
   limitCpu?: string;
@@ -44,6 +45,7 @@ export interface TaskEdit {
   readonly health?: Partial<HealthConfig> | "none";
   readonly stopGracePeriod?: Duration;
   readonly maxReplicasPerNode?: number;
+  readonly container?: ContainerEdit;
 }
 
 /** Registers the task flags on a command (create and update take the same ones). */
@@ -134,6 +136,7 @@ export function parseTaskFlags(flags: TaskFlags): TaskEdit {
   const limits = resources(flags.limitCpu, flags.limitMemory, "limit");
   const reservations = resources(flags.reserveCpu, flags.reserveMemory, "reserve");
   const restart = restartPolicy(flags);
+  const container = parseContainerFlags(flags);
   return {
     ...(limits ? { limits } : {}),
     ...(reservations ? { reservations } : {}),
@@ -145,6 +148,7 @@ export function parseTaskFlags(flags: TaskFlags): TaskEdit {
     ...(flags.maxReplicasPerNode !== undefined
       ? { maxReplicasPerNode: wholeNumber(flags.maxReplicasPerNode, "--max-replicas-per-node") }
       : {}),
+    ...(container ? { container } : {}),
   };
 }
 
@@ -152,7 +156,7 @@ const NO_RESOURCES: Resources = { nanoCpus: 0, memoryBytes: 0, pids: 0, generic:
 
 /** The template with the edit applied; the input is not changed. */
 export function applyTaskEdit(template: TaskSpec, edit: TaskEdit): TaskSpec {
-  const out = TaskSpec.fromPartial(template);
+  const out = TaskSpec.fromPartial(edit.container ? applyContainerEdit(template, edit.container) : template);
   const container = (out.container ??= ContainerSpec.fromPartial({}));
   if (edit.limits || edit.reservations) {
     const r = out.resources;

@@ -78,7 +78,7 @@ describe("service create flags", () => {
     });
     expect(spec.taskTemplate?.restartPolicy).toMatchObject({ condition: RestartCondition.NONE, maxAttempts: 0 });
     expect(spec.taskTemplate?.resources).toEqual({
-      limits: { nanoCpus: 5e8, memoryBytes: 0 },
+      limits: { nanoCpus: 5e8, memoryBytes: 0, pids: 0, generic: [] },
       reservations: undefined,
     });
     expect(spec.taskTemplate?.placement).toEqual({

@@ -24,7 +24,7 @@ describe("task flags", () => {
       template(),
       parseTaskFlags({ limitMemory: "128m", restartDelay: "2s", healthRetries: "5", maxReplicasPerNode: "1" }),
     );
-    expect(next.resources?.limits).toEqual({ nanoCpus: 5e8, memoryBytes: 128 * 1024 ** 2 });
+    expect(next.resources?.limits).toMatchObject({ nanoCpus: 5e8, memoryBytes: 128 * 1024 ** 2 });
     expect(next.restartPolicy).toMatchObject({
       condition: RestartCondition.ON_FAILURE,
       maxAttempts: 3,
