@@ -162,6 +162,12 @@ function list<T>(
 
 const same = (v: string): string => v;
 
+/** As the docker CLI sends capabilities: upper case, with the CAP_ prefix; ALL as it is. */
+export function normalizeCapability(cap: string): string {
+  const upper = cap.trim().toUpperCase();
+  return upper === "ALL" || upper.startsWith("CAP_") ? upper : `CAP_${upper}`;
+}
+
 /** The edit the flags make; undefined when no container flag is given. */
 export function parseContainerFlags(f: ContainerFlags): ContainerEdit | undefined {
   const kv = (flag: string) => (v: string) => Object.entries(keyValues([v], flag))[0]!;
@@ -174,8 +180,8 @@ export function parseContainerFlags(f: ContainerFlags): ContainerEdit | undefine
     ...(f.logDriver !== undefined ? { logDriver: f.logDriver } : {}),
     ...(f.logOpt !== undefined ? { logOpt: keyValues(f.logOpt, "--log-opt") } : {}),
     ...(f.limitPids !== undefined ? { pids: pidsLimit(f.limitPids) } : {}),
-    capAdd: f.capAdd ?? [],
-    capDrop: f.capDrop ?? [],
+    capAdd: (f.capAdd ?? []).map(normalizeCapability),
+    capDrop: (f.capDrop ?? []).map(normalizeCapability),
     groups: list(f.group, f.groupAdd, f.groupRm, same),
     sysctls: list(f.sysctl, f.sysctlAdd, f.sysctlRm, kv(f.sysctl ? "--sysctl" : "--sysctl-add")),
     ulimits: list(f.ulimit, f.ulimitAdd, f.ulimitRm, (v) => parseUlimit(v, f.ulimit ? "--ulimit" : "--ulimit-add")),
