@@ -190,13 +190,18 @@ export function parseContainerFlags(f: ContainerFlags): ContainerEdit | undefine
     dnsSearch: list(f.dnsSearch, f.dnsSearchAdd, f.dnsSearchRm, same),
     dnsOption: list(f.dnsOption, f.dnsOptionAdd, f.dnsOptionRm, same),
   };
-  const lists = [edit.groups, edit.sysctls, edit.ulimits, edit.hosts, edit.dns, edit.dnsSearch, edit.dnsOption];
-  const changes = lists.some((l) => l.set !== undefined || l.add.length > 0 || l.rm.length > 0);
-  const e = edit;
-  const scalars = [e.hostname, e.tty, e.readOnly, e.init, e.isolation, e.logDriver, e.logOpt, e.pids].some(
-    (v) => v !== undefined,
+  return isEmpty(edit) ? undefined : edit;
+}
+
+function isEmpty(e: ContainerEdit): boolean {
+  const lists = [e.groups, e.sysctls, e.ulimits, e.hosts, e.dns, e.dnsSearch, e.dnsOption];
+  const values = [e.hostname, e.tty, e.readOnly, e.init, e.isolation, e.logDriver, e.logOpt, e.pids];
+  return (
+    lists.every((l) => l.set === undefined && l.add.length === 0 && l.rm.length === 0) &&
+    values.every((v) => v === undefined) &&
+    e.capAdd.length === 0 &&
+    e.capDrop.length === 0
   );
-  return changes || scalars || edit.capAdd.length > 0 || edit.capDrop.length > 0 ? edit : undefined;
 }
 
 /** `current` with the edit; `key` says which entry an item or a removal names. */
