@@ -32,6 +32,17 @@ export const ULIMIT_NAMES: ReadonlySet<string> = new Set([
 ]); // prettier-ignore
 
 const SYSCTL_KEY = /^[a-zA-Z0-9_]+(?:[./][a-zA-Z0-9_-]+)+$/;
+/** The kernel parameters a container has its own copy of (runc's list): others are the host's. */
+const NAMESPACED_SYSCTLS = new Set([
+  "kernel.domainname", "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+  "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+]); // prettier-ignore
+const NAMESPACED_PREFIXES = ["net.", "fs.mqueue."];
+
+function isNamespaced(key: string): boolean {
+  const k = key.replaceAll("/", ".");
+  return NAMESPACED_SYSCTLS.has(k) || NAMESPACED_PREFIXES.some((p) => k.startsWith(p));
+}
 const HOST_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]*[a-zA-Z0-9])?$/;
 const HOSTNAME_CHARS = /^[a-zA-Z0-9.-]*$/;
 /** The kernel's HOST_NAME_MAX. */
@@ -102,6 +113,12 @@ function validateContainerFields(c: ContainerSpec): void {
   }
   for (const key of Object.keys(c.sysctls)) {
     if (!SYSCTL_KEY.test(key)) fail(`"${key}" is not a kernel parameter (e.g. net.core.somaxconn)`, `${C}.sysctls`);
+    if (!isNamespaced(key)) {
+      fail(
+        `"${key}" is not namespaced: a container cannot set it (net.*, fs.mqueue.*, kernel.shm*, ...)`,
+        `${C}.sysctls`,
+      );
+    }
   }
   const seen = new Set<string>();
   c.ulimits.forEach((u, i) => {

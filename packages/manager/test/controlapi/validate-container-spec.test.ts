@@ -51,6 +51,7 @@ describe("validateContainerSpecFields", () => {
     [{ container: { capabilityAdd: ["NET_ADMIN", "NET_FLY"] } }, `${C}.capability_add[1]: "NET_FLY" is not`],
     [{ container: { capabilityDrop: ["CAP_NOPE"] } }, `${C}.capability_drop[0]`],
     [{ container: { sysctls: { "bad key": "1" } } }, `${C}.sysctls: "bad key"`],
+    [{ container: { sysctls: { "vm.swappiness": "1" } } }, `${C}.sysctls: "vm.swappiness" is not namespaced`],
     [{ container: { ulimits: [{ name: "files", soft: 1, hard: 1 }] } }, `${C}.ulimits[0].name`],
     [{ container: { ulimits: [{ name: "nofile", soft: 10, hard: 5 }] } }, `${C}.ulimits[0].soft: the soft limit`],
     [
