@@ -1,13 +1,15 @@
 // The rest of the container spec end to end on real hosts: one manager (with the Docker API) and
 // an agent on h1. `shoal service create` with Docker's flags (--hostname with templates,
 // --cap-add, --init, --sysctl, ...) and the stock docker CLI's `docker service create` with the
-// same flags both give a running container that `docker inspect` on h1 shows honouring them; bad
-// input is refused with the field named and nothing is created.
+// same flags, and `docker stack deploy` of a compose file with these options, each give a running
+// container that `docker inspect` on h1 shows honouring them; bad input is refused with the field
+// named and nothing is created.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, type Host } from "./harness/index.js";
@@ -202,6 +204,41 @@ describe("the container spec on real hosts", () => {
     });
     expect(spec.LogDriver).toEqual({ Name: "json-file", Options: { "max-size": "2m" } });
     expect(spec.Resources.Limits).toMatchObject({ Pids: 32 });
+  });
+
+  it("docker stack deploy of a compose file with these options runs a container honouring them", async () => {
+    const compose = fileURLToPath(new URL("./container-spec/compose.yml", import.meta.url));
+    const deployed = await exec(DOCKER, ["stack", "deploy", "-c", compose, "stk"], {
+      DOCKER_HOST: dockerHost,
+      DOCKER_CONFIG: root,
+      DOCKER_TLS_VERIFY: "1",
+      DOCKER_CERT_PATH: testClientCertDir(),
+      IMAGE: harness.baseImage,
+    });
+    expect(deployed.code).toBe(0);
+    const id = await containerOf("stk_app");
+    expect(await inside(id, "hostname")).toBe("stk_app-1");
+    expect(await inspect(id, ".Config.Env")).toContain("NODE=h1");
+    expect(await inspect(id, ".Config.Tty")).toBe(true);
+    expect(await inspect(id, ".Config.OpenStdin")).toBe(true);
+    expect(await inspect(id, ".HostConfig")).toMatchObject({
+      Init: true,
+      ReadonlyRootfs: true,
+      CapAdd: ["CAP_NET_ADMIN"],
+      CapDrop: ["CAP_MKNOD"],
+      Sysctls: { "net.core.somaxconn": "777" },
+      ExtraHosts: ["db:10.0.0.7"],
+      Dns: ["10.0.0.53"],
+      DnsSearch: ["example.org"],
+      LogConfig: { Type: "json-file", Config: { "max-size": "2m" } },
+      PidsLimit: 50,
+    });
+    const ulimits = (await inspect(id, ".HostConfig.Ulimits")) as { Name: string }[];
+    expect([...ulimits].sort((a, b) => a.Name.localeCompare(b.Name))).toEqual([
+      { Name: "nofile", Soft: 300, Hard: 400 },
+      { Name: "nproc", Soft: 500, Hard: 500 },
+    ]);
+    expect(await inside(id, "cat /proc/sys/net/core/somaxconn")).toBe("777");
   });
 
   it("refuses bad input with the field named, and creates nothing", async () => {
