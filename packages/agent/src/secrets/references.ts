@@ -57,8 +57,9 @@ function fileRef(
   const name = file?.name || ref.name;
   if (name === "" || name.includes("\0")) throw invalid(task, `${field}.file.name`, "no file name");
   const base = kind === "secret" ? SECRETS_TARGET_DIR : CONFIGS_TARGET_DIR;
-  const target = path.posix.isAbsolute(name) ? path.posix.normalize(name) : path.posix.join(base, name);
-  if (target === "/" || target === SECRETS_TARGET_DIR)
+  const joined = path.posix.isAbsolute(name) ? path.posix.normalize(name) : path.posix.join(base, name);
+  const target = joined.length > 1 ? joined.replace(/\/+$/, "") : joined;
+  if (target === "/" || target === SECRETS_TARGET_DIR || name.endsWith("/"))
     throw invalid(task, `${field}.file.name`, `"${name}" names no file`);
   const mode = file?.mode || DEFAULT_FILE_MODE;
   if (mode > 0o7777) throw invalid(task, `${field}.file.mode`, `${mode.toString(8)} is not a file mode`);
