@@ -251,4 +251,27 @@ describe("secrets and configs on a real dockerd", () => {
     );
     expect(grep).toBe(1);
   });
+
+  it("removes a task's files once its container has exited, the container kept", async () => {
+    const oneshot = makeTask("oneshot", {
+      command: ["sh", "-c"],
+      args: ["test -s /run/secrets/db_password && test -r /app.conf"],
+      secrets: [{ secretId: secret.id, secretName: "db_password" }],
+      configs: [{ configId: config.id, configName: "app.conf" }],
+    });
+    await worker.apply({
+      type: AssignmentsType.INCREMENTAL,
+      appliesTo: "set2",
+      resultsIn: "set3",
+      changes: [
+        change(AssignmentAction.UPDATE, { secret }),
+        change(AssignmentAction.UPDATE, { config }),
+        change(AssignmentAction.UPDATE, { task: oneshot }),
+      ],
+    });
+    // COMPLETE (exit 0): the files were there while it ran.
+    await expect.poll(() => sink.last.get(oneshot.id)?.state, { timeout: 60_000 }).toBe(TaskState.COMPLETE);
+    expect(await docker("inspect", "--format", "{{.State.Status}}", containerName(oneshot))).toBe("exited");
+    expect(await readdir(secretsDir)).toEqual([]);
+  });
 });

@@ -124,9 +124,9 @@ export class DockerController implements Controller {
       this.adopt(existing);
       return;
     }
-    const spec = containerConfig(this.task, this.ports);
-    await ensureImage(this.docker, spec.Image ?? "", this.logger, signal);
-    const config = withTaskFiles(spec, await this.writeFiles());
+    // A secret or config the node lacks fails the task before any pull.
+    const config = withTaskFiles(containerConfig(this.task, this.ports), await this.writeFiles());
+    await ensureImage(this.docker, config.Image ?? "", this.logger, signal);
     try {
       await this.docker.createContainer({ ...config, ...abortOption(signal) });
       this.logger.info("created container");
