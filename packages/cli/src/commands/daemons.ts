@@ -174,7 +174,7 @@ export function registerDaemonCommands(program: Command): void {
     .option(
       "--secrets-dir <dir>",
       "memory-backed directory for the files of secrets and configs; a tmpfs is mounted on it when it is " +
-        "not one (default: /run/shoal/NODE_ID)",
+        "not one (default: /run/shoal/NODE_ID; not root: $XDG_RUNTIME_DIR/shoal/NODE_ID)",
     )
     .action(
       async (
