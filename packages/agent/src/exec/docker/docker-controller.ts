@@ -124,19 +124,16 @@ export class DockerController implements Controller {
       this.adopt(existing);
       return;
     }
-    // A secret or config the node lacks fails the task before any pull.
-    const config = withTaskFiles(containerConfig(this.task, this.ports), await this.writeFiles());
+    const config = containerConfig(this.task, this.ports);
     await ensureImage(this.docker, config.Image ?? "", this.logger, signal);
+    const files = await this.writeFiles(); // (a failed create leaves them to shutdown or remove)
     try {
-      await this.docker.createContainer({ ...config, ...abortOption(signal) });
+      await this.docker.createContainer({ ...withTaskFiles(config, files), ...abortOption(signal) });
       this.logger.info("created container");
     } catch (err: unknown) {
       // Another prepare of the same task may have won the race for the name.
       const again = isConflict(err) ? await this.inspectByName(signal) : undefined;
-      if (again === undefined) {
-        await this.releaseFiles();
-        throw classifyDockerError(err, `creating container ${this.name}`);
-      }
+      if (again === undefined) throw classifyDockerError(err, `creating container ${this.name}`);
       this.adopt(again);
     }
   }
