@@ -4,7 +4,7 @@
 // the agent stops); otherwise the directory is unusable and tasks that use a secret or config
 // fail saying why (tasks without them run). Whatever an earlier run left in it is removed.
 import { execFile } from "node:child_process";
-import { chmod, mkdir, readdir, rm, statfs } from "node:fs/promises";
+import { chmod, mkdir, readdir, rm, stat, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { errorMessage, type Logger } from "@shoal/shared";
@@ -54,6 +54,9 @@ export async function prepareMemoryDir(options: MemoryDirOptions): Promise<Memor
   let problem: string | undefined;
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Someone else's directory (made beforehand in a shared place) could be opened up again.
+    const owner = (await stat(dir)).uid;
+    if (owner !== process.getuid?.()) throw new Error(`it belongs to uid ${owner}, not to the agent`);
     await chmod(dir, 0o700);
     const backed = await memoryBacked(dir);
     if (backed !== true && isRoot()) needsMount = true;

@@ -1,7 +1,7 @@
 // An agent that is not root and whose secrets directory is on a disk: it cannot mount a tmpfs, so
 // it writes no secret there; tasks that use secrets fail saying why, the others are not held up.
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { chown, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DependencyStore, TaskFiles } from "@shoal/agent";
 import { AssignmentAction, Secret, silentLogger } from "@shoal/shared";
@@ -24,8 +24,12 @@ afterEach(async () => {
 
 describe("a secrets directory that is not memory-backed", () => {
   it("fails the tasks that use secrets, naming the directory, when the agent cannot mount a tmpfs", async () => {
-    vi.spyOn(process, "getuid").mockReturnValue(1000);
+    // Not root: the agent's uid, and the directory's owner.
+    const realUid = process.getuid!();
+    const uid = realUid === 0 ? 1000 : realUid;
     await mkdir(join(dir, "stale"), { recursive: true });
+    if (realUid === 0) await chown(dir, uid, uid);
+    vi.spyOn(process, "getuid").mockReturnValue(uid);
     const files = await TaskFiles.open({ dir, logger: silentLogger() });
     expect(await files.problem()).toMatch(
       new RegExp(`${dir} is not memory-backed \\(filesystem type 0xef53\\).*cannot mount a tmpfs`),
@@ -44,5 +48,12 @@ describe("a secrets directory that is not memory-backed", () => {
     expect(await files.write(makeTask(), store)).toEqual([]);
     // Nothing written there; what was there is removed all the same.
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("refuses a directory that belongs to someone else", async () => {
+    await mkdir(dir, { recursive: true });
+    vi.spyOn(process, "getuid").mockReturnValue(process.getuid!() + 4242);
+    const files = await TaskFiles.open({ dir, logger: silentLogger() });
+    expect(await files.problem()).toMatch(new RegExp(`cannot prepare ${dir} for secrets: it belongs to uid \\d+`));
   });
 });
