@@ -26,12 +26,15 @@ import type { ContainerSnapshot, Controller, ExitStatus } from "../executor.js";
 import { containerGone, controllerClosed, startProgress, waitProgress } from "../progress.js";
 import { containerName } from "../task-name.js";
 import { containerConfig, stopGraceMs } from "./container-config.js";
+import { withTaskFiles } from "./container-config-secrets.js";
 import { abortOption, classifyDockerError, isConflict, isNotFound, isNotModified } from "./docker-errors.js";
 import type { DockerEvent, TaskEventSource } from "./event-stream.js";
 import { ensureImage } from "./image-pull.js";
 import { TaskLabel } from "./labels.js";
 import { OomWatch } from "./oom-watch.js";
 import { snapshotOf } from "./snapshot.js";
+import type { Dependencies } from "../../secrets/dependency-store.js";
+import { writeTaskFiles, type TaskFile, type TaskFiles } from "../../secrets/task-files.js";
 
 /**
  * How long a container that exited 137 (SIGKILL) with no word of OOM is given for its oom event
@@ -55,6 +58,10 @@ export interface DockerControllerDeps {
   /** Times the wait for a late oom event; the system clock by default. */
   readonly clock?: Clock;
   readonly ports?: readonly PortConfig[];
+  /** Where the files of the task's secrets and configs go; without it, tasks that use them fail. */
+  readonly files?: TaskFiles | undefined;
+  /** The secrets and configs this node holds. */
+  readonly dependencies?: Dependencies | undefined;
   /** Called once when the controller is closed. */
   readonly onClose?: (controller: DockerController) => void;
 }
@@ -66,6 +73,10 @@ export class DockerController implements Controller {
   private readonly events: TaskEventSource;
   private readonly logger: Logger;
   private readonly ports: readonly PortConfig[];
+  private readonly files: TaskFiles | undefined;
+  private readonly dependencies: Dependencies | undefined;
+  /** Whether this controller wrote the task's files (else start writes them for a created container). */
+  private filesWritten = false;
 
   /** The last inspect's result; undefined when there is no container (or nothing known yet). */
   private snapshot: ContainerSnapshot | undefined;
@@ -90,6 +101,8 @@ export class DockerController implements Controller {
     this.docker = deps.docker;
     this.events = deps.events;
     this.ports = deps.ports ?? [];
+    this.files = deps.files;
+    this.dependencies = deps.dependencies;
     this.onClose = deps.onClose;
     this.oom = new OomWatch(deps.clock ?? systemClock);
     this.logger = deps.logger.child({ taskId: task.id, container: this.name });
@@ -113,8 +126,9 @@ export class DockerController implements Controller {
     }
     const config = containerConfig(this.task, this.ports);
     await ensureImage(this.docker, config.Image ?? "", this.logger, signal);
+    const files = await this.writeFiles(); // (a failed create leaves them to shutdown or remove)
     try {
-      await this.docker.createContainer({ ...config, ...abortOption(signal) });
+      await this.docker.createContainer({ ...withTaskFiles(config, files), ...abortOption(signal) });
       this.logger.info("created container");
     } catch (err: unknown) {
       // Another prepare of the same task may have won the race for the name.
@@ -129,6 +143,7 @@ export class DockerController implements Controller {
     await raceAbort(this.refresh(), signal);
     const before = this.requireContainer("start");
     if (before.state === "created") {
+      if (!this.filesWritten) await this.writeFiles();
       try {
         await this.container().start(abortOption(signal));
         this.logger.info("started container");
@@ -164,6 +179,7 @@ export class DockerController implements Controller {
       });
       switch (progress.kind) {
         case "exited":
+          await this.releaseFiles();
           return progress.exit;
         case "failed":
           // Killed by SIGKILL (137) with no word of OOM: the oom event may be on its way.
@@ -174,6 +190,7 @@ export class DockerController implements Controller {
             if (!evented) await raceAbort(this.refresh(), signal);
             continue;
           }
+          await this.releaseFiles();
           throw progress.error;
         case "stop-unhealthy":
           // As Docker Swarm does: an unhealthy task is stopped, and fails.
@@ -196,9 +213,9 @@ export class DockerController implements Controller {
       await this.container().stop({ t, ...abortOption(signal) });
       this.logger.info({ graceSeconds: t }, "stopped container");
     } catch (err: unknown) {
-      if (isNotModified(err) || isNotFound(err)) return;
-      throw classifyDockerError(err, `stopping container ${this.name}`);
+      if (!isNotModified(err) && !isNotFound(err)) throw classifyDockerError(err, `stopping container ${this.name}`);
     }
+    await this.releaseFiles();
   }
 
   async terminate(signal?: AbortSignal): Promise<void> {
@@ -215,9 +232,10 @@ export class DockerController implements Controller {
       await this.container().remove({ force: true, v: true, ...abortOption(signal) });
       this.logger.info("removed container");
     } catch (err: unknown) {
-      if (isNotFound(err) || isConflict(err)) return; // gone, or being removed already
-      throw classifyDockerError(err, `removing container ${this.name}`);
+      // Gone, or being removed already.
+      if (!isNotFound(err) && !isConflict(err)) throw classifyDockerError(err, `removing container ${this.name}`);
     }
+    await this.releaseFiles();
   }
 
   async inspect(signal?: AbortSignal): Promise<ContainerSnapshot | undefined> {
@@ -234,6 +252,18 @@ export class DockerController implements Controller {
     this.oom.close();
     this.wake(controllerClosed());
     this.onClose?.(this);
+  }
+
+  /** Writes the files of the task's secrets and configs (none: nothing). */
+  private async writeFiles(): Promise<TaskFile[]> {
+    const files = await writeTaskFiles(this.files, this.task, this.dependencies);
+    this.filesWritten = true;
+    return files;
+  }
+
+  /** Removes the task's files: its container no longer runs (and never will again). */
+  private async releaseFiles(): Promise<void> {
+    await this.files?.release(this.task);
   }
 
   private container(): Docker.Container {
