@@ -179,7 +179,7 @@ export function nodeAttributes(node: Node): NodeAttributes {
 }
 
 /** Go's names for the usual aliases (Docker reports `x86_64` as well as `amd64`). */
-function normalizeArch(arch: string): string {
+export function normalizeArch(arch: string): string {
   switch (arch) {
     case "x86_64":
     case "x86-64":
