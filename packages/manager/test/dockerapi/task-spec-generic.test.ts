@@ -2,7 +2,7 @@
 // task's as Docker shows them.
 import { Node, ServiceSpec, Task, TaskState, discreteResource, namedResource, type DeepPartial } from "@shoal/shared";
 import { describe, expect, it } from "vitest";
-import type { DockerServiceSpec } from "../../src/dockerapi/docker-types.js";
+import type { DockerServiceSpec, DockerTaskSpec } from "../../src/dockerapi/docker-types.js";
 import { toDockerNode, toDockerTask } from "../../src/dockerapi/objects.js";
 import { UNMAPPED_LABEL, fromDockerServiceSpec, toDockerServiceSpec } from "../../src/dockerapi/service-spec.js";
 
@@ -25,9 +25,9 @@ const docker: DockerServiceSpec = {
   Mode: { Replicated: { Replicas: 1 } },
 };
 
-const withTemplate = (t: DeepPartial<NonNullable<DockerServiceSpec["TaskTemplate"]>>): DockerServiceSpec => ({
+const withTemplate = (t: DeepPartial<DockerTaskSpec>): DockerServiceSpec => ({
   Name: "ml",
-  TaskTemplate: { ContainerSpec: { Image: "x:1" }, ...t } as DockerServiceSpec["TaskTemplate"],
+  TaskTemplate: { ContainerSpec: { Image: "x:1" }, ...t } as DockerTaskSpec,
 });
 
 describe("generic resources and platforms in a Docker ServiceSpec", () => {
