@@ -2,7 +2,8 @@
 // task's as Docker shows them.
 import { Node, ServiceSpec, Task, TaskState, discreteResource, namedResource, type DeepPartial } from "@shoal/shared";
 import { describe, expect, it } from "vitest";
-import type { DockerServiceSpec, DockerTaskSpec } from "../../src/dockerapi/docker-types.js";
+import { SERVICE_SPEC_SHAPE, type DockerServiceSpec, type DockerTaskSpec } from "../../src/dockerapi/docker-types.js";
+import { decodeShape } from "../../src/dockerapi/json-shape.js";
 import { toDockerNode, toDockerTask } from "../../src/dockerapi/objects.js";
 import { UNMAPPED_LABEL, fromDockerServiceSpec, toDockerServiceSpec } from "../../src/dockerapi/service-spec.js";
 
@@ -42,6 +43,18 @@ describe("generic resources and platforms in a Docker ServiceSpec", () => {
     const back = toDockerServiceSpec(ServiceSpec.fromPartial(spec));
     expect(back.TaskTemplate?.Resources).toEqual(docker.TaskTemplate?.Resources);
     expect(back.TaskTemplate?.Placement).toEqual(docker.TaskTemplate?.Placement);
+  });
+
+  it("matches the fields in any case, and refuses an unknown one", () => {
+    const sent = { Name: "ml", TaskTemplate: { Placement: { platforms: [{ os: "linux", architecture: "arm64" }] } } };
+    expect(decodeShape(sent, SERVICE_SPEC_SHAPE)).toEqual({
+      Name: "ml",
+      TaskTemplate: { Placement: { Platforms: [{ OS: "linux", Architecture: "arm64" }] } },
+    });
+    const variant = { TaskTemplate: { Placement: { Platforms: [{ OS: "linux", Variant: "v7" }] } } };
+    expect(() => decodeShape(variant, SERVICE_SPEC_SHAPE)).toThrow(
+      "TaskTemplate.Placement.Platforms[0].Variant: unknown field",
+    );
   });
 
   it.each([
