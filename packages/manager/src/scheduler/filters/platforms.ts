@@ -2,30 +2,25 @@
 // os or architecture matches any; architectures are compared as Docker compares them (x86_64 is
 // amd64, aarch64 is arm64), case-insensitively as the constraints on node.platform.*.
 import type { PlacementPlatform, Task } from "@shoal/shared";
-import { normalizeArch } from "../constraints.js";
+import { platformsMatch } from "../constraints.js";
 import type { NodeInfo } from "../node-info.js";
 import { onNodes, type Filter } from "./filter.js";
 
 export class PlatformFilter implements Filter {
   readonly name = "platforms";
   readonly dynamic = false;
-  private platforms: { os: string; arch: string }[] = [];
+  private platforms: readonly PlacementPlatform[] = [];
 
   setTask(task: Task): boolean {
-    this.platforms = (task.spec?.placement?.platforms ?? []).map(normalized);
+    this.platforms = task.spec?.placement?.platforms ?? [];
     return this.platforms.length > 0;
   }
 
   check(node: NodeInfo): boolean {
-    const { os, arch } = node.attrs;
-    return this.platforms.some((p) => (p.os === "" || p.os === os) && (p.arch === "" || p.arch === arch));
+    return platformsMatch(this.platforms, node.attrs);
   }
 
   explain(nodesRejected: number): string {
     return `unsupported platform ${onNodes(nodesRejected)}`;
   }
-}
-
-function normalized(p: PlacementPlatform): { os: string; arch: string } {
-  return { os: p.os.toLowerCase(), arch: normalizeArch(p.architecture.toLowerCase()) };
 }
