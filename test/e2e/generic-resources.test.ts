@@ -173,4 +173,32 @@ describe("generic resources on agent hosts", () => {
       '[{"NamedResourceSpec":{"Kind":"gpu","Value":"GPU-b"}}]',
     ]);
   });
+
+  it("docker service update --generic-resource-rm lets every task run, on both hosts, without a GPU", async () => {
+    await docker("service", "update", "--detach", "--generic-resource-rm", "gpu", "ml");
+    let tasks: TaskRow[] = [];
+    await waitUntil(
+      "three tasks running without a GPU",
+      async () => {
+        tasks = (JSON.parse(await shoal("service", "ps", "ml", "--json")) as TaskRow[]).filter(
+          (t) => t.desiredState === "running",
+        );
+        return tasks.length === 3 && tasks.every((t) => t.state === "running");
+      },
+      90_000,
+    );
+    expect(new Set(tasks.map((t) => t.node))).toEqual(new Set(["h1", "h2"]));
+    const reservations = await docker(
+      "service",
+      "inspect",
+      "ml",
+      "--format",
+      "{{json .Spec.TaskTemplate.Resources.Reservations}}",
+    );
+    expect(reservations.trim()).toBe("{}");
+    for (const t of tasks) {
+      const env = (await host(t.node).docker(["inspect", "--format", "{{json .Config.Env}}", t.containerId])).stdout;
+      expect(env).not.toContain("DOCKER_RESOURCE_");
+    }
+  });
 });
