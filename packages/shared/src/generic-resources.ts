@@ -51,6 +51,8 @@ export function parseGenericResources(terms: readonly string[], field: string): 
       throw new InvalidArgumentError(`"${term}" needs a kind and a value (e.g. gpu=2 or gpu=GPU-1a2b)`, { field });
     }
     if (/[\s,]/.test(kind)) throw new InvalidArgumentError(`"${kind}" is not a valid resource kind`, { field });
+    // A container gets named units joined by commas (DOCKER_RESOURCE_GPU=a,b): none may hold one.
+    if (/[\s,]/.test(value)) throw new InvalidArgumentError(`"${value}" is not a valid resource value`, { field });
     const values = byKind.get(kind);
     if (values === undefined) byKind.set(kind, [value]);
     else values.push(value);

@@ -21,7 +21,7 @@ describe("parseGenericResources", () => {
   });
 
   it("refuses bad terms, naming the field", () => {
-    for (const term of ["gpu", "gpu=1=2", "=1", "gpu=", "g pu=1", "gpu=-1"]) {
+    for (const term of ["gpu", "gpu=1=2", "=1", "gpu=", "g pu=1", "gpu=-1", "gpu=a,b", "gpu=a b"]) {
       let err: unknown;
       try {
         parseGenericResources([term], "--generic-resource");
