@@ -42,3 +42,11 @@ export { MetricsServer, type MetricsRegistry } from "./metrics-server.js";
 export * as pki from "./pki/index.js";
 export * from "./tls/index.js";
 export { CronSchedule, cronSchedule, DEFAULT_SCHEDULE_TIMEZONE } from "./schedule.js";
+export {
+  discreteResource,
+  namedResource,
+  resourceKind,
+  resourceValue,
+  formatResource,
+  parseGenericResources,
+} from "./generic-resources.js";

@@ -2,9 +2,18 @@
 import type { Command } from "commander";
 import { parseDuration } from "../output/duration.js";
 import { collect, keyValues } from "./service-spec.js";
+import { collectGenericResource } from "./generic-resource-flags.js";
 import { NodeManager } from "./node-manager.js";
 import { registerManagerUnlockCommand } from "./unlock.js";
-import { InvalidArgumentError, createLogger, isLogLevel, systemClock, type LogLevel, type Logger } from "@shoal/shared";
+import {
+  InvalidArgumentError,
+  createLogger,
+  isLogLevel,
+  parseGenericResources,
+  systemClock,
+  type LogLevel,
+  type Logger,
+} from "@shoal/shared";
 
 interface DaemonFlags {
   logLevel: string;
@@ -169,6 +178,13 @@ export function registerDaemonCommands(program: Command): void {
       collect,
       [],
     )
+    .option(
+      "--generic-resource <kind=value>",
+      "a resource this node advertises, as dockerd's --node-generic-resource: gpu=GPU-1a2b (a named unit; " +
+        "one flag per unit) or gpu=2 (a count) (repeatable)",
+      collectGenericResource,
+      [],
+    )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .option("--metrics-addr <addr>", "HOST:PORT to serve Prometheus metrics on, at /metrics (default: off)")
     .option(
@@ -179,6 +195,7 @@ export function registerDaemonCommands(program: Command): void {
     .action(
       async (
         opts: DaemonFlags & {
+          genericResource: string[];
           metricsAddr?: string;
           secretsDir?: string;
           manager: string;
@@ -244,6 +261,7 @@ export function registerDaemonCommands(program: Command): void {
           material,
           ...(opts.hostname !== undefined ? { hostname: opts.hostname } : {}),
           labels: keyValues(opts.label, "--label"),
+          genericResources: parseGenericResources(opts.genericResource, "--generic-resource"),
           ...(nodeManager ? { onNode: (node, at) => nodeManager.onNode(node, at) } : {}),
         });
         const stop = new AbortController();

@@ -13,8 +13,13 @@ import { modeFromFlags, type ModeFlags } from "./job-mode.js";
 import { applyScheduleFlags, type ScheduleFlags } from "./schedule-flags.js";
 import { applyTaskEdit, parseTaskFlags, type TaskFlags } from "./task-flags.js";
 import { applyUpdateConfig, parseUpdateConfigFlags, type UpdateConfigFlags } from "./update-config.js";
+import {
+  applyGenericResourceEdit,
+  parseGenericResourceFlags,
+  type GenericResourceFlags,
+} from "./generic-resource-flags.js";
 
-export interface CreateFlags extends TaskFlags, UpdateConfigFlags, ModeFlags, ScheduleFlags {
+export interface CreateFlags extends TaskFlags, UpdateConfigFlags, ModeFlags, ScheduleFlags, GenericResourceFlags {
   name?: string;
   env: string[];
   label: string[];
@@ -131,6 +136,7 @@ export function buildServiceSpec(image: string, args: readonly string[], flags: 
     });
   }
   const taskEdit = parseTaskFlags(flags);
+  const genericEdit = parseGenericResourceFlags(flags);
   const spec: DeepPartial<ServiceSpec> = {
     annotations: { name: flags.name ?? "", labels: keyValues(flags.label, "--label") },
     taskTemplate: {
@@ -153,6 +159,7 @@ export function buildServiceSpec(image: string, args: readonly string[], flags: 
   };
   const out = ServiceSpec.fromPartial(spec);
   out.taskTemplate = applyTaskEdit(out.taskTemplate!, taskEdit);
+  out.taskTemplate = applyGenericResourceEdit(out.taskTemplate, genericEdit);
   out.schedule = applyScheduleFlags(out, undefined, flags);
   return out;
 }

@@ -15,13 +15,19 @@ import {
 import { keyValues, parsePlacementPref, parsePort, parseRebalanceMode, words } from "./service-spec.js";
 import { applyTaskEdit, parseTaskFlags, wholeNumber, type TaskEdit, type TaskFlags } from "./task-flags.js";
 import {
+  applyGenericResourceEdit,
+  parseGenericResourceFlags,
+  type GenericResourceEdit,
+  type GenericResourceFlags,
+} from "./generic-resource-flags.js";
+import {
   applyUpdateConfig,
   parseUpdateConfigFlags,
   type UpdateConfigEdit,
   type UpdateConfigFlags,
 } from "./update-config.js";
 
-export interface UpdateFlags extends TaskFlags, UpdateConfigFlags, ScheduleFlags {
+export interface UpdateFlags extends TaskFlags, UpdateConfigFlags, ScheduleFlags, GenericResourceFlags {
   image?: string;
   args?: string;
   entrypoint?: string;
@@ -66,6 +72,7 @@ export interface SpecEdit {
   /** TARGET[/PROTOCOL] of the ports to unpublish. */
   readonly publishRm: readonly { target: number; protocol?: number }[];
   readonly task: TaskEdit;
+  readonly generic?: GenericResourceEdit | undefined;
   readonly updateConfig?: UpdateConfigEdit;
   readonly rollbackConfig?: UpdateConfigEdit;
   readonly rebalance?: RebalanceMode;
@@ -112,6 +119,7 @@ export function parseUpdateFlags(flags: UpdateFlags): SpecEdit {
     publishAdd: flags.publishAdd.map((p) => parsePort(p, "--publish-add")),
     publishRm: flags.publishRm.map(publishTarget),
     task: parseTaskFlags(flags),
+    generic: parseGenericResourceFlags(flags),
     ...(updateConfig ? { updateConfig } : {}),
     ...(rollbackConfig ? { rollbackConfig } : {}),
     ...(flags.rebalance !== undefined ? { rebalance: parseRebalanceMode(flags.rebalance) } : {}),
@@ -180,6 +188,7 @@ export function applySpecEdit(current: ServiceSpec, edit: SpecEdit): ServiceSpec
   const annotations = (spec.annotations ??= { name: "", labels: {} });
   annotations.labels = editMap(annotations.labels, edit.labelAdd, edit.labelRm);
 
+  spec.taskTemplate = applyGenericResourceEdit(spec.taskTemplate ?? TaskSpec.fromPartial({}), edit.generic);
   const template = applyTaskEdit(spec.taskTemplate ?? TaskSpec.fromPartial({}), edit.task);
   const c = template.container!;
   if (edit.image !== undefined) c.image = edit.image;

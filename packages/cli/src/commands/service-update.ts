@@ -9,6 +9,7 @@ import { addScheduleOptions } from "./schedule-flags.js";
 import { collect } from "./service-spec.js";
 import { applySpecEdit, parseUpdateFlags, type UpdateFlags } from "./service-update-spec.js";
 import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
+import { addGenericResourceOptions } from "./generic-resource-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
 
 type Calls = Pick<Control, "call">;
@@ -140,6 +141,7 @@ export function registerServiceUpdateCommands(service: Command): void {
       "manual (only on shoal service rebalance) or auto (also when a node becomes ready, after a cool-down)",
     );
   addTaskOptions(update);
+  addGenericResourceOptions(update, "update");
   addScheduleOptions(update, true);
   addUpdateConfigOptions(update)
     .option("--force", "replace the tasks even if nothing changed (a job: run it again)")

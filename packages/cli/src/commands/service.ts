@@ -22,6 +22,7 @@ import { registerServiceLogsCommand } from "./service-logs.js";
 import { registerServiceRebalanceCommand } from "./service-rebalance.js";
 import { registerServiceUpdateCommands } from "./service-update.js";
 import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
+import { addGenericResourceOptions } from "./generic-resource-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
 
 export { buildServiceSpec };
@@ -156,6 +157,7 @@ export function registerServiceCommands(program: Command): void {
       "manual (only on shoal service rebalance) or auto (also when a node becomes ready, after a cool-down)",
     );
   addTaskOptions(create);
+  addGenericResourceOptions(create, "create");
   addScheduleOptions(create);
   addUpdateConfigOptions(create)
     .option("-d, --detach", "return at once instead of waiting for the tasks to run")

@@ -26,10 +26,6 @@ export function refusePendingFields(t: TaskSpec | undefined): void {
     [t?.logDriver !== undefined, "spec.task_template.log_driver"],
     [(t?.resources?.limits?.pids ?? 0) !== 0, "spec.task_template.resources.limits.pids"],
     [(t?.resources?.reservations?.pids ?? 0) !== 0, "spec.task_template.resources.reservations.pids"],
-    [(t?.placement?.platforms.length ?? 0) > 0, "spec.task_template.placement.platforms"],
-    // generic resources
-    [(t?.resources?.limits?.generic.length ?? 0) > 0, "spec.task_template.resources.limits.generic"],
-    [(t?.resources?.reservations?.generic.length ?? 0) > 0, "spec.task_template.resources.reservations.generic"],
     // mounts
     [(c?.mounts.length ?? 0) > 0, `${C}.mounts`],
     // secrets and configs

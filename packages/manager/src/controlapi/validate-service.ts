@@ -19,6 +19,7 @@ import {
 } from "@shoal/shared";
 import { parseConstraints } from "../scheduler/index.js";
 import { validateDuration } from "./validate-duration.js";
+import { validateGenericAndPlatforms } from "./validate-generic.js";
 import { validateLabelKeys } from "./validate-labels.js";
 import { refusePendingFields } from "./validate-pending.js";
 
@@ -100,6 +101,7 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
       throw new InvalidArgumentError("cannot be negative", { field: `spec.task_template.resources.${kind}` });
     }
   }
+  validateGenericAndPlatforms(spec.taskTemplate);
   validateRestartPolicy(spec.taskTemplate?.restartPolicy);
   validateEndpoint(spec.endpoint);
   if (job) {

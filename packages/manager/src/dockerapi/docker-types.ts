@@ -153,10 +153,12 @@ const CONTAINER_SPEC: Shape = {
   },
 };
 
-const GENERIC_RESOURCE = kept({
-  NamedResourceSpec: kept({ Kind: "string", Value: "string" }),
-  DiscreteResourceSpec: kept({ Kind: "string", Value: "number" }),
-});
+const GENERIC_RESOURCE: Shape = {
+  object: {
+    NamedResourceSpec: { object: { Kind: "string", Value: "string" } },
+    DiscreteResourceSpec: { object: { Kind: "string", Value: "number" } },
+  },
+};
 
 const RESOURCES: Shape = {
   object: { NanoCPUs: "number", MemoryBytes: "number", Pids: "number", GenericResources: { array: GENERIC_RESOURCE } },
@@ -177,7 +179,7 @@ const TASK_SPEC: Shape = {
         Constraints: strings,
         Preferences: { array: { object: { Spread: { object: { SpreadDescriptor: "string" } } } } },
         MaxReplicas: "number",
-        Platforms: { array: kept({ Architecture: "string", OS: "string" }) },
+        Platforms: { array: { object: { Architecture: "string", OS: "string" } } },
       },
     },
     ForceUpdate: "number",

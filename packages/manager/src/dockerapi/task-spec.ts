@@ -12,6 +12,7 @@ import {
 import type { DockerHealthConfig, DockerResources, DockerTaskSpec } from "./docker-types.js";
 import { NS_PER_S, defined, duration, invert, isRecord, nanos, nonEmpty, nonZero, pick, whole } from "./spec-values.js";
 import { mergeUnder } from "./unmapped-fields.js";
+import { addGenericAndPlatforms, withGenericAndPlatforms } from "./task-spec-generic.js";
 
 const DEFAULT_STOP_GRACE_NS = 10 * NS_PER_S;
 const DEFAULT_RESTART_DELAY_NS = 5 * NS_PER_S;
@@ -59,7 +60,7 @@ export function fromDockerTaskSpec(t: DockerTaskSpec): DeepPartial<TaskSpec> {
   const c = t.ContainerSpec ?? {};
   const restart = t.RestartPolicy;
   const placement = t.Placement;
-  return {
+  return withGenericAndPlatforms(t, {
     container: {
       image: c.Image ?? "",
       command: c.Command ?? [],
@@ -106,7 +107,7 @@ export function fromDockerTaskSpec(t: DockerTaskSpec): DeepPartial<TaskSpec> {
         }
       : undefined,
     forceUpdate: whole(t.ForceUpdate, "TaskTemplate.ForceUpdate"),
-  };
+  });
 }
 
 // ---- Shoal -> Docker ----------------------------------------------------------------------
@@ -169,6 +170,7 @@ export function toDockerTaskSpec(t: ServiceSpec["taskTemplate"], options: Docker
       : undefined,
     ForceUpdate: t?.forceUpdate ?? 0,
   });
+  addGenericAndPlatforms(base, t);
   const extra = isRecord(options.unmapped?.["TaskTemplate"]) ? options.unmapped["TaskTemplate"] : undefined;
   return mergeUnder(base, extra) as DockerTaskSpec;
 }

@@ -28,9 +28,12 @@ const MAPPED: Record<string, unknown> = {
       StopSignal: true,
       StopGracePeriod: true,
     },
-    Resources: { Limits: { NanoCPUs: true, MemoryBytes: true }, Reservations: { NanoCPUs: true, MemoryBytes: true } },
+    Resources: {
+      Limits: { NanoCPUs: true, MemoryBytes: true, GenericResources: true },
+      Reservations: { NanoCPUs: true, MemoryBytes: true, GenericResources: true },
+    },
     RestartPolicy: true,
-    Placement: { Constraints: true, Preferences: true, MaxReplicas: true },
+    Placement: { Constraints: true, Preferences: true, MaxReplicas: true, Platforms: true },
     ForceUpdate: true,
   },
 };

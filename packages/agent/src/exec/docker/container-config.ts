@@ -4,6 +4,7 @@ import type { ContainerCreateOptions } from "dockerode";
 import { ExecError, ExecErrorReason } from "../errors.js";
 import { containerName } from "../task-name.js";
 import { taskLabels } from "./labels.js";
+import { genericResourceEnv } from "./container-config-generic.js";
 
 /** Swarm's default time between the stop signal and SIGKILL. */
 export const DEFAULT_STOP_GRACE_MS = 10_000;
@@ -67,6 +68,8 @@ export function containerConfig(task: Task, ports: readonly PortConfig[] = []): 
   if (spec.user !== "") config.User = spec.user;
   if (spec.stopSignal !== "") config.StopSignal = spec.stopSignal;
   if (hostPorts.length > 0) config.ExposedPorts = exposed;
+  // The generic resources (GPUs, ...) the scheduler gave the task, as Swarm's DOCKER_RESOURCE_* variables.
+  config.Env = [...(config.Env ?? []), ...genericResourceEnv(task)];
 
   const hc = spec.healthcheck;
   if (hc !== undefined) {
