@@ -11,6 +11,7 @@ import {
 } from "@shoal/shared";
 import type { DockerHealthConfig, DockerResources, DockerTaskSpec } from "./docker-types.js";
 import { NS_PER_S, defined, duration, invert, isRecord, nanos, nonEmpty, nonZero, pick, whole } from "./spec-values.js";
+import { fromDockerMounts, toDockerMounts } from "./task-spec-mounts.js";
 import { mergeUnder } from "./unmapped-fields.js";
 
 const DEFAULT_STOP_GRACE_NS = 10 * NS_PER_S;
@@ -71,6 +72,7 @@ export function fromDockerTaskSpec(t: DockerTaskSpec): DeepPartial<TaskSpec> {
       healthcheck: health(c.Healthcheck),
       stopSignal: c.StopSignal ?? "",
       stopGracePeriod: duration(c.StopGracePeriod, "TaskTemplate.ContainerSpec.StopGracePeriod"),
+      mounts: fromDockerMounts(c.Mounts),
     },
     resources: t.Resources
       ? {
@@ -143,6 +145,7 @@ export function toDockerTaskSpec(t: ServiceSpec["taskTemplate"], options: Docker
         : undefined,
       StopSignal: c?.stopSignal || undefined,
       StopGracePeriod: nanos(c?.stopGracePeriod) ?? (insert ? DEFAULT_STOP_GRACE_NS : undefined),
+      Mounts: toDockerMounts(c?.mounts),
     }),
     Resources:
       t?.resources || insert
