@@ -163,7 +163,10 @@ export function toDockerMounts(mounts: readonly Mount[] | undefined): DockerMoun
             NoCopy: v.noCopy || undefined,
             Labels: Object.keys(v.labels).length > 0 ? { ...v.labels } : undefined,
             DriverConfig: d
-              ? defined({ Name: d.name, Options: Object.keys(d.options).length > 0 ? { ...d.options } : undefined })
+              ? defined({
+                  Name: d.name || undefined,
+                  Options: Object.keys(d.options).length > 0 ? { ...d.options } : undefined,
+                })
               : undefined,
           })
         : undefined,

@@ -23,6 +23,13 @@ const MOUNTS: DockerMount[] = [
   { Type: "bind", Source: "/srv/www", Target: "/www", BindOptions: { Propagation: "rslave", NonRecursive: true } },
   { Type: "tmpfs", Target: "/run/x", Consistency: "delegated", TmpfsOptions: { SizeBytes: 1048576, Mode: 448 } },
   { Type: "volume", Target: "/anon" },
+  // docker stack deploy: a top-level volume with driver_opts and no driver.
+  {
+    Type: "volume",
+    Source: "app_logs",
+    Target: "/logs",
+    VolumeOptions: { Labels: { "com.docker.stack.namespace": "app" }, DriverConfig: { Options: { type: "tmpfs" } } },
+  },
 ];
 
 function spec(mounts: unknown): DockerServiceSpec {
@@ -34,7 +41,7 @@ const mountsOf = (s: ServiceSpec): Mount[] => s.taskTemplate!.container!.mounts;
 
 describe("Docker API mounts", () => {
   it("maps every field to Shoal's mount", () => {
-    const [volume, cache, bind, tmpfs, anon] = mountsOf(fromDockerServiceSpec(spec(MOUNTS)));
+    const [volume, cache, bind, tmpfs, anon, logs] = mountsOf(fromDockerServiceSpec(spec(MOUNTS)));
     expect(volume).toEqual({
       type: MountType.VOLUME,
       source: "app_data",
@@ -65,6 +72,7 @@ describe("Docker API mounts", () => {
       tmpfsOptions: { sizeBytes: 1048576, mode: 0o700 },
     });
     expect(anon).toMatchObject({ type: MountType.VOLUME, source: "", target: "/anon", volumeOptions: undefined });
+    expect(logs?.volumeOptions?.driverConfig).toEqual({ name: "", options: { type: "tmpfs" } });
   });
 
   it("gives the same mounts back, and keeps none of them aside", () => {

@@ -46,14 +46,16 @@ export function dockerMount(m: Mount): MountSettings {
   const v = m.volumeOptions;
   if (m.type === MountType.VOLUME && v !== undefined) {
     const d = v.driverConfig;
+    const options = d !== undefined && Object.keys(d.options).length > 0 ? { ...d.options } : undefined;
+    // A driver without a name is the daemon's default ("local"), still with its options.
+    const driver =
+      d !== undefined && (d.name !== "" || options !== undefined)
+        ? { Name: d.name, ...(options !== undefined ? { Options: options } : {}) }
+        : undefined;
     out.VolumeOptions = {
       ...(v.noCopy ? { NoCopy: true } : {}),
       ...(Object.keys(v.labels).length > 0 ? { Labels: { ...v.labels } } : {}),
-      ...(d !== undefined && d.name !== ""
-        ? {
-            DriverConfig: { Name: d.name, ...(Object.keys(d.options).length > 0 ? { Options: { ...d.options } } : {}) },
-          }
-        : {}),
+      ...(driver !== undefined ? { DriverConfig: driver } : {}),
     };
   }
   const t = m.tmpfsOptions;

@@ -71,6 +71,16 @@ describe("dockerMount", () => {
     });
   });
 
+  it("keeps the options of a driver without a name (the daemon's default driver)", () => {
+    const m = mount({
+      type: MountType.VOLUME,
+      source: "app_data",
+      target: "/data",
+      volumeOptions: { driverConfig: { options: { type: "tmpfs" } } },
+    });
+    expect(dockerMount(m)).toMatchObject({ VolumeOptions: { DriverConfig: { Name: "", Options: { type: "tmpfs" } } } });
+  });
+
   it("maps tmpfs size and mode", () => {
     const m = mount({ type: MountType.TMPFS, target: "/t", tmpfsOptions: { sizeBytes: 1 << 20, mode: 0o700 } });
     expect(dockerMount(m)).toEqual({
