@@ -4,7 +4,8 @@
 // and the task that replaces it reads what the first one wrote; a bind source missing on the node
 // is a clear task error; a relative one is refused before anything is made; and the stock docker
 // CLI's `docker stack deploy` of a compose file with a top-level volume converges, the volume
-// created on the node with the stack's labels, and kept after `docker stack rm`.
+// created on the node with the stack's labels, a `docker service update --mount-add` rolls out
+// with the volume's data kept, and the volume is kept after `docker stack rm`.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -247,6 +248,26 @@ describe("mounts through a manager", () => {
     const container = await theContainer("stk_db");
     expect(await volumeLabels("stk_data")).toEqual({ "com.docker.stack.namespace": "stk", tier: "db" });
     expect((await host.docker(["exec", container, "cat", "/data/log"])).stdout).toBe(`${container.slice(0, 12)}\n`);
+
+    // The docker CLI sends the whole spec back with one more mount: a rolling update; the new
+    // task finds the volume's data and has the new mount.
+    const update = await docker([
+      "service",
+      "update",
+      "--mount-add",
+      "type=tmpfs,target=/extra,tmpfs-mode=1770",
+      "stk_db",
+    ]);
+    expect(update.code).toBe(0);
+    const mounted = JSON.parse(
+      (await docker(["service", "inspect", "--format", "{{json .Spec.TaskTemplate.ContainerSpec.Mounts}}", "stk_db"]))
+        .stdout,
+    ) as { Target: string }[];
+    // (The docker CLI orders them as its map gives them.)
+    expect(mounted.map((m) => m.Target).sort()).toEqual(["/data", "/extra", "/scratch"]);
+    const next = await theContainer("stk_db", container);
+    const after = await host.docker(["exec", next, "sh", "-c", "cat /data/log; stat -c %a /extra"]);
+    expect(after.stdout).toBe(`${container.slice(0, 12)}\n${next.slice(0, 12)}\n1770\n`);
 
     expect((await docker(["stack", "rm", "stk"])).code).toBe(0);
     await waitUntil("the stack's containers gone", async () => (await runningContainers("stk_db")).length === 0);
