@@ -2,6 +2,7 @@
 // The agent never sees Docker itself; the Docker implementation lives in exec/docker/ and an
 // in-memory twin in exec/fake/. Every operation that waits takes an AbortSignal.
 import type { HealthState, NodeDescription, PortConfig, RegistryAuth, Task } from "@shoal/shared";
+import type { Dependencies } from "../secrets/dependency-store.js";
 
 /** The lifecycle state of a container as the runtime names it (Docker's `State.Status`). */
 export type ContainerRunState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
@@ -61,6 +62,8 @@ export interface ControllerOptions {
    * (The Task message does not carry its service's endpoint yet, so the caller passes it.)
    */
   readonly ports?: readonly PortConfig[];
+  /** The secrets and configs this node holds, for the files of the task's references. */
+  readonly dependencies?: Dependencies;
 }
 
 /** One line of an image pull's progress, as the runtime reports it (Docker's progress JSON). */

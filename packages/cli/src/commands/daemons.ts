@@ -171,10 +171,16 @@ export function registerDaemonCommands(program: Command): void {
     )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .option("--metrics-addr <addr>", "HOST:PORT to serve Prometheus metrics on, at /metrics (default: off)")
+    .option(
+      "--secrets-dir <dir>",
+      "memory-backed directory for the files of secrets and configs; a tmpfs is mounted on it when it is " +
+        "not one (default: /run/shoal/NODE_ID; not root: $XDG_RUNTIME_DIR/shoal/NODE_ID)",
+    )
     .action(
       async (
         opts: DaemonFlags & {
           metricsAddr?: string;
+          secretsDir?: string;
           manager: string;
           dataDir: string;
           dockerHost?: string;
@@ -198,10 +204,14 @@ export function registerDaemonCommands(program: Command): void {
         });
         const nodeId = material.identity.nodeId;
         const logger = daemonLogger(opts, "agent").child({ nodeId });
+        // Secrets and configs become files in memory-backed storage only (a tmpfs), one dir per node.
+        const { TaskFiles, defaultSecretsDir } = await import("@shoal/agent");
+        const files = await TaskFiles.open({ dir: opts.secretsDir ?? defaultSecretsDir(nodeId), logger });
         // Containers are this node's by label: agents may share one Docker daemon (shoal up).
         const executor = new DockerExecutor({
           logger,
           nodeId,
+          files,
           ...(opts.dockerHost !== undefined ? { host: opts.dockerHost } : {}),
         });
         const metrics = opts.metricsAddr !== undefined ? new AgentMetrics({ node_id: nodeId }) : undefined;
@@ -245,6 +255,7 @@ export function registerDaemonCommands(program: Command): void {
         await nodeManager?.stop();
         await metricsServer?.stop();
         await executor.close();
+        await files.close();
         process.exit(0);
       },
     );

@@ -78,13 +78,14 @@ describe("service create flags", () => {
     });
     expect(spec.taskTemplate?.restartPolicy).toMatchObject({ condition: RestartCondition.NONE, maxAttempts: 0 });
     expect(spec.taskTemplate?.resources).toEqual({
-      limits: { nanoCpus: 5e8, memoryBytes: 0 },
+      limits: { nanoCpus: 5e8, memoryBytes: 0, pids: 0, generic: [] },
       reservations: undefined,
     });
     expect(spec.taskTemplate?.placement).toEqual({
       constraints: ["node.labels.zone==a"],
       preferences: [{ preference: { $case: "spread", value: { spreadDescriptor: "node.labels.zone" } } }],
       maxReplicasPerNode: 2,
+      platforms: [],
     });
     expect(spec.endpoint?.ports[0]).toMatchObject({ targetPort: 80, publishedPort: 8080 });
   });

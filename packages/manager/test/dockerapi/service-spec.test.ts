@@ -58,7 +58,12 @@ describe("Docker ServiceSpec -> Shoal", () => {
     expect(c.labels).toEqual({ cl: "1" });
     expect(c.healthcheck?.test).toEqual(["CMD-SHELL", "true"]);
     expect(c.healthcheck?.interval).toEqual({ seconds: 1, nanos: 0 });
-    expect(spec.taskTemplate?.resources?.limits).toEqual({ nanoCpus: 500_000_000, memoryBytes: 67_108_864 });
+    expect(spec.taskTemplate?.resources?.limits).toEqual({
+      nanoCpus: 500_000_000,
+      memoryBytes: 67_108_864,
+      pids: 0,
+      generic: [],
+    });
     expect(spec.taskTemplate?.restartPolicy?.condition).toBe(RestartCondition.ON_FAILURE);
     expect(spec.taskTemplate?.placement?.constraints).toEqual(["node.role==manager"]);
     expect(spec.taskTemplate?.placement?.preferences[0]?.preference?.value.spreadDescriptor).toBe("node.labels.zone");
