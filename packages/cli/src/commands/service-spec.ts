@@ -10,6 +10,7 @@ import {
   type PortConfig,
 } from "@shoal/shared";
 import { modeFromFlags, type ModeFlags } from "./job-mode.js";
+import { parseMounts, type CreateMountFlags } from "./mount-flags.js";
 import { applyScheduleFlags, type ScheduleFlags } from "./schedule-flags.js";
 import { applyTaskEdit, parseTaskFlags, type TaskFlags } from "./task-flags.js";
 import { applyUpdateConfig, parseUpdateConfigFlags, type UpdateConfigFlags } from "./update-config.js";
@@ -19,7 +20,8 @@ import {
   type GenericResourceFlags,
 } from "./generic-resource-flags.js";
 
-export interface CreateFlags extends TaskFlags, UpdateConfigFlags, ModeFlags, ScheduleFlags, GenericResourceFlags {
+export interface CreateFlags
+  extends TaskFlags, UpdateConfigFlags, ModeFlags, ScheduleFlags, GenericResourceFlags, CreateMountFlags {
   name?: string;
   env: string[];
   label: string[];
@@ -146,6 +148,7 @@ export function buildServiceSpec(image: string, args: readonly string[], flags: 
         env: flags.env,
         labels: keyValues(flags.containerLabel, "--container-label"),
         command: words(flags.entrypoint),
+        mounts: parseMounts(flags.mount),
       },
       placement: { constraints: flags.constraint, preferences: flags.placementPref.map((p) => parsePlacementPref(p)) },
     },

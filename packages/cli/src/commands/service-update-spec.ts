@@ -2,6 +2,7 @@
 // flag before anything is asked of a manager (a bad value names its flag), and applying the parsed
 // edit to the spec the manager gave changes only what the flags mention, as `docker service update`.
 import { editMode } from "./job-mode.js";
+import { parseMountEdit, type MountEdit, type UpdateMountFlags } from "./mount-flags.js";
 import { applyScheduleFlags, checkScheduleFlags, type ScheduleFlags } from "./schedule-flags.js";
 import {
   InvalidArgumentError,
@@ -27,7 +28,8 @@ import {
   type UpdateConfigFlags,
 } from "./update-config.js";
 
-export interface UpdateFlags extends TaskFlags, UpdateConfigFlags, ScheduleFlags, GenericResourceFlags {
+export interface UpdateFlags
+  extends TaskFlags, UpdateConfigFlags, ScheduleFlags, GenericResourceFlags, UpdateMountFlags {
   image?: string;
   args?: string;
   entrypoint?: string;
@@ -73,6 +75,7 @@ export interface SpecEdit {
   readonly publishRm: readonly { target: number; protocol?: number }[];
   readonly task: TaskEdit;
   readonly generic?: GenericResourceEdit | undefined;
+  readonly mounts: MountEdit;
   readonly updateConfig?: UpdateConfigEdit;
   readonly rollbackConfig?: UpdateConfigEdit;
   readonly rebalance?: RebalanceMode;
@@ -120,6 +123,7 @@ export function parseUpdateFlags(flags: UpdateFlags): SpecEdit {
     publishRm: flags.publishRm.map(publishTarget),
     task: parseTaskFlags(flags),
     generic: parseGenericResourceFlags(flags),
+    mounts: parseMountEdit(flags),
     ...(updateConfig ? { updateConfig } : {}),
     ...(rollbackConfig ? { rollbackConfig } : {}),
     ...(flags.rebalance !== undefined ? { rebalance: parseRebalanceMode(flags.rebalance) } : {}),
@@ -196,6 +200,12 @@ export function applySpecEdit(current: ServiceSpec, edit: SpecEdit): ServiceSpec
   if (edit.entrypoint !== undefined) c.command = [...edit.entrypoint];
   c.env = editEnv(c.env, edit.envAdd, edit.envRm);
   c.labels = editMap(c.labels, edit.containerLabelAdd, edit.containerLabelRm);
+  c.mounts = editList(
+    c.mounts,
+    edit.mounts.add,
+    (m) => edit.mounts.rm.includes(m.target),
+    (a, b) => a.target === b.target,
+  );
   const placement = (template.placement ??= { constraints: [], preferences: [], maxReplicasPerNode: 0, platforms: [] });
   placement.constraints = editList(
     placement.constraints,

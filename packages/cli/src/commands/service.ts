@@ -17,6 +17,7 @@ import { scheduleSummary } from "../output/schedule.js";
 import { prettyService } from "../output/service-pretty.js";
 import { formatTable } from "../output/table.js";
 import { buildServiceSpec, collect, type CreateFlags } from "./service-spec.js";
+import { addMountOption } from "./mount-flags.js";
 import { addScheduleOptions } from "./schedule-flags.js";
 import { registerServiceLogsCommand } from "./service-logs.js";
 import { registerServiceRebalanceCommand } from "./service-rebalance.js";
@@ -158,6 +159,7 @@ export function registerServiceCommands(program: Command): void {
     );
   addTaskOptions(create);
   addGenericResourceOptions(create, "create");
+  addMountOption(create);
   addScheduleOptions(create);
   addUpdateConfigOptions(create)
     .option("-d, --detach", "return at once instead of waiting for the tasks to run")

@@ -10,6 +10,7 @@ import {
 } from "@shoal/shared";
 import { formatDuration } from "./duration.js";
 import { jobStatusLines, modeName } from "./job.js";
+import { mountLines } from "./mounts-pretty.js";
 import { scheduleLines } from "./schedule.js";
 import { updateStateName } from "./json.js";
 
@@ -87,5 +88,6 @@ export function prettyService(service: Service, now = Date.now()): string {
   const health = container?.healthcheck?.test;
   if (health?.length) lines.push(` Healthcheck:\t${health.join(" ")}`);
   if (spec?.taskTemplate?.forceUpdate) lines.push(` Force update:\t${spec.taskTemplate.forceUpdate}`);
+  lines.push(...mountLines(container?.mounts));
   return `${lines.join("\n")}\n`;
 }

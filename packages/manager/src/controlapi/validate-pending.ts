@@ -26,8 +26,6 @@ export function refusePendingFields(t: TaskSpec | undefined): void {
     [t?.logDriver !== undefined, "spec.task_template.log_driver"],
     [(t?.resources?.limits?.pids ?? 0) !== 0, "spec.task_template.resources.limits.pids"],
     [(t?.resources?.reservations?.pids ?? 0) !== 0, "spec.task_template.resources.reservations.pids"],
-    // mounts
-    [(c?.mounts.length ?? 0) > 0, `${C}.mounts`],
     // secrets and configs
     [(c?.secrets.length ?? 0) > 0, `${C}.secrets`],
     [(c?.configs.length ?? 0) > 0, `${C}.configs`],

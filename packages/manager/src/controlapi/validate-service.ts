@@ -21,6 +21,7 @@ import { parseConstraints } from "../scheduler/index.js";
 import { validateDuration } from "./validate-duration.js";
 import { validateGenericAndPlatforms } from "./validate-generic.js";
 import { validateLabelKeys } from "./validate-labels.js";
+import { validateMounts } from "./validate-mounts.js";
 import { refusePendingFields } from "./validate-pending.js";
 
 /** Docker's rule for service names: letters, digits, '-' and '_', up to 63, no leading/trailing '-'. */
@@ -59,6 +60,7 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
   validateLabelKeys(spec.annotations?.labels, "spec.annotations.labels");
   refusePendingFields(spec.taskTemplate);
   if (container) validateContainer(container);
+  if (container) validateMounts(container.mounts, "spec.task_template.container.mounts");
   container?.env.forEach((e, i) => {
     if (!ENV.test(e)) {
       throw new InvalidArgumentError(`"${e}" is not of the form KEY=VALUE`, {

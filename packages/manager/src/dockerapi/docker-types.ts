@@ -4,6 +4,7 @@
 // Docker's field names (`kept`) so that a key in any case is matched to its field, as Docker's
 // daemon matches it, and given back in Docker's spelling.
 import type { Shape } from "./json-shape.js";
+import { MOUNTS_SHAPE, type DockerMount } from "./task-spec-mounts.js";
 
 export type Labels = Record<string, string>;
 
@@ -26,6 +27,7 @@ export interface DockerContainerSpec {
   Healthcheck?: DockerHealthConfig | null;
   StopSignal?: string;
   StopGracePeriod?: number;
+  Mounts?: (DockerMount | null)[] | null;
   [unmapped: string]: unknown;
 }
 
@@ -146,8 +148,8 @@ const CONTAINER_SPEC: Shape = {
     CapabilityAdd: strings,
     CapabilityDrop: strings,
     Ulimits: { array: kept({ Name: "string", Hard: "number", Soft: "number" }) },
+    Mounts: MOUNTS_SHAPE,
     // Refused unless empty (see refuseUnsupported in service-spec.ts).
-    Mounts: "any",
     Secrets: "any",
     Configs: "any",
   },

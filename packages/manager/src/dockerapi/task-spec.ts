@@ -11,6 +11,7 @@ import {
 } from "@shoal/shared";
 import type { DockerHealthConfig, DockerResources, DockerTaskSpec } from "./docker-types.js";
 import { NS_PER_S, defined, duration, invert, isRecord, nanos, nonEmpty, nonZero, pick, whole } from "./spec-values.js";
+import { fromDockerMounts, toDockerMounts } from "./task-spec-mounts.js";
 import { mergeUnder } from "./unmapped-fields.js";
 import { addGenericAndPlatforms, withGenericAndPlatforms } from "./task-spec-generic.js";
 
@@ -72,6 +73,7 @@ export function fromDockerTaskSpec(t: DockerTaskSpec): DeepPartial<TaskSpec> {
       healthcheck: health(c.Healthcheck),
       stopSignal: c.StopSignal ?? "",
       stopGracePeriod: duration(c.StopGracePeriod, "TaskTemplate.ContainerSpec.StopGracePeriod"),
+      mounts: fromDockerMounts(c.Mounts),
     },
     resources: t.Resources
       ? {
@@ -144,6 +146,7 @@ export function toDockerTaskSpec(t: ServiceSpec["taskTemplate"], options: Docker
         : undefined,
       StopSignal: c?.stopSignal || undefined,
       StopGracePeriod: nanos(c?.stopGracePeriod) ?? (insert ? DEFAULT_STOP_GRACE_NS : undefined),
+      Mounts: toDockerMounts(c?.mounts),
     }),
     Resources:
       t?.resources || insert

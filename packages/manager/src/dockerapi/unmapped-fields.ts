@@ -27,6 +27,7 @@ const MAPPED: Record<string, unknown> = {
       Healthcheck: true,
       StopSignal: true,
       StopGracePeriod: true,
+      Mounts: true,
     },
     Resources: {
       Limits: { NanoCPUs: true, MemoryBytes: true, GenericResources: true },

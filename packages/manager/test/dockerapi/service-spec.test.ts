@@ -94,8 +94,8 @@ describe("Docker ServiceSpec -> Shoal", () => {
       "Mode.Replicated.Replicas: must be a whole number of at least 0, not -1",
     );
     expect(() =>
-      fromDockerServiceSpec({ TaskTemplate: { ContainerSpec: { Mounts: [{ Source: "/", Target: "/x" }] } } }),
-    ).toThrow("TaskTemplate.ContainerSpec.Mounts: is not supported by Shoal");
+      fromDockerServiceSpec({ TaskTemplate: { ContainerSpec: { Mounts: [{ Type: "npipe", Target: "/x" }] } } }),
+    ).toThrow('TaskTemplate.ContainerSpec.Mounts[0].Type: mount type "npipe" is not supported by Shoal');
     expect(() => fromDockerServiceSpec({ Mode: { Global: {}, GlobalJob: {} } })).toThrow(
       "Mode: only one mode may be set, not Global and GlobalJob",
     );

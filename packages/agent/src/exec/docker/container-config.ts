@@ -3,6 +3,7 @@ import { ErrorCode, PortProtocol, PublishMode, type Duration, type PortConfig, t
 import type { ContainerCreateOptions } from "dockerode";
 import { ExecError, ExecErrorReason } from "../errors.js";
 import { containerName } from "../task-name.js";
+import { mountsHostConfig } from "./container-config-mounts.js";
 import { taskLabels } from "./labels.js";
 import { genericResourceEnv } from "./container-config-generic.js";
 
@@ -60,6 +61,7 @@ export function containerConfig(task: Task, ports: readonly PortConfig[] = []): 
       ...(limits !== undefined && limits.nanoCpus > 0 ? { NanoCpus: limits.nanoCpus } : {}),
       ...(limits !== undefined && limits.memoryBytes > 0 ? { Memory: limits.memoryBytes } : {}),
       ...(hostPorts.length > 0 ? { PortBindings: bindings } : {}),
+      ...mountsHostConfig(spec.mounts),
     },
   };
   if (spec.command.length > 0) config.Entrypoint = [...spec.command];

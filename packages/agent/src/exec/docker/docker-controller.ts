@@ -26,6 +26,7 @@ import type { ContainerSnapshot, Controller, ExitStatus } from "../executor.js";
 import { containerGone, controllerClosed, startProgress, waitProgress } from "../progress.js";
 import { containerName } from "../task-name.js";
 import { containerConfig, stopGraceMs } from "./container-config.js";
+import { mountCreateError } from "./container-config-mounts.js";
 import { withTaskFiles } from "./container-config-secrets.js";
 import { abortOption, classifyDockerError, isConflict, isNotFound, isNotModified } from "./docker-errors.js";
 import type { DockerEvent, TaskEventSource } from "./event-stream.js";
@@ -133,7 +134,9 @@ export class DockerController implements Controller {
     } catch (err: unknown) {
       // Another prepare of the same task may have won the race for the name.
       const again = isConflict(err) ? await this.inspectByName(signal) : undefined;
-      if (again === undefined) throw classifyDockerError(err, `creating container ${this.name}`);
+      if (again === undefined) {
+        throw mountCreateError(this.task, err) ?? classifyDockerError(err, `creating container ${this.name}`);
+      }
       this.adopt(again);
     }
   }
