@@ -15,6 +15,7 @@ import {
   nodeRenewer,
   type BackoffOptions,
   type Clock,
+  type GenericResource,
   type Logger,
   type Node,
   type NodeDescription,
@@ -50,6 +51,11 @@ export interface AgentOptions {
   readonly insecureCredentials?: grpc.ChannelCredentials;
   /** Labels added to the engine labels the executor reports (usable in constraints as engine.labels.KEY). */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Generic resources the node advertises (GPUs, ...: `--generic-resource`), added to what the
+   * executor reports; the scheduler gives them to tasks that reserve them.
+   */
+  readonly genericResources?: readonly GenericResource[];
   readonly clock?: Clock;
   /** Retries of task steps and container teardowns; default 100 ms doubling up to 10 s. */
   readonly taskBackoff?: BackoffOptions;
@@ -163,8 +169,12 @@ export class Agent {
   private async describe(signal: AbortSignal): Promise<NodeDescription> {
     const description = await this.options.executor.describe(signal);
     const labels = this.options.labels;
+    const generic = this.options.genericResources ?? [];
     return {
       ...description,
+      ...(generic.length > 0 && description.resources
+        ? { resources: { ...description.resources, generic: [...description.resources.generic, ...generic] } }
+        : {}),
       ...(this.options.hostname !== undefined ? { hostname: this.options.hostname } : {}),
       ...(labels && description.engine
         ? { engine: { ...description.engine, labels: { ...description.engine.labels, ...labels } } }

@@ -44,3 +44,16 @@ export { TaskRunner, type TaskRunnerOptions } from "./worker/task-runner.js";
 export { FileTaskStore, MemoryTaskStore, type TaskStore } from "./worker/task-store.js";
 export { StatusReporter, type StatusReporterOptions, type StatusSender, type StatusSink } from "./reporter.js";
 export { AgentMetrics, MetricsServer } from "./metrics/index.js";
+export { DependencyStore, type Dependencies } from "./secrets/dependency-store.js";
+export {
+  taskFileRefs,
+  resolveTaskFiles,
+  SECRETS_TARGET_DIR,
+  CONFIGS_TARGET_DIR,
+  DEFAULT_FILE_MODE,
+  type FileRef,
+  type ResolvedFile,
+} from "./secrets/references.js";
+export { TaskFiles, type TaskFile } from "./secrets/task-files.js";
+export { defaultSecretsDir, memoryBacked, TMPFS_MAGIC, RAMFS_MAGIC } from "./secrets/memory-dir.js";
+export { taskFileMounts, withTaskFiles } from "./exec/docker/container-config-secrets.js";

@@ -43,3 +43,11 @@ export * as pki from "./pki/index.js";
 export * from "./tls/index.js";
 export { CronSchedule, cronSchedule, DEFAULT_SCHEDULE_TIMEZONE } from "./schedule.js";
 export { checkTemplate, expandTemplate, TemplateError, type TemplateContext } from "./template.js";
+export {
+  discreteResource,
+  namedResource,
+  resourceKind,
+  resourceValue,
+  formatResource,
+  parseGenericResources,
+} from "./generic-resources.js";

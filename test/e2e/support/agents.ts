@@ -31,7 +31,10 @@ export interface ReadyOptions {
   readonly timeoutMs?: number;
 }
 
-/** Starts `shoal agent` on `host` with the host's dockerd, data dir HOST_DIR/agent and hostname the host's name. */
+/**
+ * Starts `shoal agent` on `host` with the host's dockerd, data dir HOST_DIR/agent, secrets dir
+ * HOST_DIR/secrets and hostname the host's name.
+ */
 export function spawnAgent(host: Host, options: AgentOptions): HostProcess {
   return host.spawn(process.execPath, [
     SHOAL_BIN,
@@ -40,6 +43,9 @@ export function spawnAgent(host: Host, options: AgentOptions): HostProcess {
     options.managers.join(","),
     "--data-dir",
     join(host.dir, "agent"),
+    // Under the run's directory, so that the harness unmounts the tmpfs the agent mounts there.
+    "--secrets-dir",
+    join(host.dir, "secrets"),
     "--docker-host",
     host.dockerHost,
     "--hostname",

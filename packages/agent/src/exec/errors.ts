@@ -25,6 +25,8 @@ export const ExecErrorReason = {
   Daemon: "daemon",
   /** The caller aborted the operation. */
   Aborted: "aborted",
+  /** A secret or config of the task is not on the node, or cannot be made a file here. */
+  TaskFiles: "task-files",
 } as const;
 export type ExecErrorReason = (typeof ExecErrorReason)[keyof typeof ExecErrorReason];
 

@@ -3,6 +3,7 @@
 // in-memory twin in exec/fake/. Every operation that waits takes an AbortSignal.
 import type { HealthState, NodeDescription, PortConfig, RegistryAuth, Task } from "@shoal/shared";
 import type { TemplateNode } from "./template.js";
+import type { Dependencies } from "../secrets/dependency-store.js";
 
 /** The lifecycle state of a container as the runtime names it (Docker's `State.Status`). */
 export type ContainerRunState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
@@ -64,6 +65,8 @@ export interface ControllerOptions {
   readonly ports?: readonly PortConfig[];
   /** This node, for the templates of the task's container spec ({{.Node.Hostname}}, ...). */
   readonly node?: TemplateNode | undefined;
+  /** The secrets and configs this node holds, for the files of the task's references. */
+  readonly dependencies?: Dependencies;
 }
 
 /** One line of an image pull's progress, as the runtime reports it (Docker's progress JSON). */

@@ -13,6 +13,10 @@
 //                        without a manager keeps its containers running.
 //   applyIncremental()   UPDATE adds a task or updates it (desired state); REMOVE retires it.
 //
+// The secrets and configs sent with the tasks are kept in memory (DependencyStore, by id; a full
+// set replaces them, REMOVE forgets one) for the controllers that make the tasks' files. Their
+// data is never logged: no line here logs an assignment change.
+//
 // Messages are applied one at a time, in order. The assigned tasks, with their latest status,
 // are saved to the TaskStore after each change (coalesced).
 import {
@@ -33,6 +37,7 @@ import {
 } from "@shoal/shared";
 import type { Executor, TaskContainer } from "../exec/executor.js";
 import type { StatusSink } from "../reporter.js";
+import { DependencyStore } from "../secrets/dependency-store.js";
 import { laterStatus, newStatus } from "./task-status.js";
 import { MemoryTaskStore, type TaskStore } from "./task-store.js";
 import { TaskRunner } from "./task-runner.js";
@@ -67,6 +72,8 @@ export class Worker {
   private description: NodeDescription | undefined;
 
   private readonly runners = new Map<string, TaskRunner>();
+  /** The secrets and configs sent to this node, in memory only. */
+  private readonly dependencies = new DependencyStore();
   /** Tasks whose container is being stopped and removed. */
   private readonly retiring = new Map<string, Promise<void>>();
   /** Saved tasks without a container: their saved status counts once they are assigned again. */
@@ -110,6 +117,11 @@ export class Worker {
     return [...this.runners.values()].map((r) => r.task);
   }
 
+  /** The ids of the secrets and configs held (never their data). */
+  dependencyIds(): { secrets: string[]; configs: string[] } {
+    return { secrets: this.dependencies.secretIds(), configs: this.dependencies.configIds() };
+  }
+
   /** Adopts the saved tasks that still have a container. Call once, before the assignments. */
   start(signal?: AbortSignal): Promise<void> {
     return this.enqueue(() => this.adoptSaved(signal));
@@ -121,6 +133,7 @@ export class Worker {
       case AssignmentsType.COMPLETE:
         return this.applyComplete(
           message.changes.flatMap((c) => (c.action === AssignmentAction.UPDATE && c.task ? [c.task] : [])),
+          message.changes,
         );
       case AssignmentsType.INCREMENTAL:
         return this.applyIncremental(message.changes);
@@ -130,9 +143,13 @@ export class Worker {
     }
   }
 
-  /** The full set of tasks assigned to this node: anything held and not listed is no longer assigned. */
-  applyComplete(tasks: readonly Task[]): Promise<void> {
+  /**
+   * The full set of tasks assigned to this node: anything held and not listed is no longer
+   * assigned. With `dependencies` (the set's changes), its secrets and configs replace those held.
+   */
+  applyComplete(tasks: readonly Task[], dependencies?: readonly AssignmentChange[]): Promise<void> {
     return this.enqueue(async () => {
+      if (dependencies !== undefined) this.dependencies.replace(dependencies);
       const assigned = new Map(tasks.map((t) => [t.id, t]));
       for (const taskId of [...this.runners.keys()]) if (!assigned.has(taskId)) this.retire(taskId);
       for (const task of assigned.values()) await this.upsert(task);
@@ -145,10 +162,14 @@ export class Worker {
     });
   }
 
-  /** Changes to the set: UPDATE adds or updates a task, REMOVE forgets it (its container goes). */
+  /**
+   * Changes to the set: UPDATE adds or updates a task, REMOVE forgets it (its container goes);
+   * the same for a secret or config (kept for the tasks that use it).
+   */
   applyIncremental(changes: readonly AssignmentChange[]): Promise<void> {
     return this.enqueue(async () => {
       for (const change of changes) {
+        if (this.dependencies.apply(change)) continue;
         const task = change.task;
         if (task === undefined) continue;
         if (change.action === AssignmentAction.REMOVE) this.retire(task.id, task);
@@ -234,7 +255,11 @@ export class Worker {
 
   private startRunner(task: Task): void {
     const node = this.node === undefined ? undefined : { id: this.node, description: this.description };
-    const controller = this.executor.controller(task, { ports: task.endpoint?.ports ?? [], node });
+    const controller = this.executor.controller(task, {
+      ports: task.endpoint?.ports ?? [],
+      dependencies: this.dependencies,
+      node,
+    });
     const runner = new TaskRunner(task, controller, {
       clock: this.clock,
       logger: this.logger,

@@ -2,9 +2,18 @@
 import type { Command } from "commander";
 import { parseDuration } from "../output/duration.js";
 import { collect, keyValues } from "./service-spec.js";
+import { collectGenericResource } from "./generic-resource-flags.js";
 import { NodeManager } from "./node-manager.js";
 import { registerManagerUnlockCommand } from "./unlock.js";
-import { InvalidArgumentError, createLogger, isLogLevel, systemClock, type LogLevel, type Logger } from "@shoal/shared";
+import {
+  InvalidArgumentError,
+  createLogger,
+  isLogLevel,
+  parseGenericResources,
+  systemClock,
+  type LogLevel,
+  type Logger,
+} from "@shoal/shared";
 
 interface DaemonFlags {
   logLevel: string;
@@ -169,12 +178,26 @@ export function registerDaemonCommands(program: Command): void {
       collect,
       [],
     )
+    .option(
+      "--generic-resource <kind=value>",
+      "a resource this node advertises, as dockerd's --node-generic-resource: gpu=GPU-1a2b (a named unit; " +
+        "one flag per unit) or gpu=2 (a count) (repeatable)",
+      collectGenericResource,
+      [],
+    )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .option("--metrics-addr <addr>", "HOST:PORT to serve Prometheus metrics on, at /metrics (default: off)")
+    .option(
+      "--secrets-dir <dir>",
+      "memory-backed directory for the files of secrets and configs; a tmpfs is mounted on it when it is " +
+        "not one (default: /run/shoal/NODE_ID; not root: $XDG_RUNTIME_DIR/shoal/NODE_ID)",
+    )
     .action(
       async (
         opts: DaemonFlags & {
+          genericResource: string[];
           metricsAddr?: string;
+          secretsDir?: string;
           manager: string;
           dataDir: string;
           dockerHost?: string;
@@ -198,10 +221,14 @@ export function registerDaemonCommands(program: Command): void {
         });
         const nodeId = material.identity.nodeId;
         const logger = daemonLogger(opts, "agent").child({ nodeId });
+        // Secrets and configs become files in memory-backed storage only (a tmpfs), one dir per node.
+        const { TaskFiles, defaultSecretsDir } = await import("@shoal/agent");
+        const files = await TaskFiles.open({ dir: opts.secretsDir ?? defaultSecretsDir(nodeId), logger });
         // Containers are this node's by label: agents may share one Docker daemon (shoal up).
         const executor = new DockerExecutor({
           logger,
           nodeId,
+          files,
           ...(opts.dockerHost !== undefined ? { host: opts.dockerHost } : {}),
         });
         const metrics = opts.metricsAddr !== undefined ? new AgentMetrics({ node_id: nodeId }) : undefined;
@@ -234,6 +261,7 @@ export function registerDaemonCommands(program: Command): void {
           material,
           ...(opts.hostname !== undefined ? { hostname: opts.hostname } : {}),
           labels: keyValues(opts.label, "--label"),
+          genericResources: parseGenericResources(opts.genericResource, "--generic-resource"),
           ...(nodeManager ? { onNode: (node, at) => nodeManager.onNode(node, at) } : {}),
         });
         const stop = new AbortController();
@@ -245,6 +273,7 @@ export function registerDaemonCommands(program: Command): void {
         await nodeManager?.stop();
         await metricsServer?.stop();
         await executor.close();
+        await files.close();
         process.exit(0);
       },
     );

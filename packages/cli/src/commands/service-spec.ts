@@ -10,11 +10,18 @@ import {
   type PortConfig,
 } from "@shoal/shared";
 import { modeFromFlags, type ModeFlags } from "./job-mode.js";
+import { parseMounts, type CreateMountFlags } from "./mount-flags.js";
 import { applyScheduleFlags, type ScheduleFlags } from "./schedule-flags.js";
 import { applyTaskEdit, parseTaskFlags, type TaskFlags } from "./task-flags.js";
 import { applyUpdateConfig, parseUpdateConfigFlags, type UpdateConfigFlags } from "./update-config.js";
+import {
+  applyGenericResourceEdit,
+  parseGenericResourceFlags,
+  type GenericResourceFlags,
+} from "./generic-resource-flags.js";
 
-export interface CreateFlags extends TaskFlags, UpdateConfigFlags, ModeFlags, ScheduleFlags {
+export interface CreateFlags
+  extends TaskFlags, UpdateConfigFlags, ModeFlags, ScheduleFlags, GenericResourceFlags, CreateMountFlags {
   name?: string;
   env: string[];
   label: string[];
@@ -131,6 +138,7 @@ export function buildServiceSpec(image: string, args: readonly string[], flags: 
     });
   }
   const taskEdit = parseTaskFlags(flags);
+  const genericEdit = parseGenericResourceFlags(flags);
   const spec: DeepPartial<ServiceSpec> = {
     annotations: { name: flags.name ?? "", labels: keyValues(flags.label, "--label") },
     taskTemplate: {
@@ -140,6 +148,7 @@ export function buildServiceSpec(image: string, args: readonly string[], flags: 
         env: flags.env,
         labels: keyValues(flags.containerLabel, "--container-label"),
         command: words(flags.entrypoint),
+        mounts: parseMounts(flags.mount),
       },
       placement: { constraints: flags.constraint, preferences: flags.placementPref.map((p) => parsePlacementPref(p)) },
     },
@@ -153,6 +162,7 @@ export function buildServiceSpec(image: string, args: readonly string[], flags: 
   };
   const out = ServiceSpec.fromPartial(spec);
   out.taskTemplate = applyTaskEdit(out.taskTemplate!, taskEdit);
+  out.taskTemplate = applyGenericResourceEdit(out.taskTemplate, genericEdit);
   out.schedule = applyScheduleFlags(out, undefined, flags);
   return out;
 }

@@ -2,6 +2,7 @@
 // flag before anything is asked of a manager (a bad value names its flag), and applying the parsed
 // edit to the spec the manager gave changes only what the flags mention, as `docker service update`.
 import { editMode } from "./job-mode.js";
+import { parseMountEdit, type MountEdit, type UpdateMountFlags } from "./mount-flags.js";
 import { applyScheduleFlags, checkScheduleFlags, type ScheduleFlags } from "./schedule-flags.js";
 import {
   InvalidArgumentError,
@@ -15,13 +16,20 @@ import {
 import { keyValues, parsePlacementPref, parsePort, parseRebalanceMode, words } from "./service-spec.js";
 import { applyTaskEdit, parseTaskFlags, wholeNumber, type TaskEdit, type TaskFlags } from "./task-flags.js";
 import {
+  applyGenericResourceEdit,
+  parseGenericResourceFlags,
+  type GenericResourceEdit,
+  type GenericResourceFlags,
+} from "./generic-resource-flags.js";
+import {
   applyUpdateConfig,
   parseUpdateConfigFlags,
   type UpdateConfigEdit,
   type UpdateConfigFlags,
 } from "./update-config.js";
 
-export interface UpdateFlags extends TaskFlags, UpdateConfigFlags, ScheduleFlags {
+export interface UpdateFlags
+  extends TaskFlags, UpdateConfigFlags, ScheduleFlags, GenericResourceFlags, UpdateMountFlags {
   image?: string;
   args?: string;
   entrypoint?: string;
@@ -66,6 +74,8 @@ export interface SpecEdit {
   /** TARGET[/PROTOCOL] of the ports to unpublish. */
   readonly publishRm: readonly { target: number; protocol?: number }[];
   readonly task: TaskEdit;
+  readonly generic?: GenericResourceEdit | undefined;
+  readonly mounts: MountEdit;
   readonly updateConfig?: UpdateConfigEdit;
   readonly rollbackConfig?: UpdateConfigEdit;
   readonly rebalance?: RebalanceMode;
@@ -112,6 +122,8 @@ export function parseUpdateFlags(flags: UpdateFlags): SpecEdit {
     publishAdd: flags.publishAdd.map((p) => parsePort(p, "--publish-add")),
     publishRm: flags.publishRm.map(publishTarget),
     task: parseTaskFlags(flags),
+    generic: parseGenericResourceFlags(flags),
+    mounts: parseMountEdit(flags),
     ...(updateConfig ? { updateConfig } : {}),
     ...(rollbackConfig ? { rollbackConfig } : {}),
     ...(flags.rebalance !== undefined ? { rebalance: parseRebalanceMode(flags.rebalance) } : {}),
@@ -180,6 +192,7 @@ export function applySpecEdit(current: ServiceSpec, edit: SpecEdit): ServiceSpec
   const annotations = (spec.annotations ??= { name: "", labels: {} });
   annotations.labels = editMap(annotations.labels, edit.labelAdd, edit.labelRm);
 
+  spec.taskTemplate = applyGenericResourceEdit(spec.taskTemplate ?? TaskSpec.fromPartial({}), edit.generic);
   const template = applyTaskEdit(spec.taskTemplate ?? TaskSpec.fromPartial({}), edit.task);
   const c = template.container!;
   if (edit.image !== undefined) c.image = edit.image;
@@ -187,6 +200,12 @@ export function applySpecEdit(current: ServiceSpec, edit: SpecEdit): ServiceSpec
   if (edit.entrypoint !== undefined) c.command = [...edit.entrypoint];
   c.env = editEnv(c.env, edit.envAdd, edit.envRm);
   c.labels = editMap(c.labels, edit.containerLabelAdd, edit.containerLabelRm);
+  c.mounts = editList(
+    c.mounts,
+    edit.mounts.add,
+    (m) => edit.mounts.rm.includes(m.target),
+    (a, b) => a.target === b.target,
+  );
   const placement = (template.placement ??= { constraints: [], preferences: [], maxReplicasPerNode: 0, platforms: [] });
   placement.constraints = editList(
     placement.constraints,

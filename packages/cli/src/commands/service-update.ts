@@ -5,11 +5,13 @@ import { ErrorCode, InvalidArgumentError, ShoalError, isShoalError, type Service
 import { MANAGER_HELP, withControl, type Control } from "../client.js";
 import { waitJobRun } from "../output/job.js";
 import { followRollout } from "./follow-rollout.js";
+import { addMountUpdateOptions } from "./mount-flags.js";
 import { addScheduleOptions } from "./schedule-flags.js";
 import { collect } from "./service-spec.js";
 import { applySpecEdit, parseUpdateFlags, type UpdateFlags } from "./service-update-spec.js";
 import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
 import { addContainerOptions } from "./container-flags.js";
+import { addGenericResourceOptions } from "./generic-resource-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
 
 type Calls = Pick<Control, "call">;
@@ -142,6 +144,8 @@ export function registerServiceUpdateCommands(service: Command): void {
     );
   addTaskOptions(update);
   addContainerOptions(update, true);
+  addGenericResourceOptions(update, "update");
+  addMountUpdateOptions(update);
   addScheduleOptions(update, true);
   addUpdateConfigOptions(update)
     .option("--force", "replace the tasks even if nothing changed (a job: run it again)")

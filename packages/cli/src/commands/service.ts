@@ -17,12 +17,14 @@ import { scheduleSummary } from "../output/schedule.js";
 import { prettyService } from "../output/service-pretty.js";
 import { formatTable } from "../output/table.js";
 import { buildServiceSpec, collect, type CreateFlags } from "./service-spec.js";
+import { addMountOption } from "./mount-flags.js";
 import { addScheduleOptions } from "./schedule-flags.js";
 import { registerServiceLogsCommand } from "./service-logs.js";
 import { registerServiceRebalanceCommand } from "./service-rebalance.js";
 import { registerServiceUpdateCommands } from "./service-update.js";
 import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
 import { addContainerOptions } from "./container-flags.js";
+import { addGenericResourceOptions } from "./generic-resource-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
 
 export { buildServiceSpec };
@@ -158,6 +160,8 @@ export function registerServiceCommands(program: Command): void {
     );
   addTaskOptions(create);
   addContainerOptions(create, false);
+  addGenericResourceOptions(create, "create");
+  addMountOption(create);
   addScheduleOptions(create);
   addUpdateConfigOptions(create)
     .option("-d, --detach", "return at once instead of waiting for the tasks to run")

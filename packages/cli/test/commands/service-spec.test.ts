@@ -85,6 +85,7 @@ describe("service create flags", () => {
       constraints: ["node.labels.zone==a"],
       preferences: [{ preference: { $case: "spread", value: { spreadDescriptor: "node.labels.zone" } } }],
       maxReplicasPerNode: 2,
+      platforms: [],
     });
     expect(spec.endpoint?.ports[0]).toMatchObject({ targetPort: 80, publishedPort: 8080 });
   });

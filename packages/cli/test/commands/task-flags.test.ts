@@ -24,7 +24,7 @@ describe("task flags", () => {
       template(),
       parseTaskFlags({ limitMemory: "128m", restartDelay: "2s", healthRetries: "5", maxReplicasPerNode: "1" }),
     );
-    expect(next.resources?.limits).toMatchObject({ nanoCpus: 5e8, memoryBytes: 128 * 1024 ** 2 });
+    expect(next.resources?.limits).toEqual({ nanoCpus: 5e8, memoryBytes: 128 * 1024 ** 2, pids: 0, generic: [] });
     expect(next.restartPolicy).toMatchObject({
       condition: RestartCondition.ON_FAILURE,
       maxAttempts: 3,
@@ -35,7 +35,12 @@ describe("task flags", () => {
       interval: durationFromMs(1000),
       retries: 5,
     });
-    expect(next.placement).toEqual({ constraints: ["node.role==worker"], preferences: [], maxReplicasPerNode: 1 });
+    expect(next.placement).toEqual({
+      constraints: ["node.role==worker"],
+      preferences: [],
+      maxReplicasPerNode: 1,
+      platforms: [],
+    });
   });
 
   it("disable the health check with --no-healthcheck, and start afresh after it", () => {

@@ -9,12 +9,6 @@ const C = "spec.task_template.container";
 export function refusePendingFields(t: TaskSpec | undefined): void {
   const c = t?.container;
   const pending: [boolean, string][] = [
-    [(t?.placement?.platforms.length ?? 0) > 0, "spec.task_template.placement.platforms"],
-    // generic resources
-    [(t?.resources?.limits?.generic.length ?? 0) > 0, "spec.task_template.resources.limits.generic"],
-    [(t?.resources?.reservations?.generic.length ?? 0) > 0, "spec.task_template.resources.reservations.generic"],
-    // mounts
-    [(c?.mounts.length ?? 0) > 0, `${C}.mounts`],
     // secrets and configs
     [(c?.secrets.length ?? 0) > 0, `${C}.secrets`],
     [(c?.configs.length ?? 0) > 0, `${C}.configs`],

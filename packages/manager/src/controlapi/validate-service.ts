@@ -20,7 +20,9 @@ import {
 import { parseConstraints } from "../scheduler/index.js";
 import { validateContainerSpecFields } from "./validate-container-spec.js";
 import { validateDuration } from "./validate-duration.js";
+import { validateGenericAndPlatforms } from "./validate-generic.js";
 import { validateLabelKeys } from "./validate-labels.js";
+import { validateMounts } from "./validate-mounts.js";
 import { refusePendingFields } from "./validate-pending.js";
 
 /** Docker's rule for service names: letters, digits, '-' and '_', up to 63, no leading/trailing '-'. */
@@ -60,6 +62,7 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
   refusePendingFields(spec.taskTemplate);
   validateContainerSpecFields(spec.taskTemplate);
   if (container) validateContainer(container);
+  if (container) validateMounts(container.mounts, "spec.task_template.container.mounts");
   container?.env.forEach((e, i) => {
     if (!ENV.test(e)) {
       throw new InvalidArgumentError(`"${e}" is not of the form KEY=VALUE`, {
@@ -102,6 +105,7 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
       throw new InvalidArgumentError("cannot be negative", { field: `spec.task_template.resources.${kind}` });
     }
   }
+  validateGenericAndPlatforms(spec.taskTemplate);
   validateRestartPolicy(spec.taskTemplate?.restartPolicy);
   validateEndpoint(spec.endpoint);
   if (job) {

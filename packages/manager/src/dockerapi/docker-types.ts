@@ -4,6 +4,7 @@
 // Docker's field names (`kept`) so that a key in any case is matched to its field, as Docker's
 // daemon matches it, and given back in Docker's spelling.
 import type { Shape } from "./json-shape.js";
+import { MOUNTS_SHAPE, type DockerMount } from "./task-spec-mounts.js";
 
 export type Labels = Record<string, string>;
 
@@ -26,6 +27,7 @@ export interface DockerContainerSpec {
   Healthcheck?: DockerHealthConfig | null;
   StopSignal?: string;
   StopGracePeriod?: number;
+  Mounts?: (DockerMount | null)[] | null;
   [unmapped: string]: unknown;
 }
 
@@ -147,17 +149,19 @@ const CONTAINER_SPEC: Shape = {
     CapabilityAdd: strings,
     CapabilityDrop: strings,
     Ulimits: { array: { object: { Name: "string", Hard: "number", Soft: "number" } } },
+    Mounts: MOUNTS_SHAPE,
     // Refused unless empty (see refuseUnsupported in service-spec.ts).
-    Mounts: "any",
     Secrets: "any",
     Configs: "any",
   },
 };
 
-const GENERIC_RESOURCE = kept({
-  NamedResourceSpec: kept({ Kind: "string", Value: "string" }),
-  DiscreteResourceSpec: kept({ Kind: "string", Value: "number" }),
-});
+const GENERIC_RESOURCE: Shape = {
+  object: {
+    NamedResourceSpec: { object: { Kind: "string", Value: "string" } },
+    DiscreteResourceSpec: { object: { Kind: "string", Value: "number" } },
+  },
+};
 
 const RESOURCES: Shape = {
   object: { NanoCPUs: "number", MemoryBytes: "number", Pids: "number", GenericResources: { array: GENERIC_RESOURCE } },
@@ -178,7 +182,7 @@ const TASK_SPEC: Shape = {
         Constraints: strings,
         Preferences: { array: { object: { Spread: { object: { SpreadDescriptor: "string" } } } } },
         MaxReplicas: "number",
-        Platforms: { array: kept({ Architecture: "string", OS: "string" }) },
+        Platforms: { array: { object: { Architecture: "string", OS: "string" } } },
       },
     },
     ForceUpdate: "number",

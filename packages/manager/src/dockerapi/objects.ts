@@ -20,6 +20,7 @@ import { toDockerPort } from "./endpoint-spec.js";
 import { nodeArch } from "./host.js";
 import { toDockerServiceSpec } from "./service-spec.js";
 import { toDockerTaskSpec } from "./task-spec.js";
+import { toDockerGeneric } from "./task-spec-generic.js";
 import { nodeTlsInfo } from "./tls-info.js";
 import { unmappedFields, visibleLabels } from "./unmapped-fields.js";
 
@@ -183,6 +184,7 @@ export function toDockerTask(task: Task): Record<string, unknown> {
       PortStatus: { Ports: s?.portStatus?.ports.length ? s.portStatus.ports.map(toDockerPort) : undefined },
     }),
     DesiredState: dockerDesiredState(task),
+    GenericResources: toDockerGeneric(task.assignedGenericResources),
     JobIteration: task.jobIteration ? { Index: task.jobIteration.index } : undefined,
   });
 }
@@ -210,7 +212,11 @@ export function toDockerNode(node: Node, rootCa?: RootCA): Record<string, unknow
       ? defined({
           Hostname: d.hostname,
           Platform: { Architecture: nodeArch(d.platform?.architecture ?? ""), OS: d.platform?.os ?? "" },
-          Resources: { NanoCPUs: d.resources?.nanoCpus ?? 0, MemoryBytes: d.resources?.memoryBytes ?? 0 },
+          Resources: defined({
+            NanoCPUs: d.resources?.nanoCpus ?? 0,
+            MemoryBytes: d.resources?.memoryBytes ?? 0,
+            GenericResources: toDockerGeneric(d.resources?.generic),
+          }),
           Engine: defined({
             EngineVersion: d.engine?.engineVersion ?? "",
             Labels: Object.keys(engineLabels).length > 0 ? { ...engineLabels } : undefined,

@@ -19,7 +19,7 @@ export { UNMAPPED_LABEL };
 /** Docker fields Shoal cannot honour: refused when set rather than silently ignored. */
 function refuseUnsupported(spec: DockerServiceSpec): void {
   const container = spec.TaskTemplate?.ContainerSpec ?? {};
-  for (const key of ["Mounts", "Secrets", "Configs"] as const) {
+  for (const key of ["Secrets", "Configs"] as const) {
     const v = container[key];
     if (Array.isArray(v) && v.length > 0) {
       throw new InvalidArgumentError("is not supported by Shoal", { field: `TaskTemplate.ContainerSpec.${key}` });

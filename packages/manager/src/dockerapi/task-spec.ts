@@ -18,7 +18,9 @@ import {
   toDockerContainerRest,
   toDockerLogDriver,
 } from "./task-spec-container.js";
+import { fromDockerMounts, toDockerMounts } from "./task-spec-mounts.js";
 import { mergeUnder } from "./unmapped-fields.js";
+import { addGenericAndPlatforms, withGenericAndPlatforms } from "./task-spec-generic.js";
 
 const DEFAULT_STOP_GRACE_NS = 10 * NS_PER_S;
 const DEFAULT_RESTART_DELAY_NS = 5 * NS_PER_S;
@@ -67,7 +69,7 @@ export function fromDockerTaskSpec(t: DockerTaskSpec): DeepPartial<TaskSpec> {
   const c = t.ContainerSpec ?? {};
   const restart = t.RestartPolicy;
   const placement = t.Placement;
-  return {
+  return withGenericAndPlatforms(t, {
     container: {
       image: c.Image ?? "",
       command: c.Command ?? [],
@@ -80,6 +82,7 @@ export function fromDockerTaskSpec(t: DockerTaskSpec): DeepPartial<TaskSpec> {
       stopSignal: c.StopSignal ?? "",
       stopGracePeriod: duration(c.StopGracePeriod, "TaskTemplate.ContainerSpec.StopGracePeriod"),
       ...fromDockerContainerRest(c),
+      mounts: fromDockerMounts(c.Mounts),
     },
     logDriver: fromDockerLogDriver(t),
     resources: t.Resources
@@ -116,7 +119,7 @@ export function fromDockerTaskSpec(t: DockerTaskSpec): DeepPartial<TaskSpec> {
         }
       : undefined,
     forceUpdate: whole(t.ForceUpdate, "TaskTemplate.ForceUpdate"),
-  };
+  });
 }
 
 // ---- Shoal -> Docker ----------------------------------------------------------------------
@@ -154,6 +157,7 @@ export function toDockerTaskSpec(t: ServiceSpec["taskTemplate"], options: Docker
       StopSignal: c?.stopSignal || undefined,
       StopGracePeriod: nanos(c?.stopGracePeriod) ?? (insert ? DEFAULT_STOP_GRACE_NS : undefined),
       ...toDockerContainerRest(c),
+      Mounts: toDockerMounts(c?.mounts),
     }),
     LogDriver: toDockerLogDriver(t),
     Resources:
@@ -181,6 +185,7 @@ export function toDockerTaskSpec(t: ServiceSpec["taskTemplate"], options: Docker
       : undefined,
     ForceUpdate: t?.forceUpdate ?? 0,
   });
+  addGenericAndPlatforms(base, t);
   const extra = isRecord(options.unmapped?.["TaskTemplate"]) ? options.unmapped["TaskTemplate"] : undefined;
   return mergeUnder(base, extra) as DockerTaskSpec;
 }

@@ -27,6 +27,7 @@ const MAPPED: Record<string, unknown> = {
       Healthcheck: true,
       StopSignal: true,
       StopGracePeriod: true,
+      Mounts: true,
       // task-spec-container.ts
       Hostname: true,
       Groups: true,
@@ -44,11 +45,11 @@ const MAPPED: Record<string, unknown> = {
     },
     LogDriver: true,
     Resources: {
-      Limits: { NanoCPUs: true, MemoryBytes: true, Pids: true },
-      Reservations: { NanoCPUs: true, MemoryBytes: true },
+      Limits: { NanoCPUs: true, MemoryBytes: true, Pids: true, GenericResources: true },
+      Reservations: { NanoCPUs: true, MemoryBytes: true, GenericResources: true },
     },
     RestartPolicy: true,
-    Placement: { Constraints: true, Preferences: true, MaxReplicas: true },
+    Placement: { Constraints: true, Preferences: true, MaxReplicas: true, Platforms: true },
     ForceUpdate: true,
   },
 };

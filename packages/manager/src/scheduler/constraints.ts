@@ -2,7 +2,14 @@
 // parsed once, checked against a node's attributes. The Control API parses constraints to refuse
 // bad specs (any spread descriptor is accepted, as by SwarmKit); the scheduler and the global
 // orchestrator match nodes with them.
-import { InvalidArgumentError, NodeRole, type Node, type PlacementPreference, type TaskSpec } from "@shoal/shared";
+import {
+  InvalidArgumentError,
+  NodeRole,
+  type Node,
+  type PlacementPlatform,
+  type PlacementPreference,
+  type TaskSpec,
+} from "@shoal/shared";
 
 export type ConstraintOperator = "==" | "!=";
 
@@ -149,10 +156,27 @@ export function nodeMatchesConstraints(node: Node, constraints: readonly Constra
 }
 
 /**
- * Whether a node satisfies the placement constraints of a task spec: the global orchestrator's
- * NodeMatcher. A spec whose constraints do not parse matches no node.
+ * Whether a node is of one of `platforms` (placement.platforms; none: any node). An empty os or
+ * architecture matches any; compared case-insensitively, architectures as Docker compares them
+ * (x86_64 = amd64, aarch64 = arm64).
+ */
+export function platformsMatch(platforms: readonly PlacementPlatform[], node: NodeAttributes): boolean {
+  if (platforms.length === 0) return true;
+  return platforms.some((p) => {
+    const os = p.os.toLowerCase();
+    const arch = normalizeArch(p.architecture.toLowerCase());
+    return (os === "" || os === node.os) && (arch === "" || arch === node.arch);
+  });
+}
+
+/**
+ * Whether a node satisfies the placement constraints and platforms of a task spec: the global
+ * orchestrator's NodeMatcher (so a global service makes no task on a node of another platform,
+ * where SwarmKit's would leave one pending). A spec whose constraints do not parse matches no node.
  */
 export function nodeMatchesTaskSpec(node: Node, spec: TaskSpec | undefined): boolean {
+  const platforms = spec?.placement?.platforms ?? [];
+  if (platforms.length > 0 && !platformsMatch(platforms, nodeAttributes(node))) return false;
   const exprs = spec?.placement?.constraints ?? [];
   if (exprs.length === 0) return true;
   let constraints: Constraint[];

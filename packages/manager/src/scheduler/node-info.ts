@@ -3,6 +3,7 @@
 // to date task by task, so a placement costs a few map operations, never a scan.
 import { NodeAvailability, NodeState, type Node } from "@shoal/shared";
 import { nodeAttributes, type NodeAttributes } from "./constraints.js";
+import { GenericPool, sameResources } from "./generic-pool.js";
 import type { TaskUsage } from "./task-rules.js";
 import { managerOnly } from "../nodes/manager-node.js";
 
@@ -39,6 +40,8 @@ export class NodeInfo {
   capacityMemory = 0;
   reservedCpus = 0;
   reservedMemory = 0;
+  /** Generic resources (GPUs, ...): what the node advertises and what its tasks were given. */
+  readonly generic = new GenericPool();
   /** Tasks counted for spread: the active ones of every service. */
   activeTasks = 0;
   /** Stable 32-bit hash of the id: seeded shuffles mix it with their seed. */
@@ -64,6 +67,7 @@ export class NodeInfo {
       this.attrs = { ...EMPTY, id: this.id };
       this.ready = this.active = false;
       this.capacityCpus = this.capacityMemory = 0;
+      this.generic.setCapacity([]);
       return;
     }
     this.attrs = nodeAttributes(node);
@@ -72,6 +76,7 @@ export class NodeInfo {
     this.active = (node.spec?.availability ?? NodeAvailability.ACTIVE) === NodeAvailability.ACTIVE;
     this.capacityCpus = node.description?.resources?.nanoCpus ?? 0;
     this.capacityMemory = node.description?.resources?.memoryBytes ?? 0;
+    this.generic.setCapacity(node.description?.resources?.generic ?? []);
   }
 
   get taskCount(): number {
@@ -146,6 +151,7 @@ export class NodeInfo {
     const { usage } = held;
     this.reservedCpus += sign * usage.nanoCpus;
     this.reservedMemory += sign * usage.memoryBytes;
+    this.generic.hold(usage.generic, sign);
     for (const port of usage.hostPorts) {
       const n = (this.ports.get(port) ?? 0) + sign;
       if (n > 0) this.ports.set(port, n);
@@ -162,7 +168,7 @@ export class NodeInfo {
 function sameUsage(a: TaskUsage, b: TaskUsage): boolean {
   if (a === b) return true;
   if (a.serviceId !== b.serviceId || a.nanoCpus !== b.nanoCpus || a.memoryBytes !== b.memoryBytes) return false;
-  if (a.hostPorts.length !== b.hostPorts.length) return false;
+  if (a.hostPorts.length !== b.hostPorts.length || !sameResources(a.generic, b.generic)) return false;
   return a.hostPorts.every((p, i) => p === b.hostPorts[i]);
 }
 

@@ -9,19 +9,22 @@
 //    the task, and the dynamic filters (resources, ports, replicas) are asked again about that node
 //    alone: a node that is now full leaves the candidates and is blamed on the filter that said so.
 // 4. Tasks left when no candidate remains are unplaced, with the reason built from the blame counts.
-import { errorMessage, type Node, type Task } from "@shoal/shared";
+import { errorMessage, type GenericResource, type Node, type Task } from "@shoal/shared";
 import { parsePlacementPreferences } from "./constraints.js";
 import { defaultFilters, type Filter } from "./filters/index.js";
+import { genericWants, type GenericWant } from "./generic-pool.js";
 import { hashString, type NodeInfo } from "./node-info.js";
 import { NodeSet } from "./node-set.js";
 import { SpreadStrategy } from "./strategy/spread.js";
-import { groupKey, taskUsage } from "./task-rules.js";
+import { groupKey, taskUsage, type TaskUsage } from "./task-rules.js";
 
 export interface ScheduleResult {
   /** Task id -> node id. */
   readonly assignments: Map<string, string>;
   /** Task id -> why no node fits, e.g. "no suitable node (insufficient memory on 2 nodes)". */
   readonly unplaced: Map<string, string>;
+  /** Task id -> the generic resources it is given on its node (only tasks that reserve some). */
+  readonly generic: Map<string, GenericResource[]>;
 }
 
 /**
@@ -45,7 +48,7 @@ export function scheduleBatch(
  * not write (`NodeSet.deleteTask`).
  */
 export function placeTasks(set: NodeSet, pending: readonly Task[], now?: number): ScheduleResult {
-  const result: ScheduleResult = { assignments: new Map(), unplaced: new Map() };
+  const result: ScheduleResult = { assignments: new Map(), unplaced: new Map(), generic: new Map() };
   const filters = defaultFilters();
   const preassigned: Task[] = [];
   const groups = new Map<string, Task[]>();
@@ -88,8 +91,31 @@ function placePreassigned(set: NodeSet, filters: readonly Filter[], task: Task, 
     result.unplaced.set(task.id, `no suitable node (${failed.explain(1)})`);
     return;
   }
-  set.hold(task.id, info.id, taskUsage(task));
-  result.assignments.set(task.id, info.id);
+  hold(set, task.id, info, taskUsage(task), genericWants(task.spec?.resources?.reservations?.generic), result);
+}
+
+/**
+ * Holds a task placed on `info`: with `base` as its usage, plus the generic resources it wants,
+ * claimed there (the filters let only a node with enough of them through). Records the placement.
+ */
+function hold(
+  set: NodeSet,
+  taskId: string,
+  info: NodeInfo,
+  base: TaskUsage,
+  wants: readonly GenericWant[],
+  result: ScheduleResult,
+): void {
+  const usage = claimOn(info, base, wants);
+  set.hold(taskId, info.id, usage);
+  result.assignments.set(taskId, info.id);
+  if (wants.length > 0) result.generic.set(taskId, [...usage.generic]);
+}
+
+/** `base` with the generic resources `wants` claims on `info` (base itself when it wants none). */
+export function claimOn(info: NodeInfo, base: TaskUsage, wants: readonly GenericWant[]): TaskUsage {
+  if (wants.length === 0) return base;
+  return { ...base, generic: info.generic.claim(wants) ?? [] };
 }
 
 /**
@@ -147,6 +173,7 @@ function placeGroup(
   const { active, blamed, nodes, strategy } = start;
   const dynamic = active.flatMap((f, i) => (f.dynamic ? [i] : []));
   const usage = taskUsage(first);
+  const wants = genericWants(first.spec?.resources?.reservations?.generic);
   let reason: string | undefined;
   for (const task of tasks) {
     const c = strategy.best();
@@ -155,8 +182,7 @@ function placeGroup(
       result.unplaced.set(task.id, reason);
       continue;
     }
-    set.hold(task.id, c.info.id, usage);
-    result.assignments.set(task.id, c.info.id);
+    hold(set, task.id, c.info, usage, wants, result);
     let refused = -1;
     for (const i of dynamic) {
       if (!active[i]!.check(c.info)) {

@@ -21,7 +21,8 @@
 import { TaskState, type Node, type Task } from "@shoal/shared";
 import { defaultFilters } from "./filters/index.js";
 import { NodeSet } from "./node-set.js";
-import { startGroup } from "./pipeline.js";
+import { genericWants } from "./generic-pool.js";
+import { claimOn, startGroup } from "./pipeline.js";
 import { occupancy, taskUsage } from "./task-rules.js";
 
 export interface RebalanceMove {
@@ -93,7 +94,8 @@ function nextMove(
       set.setTask(task);
       continue;
     }
-    set.hold(probe.id, to, taskUsage(task));
+    const wants = genericWants(task.spec?.resources?.reservations?.generic);
+    set.hold(probe.id, to, claimOn(set.get(to)!, taskUsage(task), wants));
     list.pop();
     return { taskId: task.id, from, to };
   }

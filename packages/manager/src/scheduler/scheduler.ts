@@ -21,6 +21,7 @@ import {
   NodeAvailability,
   NodeState,
   type Clock,
+  type GenericResource,
   type Logger,
   type Node,
   type Task,
@@ -208,7 +209,7 @@ export class Scheduler {
     // Each write carries the task as the pass saw it: the version it writes over.
     const writes: Write[] = [];
     for (const [id, nodeId] of result.assignments)
-      writes.push({ task: this.pending.get(id)!, nodeId, reason: undefined });
+      writes.push({ task: this.pending.get(id)!, nodeId, reason: undefined, generic: result.generic.get(id) });
     for (const [id, reason] of result.unplaced) {
       const task = this.pending.get(id)!;
       // Only a new reason is written: an unplaceable task costs no write per pass.
@@ -257,11 +258,11 @@ export class Scheduler {
     const out: WriteOutcome = { assigned: [], skipped: [], reasonsWritten: 0 };
     const nodeOk = new Map<string, boolean>();
     const timestamp = new Date(now);
-    for (const { task, nodeId, reason } of writes) {
+    for (const { task, nodeId, reason, generic } of writes) {
       if (nodeId !== undefined) {
         let ok = nodeOk.get(nodeId);
         if (ok === undefined) nodeOk.set(nodeId, (ok = takesTasks(tx.nodes.get(nodeId))));
-        if (ok && put(tx, task, nodeId, TaskState.ASSIGNED, ASSIGNED_MESSAGE, "", timestamp))
+        if (ok && put(tx, task, nodeId, TaskState.ASSIGNED, ASSIGNED_MESSAGE, "", timestamp, generic))
           out.assigned.push(task.id);
         else out.skipped.push(task.id);
       } else if (put(tx, task, task.nodeId, TaskState.PENDING, PENDING_MESSAGE, reason, timestamp)) {
@@ -272,7 +273,10 @@ export class Scheduler {
   }
 }
 
-/** Writes `seen` with a new node and status; false if the store has another version of it (or none). */
+/**
+ * Writes `seen` with a new node and status (and the generic resources it is given there, if any);
+ * false if the store has another version of it (or none).
+ */
 function put(
   tx: WriteTx,
   seen: Task,
@@ -281,10 +285,12 @@ function put(
   message: string,
   err: string,
   timestamp: Date,
+  generic?: GenericResource[],
 ): boolean {
   const status = { ...(seen.status ?? TaskStatus.create()), timestamp, state, message, err };
+  const assignedGenericResources = generic ?? seen.assignedGenericResources;
   try {
-    tx.tasks.update({ ...seen, nodeId, status }); // the store keeps its own copy
+    tx.tasks.update({ ...seen, nodeId, status, assignedGenericResources }); // the store keeps its own copy
     return true;
   } catch (e: unknown) {
     if (e instanceof SequenceConflictError || e instanceof NotFoundError) return false;
@@ -292,10 +298,15 @@ function put(
   }
 }
 
-/** An assignment (nodeId) or a new reason to write. */
+/** An assignment (nodeId, and the generic resources given) or a new reason to write. */
 type Write =
-  | { readonly task: Task; readonly nodeId: string; readonly reason: undefined }
-  | { readonly task: Task; readonly nodeId: undefined; readonly reason: string };
+  | {
+      readonly task: Task;
+      readonly nodeId: string;
+      readonly reason: undefined;
+      readonly generic: GenericResource[] | undefined;
+    }
+  | { readonly task: Task; readonly nodeId: undefined; readonly reason: string; readonly generic?: undefined };
 
 interface WriteOutcome {
   readonly assigned: string[];

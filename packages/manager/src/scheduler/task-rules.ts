@@ -1,6 +1,7 @@
 // What the scheduler reads from a task: whether it waits for a node (the pending rule), what it
 // holds on its node once there, and the key under which tasks are placed together.
-import { PortProtocol, PublishMode, TaskState, type Task } from "@shoal/shared";
+import { PortProtocol, PublishMode, TaskState, type GenericResource, type Task } from "@shoal/shared";
+import { genericWants } from "./generic-pool.js";
 
 /**
  * The pending rule: a task waits for the scheduler while it is wanted (desired state RUNNING or
@@ -48,6 +49,8 @@ export interface TaskUsage {
   readonly memoryBytes: number;
   /** Host-mode published ports, as `portKey` gives them. */
   readonly hostPorts: readonly number[];
+  /** The generic resources (GPUs, ...) the task was given on its node. */
+  readonly generic: readonly GenericResource[];
 }
 
 /** A published port and its protocol as one number. */
@@ -77,12 +80,13 @@ export function taskUsage(task: Task): TaskUsage {
     nanoCpus: r?.nanoCpus ?? 0,
     memoryBytes: r?.memoryBytes ?? 0,
     hostPorts: hostPorts(task),
+    generic: task.assignedGenericResources,
   };
 }
 
 /**
  * Tasks with equal keys are placed together: same service, same scheduling-relevant spec
- * (reservations, constraints, preferences, max replicas, host ports). Preassigned tasks are not
+ * (reservations, constraints, preferences, max replicas, host ports, generic resources, platforms). Preassigned tasks are not
  * grouped. Built from the fields, not from the whole spec: cheap for 100,000 tasks.
  */
 export function groupKey(task: Task): string {
@@ -94,6 +98,8 @@ export function groupKey(task: Task): string {
     prefs += `${pref.preference?.$case ?? ""}:${pref.preference?.value.spreadDescriptor ?? ""}\u0001`;
   }
   const ports = hostPorts(task).join(",");
+  const generic = genericWants(r?.generic).map((w) => `${w.kind}=${w.count}`);
+  const platforms = (p?.platforms ?? []).map((x) => `${x.os}/${x.architecture}`);
   return [
     task.serviceId,
     r?.nanoCpus ?? 0,
@@ -102,5 +108,7 @@ export function groupKey(task: Task): string {
     (p?.constraints ?? []).join("\u0001"),
     prefs,
     ports,
+    generic.join("\u0001"),
+    platforms.join("\u0001"),
   ].join("\u0000");
 }

@@ -58,7 +58,12 @@ describe("Docker ServiceSpec -> Shoal", () => {
     expect(c.labels).toEqual({ cl: "1" });
     expect(c.healthcheck?.test).toEqual(["CMD-SHELL", "true"]);
     expect(c.healthcheck?.interval).toEqual({ seconds: 1, nanos: 0 });
-    expect(spec.taskTemplate?.resources?.limits).toMatchObject({ nanoCpus: 500_000_000, memoryBytes: 67_108_864 });
+    expect(spec.taskTemplate?.resources?.limits).toEqual({
+      nanoCpus: 500_000_000,
+      memoryBytes: 67_108_864,
+      pids: 0,
+      generic: [],
+    });
     expect(spec.taskTemplate?.restartPolicy?.condition).toBe(RestartCondition.ON_FAILURE);
     expect(spec.taskTemplate?.placement?.constraints).toEqual(["node.role==manager"]);
     expect(spec.taskTemplate?.placement?.preferences[0]?.preference?.value.spreadDescriptor).toBe("node.labels.zone");
@@ -89,8 +94,8 @@ describe("Docker ServiceSpec -> Shoal", () => {
       "Mode.Replicated.Replicas: must be a whole number of at least 0, not -1",
     );
     expect(() =>
-      fromDockerServiceSpec({ TaskTemplate: { ContainerSpec: { Mounts: [{ Source: "/", Target: "/x" }] } } }),
-    ).toThrow("TaskTemplate.ContainerSpec.Mounts: is not supported by Shoal");
+      fromDockerServiceSpec({ TaskTemplate: { ContainerSpec: { Mounts: [{ Type: "npipe", Target: "/x" }] } } }),
+    ).toThrow('TaskTemplate.ContainerSpec.Mounts[0].Type: mount type "npipe" is not supported by Shoal');
     expect(() => fromDockerServiceSpec({ Mode: { Global: {}, GlobalJob: {} } })).toThrow(
       "Mode: only one mode may be set, not Global and GlobalJob",
     );

@@ -10,6 +10,7 @@ import {
   portName,
   taskUsage,
 } from "../../src/scheduler/task-rules.js";
+import { genericTask, gpuUnits } from "./generic-fixtures.js";
 import { GiB, makeTask } from "./fixtures.js";
 
 describe("needsPlacement (the pending rule)", () => {
@@ -60,6 +61,7 @@ describe("usage and group keys", () => {
       nanoCpus: 5e8,
       memoryBytes: GiB,
       hostPorts: [portKey(PortProtocol.TCP, 80), portKey(PortProtocol.UDP, 53)],
+      generic: [],
     });
     expect(hostPorts(t).map(portName)).toEqual(["80/tcp", "53/udp"]);
   });
@@ -79,5 +81,13 @@ describe("usage and group keys", () => {
     );
     expect(groupKey(makeTask("s", 1, { hostPorts: [80] }))).not.toBe(groupKey(makeTask("s", 1)));
     expect(groupKey(makeTask("s", 1, { maxReplicasPerNode: 1 }))).not.toBe(groupKey(makeTask("s", 1)));
+    expect(groupKey(genericTask("s", 1, { gpu: 1 }))).not.toBe(groupKey(genericTask("s", 1, { gpu: 2 })));
+    const arm = genericTask("s", 1, {}, { platforms: [{ os: "linux", architecture: "arm64" }] });
+    expect(groupKey(arm)).not.toBe(groupKey(makeTask("s", 1)));
+  });
+
+  it("reads the generic resources a task was given", () => {
+    const t = genericTask("s", 1, { gpu: 1 }, { assigned: gpuUnits("g0") });
+    expect(taskUsage(t).generic).toEqual(gpuUnits("g0"));
   });
 });

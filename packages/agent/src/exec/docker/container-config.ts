@@ -4,7 +4,9 @@ import type { ContainerCreateOptions } from "dockerode";
 import { ExecError, ExecErrorReason } from "../errors.js";
 import { containerName } from "../task-name.js";
 import { containerSpecConfig } from "./container-config-spec.js";
+import { mountsHostConfig } from "./container-config-mounts.js";
 import { taskLabels } from "./labels.js";
+import { genericResourceEnv } from "./container-config-generic.js";
 
 /** Swarm's default time between the stop signal and SIGKILL. */
 export const DEFAULT_STOP_GRACE_MS = 10_000;
@@ -63,6 +65,7 @@ export function containerConfig(task: Task, ports: readonly PortConfig[] = []): 
       ...(limits !== undefined && limits.memoryBytes > 0 ? { Memory: limits.memoryBytes } : {}),
       ...(hostPorts.length > 0 ? { PortBindings: bindings } : {}),
       ...rest.hostConfig,
+      ...mountsHostConfig(spec.mounts),
     },
   };
   if (spec.command.length > 0) config.Entrypoint = [...spec.command];
@@ -71,6 +74,8 @@ export function containerConfig(task: Task, ports: readonly PortConfig[] = []): 
   if (spec.user !== "") config.User = spec.user;
   if (spec.stopSignal !== "") config.StopSignal = spec.stopSignal;
   if (hostPorts.length > 0) config.ExposedPorts = exposed;
+  // The generic resources (GPUs, ...) the scheduler gave the task, as Swarm's DOCKER_RESOURCE_* variables.
+  config.Env = [...(config.Env ?? []), ...genericResourceEnv(task)];
 
   const hc = spec.healthcheck;
   if (hc !== undefined) {

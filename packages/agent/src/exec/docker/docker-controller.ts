@@ -27,12 +27,16 @@ import { containerGone, controllerClosed, startProgress, waitProgress } from "..
 import { containerName } from "../task-name.js";
 import { expandTaskTemplates, type TemplateNode } from "../template.js";
 import { containerConfig, stopGraceMs } from "./container-config.js";
+import { mountCreateError } from "./container-config-mounts.js";
+import { withTaskFiles } from "./container-config-secrets.js";
 import { abortOption, classifyDockerError, isConflict, isNotFound, isNotModified } from "./docker-errors.js";
 import type { DockerEvent, TaskEventSource } from "./event-stream.js";
 import { ensureImage } from "./image-pull.js";
 import { TaskLabel } from "./labels.js";
 import { OomWatch } from "./oom-watch.js";
 import { snapshotOf } from "./snapshot.js";
+import type { Dependencies } from "../../secrets/dependency-store.js";
+import { writeTaskFiles, type TaskFile, type TaskFiles } from "../../secrets/task-files.js";
 
 /**
  * How long a container that exited 137 (SIGKILL) with no word of OOM is given for its oom event
@@ -58,6 +62,10 @@ export interface DockerControllerDeps {
   readonly ports?: readonly PortConfig[];
   /** This node, for the task's templates. */
   readonly node?: TemplateNode;
+  /** Where the files of the task's secrets and configs go; without it, tasks that use them fail. */
+  readonly files?: TaskFiles | undefined;
+  /** The secrets and configs this node holds. */
+  readonly dependencies?: Dependencies | undefined;
   /** Called once when the controller is closed. */
   readonly onClose?: (controller: DockerController) => void;
 }
@@ -70,6 +78,10 @@ export class DockerController implements Controller {
   private readonly logger: Logger;
   private readonly ports: readonly PortConfig[];
   private readonly node: TemplateNode | undefined;
+  private readonly files: TaskFiles | undefined;
+  private readonly dependencies: Dependencies | undefined;
+  /** Whether this controller wrote the task's files (else start writes them for a created container). */
+  private filesWritten = false;
 
   /** The last inspect's result; undefined when there is no container (or nothing known yet). */
   private snapshot: ContainerSnapshot | undefined;
@@ -95,6 +107,8 @@ export class DockerController implements Controller {
     this.events = deps.events;
     this.ports = deps.ports ?? [];
     this.node = deps.node;
+    this.files = deps.files;
+    this.dependencies = deps.dependencies;
     this.onClose = deps.onClose;
     this.oom = new OomWatch(deps.clock ?? systemClock);
     this.logger = deps.logger.child({ taskId: task.id, container: this.name });
@@ -118,13 +132,16 @@ export class DockerController implements Controller {
     }
     const config = containerConfig(expandTaskTemplates(this.task, this.node), this.ports);
     await ensureImage(this.docker, config.Image ?? "", this.logger, signal);
+    const files = await this.writeFiles(); // (a failed create leaves them to shutdown or remove)
     try {
-      await this.docker.createContainer({ ...config, ...abortOption(signal) });
+      await this.docker.createContainer({ ...withTaskFiles(config, files), ...abortOption(signal) });
       this.logger.info("created container");
     } catch (err: unknown) {
       // Another prepare of the same task may have won the race for the name.
       const again = isConflict(err) ? await this.inspectByName(signal) : undefined;
-      if (again === undefined) throw classifyDockerError(err, `creating container ${this.name}`);
+      if (again === undefined) {
+        throw mountCreateError(this.task, err) ?? classifyDockerError(err, `creating container ${this.name}`);
+      }
       this.adopt(again);
     }
   }
@@ -134,6 +151,7 @@ export class DockerController implements Controller {
     await raceAbort(this.refresh(), signal);
     const before = this.requireContainer("start");
     if (before.state === "created") {
+      if (!this.filesWritten) await this.writeFiles();
       try {
         await this.container().start(abortOption(signal));
         this.logger.info("started container");
@@ -169,6 +187,7 @@ export class DockerController implements Controller {
       });
       switch (progress.kind) {
         case "exited":
+          await this.releaseFiles();
           return progress.exit;
         case "failed":
           // Killed by SIGKILL (137) with no word of OOM: the oom event may be on its way.
@@ -179,6 +198,7 @@ export class DockerController implements Controller {
             if (!evented) await raceAbort(this.refresh(), signal);
             continue;
           }
+          await this.releaseFiles();
           throw progress.error;
         case "stop-unhealthy":
           // As Docker Swarm does: an unhealthy task is stopped, and fails.
@@ -201,9 +221,9 @@ export class DockerController implements Controller {
       await this.container().stop({ t, ...abortOption(signal) });
       this.logger.info({ graceSeconds: t }, "stopped container");
     } catch (err: unknown) {
-      if (isNotModified(err) || isNotFound(err)) return;
-      throw classifyDockerError(err, `stopping container ${this.name}`);
+      if (!isNotModified(err) && !isNotFound(err)) throw classifyDockerError(err, `stopping container ${this.name}`);
     }
+    await this.releaseFiles();
   }
 
   async terminate(signal?: AbortSignal): Promise<void> {
@@ -220,9 +240,10 @@ export class DockerController implements Controller {
       await this.container().remove({ force: true, v: true, ...abortOption(signal) });
       this.logger.info("removed container");
     } catch (err: unknown) {
-      if (isNotFound(err) || isConflict(err)) return; // gone, or being removed already
-      throw classifyDockerError(err, `removing container ${this.name}`);
+      // Gone, or being removed already.
+      if (!isNotFound(err) && !isConflict(err)) throw classifyDockerError(err, `removing container ${this.name}`);
     }
+    await this.releaseFiles();
   }
 
   async inspect(signal?: AbortSignal): Promise<ContainerSnapshot | undefined> {
@@ -239,6 +260,18 @@ export class DockerController implements Controller {
     this.oom.close();
     this.wake(controllerClosed());
     this.onClose?.(this);
+  }
+
+  /** Writes the files of the task's secrets and configs (none: nothing). */
+  private async writeFiles(): Promise<TaskFile[]> {
+    const files = await writeTaskFiles(this.files, this.task, this.dependencies);
+    this.filesWritten = true;
+    return files;
+  }
+
+  /** Removes the task's files: its container no longer runs (and never will again). */
+  private async releaseFiles(): Promise<void> {
+    await this.files?.release(this.task);
   }
 
   private container(): Docker.Container {

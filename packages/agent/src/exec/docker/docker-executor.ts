@@ -28,6 +28,7 @@ import { DockerEventStream } from "./event-stream.js";
 import { inspectImage, pullImage } from "./image-pull.js";
 import { TaskLabel } from "./labels.js";
 import { healthFromAction } from "./snapshot.js";
+import type { TaskFiles } from "../../secrets/task-files.js";
 
 export interface DockerExecutorOptions {
   readonly logger: Logger;
@@ -42,6 +43,8 @@ export interface DockerExecutorOptions {
   readonly clock?: Clock;
   /** Reconnection of the event stream; default 100 ms doubling up to 5 s. */
   readonly backoff?: BackoffOptions;
+  /** Where the files of secrets and configs go (TaskFiles.open); without it, tasks that use them fail. */
+  readonly files?: TaskFiles;
 }
 
 export class DockerExecutor implements Executor {
@@ -49,6 +52,7 @@ export class DockerExecutor implements Executor {
   private readonly logger: Logger;
   private readonly nodeId: string | undefined;
   private readonly clock: Clock | undefined;
+  private readonly files: TaskFiles | undefined;
   private readonly events: DockerEventStream;
   private readonly controllers = new Set<DockerController>();
 
@@ -57,6 +61,7 @@ export class DockerExecutor implements Executor {
     this.docker = new Docker(dockerOptions(options.host));
     this.nodeId = options.nodeId;
     this.clock = options.clock;
+    this.files = options.files;
     this.events = new DockerEventStream(this.docker, {
       logger: this.logger,
       ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
@@ -93,6 +98,8 @@ export class DockerExecutor implements Executor {
       events: this.events,
       logger: this.logger,
       onClose: (c) => this.controllers.delete(c),
+      files: this.files,
+      dependencies: options.dependencies,
       ...(this.clock !== undefined ? { clock: this.clock } : {}),
       ...(options.ports !== undefined ? { ports: options.ports } : {}),
       ...(options.node !== undefined ? { node: options.node } : {}),

@@ -5,6 +5,8 @@ import type { ContainerSnapshot, Controller, ExitStatus } from "../executor.js";
 import { containerName } from "../task-name.js";
 import { containerGone, controllerClosed, startProgress, waitProgress } from "../progress.js";
 import type { FakeCall, FakeContainer, FakeExecutor } from "./fake-executor.js";
+import type { Dependencies } from "../../secrets/dependency-store.js";
+import { resolveTaskFiles } from "../../secrets/references.js";
 
 export class FakeController implements Controller {
   readonly taskId: string;
@@ -18,6 +20,7 @@ export class FakeController implements Controller {
   constructor(
     private readonly task: Task,
     private readonly fake: FakeExecutor,
+    private readonly dependencies?: Dependencies,
   ) {
     this.taskId = task.id;
     this.name = containerName(task);
@@ -39,7 +42,10 @@ export class FakeController implements Controller {
     await Promise.resolve();
     const error = this.fake.scriptOf(this.taskId).prepareError;
     if (error !== undefined) throw error;
-    if (this.container() === undefined) this.fake.create(this.task, this.name);
+    if (this.container() !== undefined) return;
+    // As the Docker controller: a secret or config the node lacks fails the task.
+    this.fake.files.set(this.taskId, resolveTaskFiles(this.task, this.dependencies));
+    this.fake.create(this.task, this.name);
   }
 
   async start(signal?: AbortSignal): Promise<void> {

@@ -16,6 +16,7 @@ import type {
   PullOptions,
   TaskContainer,
 } from "../executor.js";
+import type { ResolvedFile } from "../../secrets/references.js";
 import { serviceName } from "../task-name.js";
 import { FakeController } from "./fake-controller.js";
 import { FakeImages } from "./fake-images.js";
@@ -63,6 +64,8 @@ export interface FakeExecutorOptions {
 export class FakeExecutor implements Executor {
   /** The containers by task id. */
   readonly containers = new Map<string, FakeContainer>();
+  /** The files of each task's secrets and configs, with their data, as its prepare found them. */
+  readonly files = new Map<string, ResolvedFile[]>();
   /** Every controller call, in order. */
   readonly calls: FakeCall[] = [];
   /** The images on the fake host and the pulls asked for (script what a pull does here). */
@@ -96,8 +99,8 @@ export class FakeExecutor implements Executor {
     return structuredClone(this.description);
   }
 
-  controller(task: Task, _options: ControllerOptions = {}): Controller {
-    return new FakeController(task, this);
+  controller(task: Task, options: ControllerOptions = {}): Controller {
+    return new FakeController(task, this, options.dependencies);
   }
 
   async list(signal?: AbortSignal): Promise<TaskContainer[]> {

@@ -4,13 +4,24 @@
 import { AvailabilityFilter } from "./availability.js";
 import { ConstraintFilter } from "./constraints.js";
 import type { Filter } from "./filter.js";
+import { GenericResourceFilter } from "./generic-resources.js";
 import { HostPortFilter } from "./host-ports.js";
 import { MaxReplicasFilter } from "./max-replicas.js";
+import { PlatformFilter } from "./platforms.js";
 import { ReadyFilter } from "./ready.js";
 import { ResourceFilter } from "./resources.js";
 
 export type { Filter } from "./filter.js";
-export { AvailabilityFilter, ConstraintFilter, HostPortFilter, MaxReplicasFilter, ReadyFilter, ResourceFilter };
+export {
+  AvailabilityFilter,
+  ConstraintFilter,
+  GenericResourceFilter,
+  HostPortFilter,
+  MaxReplicasFilter,
+  PlatformFilter,
+  ReadyFilter,
+  ResourceFilter,
+};
 
 /** A fresh chain (filters hold the task they were set to). */
 export function defaultFilters(): Filter[] {
@@ -18,8 +29,10 @@ export function defaultFilters(): Filter[] {
     new ReadyFilter(),
     new AvailabilityFilter(),
     new ConstraintFilter(),
+    new PlatformFilter(),
     new ResourceFilter("cpu"),
     new ResourceFilter("memory"),
+    new GenericResourceFilter(),
     new HostPortFilter(),
     new MaxReplicasFilter(),
   ];
