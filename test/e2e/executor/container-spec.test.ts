@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
-import { NodeDescription, Task, TaskState, silentLogger, type DeepPartial } from "@shoal/shared";
+import { MountType, NodeDescription, Task, TaskState, silentLogger, type DeepPartial } from "@shoal/shared";
 import { DockerExecutor, doTask, type Controller } from "@shoal/agent";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBaseImage } from "../harness/image.js";
@@ -83,6 +83,8 @@ describe("the whole container spec on a real dockerd", () => {
           hosts: ["10.0.0.1 db db.local"],
           dnsConfig: { nameservers: ["10.0.0.53"], search: ["example.org"], options: ["ndots:2"] },
           isolation: "default",
+          // A template in a mount is expanded too (a tmpfs: nothing left on the host).
+          mounts: [{ type: MountType.TMPFS, target: "/scratch-{{.Task.Slot}}" }],
         },
         logDriver: { name: "json-file", options: { "max-size": "1m" } },
         resources: { limits: { pids: 64 } },
@@ -128,5 +130,6 @@ describe("the whole container spec on a real dockerd", () => {
     expect(await inside("ulimit -n; ulimit -Hn")).toBe("1024\n2048");
     expect(await inside("cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max")).toBe("64");
     expect(await inside("touch /x 2>&1; echo rc=$?")).toMatch(/Read-only file system[\s\S]*rc=1/);
+    expect(await inside("touch /scratch-2/x && echo ok")).toBe("ok");
   });
 });
