@@ -1,4 +1,4 @@
-import type { SecretSpec} from "@shoal/shared";
+import type { SecretSpec } from "@shoal/shared";
 import { ErrorCode, ServiceSpec, type DeepPartial } from "@shoal/shared";
 import { describe, expect, it } from "vitest";
 import { MemoryStore } from "../../src/state/store/index.js";
