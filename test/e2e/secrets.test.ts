@@ -4,7 +4,8 @@
 // that use them (references resolved), removal refused while in use, a rotation by
 // --secret-rm/--secret-add as a rolling update, the stock docker CLI's secret commands and a
 // stack with `secrets:` and `configs:` from files. No manager log and no manager data file holds
-// a secret's bytes in clear. (Files inside the containers are the agent's part: its own e2e.)
+// a secret's bytes in clear. Inside the containers: the files, their owner and mode, and the
+// rotated secret in the new tasks.
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
@@ -88,6 +89,18 @@ async function tasksOf(name: string): Promise<Task[]> {
 
 const running = (tasks: readonly Task[]): Task[] =>
   tasks.filter((t) => t.desiredState === TaskState.RUNNING && t.status?.state === TaskState.RUNNING);
+
+/** Runs `sh -c script` in a running container of service `name` (on whichever host runs one). */
+async function inContainer(name: string, script: string): Promise<string> {
+  for (const h of harness.hosts) {
+    const ps = await h.docker(["ps", "-q", "--filter", `label=com.shoal.service.name=${name}`]);
+    const id = ps.stdout.split("\n").filter(Boolean)[0];
+    if (id === undefined) continue;
+    const out = await h.docker(["exec", id, "sh", "-c", script]);
+    return out.stdout.trim();
+  }
+  throw new Error(`no container of ${name}`);
+}
 
 async function dockerApiAddress(log: string): Promise<string> {
   let found = "";
@@ -203,6 +216,9 @@ describe("secrets and configs", () => {
     ]);
     await waitUntil("2 running tasks of web", async () => running(await tasksOf("web")).length === 2);
     expect(await ok(["service", "inspect", "web"])).not.toContain(MARKER);
+    expect(
+      await inContainer("web", "cat /run/secrets/db-pw; echo; stat -c '%a %u' /run/secrets/pw-copy; cat /etc/app.conf"),
+    ).toBe(`${MARKER}\n400 1000\nlisten 8080`);
 
     const inUse = await shoal(["secret", "rm", "db-pw"]);
     expect(inUse.code).not.toBe(0);
@@ -217,6 +233,10 @@ describe("secrets and configs", () => {
       const live = running(await tasksOf("web"));
       return live.length === 2 && live.every((t) => t.spec!.container!.secrets.map((r) => r.secretId).join() === newId);
     });
+    await waitUntil(
+      "the rotated secret in a container",
+      async () => (await inContainer("web", "cat /run/secrets/db-pw")) === MARKER2,
+    );
     // --secret-rm takes every reference to db-pw away (as docker's); the new one has its file name.
     const refs = (await control.call(follower, "getService", { serviceId: "web" })).service!.spec!.taskTemplate!
       .container!.secrets;
@@ -308,6 +328,9 @@ describe("secrets and configs", () => {
         timeout: 60_000,
       })
       .toBe("stk_app 1/1");
+    expect(
+      await inContainer("stk_app", "cat /run/secrets/db_pw; echo; stat -c %a /run/secrets/pw-again; cat /etc/app.conf"),
+    ).toBe(`${STACK_MARKER}\n400\nmode=stack`);
     const conf = await docker(["config", "inspect", "stk_app_conf", "--format", '{{printf "%s" .Spec.Data}}']);
     expect(conf.stdout.trim()).toBe("mode=stack");
     // A second deploy of the same files updates nothing it may not (the data is the same).
