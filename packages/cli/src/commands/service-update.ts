@@ -11,6 +11,7 @@ import { collect } from "./service-spec.js";
 import { applySpecEdit, parseUpdateFlags, type UpdateFlags } from "./service-update-spec.js";
 import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
 import { addGenericResourceOptions } from "./generic-resource-flags.js";
+import { addSecretOptions } from "./secret-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
 
 type Calls = Pick<Control, "call">;
@@ -144,6 +145,7 @@ export function registerServiceUpdateCommands(service: Command): void {
   addTaskOptions(update);
   addGenericResourceOptions(update, "update");
   addMountUpdateOptions(update);
+  addSecretOptions(update, "update");
   addScheduleOptions(update, true);
   addUpdateConfigOptions(update)
     .option("--force", "replace the tasks even if nothing changed (a job: run it again)")

@@ -24,6 +24,7 @@ import { registerServiceRebalanceCommand } from "./service-rebalance.js";
 import { registerServiceUpdateCommands } from "./service-update.js";
 import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
 import { addGenericResourceOptions } from "./generic-resource-flags.js";
+import { addSecretOptions } from "./secret-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
 
 export { buildServiceSpec };
@@ -160,6 +161,7 @@ export function registerServiceCommands(program: Command): void {
   addTaskOptions(create);
   addGenericResourceOptions(create, "create");
   addMountOption(create);
+  addSecretOptions(create, "create");
   addScheduleOptions(create);
   addUpdateConfigOptions(create)
     .option("-d, --detach", "return at once instead of waiting for the tasks to run")

@@ -15,8 +15,9 @@ import {
   type Resources,
 } from "@shoal/shared";
 import { parseBytes, parseCpus, parseDuration } from "../output/duration.js";
+import { applySecretEdit, parseSecretFlags, type SecretEdit, type SecretFlags } from "./secret-flags.js";
 
-export interface TaskFlags {
+export interface TaskFlags extends SecretFlags {
   reserveCpu?: string;
   reserveMemory?: string;
   limitCpu?: string;
@@ -44,6 +45,7 @@ export interface TaskEdit {
   readonly health?: Partial<HealthConfig> | "none";
   readonly stopGracePeriod?: Duration;
   readonly maxReplicasPerNode?: number;
+  readonly secrets?: SecretEdit;
 }
 
 /** Registers the task flags on a command (create and update take the same ones). */
@@ -134,7 +136,9 @@ export function parseTaskFlags(flags: TaskFlags): TaskEdit {
   const limits = resources(flags.limitCpu, flags.limitMemory, "limit");
   const reservations = resources(flags.reserveCpu, flags.reserveMemory, "reserve");
   const restart = restartPolicy(flags);
+  const secrets = parseSecretFlags(flags);
   return {
+    ...(secrets ? { secrets } : {}),
     ...(limits ? { limits } : {}),
     ...(reservations ? { reservations } : {}),
     ...(restart ? { restart } : {}),
@@ -173,6 +177,7 @@ export function applyTaskEdit(template: TaskSpec, edit: TaskEdit): TaskSpec {
     container.healthcheck = HealthConfig.fromPartial({ ...base, ...edit.health });
   }
   if (edit.stopGracePeriod) container.stopGracePeriod = edit.stopGracePeriod;
+  if (edit.secrets) applySecretEdit(container, edit.secrets);
   if (edit.maxReplicasPerNode !== undefined) {
     out.placement = {
       constraints: [],

@@ -11,6 +11,7 @@ import {
 import { formatDuration } from "./duration.js";
 import { jobStatusLines, modeName } from "./job.js";
 import { mountLines } from "./mounts-pretty.js";
+import { secretRefLines } from "./secret-refs-pretty.js";
 import { scheduleLines } from "./schedule.js";
 import { updateStateName } from "./json.js";
 
@@ -89,5 +90,6 @@ export function prettyService(service: Service, now = Date.now()): string {
   if (health?.length) lines.push(` Healthcheck:\t${health.join(" ")}`);
   if (spec?.taskTemplate?.forceUpdate) lines.push(` Force update:\t${spec.taskTemplate.forceUpdate}`);
   lines.push(...mountLines(container?.mounts));
+  lines.push(...secretRefLines(container));
   return `${lines.join("\n")}\n`;
 }

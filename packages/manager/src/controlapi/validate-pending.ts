@@ -26,9 +26,6 @@ export function refusePendingFields(t: TaskSpec | undefined): void {
     [t?.logDriver !== undefined, "spec.task_template.log_driver"],
     [(t?.resources?.limits?.pids ?? 0) !== 0, "spec.task_template.resources.limits.pids"],
     [(t?.resources?.reservations?.pids ?? 0) !== 0, "spec.task_template.resources.reservations.pids"],
-    // secrets and configs
-    [(c?.secrets.length ?? 0) > 0, `${C}.secrets`],
-    [(c?.configs.length ?? 0) > 0, `${C}.configs`],
   ];
   for (const [set, field] of pending) {
     if (set) throw new InvalidArgumentError("is not supported by Shoal yet", { field });

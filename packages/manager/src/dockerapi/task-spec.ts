@@ -14,6 +14,7 @@ import { NS_PER_S, defined, duration, invert, isRecord, nanos, nonEmpty, nonZero
 import { fromDockerMounts, toDockerMounts } from "./task-spec-mounts.js";
 import { mergeUnder } from "./unmapped-fields.js";
 import { addGenericAndPlatforms, withGenericAndPlatforms } from "./task-spec-generic.js";
+import { fromDockerSecretRefs, toDockerSecretRefs } from "./task-spec-secrets.js";
 
 const DEFAULT_STOP_GRACE_NS = 10 * NS_PER_S;
 const DEFAULT_RESTART_DELAY_NS = 5 * NS_PER_S;
@@ -74,6 +75,7 @@ export function fromDockerTaskSpec(t: DockerTaskSpec): DeepPartial<TaskSpec> {
       stopSignal: c.StopSignal ?? "",
       stopGracePeriod: duration(c.StopGracePeriod, "TaskTemplate.ContainerSpec.StopGracePeriod"),
       mounts: fromDockerMounts(c.Mounts),
+      ...fromDockerSecretRefs(c),
     },
     resources: t.Resources
       ? {
@@ -147,6 +149,7 @@ export function toDockerTaskSpec(t: ServiceSpec["taskTemplate"], options: Docker
       StopSignal: c?.stopSignal || undefined,
       StopGracePeriod: nanos(c?.stopGracePeriod) ?? (insert ? DEFAULT_STOP_GRACE_NS : undefined),
       Mounts: toDockerMounts(c?.mounts),
+      ...toDockerSecretRefs(c),
     }),
     Resources:
       t?.resources || insert

@@ -28,6 +28,8 @@ const MAPPED: Record<string, unknown> = {
       StopSignal: true,
       StopGracePeriod: true,
       Mounts: true,
+      Secrets: true,
+      Configs: true,
     },
     Resources: {
       Limits: { NanoCPUs: true, MemoryBytes: true, GenericResources: true },

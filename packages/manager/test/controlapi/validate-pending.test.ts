@@ -19,7 +19,6 @@ describe("fields not honoured yet", () => {
   it.each([
     [{ container: { hostname: "h" } }, "spec.task_template.container.hostname"],
     [{ container: { init: false } }, "spec.task_template.container.init"],
-    [{ container: { secrets: [{ secretName: "s" }] } }, "spec.task_template.container.secrets"],
     [{ logDriver: { name: "none" } }, "spec.task_template.log_driver"],
     [{ resources: { limits: { pids: 10 } } }, "spec.task_template.resources.limits.pids"],
   ])("refuses %j naming %s", (template, field) => {
