@@ -80,9 +80,20 @@ describe("dockerode against Shoal", () => {
     expect((c["TLSInfo"] as Json)["TrustRoot"]).toMatch(new RegExp(`^${PEM}`));
   });
 
-  it("secrets and configs: empty lists", async () => {
+  it("secrets and configs: created, listed, inspected (a secret without its data), removed", async () => {
     expect(await docker.listSecrets()).toEqual([]);
     expect(await docker.listConfigs()).toEqual([]);
+    const data = Buffer.from("sdk-secret-bytes").toString("base64");
+    const secret = await docker.createSecret({ Name: "sdk-secret", Labels: { k: "v" }, Data: data });
+    const shown = (await docker.getSecret(secret.id).inspect()) as unknown as Json;
+    expect(shown["ID"]).toBe(secret.id);
+    expect(shown["Spec"]).toEqual({ Name: "sdk-secret", Labels: { k: "v" } });
+    const config = await docker.createConfig({ Name: "sdk-config", Data: data });
+    expect(((await docker.getConfig(config.id).inspect()) as unknown as Json)["Spec"]).toMatchObject({ Data: data });
+    expect(((await docker.listSecrets()) as unknown as Json[]).map((x) => x["ID"])).toEqual([secret.id]);
+    await docker.getSecret(secret.id).remove();
+    await docker.getConfig(config.id).remove();
+    expect(await docker.listSecrets()).toEqual([]);
   });
 
   it("nodes: list with filters and inspect, in Docker's shape", async () => {

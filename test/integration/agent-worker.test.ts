@@ -161,6 +161,16 @@ async function dataDir(): Promise<string> {
   return dir;
 }
 
+/** The ids in the agent's tasks.json; none while it has not been written. */
+async function savedTaskIds(dir: string): Promise<string[]> {
+  try {
+    const saved = JSON.parse(await readFile(join(dir, "tasks.json"), "utf8")) as { tasks: { id: string }[] };
+    return saved.tasks.map((t) => t.id);
+  } catch {
+    return [];
+  }
+}
+
 /** Runs an agent until the returned function is called (or the test ends). */
 function startAgent(managers: string[], executor: FakeExecutor, dir: string): () => Promise<void> {
   // The fake dispatcher here serves without TLS.
@@ -191,8 +201,8 @@ describe("agent worker over gRPC", () => {
 
     await expect.poll(() => manager.last(a.id)?.state, { timeout: 5000 }).toBe(TaskState.RUNNING);
     expect(manager.last(a.id)?.containerStatus?.containerId).toBe(fake.containers.get(a.id)!.containerId);
-    const saved = JSON.parse(await readFile(join(dir, "tasks.json"), "utf8")) as { tasks: { id: string }[] };
-    expect(saved.tasks.map((t) => t.id)).toEqual([a.id]);
+    // The agent saves its tasks soon after a change, beside running them (not before): wait for it.
+    await expect.poll(() => savedTaskIds(dir), { timeout: 5000 }).toEqual([a.id]);
 
     // A second task arrives, the first is asked to shut down.
     const b = assigned(2);

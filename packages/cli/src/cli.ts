@@ -13,6 +13,7 @@ import { registerImageCommands } from "./commands/image.js";
 import { registerLocalCommands } from "./commands/local.js";
 import { registerNodeCommands } from "./commands/node.js";
 import { registerServiceCommands } from "./commands/service.js";
+import { registerSecretCommands } from "./commands/secret.js";
 import { enableTlsDir } from "./tls.js";
 
 export function buildProgram(): Command {
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerJoinCommand(program);
   registerNodeCommands(program);
   registerServiceCommands(program);
+  registerSecretCommands(program);
   registerImageCommands(program);
   registerClusterCommands(program);
   registerBackupCommand(program);

@@ -25,7 +25,17 @@ export function isLogLevel(value: string): value is LogLevel {
 
 /** Secrets that may sit in objects a line logs (the cluster object, a request): written as [redacted],
  *  at the top of a field and up to three levels down. Defence in depth: nothing should log them. */
-const SECRET_FIELDS = ["caKey", "unlockKey", "unlockKeys", "rootJoinTokens", "joinTokens", "joinToken", "token"];
+const SECRET_FIELDS = [
+  "caKey",
+  "unlockKey",
+  "unlockKeys",
+  "rootJoinTokens",
+  "joinTokens",
+  "joinToken",
+  "token",
+  // A secret's bytes (SecretSpec.data, and a config's alike).
+  "data",
+];
 export const REDACTED_PATHS: readonly string[] = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `*.*.*.${f}`]);
 
 /** Makes the process's root logger. */

@@ -49,6 +49,16 @@ describe("createLogger", () => {
     expect(JSON.parse(text)).toMatchObject({ cluster: { id: "c1", rootCa: { caCert: "CERT", caKey: "[redacted]" } } });
   });
 
+  it("writes a secret's data as [redacted], wherever a logged request or object holds it", () => {
+    const out = capture();
+    const log = createLogger({ destination: out.stream });
+    const spec = { annotations: { name: "pw" }, data: "hunter2" };
+    log.info({ request: { spec }, secret: { id: "s1", spec } }, "secret");
+    const text = out.lines()[0]!;
+    expect(text).not.toContain("hunter2");
+    expect(JSON.parse(text)).toMatchObject({ secret: { id: "s1", spec: { data: "[redacted]" } } });
+  });
+
   it("knows the level names", () => {
     expect(isLogLevel("debug")).toBe(true);
     expect(isLogLevel("loud")).toBe(false);

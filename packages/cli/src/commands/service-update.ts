@@ -12,6 +12,7 @@ import { applySpecEdit, parseUpdateFlags, type UpdateFlags } from "./service-upd
 import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
 import { addContainerOptions } from "./container-flags.js";
 import { addGenericResourceOptions } from "./generic-resource-flags.js";
+import { addSecretOptions } from "./secret-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
 
 type Calls = Pick<Control, "call">;
@@ -146,6 +147,7 @@ export function registerServiceUpdateCommands(service: Command): void {
   addContainerOptions(update, true);
   addGenericResourceOptions(update, "update");
   addMountUpdateOptions(update);
+  addSecretOptions(update, "update");
   addScheduleOptions(update, true);
   addUpdateConfigOptions(update)
     .option("--force", "replace the tasks even if nothing changed (a job: run it again)")

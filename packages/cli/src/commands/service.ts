@@ -25,6 +25,7 @@ import { registerServiceUpdateCommands } from "./service-update.js";
 import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
 import { addContainerOptions } from "./container-flags.js";
 import { addGenericResourceOptions } from "./generic-resource-flags.js";
+import { addSecretOptions } from "./secret-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
 
 export { buildServiceSpec };
@@ -162,6 +163,7 @@ export function registerServiceCommands(program: Command): void {
   addContainerOptions(create, false);
   addGenericResourceOptions(create, "create");
   addMountOption(create);
+  addSecretOptions(create, "create");
   addScheduleOptions(create);
   addUpdateConfigOptions(create)
     .option("-d, --detach", "return at once instead of waiting for the tasks to run")

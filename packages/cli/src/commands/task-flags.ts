@@ -16,8 +16,9 @@ import {
 } from "@shoal/shared";
 import { parseBytes, parseCpus, parseDuration } from "../output/duration.js";
 import { applyContainerEdit, parseContainerFlags, type ContainerEdit, type ContainerFlags } from "./container-flags.js";
+import { applySecretEdit, parseSecretFlags, type SecretEdit, type SecretFlags } from "./secret-flags.js";
 
-export interface TaskFlags extends ContainerFlags {
+export interface TaskFlags extends ContainerFlags, SecretFlags {
   reserveCpu?: string;
   reserveMemory?: string;
   limitCpu?: string;
@@ -46,6 +47,7 @@ export interface TaskEdit {
   readonly stopGracePeriod?: Duration;
   readonly maxReplicasPerNode?: number;
   readonly container?: ContainerEdit;
+  readonly secrets?: SecretEdit;
 }
 
 /** Registers the task flags on a command (create and update take the same ones). */
@@ -137,7 +139,9 @@ export function parseTaskFlags(flags: TaskFlags): TaskEdit {
   const reservations = resources(flags.reserveCpu, flags.reserveMemory, "reserve");
   const restart = restartPolicy(flags);
   const container = parseContainerFlags(flags);
+  const secrets = parseSecretFlags(flags);
   return {
+    ...(secrets ? { secrets } : {}),
     ...(limits ? { limits } : {}),
     ...(reservations ? { reservations } : {}),
     ...(restart ? { restart } : {}),
@@ -177,6 +181,7 @@ export function applyTaskEdit(template: TaskSpec, edit: TaskEdit): TaskSpec {
     container.healthcheck = HealthConfig.fromPartial({ ...base, ...edit.health });
   }
   if (edit.stopGracePeriod) container.stopGracePeriod = edit.stopGracePeriod;
+  if (edit.secrets) applySecretEdit(container, edit.secrets);
   if (edit.maxReplicasPerNode !== undefined) {
     out.placement = {
       constraints: [],

@@ -91,6 +91,10 @@ export const POLICY: Readonly<Record<string, ServiceRules>> = {
         allow: OPERATORS,
         why: "inspecting an image on every node is for operators and managers (a follower forwards it), never workers",
       },
+      // Secrets and configs: listed on their own so that no later default opens them to nodes. A
+      // manager calls them only for a client (a follower forwarding it, or the Docker API on its
+      // loopback); the data reaches a node only through the dispatcher, for its own tasks.
+      ...secretRules(),
     },
   },
   "shoal.v1.Events": {
@@ -108,6 +112,26 @@ export const POLICY: Readonly<Record<string, ServiceRules>> = {
     },
   },
 };
+
+/** The rules of the secret and config methods of the Control API. */
+function secretRules(): Record<string, MethodRule> {
+  const out: Record<string, MethodRule> = {};
+  for (const kind of ["Secret", "Config"]) {
+    for (const verb of ["Create", "Update", "Remove"]) {
+      out[`${verb}${kind}`] = {
+        allow: OPERATORS,
+        why: `${kind.toLowerCase()}s are written by operators (a manager forwards for one), never by nodes`,
+      };
+    }
+    for (const method of [`Get${kind}`, `List${kind}s`]) {
+      out[method] = {
+        allow: OPERATORS,
+        why: `${kind.toLowerCase()}s are listed for operators only; nodes get what their tasks use from the dispatcher`,
+      };
+    }
+  }
+  return out;
+}
 
 /** The Docker Engine API endpoint (HTTPS, not gRPC) follows the Control API's rule. */
 export const DOCKER_API_RULE: MethodRule = {

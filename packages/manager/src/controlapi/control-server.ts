@@ -33,6 +33,7 @@ import {
 } from "./clusters.js";
 import { createService, getService, listServices, rebalanceService, removeService, updateService } from "./services.js";
 import { getUnlockKey, rotateUnlockKey } from "./unlock-key.js";
+import { secretHandlers } from "./secret-handlers.js";
 
 export interface ControlOptions {
   readonly nodeId: string;
@@ -95,6 +96,11 @@ export class ControlApi {
         );
       },
       inspectImage: this.unary((req, call) => inspectImage(this.pullContext(call.metadata), req)),
+      ...secretHandlers(
+        this.options.store,
+        (method, fn) => this.write(method, fn),
+        (fn) => this.read(fn),
+      ),
     };
   }
 

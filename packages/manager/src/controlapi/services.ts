@@ -39,6 +39,7 @@ import {
 import type { MemoryStore, ReadTx } from "../state/store/index.js";
 import { resolveRef } from "./resolve.js";
 import { validateServiceSpec } from "./validate-service.js";
+import { resolveSecretRefs } from "./secret-refs.js";
 
 function sameTaskDefinition(a: ServiceSpec | undefined, b: ServiceSpec): boolean {
   const bytes = (x: ServiceSpec | undefined): string =>
@@ -76,7 +77,7 @@ export async function createService(
   const spec = withDefaults(validateServiceSpec(req.spec));
   const id = newId();
   const service = await store.update((tx) => {
-    const created = Service.fromPartial({ id, spec, specVersion: { index: 1 } });
+    const created = Service.fromPartial({ id, spec: resolveSecretRefs(tx, spec), specVersion: { index: 1 } });
     created.jobStatus = jobStatusOnCreate(created, clock.now());
     tx.services.create(created);
     return tx.services.get(id)!;
@@ -137,6 +138,7 @@ export async function updateService(
       }
       checkModeChange(current, spec);
     }
+    spec = resolveSecretRefs(tx, spec);
     const job = isJobService(current);
     // The spec version counts changes to what tasks run (their template and endpoint), not
     // scaling: tasks of an older version are the ones a rolling update replaces.

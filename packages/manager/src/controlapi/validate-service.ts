@@ -23,7 +23,7 @@ import { validateDuration } from "./validate-duration.js";
 import { validateGenericAndPlatforms } from "./validate-generic.js";
 import { validateLabelKeys } from "./validate-labels.js";
 import { validateMounts } from "./validate-mounts.js";
-import { refusePendingFields } from "./validate-pending.js";
+import { validateSecretRefs } from "./secret-refs.js";
 
 /** Docker's rule for service names: letters, digits, '-' and '_', up to 63, no leading/trailing '-'. */
 const NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$/;
@@ -59,8 +59,8 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
     });
   }
   validateLabelKeys(spec.annotations?.labels, "spec.annotations.labels");
-  refusePendingFields(spec.taskTemplate);
   validateContainerSpecFields(spec.taskTemplate);
+  validateSecretRefs(spec.taskTemplate);
   if (container) validateContainer(container);
   if (container) validateMounts(container.mounts, "spec.task_template.container.mounts");
   container?.env.forEach((e, i) => {

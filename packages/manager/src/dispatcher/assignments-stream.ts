@@ -1,5 +1,6 @@
 // One node's Assignments stream: the complete set of the tasks dispatched to it, then the changes
-// of each commit that touches them. A resync of the store (a snapshot installed) ends the stream;
+// of each commit that touches them. The secrets and configs those tasks use go along, each before
+// the first task that needs it and removed after the last (assignment-dependencies.ts). A resync of the store (a snapshot installed) ends the stream;
 // the agent opens it again and gets a complete set.
 import type * as grpc from "@grpc/grpc-js";
 import {
@@ -13,7 +14,8 @@ import {
   type Logger,
   type Task,
 } from "@shoal/shared";
-import type { MemoryStore } from "../state/store/index.js";
+import type { MemoryStore, ReadTx } from "../state/store/index.js";
+import { NodeDependencies, type DependencyLookup } from "./assignment-dependencies.js";
 
 /** Tasks an agent is told about: assigned to it and past the scheduler. */
 export function isDispatched(task: Task, nodeId: string): boolean {
@@ -30,8 +32,13 @@ export function streamAssignments(
   call: grpc.ServerWritableStream<AssignmentsRequest, AssignmentsResponse>,
   logger: Logger,
 ): () => void {
+  const deps = new NodeDependencies();
   const { result: initial, subscription } = store.viewAndWatch(
-    (tx) => tx.tasks.find({ nodeId }).filter((t) => isDispatched(t, nodeId)),
+    (tx) => {
+      const tasks = tx.tasks.find({ nodeId }).filter((t) => isDispatched(t, nodeId));
+      const before = tasks.flatMap((t) => deps.track(t.id, t, lookupIn(tx)).before);
+      return { tasks, before };
+    },
     {
       tables: ["tasks"],
       commits: "always",
@@ -45,13 +52,17 @@ export function streamAssignments(
   const sent = new Map<string, string>();
   const fingerprint = (t: Task): string => `${t.desiredState}/${t.specVersion?.index ?? 0}`;
   let version = 0;
-  for (const t of initial) sent.set(t.id, fingerprint(t));
+  for (const t of initial.tasks) sent.set(t.id, fingerprint(t));
   call.write({
     type: AssignmentsType.COMPLETE,
     appliesTo: "",
     resultsIn: String(++version),
-    changes: initial.map((task) => ({ action: AssignmentAction.UPDATE, task, secret: undefined, config: undefined })),
+    changes: [
+      ...initial.before,
+      ...initial.tasks.map((task) => ({ action: AssignmentAction.UPDATE, task, secret: undefined, config: undefined })),
+    ],
   });
+  const lookup: DependencyLookup = (kind, id) => store.view((tx) => lookupIn(tx)(kind, id));
   let stopped = false;
   const stop = (): void => {
     if (stopped) return;
@@ -79,6 +90,8 @@ export function streamAssignments(
         if (ev.table !== "tasks") continue;
         const task = ev.object;
         const mine = ev.kind !== "delete" && isDispatched(task, nodeId);
+        const { before, after } = deps.track(task.id, mine ? task : undefined, lookup);
+        changes.push(...before);
         if (mine) {
           if (sent.get(task.id) !== fingerprint(task)) {
             sent.set(task.id, fingerprint(task));
@@ -87,6 +100,7 @@ export function streamAssignments(
         } else if (sent.delete(task.id)) {
           changes.push({ action: AssignmentAction.REMOVE, task, secret: undefined, config: undefined });
         }
+        changes.push(...after);
       }
     } catch (err: unknown) {
       logger.warn({ nodeId, err: errorMessage(err) }, "assignments stream ended");
@@ -96,4 +110,9 @@ export function streamAssignments(
     }
   })();
   return stop;
+}
+
+/** Secrets and configs as read in `tx` (valid while `tx` is). */
+function lookupIn(tx: ReadTx): DependencyLookup {
+  return (kind, id) => (kind === "secret" ? tx.secrets.get(id) : tx.configs.get(id));
 }

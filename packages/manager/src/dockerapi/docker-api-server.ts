@@ -19,7 +19,8 @@ import { inspectImage } from "./image-inspect.js";
 import { imageHandlers } from "./images.js";
 import { LoopbackLogs, logHandlers, type LogsCaller } from "./logs.js";
 import type { ManagerSettings } from "./manager-settings.js";
-import { distribution, emptyResourceHandlers, networkHandlers } from "./networks.js";
+import { distribution, networkHandlers } from "./networks.js";
+import { secretHandlers } from "./secrets.js";
 import { nodeHandlers } from "./nodes.js";
 import { Router } from "./router.js";
 import { serviceHandlers } from "./services.js";
@@ -94,11 +95,13 @@ export function dockerRoutes(ctx: DockerApiContext, logger: Logger): Router {
     .on("POST", "/images/create", images["create"]!)
     .on("GET", "/images/*name/json", (req) => inspectImage(ctx, req));
   for (const kind of ["secret", "config"] as const) {
-    const h = emptyResourceHandlers(kind);
+    const h = secretHandlers(ctx, kind);
     router
       .on("GET", `/${kind}s`, h["list"]!)
       .on("POST", `/${kind}s/create`, h["create"]!)
-      .on("GET", `/${kind}s/:id`, h["inspect"]!);
+      .on("GET", `/${kind}s/:id`, h["inspect"]!)
+      .on("POST", `/${kind}s/:id/update`, h["update"]!)
+      .on("DELETE", `/${kind}s/:id`, h["remove"]!);
   }
   return router;
 }

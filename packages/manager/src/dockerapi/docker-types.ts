@@ -5,6 +5,7 @@
 // daemon matches it, and given back in Docker's spelling.
 import type { Shape } from "./json-shape.js";
 import { MOUNTS_SHAPE, type DockerMount } from "./task-spec-mounts.js";
+import { CONFIG_REFS_SHAPE, SECRET_REFS_SHAPE } from "./task-spec-secrets.js";
 
 export type Labels = Record<string, string>;
 
@@ -150,9 +151,8 @@ const CONTAINER_SPEC: Shape = {
     CapabilityDrop: strings,
     Ulimits: { array: { object: { Name: "string", Hard: "number", Soft: "number" } } },
     Mounts: MOUNTS_SHAPE,
-    // Refused unless empty (see refuseUnsupported in service-spec.ts).
-    Secrets: "any",
-    Configs: "any",
+    Secrets: SECRET_REFS_SHAPE,
+    Configs: CONFIG_REFS_SHAPE,
   },
 };
 

@@ -1,7 +1,6 @@
 // /networks: named groups, enough for `docker stack deploy` and `stack rm` (no overlay networking:
 // tasks run on their hosts' networks), kept in the cluster's labels (network-store.ts). Also the
-// empty secrets and configs lists a stack expects, and the 404 of /distribution that makes the CLI
-// skip digest pinning.
+// 404 of /distribution that makes the CLI skip digest pinning.
 import { ErrorCode, InvalidArgumentError, NotFoundError, ShoalError, newId } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
 import { NETWORK_CREATE_SHAPE, type DockerNetworkCreate } from "./docker-types.js";
@@ -90,22 +89,6 @@ export function networkHandlers(ctx: DockerApiContext): Record<string, Handler> 
         delete labels[PREFIX + n.Name];
       });
       return { status: 204 };
-    },
-  };
-}
-
-/** Secrets and configs: none, and none can be made (a stack that needs them gets a clear 400). */
-export function emptyResourceHandlers(kind: "secret" | "config"): Record<string, Handler> {
-  return {
-    list: (req) => {
-      parseFilters(req.query.get("filters"), ["id", "name", "label", "names"]);
-      return { status: 200, json: [] };
-    },
-    inspect: (req) => {
-      throw new NotFoundError(kind, req.params["id"]!);
-    },
-    create: () => {
-      throw new InvalidArgumentError(`${kind}s are not supported by Shoal`, { field: kind });
     },
   };
 }

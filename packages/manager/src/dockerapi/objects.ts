@@ -26,7 +26,7 @@ import { unmappedFields, visibleLabels } from "./unmapped-fields.js";
 
 const time = (d: Date | undefined): string | undefined => d?.toISOString();
 
-function meta(m: Meta | undefined): Record<string, unknown> {
+export function meta(m: Meta | undefined): Record<string, unknown> {
   return defined({
     Version: { Index: m?.version?.index ?? 0 },
     CreatedAt: time(m?.createdAt),

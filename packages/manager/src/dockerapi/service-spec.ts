@@ -16,17 +16,6 @@ import { rebalanceLabels, takeRebalanceLabel } from "./rebalance-label.js";
 // fromDockerServiceSpec writes this label: named here too, as before the split into files.
 export { UNMAPPED_LABEL };
 
-/** Docker fields Shoal cannot honour: refused when set rather than silently ignored. */
-function refuseUnsupported(spec: DockerServiceSpec): void {
-  const container = spec.TaskTemplate?.ContainerSpec ?? {};
-  for (const key of ["Secrets", "Configs"] as const) {
-    const v = container[key];
-    if (Array.isArray(v) && v.length > 0) {
-      throw new InvalidArgumentError("is not supported by Shoal", { field: `TaskTemplate.ContainerSpec.${key}` });
-    }
-  }
-}
-
 /** Docker's Mode as Shoal's: one of Replicated (the default), Global, ReplicatedJob, GlobalJob. */
 function fromDockerMode(mode: DockerServiceSpec["Mode"]): ServiceMode {
   const set = (["Replicated", "Global", "ReplicatedJob", "GlobalJob"] as const).filter((k) => mode?.[k] != null);
@@ -71,7 +60,6 @@ function toDockerMode(spec: ServiceSpec): NonNullable<DockerServiceSpec["Mode"]>
 
 /** A Docker ServiceSpec (already checked against SERVICE_SPEC_SHAPE) as Shoal's. Throws InvalidArgumentError. */
 export function fromDockerServiceSpec(spec: DockerServiceSpec): ServiceSpec {
-  refuseUnsupported(spec);
   const t: DockerTaskSpec = spec.TaskTemplate ?? {};
   const labels: Record<string, string> = { ...(spec.Labels ?? {}) };
   delete labels[UNMAPPED_LABEL];

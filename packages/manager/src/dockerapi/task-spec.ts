@@ -21,6 +21,7 @@ import {
 import { fromDockerMounts, toDockerMounts } from "./task-spec-mounts.js";
 import { mergeUnder } from "./unmapped-fields.js";
 import { addGenericAndPlatforms, withGenericAndPlatforms } from "./task-spec-generic.js";
+import { fromDockerSecretRefs, toDockerSecretRefs } from "./task-spec-secrets.js";
 
 const DEFAULT_STOP_GRACE_NS = 10 * NS_PER_S;
 const DEFAULT_RESTART_DELAY_NS = 5 * NS_PER_S;
@@ -83,6 +84,7 @@ export function fromDockerTaskSpec(t: DockerTaskSpec): DeepPartial<TaskSpec> {
       stopGracePeriod: duration(c.StopGracePeriod, "TaskTemplate.ContainerSpec.StopGracePeriod"),
       ...fromDockerContainerRest(c),
       mounts: fromDockerMounts(c.Mounts),
+      ...fromDockerSecretRefs(c),
     },
     logDriver: fromDockerLogDriver(t),
     resources: t.Resources
@@ -158,6 +160,7 @@ export function toDockerTaskSpec(t: ServiceSpec["taskTemplate"], options: Docker
       StopGracePeriod: nanos(c?.stopGracePeriod) ?? (insert ? DEFAULT_STOP_GRACE_NS : undefined),
       ...toDockerContainerRest(c),
       Mounts: toDockerMounts(c?.mounts),
+      ...toDockerSecretRefs(c),
     }),
     LogDriver: toDockerLogDriver(t),
     Resources:

@@ -28,6 +28,8 @@ const MAPPED: Record<string, unknown> = {
       StopSignal: true,
       StopGracePeriod: true,
       Mounts: true,
+      Secrets: true,
+      Configs: true,
       // task-spec-container.ts
       Hostname: true,
       Groups: true,

@@ -64,6 +64,26 @@ describe("the policy table", () => {
     expect(DOCKER_API_RULE.allow).toEqual(["client", "manager"]);
   });
 
+  it("secrets and configs: operators (and managers on their behalf) only, a demoted manager at once not", () => {
+    const methods = [
+      ControlService.createSecret,
+      ControlService.getSecret,
+      ControlService.listSecrets,
+      ControlService.updateSecret,
+      ControlService.removeSecret,
+      ControlService.createConfig,
+      ControlService.getConfig,
+      ControlService.listConfigs,
+      ControlService.updateConfig,
+      ControlService.removeConfig,
+    ];
+    for (const method of methods) {
+      const rule = ruleFor(method.path)!;
+      expect(rule.allow, method.path).toEqual(["client", "manager"]);
+      expect(needsStoreManager(rule, "manager")).toBe(true);
+    }
+  });
+
   it("image pulls and inspections: by operators and managers (a demoted manager at once not), reported by each node", () => {
     for (const method of [ControlService.pullImage, ControlService.inspectImage]) {
       const rule = ruleFor(method.path)!;

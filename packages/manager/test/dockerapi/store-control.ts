@@ -16,6 +16,8 @@ import { newRootCa } from "../../src/ca/root-ca.js";
 import { getCluster, listClusters, updateCluster } from "../../src/controlapi/clusters.js";
 import { getNode, listNodes } from "../../src/controlapi/nodes.js";
 import { getUnlockKey, rotateUnlockKey } from "../../src/controlapi/unlock-key.js";
+import { secretHandlers } from "../../src/controlapi/secret-handlers.js";
+import { createService, getService, listServices } from "../../src/controlapi/services.js";
 import type { DockerApiContext } from "../../src/dockerapi/context.js";
 import type { ControlCaller } from "../../src/dockerapi/control-calls.js";
 import { dockerRoutes } from "../../src/dockerapi/docker-api-server.js";
@@ -58,6 +60,15 @@ export function storeControl(store: MemoryStore): StoreControl {
     rotateUnlockKey: () => rotateUnlockKey(store),
     listNodes: (req) => listNodes(store, req),
     getNode: (req) => getNode(store, req),
+    createService: (req) => createService(store, req),
+    getService: (req) => getService(store, req),
+    listServices: (req) => listServices(store, req),
+    // The secret and config methods, unwrapped (no gRPC: the handler functions themselves).
+    ...(secretHandlers(
+      store,
+      (_method, fn) => fn as never,
+      (fn) => fn as never,
+    ) as unknown as Record<string, (request: never) => unknown>),
   };
   const control: StoreControl = {
     calls: [],

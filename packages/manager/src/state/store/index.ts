@@ -25,5 +25,7 @@ export type { NodeQuery } from "./nodes.js";
 export type { ServiceQuery } from "./services.js";
 export type { TaskQuery } from "./tasks.js";
 export type { ClusterQuery } from "./clusters.js";
+export type { SecretQuery } from "./secrets.js";
+export type { ConfigQuery } from "./configs.js";
 export type { QueryTypes } from "./tables.js";
 export { nodeName } from "./nodes.js";

@@ -1,7 +1,9 @@
-// The four tables together, and the mapping between tables and the StoreAction oneof.
+// The tables together, and the mapping between tables and the StoreAction oneof.
 import { InvalidArgumentError, type StoreAction, type StoreActionKind, type StoreActionTarget } from "@shoal/shared";
 import { clusterSchema, createClusterTable, type ClusterQuery } from "./clusters.js";
+import { configSchema, createConfigTable, type ConfigQuery } from "./configs.js";
 import { createNodeTable, nodeSchema, type NodeQuery } from "./nodes.js";
+import { createSecretTable, secretSchema, type SecretQuery } from "./secrets.js";
 import { createServiceTable, serviceSchema, type ServiceQuery } from "./services.js";
 import type { Table, TableSchema } from "./table.js";
 import { createTaskTable, taskSchema, type TaskQuery } from "./tasks.js";
@@ -12,6 +14,8 @@ export interface QueryTypes {
   services: ServiceQuery;
   tasks: TaskQuery;
   clusters: ClusterQuery;
+  secrets: SecretQuery;
+  configs: ConfigQuery;
 }
 
 export type Tables = { readonly [K in TableName]: Table<TableTypes[K], QueryTypes[K]> };
@@ -21,6 +25,8 @@ export const SCHEMAS: { readonly [K in TableName]: TableSchema<TableTypes[K], Qu
   services: serviceSchema,
   tasks: taskSchema,
   clusters: clusterSchema,
+  secrets: secretSchema,
+  configs: configSchema,
 };
 
 /** A deep copy of an object of `table`. */
@@ -34,6 +40,8 @@ export function createTables(): Tables {
     services: createServiceTable(),
     tasks: createTaskTable(),
     clusters: createClusterTable(),
+    secrets: createSecretTable(),
+    configs: createConfigTable(),
   };
 }
 
@@ -50,6 +58,10 @@ export function toTarget(change: TableObject): StoreActionTarget {
       return { $case: "task", value: change.object };
     case "clusters":
       return { $case: "cluster", value: change.object };
+    case "secrets":
+      return { $case: "secret", value: change.object };
+    case "configs":
+      return { $case: "config", value: change.object };
   }
 }
 
@@ -64,9 +76,9 @@ export function fromTarget(target: StoreAction["target"]): TableObject {
     case "cluster":
       return { table: "clusters", object: target.value };
     case "secret":
+      return { table: "secrets", object: target.value };
     case "config":
-      // In the proto for the secrets and configs tables; no table keeps them yet.
-      throw new InvalidArgumentError(`no store table keeps a ${target.$case} yet`, { field: "target" });
+      return { table: "configs", object: target.value };
     case undefined:
       throw new InvalidArgumentError("store action without a target", { field: "target" });
   }

@@ -216,6 +216,8 @@ export class Transaction {
       services: new TxTable(tables.services, this.state),
       tasks: new TxTable(tables.tasks, this.state),
       clusters: new TxTable(tables.clusters, this.state),
+      secrets: new TxTable(tables.secrets, this.state),
+      configs: new TxTable(tables.configs, this.state),
     };
   }
 
