@@ -124,7 +124,7 @@ export class Agent {
               state.nodeId = node.id;
               await this.saveState(state);
             }
-            worker.setNodeId(node.id);
+            worker.setNodeId(node.id, node.description);
             sessionManager = manager;
             this.options.onNode?.(node, manager);
             metrics?.sessionStarted();

@@ -42,6 +42,7 @@ export { MetricsServer, type MetricsRegistry } from "./metrics-server.js";
 export * as pki from "./pki/index.js";
 export * from "./tls/index.js";
 export { CronSchedule, cronSchedule, DEFAULT_SCHEDULE_TIMEZONE } from "./schedule.js";
+export { checkTemplate, expandTemplate, TemplateError, type TemplateContext } from "./template.js";
 export {
   discreteResource,
   namedResource,

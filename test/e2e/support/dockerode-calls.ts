@@ -36,7 +36,7 @@ export function fullSpec(image: string, network: string): Json {
         DNSConfig: { Nameservers: ["10.9.9.53"], Search: ["example"], Options: ["ndots:1"] },
         Init: false,
         Groups: ["100"],
-        ReadOnly: false,
+        ReadOnly: true,
         CapabilityAdd: ["CAP_NET_ADMIN"],
         CapabilityDrop: ["CAP_MKNOD"],
       },

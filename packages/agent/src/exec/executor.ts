@@ -2,6 +2,7 @@
 // The agent never sees Docker itself; the Docker implementation lives in exec/docker/ and an
 // in-memory twin in exec/fake/. Every operation that waits takes an AbortSignal.
 import type { HealthState, NodeDescription, PortConfig, RegistryAuth, Task } from "@shoal/shared";
+import type { TemplateNode } from "./template.js";
 import type { Dependencies } from "../secrets/dependency-store.js";
 
 /** The lifecycle state of a container as the runtime names it (Docker's `State.Status`). */
@@ -62,6 +63,8 @@ export interface ControllerOptions {
    * (The Task message does not carry its service's endpoint yet, so the caller passes it.)
    */
   readonly ports?: readonly PortConfig[];
+  /** This node, for the templates of the task's container spec ({{.Node.Hostname}}, ...). */
+  readonly node?: TemplateNode | undefined;
   /** The secrets and configs this node holds, for the files of the task's references. */
   readonly dependencies?: Dependencies;
 }

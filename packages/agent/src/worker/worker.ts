@@ -33,6 +33,7 @@ import {
   type BackoffOptions,
   type Clock,
   type Logger,
+  type NodeDescription,
 } from "@shoal/shared";
 import type { Executor, TaskContainer } from "../exec/executor.js";
 import type { StatusSink } from "../reporter.js";
@@ -67,6 +68,8 @@ export class Worker {
   private readonly store: TaskStore;
   private readonly backoff: BackoffOptions | undefined;
   private node: string | undefined;
+  /** What this node described of itself, for the task templates ({{.Node.Hostname}}, ...). */
+  private description: NodeDescription | undefined;
 
   private readonly runners = new Map<string, TaskRunner>();
   /** The secrets and configs sent to this node, in memory only. */
@@ -99,8 +102,9 @@ export class Worker {
     return this.node;
   }
 
-  setNodeId(nodeId: string): void {
+  setNodeId(nodeId: string, description?: NodeDescription): void {
     this.node = nodeId;
+    if (description !== undefined) this.description = description;
   }
 
   /** Whether a full set of assignments has been applied. */
@@ -250,9 +254,11 @@ export class Worker {
   }
 
   private startRunner(task: Task): void {
+    const node = this.node === undefined ? undefined : { id: this.node, description: this.description };
     const controller = this.executor.controller(task, {
       ports: task.endpoint?.ports ?? [],
       dependencies: this.dependencies,
+      node,
     });
     const runner = new TaskRunner(task, controller, {
       clock: this.clock,

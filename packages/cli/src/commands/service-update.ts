@@ -10,6 +10,7 @@ import { addScheduleOptions } from "./schedule-flags.js";
 import { collect } from "./service-spec.js";
 import { applySpecEdit, parseUpdateFlags, type UpdateFlags } from "./service-update-spec.js";
 import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
+import { addContainerOptions } from "./container-flags.js";
 import { addGenericResourceOptions } from "./generic-resource-flags.js";
 import { addSecretOptions } from "./secret-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
@@ -143,6 +144,7 @@ export function registerServiceUpdateCommands(service: Command): void {
       "manual (only on shoal service rebalance) or auto (also when a node becomes ready, after a cool-down)",
     );
   addTaskOptions(update);
+  addContainerOptions(update, true);
   addGenericResourceOptions(update, "update");
   addMountUpdateOptions(update);
   addSecretOptions(update, "update");

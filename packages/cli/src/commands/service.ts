@@ -23,6 +23,7 @@ import { registerServiceLogsCommand } from "./service-logs.js";
 import { registerServiceRebalanceCommand } from "./service-rebalance.js";
 import { registerServiceUpdateCommands } from "./service-update.js";
 import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
+import { addContainerOptions } from "./container-flags.js";
 import { addGenericResourceOptions } from "./generic-resource-flags.js";
 import { addSecretOptions } from "./secret-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
@@ -159,6 +160,7 @@ export function registerServiceCommands(program: Command): void {
       "manual (only on shoal service rebalance) or auto (also when a node becomes ready, after a cool-down)",
     );
   addTaskOptions(create);
+  addContainerOptions(create, false);
   addGenericResourceOptions(create, "create");
   addMountOption(create);
   addSecretOptions(create, "create");

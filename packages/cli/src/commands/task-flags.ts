@@ -15,9 +15,10 @@ import {
   type Resources,
 } from "@shoal/shared";
 import { parseBytes, parseCpus, parseDuration } from "../output/duration.js";
+import { applyContainerEdit, parseContainerFlags, type ContainerEdit, type ContainerFlags } from "./container-flags.js";
 import { applySecretEdit, parseSecretFlags, type SecretEdit, type SecretFlags } from "./secret-flags.js";
 
-export interface TaskFlags extends SecretFlags {
+export interface TaskFlags extends ContainerFlags, SecretFlags {
   reserveCpu?: string;
   reserveMemory?: string;
   limitCpu?: string;
@@ -45,6 +46,7 @@ export interface TaskEdit {
   readonly health?: Partial<HealthConfig> | "none";
   readonly stopGracePeriod?: Duration;
   readonly maxReplicasPerNode?: number;
+  readonly container?: ContainerEdit;
   readonly secrets?: SecretEdit;
 }
 
@@ -136,6 +138,7 @@ export function parseTaskFlags(flags: TaskFlags): TaskEdit {
   const limits = resources(flags.limitCpu, flags.limitMemory, "limit");
   const reservations = resources(flags.reserveCpu, flags.reserveMemory, "reserve");
   const restart = restartPolicy(flags);
+  const container = parseContainerFlags(flags);
   const secrets = parseSecretFlags(flags);
   return {
     ...(secrets ? { secrets } : {}),
@@ -149,6 +152,7 @@ export function parseTaskFlags(flags: TaskFlags): TaskEdit {
     ...(flags.maxReplicasPerNode !== undefined
       ? { maxReplicasPerNode: wholeNumber(flags.maxReplicasPerNode, "--max-replicas-per-node") }
       : {}),
+    ...(container ? { container } : {}),
   };
 }
 
@@ -156,7 +160,7 @@ const NO_RESOURCES: Resources = { nanoCpus: 0, memoryBytes: 0, pids: 0, generic:
 
 /** The template with the edit applied; the input is not changed. */
 export function applyTaskEdit(template: TaskSpec, edit: TaskEdit): TaskSpec {
-  const out = TaskSpec.fromPartial(template);
+  const out = TaskSpec.fromPartial(edit.container ? applyContainerEdit(template, edit.container) : template);
   const container = (out.container ??= ContainerSpec.fromPartial({}));
   if (edit.limits || edit.reservations) {
     const r = out.resources;

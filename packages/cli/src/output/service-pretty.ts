@@ -8,6 +8,7 @@ import {
   type Service,
   type UpdateConfig,
 } from "@shoal/shared";
+import { containerSpecLines } from "./container-pretty.js";
 import { formatDuration } from "./duration.js";
 import { jobStatusLines, modeName } from "./job.js";
 import { mountLines } from "./mounts-pretty.js";
@@ -89,6 +90,7 @@ export function prettyService(service: Service, now = Date.now()): string {
   const health = container?.healthcheck?.test;
   if (health?.length) lines.push(` Healthcheck:\t${health.join(" ")}`);
   if (spec?.taskTemplate?.forceUpdate) lines.push(` Force update:\t${spec.taskTemplate.forceUpdate}`);
+  lines.push(...containerSpecLines(spec?.taskTemplate));
   lines.push(...mountLines(container?.mounts));
   lines.push(...secretRefLines(container));
   return `${lines.join("\n")}\n`;

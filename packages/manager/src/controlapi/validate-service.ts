@@ -18,11 +18,11 @@ import {
   type UpdateConfig,
 } from "@shoal/shared";
 import { parseConstraints } from "../scheduler/index.js";
+import { validateContainerSpecFields } from "./validate-container-spec.js";
 import { validateDuration } from "./validate-duration.js";
 import { validateGenericAndPlatforms } from "./validate-generic.js";
 import { validateLabelKeys } from "./validate-labels.js";
 import { validateMounts } from "./validate-mounts.js";
-import { refusePendingFields } from "./validate-pending.js";
 import { validateSecretRefs } from "./secret-refs.js";
 
 /** Docker's rule for service names: letters, digits, '-' and '_', up to 63, no leading/trailing '-'. */
@@ -59,7 +59,7 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
     });
   }
   validateLabelKeys(spec.annotations?.labels, "spec.annotations.labels");
-  refusePendingFields(spec.taskTemplate);
+  validateContainerSpecFields(spec.taskTemplate);
   validateSecretRefs(spec.taskTemplate);
   if (container) validateContainer(container);
   if (container) validateMounts(container.mounts, "spec.task_template.container.mounts");

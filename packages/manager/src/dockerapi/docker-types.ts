@@ -35,6 +35,7 @@ export interface DockerContainerSpec {
 export interface DockerResources {
   NanoCPUs?: number;
   MemoryBytes?: number;
+  Pids?: number;
   [unmapped: string]: unknown;
 }
 
@@ -134,7 +135,7 @@ const CONTAINER_SPEC: Shape = {
     Healthcheck: HEALTH,
     StopSignal: "string",
     StopGracePeriod: "number",
-    // Kept as given; Shoal does not act on them.
+    // The rest of the container spec (task-spec-container.ts); Privileges is kept as given.
     Hostname: "string",
     Groups: strings,
     Privileges: PRIVILEGES,
@@ -142,13 +143,13 @@ const CONTAINER_SPEC: Shape = {
     OpenStdin: "boolean",
     ReadOnly: "boolean",
     Hosts: strings,
-    DNSConfig: kept({ Nameservers: strings, Search: strings, Options: strings }),
+    DNSConfig: { object: { Nameservers: strings, Search: strings, Options: strings } },
     Isolation: "string",
     Init: "boolean",
     Sysctls: labels,
     CapabilityAdd: strings,
     CapabilityDrop: strings,
-    Ulimits: { array: kept({ Name: "string", Hard: "number", Soft: "number" }) },
+    Ulimits: { array: { object: { Name: "string", Hard: "number", Soft: "number" } } },
     Mounts: MOUNTS_SHAPE,
     Secrets: SECRET_REFS_SHAPE,
     Configs: CONFIG_REFS_SHAPE,
@@ -187,7 +188,7 @@ const TASK_SPEC: Shape = {
     ForceUpdate: "number",
     Runtime: "string",
     Networks: NETWORK_ATTACHMENTS,
-    LogDriver: kept({ Name: "string", Options: labels }),
+    LogDriver: { object: { Name: "string", Options: labels } },
     PluginSpec: kept({
       Name: "string",
       Remote: "string",

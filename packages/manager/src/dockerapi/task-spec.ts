@@ -11,6 +11,13 @@ import {
 } from "@shoal/shared";
 import type { DockerHealthConfig, DockerResources, DockerTaskSpec } from "./docker-types.js";
 import { NS_PER_S, defined, duration, invert, isRecord, nanos, nonEmpty, nonZero, pick, whole } from "./spec-values.js";
+import {
+  fromDockerContainerRest,
+  fromDockerLogDriver,
+  refuseUnhonoured,
+  toDockerContainerRest,
+  toDockerLogDriver,
+} from "./task-spec-container.js";
 import { fromDockerMounts, toDockerMounts } from "./task-spec-mounts.js";
 import { mergeUnder } from "./unmapped-fields.js";
 import { addGenericAndPlatforms, withGenericAndPlatforms } from "./task-spec-generic.js";
@@ -40,7 +47,7 @@ function resources(r: DockerResources | null | undefined, field: string): Resour
   return {
     nanoCpus: whole(r.NanoCPUs, `${field}.NanoCPUs`),
     memoryBytes: whole(r.MemoryBytes, `${field}.MemoryBytes`),
-    pids: 0,
+    pids: whole(r.Pids, `${field}.Pids`),
     generic: [],
   };
 }
@@ -59,6 +66,7 @@ function health(h: DockerHealthConfig | null | undefined): HealthConfig | undefi
 
 /** Docker's TaskTemplate as Shoal's task spec (for ServiceSpec.fromPartial). Throws InvalidArgumentError. */
 export function fromDockerTaskSpec(t: DockerTaskSpec): DeepPartial<TaskSpec> {
+  refuseUnhonoured(t);
   const c = t.ContainerSpec ?? {};
   const restart = t.RestartPolicy;
   const placement = t.Placement;
@@ -74,9 +82,11 @@ export function fromDockerTaskSpec(t: DockerTaskSpec): DeepPartial<TaskSpec> {
       healthcheck: health(c.Healthcheck),
       stopSignal: c.StopSignal ?? "",
       stopGracePeriod: duration(c.StopGracePeriod, "TaskTemplate.ContainerSpec.StopGracePeriod"),
+      ...fromDockerContainerRest(c),
       mounts: fromDockerMounts(c.Mounts),
       ...fromDockerSecretRefs(c),
     },
+    logDriver: fromDockerLogDriver(t),
     resources: t.Resources
       ? {
           limits: resources(t.Resources.Limits, "TaskTemplate.Resources.Limits"),
@@ -117,7 +127,7 @@ export function fromDockerTaskSpec(t: DockerTaskSpec): DeepPartial<TaskSpec> {
 // ---- Shoal -> Docker ----------------------------------------------------------------------
 
 function dockerResources(r: Resources | undefined): DockerResources {
-  return defined({ NanoCPUs: nonZero(r?.nanoCpus), MemoryBytes: nonZero(r?.memoryBytes) });
+  return defined({ NanoCPUs: nonZero(r?.nanoCpus), MemoryBytes: nonZero(r?.memoryBytes), Pids: nonZero(r?.pids) });
 }
 
 /** Shoal's TaskSpec as Docker's TaskSpec (a task's Spec, or a service's TaskTemplate). */
@@ -148,9 +158,11 @@ export function toDockerTaskSpec(t: ServiceSpec["taskTemplate"], options: Docker
         : undefined,
       StopSignal: c?.stopSignal || undefined,
       StopGracePeriod: nanos(c?.stopGracePeriod) ?? (insert ? DEFAULT_STOP_GRACE_NS : undefined),
+      ...toDockerContainerRest(c),
       Mounts: toDockerMounts(c?.mounts),
       ...toDockerSecretRefs(c),
     }),
+    LogDriver: toDockerLogDriver(t),
     Resources:
       t?.resources || insert
         ? { Limits: dockerResources(t?.resources?.limits), Reservations: dockerResources(t?.resources?.reservations) }

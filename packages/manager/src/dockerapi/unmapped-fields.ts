@@ -1,4 +1,4 @@
-// The Docker ServiceSpec fields that Shoal has no place for (Networks, DNSConfig, Init,
+// The Docker ServiceSpec fields that Shoal has no place for (Networks, Privileges,
 // EndpointSpec.Mode, ...): kept as JSON in one reserved label of the service and merged back on
 // the way out, because clients send the whole stored spec back on every update and `docker
 // service inspect` shows what was given. The label itself is never shown to Docker clients.
@@ -30,9 +30,24 @@ const MAPPED: Record<string, unknown> = {
       Mounts: true,
       Secrets: true,
       Configs: true,
+      // task-spec-container.ts
+      Hostname: true,
+      Groups: true,
+      TTY: true,
+      OpenStdin: true,
+      ReadOnly: true,
+      Init: true,
+      CapabilityAdd: true,
+      CapabilityDrop: true,
+      Sysctls: true,
+      Ulimits: true,
+      Hosts: true,
+      DNSConfig: true,
+      Isolation: true,
     },
+    LogDriver: true,
     Resources: {
-      Limits: { NanoCPUs: true, MemoryBytes: true, GenericResources: true },
+      Limits: { NanoCPUs: true, MemoryBytes: true, Pids: true, GenericResources: true },
       Reservations: { NanoCPUs: true, MemoryBytes: true, GenericResources: true },
     },
     RestartPolicy: true,

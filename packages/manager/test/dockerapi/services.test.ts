@@ -33,9 +33,8 @@ describe("service create and update", () => {
     expect(spec.rollbackConfig?.order).toBe(UpdateOrder.START_FIRST);
     expect(spec.annotations?.labels["Team"]).toBe("x");
     // A known field in lower case is that field, not an unknown one kept aside.
-    expect(JSON.parse(spec.annotations!.labels[UNMAPPED_LABEL]!)).toEqual({
-      TaskTemplate: { ContainerSpec: { DNSConfig: { Nameservers: ["8.8.8.8"] } } },
-    });
+    expect(spec.taskTemplate?.container?.dnsConfig?.nameservers).toEqual(["8.8.8.8"]);
+    expect(spec.annotations!.labels[UNMAPPED_LABEL]).toBeUndefined();
   });
 
   it("decodes an update the same way, and still refuses a field that matches nothing", async () => {

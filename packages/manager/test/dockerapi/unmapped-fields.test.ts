@@ -12,11 +12,11 @@ describe("unmapped Docker fields", () => {
     expect(
       unmappedSpecFields({
         Name: "web",
-        TaskTemplate: { ContainerSpec: { Image: "x:1", Init: true }, Networks: [{ Target: "n" }] },
+        TaskTemplate: { ContainerSpec: { Image: "x:1", Init: true, Privileges: {} }, Networks: [{ Target: "n" }] },
         EndpointSpec: { Mode: "dnsrr", Ports: [] },
       }),
     ).toEqual({
-      TaskTemplate: { ContainerSpec: { Init: true }, Networks: [{ Target: "n" }] },
+      TaskTemplate: { ContainerSpec: { Privileges: {} }, Networks: [{ Target: "n" }] },
       EndpointSpec: { Mode: "dnsrr" },
     });
     expect(unmappedSpecFields({ Name: "web", Mode: { Replicated: { Replicas: 2 } } })).toBeUndefined();

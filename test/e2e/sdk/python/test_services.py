@@ -41,13 +41,13 @@ def test_create_replicated_with_every_option(client, cluster, new_network, new_s
         ),
         endpoint_spec=EndpointSpec(mode="vip", ports={18091: (8080, "tcp", "host")}),
         networks=["sdk-full-net"],
-        # Fields Shoal keeps as given (it does not act on them): they come back unchanged.
+        # The rest of the container spec: applied to the containers, and given back as sent.
         hostname="sdk-full",
         hosts={"sdk.example": "10.9.9.9"},
         dns_config=DNSConfig(nameservers=["10.9.9.53"], search=["example"], options=["ndots:1"]),
         groups=["100"],
         init=False,
-        read_only=False,
+        read_only=True,
         cap_add=["CAP_NET_ADMIN"],
         cap_drop=["CAP_MKNOD"],
     )
@@ -70,7 +70,7 @@ def test_create_replicated_with_every_option(client, cluster, new_network, new_s
         "DNSConfig": {"Nameservers": ["10.9.9.53"], "Search": ["example"], "Options": ["ndots:1"]},
         "Groups": ["100"],
         "Init": False,
-        "ReadOnly": False,
+        "ReadOnly": True,
         "CapabilityAdd": ["CAP_NET_ADMIN"],
         "CapabilityDrop": ["CAP_MKNOD"],
     }

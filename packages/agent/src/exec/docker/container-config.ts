@@ -3,6 +3,7 @@ import { ErrorCode, PortProtocol, PublishMode, type Duration, type PortConfig, t
 import type { ContainerCreateOptions } from "dockerode";
 import { ExecError, ExecErrorReason } from "../errors.js";
 import { containerName } from "../task-name.js";
+import { containerSpecConfig } from "./container-config-spec.js";
 import { mountsHostConfig } from "./container-config-mounts.js";
 import { taskLabels } from "./labels.js";
 import { genericResourceEnv } from "./container-config-generic.js";
@@ -50,7 +51,9 @@ export function containerConfig(task: Task, ports: readonly PortConfig[] = []): 
     (bindings[key] ??= []).push({ HostPort: port.publishedPort > 0 ? String(port.publishedPort) : "" });
   }
 
+  const rest = containerSpecConfig(task.spec);
   const config: ContainerCreateOptions = {
+    ...rest.config,
     name: containerName(task),
     Image: spec.image,
     Env: [...spec.env],
@@ -61,6 +64,7 @@ export function containerConfig(task: Task, ports: readonly PortConfig[] = []): 
       ...(limits !== undefined && limits.nanoCpus > 0 ? { NanoCpus: limits.nanoCpus } : {}),
       ...(limits !== undefined && limits.memoryBytes > 0 ? { Memory: limits.memoryBytes } : {}),
       ...(hostPorts.length > 0 ? { PortBindings: bindings } : {}),
+      ...rest.hostConfig,
       ...mountsHostConfig(spec.mounts),
     },
   };

@@ -25,6 +25,7 @@ import { ContainerUnhealthyError, ExecError, ExecErrorReason, TaskExitError } fr
 import type { ContainerSnapshot, Controller, ExitStatus } from "../executor.js";
 import { containerGone, controllerClosed, startProgress, waitProgress } from "../progress.js";
 import { containerName } from "../task-name.js";
+import { expandTaskTemplates, type TemplateNode } from "../template.js";
 import { containerConfig, stopGraceMs } from "./container-config.js";
 import { mountCreateError } from "./container-config-mounts.js";
 import { withTaskFiles } from "./container-config-secrets.js";
@@ -59,6 +60,8 @@ export interface DockerControllerDeps {
   /** Times the wait for a late oom event; the system clock by default. */
   readonly clock?: Clock;
   readonly ports?: readonly PortConfig[];
+  /** This node, for the task's templates. */
+  readonly node?: TemplateNode;
   /** Where the files of the task's secrets and configs go; without it, tasks that use them fail. */
   readonly files?: TaskFiles | undefined;
   /** The secrets and configs this node holds. */
@@ -74,6 +77,7 @@ export class DockerController implements Controller {
   private readonly events: TaskEventSource;
   private readonly logger: Logger;
   private readonly ports: readonly PortConfig[];
+  private readonly node: TemplateNode | undefined;
   private readonly files: TaskFiles | undefined;
   private readonly dependencies: Dependencies | undefined;
   /** Whether this controller wrote the task's files (else start writes them for a created container). */
@@ -102,6 +106,7 @@ export class DockerController implements Controller {
     this.docker = deps.docker;
     this.events = deps.events;
     this.ports = deps.ports ?? [];
+    this.node = deps.node;
     this.files = deps.files;
     this.dependencies = deps.dependencies;
     this.onClose = deps.onClose;
@@ -125,7 +130,7 @@ export class DockerController implements Controller {
       this.adopt(existing);
       return;
     }
-    const config = containerConfig(this.task, this.ports);
+    const config = containerConfig(expandTaskTemplates(this.task, this.node), this.ports);
     await ensureImage(this.docker, config.Image ?? "", this.logger, signal);
     const files = await this.writeFiles(); // (a failed create leaves them to shutdown or remove)
     try {

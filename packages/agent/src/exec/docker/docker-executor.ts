@@ -102,6 +102,7 @@ export class DockerExecutor implements Executor {
       dependencies: options.dependencies,
       ...(this.clock !== undefined ? { clock: this.clock } : {}),
       ...(options.ports !== undefined ? { ports: options.ports } : {}),
+      ...(options.node !== undefined ? { node: options.node } : {}),
     });
     this.controllers.add(controller);
     return controller;
