@@ -112,8 +112,8 @@ const HEALTH: Shape = {
   object: { Test: strings, Interval: "number", Timeout: "number", Retries: "number", StartPeriod: "number" },
 };
 
-// The structs below are kept as given (Shoal does not act on them); they are named here so that
-// their field names are matched, and given back, as Docker spells them.
+// Privileges is matched as Docker spells it; task-spec-container.ts refuses every part of it that
+// is set to anything but its default (Shoal honours none of them).
 const PRIVILEGES = kept({
   CredentialSpec: kept({ Config: "string", File: "string", Registry: "string" }),
   SELinuxContext: kept({ Disable: "boolean", User: "string", Role: "string", Type: "string", Level: "string" }),

@@ -58,6 +58,23 @@ export function refuseUnhonoured(t: DockerTaskSpec): void {
       });
     }
   }
+  // Newer than API 1.41 (newer CLIs send `"NoNewPrivileges": false`): only their defaults pass.
+  if (isRecord(privileges)) {
+    const modes: [string, unknown][] = [
+      ["Seccomp", isRecord(privileges["Seccomp"]) ? privileges["Seccomp"]["Mode"] : undefined],
+      ["AppArmor", isRecord(privileges["AppArmor"]) ? privileges["AppArmor"]["Mode"] : undefined],
+    ];
+    for (const [key, mode] of modes) {
+      if (mode !== undefined && mode !== null && mode !== "" && mode !== "default") {
+        throw new InvalidArgumentError(`mode "${String(mode)}" is not supported by Shoal: only the default profile`, {
+          field: `${CS}.Privileges.${key}.Mode`,
+        });
+      }
+    }
+    if (privileges["NoNewPrivileges"] === true) {
+      throw new InvalidArgumentError("is not supported by Shoal", { field: `${CS}.Privileges.NoNewPrivileges` });
+    }
+  }
   const runtime = t["Runtime"];
   if (runtime !== undefined && runtime !== "" && runtime !== "container") {
     throw new InvalidArgumentError(`"${String(runtime)}" is not supported: Shoal runs containers only`, {

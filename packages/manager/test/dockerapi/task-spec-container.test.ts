@@ -81,6 +81,9 @@ describe("the rest of the container spec through the Docker API", () => {
       { ContainerSpec: { Privileges: { SELinuxContext: { Type: "svirt_t" } } } },
       "ContainerSpec.Privileges.SELinuxContext",
     ],
+    [{ ContainerSpec: { Privileges: { Seccomp: { Mode: "unconfined" } } } }, "ContainerSpec.Privileges.Seccomp.Mode"],
+    [{ ContainerSpec: { Privileges: { AppArmor: { Mode: "disabled" } } } }, "ContainerSpec.Privileges.AppArmor.Mode"],
+    [{ ContainerSpec: { Privileges: { NoNewPrivileges: true } } }, "ContainerSpec.Privileges.NoNewPrivileges"],
     [{ Runtime: "plugin" }, "TaskTemplate.Runtime"],
     [{ PluginSpec: { Name: "vieux/sshfs" } }, "TaskTemplate.PluginSpec"],
     [{ NetworkAttachmentSpec: { ContainerID: "abc" } }, "TaskTemplate.NetworkAttachmentSpec"],
@@ -101,7 +104,12 @@ describe("the rest of the container spec through the Docker API", () => {
       TaskTemplate: {
         ContainerSpec: {
           Image: "x:1",
-          Privileges: { CredentialSpec: null, SELinuxContext: null, NoNewPrivileges: false },
+          Privileges: {
+            CredentialSpec: null,
+            SELinuxContext: null,
+            NoNewPrivileges: false,
+            Seccomp: { Mode: "default" },
+          },
         },
         Runtime: "container",
       },
