@@ -12,11 +12,11 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "./harness/index.js";
 import { TestControl, testClientCertDir } from "./support/control-client.js";
+import { dockerApiAddress } from "./support/docker-api.js";
 import { startAgents } from "./support/agents.js";
 import { joinTokens } from "./support/join-tokens.js";
 import { startManagerCluster } from "./support/manager-cluster.js";
 import { SHOAL_BIN, type ShoalProcess } from "./support/shoal-process.js";
-import { waitUntil } from "./support/wait.js";
 
 const DOCKER = ["/usr/local/bin/docker", "/usr/bin/docker"].find((p) => existsSync(p)) ?? "docker";
 const COMPOSE = fileURLToPath(new URL("./docker-cli/compose.yml", import.meta.url));
@@ -74,17 +74,6 @@ async function replicas(): Promise<Record<string, string>> {
       .filter(Boolean)
       .map((l) => l.split(" ") as [string, string]),
   );
-}
-
-/** The address a manager logged for its Docker API. */
-async function dockerApiAddress(log: string): Promise<string> {
-  let addr = "";
-  await waitUntil("the Docker API address in the manager's log", async () => {
-    const m = /"address":"([^"]+)","msg":"serving the Docker Engine API"/.exec(await readFile(log, "utf8"));
-    addr = m?.[1] ?? "";
-    return addr !== "";
-  });
-  return addr;
 }
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@
 // completed, as against Swarm.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TaskState, type Task } from "@shoal/shared";
 import { createHarness, type Harness, type Host } from "./harness/index.js";
 import { TestControl, testClientCertDir } from "./support/control-client.js";
+import { dockerApiAddress } from "./support/docker-api.js";
 import { startAgents } from "./support/agents.js";
 import { joinTokens } from "./support/join-tokens.js";
 import { startManagerCluster } from "./support/manager-cluster.js";
@@ -78,16 +79,6 @@ async function containers(name: string, all = false): Promise<Map<string, number
 const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 const isLive = (t: Task): boolean =>
   t.desiredState <= TaskState.RUNNING && (t.status?.state ?? TaskState.NEW) <= TaskState.RUNNING;
-
-async function dockerApiAddress(log: string): Promise<string> {
-  let found = "";
-  await waitUntil("the Docker API address in the manager's log", async () => {
-    const m = /"address":"([^"]+)","msg":"serving the Docker Engine API"/.exec(await readFile(log, "utf8"));
-    found = m?.[1] ?? "";
-    return found !== "";
-  });
-  return found;
-}
 
 beforeAll(async () => {
   harness = await createHarness({ hosts: ["h1", "h2", "h3"], pullBaseImage: true });

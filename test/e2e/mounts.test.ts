@@ -8,7 +8,7 @@
 // with the volume's data kept, and the volume is kept after `docker stack rm`.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TaskState, type Task } from "@shoal/shared";
 import { createHarness, type Harness, type Host } from "./harness/index.js";
 import { TestControl, testClientCertDir } from "./support/control-client.js";
+import { dockerApiAddress } from "./support/docker-api.js";
 import { startAgents } from "./support/agents.js";
 import { joinTokens } from "./support/join-tokens.js";
 import { startManagerCluster } from "./support/manager-cluster.js";
@@ -92,16 +93,6 @@ async function theContainer(service: string, other = ""): Promise<string> {
 async function volumeLabels(name: string): Promise<Record<string, string>> {
   const out = await host.docker(["volume", "inspect", "--format", "{{json .Labels}}", name]);
   return JSON.parse(out.stdout) as Record<string, string>;
-}
-
-async function dockerApiAddress(log: string): Promise<string> {
-  let found = "";
-  await waitUntil("the Docker API address in the manager's log", async () => {
-    const m = /"address":"([^"]+)","msg":"serving the Docker Engine API"/.exec(await readFile(log, "utf8"));
-    found = m?.[1] ?? "";
-    return found !== "";
-  });
-  return found;
 }
 
 beforeAll(async () => {

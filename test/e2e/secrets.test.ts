@@ -16,6 +16,7 @@ import { TaskState, type Task } from "@shoal/shared";
 import { createHarness, type Harness } from "./harness/index.js";
 import { startAgents } from "./support/agents.js";
 import { TestControl, testClientCertDir } from "./support/control-client.js";
+import { dockerApiAddress } from "./support/docker-api.js";
 import { joinTokens } from "./support/join-tokens.js";
 import { startManagerCluster } from "./support/manager-cluster.js";
 import { SHOAL_BIN, type ShoalProcess } from "./support/shoal-process.js";
@@ -100,16 +101,6 @@ async function inContainer(name: string, script: string): Promise<string> {
     return out.stdout.trim();
   }
   throw new Error(`no container of ${name}`);
-}
-
-async function dockerApiAddress(log: string): Promise<string> {
-  let found = "";
-  await waitUntil("the Docker API address in the manager's log", async () => {
-    const m = /"address":"([^"]+)","msg":"serving the Docker Engine API"/.exec(await readFile(log, "utf8"));
-    found = m?.[1] ?? "";
-    return found !== "";
-  });
-  return found;
 }
 
 /** Every file under `dir`, as bytes. */
