@@ -19,6 +19,8 @@ const TYPES: Record<string, EventType> = {
   service: EventType.SERVICE,
   task: EventType.TASK,
   node: EventType.NODE,
+  secret: EventType.SECRET,
+  config: EventType.CONFIG,
 };
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -45,7 +47,9 @@ export function parseEventFilters(filters: readonly string[]): EventType[] {
     const match = /^type=(.*)$/.exec(f);
     const type = match ? TYPES[match[1]!] : undefined;
     if (type === undefined) {
-      throw new InvalidArgumentError(`"${f}": expected type=service, type=task or type=node`, { field: "--filter" });
+      throw new InvalidArgumentError(`"${f}": expected type=service, task, node, secret or config`, {
+        field: "--filter",
+      });
     }
     types.add(type);
   }
@@ -118,7 +122,7 @@ export function registerEventsCommand(program: Command): void {
     )
     .option(
       "-f, --filter <type=KIND>",
-      "only events of this type: type=service, type=task or type=node (repeatable)",
+      "only events of this type: type=service, task, node, secret or config (repeatable)",
       (v: string, prev: string[]) => [...prev, v],
       [],
     )

@@ -1,8 +1,8 @@
-// Store changes as operators' events: pure functions from a change of a service, task or node to
-// an Event that names the object and lists the fields that matter (a task's state and node, a
-// node's status and availability, a service's replicas, image and update state). An update that
-// changes none of them is no event: a task's status message or a node's heartbeat-time fields
-// do not flood the stream.
+// Store changes as operators' events: pure functions from a change of a service, task, node,
+// secret or config to an Event that names the object and lists the fields that matter (a task's
+// state and node, a node's status and availability, a service's replicas, image and update state,
+// a secret's or config's labels: never its data). An update that changes none of them is no event:
+// a task's status message or a node's heartbeat-time fields do not flood the stream.
 import {
   EventAction,
   EventType,
@@ -14,14 +14,22 @@ import {
   UpdateState,
   type Event,
   type FieldChange,
+  type Config,
   type Node,
+  type Secret,
   type Service,
   type Task,
 } from "@shoal/shared";
 import type { ObjectEvent, TableName } from "../state/store/index.js";
 
 /** The tables events are made of. */
-export const EVENT_TABLES = ["services", "tasks", "nodes"] as const satisfies readonly TableName[];
+export const EVENT_TABLES = [
+  "services",
+  "tasks",
+  "nodes",
+  "secrets",
+  "configs",
+] as const satisfies readonly TableName[];
 
 const enumText = (names: Record<number, string>, value: number): string =>
   (names[value] ?? String(value)).toLowerCase();
@@ -53,6 +61,18 @@ const NODE_FIELDS: Fields<Node> = [
   ["leader", (n) => (n.managerStatus ? String(n.managerStatus.leader) : "")],
 ];
 
+/** A secret's or a config's labels, as one field (the data is never read). */
+const LABEL_FIELDS: Fields<Secret | Config> = [
+  [
+    "labels",
+    (o) =>
+      Object.entries(o.spec?.annotations?.labels ?? {})
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(","),
+  ],
+];
+
 function changes<T>(fields: Fields<T>, object: T, old: T | undefined): FieldChange[] {
   const out: FieldChange[] = [];
   for (const [field, read] of fields) {
@@ -76,6 +96,9 @@ export function isEventWorthy(table: TableName, object: unknown, old: unknown): 
       return TASK_FIELDS.some(([, read]) => read(object as Task) !== read(old as Task));
     case "nodes":
       return NODE_FIELDS.some(([, read]) => read(object as Node) !== read(old as Node));
+    case "secrets":
+    case "configs":
+      return LABEL_FIELDS.some(([, read]) => read(object as Secret) !== read(old as Secret));
     default:
       return false;
   }
@@ -128,6 +151,14 @@ export function toClusterEvent(change: ObjectEvent, now: Date): Event | undefine
         changes: list,
         attributes,
       };
+    }
+    case "secrets":
+    case "configs": {
+      const o = change.object;
+      const list = change.kind === "delete" ? [] : changes(LABEL_FIELDS, o, old as Secret | Config | undefined);
+      if (change.kind === "update" && list.length === 0) return undefined;
+      const type = change.table === "secrets" ? EventType.SECRET : EventType.CONFIG;
+      return { ...base, type, name: o.spec?.annotations?.name ?? "", changes: list, attributes: {} };
     }
     default:
       return undefined;

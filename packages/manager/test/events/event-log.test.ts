@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  Secret,
   EventAction,
   EventType,
   ManualClock,
@@ -112,6 +113,30 @@ describe("EventLog", () => {
       { field: "status", old: "ready", new: "down" },
       { field: "availability", old: "active", new: "drain" },
     ]);
+    await log.stop();
+  });
+
+  it("reports a secret's creation, label changes and removal by name, never its data", async () => {
+    const { store, log } = await setup();
+    const l = log.listen({ types: [EventType.SECRET] });
+    const data = new TextEncoder().encode("hunter2-secret-bytes");
+    const secret = Secret.fromPartial({
+      id: "sec1",
+      spec: { annotations: { name: "db-pw", labels: { a: "1" } }, data },
+    });
+    await store.update((tx) => tx.secrets.create(secret));
+    const [created] = await next(l);
+    expect(created).toMatchObject({ type: EventType.SECRET, action: EventAction.CREATE, id: "sec1", name: "db-pw" });
+    await store.update((tx) => {
+      const s = tx.secrets.get("sec1")!;
+      tx.secrets.update({ ...s, spec: { ...s.spec!, annotations: { name: "db-pw", labels: { a: "2" } } } });
+    });
+    const [relabelled] = await next(l);
+    expect(relabelled!.changes).toEqual([{ field: "labels", old: "a=1", new: "a=2" }]);
+    await store.update((tx) => tx.secrets.delete("sec1"));
+    const [removed] = await next(l);
+    expect(removed).toMatchObject({ action: EventAction.REMOVE, name: "db-pw" });
+    expect(JSON.stringify([created, relabelled, removed])).not.toContain("hunter2");
     await log.stop();
   });
 

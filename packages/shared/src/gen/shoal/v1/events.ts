@@ -28,6 +28,9 @@ export enum EventType {
   SERVICE = 1,
   TASK = 2,
   NODE = 3,
+  /** SECRET - Their name and labels only; never their data. */
+  SECRET = 4,
+  CONFIG = 5,
 }
 
 export function eventTypeFromJSON(object: any): EventType {
@@ -44,6 +47,12 @@ export function eventTypeFromJSON(object: any): EventType {
     case 3:
     case "EVENT_TYPE_NODE":
       return EventType.NODE;
+    case 4:
+    case "EVENT_TYPE_SECRET":
+      return EventType.SECRET;
+    case 5:
+    case "EVENT_TYPE_CONFIG":
+      return EventType.CONFIG;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum EventType");
   }
@@ -59,6 +68,10 @@ export function eventTypeToJSON(object: EventType): string {
       return "EVENT_TYPE_TASK";
     case EventType.NODE:
       return "EVENT_TYPE_NODE";
+    case EventType.SECRET:
+      return "EVENT_TYPE_SECRET";
+    case EventType.CONFIG:
+      return "EVENT_TYPE_CONFIG";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum EventType");
   }
