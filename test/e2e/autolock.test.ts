@@ -50,7 +50,7 @@ async function filesContaining(dir: string, text: string | Buffer): Promise<stri
 }
 
 async function names(addr: string): Promise<string[]> {
-  const { services } = await control.call(addr, "listServices", { filters: undefined }, 5000);
+  const { services } = await control.call(addr, "listServices", { filters: undefined, includeStatus: false }, 5000);
   return services.map((s) => s.spec!.annotations!.name).sort();
 }
 

@@ -77,7 +77,7 @@ async function inside(id: string, script: string): Promise<string> {
 }
 
 async function serviceNames(): Promise<string[]> {
-  const { services } = await control.call(addr, "listServices", { filters: undefined });
+  const { services } = await control.call(addr, "listServices", { filters: undefined, includeStatus: false });
   return services.map((s) => s.spec?.annotations?.name ?? "");
 }
 

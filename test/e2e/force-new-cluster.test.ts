@@ -50,7 +50,7 @@ function info(addr: string): Promise<GetInfoResponse | undefined> {
 }
 
 async function names(addr: string): Promise<string[]> {
-  const { services } = await control.call(addr, "listServices", { filters: undefined }, 10_000);
+  const { services } = await control.call(addr, "listServices", { filters: undefined, includeStatus: false }, 10_000);
   return services.map((s) => s.spec!.annotations!.name).sort();
 }
 

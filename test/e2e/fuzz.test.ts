@@ -107,7 +107,7 @@ function encode(c: ControlCase): Buffer | undefined {
 /** The state a refused request must not change: services, nodes and the cluster. */
 async function dump(): Promise<string> {
   const [s, n, c] = await Promise.all([
-    control.call(addr, "listServices", { filters: undefined }),
+    control.call(addr, "listServices", { filters: undefined, includeStatus: false }),
     control.call(addr, "listNodes", { filters: undefined }),
     control.call(addr, "getCluster", { clusterId: "" }),
   ]);

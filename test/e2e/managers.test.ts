@@ -53,7 +53,7 @@ async function leader(): Promise<Mgr> {
 }
 
 async function namesOn(m: Mgr): Promise<string[]> {
-  const { services } = await control.call(m.addr, "listServices", { filters: undefined }, 10_000);
+  const { services } = await control.call(m.addr, "listServices", { filters: undefined, includeStatus: false }, 10_000);
   return services.map((s) => s.spec!.annotations!.name).sort();
 }
 

@@ -53,7 +53,7 @@ async function leader(): Promise<Manager> {
 }
 
 async function names(m: Manager): Promise<string[]> {
-  const { services } = await control.call(m.address, "listServices", { filters: undefined });
+  const { services } = await control.call(m.address, "listServices", { filters: undefined, includeStatus: false });
   return services.map((s) => s.spec!.annotations!.name).sort();
 }
 

@@ -33,7 +33,12 @@ async function startManager(name: string, join?: string): Promise<Manager> {
 }
 
 async function names(m: Manager): Promise<string[]> {
-  const { services } = await control.call(m.address, "listServices", { filters: undefined }, 2000);
+  const { services } = await control.call(
+    m.address,
+    "listServices",
+    { filters: undefined, includeStatus: false },
+    2000,
+  );
   return services.map((s) => s.spec!.annotations!.name).sort();
 }
 

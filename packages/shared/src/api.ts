@@ -137,6 +137,7 @@ export {
   ListNodesResponse,
   ListServicesRequest,
   ListServicesResponse,
+  ServiceReplicaStatus,
   ListTasksRequest,
   ListTasksResponse,
   NodeFilters,

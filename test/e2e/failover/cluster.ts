@@ -214,7 +214,12 @@ export class FailoverCluster {
   async serviceNamesPerManager(): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
     for (const m of this.running()) {
-      const { services } = await this.control.call(m.addr, "listServices", { filters: undefined }, 10_000);
+      const { services } = await this.control.call(
+        m.addr,
+        "listServices",
+        { filters: undefined, includeStatus: false },
+        10_000,
+      );
       out.set(m.host.name, services.map((s) => s.spec?.annotations?.name ?? "").sort());
     }
     return out;

@@ -33,7 +33,12 @@ export async function containersOn(host: Host): Promise<ContainerView[]> {
 
 export async function observe(cluster: FailoverCluster): Promise<Observed> {
   const leader = (await cluster.leader()).addr;
-  const { services } = await cluster.control.call(leader, "listServices", { filters: undefined }, 10_000);
+  const { services } = await cluster.control.call(
+    leader,
+    "listServices",
+    { filters: undefined, includeStatus: false },
+    10_000,
+  );
   const { tasks } = await cluster.control.call(leader, "listTasks", { filters: undefined }, 10_000);
   const containers = (await Promise.all(cluster.agentHosts.map((h) => containersOn(h)))).flat();
   return {

@@ -8,15 +8,27 @@ import {
   TaskState,
   shortId,
   type Node,
+  type ServiceReplicaStatus,
   type Task,
 } from "@shoal/shared";
 import { MANAGER_HELP, withControl, type Control } from "../client.js";
 import { currentRun, modeName, waitJobRun } from "../output/job.js";
-import { replicaCount, replicasText, serviceJson, taskJson, taskStateName, updateStateName } from "../output/json.js";
+import {
+  replicaCount,
+  replicaCountOf,
+  replicasOf,
+  replicasText,
+  serviceJson,
+  taskJson,
+  taskStateName,
+  updateStateName,
+  type ReplicaSource,
+} from "../output/json.js";
 import { scheduleSummary } from "../output/schedule.js";
 import { prettyService } from "../output/service-pretty.js";
 import { formatTable } from "../output/table.js";
 import { buildServiceSpec, collect, type CreateFlags } from "./service-spec.js";
+import { isJobSpec } from "./job-mode.js";
 import { addMountOption } from "./mount-flags.js";
 import { addScheduleOptions } from "./schedule-flags.js";
 import { registerServiceLogsCommand } from "./service-logs.js";
@@ -37,12 +49,26 @@ async function allTasks(control: Control, serviceId?: string): Promise<Task[]> {
   return tasks;
 }
 
+/**
+ * REPLICAS of `services`: the manager's counts; from every task only when the manager is older
+ * than the counts (it sends none).
+ */
+async function replicaSource(
+  control: Control,
+  services: readonly Service[],
+  statuses: readonly ServiceReplicaStatus[],
+): Promise<ReplicaSource> {
+  if (statuses.length !== services.length) return allTasks(control);
+  const jobs = new Set(services.filter((s) => isJobSpec(s.spec)).map((s) => s.id));
+  return new Map(statuses.map((st) => [st.serviceId, replicaCountOf(st, jobs.has(st.serviceId))]));
+}
+
 async function nodesById(control: Control): Promise<Map<string, Node>> {
   const { nodes } = await control.call("listNodes", { filters: undefined });
   return new Map(nodes.map((n) => [n.id, n]));
 }
 
-export function serviceTable(services: readonly Service[], tasks: readonly Task[], now = Date.now()): string {
+export function serviceTable(services: readonly Service[], tasks: ReplicaSource, now = Date.now()): string {
   // SCHEDULE only when a scheduled job is listed: its cron, next tick and last run's outcome.
   const scheduled = services.some((s) => s.spec?.schedule !== undefined);
   return formatTable(
@@ -53,7 +79,7 @@ export function serviceTable(services: readonly Service[], tasks: readonly Task[
         shortId(s.id),
         s.spec?.annotations?.name ?? "",
         modeName(s),
-        replicasText(replicaCount(s, tasks)),
+        replicasText(replicasOf(s, tasks)),
         s.spec?.taskTemplate?.container?.image ?? "",
         updateStateName(s.updateStatus?.state),
         ...(scheduled ? [scheduleSummary(s, now)] : []),
@@ -189,12 +215,15 @@ export function registerServiceCommands(program: Command): void {
     .option("--manager <addrs>", MANAGER_HELP)
     .action(async (flags: { quiet?: boolean; json?: boolean; manager?: string }) => {
       await withControl(flags.manager, async (c) => {
-        const { services } = await c.call("listServices", { filters: undefined });
+        const { services, statuses } = await c.call("listServices", {
+          filters: undefined,
+          includeStatus: flags.quiet !== true,
+        });
         if (flags.quiet) {
           process.stdout.write(services.map((s) => `${s.id}\n`).join(""));
           return;
         }
-        const tasks = await allTasks(c);
+        const tasks = await replicaSource(c, services, statuses);
         if (flags.json)
           process.stdout.write(
             `${JSON.stringify(

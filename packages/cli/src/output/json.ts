@@ -9,6 +9,7 @@ import {
   type Node,
   type Service,
   type Task,
+  type ServiceReplicaStatus,
 } from "@shoal/shared";
 import { jobProgress } from "@shoal/manager";
 import { modeName, outcomeName } from "./job.js";
@@ -57,6 +58,21 @@ export function replicaCount(service: Service, tasks: readonly Task[]): ReplicaC
   return { running, desired };
 }
 
+/** Where REPLICAS come from: the manager's counts per service id, or (an older manager) the tasks. */
+export type ReplicaSource = readonly Task[] | ReadonlyMap<string, ReplicaCount>;
+
+/** The manager's counts of a service (ListServices with include_status) as REPLICAS. */
+export function replicaCountOf(s: ServiceReplicaStatus, job: boolean): ReplicaCount {
+  const count = { running: s.running, desired: s.desired };
+  return job ? { ...count, completed: s.completed, total: s.total } : count;
+}
+
+/** The service's REPLICAS from `source`. */
+export function replicasOf(service: Service, source: ReplicaSource): ReplicaCount {
+  if (Array.isArray(source)) return replicaCount(service, source as readonly Task[]);
+  return (source as ReadonlyMap<string, ReplicaCount>).get(service.id) ?? { running: 0, desired: 0 };
+}
+
 /** The name Swarm gives an update state ("updating", "paused", "rollback_completed", ...); "" for none. */
 export function updateStateName(state: UpdateState | undefined): string {
   return state === undefined || state === UpdateState.UNKNOWN ? "" : lower(UpdateState[state]);
@@ -100,13 +116,13 @@ function jobJson(service: Service): Record<string, unknown> | null {
   };
 }
 
-export function serviceJson(service: Service, tasks: readonly Task[], now = Date.now()): Record<string, unknown> {
+export function serviceJson(service: Service, tasks: ReplicaSource, now = Date.now()): Record<string, unknown> {
   return {
     id: service.id,
     name: service.spec?.annotations?.name ?? "",
     mode: modeName(service).replace(" ", "-"), // as --mode spells it
     image: service.spec?.taskTemplate?.container?.image ?? "",
-    replicas: replicaCount(service, tasks),
+    replicas: replicasOf(service, tasks),
     updateStatus: updateStatusJson(service),
     job: jobJson(service),
     schedule: scheduleView(service, now) ?? null,

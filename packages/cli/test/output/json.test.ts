@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { JobRunOutcome, Service, Task, TaskState, UpdateState } from "@shoal/shared";
-import { replicaCount, replicasText, serviceJson, updateStateName } from "../../src/output/json.js";
+import { replicaCount, replicaCountOf, replicasText, serviceJson, updateStateName } from "../../src/output/json.js";
 import { serviceTable } from "../../src/commands/service.js";
 
 describe("service JSON", () => {
@@ -9,6 +9,29 @@ describe("service JSON", () => {
     expect(updateStateName(UpdateState.ROLLBACK_COMPLETED)).toBe("rollback_completed");
     expect(updateStateName(UpdateState.UNKNOWN)).toBe("");
     expect(updateStateName(undefined)).toBe("");
+  });
+
+  it("shows REPLICAS from the manager's counts, or from the tasks of an older manager", () => {
+    const web = Service.fromPartial({
+      id: "w",
+      spec: { annotations: { name: "web" }, mode: { $case: "replicated", value: { replicas: 3 } } },
+    });
+    const counts = new Map([
+      ["w", replicaCountOf({ serviceId: "w", running: 2, unhealthy: 1, desired: 3, completed: 0, total: 0 }, false)],
+    ]);
+    expect(serviceJson(web, counts).replicas).toEqual({ running: 2, desired: 3 });
+    expect(serviceTable([web], counts)).toMatch(/web\s+replicated\s+2\/3/);
+    const tasks = [
+      Task.fromPartial({
+        id: "t1",
+        serviceId: "w",
+        desiredState: TaskState.RUNNING,
+        status: { state: TaskState.RUNNING },
+      }),
+    ];
+    expect(serviceJson(web, tasks).replicas).toEqual({ running: 1, desired: 3 });
+    const job = replicaCountOf({ serviceId: "j", running: 1, unhealthy: 0, desired: 2, completed: 3, total: 4 }, true);
+    expect(replicasText(job)).toBe("1/2 (3/4 completed)");
   });
 
   it("gives the update status, or null before the first update", () => {

@@ -40,6 +40,7 @@ import type { MemoryStore, ReadTx } from "../state/store/index.js";
 import { resolveRef } from "./resolve.js";
 import { validateServiceSpec } from "./validate-service.js";
 import { resolveSecretRefs } from "./secret-refs.js";
+import { replicaStatuses } from "./service-status.js";
 
 function sameTaskDefinition(a: ServiceSpec | undefined, b: ServiceSpec): boolean {
   const bytes = (x: ServiceSpec | undefined): string =>
@@ -103,9 +104,11 @@ export function matchesServiceFilters(service: Service, filters: ServiceFilters 
 }
 
 export function listServices(store: MemoryStore, req: ListServicesRequest): ListServicesResponse {
-  const services = store.view((tx) => tx.services.find()).filter((s) => matchesServiceFilters(s, req.filters));
-  services.sort((a, b) => (a.spec?.annotations?.name ?? "").localeCompare(b.spec?.annotations?.name ?? ""));
-  return { services };
+  return store.view((tx) => {
+    const services = tx.services.find().filter((s) => matchesServiceFilters(s, req.filters));
+    services.sort((a, b) => (a.spec?.annotations?.name ?? "").localeCompare(b.spec?.annotations?.name ?? ""));
+    return { services, statuses: req.includeStatus ? replicaStatuses(tx, services) : [] };
+  });
 }
 
 /**

@@ -79,7 +79,7 @@ export function networkHandlers(ctx: DockerApiContext): Record<string, Handler> 
       const ref = req.params["id"]!;
       // As SwarmKit: a network a service is attached to stays (its spec names the network's id).
       const network = findNetwork(await storedNetworks(ctx), ref);
-      const { services } = await ctx.control.call("listServices", { filters: undefined });
+      const { services } = await ctx.control.call("listServices", { filters: undefined, includeStatus: false });
       const user = serviceUsingNetwork(services, network);
       if (user !== undefined) {
         throw new ShoalError(ErrorCode.FailedPrecondition, `network ${network.Id} is in use by service ${user.id}`);

@@ -3,8 +3,8 @@
 // schedule are kept from the service), delete. Specs are translated by
 // service-spec.ts, their networks named by id (network-targets.ts), and checked by the Control API
 // like any other client's.
-import { TaskState, type Service, type ServiceSpec, type Task } from "@shoal/shared";
-import { isJobService, jobProgress } from "../orchestrator/index.js";
+import type { ServiceReplicaStatus, ServiceSpec } from "@shoal/shared";
+import { isJobService } from "../orchestrator/index.js";
 import type { DockerApiContext } from "./context.js";
 import { SERVICE_SPEC_SHAPE, type DockerServiceSpec } from "./docker-types.js";
 import { matchesLabels, parseFilters } from "./filters.js";
@@ -27,18 +27,16 @@ const MODE_NAMES: Record<string, string> = {
   globalJob: "global-job",
 };
 
+/** No task counted (a service created since the list was read). */
+const NO_TASKS: ServiceCounts = { running: 0, desired: 0 };
+
 /**
- * Running tasks and the number wanted, as `docker service ls` shows them (REPLICAS 2/3); for a job,
- * its current run's (jobs/progress.ts: "3/3 (4/10 completed)").
+ * The manager's counts as `docker service ls` shows them (REPLICAS 2/3): Docker counts a running
+ * task whatever its health; a job's current run with its completions ("3/3 (4/10 completed)").
  */
-export function serviceCounts(service: Service, tasks: readonly Task[]): ServiceCounts {
-  const job = jobProgress(service, tasks);
-  if (job !== undefined) return { running: job.running, desired: job.desired, completed: job.completed };
-  const own = tasks.filter((t) => t.serviceId === service.id && t.desiredState === TaskState.RUNNING);
-  const running = own.filter((t) => t.status?.state === TaskState.RUNNING).length;
-  const mode = service.spec?.mode;
-  const desired = mode?.$case === "global" ? own.length : mode?.$case === "replicated" ? mode.value.replicas : 1;
-  return { running, desired };
+export function dockerCounts(c: ServiceReplicaStatus, job: boolean): ServiceCounts {
+  const running = c.running + c.unhealthy;
+  return job ? { running, desired: c.desired, completed: c.completed } : { running, desired: c.desired };
 }
 
 /** The query parameters of a service update, which dockerode also sends in the body. */
@@ -48,35 +46,30 @@ export function serviceHandlers(ctx: DockerApiContext): Record<string, Handler> 
   return {
     list: async (req) => {
       const f = parseFilters(req.query.get("filters"), SERVICE_FILTERS);
-      const { services } = await ctx.control.call("listServices", {
+      const status = isTrue(req.query.get("status"));
+      // The manager counts each service's tasks (status=true): no list of every task.
+      const { services, statuses } = await ctx.control.call("listServices", {
         filters: {
           names: [],
           namePrefixes: [...(f.get("name") ?? [])],
           idPrefixes: [...(f.get("id") ?? [])],
           labels: {},
         },
+        includeStatus: status,
       });
+      const counts = new Map(statuses.map((c) => [c.serviceId, c]));
       const modes = f.get("mode");
       const found = services.filter(
         (s) =>
           matchesLabels(visibleLabels(s.spec?.annotations?.labels), f.get("label")) &&
           (!modes || modes.includes(MODE_NAMES[s.spec?.mode?.$case ?? "replicated"] ?? "")),
       );
-      let tasks: Task[] = [];
-      if (isTrue(req.query.get("status")) && found.length > 0) {
-        const serviceIds = found.map((s) => s.id);
-        // A job's completed tasks are shut down (history): they count too.
-        const desiredStates = found.some(isJobService) ? [TaskState.RUNNING, TaskState.SHUTDOWN] : [TaskState.RUNNING];
-        tasks = (
-          await ctx.control.call("listTasks", {
-            filters: { idPrefixes: [], serviceIds, nodeIds: [], desiredStates },
-          })
-        ).tasks;
-      }
-      const status = isTrue(req.query.get("status"));
       return {
         status: 200,
-        json: found.map((s) => toDockerService(s, status ? { counts: serviceCounts(s, tasks) } : {})),
+        json: found.map((s) => {
+          const c = counts.get(s.id);
+          return toDockerService(s, status ? { counts: c ? dockerCounts(c, isJobService(s)) : NO_TASKS } : {});
+        }),
       };
     },
     inspect: async (req) => {

@@ -63,6 +63,7 @@ async function upToDate(ctx: DockerApiContext, tasks: Task[]): Promise<Task[]> {
   const ids = [...new Set(tasks.map((t) => t.serviceId))];
   const { services } = await ctx.control.call("listServices", {
     filters: { names: [], namePrefixes: [], idPrefixes: ids, labels: {} },
+    includeStatus: false,
   });
   const current = new Map(services.map((s) => [s.id, s.specVersion?.index ?? s.meta?.version?.index ?? 0]));
   return tasks.filter((t) => current.get(t.serviceId) === (t.specVersion?.index ?? 0));

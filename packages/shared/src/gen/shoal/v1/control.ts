@@ -159,11 +159,46 @@ export interface GetServiceResponse {
 }
 
 export interface ListServicesRequest {
-  filters: ServiceFilters | undefined;
+  filters:
+    | ServiceFilters
+    | undefined;
+  /**
+   * Also count each service's tasks (statuses), so that a caller showing
+   * REPLICAS needs no list of every task.
+   */
+  includeStatus: boolean;
 }
 
 export interface ListServicesResponse {
   services: Service[];
+  /**
+   * With include_status: one per service, in the order of services. (A
+   * manager older than the field sends none.)
+   */
+  statuses: ServiceReplicaStatus[];
+}
+
+/** A service's task counts, as `service ls` shows them (REPLICAS). */
+export interface ServiceReplicaStatus {
+  serviceId: string;
+  /**
+   * Tasks that should run and run, healthy or without a health check (for a
+   * job: its current run's running tasks).
+   */
+  running: number;
+  /** Tasks that should run and run, but are unhealthy. */
+  unhealthy: number;
+  /**
+   * What the service asks for: its replicas; a global service's live tasks;
+   * a job's tasks wanted running in its current run.
+   */
+  desired: number;
+  /**
+   * Jobs only (total 0 otherwise): completed tasks of the current run, and
+   * the completions it needs.
+   */
+  completed: number;
+  total: number;
 }
 
 export interface CreateServiceRequest {
@@ -2222,13 +2257,16 @@ export const GetServiceResponse: MessageFns<GetServiceResponse> = {
 };
 
 function createBaseListServicesRequest(): ListServicesRequest {
-  return { filters: undefined };
+  return { filters: undefined, includeStatus: false };
 }
 
 export const ListServicesRequest: MessageFns<ListServicesRequest> = {
   encode(message: ListServicesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.filters !== undefined) {
       ServiceFilters.encode(message.filters, writer.uint32(10).fork()).join();
+    }
+    if (message.includeStatus !== false) {
+      writer.uint32(16).bool(message.includeStatus);
     }
     return writer;
   },
@@ -2254,6 +2292,14 @@ export const ListServicesRequest: MessageFns<ListServicesRequest> = {
             message.filters = ServiceFilters.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.includeStatus = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2267,13 +2313,23 @@ export const ListServicesRequest: MessageFns<ListServicesRequest> = {
   },
 
   fromJSON(object: any): ListServicesRequest {
-    return { filters: isSet(object.filters) ? ServiceFilters.fromJSON(object.filters) : undefined };
+    return {
+      filters: isSet(object.filters) ? ServiceFilters.fromJSON(object.filters) : undefined,
+      includeStatus: isSet(object.includeStatus)
+        ? globalThis.Boolean(object.includeStatus)
+        : isSet(object.include_status)
+        ? globalThis.Boolean(object.include_status)
+        : false,
+    };
   },
 
   toJSON(message: ListServicesRequest): unknown {
     const obj: any = {};
     if (message.filters !== undefined) {
       obj.filters = ServiceFilters.toJSON(message.filters);
+    }
+    if (message.includeStatus !== false) {
+      obj.includeStatus = message.includeStatus;
     }
     return obj;
   },
@@ -2286,18 +2342,22 @@ export const ListServicesRequest: MessageFns<ListServicesRequest> = {
     message.filters = (object.filters !== undefined && object.filters !== null)
       ? ServiceFilters.fromPartial(object.filters)
       : undefined;
+    message.includeStatus = object.includeStatus ?? false;
     return message;
   },
 };
 
 function createBaseListServicesResponse(): ListServicesResponse {
-  return { services: [] };
+  return { services: [], statuses: [] };
 }
 
 export const ListServicesResponse: MessageFns<ListServicesResponse> = {
   encode(message: ListServicesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.services) {
       Service.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.statuses) {
+      ServiceReplicaStatus.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -2323,6 +2383,14 @@ export const ListServicesResponse: MessageFns<ListServicesResponse> = {
             message.services.push(Service.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.statuses.push(ServiceReplicaStatus.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2338,6 +2406,9 @@ export const ListServicesResponse: MessageFns<ListServicesResponse> = {
   fromJSON(object: any): ListServicesResponse {
     return {
       services: globalThis.Array.isArray(object?.services) ? object.services.map((e: any) => Service.fromJSON(e)) : [],
+      statuses: globalThis.Array.isArray(object?.statuses)
+        ? object.statuses.map((e: any) => ServiceReplicaStatus.fromJSON(e))
+        : [],
     };
   },
 
@@ -2345,6 +2416,9 @@ export const ListServicesResponse: MessageFns<ListServicesResponse> = {
     const obj: any = {};
     if (message.services?.length) {
       obj.services = message.services.map((e) => Service.toJSON(e));
+    }
+    if (message.statuses?.length) {
+      obj.statuses = message.statuses.map((e) => ServiceReplicaStatus.toJSON(e));
     }
     return obj;
   },
@@ -2355,6 +2429,160 @@ export const ListServicesResponse: MessageFns<ListServicesResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListServicesResponse>, I>>(object: I): ListServicesResponse {
     const message = createBaseListServicesResponse();
     message.services = object.services?.map((e) => Service.fromPartial(e)) || [];
+    message.statuses = object.statuses?.map((e) => ServiceReplicaStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseServiceReplicaStatus(): ServiceReplicaStatus {
+  return { serviceId: "", running: 0, unhealthy: 0, desired: 0, completed: 0, total: 0 };
+}
+
+export const ServiceReplicaStatus: MessageFns<ServiceReplicaStatus> = {
+  encode(message: ServiceReplicaStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serviceId !== "") {
+      writer.uint32(10).string(message.serviceId);
+    }
+    if (message.running !== 0) {
+      writer.uint32(16).uint64(message.running);
+    }
+    if (message.unhealthy !== 0) {
+      writer.uint32(24).uint64(message.unhealthy);
+    }
+    if (message.desired !== 0) {
+      writer.uint32(32).uint64(message.desired);
+    }
+    if (message.completed !== 0) {
+      writer.uint32(40).uint64(message.completed);
+    }
+    if (message.total !== 0) {
+      writer.uint32(48).uint64(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceReplicaStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceReplicaStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.running = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.unhealthy = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.desired = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.completed = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.total = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceReplicaStatus {
+    return {
+      serviceId: isSet(object.serviceId)
+        ? globalThis.String(object.serviceId)
+        : isSet(object.service_id)
+        ? globalThis.String(object.service_id)
+        : "",
+      running: isSet(object.running) ? globalThis.Number(object.running) : 0,
+      unhealthy: isSet(object.unhealthy) ? globalThis.Number(object.unhealthy) : 0,
+      desired: isSet(object.desired) ? globalThis.Number(object.desired) : 0,
+      completed: isSet(object.completed) ? globalThis.Number(object.completed) : 0,
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+    };
+  },
+
+  toJSON(message: ServiceReplicaStatus): unknown {
+    const obj: any = {};
+    if (message.serviceId !== "") {
+      obj.serviceId = message.serviceId;
+    }
+    if (message.running !== 0) {
+      obj.running = Math.round(message.running);
+    }
+    if (message.unhealthy !== 0) {
+      obj.unhealthy = Math.round(message.unhealthy);
+    }
+    if (message.desired !== 0) {
+      obj.desired = Math.round(message.desired);
+    }
+    if (message.completed !== 0) {
+      obj.completed = Math.round(message.completed);
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceReplicaStatus>, I>>(base?: I): ServiceReplicaStatus {
+    return ServiceReplicaStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceReplicaStatus>, I>>(object: I): ServiceReplicaStatus {
+    const message = createBaseServiceReplicaStatus();
+    message.serviceId = object.serviceId ?? "";
+    message.running = object.running ?? 0;
+    message.unhealthy = object.unhealthy ?? 0;
+    message.desired = object.desired ?? 0;
+    message.completed = object.completed ?? 0;
+    message.total = object.total ?? 0;
     return message;
   },
 };
