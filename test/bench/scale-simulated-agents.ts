@@ -120,6 +120,8 @@ async function simMain(): Promise<void> {
         platform: { os: "linux", architecture: "amd64" },
         resources: { nanoCpus: 4e9, memoryBytes: 8 * 2 ** 30, pids: 0, generic: [] },
         engine: { engineVersion: "fake", labels: {}, plugins: [] },
+        dataPathAddr: "",
+        networkDataPlane: true,
       },
     });
     const reporter = new StatusReporter({ logger });

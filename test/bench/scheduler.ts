@@ -74,6 +74,7 @@ function makeTasks(n: number, constraints: boolean): Task[] {
     },
     forceUpdate: 0,
     logDriver: undefined,
+    networks: [],
   };
   return Array.from({ length: n }, (_, i) =>
     Task.fromPartial({

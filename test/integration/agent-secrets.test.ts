@@ -87,6 +87,7 @@ const change = (action: AssignmentAction, part: Partial<AssignmentChange>): Assi
   task: undefined,
   secret: undefined,
   config: undefined,
+  network: undefined,
   ...part,
 });
 

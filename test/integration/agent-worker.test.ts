@@ -105,6 +105,7 @@ class StubDispatcher {
             action: AssignmentAction.UPDATE,
             secret: undefined,
             config: undefined,
+            network: undefined,
             task,
           })),
         });
@@ -207,11 +208,12 @@ describe("agent worker over gRPC", () => {
     // A second task arrives, the first is asked to shut down.
     const b = assigned(2);
     manager.push([
-      { action: AssignmentAction.UPDATE, secret: undefined, config: undefined, task: b },
+      { action: AssignmentAction.UPDATE, secret: undefined, config: undefined, network: undefined, task: b },
       {
         action: AssignmentAction.UPDATE,
         secret: undefined,
         config: undefined,
+        network: undefined,
         task: { ...a, desiredState: TaskState.SHUTDOWN },
       },
     ]);
@@ -220,7 +222,9 @@ describe("agent worker over gRPC", () => {
     expect(fake.containers.get(a.id)!.state).toBe("exited");
 
     // The manager forgets the first: its container goes.
-    manager.push([{ action: AssignmentAction.REMOVE, secret: undefined, config: undefined, task: a }]);
+    manager.push([
+      { action: AssignmentAction.REMOVE, secret: undefined, config: undefined, network: undefined, task: a },
+    ]);
     await expect.poll(() => fake.containers.has(a.id), { timeout: 5000 }).toBe(false);
     expect(fake.containers.get(b.id)!.state).toBe("running");
   });
@@ -241,6 +245,7 @@ describe("agent worker over gRPC", () => {
         action: AssignmentAction.UPDATE,
         secret: undefined,
         config: undefined,
+        network: undefined,
         task: { ...b, status: first.last(b.id) },
       },
     ]);
@@ -265,14 +270,16 @@ describe("agent worker over gRPC", () => {
       type: AssignmentsType.INCREMENTAL,
       appliesTo: "some-other-set",
       resultsIn: newId(),
-      changes: [{ action: AssignmentAction.UPDATE, secret: undefined, config: undefined, task: b }],
+      changes: [{ action: AssignmentAction.UPDATE, secret: undefined, config: undefined, network: undefined, task: b }],
     });
     await expect.poll(() => manager.assignmentCalls, { timeout: 5000 }).toBe(2);
     expect(fake.containers.has(b.id)).toBe(false);
 
     // A clean end: the same session reads the stream again, and nothing restarts.
     const c = assigned(3);
-    manager.push([{ action: AssignmentAction.UPDATE, secret: undefined, config: undefined, task: c }]);
+    manager.push([
+      { action: AssignmentAction.UPDATE, secret: undefined, config: undefined, network: undefined, task: c },
+    ]);
     await expect.poll(() => manager.last(c.id)?.state, { timeout: 5000 }).toBe(TaskState.RUNNING);
     manager.endStreams();
     await expect.poll(() => manager.assignmentCalls, { timeout: 5000 }).toBe(3);

@@ -80,6 +80,11 @@ export {
   UpdateOrder,
   UpdateState,
   Version,
+  EndpointMode,
+  NetworkAttachmentConfig,
+  IPAMConfig,
+  IPAMOptions,
+  NetworkSpec,
   type DeepPartial,
   type MessageFns,
 } from "./gen/shoal/v1/types.js";
@@ -109,6 +114,10 @@ export {
   Task,
   TaskStatus,
   UpdateStatus,
+  Endpoint,
+  EndpointVirtualIP,
+  Network,
+  NetworkAttachment,
 } from "./gen/shoal/v1/objects.js";
 
 export {
@@ -188,6 +197,15 @@ export {
   UpdateNodeResponse,
   UpdateServiceRequest,
   UpdateServiceResponse,
+  NetworkFilters,
+  CreateNetworkRequest,
+  CreateNetworkResponse,
+  GetNetworkRequest,
+  GetNetworkResponse,
+  ListNetworksRequest,
+  ListNetworksResponse,
+  RemoveNetworkRequest,
+  RemoveNetworkResponse,
   type ControlServer,
 } from "./gen/shoal/v1/control.js";
 
@@ -209,6 +227,10 @@ export {
   UpdateTaskStatusRequest,
   UpdateTaskStatusResponse,
   WeightedPeer,
+  NetworkState,
+  NetworkPeer,
+  NetworkEndpoint,
+  NetworkService,
   type DispatcherServer,
 } from "./gen/shoal/v1/dispatcher.js";
 

@@ -39,6 +39,7 @@ describe("a secrets directory that is not memory-backed", () => {
       action: AssignmentAction.UPDATE,
       task: undefined,
       config: undefined,
+      network: undefined,
       secret: Secret.fromPartial({ id: "s1", spec: { annotations: { name: "db" }, data: Buffer.from("pw") } }),
     });
     const task = makeTask({

@@ -74,6 +74,7 @@ describe("resolveTaskFiles", () => {
       action: AssignmentAction.UPDATE,
       task: undefined,
       config: undefined,
+      network: undefined,
       secret: Secret.fromPartial({ id: "s1", spec: { annotations: { name: "db" }, data: Buffer.from("pw") } }),
     });
     const task = taskWith({ secrets: [{ secretId: "s1", secretName: "db" }] });

@@ -22,7 +22,7 @@ function shmDir(): string {
 
 function store(): DependencyStore {
   const s = new DependencyStore();
-  const none = { task: undefined, secret: undefined, config: undefined };
+  const none = { task: undefined, secret: undefined, config: undefined, network: undefined };
   s.apply({
     ...none,
     action: AssignmentAction.UPDATE,

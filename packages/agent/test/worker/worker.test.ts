@@ -42,12 +42,14 @@ const update = (task: Task): AssignmentChange => ({
   task,
   secret: undefined,
   config: undefined,
+  network: undefined,
 });
 const remove = (task: Task): AssignmentChange => ({
   action: AssignmentAction.REMOVE,
   task,
   secret: undefined,
   config: undefined,
+  network: undefined,
 });
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

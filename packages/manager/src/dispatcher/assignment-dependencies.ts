@@ -46,6 +46,7 @@ export function dependencyChange(
     task: undefined,
     secret: kind === "secret" ? obj : undefined,
     config: kind === "config" ? obj : undefined,
+    network: undefined,
   };
 }
 

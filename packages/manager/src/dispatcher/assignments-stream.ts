@@ -59,7 +59,13 @@ export function streamAssignments(
     resultsIn: String(++version),
     changes: [
       ...initial.before,
-      ...initial.tasks.map((task) => ({ action: AssignmentAction.UPDATE, task, secret: undefined, config: undefined })),
+      ...initial.tasks.map((task) => ({
+        action: AssignmentAction.UPDATE,
+        task,
+        secret: undefined,
+        config: undefined,
+        network: undefined,
+      })),
     ],
   });
   const lookup: DependencyLookup = (kind, id) => store.view((tx) => lookupIn(tx)(kind, id));
@@ -95,10 +101,22 @@ export function streamAssignments(
         if (mine) {
           if (sent.get(task.id) !== fingerprint(task)) {
             sent.set(task.id, fingerprint(task));
-            changes.push({ action: AssignmentAction.UPDATE, task, secret: undefined, config: undefined });
+            changes.push({
+              action: AssignmentAction.UPDATE,
+              task,
+              secret: undefined,
+              config: undefined,
+              network: undefined,
+            });
           }
         } else if (sent.delete(task.id)) {
-          changes.push({ action: AssignmentAction.REMOVE, task, secret: undefined, config: undefined });
+          changes.push({
+            action: AssignmentAction.REMOVE,
+            task,
+            secret: undefined,
+            config: undefined,
+            network: undefined,
+          });
         }
         changes.push(...after);
       }

@@ -134,6 +134,7 @@ export function newTask(service: Service, target: TaskTarget, now: number, id: s
     annotations: { name: `${serviceName(service)}.${global ? target.nodeId : target.slot}`, labels: {} },
     serviceAnnotations: spec?.annotations ?? Annotations.create(),
     assignedGenericResources: [],
+    networks: [],
     status: {
       timestamp: new Date(now),
       state: INITIAL_TASK_STATE,

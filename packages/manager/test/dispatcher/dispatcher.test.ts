@@ -30,6 +30,8 @@ const description: NodeDescription = {
   hostname: "host-a",
   platform: { os: "linux", architecture: "amd64" },
   resources: { nanoCpus: 2e9, memoryBytes: 2 ** 30, pids: 0, generic: [] },
+  dataPathAddr: "",
+  networkDataPlane: false,
   engine: { engineVersion: "20.10", labels: {}, plugins: [] },
 };
 

@@ -96,7 +96,14 @@ async function start(): Promise<Setup> {
           }),
       ],
     });
-    const description = { hostname, platform: undefined, resources: undefined, engine: undefined };
+    const description = {
+      hostname,
+      platform: undefined,
+      resources: undefined,
+      engine: undefined,
+      dataPathAddr: "",
+      networkDataPlane: false,
+    };
     const session = client.session({
       description,
       nodeId: "",

@@ -85,7 +85,14 @@ describe("the dispatcher session's CA signal", () => {
     metadata.set(CALLER, "n1");
     const call = client.session(
       {
-        description: { hostname: "host-a", platform: undefined, resources: undefined, engine: undefined },
+        description: {
+          hostname: "host-a",
+          platform: undefined,
+          resources: undefined,
+          engine: undefined,
+          dataPathAddr: "",
+          networkDataPlane: false,
+        },
         nodeId: "",
         sessionId: "",
         joinToken: "",

@@ -8,6 +8,7 @@ describe("newTask", () => {
     const svc = service("web", { replicas: 3, version: 7 });
     svc.spec!.endpoint = {
       ports: [{ name: "http", protocol: 0, targetPort: 80, publishedPort: 8080, publishMode: 1 }],
+      mode: 0,
     };
     const t = newTask(svc, { slot: 3 }, 42_000, "id-1");
     expect(t).toMatchObject({

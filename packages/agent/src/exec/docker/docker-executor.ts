@@ -86,6 +86,8 @@ export class DockerExecutor implements Executor {
           labels: parseLabels(info.Labels ?? []),
           plugins: enginePlugins(info.Plugins),
         },
+        dataPathAddr: "",
+        networkDataPlane: false,
       };
     } catch (err: unknown) {
       throw classifyDockerError(err, "describing the docker host");

@@ -82,6 +82,8 @@ export class FakeExecutor implements Executor {
       platform: { os: "linux", architecture: "amd64" },
       resources: { nanoCpus: 4e9, memoryBytes: 8 * 2 ** 30, pids: 0, generic: [] },
       engine: { engineVersion: "fake", labels: {}, plugins: [{ type: "Volume", name: "local" }] },
+      dataPathAddr: "",
+      networkDataPlane: true,
     };
   }
 

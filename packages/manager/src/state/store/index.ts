@@ -27,5 +27,6 @@ export type { TaskQuery } from "./tasks.js";
 export type { ClusterQuery } from "./clusters.js";
 export type { SecretQuery } from "./secrets.js";
 export type { ConfigQuery } from "./configs.js";
+export type { NetworkQuery } from "./networks.js";
 export type { QueryTypes } from "./tables.js";
 export { nodeName } from "./nodes.js";

@@ -6,7 +6,7 @@
 //   varint  count                    objects that follow
 //   count x (varint n, n bytes)      StoreAction { kind: CREATE, target: the object with its meta }
 //
-// Tables come in a fixed order (clusters, nodes, services, tasks, secrets, configs) and objects by id, so equal
+// Tables come in a fixed order (clusters, nodes, services, tasks, secrets, configs, networks) and objects by id, so equal
 // states give equal bytes whatever their history. Each frame decodes with StoreAction.decode; a
 // task's frame is put together by hand with its spec and service annotations last (protobuf
 // allows fields in any order), so that the spec shared by a service's tasks is encoded once, and

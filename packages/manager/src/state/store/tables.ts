@@ -2,6 +2,7 @@
 import { InvalidArgumentError, type StoreAction, type StoreActionKind, type StoreActionTarget } from "@shoal/shared";
 import { clusterSchema, createClusterTable, type ClusterQuery } from "./clusters.js";
 import { configSchema, createConfigTable, type ConfigQuery } from "./configs.js";
+import { createNetworkTable, networkSchema, type NetworkQuery } from "./networks.js";
 import { createNodeTable, nodeSchema, type NodeQuery } from "./nodes.js";
 import { createSecretTable, secretSchema, type SecretQuery } from "./secrets.js";
 import { createServiceTable, serviceSchema, type ServiceQuery } from "./services.js";
@@ -16,6 +17,7 @@ export interface QueryTypes {
   clusters: ClusterQuery;
   secrets: SecretQuery;
   configs: ConfigQuery;
+  networks: NetworkQuery;
 }
 
 export type Tables = { readonly [K in TableName]: Table<TableTypes[K], QueryTypes[K]> };
@@ -27,6 +29,7 @@ export const SCHEMAS: { readonly [K in TableName]: TableSchema<TableTypes[K], Qu
   clusters: clusterSchema,
   secrets: secretSchema,
   configs: configSchema,
+  networks: networkSchema,
 };
 
 /** A deep copy of an object of `table`. */
@@ -42,6 +45,7 @@ export function createTables(): Tables {
     clusters: createClusterTable(),
     secrets: createSecretTable(),
     configs: createConfigTable(),
+    networks: createNetworkTable(),
   };
 }
 
@@ -62,6 +66,8 @@ export function toTarget(change: TableObject): StoreActionTarget {
       return { $case: "secret", value: change.object };
     case "configs":
       return { $case: "config", value: change.object };
+    case "networks":
+      return { $case: "network", value: change.object };
   }
 }
 
@@ -79,6 +85,8 @@ export function fromTarget(target: StoreAction["target"]): TableObject {
       return { table: "secrets", object: target.value };
     case "config":
       return { table: "configs", object: target.value };
+    case "network":
+      return { table: "networks", object: target.value };
     case undefined:
       throw new InvalidArgumentError("store action without a target", { field: "target" });
   }

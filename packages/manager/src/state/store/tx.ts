@@ -218,6 +218,7 @@ export class Transaction {
       clusters: new TxTable(tables.clusters, this.state),
       secrets: new TxTable(tables.secrets, this.state),
       configs: new TxTable(tables.configs, this.state),
+      networks: new TxTable(tables.networks, this.state),
     };
   }
 

@@ -1,5 +1,5 @@
 // The store's vocabulary: its tables, the objects they hold, and the events a watch delivers.
-import type { Cluster, Config, Meta, Node, Secret, Service, Task } from "@shoal/shared";
+import type { Cluster, Config, Meta, Network, Node, Secret, Service, Task } from "@shoal/shared";
 
 /** The object type each table holds. */
 export interface TableTypes {
@@ -9,6 +9,7 @@ export interface TableTypes {
   clusters: Cluster;
   secrets: Secret;
   configs: Config;
+  networks: Network;
 }
 
 export type TableName = keyof TableTypes;
@@ -17,7 +18,15 @@ export type TableName = keyof TableTypes;
  * The tables in their fixed order (snapshots and events of one entry follow it where order is free).
  * Tables added later go last: a state without their objects encodes as it did before them.
  */
-export const TABLE_NAMES: readonly TableName[] = ["clusters", "nodes", "services", "tasks", "secrets", "configs"];
+export const TABLE_NAMES: readonly TableName[] = [
+  "clusters",
+  "nodes",
+  "services",
+  "tasks",
+  "secrets",
+  "configs",
+  "networks",
+];
 
 /** What every stored object has: an id and a meta kept by the store. */
 export interface StoreObject {

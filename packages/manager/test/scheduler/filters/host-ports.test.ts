@@ -8,7 +8,7 @@ import { makeNode, makeTask } from "../fixtures.js";
 
 function withPort(protocol: PortProtocol, publishedPort: number, publishMode = PublishMode.HOST): Task {
   const t = makeTask("s", 1);
-  t.endpoint = { ports: [{ name: "", protocol, targetPort: 80, publishedPort, publishMode }] };
+  t.endpoint = { ports: [{ name: "", protocol, targetPort: 80, publishedPort, publishMode }], mode: 0 };
   return t;
 }
 

@@ -64,6 +64,7 @@ export function taskSpec(image = "registry.example.com:5000/team/web-frontend:1.
     },
     forceUpdate: 0,
     logDriver: undefined,
+    networks: [],
   };
 }
 
@@ -86,6 +87,7 @@ export function serviceSpec(name: string, replicas = 3): ServiceSpec {
           publishMode: PublishMode.INGRESS,
         },
       ],
+      mode: 0,
     },
   };
 }

@@ -24,7 +24,8 @@ import {
 } from "@grpc/grpc-js";
 import { Duration } from "../../google/protobuf/duration.js";
 import { ImagePull, ImagePullLine } from "./images.js";
-import { Config, Node, NodeDescription, Secret, Task, TaskStatus } from "./objects.js";
+import { Config, Network, Node, NodeDescription, Secret, Task, TaskStatus } from "./objects.js";
+import { EndpointMode, endpointModeFromJSON, endpointModeToJSON, PortConfig } from "./types.js";
 
 export const protobufPackage = "shoal.v1";
 
@@ -174,15 +175,82 @@ export interface AssignmentsRequest {
 }
 
 /**
- * One of task, secret or config is set. A node is sent the secrets and
- * configs its assigned tasks use, before the tasks, and told to remove them
- * when none of its tasks uses them any more (REMOVE carries only the id).
+ * One of task, secret, config or network is set. A node is sent the
+ * secrets and configs its assigned tasks use, before the tasks, and told to
+ * remove them when none of its tasks uses them any more (REMOVE carries only
+ * the id). Networks likewise: the state of each network a task of the node
+ * joins (and of ingress while a service publishes an ingress port, on every
+ * node with a data plane), whole again at each change of it.
  */
 export interface AssignmentChange {
   action: AssignmentAction;
   task: Task | undefined;
   secret: Secret | undefined;
   config: Config | undefined;
+  network: NetworkState | undefined;
+}
+
+/**
+ * What an agent needs to wire one network on its host. For REMOVE only
+ * network.id matters.
+ */
+export interface NetworkState {
+  network:
+    | Network
+    | undefined;
+  /**
+   * This node's own address on the network (CIDR); set on ingress (the
+   * routing mesh's source address), may be empty on others.
+   */
+  nodeAddress: string;
+  /** The other nodes that have an endpoint on the network. */
+  peers: NetworkPeer[];
+  /**
+   * Every task attachment on the network of a task assigned to a node and
+   * not yet ended, this node's included.
+   */
+  endpoints: NetworkEndpoint[];
+  /** Every service with a task on the network. */
+  services: NetworkService[];
+}
+
+export interface NetworkPeer {
+  nodeId: string;
+  /**
+   * Where its VXLAN traffic goes (NodeDescription.data_path_addr, else the
+   * node's session address); an IP address.
+   */
+  dataPathAddr: string;
+  /** The peer's own address on the network (CIDR), when it has one. */
+  nodeAddress: string;
+}
+
+export interface NetworkEndpoint {
+  taskId: string;
+  serviceId: string;
+  nodeId: string;
+  /** The task's address on the network, without prefix. */
+  address: string;
+  /**
+   * Running and, with a healthcheck, healthy: only ready endpoints are in
+   * DNS answers and behind virtual IPs.
+   */
+  ready: boolean;
+}
+
+export interface NetworkService {
+  serviceId: string;
+  name: string;
+  /** The aliases its tasks have on this network. */
+  aliases: string[];
+  mode: EndpointMode;
+  /** VIP mode: the virtual IP on this network, without prefix. */
+  virtualIp: string;
+  /**
+   * Its ports as allocated (Service.endpoint.ports): the virtual IP
+   * forwards each target port; on ingress, the published ports.
+   */
+  ports: PortConfig[];
 }
 
 export interface AssignmentsResponse {
@@ -899,7 +967,7 @@ export const AssignmentsRequest: MessageFns<AssignmentsRequest> = {
 };
 
 function createBaseAssignmentChange(): AssignmentChange {
-  return { action: 0, task: undefined, secret: undefined, config: undefined };
+  return { action: 0, task: undefined, secret: undefined, config: undefined, network: undefined };
 }
 
 export const AssignmentChange: MessageFns<AssignmentChange> = {
@@ -915,6 +983,9 @@ export const AssignmentChange: MessageFns<AssignmentChange> = {
     }
     if (message.config !== undefined) {
       Config.encode(message.config, writer.uint32(34).fork()).join();
+    }
+    if (message.network !== undefined) {
+      NetworkState.encode(message.network, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -964,6 +1035,14 @@ export const AssignmentChange: MessageFns<AssignmentChange> = {
             message.config = Config.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.network = NetworkState.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -982,6 +1061,7 @@ export const AssignmentChange: MessageFns<AssignmentChange> = {
       task: isSet(object.task) ? Task.fromJSON(object.task) : undefined,
       secret: isSet(object.secret) ? Secret.fromJSON(object.secret) : undefined,
       config: isSet(object.config) ? Config.fromJSON(object.config) : undefined,
+      network: isSet(object.network) ? NetworkState.fromJSON(object.network) : undefined,
     };
   },
 
@@ -999,6 +1079,9 @@ export const AssignmentChange: MessageFns<AssignmentChange> = {
     if (message.config !== undefined) {
       obj.config = Config.toJSON(message.config);
     }
+    if (message.network !== undefined) {
+      obj.network = NetworkState.toJSON(message.network);
+    }
     return obj;
   },
 
@@ -1015,6 +1098,567 @@ export const AssignmentChange: MessageFns<AssignmentChange> = {
     message.config = (object.config !== undefined && object.config !== null)
       ? Config.fromPartial(object.config)
       : undefined;
+    message.network = (object.network !== undefined && object.network !== null)
+      ? NetworkState.fromPartial(object.network)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseNetworkState(): NetworkState {
+  return { network: undefined, nodeAddress: "", peers: [], endpoints: [], services: [] };
+}
+
+export const NetworkState: MessageFns<NetworkState> = {
+  encode(message: NetworkState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.network !== undefined) {
+      Network.encode(message.network, writer.uint32(10).fork()).join();
+    }
+    if (message.nodeAddress !== "") {
+      writer.uint32(18).string(message.nodeAddress);
+    }
+    for (const v of message.peers) {
+      NetworkPeer.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.endpoints) {
+      NetworkEndpoint.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.services) {
+      NetworkService.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.network = Network.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodeAddress = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.peers.push(NetworkPeer.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.endpoints.push(NetworkEndpoint.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.services.push(NetworkService.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkState {
+    return {
+      network: isSet(object.network) ? Network.fromJSON(object.network) : undefined,
+      nodeAddress: isSet(object.nodeAddress)
+        ? globalThis.String(object.nodeAddress)
+        : isSet(object.node_address)
+        ? globalThis.String(object.node_address)
+        : "",
+      peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => NetworkPeer.fromJSON(e)) : [],
+      endpoints: globalThis.Array.isArray(object?.endpoints)
+        ? object.endpoints.map((e: any) => NetworkEndpoint.fromJSON(e))
+        : [],
+      services: globalThis.Array.isArray(object?.services)
+        ? object.services.map((e: any) => NetworkService.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: NetworkState): unknown {
+    const obj: any = {};
+    if (message.network !== undefined) {
+      obj.network = Network.toJSON(message.network);
+    }
+    if (message.nodeAddress !== "") {
+      obj.nodeAddress = message.nodeAddress;
+    }
+    if (message.peers?.length) {
+      obj.peers = message.peers.map((e) => NetworkPeer.toJSON(e));
+    }
+    if (message.endpoints?.length) {
+      obj.endpoints = message.endpoints.map((e) => NetworkEndpoint.toJSON(e));
+    }
+    if (message.services?.length) {
+      obj.services = message.services.map((e) => NetworkService.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetworkState>, I>>(base?: I): NetworkState {
+    return NetworkState.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetworkState>, I>>(object: I): NetworkState {
+    const message = createBaseNetworkState();
+    message.network = (object.network !== undefined && object.network !== null)
+      ? Network.fromPartial(object.network)
+      : undefined;
+    message.nodeAddress = object.nodeAddress ?? "";
+    message.peers = object.peers?.map((e) => NetworkPeer.fromPartial(e)) || [];
+    message.endpoints = object.endpoints?.map((e) => NetworkEndpoint.fromPartial(e)) || [];
+    message.services = object.services?.map((e) => NetworkService.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseNetworkPeer(): NetworkPeer {
+  return { nodeId: "", dataPathAddr: "", nodeAddress: "" };
+}
+
+export const NetworkPeer: MessageFns<NetworkPeer> = {
+  encode(message: NetworkPeer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.dataPathAddr !== "") {
+      writer.uint32(18).string(message.dataPathAddr);
+    }
+    if (message.nodeAddress !== "") {
+      writer.uint32(26).string(message.nodeAddress);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkPeer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkPeer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.dataPathAddr = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nodeAddress = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkPeer {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      dataPathAddr: isSet(object.dataPathAddr)
+        ? globalThis.String(object.dataPathAddr)
+        : isSet(object.data_path_addr)
+        ? globalThis.String(object.data_path_addr)
+        : "",
+      nodeAddress: isSet(object.nodeAddress)
+        ? globalThis.String(object.nodeAddress)
+        : isSet(object.node_address)
+        ? globalThis.String(object.node_address)
+        : "",
+    };
+  },
+
+  toJSON(message: NetworkPeer): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.dataPathAddr !== "") {
+      obj.dataPathAddr = message.dataPathAddr;
+    }
+    if (message.nodeAddress !== "") {
+      obj.nodeAddress = message.nodeAddress;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetworkPeer>, I>>(base?: I): NetworkPeer {
+    return NetworkPeer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetworkPeer>, I>>(object: I): NetworkPeer {
+    const message = createBaseNetworkPeer();
+    message.nodeId = object.nodeId ?? "";
+    message.dataPathAddr = object.dataPathAddr ?? "";
+    message.nodeAddress = object.nodeAddress ?? "";
+    return message;
+  },
+};
+
+function createBaseNetworkEndpoint(): NetworkEndpoint {
+  return { taskId: "", serviceId: "", nodeId: "", address: "", ready: false };
+}
+
+export const NetworkEndpoint: MessageFns<NetworkEndpoint> = {
+  encode(message: NetworkEndpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.serviceId !== "") {
+      writer.uint32(18).string(message.serviceId);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(26).string(message.nodeId);
+    }
+    if (message.address !== "") {
+      writer.uint32(34).string(message.address);
+    }
+    if (message.ready !== false) {
+      writer.uint32(40).bool(message.ready);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkEndpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkEndpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.serviceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ready = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkEndpoint {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      serviceId: isSet(object.serviceId)
+        ? globalThis.String(object.serviceId)
+        : isSet(object.service_id)
+        ? globalThis.String(object.service_id)
+        : "",
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      ready: isSet(object.ready) ? globalThis.Boolean(object.ready) : false,
+    };
+  },
+
+  toJSON(message: NetworkEndpoint): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.serviceId !== "") {
+      obj.serviceId = message.serviceId;
+    }
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.ready !== false) {
+      obj.ready = message.ready;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetworkEndpoint>, I>>(base?: I): NetworkEndpoint {
+    return NetworkEndpoint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetworkEndpoint>, I>>(object: I): NetworkEndpoint {
+    const message = createBaseNetworkEndpoint();
+    message.taskId = object.taskId ?? "";
+    message.serviceId = object.serviceId ?? "";
+    message.nodeId = object.nodeId ?? "";
+    message.address = object.address ?? "";
+    message.ready = object.ready ?? false;
+    return message;
+  },
+};
+
+function createBaseNetworkService(): NetworkService {
+  return { serviceId: "", name: "", aliases: [], mode: 0, virtualIp: "", ports: [] };
+}
+
+export const NetworkService: MessageFns<NetworkService> = {
+  encode(message: NetworkService, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serviceId !== "") {
+      writer.uint32(10).string(message.serviceId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    for (const v of message.aliases) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(32).int32(message.mode);
+    }
+    if (message.virtualIp !== "") {
+      writer.uint32(42).string(message.virtualIp);
+    }
+    for (const v of message.ports) {
+      PortConfig.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkService {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkService();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serviceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.aliases.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.virtualIp = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.ports.push(PortConfig.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkService {
+    return {
+      serviceId: isSet(object.serviceId)
+        ? globalThis.String(object.serviceId)
+        : isSet(object.service_id)
+        ? globalThis.String(object.service_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      aliases: globalThis.Array.isArray(object?.aliases) ? object.aliases.map((e: any) => globalThis.String(e)) : [],
+      mode: isSet(object.mode) ? endpointModeFromJSON(object.mode) : 0,
+      virtualIp: isSet(object.virtualIp)
+        ? globalThis.String(object.virtualIp)
+        : isSet(object.virtual_ip)
+        ? globalThis.String(object.virtual_ip)
+        : "",
+      ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => PortConfig.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: NetworkService): unknown {
+    const obj: any = {};
+    if (message.serviceId !== "") {
+      obj.serviceId = message.serviceId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.aliases?.length) {
+      obj.aliases = message.aliases;
+    }
+    if (message.mode !== 0) {
+      obj.mode = endpointModeToJSON(message.mode);
+    }
+    if (message.virtualIp !== "") {
+      obj.virtualIp = message.virtualIp;
+    }
+    if (message.ports?.length) {
+      obj.ports = message.ports.map((e) => PortConfig.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetworkService>, I>>(base?: I): NetworkService {
+    return NetworkService.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetworkService>, I>>(object: I): NetworkService {
+    const message = createBaseNetworkService();
+    message.serviceId = object.serviceId ?? "";
+    message.name = object.name ?? "";
+    message.aliases = object.aliases?.map((e) => e) || [];
+    message.mode = object.mode ?? 0;
+    message.virtualIp = object.virtualIp ?? "";
+    message.ports = object.ports?.map((e) => PortConfig.fromPartial(e)) || [];
     return message;
   },
 };

@@ -31,6 +31,7 @@ export enum EventType {
   /** SECRET - Their name and labels only; never their data. */
   SECRET = 4,
   CONFIG = 5,
+  NETWORK = 6,
 }
 
 export function eventTypeFromJSON(object: any): EventType {
@@ -53,6 +54,9 @@ export function eventTypeFromJSON(object: any): EventType {
     case 5:
     case "EVENT_TYPE_CONFIG":
       return EventType.CONFIG;
+    case 6:
+    case "EVENT_TYPE_NETWORK":
+      return EventType.NETWORK;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum EventType");
   }
@@ -72,6 +76,8 @@ export function eventTypeToJSON(object: EventType): string {
       return "EVENT_TYPE_SECRET";
     case EventType.CONFIG:
       return "EVENT_TYPE_CONFIG";
+    case EventType.NETWORK:
+      return "EVENT_TYPE_NETWORK";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum EventType");
   }

@@ -16,7 +16,9 @@ import {
   HealthState,
   healthStateFromJSON,
   healthStateToJSON,
+  IPAMOptions,
   Meta,
+  NetworkSpec,
   NodeRole,
   nodeRoleFromJSON,
   nodeRoleToJSON,
@@ -127,7 +129,20 @@ export interface NodeDescription {
     | undefined;
   /** Total capacity of the host. */
   resources: Resources | undefined;
-  engine: EngineDescription | undefined;
+  engine:
+    | EngineDescription
+    | undefined;
+  /**
+   * The address other nodes send overlay (VXLAN) traffic to; empty: the
+   * address the agent's session comes from.
+   */
+  dataPathAddr: string;
+  /**
+   * The agent drives its host's network data plane (overlay networks,
+   * virtual IPs, routing mesh, service DNS). False when another agent of the
+   * same host does: tasks that join a network are not placed on this node.
+   */
+  networkDataPlane: boolean;
 }
 
 export interface NodeStatus {
@@ -168,7 +183,14 @@ export interface Node {
    * The node's current certificate, recorded by the CA at each issue (a root
    * rotation finds the nodes still holding a certificate from the old key).
    */
-  certificate: NodeCertificate | undefined;
+  certificate:
+    | NodeCertificate
+    | undefined;
+  /**
+   * The node's own addresses on networks (the routing mesh's source address
+   * on ingress), allocated by the manager.
+   */
+  attachments: NetworkAttachment[];
 }
 
 /** What the CA recorded about the certificate it last issued to a node. */
@@ -216,7 +238,39 @@ export interface Service {
     | JobStatus
     | undefined;
   /** Unset until the first rebalance. */
-  rebalanceStatus: RebalanceStatus | undefined;
+  rebalanceStatus:
+    | RebalanceStatus
+    | undefined;
+  /** What the manager allocated for the service's endpoint. */
+  endpoint: Endpoint | undefined;
+}
+
+export interface Endpoint {
+  /** The spec the allocation was made for. */
+  spec:
+    | EndpointSpec
+    | undefined;
+  /**
+   * The ports as allocated: ingress ports with published_port 0 get one
+   * from the cluster's range (30000-32767).
+   */
+  ports: PortConfig[];
+  /** One per network the service joins, in VIP mode. */
+  virtualIps: EndpointVirtualIP[];
+}
+
+export interface EndpointVirtualIP {
+  networkId: string;
+  /** CIDR: the address and its network's prefix length, "10.0.1.2/24". */
+  addr: string;
+}
+
+/** A task's (or a node's) place on a network. */
+export interface NetworkAttachment {
+  networkId: string;
+  /** CIDR: "10.0.1.5/24". Empty until the manager allocates it. */
+  addresses: string[];
+  aliases: string[];
 }
 
 /** One run of a job: the tasks made for one job iteration. */
@@ -359,6 +413,12 @@ export interface Task {
    * (discrete ones are counted only).
    */
   assignedGenericResources: GenericResource[];
+  /**
+   * The networks the task joins with its allocated addresses (spec.networks,
+   * then ingress when the service publishes an ingress port). The scheduler
+   * places a task only once they are allocated.
+   */
+  networks: NetworkAttachment[];
 }
 
 export interface JoinTokens {
@@ -389,6 +449,13 @@ export interface Cluster {
    * GetUnlockKey. It reaches every manager through Raft, whose files it keeps encrypted.
    */
   unlockKey: Uint8Array;
+  /**
+   * The pools networks' subnets are allocated from (CIDRs), set at init;
+   * empty: 10.0.0.0/8.
+   */
+  defaultAddressPool: string[];
+  /** The prefix length of an allocated subnet; 0: 24. */
+  subnetSize: number;
 }
 
 /**
@@ -422,6 +489,21 @@ export interface ConfigSpec {
     | undefined;
   /** At most 1000 KiB. */
   data: Uint8Array;
+}
+
+/** An overlay network: a VXLAN segment across the nodes whose tasks join it. */
+export interface Network {
+  id: string;
+  meta: Meta | undefined;
+  spec:
+    | NetworkSpec
+    | undefined;
+  /** As allocated: the subnet and gateway (the spec's, or from the pool). */
+  ipam:
+    | IPAMOptions
+    | undefined;
+  /** The VXLAN network identifier, allocated by the manager (4096 and up). */
+  vni: number;
 }
 
 function createBasePlatform(): Platform {
@@ -819,7 +901,14 @@ export const EnginePlugin: MessageFns<EnginePlugin> = {
 };
 
 function createBaseNodeDescription(): NodeDescription {
-  return { hostname: "", platform: undefined, resources: undefined, engine: undefined };
+  return {
+    hostname: "",
+    platform: undefined,
+    resources: undefined,
+    engine: undefined,
+    dataPathAddr: "",
+    networkDataPlane: false,
+  };
 }
 
 export const NodeDescription: MessageFns<NodeDescription> = {
@@ -835,6 +924,12 @@ export const NodeDescription: MessageFns<NodeDescription> = {
     }
     if (message.engine !== undefined) {
       EngineDescription.encode(message.engine, writer.uint32(34).fork()).join();
+    }
+    if (message.dataPathAddr !== "") {
+      writer.uint32(42).string(message.dataPathAddr);
+    }
+    if (message.networkDataPlane !== false) {
+      writer.uint32(48).bool(message.networkDataPlane);
     }
     return writer;
   },
@@ -884,6 +979,22 @@ export const NodeDescription: MessageFns<NodeDescription> = {
             message.engine = EngineDescription.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.dataPathAddr = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.networkDataPlane = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -902,6 +1013,16 @@ export const NodeDescription: MessageFns<NodeDescription> = {
       platform: isSet(object.platform) ? Platform.fromJSON(object.platform) : undefined,
       resources: isSet(object.resources) ? Resources.fromJSON(object.resources) : undefined,
       engine: isSet(object.engine) ? EngineDescription.fromJSON(object.engine) : undefined,
+      dataPathAddr: isSet(object.dataPathAddr)
+        ? globalThis.String(object.dataPathAddr)
+        : isSet(object.data_path_addr)
+        ? globalThis.String(object.data_path_addr)
+        : "",
+      networkDataPlane: isSet(object.networkDataPlane)
+        ? globalThis.Boolean(object.networkDataPlane)
+        : isSet(object.network_data_plane)
+        ? globalThis.Boolean(object.network_data_plane)
+        : false,
     };
   },
 
@@ -918,6 +1039,12 @@ export const NodeDescription: MessageFns<NodeDescription> = {
     }
     if (message.engine !== undefined) {
       obj.engine = EngineDescription.toJSON(message.engine);
+    }
+    if (message.dataPathAddr !== "") {
+      obj.dataPathAddr = message.dataPathAddr;
+    }
+    if (message.networkDataPlane !== false) {
+      obj.networkDataPlane = message.networkDataPlane;
     }
     return obj;
   },
@@ -937,6 +1064,8 @@ export const NodeDescription: MessageFns<NodeDescription> = {
     message.engine = (object.engine !== undefined && object.engine !== null)
       ? EngineDescription.fromPartial(object.engine)
       : undefined;
+    message.dataPathAddr = object.dataPathAddr ?? "";
+    message.networkDataPlane = object.networkDataPlane ?? false;
     return message;
   },
 };
@@ -1173,6 +1302,7 @@ function createBaseNode(): Node {
     managerStatus: undefined,
     role: 0,
     certificate: undefined,
+    attachments: [],
   };
 }
 
@@ -1201,6 +1331,9 @@ export const Node: MessageFns<Node> = {
     }
     if (message.certificate !== undefined) {
       NodeCertificate.encode(message.certificate, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.attachments) {
+      NetworkAttachment.encode(v!, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -1282,6 +1415,14 @@ export const Node: MessageFns<Node> = {
             message.certificate = NodeCertificate.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.attachments.push(NetworkAttachment.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1308,6 +1449,9 @@ export const Node: MessageFns<Node> = {
         : undefined,
       role: isSet(object.role) ? nodeRoleFromJSON(object.role) : 0,
       certificate: isSet(object.certificate) ? NodeCertificate.fromJSON(object.certificate) : undefined,
+      attachments: globalThis.Array.isArray(object?.attachments)
+        ? object.attachments.map((e: any) => NetworkAttachment.fromJSON(e))
+        : [],
     };
   },
 
@@ -1337,6 +1481,9 @@ export const Node: MessageFns<Node> = {
     if (message.certificate !== undefined) {
       obj.certificate = NodeCertificate.toJSON(message.certificate);
     }
+    if (message.attachments?.length) {
+      obj.attachments = message.attachments.map((e) => NetworkAttachment.toJSON(e));
+    }
     return obj;
   },
 
@@ -1361,6 +1508,7 @@ export const Node: MessageFns<Node> = {
     message.certificate = (object.certificate !== undefined && object.certificate !== null)
       ? NodeCertificate.fromPartial(object.certificate)
       : undefined;
+    message.attachments = object.attachments?.map((e) => NetworkAttachment.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1613,6 +1761,7 @@ function createBaseService(): Service {
     updateStatus: undefined,
     jobStatus: undefined,
     rebalanceStatus: undefined,
+    endpoint: undefined,
   };
 }
 
@@ -1641,6 +1790,9 @@ export const Service: MessageFns<Service> = {
     }
     if (message.rebalanceStatus !== undefined) {
       RebalanceStatus.encode(message.rebalanceStatus, writer.uint32(66).fork()).join();
+    }
+    if (message.endpoint !== undefined) {
+      Endpoint.encode(message.endpoint, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -1722,6 +1874,14 @@ export const Service: MessageFns<Service> = {
             message.rebalanceStatus = RebalanceStatus.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.endpoint = Endpoint.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1764,6 +1924,7 @@ export const Service: MessageFns<Service> = {
         : isSet(object.rebalance_status)
         ? RebalanceStatus.fromJSON(object.rebalance_status)
         : undefined,
+      endpoint: isSet(object.endpoint) ? Endpoint.fromJSON(object.endpoint) : undefined,
     };
   },
 
@@ -1793,6 +1954,9 @@ export const Service: MessageFns<Service> = {
     if (message.rebalanceStatus !== undefined) {
       obj.rebalanceStatus = RebalanceStatus.toJSON(message.rebalanceStatus);
     }
+    if (message.endpoint !== undefined) {
+      obj.endpoint = Endpoint.toJSON(message.endpoint);
+    }
     return obj;
   },
 
@@ -1821,6 +1985,312 @@ export const Service: MessageFns<Service> = {
     message.rebalanceStatus = (object.rebalanceStatus !== undefined && object.rebalanceStatus !== null)
       ? RebalanceStatus.fromPartial(object.rebalanceStatus)
       : undefined;
+    message.endpoint = (object.endpoint !== undefined && object.endpoint !== null)
+      ? Endpoint.fromPartial(object.endpoint)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseEndpoint(): Endpoint {
+  return { spec: undefined, ports: [], virtualIps: [] };
+}
+
+export const Endpoint: MessageFns<Endpoint> = {
+  encode(message: Endpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.spec !== undefined) {
+      EndpointSpec.encode(message.spec, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.ports) {
+      PortConfig.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.virtualIps) {
+      EndpointVirtualIP.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Endpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEndpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.spec = EndpointSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ports.push(PortConfig.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.virtualIps.push(EndpointVirtualIP.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Endpoint {
+    return {
+      spec: isSet(object.spec) ? EndpointSpec.fromJSON(object.spec) : undefined,
+      ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => PortConfig.fromJSON(e)) : [],
+      virtualIps: globalThis.Array.isArray(object?.virtualIps)
+        ? object.virtualIps.map((e: any) => EndpointVirtualIP.fromJSON(e))
+        : globalThis.Array.isArray(object?.virtual_ips)
+        ? object.virtual_ips.map((e: any) => EndpointVirtualIP.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Endpoint): unknown {
+    const obj: any = {};
+    if (message.spec !== undefined) {
+      obj.spec = EndpointSpec.toJSON(message.spec);
+    }
+    if (message.ports?.length) {
+      obj.ports = message.ports.map((e) => PortConfig.toJSON(e));
+    }
+    if (message.virtualIps?.length) {
+      obj.virtualIps = message.virtualIps.map((e) => EndpointVirtualIP.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Endpoint>, I>>(base?: I): Endpoint {
+    return Endpoint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Endpoint>, I>>(object: I): Endpoint {
+    const message = createBaseEndpoint();
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? EndpointSpec.fromPartial(object.spec)
+      : undefined;
+    message.ports = object.ports?.map((e) => PortConfig.fromPartial(e)) || [];
+    message.virtualIps = object.virtualIps?.map((e) => EndpointVirtualIP.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseEndpointVirtualIP(): EndpointVirtualIP {
+  return { networkId: "", addr: "" };
+}
+
+export const EndpointVirtualIP: MessageFns<EndpointVirtualIP> = {
+  encode(message: EndpointVirtualIP, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.networkId !== "") {
+      writer.uint32(10).string(message.networkId);
+    }
+    if (message.addr !== "") {
+      writer.uint32(18).string(message.addr);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EndpointVirtualIP {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEndpointVirtualIP();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.networkId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.addr = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EndpointVirtualIP {
+    return {
+      networkId: isSet(object.networkId)
+        ? globalThis.String(object.networkId)
+        : isSet(object.network_id)
+        ? globalThis.String(object.network_id)
+        : "",
+      addr: isSet(object.addr) ? globalThis.String(object.addr) : "",
+    };
+  },
+
+  toJSON(message: EndpointVirtualIP): unknown {
+    const obj: any = {};
+    if (message.networkId !== "") {
+      obj.networkId = message.networkId;
+    }
+    if (message.addr !== "") {
+      obj.addr = message.addr;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EndpointVirtualIP>, I>>(base?: I): EndpointVirtualIP {
+    return EndpointVirtualIP.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EndpointVirtualIP>, I>>(object: I): EndpointVirtualIP {
+    const message = createBaseEndpointVirtualIP();
+    message.networkId = object.networkId ?? "";
+    message.addr = object.addr ?? "";
+    return message;
+  },
+};
+
+function createBaseNetworkAttachment(): NetworkAttachment {
+  return { networkId: "", addresses: [], aliases: [] };
+}
+
+export const NetworkAttachment: MessageFns<NetworkAttachment> = {
+  encode(message: NetworkAttachment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.networkId !== "") {
+      writer.uint32(10).string(message.networkId);
+    }
+    for (const v of message.addresses) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.aliases) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkAttachment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkAttachment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.networkId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.addresses.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.aliases.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkAttachment {
+    return {
+      networkId: isSet(object.networkId)
+        ? globalThis.String(object.networkId)
+        : isSet(object.network_id)
+        ? globalThis.String(object.network_id)
+        : "",
+      addresses: globalThis.Array.isArray(object?.addresses)
+        ? object.addresses.map((e: any) => globalThis.String(e))
+        : [],
+      aliases: globalThis.Array.isArray(object?.aliases) ? object.aliases.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: NetworkAttachment): unknown {
+    const obj: any = {};
+    if (message.networkId !== "") {
+      obj.networkId = message.networkId;
+    }
+    if (message.addresses?.length) {
+      obj.addresses = message.addresses;
+    }
+    if (message.aliases?.length) {
+      obj.aliases = message.aliases;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetworkAttachment>, I>>(base?: I): NetworkAttachment {
+    return NetworkAttachment.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetworkAttachment>, I>>(object: I): NetworkAttachment {
+    const message = createBaseNetworkAttachment();
+    message.networkId = object.networkId ?? "";
+    message.addresses = object.addresses?.map((e) => e) || [];
+    message.aliases = object.aliases?.map((e) => e) || [];
     return message;
   },
 };
@@ -2730,6 +3200,7 @@ function createBaseTask(): Task {
     endpoint: undefined,
     jobIteration: undefined,
     assignedGenericResources: [],
+    networks: [],
   };
 }
 
@@ -2776,6 +3247,9 @@ export const Task: MessageFns<Task> = {
     }
     for (const v of message.assignedGenericResources) {
       GenericResource.encode(v!, writer.uint32(114).fork()).join();
+    }
+    for (const v of message.networks) {
+      NetworkAttachment.encode(v!, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -2905,6 +3379,14 @@ export const Task: MessageFns<Task> = {
             message.assignedGenericResources.push(GenericResource.decode(reader, reader.uint32()));
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.networks.push(NetworkAttachment.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2961,6 +3443,9 @@ export const Task: MessageFns<Task> = {
         : globalThis.Array.isArray(object?.assigned_generic_resources)
         ? object.assigned_generic_resources.map((e: any) => GenericResource.fromJSON(e))
         : [],
+      networks: globalThis.Array.isArray(object?.networks)
+        ? object.networks.map((e: any) => NetworkAttachment.fromJSON(e))
+        : [],
     };
   },
 
@@ -3008,6 +3493,9 @@ export const Task: MessageFns<Task> = {
     if (message.assignedGenericResources?.length) {
       obj.assignedGenericResources = message.assignedGenericResources.map((e) => GenericResource.toJSON(e));
     }
+    if (message.networks?.length) {
+      obj.networks = message.networks.map((e) => NetworkAttachment.toJSON(e));
+    }
     return obj;
   },
 
@@ -3043,6 +3531,7 @@ export const Task: MessageFns<Task> = {
       : undefined;
     message.assignedGenericResources = object.assignedGenericResources?.map((e) => GenericResource.fromPartial(e)) ||
       [];
+    message.networks = object.networks?.map((e) => NetworkAttachment.fromPartial(e)) || [];
     return message;
   },
 };
@@ -3140,6 +3629,8 @@ function createBaseCluster(): Cluster {
     rootJoinTokens: undefined,
     rootCa: undefined,
     unlockKey: new Uint8Array(0),
+    defaultAddressPool: [],
+    subnetSize: 0,
   };
 }
 
@@ -3162,6 +3653,12 @@ export const Cluster: MessageFns<Cluster> = {
     }
     if (message.unlockKey.length !== 0) {
       writer.uint32(50).bytes(message.unlockKey);
+    }
+    for (const v of message.defaultAddressPool) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.subnetSize !== 0) {
+      writer.uint32(64).uint32(message.subnetSize);
     }
     return writer;
   },
@@ -3227,6 +3724,22 @@ export const Cluster: MessageFns<Cluster> = {
             message.unlockKey = reader.bytes();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.defaultAddressPool.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.subnetSize = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3259,6 +3772,16 @@ export const Cluster: MessageFns<Cluster> = {
         : isSet(object.unlock_key)
         ? bytesFromBase64(object.unlock_key)
         : new Uint8Array(0),
+      defaultAddressPool: globalThis.Array.isArray(object?.defaultAddressPool)
+        ? object.defaultAddressPool.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.default_address_pool)
+        ? object.default_address_pool.map((e: any) => globalThis.String(e))
+        : [],
+      subnetSize: isSet(object.subnetSize)
+        ? globalThis.Number(object.subnetSize)
+        : isSet(object.subnet_size)
+        ? globalThis.Number(object.subnet_size)
+        : 0,
     };
   },
 
@@ -3282,6 +3805,12 @@ export const Cluster: MessageFns<Cluster> = {
     if (message.unlockKey.length !== 0) {
       obj.unlockKey = base64FromBytes(message.unlockKey);
     }
+    if (message.defaultAddressPool?.length) {
+      obj.defaultAddressPool = message.defaultAddressPool;
+    }
+    if (message.subnetSize !== 0) {
+      obj.subnetSize = Math.round(message.subnetSize);
+    }
     return obj;
   },
 
@@ -3302,6 +3831,8 @@ export const Cluster: MessageFns<Cluster> = {
       ? RootCA.fromPartial(object.rootCa)
       : undefined;
     message.unlockKey = object.unlockKey ?? new Uint8Array(0);
+    message.defaultAddressPool = object.defaultAddressPool?.map((e) => e) || [];
+    message.subnetSize = object.subnetSize ?? 0;
     return message;
   },
 };
@@ -3682,6 +4213,143 @@ export const ConfigSpec: MessageFns<ConfigSpec> = {
       ? Annotations.fromPartial(object.annotations)
       : undefined;
     message.data = object.data ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseNetwork(): Network {
+  return { id: "", meta: undefined, spec: undefined, ipam: undefined, vni: 0 };
+}
+
+export const Network: MessageFns<Network> = {
+  encode(message: Network, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.meta !== undefined) {
+      Meta.encode(message.meta, writer.uint32(18).fork()).join();
+    }
+    if (message.spec !== undefined) {
+      NetworkSpec.encode(message.spec, writer.uint32(26).fork()).join();
+    }
+    if (message.ipam !== undefined) {
+      IPAMOptions.encode(message.ipam, writer.uint32(34).fork()).join();
+    }
+    if (message.vni !== 0) {
+      writer.uint32(40).uint32(message.vni);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Network {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetwork();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.meta = Meta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.spec = NetworkSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ipam = IPAMOptions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.vni = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Network {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      meta: isSet(object.meta) ? Meta.fromJSON(object.meta) : undefined,
+      spec: isSet(object.spec) ? NetworkSpec.fromJSON(object.spec) : undefined,
+      ipam: isSet(object.ipam) ? IPAMOptions.fromJSON(object.ipam) : undefined,
+      vni: isSet(object.vni) ? globalThis.Number(object.vni) : 0,
+    };
+  },
+
+  toJSON(message: Network): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.meta !== undefined) {
+      obj.meta = Meta.toJSON(message.meta);
+    }
+    if (message.spec !== undefined) {
+      obj.spec = NetworkSpec.toJSON(message.spec);
+    }
+    if (message.ipam !== undefined) {
+      obj.ipam = IPAMOptions.toJSON(message.ipam);
+    }
+    if (message.vni !== 0) {
+      obj.vni = Math.round(message.vni);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Network>, I>>(base?: I): Network {
+    return Network.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Network>, I>>(object: I): Network {
+    const message = createBaseNetwork();
+    message.id = object.id ?? "";
+    message.meta = (object.meta !== undefined && object.meta !== null) ? Meta.fromPartial(object.meta) : undefined;
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? NetworkSpec.fromPartial(object.spec)
+      : undefined;
+    message.ipam = (object.ipam !== undefined && object.ipam !== null)
+      ? IPAMOptions.fromPartial(object.ipam)
+      : undefined;
+    message.vni = object.vni ?? 0;
     return message;
   },
 };

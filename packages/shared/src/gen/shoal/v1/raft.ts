@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Cluster, Config, Node, Secret, Service, Task } from "./objects.js";
+import { Cluster, Config, Network, Node, Secret, Service, Task } from "./objects.js";
 
 export const protobufPackage = "shoal.v1";
 
@@ -429,6 +429,7 @@ export interface StoreAction {
     | { $case: "cluster"; value: Cluster }
     | { $case: "secret"; value: Secret }
     | { $case: "config"; value: Config }
+    | { $case: "network"; value: Network }
     | undefined;
 }
 
@@ -2198,6 +2199,9 @@ export const StoreAction: MessageFns<StoreAction> = {
       case "config":
         Config.encode(message.target.value, writer.uint32(58).fork()).join();
         break;
+      case "network":
+        Network.encode(message.target.value, writer.uint32(66).fork()).join();
+        break;
     }
     return writer;
   },
@@ -2271,6 +2275,14 @@ export const StoreAction: MessageFns<StoreAction> = {
             message.target = { $case: "config", value: Config.decode(reader, reader.uint32()) };
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.target = { $case: "network", value: Network.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2298,6 +2310,8 @@ export const StoreAction: MessageFns<StoreAction> = {
         ? { $case: "secret", value: Secret.fromJSON(object.secret) }
         : isSet(object.config)
         ? { $case: "config", value: Config.fromJSON(object.config) }
+        : isSet(object.network)
+        ? { $case: "network", value: Network.fromJSON(object.network) }
         : undefined,
     };
   },
@@ -2319,6 +2333,8 @@ export const StoreAction: MessageFns<StoreAction> = {
       obj.secret = Secret.toJSON(message.target.value);
     } else if (message.target?.$case === "config") {
       obj.config = Config.toJSON(message.target.value);
+    } else if (message.target?.$case === "network") {
+      obj.network = Network.toJSON(message.target.value);
     }
     return obj;
   },
@@ -2363,6 +2379,12 @@ export const StoreAction: MessageFns<StoreAction> = {
       case "config": {
         if (object.target?.value !== undefined && object.target?.value !== null) {
           message.target = { $case: "config", value: Config.fromPartial(object.target.value) };
+        }
+        break;
+      }
+      case "network": {
+        if (object.target?.value !== undefined && object.target?.value !== null) {
+          message.target = { $case: "network", value: Network.fromPartial(object.target.value) };
         }
         break;
       }

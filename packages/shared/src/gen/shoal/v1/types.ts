@@ -678,6 +678,41 @@ export function rebalanceModeToJSON(object: RebalanceMode): string {
   }
 }
 
+/** How a service's tasks are reached on its networks. */
+export enum EndpointMode {
+  /**
+   * VIP - One virtual IP per network; connections to it are spread over the
+   * healthy tasks (NAT on every node).
+   */
+  VIP = 0,
+  /** DNSRR - No virtual IP: the service's name resolves to every healthy task. */
+  DNSRR = 1,
+}
+
+export function endpointModeFromJSON(object: any): EndpointMode {
+  switch (object) {
+    case 0:
+    case "ENDPOINT_MODE_VIP":
+      return EndpointMode.VIP;
+    case 1:
+    case "ENDPOINT_MODE_DNSRR":
+      return EndpointMode.DNSRR;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum EndpointMode");
+  }
+}
+
+export function endpointModeToJSON(object: EndpointMode): string {
+  switch (object) {
+    case EndpointMode.VIP:
+      return "ENDPOINT_MODE_VIP";
+    case EndpointMode.DNSRR:
+      return "ENDPOINT_MODE_DNSRR";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum EndpointMode");
+  }
+}
+
 /**
  * Version of an object: the raft index of the last write to it. Writes carry
  * the version they read and fail with a sequence conflict if it is stale.
@@ -1068,7 +1103,14 @@ export interface TaskSpec {
   /** Bumping this counter redeploys every task without any other change. */
   forceUpdate: number;
   /** The containers' log driver; unset: the daemon's default. */
-  logDriver: Driver | undefined;
+  logDriver:
+    | Driver
+    | undefined;
+  /**
+   * The networks each task joins, in order (the first gives the default
+   * route).
+   */
+  networks: NetworkAttachmentConfig[];
 }
 
 /** Keeps a fixed number of tasks running. */
@@ -1114,6 +1156,61 @@ export interface JobSchedule {
 /** How the service's ports are exposed. */
 export interface EndpointSpec {
   ports: PortConfig[];
+  mode: EndpointMode;
+}
+
+/** A network a task joins. */
+export interface NetworkAttachmentConfig {
+  /**
+   * The network's id (a name given by a user is resolved to the id when the
+   * service is written).
+   */
+  target: string;
+  /**
+   * More names the service answers to on that network (a stack's short
+   * service name, for example).
+   */
+  aliases: string[];
+}
+
+/**
+ * A subnet of a network. Given by the user, or allocated from the cluster's
+ * address pool (then written into Network.ipam).
+ */
+export interface IPAMConfig {
+  /** CIDR, e.g. "10.0.1.0/24". */
+  subnet: string;
+  /** Empty: the subnet's first address. */
+  gateway: string;
+  /** CIDR within subnet that task addresses come from; empty: the whole subnet. */
+  range: string;
+}
+
+export interface IPAMOptions {
+  /** Only the default driver ("default" or empty) is supported. */
+  driver:
+    | Driver
+    | undefined;
+  /** At most one. */
+  configs: IPAMConfig[];
+}
+
+export interface NetworkSpec {
+  annotations:
+    | Annotations
+    | undefined;
+  /** "overlay" (the default when empty); no driver options are supported. */
+  driverConfig:
+    | Driver
+    | undefined;
+  /**
+   * Plain containers may join it (kept for Docker's API; Shoal runs no
+   * plain containers on it).
+   */
+  attachable: boolean;
+  /** The routing mesh's network: at most one, made by the cluster. */
+  ingress: boolean;
+  ipam: IPAMOptions | undefined;
 }
 
 export interface ServiceSpec {
@@ -5141,6 +5238,7 @@ function createBaseTaskSpec(): TaskSpec {
     placement: undefined,
     forceUpdate: 0,
     logDriver: undefined,
+    networks: [],
   };
 }
 
@@ -5163,6 +5261,9 @@ export const TaskSpec: MessageFns<TaskSpec> = {
     }
     if (message.logDriver !== undefined) {
       Driver.encode(message.logDriver, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.networks) {
+      NetworkAttachmentConfig.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -5228,6 +5329,14 @@ export const TaskSpec: MessageFns<TaskSpec> = {
             message.logDriver = Driver.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.networks.push(NetworkAttachmentConfig.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5260,6 +5369,9 @@ export const TaskSpec: MessageFns<TaskSpec> = {
         : isSet(object.log_driver)
         ? Driver.fromJSON(object.log_driver)
         : undefined,
+      networks: globalThis.Array.isArray(object?.networks)
+        ? object.networks.map((e: any) => NetworkAttachmentConfig.fromJSON(e))
+        : [],
     };
   },
 
@@ -5282,6 +5394,9 @@ export const TaskSpec: MessageFns<TaskSpec> = {
     }
     if (message.logDriver !== undefined) {
       obj.logDriver = Driver.toJSON(message.logDriver);
+    }
+    if (message.networks?.length) {
+      obj.networks = message.networks.map((e) => NetworkAttachmentConfig.toJSON(e));
     }
     return obj;
   },
@@ -5307,6 +5422,7 @@ export const TaskSpec: MessageFns<TaskSpec> = {
     message.logDriver = (object.logDriver !== undefined && object.logDriver !== null)
       ? Driver.fromPartial(object.logDriver)
       : undefined;
+    message.networks = object.networks?.map((e) => NetworkAttachmentConfig.fromPartial(e)) || [];
     return message;
   },
 };
@@ -5677,13 +5793,16 @@ export const JobSchedule: MessageFns<JobSchedule> = {
 };
 
 function createBaseEndpointSpec(): EndpointSpec {
-  return { ports: [] };
+  return { ports: [], mode: 0 };
 }
 
 export const EndpointSpec: MessageFns<EndpointSpec> = {
   encode(message: EndpointSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.ports) {
       PortConfig.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.mode !== 0) {
+      writer.uint32(16).int32(message.mode);
     }
     return writer;
   },
@@ -5709,6 +5828,14 @@ export const EndpointSpec: MessageFns<EndpointSpec> = {
             message.ports.push(PortConfig.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5724,6 +5851,7 @@ export const EndpointSpec: MessageFns<EndpointSpec> = {
   fromJSON(object: any): EndpointSpec {
     return {
       ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => PortConfig.fromJSON(e)) : [],
+      mode: isSet(object.mode) ? endpointModeFromJSON(object.mode) : 0,
     };
   },
 
@@ -5731,6 +5859,9 @@ export const EndpointSpec: MessageFns<EndpointSpec> = {
     const obj: any = {};
     if (message.ports?.length) {
       obj.ports = message.ports.map((e) => PortConfig.toJSON(e));
+    }
+    if (message.mode !== 0) {
+      obj.mode = endpointModeToJSON(message.mode);
     }
     return obj;
   },
@@ -5741,6 +5872,423 @@ export const EndpointSpec: MessageFns<EndpointSpec> = {
   fromPartial<I extends Exact<DeepPartial<EndpointSpec>, I>>(object: I): EndpointSpec {
     const message = createBaseEndpointSpec();
     message.ports = object.ports?.map((e) => PortConfig.fromPartial(e)) || [];
+    message.mode = object.mode ?? 0;
+    return message;
+  },
+};
+
+function createBaseNetworkAttachmentConfig(): NetworkAttachmentConfig {
+  return { target: "", aliases: [] };
+}
+
+export const NetworkAttachmentConfig: MessageFns<NetworkAttachmentConfig> = {
+  encode(message: NetworkAttachmentConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== "") {
+      writer.uint32(10).string(message.target);
+    }
+    for (const v of message.aliases) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkAttachmentConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkAttachmentConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.aliases.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkAttachmentConfig {
+    return {
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      aliases: globalThis.Array.isArray(object?.aliases) ? object.aliases.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: NetworkAttachmentConfig): unknown {
+    const obj: any = {};
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    if (message.aliases?.length) {
+      obj.aliases = message.aliases;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetworkAttachmentConfig>, I>>(base?: I): NetworkAttachmentConfig {
+    return NetworkAttachmentConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetworkAttachmentConfig>, I>>(object: I): NetworkAttachmentConfig {
+    const message = createBaseNetworkAttachmentConfig();
+    message.target = object.target ?? "";
+    message.aliases = object.aliases?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseIPAMConfig(): IPAMConfig {
+  return { subnet: "", gateway: "", range: "" };
+}
+
+export const IPAMConfig: MessageFns<IPAMConfig> = {
+  encode(message: IPAMConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subnet !== "") {
+      writer.uint32(10).string(message.subnet);
+    }
+    if (message.gateway !== "") {
+      writer.uint32(18).string(message.gateway);
+    }
+    if (message.range !== "") {
+      writer.uint32(26).string(message.range);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IPAMConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIPAMConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subnet = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.gateway = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.range = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IPAMConfig {
+    return {
+      subnet: isSet(object.subnet) ? globalThis.String(object.subnet) : "",
+      gateway: isSet(object.gateway) ? globalThis.String(object.gateway) : "",
+      range: isSet(object.range) ? globalThis.String(object.range) : "",
+    };
+  },
+
+  toJSON(message: IPAMConfig): unknown {
+    const obj: any = {};
+    if (message.subnet !== "") {
+      obj.subnet = message.subnet;
+    }
+    if (message.gateway !== "") {
+      obj.gateway = message.gateway;
+    }
+    if (message.range !== "") {
+      obj.range = message.range;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IPAMConfig>, I>>(base?: I): IPAMConfig {
+    return IPAMConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IPAMConfig>, I>>(object: I): IPAMConfig {
+    const message = createBaseIPAMConfig();
+    message.subnet = object.subnet ?? "";
+    message.gateway = object.gateway ?? "";
+    message.range = object.range ?? "";
+    return message;
+  },
+};
+
+function createBaseIPAMOptions(): IPAMOptions {
+  return { driver: undefined, configs: [] };
+}
+
+export const IPAMOptions: MessageFns<IPAMOptions> = {
+  encode(message: IPAMOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.driver !== undefined) {
+      Driver.encode(message.driver, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.configs) {
+      IPAMConfig.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IPAMOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIPAMOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.driver = Driver.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.configs.push(IPAMConfig.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IPAMOptions {
+    return {
+      driver: isSet(object.driver) ? Driver.fromJSON(object.driver) : undefined,
+      configs: globalThis.Array.isArray(object?.configs) ? object.configs.map((e: any) => IPAMConfig.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: IPAMOptions): unknown {
+    const obj: any = {};
+    if (message.driver !== undefined) {
+      obj.driver = Driver.toJSON(message.driver);
+    }
+    if (message.configs?.length) {
+      obj.configs = message.configs.map((e) => IPAMConfig.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IPAMOptions>, I>>(base?: I): IPAMOptions {
+    return IPAMOptions.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IPAMOptions>, I>>(object: I): IPAMOptions {
+    const message = createBaseIPAMOptions();
+    message.driver = (object.driver !== undefined && object.driver !== null)
+      ? Driver.fromPartial(object.driver)
+      : undefined;
+    message.configs = object.configs?.map((e) => IPAMConfig.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseNetworkSpec(): NetworkSpec {
+  return { annotations: undefined, driverConfig: undefined, attachable: false, ingress: false, ipam: undefined };
+}
+
+export const NetworkSpec: MessageFns<NetworkSpec> = {
+  encode(message: NetworkSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.annotations !== undefined) {
+      Annotations.encode(message.annotations, writer.uint32(10).fork()).join();
+    }
+    if (message.driverConfig !== undefined) {
+      Driver.encode(message.driverConfig, writer.uint32(18).fork()).join();
+    }
+    if (message.attachable !== false) {
+      writer.uint32(24).bool(message.attachable);
+    }
+    if (message.ingress !== false) {
+      writer.uint32(32).bool(message.ingress);
+    }
+    if (message.ipam !== undefined) {
+      IPAMOptions.encode(message.ipam, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.annotations = Annotations.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.driverConfig = Driver.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attachable = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.ingress = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ipam = IPAMOptions.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkSpec {
+    return {
+      annotations: isSet(object.annotations) ? Annotations.fromJSON(object.annotations) : undefined,
+      driverConfig: isSet(object.driverConfig)
+        ? Driver.fromJSON(object.driverConfig)
+        : isSet(object.driver_config)
+        ? Driver.fromJSON(object.driver_config)
+        : undefined,
+      attachable: isSet(object.attachable) ? globalThis.Boolean(object.attachable) : false,
+      ingress: isSet(object.ingress) ? globalThis.Boolean(object.ingress) : false,
+      ipam: isSet(object.ipam) ? IPAMOptions.fromJSON(object.ipam) : undefined,
+    };
+  },
+
+  toJSON(message: NetworkSpec): unknown {
+    const obj: any = {};
+    if (message.annotations !== undefined) {
+      obj.annotations = Annotations.toJSON(message.annotations);
+    }
+    if (message.driverConfig !== undefined) {
+      obj.driverConfig = Driver.toJSON(message.driverConfig);
+    }
+    if (message.attachable !== false) {
+      obj.attachable = message.attachable;
+    }
+    if (message.ingress !== false) {
+      obj.ingress = message.ingress;
+    }
+    if (message.ipam !== undefined) {
+      obj.ipam = IPAMOptions.toJSON(message.ipam);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetworkSpec>, I>>(base?: I): NetworkSpec {
+    return NetworkSpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetworkSpec>, I>>(object: I): NetworkSpec {
+    const message = createBaseNetworkSpec();
+    message.annotations = (object.annotations !== undefined && object.annotations !== null)
+      ? Annotations.fromPartial(object.annotations)
+      : undefined;
+    message.driverConfig = (object.driverConfig !== undefined && object.driverConfig !== null)
+      ? Driver.fromPartial(object.driverConfig)
+      : undefined;
+    message.attachable = object.attachable ?? false;
+    message.ingress = object.ingress ?? false;
+    message.ipam = (object.ipam !== undefined && object.ipam !== null)
+      ? IPAMOptions.fromPartial(object.ipam)
+      : undefined;
     return message;
   },
 };
