@@ -247,8 +247,8 @@ export interface NetworkService {
   /** VIP mode: the virtual IP on this network, without prefix. */
   virtualIp: string;
   /**
-   * Its ports as allocated (Service.endpoint.ports): the virtual IP
-   * forwards each target port; on ingress, the published ports.
+   * Its ports as allocated (Service.endpoint.ports); the routing mesh opens
+   * the ingress-mode ones. (A virtual IP forwards every port, as in Swarm.)
    */
   ports: PortConfig[];
 }
