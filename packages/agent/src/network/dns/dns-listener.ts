@@ -14,6 +14,8 @@ export type QueryHandler = (message: Buffer, source: string, transport: Transpor
 const TCP_IDLE_MS = 10_000;
 /** At most this many TCP clients at once (Docker's embedded resolver opens one per query). */
 const TCP_MAX_CONNECTIONS = 256;
+/** A TCP client with more queries than this waiting for replies is disconnected. */
+const TCP_MAX_PENDING = 64;
 
 export class DnsListener {
   private udp: dgram.Socket | undefined;
@@ -103,17 +105,25 @@ export class DnsListener {
     const reader = new FrameReader();
     // Replies go out in the order of the queries.
     let queue = Promise.resolve();
+    let pending = 0;
     conn.setTimeout(TCP_IDLE_MS, () => conn.destroy());
     conn.on("error", (err) => this.logger.debug({ source, err: errorMessage(err) }, "DNS TCP connection error"));
     conn.on("close", () => this.connections.delete(conn));
     conn.on("data", (chunk) => {
       for (const message of reader.push(chunk)) {
+        if (++pending > TCP_MAX_PENDING) {
+          this.logger.debug({ source }, "DNS TCP client sends too many queries; disconnected");
+          conn.destroy();
+          return;
+        }
         queue = queue.then(async () => {
           try {
             const reply = await this.handler(message, source, "tcp");
             if (reply !== undefined && !conn.destroyed) conn.write(frame(reply));
           } catch (err: unknown) {
             this.logger.warn({ err: errorMessage(err) }, "DNS query failed");
+          } finally {
+            pending--;
           }
         });
       }

@@ -12,6 +12,8 @@ import type { Transport } from "./dns-response.js";
 
 export const DEFAULT_RESOLV_CONF = "/etc/resolv.conf";
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 2000;
+/** Forwarded queries waiting for a reply at most; past it a query gets SERVFAIL at once. */
+export const MAX_IN_FLIGHT = 256;
 
 export interface UpstreamOptions {
   resolvConfPath: string;
@@ -23,10 +25,30 @@ export interface UpstreamOptions {
 }
 
 export class Upstream {
+  private inFlight = 0;
+  /** Queries refused because MAX_IN_FLIGHT were waiting. */
+  refused = 0;
+
   constructor(private readonly options: UpstreamOptions) {}
 
-  /** The first resolver's reply to `query`, or undefined (no resolver, none replied in time). */
+  /**
+   * The first resolver's reply to `query`, or undefined (no resolver, none replied in time, or
+   * too many queries waiting already).
+   */
   async forward(query: Buffer, transport: Transport): Promise<Buffer | undefined> {
+    if (this.inFlight >= MAX_IN_FLIGHT) {
+      if (this.refused++ % 100 === 0) this.options.logger.warn({ refused: this.refused }, "too many forwarded queries");
+      return undefined;
+    }
+    this.inFlight++;
+    try {
+      return await this.tryServers(query, transport);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async tryServers(query: Buffer, transport: Transport): Promise<Buffer | undefined> {
     const servers = await this.nameservers();
     const deadline = this.options.clock.now() + this.options.timeoutMs;
     for (const [i, server] of servers.entries()) {

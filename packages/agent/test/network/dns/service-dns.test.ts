@@ -286,6 +286,29 @@ describe("ServiceDns sockets", () => {
     expect(addresses(await query(gw, "web", { source: WEB_1, tcp: true }))).toEqual(["10.0.1.2"]);
   });
 
+  it("refuses what it does not do, and ignores responses", async () => {
+    const states = new NetworkStates();
+    states.replaceAll([back]);
+    const dns = new ServiceDns({ states, nodeId: "node-1", logger: silentLogger() });
+    const two = dnsPacket.encode({
+      type: "query",
+      id: 1,
+      questions: [
+        { type: "A", name: "db" },
+        { type: "A", name: "api" },
+      ],
+    });
+    const status = dnsPacket.encode({ type: "query", id: 2, flags: 2 << 11, questions: [{ type: "A", name: "db" }] });
+    const response = dnsPacket.encode({ type: "response", id: 3, questions: [{ type: "A", name: "db" }] });
+    const rcode = async (m: Buffer): Promise<number | undefined> => {
+      const reply = await dns.answer(m, DB_1, "net-back", "udp");
+      return reply === undefined ? undefined : rcodeOf(dnsPacket.decode(reply));
+    };
+    expect(await rcode(two)).toBe(Rcode.FORMERR);
+    expect(await rcode(status)).toBe(Rcode.NOTIMP);
+    expect(await rcode(response)).toBeUndefined();
+  });
+
   it("binds once the gateway address appears, trying again on a timer", async () => {
     // 192.0.2.1 (TEST-NET-1) is on no interface: the bind fails with EADDRNOTAVAIL, as it does
     // for a gateway before the data plane has made the bridge.
