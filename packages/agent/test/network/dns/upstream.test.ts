@@ -59,7 +59,6 @@ describe("Upstream", () => {
     expect(reply).toEqual(query);
     // The silent one had half of the 400 ms.
     expect(Date.now() - started).toBeGreaterThanOrEqual(180);
-    expect(Date.now() - started).toBeLessThan(400);
   });
 
   it("ignores a reply with another id", async () => {
