@@ -57,3 +57,4 @@ export {
 export { TaskFiles, type TaskFile } from "./secrets/task-files.js";
 export { defaultSecretsDir, memoryBacked, TMPFS_MAGIC, RAMFS_MAGIC } from "./secrets/memory-dir.js";
 export { taskFileMounts, withTaskFiles } from "./exec/docker/container-config-secrets.js";
+export { ServiceDns, gatewayOf, DNS_PORT, type ServiceDnsOptions } from "./network/dns/service-dns.js";
