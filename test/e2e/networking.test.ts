@@ -150,7 +150,7 @@ describe("service networking across hosts", () => {
     const client = await containerOf(host("h1"), "client");
     const web = await serviceOf("web");
     const vip = (web.endpoint?.virtualIps[0]?.addr ?? "").split("/")[0];
-    const out = await sh(host("h1"), client, "resolve web; nslookup tasks.web");
+    const out = await sh(host("h1"), client, "resolve web; busybox nslookup tasks.web");
     expect(out.split("\n")[0]).toBe(vip);
     const { network } = await control.call(await leader(), "getNetwork", { networkId: "app" });
     const expected = addressesOf(running(await tasksOf("web")), network!.id).map((a) => a.split("/")[0]!);

@@ -6,12 +6,17 @@ import type { Task } from "@shoal/shared";
 import type { Host } from "../harness/index.js";
 
 /** A web server whose answer is its container's hostname: one body per replica. */
-export const HTTPD = "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www";
+export const HTTPD = "busybox mkdir -p /www && busybox hostname > /www/index.html && exec httpd -f -p 80 -h /www";
 
-/** Shell functions: `resolve NAME` prints the last address nslookup gives; `get ADDR PORT` the body. */
+/**
+ * Shell functions: `resolve NAME` prints the last address nslookup gives; `get ADDR PORT` the body;
+ * `seq` and `cut` (not linked in the base image).
+ */
 export const FETCH = [
-  "resolve() { nslookup \"$1\" 2>/dev/null | awk '/^Name:/ {n=1} n && /^Address/ {a=$NF} END {print a}'; }",
-  'get() { printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 2 "$1" "$2" 2>/dev/null | tail -n 1; }',
+  "resolve() { busybox nslookup \"$1\" 2>/dev/null | busybox awk '/^Name:/ {n=1} n && /^Address/ {a=$NF} END {print a}'; }",
+  'get() { printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 2 "$1" "$2" 2>/dev/null | busybox tail -n 1; }',
+  'seq() { busybox seq "$@"; }',
+  'cut() { busybox cut "$@"; }',
 ].join("\n");
 
 /** A body HTTPD serves: a container's short id. */
