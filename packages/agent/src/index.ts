@@ -58,3 +58,7 @@ export { TaskFiles, type TaskFile } from "./secrets/task-files.js";
 export { defaultSecretsDir, memoryBacked, TMPFS_MAGIC, RAMFS_MAGIC } from "./secrets/memory-dir.js";
 export { taskFileMounts, withTaskFiles } from "./exec/docker/container-config-secrets.js";
 export { ServiceDns, gatewayOf, DNS_PORT, type ServiceDnsOptions } from "./network/dns/service-dns.js";
+export { NetworkStates, networkId } from "./network/network-states.js";
+export { NatController, type NatControllerOptions } from "./network/nat/nat-controller.js";
+export { iptablesRules, type IptablesRules, type RulesInput } from "./network/nat/rules.js";
+export { spawnRunner, type CommandRunner, type CommandResult } from "./network/nat/iptables.js";

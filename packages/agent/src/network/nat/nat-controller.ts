@@ -1,0 +1,141 @@
+// Keeps the host's iptables rules (virtual IPs, hairpin, routing mesh, isolation) in line with
+// the node's NetworkStates: on each change (coalesced) it rewrites Shoal's chains, one
+// iptables-restore transaction per table, and makes sure the jumps into them exist. A failure is
+// logged and retried with backoff; it never throws into the agent. Stopping leaves the rules in
+// place (a restarted agent must not disturb running tasks); remove() takes them away.
+import {
+  Backoff,
+  errorMessage,
+  systemClock,
+  type BackoffOptions,
+  type Clock,
+  type Logger,
+  type Timer,
+} from "@shoal/shared";
+import type { NetworkStates } from "../network-states.js";
+import { Iptables, spawnRunner, type CommandRunner } from "./iptables.js";
+import { iptablesRules, removalRules } from "./rules.js";
+
+export interface NatControllerOptions {
+  readonly states: NetworkStates;
+  /** This node's id (read at each sync; empty while unknown: then no endpoint counts as local). */
+  readonly nodeId: () => string;
+  readonly logger: Logger;
+  /** Runs iptables commands; default: spawned in the agent's own network namespace. */
+  readonly run?: CommandRunner;
+  readonly clock?: Clock;
+  /** Retries of a failed sync; default 500 ms doubling up to 30 s. */
+  readonly backoff?: BackoffOptions;
+}
+
+export class NatController {
+  private readonly iptables: Iptables;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly backoff: Backoff;
+  private unsubscribe: (() => void) | undefined;
+  private dirty = false;
+  private looping: Promise<void> | undefined;
+  private retry: Timer | undefined;
+  private stopped = false;
+  private lastError: unknown;
+  /** Serializes syncs and remove(). */
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: NatControllerOptions) {
+    this.iptables = new Iptables(options.run ?? spawnRunner());
+    this.logger = options.logger.child({ component: "nat" });
+    this.clock = options.clock ?? systemClock;
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...options.backoff });
+  }
+
+  /** Subscribes to the states and syncs once now. */
+  start(): void {
+    if (this.unsubscribe !== undefined || this.stopped) return;
+    this.unsubscribe = this.options.states.onChange(() => this.kick());
+    this.kick();
+  }
+
+  /** Stops following the states; the rules stay. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.retry?.cancel();
+    this.retry = undefined;
+    await this.looping;
+    await this.tail;
+  }
+
+  /**
+   * Removes the jumps and every SHOAL-* chain (for a node with no network left). A later change
+   * of the states (before stop()) writes them again. Throws when iptables fails.
+   */
+  remove(): Promise<void> {
+    return this.serial(async () => {
+      await this.iptables.removeJumps();
+      const rules = removalRules(await this.iptables.existingChains());
+      await this.iptables.restore(rules.nat);
+      await this.iptables.restore(rules.filter);
+      this.logger.info("removed the NAT and isolation rules");
+    });
+  }
+
+  /**
+   * Resolves once the rules reflect every change so far; rejects with the error of the last
+   * attempt when it failed (a retry is then pending).
+   */
+  async idle(): Promise<void> {
+    while (this.looping !== undefined) await this.looping;
+    await this.tail;
+    if (this.lastError !== undefined) throw this.lastError;
+  }
+
+  private kick(): void {
+    this.dirty = true;
+    if (this.stopped || this.looping !== undefined || this.retry !== undefined) return;
+    this.looping = this.loop().finally(() => (this.looping = undefined));
+  }
+
+  private async loop(): Promise<void> {
+    // Changes that come in one burst (a full assignments message) make one sync.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.dirty && !this.stopped) {
+      this.dirty = false;
+      try {
+        await this.serial(() => this.sync());
+        this.lastError = undefined;
+        this.backoff.reset();
+      } catch (err) {
+        this.lastError = err;
+        this.dirty = true;
+        const delay = this.backoff.next();
+        this.logger.warn({ err: errorMessage(err), retryMs: delay }, "could not write the NAT rules; retrying");
+        this.retry = this.clock.setTimeout(() => {
+          this.retry = undefined;
+          this.kick();
+        }, delay);
+        return;
+      }
+    }
+  }
+
+  private async sync(): Promise<void> {
+    const states = this.options.states.all();
+    const rules = iptablesRules({
+      states,
+      nodeId: this.options.nodeId(),
+      existing: await this.iptables.existingChains(),
+    });
+    await this.iptables.restore(rules.nat);
+    await this.iptables.restore(rules.filter);
+    await this.iptables.ensureJumps();
+    this.logger.debug({ networks: states.length }, "NAT rules written");
+  }
+
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const next = this.tail.then(fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
