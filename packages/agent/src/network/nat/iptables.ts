@@ -60,10 +60,16 @@ export class Iptables {
     await this.check(["iptables-restore", "-w", "--noflush"], text);
   }
 
-  /** Inserts each jump at the top of its built-in chain unless it is there already. */
+  /**
+   * Makes each jump the first rule of its built-in chain, once. Docker inserts its own rules at
+   * the top when it makes a network (FORWARD's `-i BRIDGE ! -o BRIDGE -j ACCEPT` would let a task
+   * past the isolation rules): a jump found lower is moved back up.
+   */
   async ensureJumps(jumps: readonly Jump[] = JUMPS): Promise<void> {
     for (const jump of jumps) {
-      if ((await this.run(jumpArgs(jump, "-C"))).code === 0) continue;
+      const first = await this.run(["iptables", "-w", "-t", jump.table, "-S", jump.from, "1"]);
+      if (first.code === 0 && first.stdout.trim() === `-A ${jump.from} -j ${jump.to}`) continue;
+      await this.removeJumps([jump]);
       await this.check(jumpArgs(jump, "-I"));
     }
   }

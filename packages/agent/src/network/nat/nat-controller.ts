@@ -1,11 +1,14 @@
 // Keeps the host's iptables rules (virtual IPs, hairpin, routing mesh, isolation) in line with
-// the node's NetworkStates: on each change (coalesced) it rewrites Shoal's chains, one
-// iptables-restore transaction per table, and makes sure the jumps into them exist. A failure is
-// logged and retried with backoff; it never throws into the agent. Stopping leaves the rules in
-// place (a restarted agent must not disturb running tasks); remove() takes them away.
+// the node's NetworkStates: on each change (coalesced), and every 30 s, it rewrites Shoal's
+// chains, one iptables-restore transaction per table, and makes sure the jumps into them come
+// first in the built-in chains (Docker inserts its own above them when it makes a network: the
+// data plane may call resync() after it did). A failure is logged and retried with backoff; it
+// never throws into the agent. Stopping leaves the rules in place (a restarted agent must not
+// disturb running tasks); remove() takes them away.
 import {
   Backoff,
   errorMessage,
+  every,
   systemClock,
   type BackoffOptions,
   type Clock,
@@ -26,7 +29,11 @@ export interface NatControllerOptions {
   readonly clock?: Clock;
   /** Retries of a failed sync; default 500 ms doubling up to 30 s. */
   readonly backoff?: BackoffOptions;
+  /** Syncs again this often even without a change (rules or jumps someone else moved); default 30 s. */
+  readonly resyncMs?: number;
 }
+
+const DEFAULT_RESYNC_MS = 30_000;
 
 export class NatController {
   private readonly iptables: Iptables;
@@ -37,6 +44,7 @@ export class NatController {
   private dirty = false;
   private looping: Promise<void> | undefined;
   private retry: Timer | undefined;
+  private periodic: Timer | undefined;
   private stopped = false;
   private lastError: unknown;
   /** Serializes syncs and remove(). */
@@ -53,6 +61,12 @@ export class NatController {
   start(): void {
     if (this.unsubscribe !== undefined || this.stopped) return;
     this.unsubscribe = this.options.states.onChange(() => this.kick());
+    this.periodic = every(this.clock, this.options.resyncMs ?? DEFAULT_RESYNC_MS, () => this.kick());
+    this.kick();
+  }
+
+  /** Syncs again soon (after the data plane made a Docker network, whose rules go on top). */
+  resync(): void {
     this.kick();
   }
 
@@ -61,6 +75,8 @@ export class NatController {
     this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.periodic?.cancel();
+    this.periodic = undefined;
     this.retry?.cancel();
     this.retry = undefined;
     await this.looping;

@@ -5,21 +5,17 @@ import { NatController } from "../../../src/network/nat/nat-controller.js";
 import { NetworkStates } from "../../../src/network/network-states.js";
 import { endpoint, networkState, vipService } from "./fixture.js";
 
-/** iptables as a script: records each command; `-C` finds the jumps once they were inserted. */
+/** iptables as a script: records each command and keeps the built-in chains' rules as lists. */
 class FakeIptables {
   readonly calls: string[] = [];
   readonly restored: string[] = [];
-  readonly jumps = new Set<string>();
+  /** "table CHAIN" -> its rules ("-j TARGET"), first first. */
+  readonly chains = new Map<string, string[]>();
   failRestores = 0;
 
   readonly run: CommandRunner = (argv, input) => {
-    const line = argv.join(" ");
-    this.calls.push(line);
+    this.calls.push(argv.join(" "));
     const ok: CommandResult = { code: 0, stdout: "", stderr: "" };
-    const jump = argv
-      .slice(3)
-      .filter((a) => !["-C", "-I", "-D", "1"].includes(a))
-      .join(" ");
     if (argv[0] === "iptables-save") return Promise.resolve(ok);
     if (argv[0] === "iptables-restore") {
       if (this.failRestores > 0) {
@@ -29,11 +25,22 @@ class FakeIptables {
       this.restored.push(input ?? "");
       return Promise.resolve(ok);
     }
-    if (argv.includes("-C")) return Promise.resolve(this.jumps.has(jump) ? ok : { ...ok, code: 1 });
-    if (argv.includes("-I")) this.jumps.add(jump);
-    if (argv.includes("-D")) this.jumps.delete(jump);
+    // iptables -w -t TABLE OP CHAIN [1] [-j TARGET]
+    const [, , , table, op, chain] = argv;
+    const rules = this.rules(`${table} ${chain}`);
+    const rule = argv.slice(argv.indexOf("-j")).join(" ");
+    if (op === "-S") return Promise.resolve({ ...ok, stdout: rules[0] ? `-A ${chain} ${rules[0]}\n` : "" });
+    if (op === "-C") return Promise.resolve({ ...ok, code: rules.includes(rule) ? 0 : 1 });
+    if (op === "-I") rules.unshift(rule);
+    if (op === "-D") rules.splice(rules.indexOf(rule), 1);
     return Promise.resolve(ok);
   };
+
+  rules(chain: string): string[] {
+    const rules = this.chains.get(chain) ?? [];
+    this.chains.set(chain, rules);
+    return rules;
+  }
 }
 
 const state = (ready: boolean) =>
@@ -78,7 +85,7 @@ describe("NatController", () => {
     expect(fake.calls).toContain("iptables-restore -w --noflush");
   });
 
-  it("adds a jump only when `iptables -C` does not find it", async () => {
+  it("adds each jump once, and moves it back to the top when a rule was inserted above it", async () => {
     const { states, fake, nat } = setup();
     nat.start();
     await nat.idle();
@@ -86,6 +93,21 @@ describe("NatController", () => {
     await nat.idle();
     expect(fake.restored).toHaveLength(4);
     expect(fake.calls.filter((c) => c.includes(" -I "))).toHaveLength(4);
+    // Docker makes a network: its rules go on top.
+    fake.rules("filter FORWARD").unshift("-i shb4100 ! -o shb4100 -j ACCEPT");
+    nat.resync();
+    await nat.idle();
+    expect(fake.rules("filter FORWARD")).toEqual(["-j SHOAL-FORWARD", "-i shb4100 ! -o shb4100 -j ACCEPT"]);
+    expect(fake.rules("nat PREROUTING")).toEqual(["-j SHOAL-PREROUTING"]);
+  });
+
+  it("syncs again every 30 s without a change", async () => {
+    const { fake, clock, nat } = setup();
+    nat.start();
+    await nat.idle();
+    clock.advance(30_000);
+    await nat.idle();
+    expect(fake.restored).toHaveLength(4);
   });
 
   it("logs a failure and retries after a backoff, without throwing into the agent", async () => {
@@ -119,7 +141,7 @@ describe("NatController", () => {
     await nat.idle();
     fake.calls.length = 0;
     await nat.remove();
-    expect(fake.jumps.size).toBe(0);
+    for (const rules of fake.chains.values()) expect(rules).toEqual([]);
     expect(fake.calls.filter((c) => c.includes(" -D "))).toHaveLength(4);
     expect(fake.calls.slice(-2)).toEqual(["iptables-restore -w --noflush", "iptables-restore -w --noflush"]);
   });
