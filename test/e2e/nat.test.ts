@@ -245,9 +245,8 @@ describe("NAT rules on a real kernel", () => {
     states.apply(AssignmentAction.UPDATE, networkA(false));
     await controller.idle();
     expect(await replies(C, "10.77.0.100", PORT, 4)).toEqual(new Set(["L"]));
-    // A task reaching itself: after the DNAT, br_netfilter bridges the frame back out of the port it
-    // came in by, which a bridge does only with hairpin mode on that port (the data plane's part).
-    await ip(HOST, "link", "set", "v-l", "type", "bridge_slave", "hairpin", "on");
+    // A task reaching itself: br_netfilter bridges the DNATed frame back out of the port it came in
+    // by, which the bridge does since the controller turned hairpin mode on for its ports.
     expect(await replies(L, "10.77.0.100", PORT, 2)).toEqual(new Set(["L"]));
     // The chain of the endpoint that went is deleted.
     const nat = await exec(inNs(HOST, "iptables-save", "-t", "nat"));

@@ -2,7 +2,8 @@
 // the node's NetworkStates: on each change (coalesced), and every 30 s, it rewrites Shoal's
 // chains, one iptables-restore transaction per table, and makes sure the jumps into them come
 // first in the built-in chains (Docker inserts its own above them when it makes a network: the
-// data plane may call resync() after it did). A failure is logged and retried with backoff; it
+// data plane may call resync() after it did); it also turns hairpin mode on for the ports of the
+// bridges of networks with a virtual IP (hairpin.ts). A failure is logged and retried with backoff; it
 // never throws into the agent. Stopping leaves the rules in place (a restarted agent must not
 // disturb running tasks); remove() takes them away.
 import {
@@ -16,6 +17,7 @@ import {
   type Timer,
 } from "@shoal/shared";
 import type { NetworkStates } from "../network-states.js";
+import { ensureHairpin, hairpinBridges } from "./hairpin.js";
 import { Iptables, spawnRunner, type CommandRunner } from "./iptables.js";
 import { iptablesRules, removalRules } from "./rules.js";
 
@@ -37,6 +39,7 @@ const DEFAULT_RESYNC_MS = 30_000;
 
 export class NatController {
   private readonly iptables: Iptables;
+  private readonly run: CommandRunner;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly backoff: Backoff;
@@ -51,7 +54,8 @@ export class NatController {
   private tail: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: NatControllerOptions) {
-    this.iptables = new Iptables(options.run ?? spawnRunner());
+    this.run = options.run ?? spawnRunner();
+    this.iptables = new Iptables(this.run);
     this.logger = options.logger.child({ component: "nat" });
     this.clock = options.clock ?? systemClock;
     this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...options.backoff });
@@ -146,6 +150,7 @@ export class NatController {
     await this.iptables.restore(rules.nat);
     await this.iptables.restore(rules.filter);
     await this.iptables.ensureJumps();
+    for (const bridge of hairpinBridges(states)) await ensureHairpin(this.run, bridge);
     this.logger.debug({ networks: states.length }, "NAT rules written");
   }
 

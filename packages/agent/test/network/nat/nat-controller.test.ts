@@ -17,6 +17,8 @@ class FakeIptables {
     this.calls.push(argv.join(" "));
     const ok: CommandResult = { code: 0, stdout: "", stderr: "" };
     if (argv[0] === "iptables-save") return Promise.resolve(ok);
+    // `ip -o -d link show master BRIDGE`: no bridge (the data plane has not made it).
+    if (argv[0] === "ip") return Promise.resolve({ code: 1, stdout: "", stderr: "Device does not exist" });
     if (argv[0] === "iptables-restore") {
       if (this.failRestores > 0) {
         this.failRestores--;
