@@ -6,8 +6,9 @@
 //            endpoint L .4 (both veths on the bridge)
 //   shv4242  a veth to R .3, which stands for an endpoint on another host (routed, /32, as the
 //            VXLAN device is)
-//   shb4096 (ingress, 10.78.0.1/24 and the node's address .2): ingress endpoint I .5 (no default
-//            route: only the mesh's SNAT brings its replies back)
+//   shb4096 (ingress, 10.78.0.1/24 and the node's address .2): ingress endpoint I .5
+//   shv4096  a veth to J .6, an ingress endpoint on another host (I and J have no default route:
+//            only the mesh's SNAT to the node's address brings their replies back)
 //   up0      192.168.77.1/24, to O .2, a client outside the cluster
 //
 // The NatController writes the rules for a hand-built NetworkState; each client connects with nc
@@ -30,14 +31,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const TAG = randomBytes(2).toString("hex");
 const ns = (name: string): string => `nat-${TAG}-${name}`;
-const [HOST, C, L, R, I, O] = ["h", "c", "l", "r", "i", "o"].map(ns) as [
-  string,
-  string,
-  string,
-  string,
-  string,
-  string,
-];
+const NAMESPACES = ["h", "c", "l", "r", "i", "j", "o"].map(ns);
+const [HOST, C, L, R, I, J, O] = NAMESPACES as [string, string, string, string, string, string, string];
 const NODE = "node-self";
 const PORT = 8080;
 
@@ -92,6 +87,15 @@ async function joinBridge(netns: string, bridge: string, cidr: string): Promise<
   await ip(netns, "link", "set", "eth0", "up");
 }
 
+/** Joins `netns` to the host by a veth `device` (its VXLAN device's name) and a /32 route. */
+async function remote(netns: string, device: string, cidr: string): Promise<void> {
+  await ip(HOST, "link", "add", device, "type", "veth", "peer", "name", "eth0", "netns", netns);
+  await ip(HOST, "link", "set", device, "up");
+  await ip(HOST, "route", "add", `${cidr.split("/")[0]}/32`, "dev", device);
+  await ip(netns, "addr", "add", cidr, "dev", "eth0");
+  await ip(netns, "link", "set", "eth0", "up");
+}
+
 const servers: ChildProcess[] = [];
 
 /** Serves `reply` on every TCP connection to port 8080 in `netns`. */
@@ -139,7 +143,7 @@ function networkA(readyR: boolean): NetworkState {
 const ingress: NetworkState = {
   ...networkState("net-ingress", 4096, true, "10.78.0.2/24"),
   services: [service("svc-web", "", 30080)],
-  endpoints: [endpoint("svc-web", "10.78.0.5", NODE)],
+  endpoints: [endpoint("svc-web", "10.78.0.5", NODE), endpoint("svc-web", "10.78.0.6", "node-other")],
 };
 
 const states = new NetworkStates();
@@ -152,7 +156,7 @@ const controller = new NatController({
 });
 
 beforeAll(async () => {
-  for (const n of [HOST, C, L, R, I, O]) {
+  for (const n of NAMESPACES) {
     await must("ip", "netns", "add", n);
     await ip(n, "link", "set", "lo", "up");
   }
@@ -169,13 +173,10 @@ beforeAll(async () => {
   for (const n of [C, L]) await ip(n, "route", "add", "default", "via", "10.77.0.1");
   // I may reach network A (to show that isolation stops it), but has no way to the outside.
   await ip(I, "route", "add", "10.77.0.0/24", "via", "10.78.0.1");
-  // R: "another host", reached through shv4242 with a /32 route, as over VXLAN.
-  await ip(HOST, "link", "add", "shv4242", "type", "veth", "peer", "name", "eth0", "netns", R);
-  await ip(HOST, "link", "set", "shv4242", "up");
-  await ip(HOST, "route", "add", "10.77.0.3/32", "dev", "shv4242");
-  await ip(R, "addr", "add", "10.77.0.3/24", "dev", "eth0");
-  await ip(R, "link", "set", "eth0", "up");
+  // R and J: tasks on "another host", reached through shv<vni> with a /32 route, as over VXLAN.
+  await remote(R, "shv4242", "10.77.0.3/24");
   await ip(R, "route", "add", "default", "via", "10.77.0.1");
+  await remote(J, "shv4096", "10.78.0.6/24");
   // O: outside the cluster.
   await ip(HOST, "link", "add", "up0", "type", "veth", "peer", "name", "eth0", "netns", O);
   await ip(HOST, "addr", "add", "192.168.77.1/24", "dev", "up0");
@@ -183,7 +184,7 @@ beforeAll(async () => {
   await ip(O, "addr", "add", "192.168.77.2/24", "dev", "eth0");
   await ip(O, "link", "set", "eth0", "up");
   await sysctl("net.ipv4.ip_forward");
-  for (const dev of ["shb4242", "shv4242"]) await sysctl(`net.ipv4.conf.${dev}.proxy_arp`);
+  for (const dev of ["shb4242", "shv4242", "shv4096"]) await sysctl(`net.ipv4.conf.${dev}.proxy_arp`);
   // Docker's FORWARD rules for its bridges: policy DROP; replies in, and anything out, accepted.
   const forward = (...rule: string[]): Promise<void> => must(...inNs(HOST, "iptables", "-w", ...rule));
   await forward("-P", "FORWARD", "DROP");
@@ -192,6 +193,7 @@ beforeAll(async () => {
   serve(L, "L");
   serve(R, "R");
   serve(I, "I");
+  serve(J, "J");
 
   states.replaceAll([networkA(true), ingress]);
   controller.start();
@@ -204,7 +206,7 @@ afterAll(async () => {
     s.kill("SIGKILL");
     if (s.exitCode === null && s.signalCode === null) await once(s, "exit");
   }
-  for (const n of [HOST, C, L, R, I, O]) await exec(["ip", "netns", "delete", n]);
+  for (const n of NAMESPACES) await exec(["ip", "netns", "delete", n]);
 });
 
 describe("NAT rules on a real kernel", () => {
@@ -224,9 +226,9 @@ describe("NAT rules on a real kernel", () => {
     expect(out.stderr).toContain("Connection refused");
   });
 
-  it("routes the routing mesh's published port to the ingress endpoint, from outside and from a task", async () => {
-    expect(await replies(O, "192.168.77.1", 30080, 3)).toEqual(new Set(["I"]));
-    expect(await replies(C, "10.77.0.1", 30080, 3)).toEqual(new Set(["I"]));
+  it("routes the routing mesh's published port to the ingress endpoints, from outside and from a task", async () => {
+    expect(await replies(O, "192.168.77.1", 30080, 16)).toEqual(new Set(["I", "J"]));
+    expect(await replies(C, "10.77.0.1", 30080, 16)).toEqual(new Set(["I", "J"]));
   });
 
   it("drops traffic between two networks, even after Docker put its rules on top", async () => {

@@ -50,6 +50,8 @@ export class NatController {
   private periodic: Timer | undefined;
   private stopped = false;
   private lastError: unknown;
+  /** remove() ran and no network came since: syncs without a network leave the host clean. */
+  private removed = false;
   /** Serializes syncs and remove(). */
   private tail: Promise<void> = Promise.resolve();
 
@@ -88,8 +90,9 @@ export class NatController {
   }
 
   /**
-   * Removes the jumps and every SHOAL-* chain (for a node with no network left). A later change
-   * of the states (before stop()) writes them again. Throws when iptables fails.
+   * Removes the jumps and every SHOAL-* chain (for a node with no network left). They stay away
+   * until the node has a network again (then the next sync writes them). Throws when iptables
+   * fails.
    */
   remove(): Promise<void> {
     return this.serial(async () => {
@@ -97,6 +100,7 @@ export class NatController {
       const rules = removalRules(await this.iptables.existingChains());
       await this.iptables.restore(rules.nat);
       await this.iptables.restore(rules.filter);
+      this.removed = true;
       this.logger.info("removed the NAT and isolation rules");
     });
   }
@@ -142,6 +146,8 @@ export class NatController {
 
   private async sync(): Promise<void> {
     const states = this.options.states.all();
+    if (states.length === 0 && this.removed) return;
+    this.removed = false;
     const rules = iptablesRules({
       states,
       nodeId: this.options.nodeId(),

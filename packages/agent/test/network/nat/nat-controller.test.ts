@@ -147,4 +147,20 @@ describe("NatController", () => {
     expect(fake.calls.filter((c) => c.includes(" -D "))).toHaveLength(4);
     expect(fake.calls.slice(-2)).toEqual(["iptables-restore -w --noflush", "iptables-restore -w --noflush"]);
   });
+
+  it("after remove(), writes nothing until the node has a network again", async () => {
+    const { states, fake, clock, nat } = setup();
+    nat.start();
+    await nat.idle();
+    await nat.remove();
+    const removed = fake.restored.length;
+    clock.advance(30_000);
+    states.replaceAll([]);
+    await nat.idle();
+    expect(fake.restored).toHaveLength(removed);
+    states.apply(AssignmentAction.UPDATE, state(true));
+    await nat.idle();
+    expect(fake.restored).toHaveLength(removed + 2);
+    expect(fake.rules("filter FORWARD")).toEqual(["-j SHOAL-FORWARD"]);
+  });
 });
