@@ -50,6 +50,8 @@ export class NatController {
   private periodic: Timer | undefined;
   private stopped = false;
   private lastError: unknown;
+  /** The states were set at least once since start(). */
+  private heard = false;
   /** remove() ran and no network came since: syncs without a network leave the host clean. */
   private removed = false;
   /** Serializes syncs and remove(). */
@@ -63,17 +65,27 @@ export class NatController {
     this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...options.backoff });
   }
 
-  /** Subscribes to the states and syncs once now. */
+  /**
+   * Subscribes to the states. Nothing is written before they are first set (a change, or a set
+   * already there): a restarted agent, whose states are empty until its first assignments, must
+   * not take the running tasks' rules away.
+   */
   start(): void {
     if (this.unsubscribe !== undefined || this.stopped) return;
-    this.unsubscribe = this.options.states.onChange(() => this.kick());
-    this.periodic = every(this.clock, this.options.resyncMs ?? DEFAULT_RESYNC_MS, () => this.kick());
-    this.kick();
+    this.unsubscribe = this.options.states.onChange(() => {
+      this.heard = true;
+      this.kick();
+    });
+    this.periodic = every(this.clock, this.options.resyncMs ?? DEFAULT_RESYNC_MS, () => this.resync());
+    if (this.options.states.all().length > 0) {
+      this.heard = true;
+      this.kick();
+    }
   }
 
   /** Syncs again soon (after the data plane made a Docker network, whose rules go on top). */
   resync(): void {
-    this.kick();
+    if (this.heard) this.kick();
   }
 
   /** Stops following the states; the rules stay. Idempotent. */

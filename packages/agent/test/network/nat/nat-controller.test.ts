@@ -90,6 +90,7 @@ describe("NatController", () => {
   it("adds each jump once, and moves it back to the top when a rule was inserted above it", async () => {
     const { states, fake, nat } = setup();
     nat.start();
+    states.replaceAll([]);
     await nat.idle();
     states.apply(AssignmentAction.UPDATE, state(true));
     await nat.idle();
@@ -103,10 +104,24 @@ describe("NatController", () => {
     expect(fake.rules("nat PREROUTING")).toEqual(["-j SHOAL-PREROUTING"]);
   });
 
-  it("syncs again every 30 s without a change", async () => {
-    const { fake, clock, nat } = setup();
+  it("writes nothing before the states are first set (a restarted agent keeps the tasks' rules)", async () => {
+    const { states, fake, clock, nat } = setup();
+    nat.start();
+    clock.advance(60_000);
+    nat.resync();
+    await nat.idle();
+    expect(fake.calls).toEqual([]);
+    states.replaceAll([]);
+    await nat.idle();
+    expect(fake.restored).toHaveLength(2);
+  });
+
+  it("syncs at start when the states are already set, and again every 30 s", async () => {
+    const { states, fake, clock, nat } = setup();
+    states.replaceAll([state(true)]);
     nat.start();
     await nat.idle();
+    expect(fake.restored).toHaveLength(2);
     clock.advance(30_000);
     await nat.idle();
     expect(fake.restored).toHaveLength(4);
@@ -151,6 +166,7 @@ describe("NatController", () => {
   it("after remove(), writes nothing until the node has a network again", async () => {
     const { states, fake, clock, nat } = setup();
     nat.start();
+    states.replaceAll([]);
     await nat.idle();
     await nat.remove();
     const removed = fake.restored.length;
