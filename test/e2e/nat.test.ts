@@ -1,6 +1,6 @@
 // The NAT rules on a real kernel, without Docker: network namespaces stand in for a host and its
-// containers, and busybox nc for the tasks. In the "host" namespace (with Docker's FORWARD rules
-// for its bridges: policy DROP, what comes out of a bridge accepted):
+// containers, and busybox nc for the tasks. In the "host" namespace (with Docker's rules for its
+// bridges: FORWARD policy DROP, what comes out of a bridge accepted, and masqueraded):
 //
 //   shb4242 (network A, 10.77.0.1/24, virtual IPs .100 and .101 as /32): client C .2, local
 //            endpoint L .4 (both veths on the bridge)
@@ -190,6 +190,10 @@ beforeAll(async () => {
   await forward("-P", "FORWARD", "DROP");
   await forward("-A", "FORWARD", "-o", "shb+", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT");
   await forward("-A", "FORWARD", "-i", "shb+", "-j", "ACCEPT");
+  // And its masquerade of what leaves the bridge network (by a VXLAN device, too), on top.
+  await forward("-t", "nat", "-I", "POSTROUTING", "1", "-s", "10.77.0.0/24", "!", "-o", "shb4242", "-j", "MASQUERADE");
+  // R counts the connections that come with the client's own address.
+  await must(...inNs(R, "iptables", "-w", "-A", "INPUT", "-s", "10.77.0.2/32", "-p", "tcp", "--syn"));
   serve(L, "L");
   serve(R, "R");
   serve(I, "I");
@@ -212,6 +216,10 @@ afterAll(async () => {
 describe("NAT rules on a real kernel", () => {
   it("spreads connections to a virtual IP over the local and the remote endpoint", async () => {
     expect(await replies(C, "10.77.0.100", PORT, 16)).toEqual(new Set(["L", "R"]));
+    // Across hosts the endpoint sees the client's own address: no SNAT, Docker's neither.
+    const counted = await exec(inNs(R, "iptables-save", "-c", "-t", "filter"));
+    const syns = /^\[(\d+):\d+\] -A INPUT -s 10\.77\.0\.2\/32/m.exec(counted.stdout)?.[1];
+    expect(Number(syns)).toBeGreaterThan(0);
   });
 
   it("forwards every port of a virtual IP", async () => {
