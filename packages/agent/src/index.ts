@@ -36,6 +36,10 @@ export { DockerLogSource, type DockerLogSourceOptions } from "./exec/docker/cont
 export type { LogSource, LogChunk } from "./exec/log-source.js";
 export { runLogPublisher, type LogPublisherOptions } from "./logs/log-publisher.js";
 export { Agent, agentNodeId, type AgentOptions } from "./agent.js";
+export { NetworkStates, networkId } from "./network/network-states.js";
+export { DataPlane, type DataPlaneOptions } from "./network/dataplane/data-plane.js";
+export { spawnRunner, netnsRunner, type CommandRunner } from "./network/dataplane/command-runner.js";
+export type { HostNetworks, NetworkReadiness, ReadyNetwork } from "./exec/host-networks.js";
 export { agentCertificate, agentCertDir, type AgentCertificateOptions } from "./node-certificate.js";
 export { runSession, type SessionOptions, type SessionLink } from "./session.js";
 export { ImagePuller, type ImagePullerOptions, type ImagePullReport } from "./pulls/image-puller.js";

@@ -81,6 +81,9 @@ export class HostDevices {
       ]);
     }
     await this.run("ip", ["link", "set", name, "address", vtepMac(local), "up"]);
+    // Strict reverse-path filter: a packet from another network's address is dropped as it
+    // arrives (it would be routed back through that network's device, not this one).
+    await this.sysctl(`net.ipv4.conf.${name}.rp_filter`, "1");
   }
 
   /** The bridge up, answering ARP for remote addresses of its subnet (proxy_arp). */
