@@ -141,11 +141,11 @@ export class DataPlane implements NetworkReadiness {
   private async pass(): Promise<boolean> {
     const wanted = this.wanted();
     for (const id of [...this.ready.keys()]) if (!wanted.has(id)) this.ready.delete(id);
-    const local = await this.localAddress();
-    await this.devices.sysctl("net.ipv4.ip_forward", "1");
     let failure: unknown;
+    if (wanted.size > 0) await this.devices.sysctl("net.ipv4.ip_forward", "1");
     for (const want of wanted.values()) {
       try {
+        const local = await this.localAddress();
         await this.setUp(want, local.address, local.underlay);
         if (!this.ready.has(want.id)) {
           this.ready.set(want.id, { id: want.id, name: want.dockerName, gateway: want.gateway });

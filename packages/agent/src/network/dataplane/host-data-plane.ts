@@ -1,12 +1,12 @@
 // The agent's data plane, when it is the host's: takes the host lock and starts a DataPlane on the
 // executor's bridge networks; another agent of the host (or a runtime without networks) runs none.
-import { componentLogger, type Logger } from "@shoal/shared";
+import { componentLogger, errorMessage, type Logger } from "@shoal/shared";
 import type { Executor } from "../../exec/executor.js";
 import type { NetworkStates } from "../network-states.js";
 import { spawnRunner, type CommandRunner } from "./command-runner.js";
 import { DataPlane } from "./data-plane.js";
 import { resolveDataPathAddr } from "./data-path-addr.js";
-import { defaultLockPath, tryHostLock } from "./host-lock.js";
+import { defaultLockPath, tryHostLock, type HostLock } from "./host-lock.js";
 
 export interface HostDataPlaneOptions {
   readonly executor: Executor;
@@ -31,7 +31,13 @@ export function startHostDataPlane(options: HostDataPlaneOptions): HostDataPlane
   if (networks === undefined) return undefined;
   const logger = componentLogger(options.logger, "dataplane");
   const lockPath = options.lockPath ?? defaultLockPath();
-  const lock = tryHostLock(lockPath);
+  let lock: HostLock | undefined;
+  try {
+    lock = tryHostLock(lockPath);
+  } catch (err: unknown) {
+    logger.warn({ lock: lockPath, err: errorMessage(err) }, "cannot take the host lock: no network data plane");
+    return undefined;
+  }
   if (lock === undefined) {
     logger.info({ lock: lockPath }, "another agent drives this host's data plane");
     return undefined;
