@@ -108,10 +108,14 @@ export class HostDevices {
     };
   }
 
-  /** Applies the commands, each tool's in one batch. */
+  /**
+   * Applies the commands, each tool's in one batch; `-force` goes on past a failed line (one
+   * already gone, say) and still fails the batch, so the next pass starts from what is there.
+   */
   async apply(commands: NetworkCommands): Promise<void> {
-    if (commands.bridge.length > 0) await this.run("bridge", ["-batch", "-"], `${commands.bridge.join("\n")}\n`);
-    if (commands.ip.length > 0) await this.run("ip", ["-batch", "-"], `${commands.ip.join("\n")}\n`);
+    if (commands.bridge.length > 0)
+      await this.run("bridge", ["-force", "-batch", "-"], `${commands.bridge.join("\n")}\n`);
+    if (commands.ip.length > 0) await this.run("ip", ["-force", "-batch", "-"], `${commands.ip.join("\n")}\n`);
   }
 
   /** The VNIs of the data plane's VXLAN devices on the host (named shv<vni>). */
