@@ -60,6 +60,7 @@ function dataPlane(side: Omit<Side, "dataPlane">): DataPlane {
     dataPathAddr: () => Promise.resolve(side.host.address),
     backoff: { initialMs: 100, maxMs: 1_000 },
     removalRetryMs: 300,
+    resyncMs: 1_000,
   });
 }
 
@@ -191,6 +192,15 @@ describe("the network data plane on two hosts", () => {
     expect((await a.host.exec("ip", ["-j", "route", "show", "dev", "shv5001"])).stdout).toBe(routesBefore.stdout);
     expect((await open).stdout.trim().split("\n")).toEqual(["one", "two"]);
     expect(await ncFrom(client, "10.91.1.3", 8080)).toBe("hello");
+  });
+
+  it("puts back an entry removed behind its back", async () => {
+    await a.host.exec("ip", ["route", "del", "10.91.1.3/32", "dev", "shv5001"]);
+    await a.host.exec("ip", ["neigh", "del", "10.91.1.3", "dev", "shv5001"]);
+    await expect
+      .poll(async () => (await a.host.exec("ip", ["route", "show", "dev", "shv5001"])).stdout, { timeout: 10_000 })
+      .toContain("10.91.1.3");
+    expect(await ncFrom(placed("client"), "10.91.1.3", 8080)).toBe("hello");
   });
 
   it("follows an endpoint that goes, and removes a network no longer needed", async () => {

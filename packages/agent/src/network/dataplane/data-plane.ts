@@ -26,6 +26,8 @@ export interface DataPlaneOptions {
   readonly backoff?: BackoffOptions;
   /** How often a network waiting for its containers to go is tried again; default 5 s. */
   readonly removalRetryMs?: number;
+  /** A pass this often even without changes, to repair what changed behind the agent; default 60 s. */
+  readonly resyncMs?: number;
 }
 
 export class DataPlane implements NetworkReadiness {
@@ -45,6 +47,7 @@ export class DataPlane implements NetworkReadiness {
   private dirty = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  private resync: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DataPlaneOptions) {
     this.states = options.states;
@@ -55,11 +58,13 @@ export class DataPlane implements NetworkReadiness {
     this.removalRetryMs = options.removalRetryMs ?? 5_000;
   }
 
-  /** Starts reconciling: now, and after every change of the NetworkStates. */
+  /** Starts reconciling: now, after every change of the NetworkStates, and every resyncMs. */
   start(): void {
     if (this.unsubscribe !== undefined || this.stopped) return;
     this.unsubscribe = this.states.onChange(() => this.kick());
     this.networks.setReadiness(this);
+    this.resync = setInterval(() => this.kick(), this.options.resyncMs ?? 60_000);
+    this.resync.unref();
     this.kick();
   }
 
@@ -69,6 +74,7 @@ export class DataPlane implements NetworkReadiness {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.resync !== undefined) clearInterval(this.resync);
     this.timer = undefined;
     this.networks.setReadiness(undefined);
     this.wake();
