@@ -2,7 +2,7 @@
 // DataPlane and a DockerExecutor in this process, the data plane's commands entering the host's
 // namespace with nsenter. NetworkStates are written by hand, as the dispatcher would send them.
 // What a user would check: a task on one host reaches a task on the other by its address, a task
-// of another network does not, a restarted data plane keeps connections, and a network that is
+// on two networks reaches both, a task of another network does not, a restarted data plane keeps connections, and a network that is
 // no longer needed leaves nothing behind.
 import {
   AssignmentAction,
@@ -29,12 +29,13 @@ interface Side {
   dataPlane: DataPlane;
 }
 
-/** One task per container: its node, network and address. */
+/** One task per container: its node, network and address (and a second network's, maybe). */
 interface Placed {
   readonly name: string;
   readonly side: () => Side;
   readonly net: Net;
   readonly address: string;
+  readonly also?: { readonly net: Net; readonly address: string };
   readonly command: string;
 }
 
@@ -49,7 +50,20 @@ const PLACED: Placed[] = [
   { name: "other", side: () => b, net: N2, address: "10.91.2.3", command: "nc -ll -p 8080 -e echo other" },
   { name: "client", side: () => a, net: N1, address: "10.91.1.2", command: "sleep 3600" },
   { name: "stranger", side: () => a, net: N2, address: "10.91.2.2", command: "sleep 3600" },
+  {
+    name: "both",
+    side: () => a,
+    net: N1,
+    address: "10.91.1.5",
+    also: { net: N2, address: "10.91.2.5" },
+    command: "sleep 3600",
+  },
 ];
+
+/** The task's networks, first first: [net, address]. */
+function netsOf(p: Placed): [Net, string][] {
+  return [[p.net, p.address], ...(p.also ? [[p.also.net, p.also.address] as [Net, string]] : [])];
+}
 
 function dataPlane(side: Omit<Side, "dataPlane">): DataPlane {
   return new DataPlane({
@@ -72,12 +86,11 @@ function side(host: Host, nodeId: string): Side {
 
 /** The state of `net` as `self` is told it: every endpoint, and the other side as peer when it has one there. */
 function stateFor(self: Side, net: Net): NetworkState {
-  const endpoints: DeepPartial<NetworkEndpoint>[] = PLACED.filter((p) => p.net === net).map((p) => ({
-    taskId: `${p.name}-task`,
-    nodeId: p.side().nodeId,
-    address: p.address,
-    ready: true,
-  }));
+  const endpoints: DeepPartial<NetworkEndpoint>[] = PLACED.flatMap((p) =>
+    netsOf(p)
+      .filter(([n]) => n === net)
+      .map(([, address]) => ({ taskId: `${p.name}-task`, nodeId: p.side().nodeId, address, ready: true })),
+  );
   const other = self === a ? b : a;
   const peers = endpoints.some((e) => e.nodeId === other.nodeId)
     ? [{ nodeId: other.nodeId, dataPathAddr: other.host.address }]
@@ -99,7 +112,7 @@ function task(p: Placed): Task {
     desiredState: TaskState.RUNNING,
     status: { state: TaskState.ASSIGNED },
     spec: { container: { image: harness.baseImage, command: ["sh", "-c", p.command] } },
-    networks: [{ networkId: p.net.id, addresses: [`${p.address}/24`] }],
+    networks: netsOf(p).map(([net, address]) => ({ networkId: net.id, addresses: [`${address}/24`] })),
   });
 }
 
@@ -169,6 +182,18 @@ describe("the network data plane on two hosts", () => {
     expect(res.stdout.trim()).toBe(`shoal-${N1.id}=10.91.1.3 [10.91.1.1]`);
   });
 
+  it("joins a task to each of its networks, each with its address", async () => {
+    const res = await a.host.docker([
+      "inspect",
+      "--format",
+      "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}",
+      containerOf("both"),
+    ]);
+    expect(res.stdout.trim()).toBe(`shoal-${N1.id}=10.91.1.5 shoal-${N2.id}=10.91.2.5`);
+    expect(await ncFrom(placed("both"), "10.91.1.3", 8080)).toBe("hello");
+    expect(await ncFrom(placed("both"), "10.91.2.3", 8080)).toBe("other");
+  });
+
   it("lets a task on one host reach a task of its network on the other by its address", async () => {
     expect(await ncFrom(placed("client"), "10.91.1.3", 8080)).toBe("hello");
   });
@@ -205,8 +230,8 @@ describe("the network data plane on two hosts", () => {
   });
 
   it("follows an endpoint that goes, and removes a network no longer needed", async () => {
-    // N2's task on host A ends: A no longer needs N2, and B no longer routes its address.
-    await a.host.docker(["rm", "-f", containerOf("stranger")]);
+    // N2's tasks on host A end: A no longer needs N2, and B no longer routes their addresses.
+    await a.host.docker(["rm", "-f", containerOf("stranger"), containerOf("both")]);
     a.states.apply(AssignmentAction.REMOVE, stateFor(a, N2));
     const n2OnB = stateFor(b, N2);
     b.states.apply(AssignmentAction.UPDATE, {
@@ -221,7 +246,7 @@ describe("the network data plane on two hosts", () => {
     expect(links.stdout).toMatch(/shv5001/);
     expect((await a.host.docker(["network", "ls", "--format", "{{.Name}}"])).stdout).not.toContain(N2.id);
     const routesOnB = await b.host.exec("ip", ["route", "show", "dev", "shv5002"]);
-    expect(routesOnB.stdout).not.toContain("10.91.2.2");
+    expect(routesOnB.stdout).not.toMatch(/10\.91\.2\.[25]\b/);
     expect(await ncFrom(placed("client"), "10.91.1.3", 8080)).toBe("hello");
   });
 });
