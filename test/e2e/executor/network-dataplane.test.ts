@@ -2,8 +2,8 @@
 // DataPlane and a DockerExecutor in this process, the data plane's commands entering the host's
 // namespace with nsenter. NetworkStates are written by hand, as the dispatcher would send them.
 // What a user would check: a task on one host reaches a task on the other by its address, a task
-// on two networks reaches both, a task of another network does not, a restarted data plane keeps connections, and a network that is
-// no longer needed leaves nothing behind.
+// on two networks reaches both, a task of another network does not, a restarted data plane keeps
+// connections, and a network that is no longer needed leaves nothing behind.
 import {
   AssignmentAction,
   NetworkState,
