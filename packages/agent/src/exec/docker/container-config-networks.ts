@@ -16,7 +16,7 @@ export const NETWORK_READY_TIMEOUT_MS = 15_000;
 /** One network of the task's container: the runtime's network and the task's address on it. */
 export interface TaskNetwork {
   readonly network: ReadyNetwork;
-  /** Without prefix; "" lets the runtime choose (never for allocated tasks). */
+  /** Without prefix. */
   readonly address: string;
 }
 
@@ -35,6 +35,8 @@ export async function taskNetworks(
   if (readiness === undefined) {
     throw networkError(task, "this node runs no network data plane (another agent of the host drives it)");
   }
+  const unallocated = attachments.findIndex((a) => addressOf(a.addresses[0] ?? "") === "");
+  if (unallocated >= 0) throw networkError(task, `networks[${unallocated}].addresses: no address allocated`);
   const ids = attachments.map((a) => a.networkId);
   const deadline = withDeadline(timeoutMs, signal);
   let ready: ReadyNetwork[];
@@ -94,8 +96,8 @@ export async function connectNetworks(
   }
 }
 
-function endpointConfig(n: TaskNetwork): { IPAMConfig?: { IPv4Address: string } } {
-  return n.address === "" ? {} : { IPAMConfig: { IPv4Address: n.address } };
+function endpointConfig(n: TaskNetwork): { IPAMConfig: { IPv4Address: string } } {
+  return { IPAMConfig: { IPv4Address: n.address } };
 }
 
 function networkError(task: Task, message: string, cause?: unknown): ExecError {

@@ -57,6 +57,9 @@ describe("a task's networks on its container", () => {
     expect((noDataPlane as ExecError).reason).toBe(ExecErrorReason.Network);
     expect((noDataPlane as ExecError).temporary).toBe(false);
     expect((noDataPlane as Error).message).toMatch(/no network data plane/);
+    const unallocated = makeTask({ networks: [{ networkId: "n1", addresses: [] }] });
+    const noAddress = await taskNetworks(unallocated, readyNow).catch((e: unknown) => e);
+    expect((noAddress as Error).message).toMatch(/networks\[0\]\.addresses: no address allocated/);
     const late = await taskNetworks(twoNetworks, never, undefined, 50).catch((e: unknown) => e);
     expect((late as Error).message).toMatch(/networks n1, n2 not set up on the host within 50 ms/);
   });
