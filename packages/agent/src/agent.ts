@@ -28,6 +28,8 @@ import { runLogPublisher } from "./logs/log-publisher.js";
 import type { AgentMetrics } from "./metrics/agent-metrics.js";
 import { ImagePuller } from "./pulls/image-puller.js";
 import { StatusReporter } from "./reporter.js";
+import { NetworkStates } from "./network/network-states.js";
+import { startHostDataPlane } from "./network/dataplane/host-data-plane.js";
 import { RenewalTrigger } from "./ca-signal.js";
 import { runSession } from "./session.js";
 import { FileTaskStore } from "./worker/task-store.js";
@@ -74,6 +76,8 @@ interface AgentState {
 
 export class Agent {
   private readonly logger: Logger;
+  /** This agent drives its host's network data plane (it holds the host lock). */
+  private networkDataPlane = false;
 
   constructor(private readonly options: AgentOptions) {
     if (options.managers.length === 0) throw new RangeError("agent: at least one manager address is needed");
@@ -110,6 +114,11 @@ export class Agent {
     const renewing = renewal?.renewer.run(signal);
     const renewalTrigger = new RenewalTrigger();
     let sessionManager = "";
+    const networks = new NetworkStates();
+    const { managers, executor } = this.options;
+    const dataPathAddr = async (): Promise<string> => (await this.describe(signal)).dataPathAddr;
+    const dataPlane = startHostDataPlane({ executor, states: networks, managers, logger, dataPathAddr });
+    this.networkDataPlane = dataPlane !== undefined;
     try {
       await worker.start(signal);
       await runSession(
@@ -162,6 +171,7 @@ export class Agent {
       await renewing?.catch(() => undefined);
       renewal?.close();
       await worker.stop();
+      await dataPlane?.stop();
       reporter.stop();
     }
   }
@@ -172,6 +182,7 @@ export class Agent {
     const generic = this.options.genericResources ?? [];
     return {
       ...description,
+      networkDataPlane: this.networkDataPlane,
       ...(generic.length > 0 && description.resources
         ? { resources: { ...description.resources, generic: [...description.resources.generic, ...generic] } }
         : {}),

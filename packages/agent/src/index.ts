@@ -36,6 +36,10 @@ export { DockerLogSource, type DockerLogSourceOptions } from "./exec/docker/cont
 export type { LogSource, LogChunk } from "./exec/log-source.js";
 export { runLogPublisher, type LogPublisherOptions } from "./logs/log-publisher.js";
 export { Agent, agentNodeId, type AgentOptions } from "./agent.js";
+export { NetworkStates, networkId } from "./network/network-states.js";
+export { DataPlane, type DataPlaneOptions } from "./network/dataplane/data-plane.js";
+export { spawnRunner, netnsRunner, type CommandRunner } from "./network/command-runner.js";
+export type { HostNetworks, NetworkReadiness, ReadyNetwork } from "./exec/host-networks.js";
 export { agentCertificate, agentCertDir, type AgentCertificateOptions } from "./node-certificate.js";
 export { runSession, type SessionOptions, type SessionLink } from "./session.js";
 export { ImagePuller, type ImagePullerOptions, type ImagePullReport } from "./pulls/image-puller.js";
@@ -58,7 +62,6 @@ export { TaskFiles, type TaskFile } from "./secrets/task-files.js";
 export { defaultSecretsDir, memoryBacked, TMPFS_MAGIC, RAMFS_MAGIC } from "./secrets/memory-dir.js";
 export { taskFileMounts, withTaskFiles } from "./exec/docker/container-config-secrets.js";
 export { ServiceDns, gatewayOf, DNS_PORT, type ServiceDnsOptions } from "./network/dns/service-dns.js";
-export { NetworkStates, networkId } from "./network/network-states.js";
 export { NatController, type NatControllerOptions } from "./network/nat/nat-controller.js";
 export { iptablesRules, type IptablesRules, type RulesInput } from "./network/nat/rules.js";
-export { spawnRunner, type CommandRunner, type CommandResult } from "./network/nat/iptables.js";
+

@@ -27,6 +27,8 @@ export const ExecErrorReason = {
   Aborted: "aborted",
   /** A secret or config of the task is not on the node, or cannot be made a file here. */
   TaskFiles: "task-files",
+  /** The task's networks are not set up on the host (no data plane, or not in time). */
+  Network: "network",
 } as const;
 export type ExecErrorReason = (typeof ExecErrorReason)[keyof typeof ExecErrorReason];
 

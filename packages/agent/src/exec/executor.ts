@@ -2,6 +2,7 @@
 // The agent never sees Docker itself; the Docker implementation lives in exec/docker/ and an
 // in-memory twin in exec/fake/. Every operation that waits takes an AbortSignal.
 import type { HealthState, NodeDescription, PortConfig, RegistryAuth, Task } from "@shoal/shared";
+import type { HostNetworks } from "./host-networks.js";
 import type { TemplateNode } from "./template.js";
 import type { Dependencies } from "../secrets/dependency-store.js";
 
@@ -118,6 +119,8 @@ export interface Executor {
   subscribe(listener: (event: ExecutorEvent) => void): () => void;
   /** Stops the event stream and releases resources; idempotent. */
   close(): Promise<void>;
+  /** The runtime's bridge networks, for the host's data plane; absent when the runtime has none. */
+  readonly hostNetworks?: HostNetworks;
 }
 
 /**

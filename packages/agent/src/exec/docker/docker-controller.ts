@@ -29,6 +29,8 @@ import { expandTaskTemplates, type TemplateNode } from "../template.js";
 import { containerConfig, stopGraceMs } from "./container-config.js";
 import { mountCreateError } from "./container-config-mounts.js";
 import { withTaskFiles } from "./container-config-secrets.js";
+import { connectNetworks, taskNetworks, withNetworks } from "./container-config-networks.js";
+import type { NetworkReadiness } from "../host-networks.js";
 import { abortOption, classifyDockerError, isConflict, isNotFound, isNotModified } from "./docker-errors.js";
 import type { DockerEvent, TaskEventSource } from "./event-stream.js";
 import { ensureImage } from "./image-pull.js";
@@ -68,6 +70,8 @@ export interface DockerControllerDeps {
   readonly dependencies?: Dependencies | undefined;
   /** Called once when the controller is closed. */
   readonly onClose?: (controller: DockerController) => void;
+  /** The host's data plane, which a task with networks waits for (none: such tasks fail). */
+  readonly networks?: () => NetworkReadiness | undefined;
 }
 
 export class DockerController implements Controller {
@@ -96,6 +100,7 @@ export class DockerController implements Controller {
   private unsubscribe: (() => void) | undefined;
   private closed = false;
   private readonly onClose: ((controller: DockerController) => void) | undefined;
+  private readonly networks: (() => NetworkReadiness | undefined) | undefined;
 
   constructor(
     private readonly task: Task,
@@ -110,6 +115,7 @@ export class DockerController implements Controller {
     this.files = deps.files;
     this.dependencies = deps.dependencies;
     this.onClose = deps.onClose;
+    this.networks = deps.networks;
     this.oom = new OomWatch(deps.clock ?? systemClock);
     this.logger = deps.logger.child({ taskId: task.id, container: this.name });
   }
@@ -132,9 +138,12 @@ export class DockerController implements Controller {
     }
     const config = containerConfig(expandTaskTemplates(this.task, this.node), this.ports);
     await ensureImage(this.docker, config.Image ?? "", this.logger, signal);
+    const networks = await taskNetworks(this.task, this.networks?.(), signal);
     const files = await this.writeFiles(); // (a failed create leaves them to shutdown or remove)
     try {
-      await this.docker.createContainer({ ...withTaskFiles(config, files), ...abortOption(signal) });
+      const body = withNetworks(withTaskFiles(config, files), networks);
+      await this.docker.createContainer({ ...body, ...abortOption(signal) });
+      await connectNetworks(this.docker, this.name, networks, signal);
       this.logger.info("created container");
     } catch (err: unknown) {
       // Another prepare of the same task may have won the race for the name.

@@ -25,6 +25,7 @@ import { DockerController } from "./docker-controller.js";
 import { abortOption, classifyDockerError } from "./docker-errors.js";
 import { dockerOptions } from "./docker-host.js";
 import { DockerEventStream } from "./event-stream.js";
+import { DockerHostNetworks } from "./docker-networks.js";
 import { inspectImage, pullImage } from "./image-pull.js";
 import { TaskLabel } from "./labels.js";
 import { healthFromAction } from "./snapshot.js";
@@ -55,6 +56,8 @@ export class DockerExecutor implements Executor {
   private readonly files: TaskFiles | undefined;
   private readonly events: DockerEventStream;
   private readonly controllers = new Set<DockerController>();
+  /** Docker's bridge networks of the data plane, and its readiness that tasks with networks wait for. */
+  readonly hostNetworks: DockerHostNetworks;
 
   constructor(options: DockerExecutorOptions) {
     this.logger = componentLogger(options.logger, "executor");
@@ -62,6 +65,7 @@ export class DockerExecutor implements Executor {
     this.nodeId = options.nodeId;
     this.clock = options.clock;
     this.files = options.files;
+    this.hostNetworks = new DockerHostNetworks(this.docker);
     this.events = new DockerEventStream(this.docker, {
       logger: this.logger,
       ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
@@ -102,6 +106,7 @@ export class DockerExecutor implements Executor {
       onClose: (c) => this.controllers.delete(c),
       files: this.files,
       dependencies: options.dependencies,
+      networks: () => this.hostNetworks.readiness,
       ...(this.clock !== undefined ? { clock: this.clock } : {}),
       ...(options.ports !== undefined ? { ports: options.ports } : {}),
       ...(options.node !== undefined ? { node: options.node } : {}),

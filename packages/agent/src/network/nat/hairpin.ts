@@ -5,7 +5,8 @@
 // The NAT rules' masquerade then makes the reply come back through the host.
 import { EndpointMode, type NetworkState } from "@shoal/shared";
 import { bridgeName } from "../names.js";
-import { IptablesError, type CommandRunner } from "./iptables.js";
+import { runStatus, type CommandRunner } from "../command-runner.js";
+import { IptablesError } from "./iptables.js";
 
 /** The bridges whose ports need hairpin mode: those of networks with a virtual IP. */
 export function hairpinBridges(states: readonly NetworkState[]): string[] {
@@ -25,11 +26,11 @@ export function portsWithoutHairpin(ipOutput: string): string[] {
 
 /** Turns hairpin mode on for every port of `bridge`; a bridge not (yet) there is no error. */
 export async function ensureHairpin(run: CommandRunner, bridge: string): Promise<void> {
-  const show = await run(["ip", "-o", "-d", "link", "show", "master", bridge]);
+  const show = await runStatus(run, ["ip", "-o", "-d", "link", "show", "master", bridge]);
   if (show.code !== 0) return;
   for (const port of portsWithoutHairpin(show.stdout)) {
     const argv = ["ip", "link", "set", "dev", port, "type", "bridge_slave", "hairpin", "on"];
-    const result = await run(argv);
+    const result = await runStatus(run, argv);
     if (result.code !== 0) throw new IptablesError(argv, result);
   }
 }

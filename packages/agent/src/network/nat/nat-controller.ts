@@ -18,7 +18,8 @@ import {
 } from "@shoal/shared";
 import type { NetworkStates } from "../network-states.js";
 import { ensureHairpin, hairpinBridges } from "./hairpin.js";
-import { Iptables, spawnRunner, type CommandRunner } from "./iptables.js";
+import { spawnRunner, type CommandRunner } from "../command-runner.js";
+import { Iptables } from "./iptables.js";
 import { iptablesRules, removalRules } from "./rules.js";
 
 export interface NatControllerOptions {

@@ -1,6 +1,6 @@
 import { AssignmentAction, ManualClock, silentLogger } from "@shoal/shared";
 import { afterEach, describe, expect, it } from "vitest";
-import type { CommandResult, CommandRunner } from "../../../src/network/nat/iptables.js";
+import { CommandFailedError, type CommandRunner, type CommandStatus } from "../../../src/network/command-runner.js";
 import { NatController } from "../../../src/network/nat/nat-controller.js";
 import { NetworkStates } from "../../../src/network/network-states.js";
 import { endpoint, networkState, vipService } from "./fixture.js";
@@ -13,9 +13,16 @@ class FakeIptables {
   readonly chains = new Map<string, string[]>();
   failRestores = 0;
 
-  readonly run: CommandRunner = (argv, input) => {
+  readonly run: CommandRunner = async (command, args, input) => {
+    const argv = [command, ...args];
+    const r = await this.status(argv, input);
+    if (r.code !== 0) throw new CommandFailedError(argv, r.code, r.stderr);
+    return { stdout: r.stdout };
+  };
+
+  private status(argv: readonly string[], input?: string): Promise<CommandStatus> {
     this.calls.push(argv.join(" "));
-    const ok: CommandResult = { code: 0, stdout: "", stderr: "" };
+    const ok: CommandStatus = { code: 0, stdout: "", stderr: "" };
     if (argv[0] === "iptables-save") return Promise.resolve(ok);
     // `ip -o -d link show master BRIDGE`: no bridge (the data plane has not made it).
     if (argv[0] === "ip") return Promise.resolve({ code: 1, stdout: "", stderr: "Device does not exist" });
@@ -36,7 +43,7 @@ class FakeIptables {
     if (op === "-I") rules.unshift(rule);
     if (op === "-D") rules.splice(rules.indexOf(rule), 1);
     return Promise.resolve(ok);
-  };
+  }
 
   rules(chain: string): string[] {
     const rules = this.chains.get(chain) ?? [];
