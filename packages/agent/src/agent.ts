@@ -117,7 +117,8 @@ export class Agent {
     const networks = new NetworkStates();
     const { managers, executor } = this.options;
     const dataPathAddr = async (): Promise<string> => (await this.describe(signal)).dataPathAddr;
-    const dataPlane = startHostDataPlane({ executor, states: networks, managers, logger, dataPathAddr });
+    const nodeId = (): string => state.nodeId ?? "";
+    const dataPlane = startHostDataPlane({ executor, states: networks, managers, nodeId, logger, dataPathAddr });
     this.networkDataPlane = dataPlane !== undefined;
     try {
       await worker.start(signal);

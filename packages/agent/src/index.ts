@@ -64,4 +64,3 @@ export { taskFileMounts, withTaskFiles } from "./exec/docker/container-config-se
 export { ServiceDns, gatewayOf, DNS_PORT, type ServiceDnsOptions } from "./network/dns/service-dns.js";
 export { NatController, type NatControllerOptions } from "./network/nat/nat-controller.js";
 export { iptablesRules, type IptablesRules, type RulesInput } from "./network/nat/rules.js";
-

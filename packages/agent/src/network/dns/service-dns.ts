@@ -25,8 +25,8 @@ export const DEFAULT_BIND_RETRY_MS = 1000;
 
 export interface ServiceDnsOptions {
   states: NetworkStates;
-  /** This node's id: a query's source is looked up among this node's endpoints first. */
-  nodeId: string;
+  /** This node's id (read at each query; "" while unknown): a source is looked up among its endpoints first. */
+  nodeId: string | (() => string);
   logger: Logger;
   /** Default 53; 0 takes a free port (tests). */
   port?: number;
@@ -86,6 +86,11 @@ export class ServiceDns {
   }
 
   /** Closes every socket; idempotent. */
+  private nodeId(): string {
+    const id = this.options.nodeId;
+    return typeof id === "string" ? id : id();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
@@ -123,7 +128,7 @@ export class ServiceDns {
     if ((query.flags ?? 0) & 0x7800) return errorReply(query, Rcode.NOTIMP);
     const question = query.questions?.[0];
     if (question === undefined || query.questions?.length !== 1) return errorReply(query, Rcode.FORMERR);
-    const networks = askerNetworks(this.options.states.all(), receivingId, source, this.options.nodeId);
+    const networks = askerNetworks(this.options.states.all(), receivingId, source, this.nodeId());
     const addresses = resolveName(networks, question.name);
     if (addresses === undefined) {
       const reply = await this.upstream.forward(message, transport);

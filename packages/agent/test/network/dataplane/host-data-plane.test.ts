@@ -27,6 +27,7 @@ function options(executor: Executor, lockPath: string): Parameters<typeof startH
     executor,
     states: new NetworkStates(),
     managers: ["192.0.2.1:4242"],
+    nodeId: () => "node-1",
     logger: silentLogger(),
     dataPathAddr: () => Promise.resolve("192.0.2.11"),
     lockPath,
