@@ -117,7 +117,17 @@ export class AddressPool {
     return undefined;
   }
 
-  /** After a rebuild: the next address given comes after the highest one held (a new leader's start). */
+  /** The address given last (where the next search starts). */
+  get last(): number {
+    return this.cursor;
+  }
+
+  /** Sets where the next search starts: after `address` (a new leader's start, an undone take). */
+  startAfter(address: number): void {
+    this.cursor = Math.min(Math.max(address, this.low - 1), this.high);
+  }
+
+  /** After a rebuild with nothing better known: the next address comes after the highest one held. */
   startAfterHighest(): void {
     let highest = this.low - 1;
     for (const address of this.used.keys()) if (address <= this.high && address > highest) highest = address;

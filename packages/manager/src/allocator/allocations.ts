@@ -129,6 +129,7 @@ export class Allocations {
   /** The next free address of the network for `owner`; undefined when none is left (or no such network). */
   take(owner: Owner, networkId: string, journal: Journal): number | undefined {
     const pool = this.pools.get(networkId);
+    const last = pool?.last ?? 0;
     const address = pool?.take(owner);
     if (pool === undefined || address === undefined) return undefined;
     const held = this.holdings.get(owner) ?? [];
@@ -136,6 +137,7 @@ export class Allocations {
     this.holdings.set(owner, [...held, holding]);
     journal.add(() => {
       pool.release(address, owner);
+      pool.startAfter(last); // an undone take leaves no trace
       this.setHeld(
         owner,
         (this.holdings.get(owner) ?? []).filter((h) => h !== holding),
@@ -217,9 +219,18 @@ export class Allocations {
     return port;
   }
 
-  /** After a rebuild from the store: each pool and the ports go on after the highest one held. */
-  startAfterHighest(): void {
-    for (const pool of this.pools.values()) pool.startAfterHighest();
+  /**
+   * After a rebuild from the store: each pool goes on after the address of `latest` (the one
+   * last given, as far as the store tells: see the allocator's reset), else after the highest one
+   * held; the ports after the highest one held.
+   */
+  startAfterLatest(latest: ReadonlyMap<string, Placed>): void {
+    for (const [id, pool] of this.pools) {
+      const p = latest.get(id);
+      const address = p === undefined ? undefined : pool.addressOf(p.cidr);
+      if (address === undefined) pool.startAfterHighest();
+      else pool.startAfter(address);
+    }
     this.ports.startAfterHighest();
   }
 }

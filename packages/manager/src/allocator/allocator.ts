@@ -122,11 +122,32 @@ export class Allocator {
     for (const s of services) this.syncService(s, "warn");
     for (const n of nodes) this.a.syncAddresses(nodeOwner(n.id), placedOf(n.attachments), "warn");
     for (const t of tasks) if (holdsAddresses(t)) this.a.syncAddresses(taskOwner(t.id), placedOf(t.networks), "warn");
-    this.a.startAfterHighest();
+    this.a.startAfterLatest(this.latestGiven(tasks));
     for (const s of services) if (!endpointCurrent(this.a, s)) this.dirty.add(serviceOwner(s.id));
     for (const n of nodes) if (nodeNeedsIngress(this.a, n)) this.dirty.add(nodeOwner(n.id));
     for (const t of tasks) if (needsAllocation(t)) this.dirty.add(taskOwner(t.id));
     this.logger.info({ networks: tx.networks.find().length, toAllocate: this.dirty.size }, "allocator loaded state");
+  }
+
+  /**
+   * Per network, the address the last leader most likely gave last: that of the newest task
+   * (ended ones included) that has one there, the highest of equals. The next term goes on after
+   * it, so an address freed just before a leader change is not given again at once.
+   */
+  private latestGiven(tasks: readonly Task[]): Map<string, Placed> {
+    const best = new Map<string, { at: number; address: number; placed: Placed }>();
+    for (const t of tasks) {
+      const at = t.meta?.createdAt?.getTime() ?? 0;
+      for (const placed of placedOf(t.networks)) {
+        const address = this.a.pool(placed.networkId)?.addressOf(placed.cidr);
+        if (address === undefined) continue;
+        const b = best.get(placed.networkId);
+        if (b === undefined || at > b.at || (at === b.at && address > b.address)) {
+          best.set(placed.networkId, { at, address, placed });
+        }
+      }
+    }
+    return new Map([...best].map(([id, b]) => [id, b.placed]));
   }
 
   private observe(e: ObjectEvent): void {

@@ -79,11 +79,8 @@ export async function createService(
   const spec = withDefaults(validateServiceSpec(req.spec));
   const id = newId();
   const service = await store.update((tx) => {
-    const created = Service.fromPartial({
-      id,
-      spec: resolveServiceNetworks(tx, resolveSecretRefs(tx, spec), id),
-      specVersion: { index: 1 },
-    });
+    const created = Service.fromPartial({ id, spec: resolveSecretRefs(tx, spec), specVersion: { index: 1 } });
+    created.spec = resolveServiceNetworks(tx, created.spec!, id);
     created.jobStatus = jobStatusOnCreate(created, clock.now());
     tx.services.create(created);
     return tx.services.get(id)!;
