@@ -94,6 +94,8 @@ export class Allocator {
         logger: this.logger,
         debounceMs: options.debounceMs ?? 0,
         maxDelayMs: options.maxDelayMs,
+        // As the scheduler's: events wait here while a pass is written; past it, a full reread.
+        capacity: 1_000_000,
       },
     );
   }

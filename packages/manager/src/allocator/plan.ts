@@ -154,8 +154,11 @@ function vipNetworks(a: Allocations, service: Service): string[] {
 /** Whether the service's endpoint is the one its spec asks for (the watch's cheap check). */
 export function endpointCurrent(a: Allocations, service: Service): boolean {
   const e = service.endpoint;
-  if (e === undefined) return false;
   const spec = EndpointSpec.fromPartial(service.spec?.endpoint ?? {});
+  // Nothing to allocate (no ingress port, no virtual IP) and nothing allocated: no write, as in
+  // Swarm, so that a service without networking is not written again after each change.
+  if (e === undefined)
+    return !publishesIngress(spec) && (spec.mode !== EndpointMode.VIP || vipNetworks(a, service).length === 0);
   if (!sameSpec(e.spec, spec) || e.ports.length !== spec.ports.length) return false;
   if (e.ports.some((p) => p.publishMode === PublishMode.INGRESS && p.publishedPort === 0)) return false;
   const wanted = spec.mode === EndpointMode.VIP ? vipNetworks(a, service) : [];
