@@ -6,12 +6,14 @@
 // every task not ended, service and node holds; see allocations.ts), then follows the store's
 // events, which keep that memory in step and mark what needs allocating. A pass allocates what is
 // marked, each object read again inside the transaction that writes it, in transactions of at
-// most `maxWritesPerTx` objects. An object that cannot be allocated (a network with no free
+// most `maxWritesPerTx` objects (500). An object that cannot be allocated (a network with no free
 // address, a network or the ingress network missing, a published port taken) keeps nothing and
 // waits until what it needs is freed or appears; a task that waits says why in its status
 // (PENDING, "pending network allocation", the reason in err).
 import {
   Endpoint,
+  NotFoundError,
+  SequenceConflictError,
   TaskState,
   TaskStatus,
   componentLogger,
@@ -50,7 +52,10 @@ export interface AllocatorOptions {
   readonly clock: Clock;
   readonly debounceMs?: number | undefined;
   readonly maxDelayMs?: number | undefined;
-  /** Objects allocated per transaction; default 1,000. */
+  /**
+   * Objects allocated per transaction; default 500: one transaction's work (a read and a write of
+   * each task) stays well under 100 ms of the event loop, and its Raft entry small.
+   */
   readonly maxWritesPerTx?: number | undefined;
 }
 
@@ -68,6 +73,12 @@ export class Allocator {
   /** What each waiting object waits for, and the other way round. */
   private readonly blockedBy = new Map<Item, Blocker>();
   private readonly blocked = new Map<Blocker, Set<Item>>();
+  /**
+   * The tasks to allocate (or waiting), as last seen: a pass writes over that version (the store
+   * refuses it if the task changed since, and the change's event brings it back), so a task is
+   * not read again, which would copy it once more.
+   */
+  private readonly seen = new Map<string, Task>();
   /** The reason last logged for an object that waits (logged once per reason). */
   private readonly reasons = new Map<Item, string>();
 
@@ -75,7 +86,7 @@ export class Allocator {
     this.store = options.store;
     this.logger = componentLogger(options.logger, "allocator");
     this.clock = options.clock;
-    this.maxWrites = Math.max(1, options.maxWritesPerTx ?? 1_000);
+    this.maxWrites = Math.max(1, options.maxWritesPerTx ?? 500);
     this.a = this.fresh();
     this.loop = new ReconcileLoop(
       {
@@ -117,6 +128,7 @@ export class Allocator {
     this.dirty.clear();
     this.blockedBy.clear();
     this.blocked.clear();
+    this.seen.clear();
     for (const network of tx.networks.find()) this.a.setNetwork(network);
     const services = tx.services.find();
     const nodes = tx.nodes.find();
@@ -127,7 +139,11 @@ export class Allocator {
     this.a.startAfterLatest(this.latestGiven(tasks));
     for (const s of services) if (!endpointCurrent(this.a, s)) this.dirty.add(serviceOwner(s.id));
     for (const n of nodes) if (nodeNeedsIngress(this.a, n)) this.dirty.add(nodeOwner(n.id));
-    for (const t of tasks) if (needsAllocation(t)) this.dirty.add(taskOwner(t.id));
+    for (const t of tasks) {
+      if (!needsAllocation(t)) continue;
+      this.seen.set(t.id, t);
+      this.dirty.add(taskOwner(t.id));
+    }
     this.logger.info({ networks: tx.networks.find().length, toAllocate: this.dirty.size }, "allocator loaded state");
   }
 
@@ -187,6 +203,7 @@ export class Allocator {
         const live = e.kind !== "delete";
         this.a.syncAddresses(item, live && holdsAddresses(t) ? placedOf(t.networks) : []);
         if (live && needsAllocation(t)) {
+          this.seen.set(t.id, t);
           if (!this.blockedBy.has(item)) this.dirty.add(item);
         } else this.forget(item);
         return;
@@ -236,6 +253,7 @@ export class Allocator {
 
   private forget(item: Item): void {
     this.dirty.delete(item);
+    if (item.startsWith("t:")) this.seen.delete(item.slice(2));
     this.reasons.delete(item);
     const blocker = this.blockedBy.get(item);
     if (blocker === undefined) return;
@@ -300,12 +318,18 @@ export class Allocator {
           break;
         }
         case "t": {
-          const t = tx.tasks.get(id);
+          const t = this.seen.get(id);
           if (t === undefined || !needsAllocation(t)) break;
-          const out = allocateTask(this.a, t, journal);
+          const mine = new Journal();
+          const out = allocateTask(this.a, t, mine);
           if (out.ok) {
+            if (!writeSeen(tx, withAllocation(t, out.value, now))) {
+              mine.undo(); // changed meanwhile: its event brings it back
+              break;
+            }
+            journal.adopt(mine);
+            this.seen.delete(id);
             this.reasons.delete(item);
-            tx.tasks.update(withAllocation(t, out.value, now));
             written++;
             break;
           }
@@ -317,7 +341,7 @@ export class Allocator {
             status.err !== out.reason
           ) {
             const timestamp = new Date(now);
-            tx.tasks.update({
+            writeSeen(tx, {
               ...t,
               status: { ...status, timestamp, state: TaskState.PENDING, message: ALLOCATION_MESSAGE, err: out.reason },
             });
@@ -348,6 +372,17 @@ function withAllocation(t: Task, networks: Task["networks"], now: number): Task 
   const status = t.status;
   if (status === undefined || status.message !== ALLOCATION_MESSAGE) return { ...t, networks };
   return { ...t, networks, status: { ...status, timestamp: new Date(now), message: ALLOCATED_MESSAGE, err: "" } };
+}
+
+/** Writes a task over the version it was seen at; false if the store has another (or none). */
+function writeSeen(tx: WriteTx, task: Task): boolean {
+  try {
+    tx.tasks.update(task); // the store keeps its own copy
+    return true;
+  } catch (err: unknown) {
+    if (err instanceof SequenceConflictError || err instanceof NotFoundError) return false;
+    throw err;
+  }
 }
 
 function placedOf(attachments: Node["attachments"]): Placed[] {
