@@ -328,7 +328,6 @@ export class Allocator {
               break;
             }
             journal.adopt(mine);
-            this.seen.delete(id);
             this.reasons.delete(item);
             written++;
             break;

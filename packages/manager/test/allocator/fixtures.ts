@@ -90,8 +90,8 @@ export function setup(): { store: MemoryStore; clock: ManualClock } {
 
 const running: Allocator[] = [];
 
-export function startAllocator(store: MemoryStore, clock: ManualClock): Allocator {
-  const allocator = new Allocator({ store, logger: silentLogger(), clock, maxWritesPerTx: 3 });
+export function startAllocator(store: MemoryStore, clock: ManualClock, debounceMs = 0): Allocator {
+  const allocator = new Allocator({ store, logger: silentLogger(), clock, maxWritesPerTx: 3, debounceMs });
   running.push(allocator);
   void allocator.run();
   return allocator;
