@@ -155,10 +155,10 @@ function vipNetworks(a: Allocations, service: Service): string[] {
 export function endpointCurrent(a: Allocations, service: Service): boolean {
   const e = service.endpoint;
   const spec = EndpointSpec.fromPartial(service.spec?.endpoint ?? {});
-  // Nothing to allocate (no ingress port, no virtual IP) and nothing allocated: no write, as in
-  // Swarm, so that a service without networking is not written again after each change.
-  if (e === undefined)
-    return !publishesIngress(spec) && (spec.mode !== EndpointMode.VIP || vipNetworks(a, service).length === 0);
+  // A service that joins no network and publishes no ingress port, with nothing allocated: no
+  // write, as in Swarm, so that a service without networking is not written again after each
+  // change. (One on a network gets its endpoint even in dnsrr mode: its mode is read from there.)
+  if (e === undefined) return !publishesIngress(spec) && (service.spec?.taskTemplate?.networks.length ?? 0) === 0;
   if (!sameSpec(e.spec, spec) || e.ports.length !== spec.ports.length) return false;
   if (e.ports.some((p) => p.publishMode === PublishMode.INGRESS && p.publishedPort === 0)) return false;
   const wanted = spec.mode === EndpointMode.VIP ? vipNetworks(a, service) : [];
