@@ -90,3 +90,4 @@ export {
   type CallUnlockSocketOptions,
 } from "./encryption/index.js";
 export { jobProgress, jobProgressText, type JobProgress } from "./orchestrator/index.js";
+export { leaderFactories, type LeaderDeps } from "./orchestrator/leader-factories.js";

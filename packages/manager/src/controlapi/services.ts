@@ -40,6 +40,7 @@ import type { MemoryStore, ReadTx } from "../state/store/index.js";
 import { resolveRef } from "./resolve.js";
 import { validateServiceSpec } from "./validate-service.js";
 import { resolveSecretRefs } from "./secret-refs.js";
+import { resolveServiceNetworks } from "./service-networks.js";
 import { replicaStatuses } from "./service-status.js";
 
 function sameTaskDefinition(a: ServiceSpec | undefined, b: ServiceSpec): boolean {
@@ -79,6 +80,7 @@ export async function createService(
   const id = newId();
   const service = await store.update((tx) => {
     const created = Service.fromPartial({ id, spec: resolveSecretRefs(tx, spec), specVersion: { index: 1 } });
+    created.spec = resolveServiceNetworks(tx, created.spec!, id);
     created.jobStatus = jobStatusOnCreate(created, clock.now());
     tx.services.create(created);
     return tx.services.get(id)!;
@@ -141,7 +143,7 @@ export async function updateService(
       }
       checkModeChange(current, spec);
     }
-    spec = resolveSecretRefs(tx, spec);
+    spec = resolveServiceNetworks(tx, resolveSecretRefs(tx, spec), current.id);
     const job = isJobService(current);
     // The spec version counts changes to what tasks run (their template and endpoint), not
     // scaling: tasks of an older version are the ones a rolling update replaces.

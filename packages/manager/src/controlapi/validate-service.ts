@@ -23,7 +23,7 @@ import { validateDuration } from "./validate-duration.js";
 import { validateGenericAndPlatforms } from "./validate-generic.js";
 import { validateLabelKeys } from "./validate-labels.js";
 import { validateMounts } from "./validate-mounts.js";
-import { refusePending } from "./validate-pending.js";
+import { validateServiceNetworking } from "./service-networks.js";
 import { validateSecretRefs } from "./secret-refs.js";
 
 /** Docker's rule for service names: letters, digits, '-' and '_', up to 63, no leading/trailing '-'. */
@@ -109,7 +109,7 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
   validateGenericAndPlatforms(spec.taskTemplate);
   validateRestartPolicy(spec.taskTemplate?.restartPolicy);
   validateEndpoint(spec.endpoint);
-  refusePending(spec);
+  validateServiceNetworking(spec);
   if (job) {
     // As SwarmKit and the docker CLI: a job has no rollout, so nothing to configure one with.
     if (spec.updateConfig)

@@ -3,6 +3,7 @@
 // start when this manager becomes leader.
 // Each factory makes a fresh instance for each term of leadership.
 import { errorMessage, type Clock, type Logger } from "@shoal/shared";
+import { Allocator } from "../allocator/index.js";
 import { JoinExpiry } from "../ca/join-expiry.js";
 import { RootRotationReconciler } from "../ca/rotation-reconciler.js";
 import { ManagerNodes, type ManagerNodesRaft } from "../nodes/manager-nodes.js";
@@ -56,6 +57,7 @@ export function leaderFactories(deps: LeaderDeps): ComponentFactory[] {
     loop("updater", () => new Updater({ store, logger, clock, nodeMatches })),
     loop("auto-rebalance", () => new AutoRebalancer({ store, logger, clock, cooldownMs: deps.rebalanceCooldownMs })),
     loop("reaper", () => new TaskReaper({ store, logger, clock })),
+    loop("allocator", () => new Allocator({ store, logger, clock })),
     loop("scheduler", () => new Scheduler({ store, logger, clock })),
     loop("cron", () => new JobCron({ store, logger, clock })),
     loop("ca-rotation", () => new RootRotationReconciler({ store, logger, clock, managers })),

@@ -2,6 +2,7 @@
 // holds on its node once there, and the key under which tasks are placed together.
 import { PortProtocol, PublishMode, TaskState, type GenericResource, type Task } from "@shoal/shared";
 import { genericWants } from "./generic-pool.js";
+import { networksAllocated } from "../allocator/task-networks.js";
 
 /**
  * The pending rule: a task waits for the scheduler while it is wanted (desired state RUNNING or
@@ -9,10 +10,15 @@ import { genericWants } from "./generic-pool.js";
  * a node id is placed on the best node; a task that already names its node (a global service's
  * task) is "preassigned": it is checked against that node alone and assigned there if it fits.
  * Orchestrators create tasks in NEW; the scheduler moves them to ASSIGNED, or to PENDING with the
- * reason (in status.err) when no node fits.
+ * reason (in status.err) when no node fits. A task that joins networks waits first for the
+ * allocator to give it its addresses (Task.networks): the allocator's write brings it here.
  */
 export function needsPlacement(task: Task): boolean {
-  return task.desiredState <= TaskState.RUNNING && (task.status?.state ?? TaskState.NEW) < TaskState.ASSIGNED;
+  return (
+    task.desiredState <= TaskState.RUNNING &&
+    (task.status?.state ?? TaskState.NEW) < TaskState.ASSIGNED &&
+    networksAllocated(task)
+  );
 }
 
 /**
@@ -110,5 +116,6 @@ export function groupKey(task: Task): string {
     ports,
     generic.join("\u0001"),
     platforms.join("\u0001"),
+    task.networks.length,
   ].join("\u0000");
 }

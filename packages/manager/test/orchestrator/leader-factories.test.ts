@@ -16,6 +16,7 @@ describe("leaderFactories", () => {
       "updater",
       "auto-rebalance",
       "reaper",
+      "allocator",
       "scheduler",
       "cron",
       "ca-rotation",

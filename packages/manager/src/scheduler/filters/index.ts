@@ -7,6 +7,7 @@ import type { Filter } from "./filter.js";
 import { GenericResourceFilter } from "./generic-resources.js";
 import { HostPortFilter } from "./host-ports.js";
 import { MaxReplicasFilter } from "./max-replicas.js";
+import { NetworkDataPlaneFilter } from "./network-data-plane.js";
 import { PlatformFilter } from "./platforms.js";
 import { ReadyFilter } from "./ready.js";
 import { ResourceFilter } from "./resources.js";
@@ -18,6 +19,7 @@ export {
   GenericResourceFilter,
   HostPortFilter,
   MaxReplicasFilter,
+  NetworkDataPlaneFilter,
   PlatformFilter,
   ReadyFilter,
   ResourceFilter,
@@ -30,6 +32,7 @@ export function defaultFilters(): Filter[] {
     new AvailabilityFilter(),
     new ConstraintFilter(),
     new PlatformFilter(),
+    new NetworkDataPlaneFilter(),
     new ResourceFilter("cpu"),
     new ResourceFilter("memory"),
     new GenericResourceFilter(),

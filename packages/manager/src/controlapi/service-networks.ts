@@ -1,0 +1,118 @@
+// A service's networks and endpoint as the Control API checks them. Their form with the rest of
+// the spec (validateServiceNetworking); then, within the transaction that stores the service
+// (resolveServiceNetworks), each TaskSpec.networks target (id, name or unique id prefix) becomes
+// the network's id, and what Swarm refuses is refused: an unknown network, the ingress network
+// named (a port published in ingress mode joins it), a network named twice, and an ingress
+// published port another service holds. Host-mode ports are the scheduler's (one task per node).
+import {
+  EndpointMode,
+  InvalidArgumentError,
+  NotFoundError,
+  PortProtocol,
+  PublishMode,
+  ShoalError,
+  type PortConfig,
+  type ServiceSpec,
+} from "@shoal/shared";
+import type { ReadTx } from "../state/store/index.js";
+import { resolveRef } from "./resolve.js";
+
+const NETWORKS = "spec.task_template.networks";
+
+export function validateServiceNetworking(spec: ServiceSpec): void {
+  (spec.taskTemplate?.networks ?? []).forEach((n, i) => {
+    if (n.target === "") throw new InvalidArgumentError("names no network", { field: `${NETWORKS}[${i}].target` });
+  });
+  const endpoint = spec.endpoint;
+  if (endpoint === undefined) return;
+  if (endpoint.mode !== EndpointMode.VIP && endpoint.mode !== EndpointMode.DNSRR) {
+    throw new InvalidArgumentError(`unknown endpoint mode ${endpoint.mode} (vip or dnsrr)`, {
+      field: "spec.endpoint.mode",
+    });
+  }
+  if (endpoint.mode === EndpointMode.DNSRR && endpoint.ports.some((p) => p.publishMode === PublishMode.INGRESS)) {
+    throw new InvalidArgumentError("port published with ingress mode can't be used with dnsrr mode", {
+      field: "spec.endpoint.mode",
+    });
+  }
+}
+
+/** The spec with its networks named by id; refusals name the field. `serviceId`: the service written. */
+export function resolveServiceNetworks(tx: ReadTx, spec: ServiceSpec, serviceId: string): ServiceSpec {
+  checkIngressPorts(tx, spec, serviceId);
+  const networks = spec.taskTemplate?.networks ?? [];
+  if (networks.length === 0) return spec;
+  const ids: string[] = [];
+  const resolved = networks.map((n, i) => {
+    const field = `${NETWORKS}[${i}].target`;
+    const network = findNetwork(tx, n.target, field);
+    const name = network.spec?.annotations?.name ?? network.id;
+    if (network.spec?.ingress === true) {
+      throw new InvalidArgumentError(`service cannot be explicitly attached to the ingress network "${name}"`, {
+        field,
+      });
+    }
+    const first = ids.indexOf(network.id);
+    if (first >= 0) {
+      throw new InvalidArgumentError(`network "${name}" is already attached as ${NETWORKS}[${first}]`, { field });
+    }
+    ids.push(network.id);
+    return { ...n, target: network.id };
+  });
+  return { ...spec, taskTemplate: { ...spec.taskTemplate!, networks: resolved } };
+}
+
+function findNetwork(tx: ReadTx, ref: string, field: string) {
+  try {
+    return resolveRef(
+      "network",
+      ref,
+      (id) => tx.networks.get(id),
+      (name) => tx.networks.find({ name })[0],
+      (prefix) => tx.networks.find({ idPrefix: prefix }),
+    );
+  } catch (err: unknown) {
+    if (err instanceof NotFoundError) throw new InvalidArgumentError(`network "${ref}" not found`, { field });
+    if (err instanceof ShoalError) throw new InvalidArgumentError(err.message, { field });
+    throw err;
+  }
+}
+
+/** The ingress-mode ports with a published port, as `port/protocol`. */
+function ingressPorts(ports: readonly PortConfig[] | undefined): string[] {
+  return (ports ?? [])
+    .filter((p) => p.publishMode === PublishMode.INGRESS && p.publishedPort !== 0)
+    .map((p) => `${p.publishedPort}/${p.protocol === PortProtocol.UDP ? "udp" : "tcp"}`);
+}
+
+/** Each ingress published port once, and none another service holds (in its spec or as allocated). */
+function checkIngressPorts(tx: ReadTx, spec: ServiceSpec, serviceId: string): void {
+  const ports = spec.endpoint?.ports ?? [];
+  const wanted = new Map<string, number>();
+  ports.forEach((p, i) => {
+    const [key] = ingressPorts([p]);
+    if (key === undefined) return;
+    const first = wanted.get(key);
+    if (first !== undefined) {
+      throw new InvalidArgumentError(
+        `port '${p.publishedPort}' is published twice (also spec.endpoint.ports[${first}])`,
+        {
+          field: `spec.endpoint.ports[${i}].published_port`,
+        },
+      );
+    }
+    wanted.set(key, i);
+  });
+  if (wanted.size === 0) return;
+  for (const other of tx.services.find()) {
+    if (other.id === serviceId) continue;
+    const held = new Set([...ingressPorts(other.spec?.endpoint?.ports), ...ingressPorts(other.endpoint?.ports)]);
+    for (const [key, i] of wanted) {
+      if (!held.has(key)) continue;
+      const name = other.spec?.annotations?.name ?? other.id;
+      throw new InvalidArgumentError(`port '${ports[i]!.publishedPort}' is already in use by service '${name}'`, {
+        field: `spec.endpoint.ports[${i}].published_port`,
+      });
+    }
+  }
+}
