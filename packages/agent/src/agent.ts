@@ -26,6 +26,7 @@ import type { Executor } from "./exec/executor.js";
 import type { LogSource } from "./exec/log-source.js";
 import { runLogPublisher } from "./logs/log-publisher.js";
 import type { AgentMetrics } from "./metrics/agent-metrics.js";
+import { NetworkStates } from "./network/network-states.js";
 import { ImagePuller } from "./pulls/image-puller.js";
 import { StatusReporter } from "./reporter.js";
 import { RenewalTrigger } from "./ca-signal.js";
@@ -66,6 +67,8 @@ export interface AgentOptions {
    * node's agent starts a manager beside it, a demoted one stops it (the CLI's NodeManager).
    */
   readonly onNode?: (node: Node, manager: string) => void;
+  /** Where other nodes send this node's overlay (VXLAN) traffic (--data-path-addr); unset: the session's address. */
+  readonly dataPathAddr?: string;
 }
 
 interface AgentState {
@@ -88,6 +91,7 @@ export class Agent {
     const state = await this.loadState();
     const reporter = new StatusReporter({ logger, ...(clock !== undefined ? { clock } : {}) });
     const metrics = this.options.metrics;
+    const networks = new NetworkStates(); // the networks the managers send, for the network parts
     const worker = new Worker({
       executor: metrics ? metrics.executor(this.options.executor) : this.options.executor,
       reporter: metrics ? metrics.sink(reporter) : reporter,
@@ -96,6 +100,7 @@ export class Agent {
       ...(clock !== undefined ? { clock } : {}),
       ...(taskBackoff !== undefined ? { backoff: taskBackoff } : {}),
       ...(state.nodeId !== undefined ? { nodeId: state.nodeId } : {}),
+      networks,
     });
     // Pulls the leader asks for run beside the worker, on the same executor.
     const puller = new ImagePuller({ executor: this.options.executor, logger, clock });
@@ -176,6 +181,7 @@ export class Agent {
         ? { resources: { ...description.resources, generic: [...description.resources.generic, ...generic] } }
         : {}),
       ...(this.options.hostname !== undefined ? { hostname: this.options.hostname } : {}),
+      ...(this.options.dataPathAddr !== undefined ? { dataPathAddr: this.options.dataPathAddr } : {}),
       ...(labels && description.engine
         ? { engine: { ...description.engine, labels: { ...description.engine.labels, ...labels } } }
         : {}),
