@@ -1,6 +1,7 @@
 // One node's Assignments stream: the complete set of the tasks dispatched to it, then the changes
 // of each commit that touches them. The secrets and configs those tasks use go along, each before
-// the first task that needs it and removed after the last (assignment-dependencies.ts). A resync of the store (a snapshot installed) ends the stream;
+// the first task that needs it and removed after the last (assignment-dependencies.ts); so do the
+// states of the networks the node needs (node-networks.ts). A resync of the store (a snapshot installed) ends the stream;
 // the agent opens it again and gets a complete set.
 import type * as grpc from "@grpc/grpc-js";
 import {

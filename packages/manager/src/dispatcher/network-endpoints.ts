@@ -123,7 +123,7 @@ export function nodeInfoOf(node: Node): NodeInfo {
   }
   const given = node.description?.dataPathAddr ?? "";
   return {
-    dataPathAddr: given !== "" ? given : hostOnly(node.status?.addr ?? ""),
+    dataPathAddr: isIP(given) !== 0 ? given : hostOnly(node.status?.addr ?? ""),
     dataPlane: node.description?.networkDataPlane ?? false,
     addresses,
   };
