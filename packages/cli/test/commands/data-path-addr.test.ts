@@ -1,4 +1,7 @@
 // `shoal agent --data-path-addr`: an IPv4 address, refused otherwise with the flag named.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli.js";
 
@@ -22,6 +25,19 @@ describe("shoal agent --data-path-addr", () => {
       await expect(agentOptions(["--data-path-addr", bad])).rejects.toThrow(
         /^--data-path-addr: ".*" is not an IPv4 address/,
       );
+    }
+  });
+
+  it("is checked the same in a config file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "shoal-dpa-"));
+    try {
+      const file = join(dir, "agent.json");
+      await writeFile(file, JSON.stringify({ "data-path-addr": "host-a" }));
+      await expect(agentOptions(["--config", file])).rejects.toThrow(/"data-path-addr": .*is not an IPv4 address/);
+      await writeFile(file, JSON.stringify({ "data-path-addr": "10.1.2.3" }));
+      expect((await agentOptions(["--config", file]))["dataPathAddr"]).toBe("10.1.2.3");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
