@@ -144,14 +144,18 @@ export class NetworkIndex {
     this.subscription = subscription;
   }
 
-  /** The state as `tx` has it. Only the tasks of services that use networks are read. */
+  /**
+   * The state as `tx` has it. Only the tasks of services that use networks (in their spec, with
+   * virtual IPs or ingress ports) are read: a cluster without networks copies no task.
+   */
   private read(tx: ReadTx): void {
     for (const n of tx.networks.find()) this.putNetwork(n);
     for (const n of tx.nodes.find()) this.nodes.set(n.id, nodeInfoOf(n));
     const using: string[] = [];
     for (const s of tx.services.find()) {
       this.putService(s.id, serviceInfoOf(s));
-      if ((s.spec?.taskTemplate?.networks.length ?? 0) > 0 || this.ingressServices.has(s.id)) using.push(s.id);
+      const joins = (s.spec?.taskTemplate?.networks.length ?? 0) + (s.endpoint?.virtualIps.length ?? 0);
+      if (joins > 0 || this.ingressServices.has(s.id)) using.push(s.id);
     }
     if (this.networks.size === 0) return;
     for (const id of using) for (const t of tx.tasks.find({ serviceId: id })) this.putTask(t.id, endpointsOf(t));
