@@ -18,7 +18,7 @@ import { Dispatcher, MemoryStore } from "@shoal/manager";
 import { network, service, task, word } from "./network-fixtures.js";
 
 const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
+afterEach(() => cleanups.splice(0).reverse().forEach((c) => c()));
 
 async function serve(store: MemoryStore, nodeId: string): Promise<DispatcherClient> {
   const clock = new ManualClock(1_000_000);
@@ -49,21 +49,18 @@ async function serve(store: MemoryStore, nodeId: string): Promise<DispatcherClie
   return client;
 }
 
-it("sends a network's state before the task that joins it, and REMOVE after its last task ends", async () => {
-  const store = new MemoryStore();
-  cleanups.push(() => store.close());
-  await store.update((tx) => {
-    tx.nodes.create(Node.fromPartial({ id: "n1", role: NodeRole.WORKER, spec: { desiredRole: NodeRole.WORKER } }));
-    tx.networks.create(network("front", "10.0.1.0/24"));
-    tx.services.create(service("web", [{ target: "front", vip: "10.0.1.2/24" }]));
-  });
-  const client = await serve(store, "n1");
+/**
+ * Opens node `nodeId`'s session (a data plane, --data-path-addr `dataPathAddr`) and its assignments
+ * stream; returns the messages received.
+ */
+async function assignments(store: MemoryStore, nodeId: string, dataPathAddr = ""): Promise<AssignmentsResponse[]> {
+  const client = await serve(store, nodeId);
   const session = client.session({
     description: {
       hostname: "host-a",
       platform: { os: "linux", architecture: "amd64" },
       resources: { nanoCpus: 2e9, memoryBytes: 2 ** 30, pids: 0, generic: [] },
-      dataPathAddr: "",
+      dataPathAddr,
       networkDataPlane: true,
       engine: { engineVersion: "20.10", labels: {}, plugins: [] },
     },
@@ -86,6 +83,18 @@ it("sends a network's state before the task that joins it, and REMOVE after its 
     call.cancel();
     session.cancel();
   });
+  return messages;
+}
+
+it("sends a network's state before the task that joins it, and REMOVE after its last task ends", async () => {
+  const store = new MemoryStore();
+  cleanups.push(() => store.close());
+  await store.update((tx) => {
+    tx.nodes.create(Node.fromPartial({ id: "n1", role: NodeRole.WORKER, spec: { desiredRole: NodeRole.WORKER } }));
+    tx.networks.create(network("front", "10.0.1.0/24"));
+    tx.services.create(service("web", [{ target: "front", vip: "10.0.1.2/24" }]));
+  });
+  const messages = await assignments(store, "n1");
   await expect.poll(() => messages.length).toBe(1);
   expect(messages[0]!.changes).toEqual([]);
 
@@ -108,4 +117,29 @@ it("sends a network's state before the task that joins it, and REMOVE after its 
   const removal = messages[2]!.changes[1]!;
   expect(removal.action).toBe(AssignmentAction.REMOVE);
   expect(removal.network!.network!.id).toBe("front");
+});
+
+it("a data-plane node gets ingress while a service publishes an ingress port, with its own address", async () => {
+  const store = new MemoryStore();
+  cleanups.push(() => store.close());
+  await store.update((tx) => {
+    const n1 = Node.fromPartial({ id: "n1", role: NodeRole.WORKER, spec: { desiredRole: NodeRole.WORKER } });
+    n1.attachments = [{ networkId: "ingress", addresses: ["10.255.0.2/16"], aliases: [] }];
+    tx.nodes.create(n1);
+    tx.networks.create(network("ingress", "10.255.0.0/16", true));
+  });
+  const messages = await assignments(store, "n1", "192.168.9.1");
+  await expect.poll(() => messages.length).toBe(1);
+  expect(messages[0]!.changes).toEqual([]);
+  expect(store.view((tx) => tx.nodes.get("n1"))!.description!.dataPathAddr).toBe("192.168.9.1");
+
+  await store.update((tx) => tx.services.create(service("pub", [], 30080)));
+  await expect.poll(() => messages.length).toBe(2);
+  expect(messages[1]!.changes.map(word)).toEqual(["+net:ingress"]);
+  expect(messages[1]!.changes[0]!.network!.nodeAddress).toBe("10.255.0.2/16");
+  expect(messages[1]!.changes[0]!.network!.services).toEqual([]); // no task of it yet
+
+  await store.update((tx) => tx.services.delete("pub"));
+  await expect.poll(() => messages.length).toBe(3);
+  expect(messages[2]!.changes.map(word)).toEqual(["-net:ingress"]);
 });
