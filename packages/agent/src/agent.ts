@@ -67,7 +67,10 @@ export interface AgentOptions {
    * node's agent starts a manager beside it, a demoted one stops it (the CLI's NodeManager).
    */
   readonly onNode?: (node: Node, manager: string) => void;
-  /** Where other nodes send this node's overlay (VXLAN) traffic (--data-path-addr); unset: the session's address. */
+  /**
+   * Where other nodes send this node's overlay (VXLAN) traffic (--data-path-addr); unset: the
+   * address of its manager session.
+   */
   readonly dataPathAddr?: string;
 }
 
