@@ -210,6 +210,24 @@ describe("assignments: network states", () => {
     expect(n1.words(2)).toEqual(["-task:p1", "-net:ingress"]);
   });
 
+  it("one commit changing many endpoints sends each changed network once, and only to its nodes", async () => {
+    const store = await cluster();
+    await store.update((tx) => {
+      tx.tasks.create(task("w1", "web", "n1", [["front", "10.0.1.5/24"]]));
+      tx.tasks.create(task("d1", "db", "n1", [["back", "10.0.2.5/24"]]));
+      tx.tasks.create(task("d2", "db", "n2", [["back", "10.0.2.6/24"]]));
+    });
+    const n1 = open(store, "n1");
+    const n2 = open(store, "n2");
+    await store.update((tx) => {
+      for (let i = 0; i < 5; i++) tx.tasks.create(task(`w${i + 2}`, "web", "n3", [["front", `10.0.1.${10 + i}/24`]]));
+    });
+    await flush();
+    expect(n1.words(1)).toEqual(["+net:front"]); // "back" did not change
+    expect(n1.last("front")!.endpoints).toHaveLength(6);
+    expect(n2.messages).toHaveLength(1); // not on "front"
+  });
+
   it("a node's own change (its data-path address) is sent to the nodes that peer with it", async () => {
     const store = await cluster();
     await store.update((tx) => {
