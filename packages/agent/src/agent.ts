@@ -26,9 +26,9 @@ import type { Executor } from "./exec/executor.js";
 import type { LogSource } from "./exec/log-source.js";
 import { runLogPublisher } from "./logs/log-publisher.js";
 import type { AgentMetrics } from "./metrics/agent-metrics.js";
+import { NetworkStates } from "./network/network-states.js";
 import { ImagePuller } from "./pulls/image-puller.js";
 import { StatusReporter } from "./reporter.js";
-import { NetworkStates } from "./network/network-states.js";
 import { startHostDataPlane } from "./network/dataplane/host-data-plane.js";
 import { RenewalTrigger } from "./ca-signal.js";
 import { runSession } from "./session.js";
@@ -68,6 +68,11 @@ export interface AgentOptions {
    * node's agent starts a manager beside it, a demoted one stops it (the CLI's NodeManager).
    */
   readonly onNode?: (node: Node, manager: string) => void;
+  /**
+   * Where other nodes send this node's overlay (VXLAN) traffic (--data-path-addr); unset: the
+   * address of its manager session.
+   */
+  readonly dataPathAddr?: string;
 }
 
 interface AgentState {
@@ -92,6 +97,7 @@ export class Agent {
     const state = await this.loadState();
     const reporter = new StatusReporter({ logger, ...(clock !== undefined ? { clock } : {}) });
     const metrics = this.options.metrics;
+    const networks = new NetworkStates(); // the networks the managers send, for the network parts
     const worker = new Worker({
       executor: metrics ? metrics.executor(this.options.executor) : this.options.executor,
       reporter: metrics ? metrics.sink(reporter) : reporter,
@@ -100,6 +106,7 @@ export class Agent {
       ...(clock !== undefined ? { clock } : {}),
       ...(taskBackoff !== undefined ? { backoff: taskBackoff } : {}),
       ...(state.nodeId !== undefined ? { nodeId: state.nodeId } : {}),
+      networks,
     });
     // Pulls the leader asks for run beside the worker, on the same executor.
     const puller = new ImagePuller({ executor: this.options.executor, logger, clock });
@@ -114,7 +121,6 @@ export class Agent {
     const renewing = renewal?.renewer.run(signal);
     const renewalTrigger = new RenewalTrigger();
     let sessionManager = "";
-    const networks = new NetworkStates();
     const { managers, executor } = this.options;
     const dataPathAddr = async (): Promise<string> => (await this.describe(signal)).dataPathAddr;
     const nodeId = (): string => state.nodeId ?? "";
@@ -188,6 +194,7 @@ export class Agent {
         ? { resources: { ...description.resources, generic: [...description.resources.generic, ...generic] } }
         : {}),
       ...(this.options.hostname !== undefined ? { hostname: this.options.hostname } : {}),
+      ...(this.options.dataPathAddr !== undefined ? { dataPathAddr: this.options.dataPathAddr } : {}),
       ...(labels && description.engine
         ? { engine: { ...description.engine, labels: { ...description.engine.labels, ...labels } } }
         : {}),

@@ -33,9 +33,11 @@ import {
   type BackoffOptions,
   type Clock,
   type Logger,
+  type NetworkState,
   type NodeDescription,
 } from "@shoal/shared";
 import type { Executor, TaskContainer } from "../exec/executor.js";
+import type { NetworkStates } from "../network/network-states.js";
 import type { StatusSink } from "../reporter.js";
 import { DependencyStore } from "../secrets/dependency-store.js";
 import { laterStatus, newStatus } from "./task-status.js";
@@ -58,6 +60,8 @@ export interface WorkerOptions {
    * executor lists is this agent's.
    */
   readonly nodeId?: string;
+  /** Where the networks sent with the tasks go, before the tasks reach the executor. */
+  readonly networks?: NetworkStates;
 }
 
 export class Worker {
@@ -74,6 +78,7 @@ export class Worker {
   private readonly runners = new Map<string, TaskRunner>();
   /** The secrets and configs sent to this node, in memory only. */
   private readonly dependencies = new DependencyStore();
+  private readonly networks: NetworkStates | undefined;
   /** Tasks whose container is being stopped and removed. */
   private readonly retiring = new Map<string, Promise<void>>();
   /** Saved tasks without a container: their saved status counts once they are assigned again. */
@@ -95,6 +100,7 @@ export class Worker {
     this.store = options.store ?? new MemoryTaskStore();
     this.backoff = options.backoff;
     this.node = options.nodeId;
+    this.networks = options.networks;
   }
 
   /** This agent's node id (see WorkerOptions.nodeId). */
@@ -150,6 +156,7 @@ export class Worker {
   applyComplete(tasks: readonly Task[], dependencies?: readonly AssignmentChange[]): Promise<void> {
     return this.enqueue(async () => {
       if (dependencies !== undefined) this.dependencies.replace(dependencies);
+      if (dependencies !== undefined) this.networks?.replaceAll(networkStatesOf(dependencies));
       const assigned = new Map(tasks.map((t) => [t.id, t]));
       for (const taskId of [...this.runners.keys()]) if (!assigned.has(taskId)) this.retire(taskId);
       for (const task of assigned.values()) await this.upsert(task);
@@ -170,6 +177,10 @@ export class Worker {
     return this.enqueue(async () => {
       for (const change of changes) {
         if (this.dependencies.apply(change)) continue;
+        if (change.network !== undefined) {
+          this.networks?.apply(change.action, change.network);
+          continue;
+        }
         const task = change.task;
         if (task === undefined) continue;
         if (change.action === AssignmentAction.REMOVE) this.retire(task.id, task);
@@ -355,6 +366,11 @@ export class Worker {
     }
     this.saving = undefined;
   }
+}
+
+/** The networks' states of a full set. */
+function networkStatesOf(changes: readonly AssignmentChange[]): NetworkState[] {
+  return changes.flatMap((c) => (c.action === AssignmentAction.UPDATE && c.network ? [c.network] : []));
 }
 
 /** Enough of a task to find its container again by name and labels (for a teardown). */

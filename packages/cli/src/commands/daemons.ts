@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { parseDuration } from "../output/duration.js";
 import { collect, keyValues } from "./service-spec.js";
 import { collectGenericResource } from "./generic-resource-flags.js";
+import { parseDataPathAddr } from "./data-path-addr.js";
 import { NodeManager } from "./node-manager.js";
 import { registerManagerUnlockCommand } from "./unlock.js";
 import {
@@ -188,6 +189,12 @@ export function registerDaemonCommands(program: Command): void {
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .option("--metrics-addr <addr>", "HOST:PORT to serve Prometheus metrics on, at /metrics (default: off)")
     .option(
+      "--data-path-addr <ip>",
+      "the IPv4 address other nodes send this node's overlay network traffic to (default: the address its " +
+        "manager session comes from)",
+      parseDataPathAddr,
+    )
+    .option(
       "--secrets-dir <dir>",
       "memory-backed directory for the files of secrets and configs; a tmpfs is mounted on it when it is " +
         "not one (default: /run/shoal/NODE_ID; not root: $XDG_RUNTIME_DIR/shoal/NODE_ID)",
@@ -197,6 +204,7 @@ export function registerDaemonCommands(program: Command): void {
         opts: DaemonFlags & {
           genericResource: string[];
           metricsAddr?: string;
+          dataPathAddr?: string;
           secretsDir?: string;
           manager: string;
           dataDir: string;
@@ -262,6 +270,7 @@ export function registerDaemonCommands(program: Command): void {
           ...(opts.hostname !== undefined ? { hostname: opts.hostname } : {}),
           labels: keyValues(opts.label, "--label"),
           genericResources: parseGenericResources(opts.genericResource, "--generic-resource"),
+          ...(opts.dataPathAddr !== undefined ? { dataPathAddr: opts.dataPathAddr } : {}),
           ...(nodeManager ? { onNode: (node, at) => nodeManager.onNode(node, at) } : {}),
         });
         const stop = new AbortController();

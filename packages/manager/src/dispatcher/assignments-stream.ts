@@ -1,6 +1,7 @@
 // One node's Assignments stream: the complete set of the tasks dispatched to it, then the changes
 // of each commit that touches them. The secrets and configs those tasks use go along, each before
-// the first task that needs it and removed after the last (assignment-dependencies.ts). A resync of the store (a snapshot installed) ends the stream;
+// the first task that needs it and removed after the last (assignment-dependencies.ts); so do the
+// states of the networks the node needs (node-networks.ts). A resync of the store (a snapshot installed) ends the stream;
 // the agent opens it again and gets a complete set.
 import type * as grpc from "@grpc/grpc-js";
 import {
@@ -16,6 +17,7 @@ import {
 } from "@shoal/shared";
 import type { MemoryStore, ReadTx } from "../state/store/index.js";
 import { NodeDependencies, type DependencyLookup } from "./assignment-dependencies.js";
+import { NodeNetworks } from "./node-networks.js";
 
 /** Tasks an agent is told about: assigned to it and past the scheduler. */
 export function isDispatched(task: Task, nodeId: string): boolean {
@@ -33,6 +35,7 @@ export function streamAssignments(
   logger: Logger,
 ): () => void {
   const deps = new NodeDependencies();
+  const nets = new NodeNetworks(store, nodeId); // before the view: the index is not older than it
   const { result: initial, subscription } = store.viewAndWatch(
     (tx) => {
       const tasks = tx.tasks.find({ nodeId }).filter((t) => isDispatched(t, nodeId));
@@ -53,11 +56,13 @@ export function streamAssignments(
   const fingerprint = (t: Task): string => `${t.desiredState}/${t.specVersion?.index ?? 0}`;
   let version = 0;
   for (const t of initial.tasks) sent.set(t.id, fingerprint(t));
+  for (const t of initial.tasks) nets.track(t.id, t);
   call.write({
     type: AssignmentsType.COMPLETE,
     appliesTo: "",
     resultsIn: String(++version),
     changes: [
+      ...nets.complete(),
       ...initial.before,
       ...initial.tasks.map((task) => ({
         action: AssignmentAction.UPDATE,
@@ -74,6 +79,7 @@ export function streamAssignments(
     if (stopped) return;
     stopped = true;
     subscription.close();
+    nets.close();
   };
   call.on("cancelled", stop);
   void (async () => {
@@ -81,6 +87,7 @@ export function streamAssignments(
     try {
       for await (const ev of subscription) {
         if (ev.kind === "commit") {
+          changes = nets.around(changes); // the networks' states before the tasks, removals after
           if (changes.length > 0) {
             const appliesTo = String(version);
             call.write({ type: AssignmentsType.INCREMENTAL, appliesTo, resultsIn: String(++version), changes });
@@ -97,6 +104,7 @@ export function streamAssignments(
         const task = ev.object;
         const mine = ev.kind !== "delete" && isDispatched(task, nodeId);
         const { before, after } = deps.track(task.id, mine ? task : undefined, lookup);
+        nets.track(task.id, mine ? task : undefined);
         changes.push(...before);
         if (mine) {
           if (sent.get(task.id) !== fingerprint(task)) {
