@@ -7,7 +7,7 @@
 // leader change hands out no address twice. Names are resolved with busybox's nslookup (its own
 // resolver; busybox-static's libc resolver is unusable in a bare image) and fetched with nc.
 import { connect } from "node:net";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +15,8 @@ import { TaskState, type Service, type Task } from "@shoal/shared";
 import { createHarness, type Harness, type Host, type HostProcess } from "./harness/index.js";
 import { spawnAgent, waitAgentsReady } from "./support/agents.js";
 import { TestControl } from "./support/control-client.js";
+import { dockerApiAddress } from "./support/docker-api.js";
+import { dockerCli, type DockerCli } from "./support/docker-cli.js";
 import { joinTokens } from "./support/join-tokens.js";
 import { HTTPD, REPLICA_BODY, addressesOf, containerOf, sh, uptime } from "./support/net-probe.js";
 import { startManagerCluster, type ClusterManager } from "./support/manager-cluster.js";
@@ -26,6 +28,7 @@ let harness: Harness;
 let root = "";
 let managers: ClusterManager[] = [];
 let token = "";
+let docker: DockerCli;
 const agents = new Map<string, HostProcess>();
 const control = new TestControl();
 
@@ -98,8 +101,9 @@ beforeAll(async () => {
     root,
     control,
     addr: async () => `${harness.gateway}:${await freePort()}`,
-    args: ["--unsafe-no-fsync"],
+    args: ["--unsafe-no-fsync", "--docker-api", "127.0.0.1:0"],
   });
+  docker = dockerCli(`tcp://${await dockerApiAddress(join(root, "m0.log"))}`, root);
   token = (await joinTokens(control, managers[0]!.addr)).worker;
   const addrs = managers.map((m) => m.addr);
   for (const h of harness.hosts) agents.set(h.name, spawnAgent(h, { managers: addrs, token }));
@@ -219,6 +223,48 @@ describe("service networking across hosts", () => {
     await waitAgentsReady(["h2"], { control, via: leader, timeoutMs: 60_000 });
     const after = await sh(host("h1"), client, 'ip=$(resolve web); for i in $(seq 10); do get "$ip" 80; done');
     expect(after.split("\n").filter((l) => REPLICA_BODY.test(l))).toHaveLength(10);
+  });
+
+  it("deploys a web + api + db stack on two networks with the stock docker CLI", async () => {
+    const compose = [
+      'version: "3.8"',
+      "services:",
+      ...["web:front", "api:front,back", "db:back"].flatMap((entry) => {
+        const [name, nets] = entry.split(":") as [string, string];
+        return [
+          `  ${name}:`,
+          "    image: ${IMAGE}",
+          `    command: ["sh", "-c", ${JSON.stringify(HTTPD)}]`,
+          `    networks: [${nets}]`,
+        ];
+      }),
+      "networks:",
+      "  front: { driver: overlay }",
+      "  back: { driver: overlay }",
+    ].join("\n");
+    await writeFile(join(root, "stack.yml"), `${compose}\n`);
+    const deploy = await docker.run(["stack", "deploy", "-c", "stack.yml", "app"], {
+      env: { IMAGE: harness.baseImage },
+      cwd: root,
+    });
+    expect(deploy.code, deploy.stderr).toBe(0);
+    expect(deploy.stdout).toContain("Creating network app_front");
+    for (const name of ["app_web", "app_api", "app_db"]) await waitRunning(name, 1);
+    const find = async (service: string): Promise<[Host, string]> => {
+      for (const h of harness.hosts) {
+        const id = await containerOf(h, service).catch(() => "");
+        if (id !== "") return [h, id];
+      }
+      throw new Error(`no container of ${service}`);
+    };
+    const [webHost, web] = await find("app_web");
+    const [apiHost, api] = await find("app_api");
+    // web reaches api by its short name, and db is not on its networks; api reaches db.
+    const fromWeb = await sh(webHost, web, 'echo "api:$(get "$(resolve api)" 80)"; echo "db:$(resolve db)"');
+    expect(fromWeb).toMatch(/^api:[0-9a-f]{12}$/m);
+    expect(fromWeb).toMatch(/^db:$/m);
+    const fromApi = await sh(apiHost, api, 'echo "db:$(get "$(resolve db)" 80)"');
+    expect(fromApi).toMatch(/^db:[0-9a-f]{12}$/m);
   });
 
   it("hands out no address twice across a leader change", async () => {
