@@ -28,6 +28,11 @@ export function validateNetworkSpec(spec: NetworkSpec | undefined, rules: Networ
       { field: "spec.annotations.name" },
     );
   }
+  if (name === "ingress" && !rules.allowIngress) {
+    throw new InvalidArgumentError("the name ingress is the cluster's ingress network's", {
+      field: "spec.annotations.name",
+    });
+  }
   validateLabelKeys(spec.annotations?.labels, "spec.annotations.labels");
   const driver = spec.driverConfig?.name ?? "";
   if (driver !== "" && driver !== "overlay") {
@@ -119,5 +124,39 @@ export function validateIpamConfig(config: IPAMConfig, field: string): void {
         field: `${field}.range`,
       });
     }
+  }
+}
+
+/**
+ * The founding manager's --default-addr-pool (CIDRs, prefix 8..29) and --default-addr-pool-mask-length
+ * (the subnets' prefix, at least each pool's and at most 29; 0: 24).
+ */
+export function validateAddressPool(pools: readonly string[], subnetSize: number): void {
+  for (const pool of pools) {
+    const subnet = parseSubnet(pool);
+    if (!subnet || subnet.prefix < MIN_SUBNET_PREFIX || subnet.prefix > MAX_SUBNET_PREFIX) {
+      throw new InvalidArgumentError(
+        `${JSON.stringify(pool)} is not an IPv4 CIDR without host bits, prefix ${MIN_SUBNET_PREFIX} to ${MAX_SUBNET_PREFIX}`,
+        { field: "--default-addr-pool" },
+      );
+    }
+    if (subnetSize !== 0 && subnetSize < subnet.prefix) {
+      throw new InvalidArgumentError(`/${subnetSize} subnets do not fit in pool ${pool}`, {
+        field: "--default-addr-pool-mask-length",
+      });
+    }
+  }
+  if (
+    !Number.isInteger(subnetSize) ||
+    subnetSize < 0 ||
+    subnetSize > MAX_SUBNET_PREFIX ||
+    (subnetSize > 0 && subnetSize < MIN_SUBNET_PREFIX)
+  ) {
+    throw new InvalidArgumentError(
+      `${subnetSize}: expected a prefix length of ${MIN_SUBNET_PREFIX} to ${MAX_SUBNET_PREFIX}`,
+      {
+        field: "--default-addr-pool-mask-length",
+      },
+    );
   }
 }

@@ -42,6 +42,7 @@ describe("validateNetworkSpec", () => {
         /not supported/,
       ],
       [spec({ ingress: true }), "spec.ingress", /the cluster makes the ingress network/],
+      [spec({ annotations: { name: "ingress" } }), "spec.annotations.name", /ingress network/],
       [spec({ ipam: { driver: { name: "dhcp" } } }), "spec.ipam.driver.name", /only "default"/],
       [
         spec({ ipam: { configs: [{ subnet: "10.1.0.0/24" }, { subnet: "10.2.0.0/24" }] } }),

@@ -20,6 +20,7 @@ describe("leaderFactories", () => {
       "cron",
       "ca-rotation",
       "join-expiry",
+      "network-bootstrap",
     ]);
   });
 
