@@ -7,7 +7,7 @@ import { certLifetimeMs } from "../ca/node-ca-service.js";
 import { isRotating } from "../ca/root-rotation.js";
 import { historyLimit } from "../orchestrator/reaper/reconcile.js";
 import { effectiveSettings, type ManagerSettings } from "./manager-settings.js";
-import { isNetworkLabel } from "./networks.js";
+import { isLegacyNetworkLabel as isNetworkLabel } from "../orchestrator/network-bootstrap.js";
 import { swarmTlsInfo } from "./tls-info.js";
 import { UNMAPPED_LABEL } from "./unmapped-fields.js";
 
