@@ -47,7 +47,13 @@ export function serviceUsesNetwork(service: Service, network: Network): boolean 
 export async function createNetwork(store: MemoryStore, req: CreateNetworkRequest): Promise<CreateNetworkResponse> {
   const spec = validateNetworkSpec(req.spec);
   const id = newId();
-  await store.update((tx) => void createNetworkIn(tx, id, spec), PIPELINED);
+  await store.update((tx) => {
+    const name = nameOf({ spec } as Network);
+    if (tx.networks.find({ name }).length > 0) {
+      throw new ShoalError(ErrorCode.AlreadyExists, `network with name ${name} already exists`);
+    }
+    createNetworkIn(tx, id, spec);
+  }, PIPELINED);
   const network = store.view((tx) => tx.networks.get(id));
   if (!network) throw new ShoalError(ErrorCode.NotFound, `network ${id} not found`); // removed right after
   return { network };

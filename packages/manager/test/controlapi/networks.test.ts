@@ -81,7 +81,10 @@ describe("networks in the Control API", () => {
   it("refuses a taken name, a bad spec and the ingress flag, changing nothing", async () => {
     const store = new MemoryStore();
     await createNetwork(store, { spec: spec("dup") });
-    expect((await codeOf(createNetwork(store, { spec: spec("dup") }))).code).toBe(ErrorCode.AlreadyExists);
+    expect(await codeOf(createNetwork(store, { spec: spec("dup") }))).toEqual({
+      code: ErrorCode.AlreadyExists,
+      message: "network with name dup already exists",
+    });
     const bad = await codeOf(createNetwork(store, { spec: spec("x", { driverConfig: { name: "macvlan" } }) }));
     expect(bad).toMatchObject({ code: ErrorCode.InvalidArgument });
     expect(bad.message).toMatch(/spec.driver_config.name/);
