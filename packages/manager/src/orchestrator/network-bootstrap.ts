@@ -127,25 +127,26 @@ export class NetworkBootstrap {
     const labels = cluster.spec?.annotations?.labels ?? {};
     const legacy = legacyNetworks(labels);
     if (Object.keys(labels).some(isLegacyNetworkLabel)) {
-      for (const { id, spec } of legacy) this.tryCreate(tx, id, spec, "moved from the cluster's labels");
+      for (const { id, spec } of legacy) this.tryCreate(tx, id, spec, "moved");
       tx.clusters.update(withoutLegacyLabels(cluster));
     }
     if (!tx.networks.find().some((n) => n.spec?.ingress)) {
-      this.tryCreate(tx, newId(), INGRESS_SPEC, "made the ingress network");
+      this.tryCreate(tx, newId(), INGRESS_SPEC, "made");
     }
   }
 
   /** Creates one network; one that cannot be made (its name taken, no subnet left) is logged and skipped. */
-  private tryCreate(tx: WriteTx, id: string, spec: NetworkSpec, what: string): void {
+  private tryCreate(tx: WriteTx, id: string, spec: NetworkSpec, what: "moved" | "made"): void {
     const name = spec.annotations?.name ?? "";
     try {
       if (tx.networks.get(id) || tx.networks.find({ name }).length > 0) {
         throw new Error(`a network with its id or name ${name} exists`);
       }
       const network = createNetworkIn(tx, id, validateNetworkSpec(spec, { allowIngress: spec.ingress }));
-      this.logger.info({ network: name, id, subnet: network.ipam?.configs[0]?.subnet, vni: network.vni }, what);
+      const done = what === "moved" ? "network moved from the cluster's labels" : "made the ingress network";
+      this.logger.info({ network: name, id, subnet: network.ipam?.configs[0]?.subnet, vni: network.vni }, done);
     } catch (err: unknown) {
-      this.logger.warn({ network: name, id, err: errorMessage(err) }, `network not ${what.split(" ")[0]}`);
+      this.logger.warn({ network: name, id, err: errorMessage(err) }, `network not ${what}`);
     }
   }
 }
