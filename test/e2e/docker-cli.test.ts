@@ -395,7 +395,66 @@ describe("the docker CLI against Shoal", () => {
     expect(rmOut.stdout).toContain("Removing service stk_web");
     expect(rmOut.stdout).toContain("Removing network stk_backend");
     expect(await ok(["stack", "ls", "--format", "{{.Name}}"])).toBe("");
-    expect(await ok(["network", "ls", "-q"])).toBe("");
+    // Only the cluster's own ingress network is left.
+    expect(await ok(["network", "ls", "--format", "{{.Name}}"])).toBe("ingress\n");
+  });
+
+  it("network create, ls, inspect and rm; an overlapping subnet is refused", async () => {
+    const made = await docker([
+      "network",
+      "create",
+      "-d",
+      "overlay",
+      "--subnet",
+      "10.77.0.0/24",
+      "--label",
+      "a=b",
+      "netA",
+    ]);
+    expect(made.code).toBe(0);
+    const id = made.stdout.trim();
+    expect(
+      await ok(["network", "ls", "--filter", "name=netA", "--format", "{{.ID}} {{.Name}} {{.Driver}} {{.Scope}}"]),
+    ).toBe(`${id.slice(0, 12)} netA overlay swarm\n`);
+    const [shown] = JSON.parse(await ok(["network", "inspect", "netA"])) as {
+      Id: string;
+      IPAM: { Config: { Subnet: string; Gateway: string }[] };
+      Options: Record<string, string>;
+      Labels: Record<string, string>;
+    }[];
+    expect(shown).toMatchObject({
+      Id: id,
+      IPAM: { Config: [{ Subnet: "10.77.0.0/24", Gateway: "10.77.0.1" }] },
+      Labels: { a: "b" },
+    });
+    expect(Number(shown!.Options["com.docker.network.driver.overlay.vxlanid_list"])).toBeGreaterThanOrEqual(4096);
+    const overlap = await docker(["network", "create", "-d", "overlay", "--subnet", "10.77.0.128/25", "netB"]);
+    expect(overlap.code).toBe(1);
+    expect(overlap.stderr).toContain("overlaps subnet 10.77.0.0/24 of network netA");
+    expect(await ok(["network", "rm", "netA"])).toBe("netA\n");
+    const gone = await docker(["network", "inspect", "netA"]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/network netA not found/i);
+  });
+
+  // Needs the allocator (service networks are refused until it resolves names and allocates VIPs).
+  it("a service on a network shows its virtual IP, and the network in use cannot be removed", async () => {
+    await ok(["network", "create", "-d", "overlay", "netS"]);
+    const netId = (await ok(["network", "inspect", "netS", "--format", "{{.Id}}"])).trim();
+    await ok(["service", "create", "-d", "--name", "vipsvc", "--network", "netS", image, "sleep", "3600"]);
+    await expect
+      .poll(
+        async () => (await ok(["service", "inspect", "vipsvc", "--format", "{{json .Endpoint.VirtualIPs}}"])).trim(),
+        {
+          timeout: 20_000,
+        },
+      )
+      .toMatch(new RegExp(`^\\[\\{"NetworkID":"${netId}","Addr":"10\\.0\\.\\d+\\.\\d+/24"\\}\\]$`));
+    const inUse = await docker(["network", "rm", "netS"]);
+    expect(inUse.code).toBe(1);
+    expect(inUse.stderr).toContain("network netS is in use by service vipsvc");
+    await ok(["service", "rm", "vipsvc"]);
+    expect(await ok(["network", "rm", "netS"])).toBe("netS\n");
   });
 
   it("dockerode lists, creates, updates and removes services, and lists tasks and nodes", async () => {

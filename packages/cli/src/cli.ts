@@ -14,6 +14,7 @@ import { registerLocalCommands } from "./commands/local.js";
 import { registerNodeCommands } from "./commands/node.js";
 import { registerServiceCommands } from "./commands/service.js";
 import { registerSecretCommands } from "./commands/secret.js";
+import { registerNetworkCommands } from "./commands/network.js";
 import { enableTlsDir } from "./tls.js";
 
 export function buildProgram(): Command {
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerNodeCommands(program);
   registerServiceCommands(program);
   registerSecretCommands(program);
+  registerNetworkCommands(program);
   registerImageCommands(program);
   registerClusterCommands(program);
   registerBackupCommand(program);

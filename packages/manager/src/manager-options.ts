@@ -24,6 +24,8 @@ export interface ManagerOptions {
   readonly metricsAddr?: string;
   /** Node certificate lifetime of a cluster founded now (its ca_config); default 90 days. */
   readonly certExpiryMs?: number;
+  /** Pools and prefix length of networks' subnets in a cluster founded now (--default-addr-pool...). */
+  readonly addressPool?: { readonly pools: readonly string[]; readonly subnetSize: number };
   /**
    * When this manager leads: how long a node that joined (NodeCA signed its certificate) may take
    * to open its first session or join the Raft group before it is removed (ca/join-expiry.ts);

@@ -102,7 +102,8 @@ export class Manager {
       }),
       logger,
     );
-    const bootstrap = new ClusterBootstrap({ store, founding: credentials, certExpiryMs, logger });
+    const addressPool = options.addressPool;
+    const bootstrap = new ClusterBootstrap({ store, founding: credentials, certExpiryMs, addressPool, logger });
     const onLeadership = (isLeader: boolean): void => {
       if (isLeader) void bootstrap.ensure();
       dispatcher.setLeader(isLeader);

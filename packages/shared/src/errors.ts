@@ -10,6 +10,8 @@ export const ErrorCode = {
   SequenceConflict: "SEQUENCE_CONFLICT",
   /** The operation needs something that is not so now (e.g. a node that still runs tasks). */
   FailedPrecondition: "FAILED_PRECONDITION",
+  /** Nothing is left to hand out (e.g. no free subnet in the cluster's address pool). */
+  ResourceExhausted: "RESOURCE_EXHAUSTED",
   /** This manager is not the leader, or no leader is known. */
   NotLeader: "NOT_LEADER",
   /** Retrying later may succeed (a daemon restarting, a network hiccup). */

@@ -75,6 +75,16 @@ export function registerDaemonCommands(program: Command): void {
         "at 50-80% of it (default 90d; shoal cluster update --cert-expiry changes it later)",
     )
     .option(
+      "--default-addr-pool <cidr>",
+      "in a cluster founded now: a pool networks' subnets come from (repeatable; default 10.0.0.0/8)",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option(
+      "--default-addr-pool-mask-length <n>",
+      "in a cluster founded now: the prefix length of networks' subnets taken from the pools (default 24)",
+    )
+    .option(
       "--join-grace <duration>",
       "while this manager leads: how long a node that joined may take to show up (its first session, or a " +
         "manager's raft join) before it is removed as a join that did not complete (e.g. 30s, 1h; default 10m)",
@@ -99,6 +109,8 @@ export function registerDaemonCommands(program: Command): void {
           dockerApi?: string;
           metricsAddr?: string;
           certExpiry?: string;
+          defaultAddrPool: string[];
+          defaultAddrPoolMaskLength?: string;
           restore?: string;
           forceNewCluster?: boolean;
           unsafeNoFsync?: boolean;
@@ -135,6 +147,7 @@ export function registerDaemonCommands(program: Command): void {
           ...(opts.metricsAddr !== undefined ? { metricsAddr: parseAddress(opts.metricsAddr, "--metrics-addr") } : {}),
           ...(opts.forceNewCluster ? { forceNewCluster: true } : {}),
           ...(opts.certExpiry !== undefined ? { certExpiryMs: certExpiryMs(opts.certExpiry, "--cert-expiry") } : {}),
+          ...addressPoolOption(opts),
           ...(opts.unsafeNoFsync ? { raft: { sync: false } } : {}),
           ...(opts.joinGrace !== undefined ? { joinGraceMs: joinGraceMs(opts.joinGrace) } : {}),
           ...(opts.rebalanceCooldown !== undefined
@@ -286,6 +299,24 @@ export function registerDaemonCommands(program: Command): void {
         process.exit(0);
       },
     );
+}
+
+/** --default-addr-pool and --default-addr-pool-mask-length, for the founding manager only. */
+export function addressPoolOption(opts: {
+  join?: string | undefined;
+  defaultAddrPool: readonly string[];
+  defaultAddrPoolMaskLength?: string | undefined;
+}): { addressPool?: { pools: string[]; subnetSize: number } } {
+  const mask = opts.defaultAddrPoolMaskLength;
+  if (opts.defaultAddrPool.length === 0 && mask === undefined) return {};
+  const field = opts.defaultAddrPool.length > 0 ? "--default-addr-pool" : "--default-addr-pool-mask-length";
+  if (opts.join !== undefined) {
+    throw new InvalidArgumentError("is for the manager that founds a cluster, not one that joins", { field });
+  }
+  if (mask !== undefined && !/^\d{1,2}$/.test(mask)) {
+    throw new InvalidArgumentError(`"${mask}" is not a prefix length`, { field: "--default-addr-pool-mask-length" });
+  }
+  return { addressPool: { pools: [...opts.defaultAddrPool], subnetSize: mask === undefined ? 0 : Number(mask) } };
 }
 
 /** --join-grace: a duration over 0 ("30s", "10m"). */

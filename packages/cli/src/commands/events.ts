@@ -21,6 +21,7 @@ const TYPES: Record<string, EventType> = {
   node: EventType.NODE,
   secret: EventType.SECRET,
   config: EventType.CONFIG,
+  network: EventType.NETWORK,
 };
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -47,7 +48,7 @@ export function parseEventFilters(filters: readonly string[]): EventType[] {
     const match = /^type=(.*)$/.exec(f);
     const type = match ? TYPES[match[1]!] : undefined;
     if (type === undefined) {
-      throw new InvalidArgumentError(`"${f}": expected type=service, task, node, secret or config`, {
+      throw new InvalidArgumentError(`"${f}": expected type=service, task, node, secret, config or network`, {
         field: "--filter",
       });
     }
@@ -122,7 +123,7 @@ export function registerEventsCommand(program: Command): void {
     )
     .option(
       "-f, --filter <type=KIND>",
-      "only events of this type: type=service, task, node, secret or config (repeatable)",
+      "only events of this type: type=service, task, node, secret, config or network (repeatable)",
       (v: string, prev: string[]) => [...prev, v],
       [],
     )

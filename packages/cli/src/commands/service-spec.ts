@@ -153,7 +153,7 @@ export function buildServiceSpec(image: string, args: readonly string[], flags: 
       placement: { constraints: flags.constraint, preferences: flags.placementPref.map((p) => parsePlacementPref(p)) },
     },
     mode,
-    endpoint: { ports: flags.publish.map((p) => parsePort(p)) },
+    endpoint: { ports: flags.publish.map((p) => parsePort(p)), mode: taskEdit.networks?.endpointMode ?? 0 },
     // Set in full, as Swarm's CLI does, so that `service inspect` shows what a rollout will do;
     // a job has none (it has no rollout).
     updateConfig: job ? undefined : applyUpdateConfig(undefined, update),

@@ -224,7 +224,7 @@ export function applySpecEdit(current: ServiceSpec, edit: SpecEdit): ServiceSpec
 
   const ports = spec.endpoint?.ports ?? [];
   spec.endpoint = {
-    mode: spec.endpoint?.mode ?? 0,
+    mode: edit.task.networks?.endpointMode ?? spec.endpoint?.mode ?? 0,
     ports: editList(
       ports,
       edit.publishAdd,

@@ -13,6 +13,7 @@ import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
 import { addContainerOptions } from "./container-flags.js";
 import { addGenericResourceOptions } from "./generic-resource-flags.js";
 import { addSecretOptions } from "./secret-flags.js";
+import { addNetworkOptions } from "./network-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
 
 type Calls = Pick<Control, "call">;
@@ -148,6 +149,7 @@ export function registerServiceUpdateCommands(service: Command): void {
   addGenericResourceOptions(update, "update");
   addMountUpdateOptions(update);
   addSecretOptions(update, "update");
+  addNetworkOptions(update, "update");
   addScheduleOptions(update, true);
   addUpdateConfigOptions(update)
     .option("--force", "replace the tasks even if nothing changed (a job: run it again)")

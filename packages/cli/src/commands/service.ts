@@ -38,6 +38,7 @@ import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
 import { addContainerOptions } from "./container-flags.js";
 import { addGenericResourceOptions } from "./generic-resource-flags.js";
 import { addSecretOptions } from "./secret-flags.js";
+import { addNetworkOptions } from "./network-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
 
 export { buildServiceSpec };
@@ -190,6 +191,7 @@ export function registerServiceCommands(program: Command): void {
   addGenericResourceOptions(create, "create");
   addMountOption(create);
   addSecretOptions(create, "create");
+  addNetworkOptions(create, "create");
   addScheduleOptions(create);
   addUpdateConfigOptions(create)
     .option("-d, --detach", "return at once instead of waiting for the tasks to run")

@@ -17,8 +17,9 @@ import {
 import { parseBytes, parseCpus, parseDuration } from "../output/duration.js";
 import { applyContainerEdit, parseContainerFlags, type ContainerEdit, type ContainerFlags } from "./container-flags.js";
 import { applySecretEdit, parseSecretFlags, type SecretEdit, type SecretFlags } from "./secret-flags.js";
+import { applyNetworkEdit, parseNetworkFlags, type NetworkEdit, type NetworkFlags } from "./network-flags.js";
 
-export interface TaskFlags extends ContainerFlags, SecretFlags {
+export interface TaskFlags extends ContainerFlags, SecretFlags, NetworkFlags {
   reserveCpu?: string;
   reserveMemory?: string;
   limitCpu?: string;
@@ -48,6 +49,8 @@ export interface TaskEdit {
   readonly maxReplicasPerNode?: number;
   readonly container?: ContainerEdit;
   readonly secrets?: SecretEdit;
+  /** Also the service's endpoint mode (applied by the service's spec, not the template). */
+  readonly networks?: NetworkEdit;
 }
 
 /** Registers the task flags on a command (create and update take the same ones). */
@@ -140,8 +143,10 @@ export function parseTaskFlags(flags: TaskFlags): TaskEdit {
   const restart = restartPolicy(flags);
   const container = parseContainerFlags(flags);
   const secrets = parseSecretFlags(flags);
+  const networks = parseNetworkFlags(flags);
   return {
     ...(secrets ? { secrets } : {}),
+    ...(networks ? { networks } : {}),
     ...(limits ? { limits } : {}),
     ...(reservations ? { reservations } : {}),
     ...(restart ? { restart } : {}),
@@ -182,6 +187,7 @@ export function applyTaskEdit(template: TaskSpec, edit: TaskEdit): TaskSpec {
   }
   if (edit.stopGracePeriod) container.stopGracePeriod = edit.stopGracePeriod;
   if (edit.secrets) applySecretEdit(container, edit.secrets);
+  if (edit.networks) out.networks = applyNetworkEdit(out.networks, edit.networks);
   if (edit.maxReplicasPerNode !== undefined) {
     out.placement = {
       constraints: [],

@@ -12,6 +12,7 @@ import { containerSpecLines } from "./container-pretty.js";
 import { formatDuration } from "./duration.js";
 import { jobStatusLines, modeName } from "./job.js";
 import { mountLines } from "./mounts-pretty.js";
+import { networkLines } from "./network-pretty.js";
 import { secretRefLines } from "./secret-refs-pretty.js";
 import { scheduleLines } from "./schedule.js";
 import { updateStateName } from "./json.js";
@@ -93,5 +94,6 @@ export function prettyService(service: Service, now = Date.now()): string {
   lines.push(...containerSpecLines(spec?.taskTemplate));
   lines.push(...mountLines(container?.mounts));
   lines.push(...secretRefLines(container));
+  lines.push(...networkLines(service));
   return `${lines.join("\n")}\n`;
 }

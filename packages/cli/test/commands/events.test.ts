@@ -16,7 +16,7 @@ describe("shoal events flags", () => {
   it("reads --filter type=... and refuses anything else", () => {
     expect(parseEventFilters([])).toEqual([]);
     expect(parseEventFilters(["type=task", "type=node", "type=task"])).toEqual([EventType.TASK, EventType.NODE]);
-    expect(() => parseEventFilters(["type=volume"])).toThrow(/type=service, task, node, secret or config/);
+    expect(() => parseEventFilters(["type=volume"])).toThrow(/type=service, task, node, secret, config or network/);
     expect(() => parseEventFilters(["name=web"])).toThrow(InvalidArgumentError);
   });
 

@@ -12,6 +12,7 @@ import {
   type RevokedCertificate,
 } from "@shoal/shared";
 import type { MemoryStore } from "../state/store/index.js";
+import { validateAddressPool } from "../controlapi/validate-network.js";
 import type { ClusterCa } from "./cluster-init.js";
 
 export interface ClusterBootstrapOptions {
@@ -20,6 +21,8 @@ export interface ClusterBootstrapOptions {
   readonly founding: { readonly clusterId: string; readonly founded: ClusterCa | undefined };
   /** Node certificate lifetime of the new cluster (its ca_config); default: NodeCA's. */
   readonly certExpiryMs?: number | undefined;
+  /** The new cluster's address pools for networks' subnets (default 10.0.0.0/8) and their prefix (0: 24). */
+  readonly addressPool?: { readonly pools: readonly string[]; readonly subnetSize: number } | undefined;
   readonly logger: Logger;
 }
 
@@ -29,11 +32,12 @@ export class ClusterBootstrap {
 
   constructor(private readonly options: ClusterBootstrapOptions) {
     this.logger = componentLogger(options.logger, "manager");
+    if (options.addressPool) validateAddressPool(options.addressPool.pools, options.addressPool.subnetSize);
   }
 
   /** Called on gaining leadership: makes sure the founded cluster's object exists. */
   async ensure(): Promise<void> {
-    const { store, founding, certExpiryMs } = this.options;
+    const { store, founding, certExpiryMs, addressPool } = this.options;
     const ca = founding.founded;
     if (this.stored || !ca) return;
     const clusterId = founding.clusterId;
@@ -48,6 +52,8 @@ export class ClusterBootstrap {
               ...(certExpiryMs !== undefined ? { caConfig: { nodeCertExpiry: durationFromMs(certExpiryMs) } } : {}),
             },
             rootJoinTokens: ca.joinTokens,
+            defaultAddressPool: [...(addressPool?.pools ?? [])],
+            subnetSize: addressPool?.subnetSize ?? 0,
             rootCa: { ...ca.rootCa, clients: [adminEntry(ca.admin.certChainPem)] },
           }),
         );

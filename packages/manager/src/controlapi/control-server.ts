@@ -34,6 +34,7 @@ import {
 import { createService, getService, listServices, rebalanceService, removeService, updateService } from "./services.js";
 import { getUnlockKey, rotateUnlockKey } from "./unlock-key.js";
 import { secretHandlers } from "./secret-handlers.js";
+import { networkHandlers } from "./network-handlers.js";
 
 export interface ControlOptions {
   readonly nodeId: string;
@@ -97,6 +98,11 @@ export class ControlApi {
       },
       inspectImage: this.unary((req, call) => inspectImage(this.pullContext(call.metadata), req)),
       ...secretHandlers(
+        this.options.store,
+        (method, fn) => this.write(method, fn),
+        (fn) => this.read(fn),
+      ),
+      ...networkHandlers(
         this.options.store,
         (method, fn) => this.write(method, fn),
         (fn) => this.read(fn),

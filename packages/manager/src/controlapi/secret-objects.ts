@@ -8,6 +8,7 @@ import {
   NotFoundError,
   ShoalError,
   newId,
+  type Annotations,
   type Secret,
   type SecretFilters,
   type Service,
@@ -58,9 +59,13 @@ export async function createSecretLike(store: MemoryStore, kind: SecretKind, spe
   return committed(store, kind, id);
 }
 
-export function matchesSecretFilters(obj: SecretLike, filters: SecretFilters | undefined): boolean {
+/** Also networks' filters (NetworkFilters has the same fields). */
+export function matchesSecretFilters(
+  obj: { readonly id: string; readonly spec?: { readonly annotations?: Annotations | undefined } | undefined },
+  filters: SecretFilters | undefined,
+): boolean {
   if (!filters) return true;
-  const name = nameOf(obj);
+  const name = obj.spec?.annotations?.name ?? "";
   // As SwarmKit: names, name prefixes and id prefixes together are alternatives; labels all apply.
   const alternatives = filters.names.length + filters.namePrefixes.length + filters.idPrefixes.length;
   if (

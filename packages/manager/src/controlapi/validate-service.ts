@@ -24,6 +24,7 @@ import { validateGenericAndPlatforms } from "./validate-generic.js";
 import { validateLabelKeys } from "./validate-labels.js";
 import { validateMounts } from "./validate-mounts.js";
 import { validateServiceNetworking } from "./service-networks.js";
+import { validateServiceNetworks } from "./validate-service-networks.js";
 import { validateSecretRefs } from "./secret-refs.js";
 
 /** Docker's rule for service names: letters, digits, '-' and '_', up to 63, no leading/trailing '-'. */
@@ -108,6 +109,7 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
   }
   validateGenericAndPlatforms(spec.taskTemplate);
   validateRestartPolicy(spec.taskTemplate?.restartPolicy);
+  validateServiceNetworks(spec);
   validateEndpoint(spec.endpoint);
   validateServiceNetworking(spec);
   if (job) {

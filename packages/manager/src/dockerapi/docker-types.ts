@@ -263,6 +263,18 @@ export interface DockerNetworkCreate {
   Driver?: string;
   Labels?: Labels | null;
   Attachable?: boolean;
+  Internal?: boolean;
+  Ingress?: boolean;
+  EnableIPv6?: boolean;
+  ConfigOnly?: boolean;
+  ConfigFrom?: { Network?: string } | null;
+  Options?: Labels | null;
+  IPAM?: {
+    Driver?: string;
+    Options?: Labels | null;
+    Config?:
+      ({ Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Labels | null } | null)[] | null;
+  } | null;
   [unmapped: string]: unknown;
 }
 

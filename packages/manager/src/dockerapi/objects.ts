@@ -8,7 +8,7 @@ import {
   Reachability,
   TaskState,
   UpdateState,
-  type Meta,
+  type Network,
   type Node,
   type NodeSpec,
   type RootCA,
@@ -18,6 +18,7 @@ import {
 import type { DockerNodeSpec } from "./docker-types.js";
 import { toDockerPort } from "./endpoint-spec.js";
 import { nodeArch } from "./host.js";
+import { meta, toDockerEndpoint, toDockerNetworksAttachments } from "./network-objects.js";
 import { toDockerServiceSpec } from "./service-spec.js";
 import { toDockerTaskSpec } from "./task-spec.js";
 import { toDockerGeneric } from "./task-spec-generic.js";
@@ -26,13 +27,7 @@ import { unmappedFields, visibleLabels } from "./unmapped-fields.js";
 
 const time = (d: Date | undefined): string | undefined => d?.toISOString();
 
-export function meta(m: Meta | undefined): Record<string, unknown> {
-  return defined({
-    Version: { Index: m?.version?.index ?? 0 },
-    CreatedAt: time(m?.createdAt),
-    UpdatedAt: time(m?.updatedAt ?? m?.createdAt),
-  });
-}
+export { meta };
 
 function defined<R>(o: Record<string, unknown>): R {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as R;
@@ -107,17 +102,13 @@ export function toDockerService(
 ): Record<string, unknown> {
   const spec = service.spec;
   const dockerSpec = spec ? toDockerServiceSpec(spec, { insertDefaults: options.insertDefaults ?? false }) : {};
-  const ports = spec?.endpoint?.ports.map(toDockerPort) ?? [];
   const u = service.updateStatus;
   return defined({
     ID: service.id,
     ...meta(service.meta),
     Spec: dockerSpec,
     PreviousSpec: service.previousSpec ? toDockerServiceSpec(service.previousSpec) : undefined,
-    Endpoint: defined({
-      Spec: defined({ Mode: "vip", Ports: ports.length > 0 ? ports : undefined }),
-      Ports: ports.length > 0 ? ports : undefined,
-    }),
+    Endpoint: toDockerEndpoint(service),
     UpdateStatus:
       u && u.state !== UpdateState.UNKNOWN
         ? defined({
@@ -164,7 +155,7 @@ function dockerDesiredState(task: Task): string {
 }
 
 /** A Task as `GET /tasks` shows it. The spec's kept-aside Docker fields come from the service labels the task carries. */
-export function toDockerTask(task: Task): Record<string, unknown> {
+export function toDockerTask(task: Task, networks: ReadonlyMap<string, Network> = new Map()): Record<string, unknown> {
   const s = task.status;
   const c = s?.containerStatus;
   return defined({
@@ -186,6 +177,7 @@ export function toDockerTask(task: Task): Record<string, unknown> {
     DesiredState: dockerDesiredState(task),
     GenericResources: toDockerGeneric(task.assignedGenericResources),
     JobIteration: task.jobIteration ? { Index: task.jobIteration.index } : undefined,
+    NetworksAttachments: toDockerNetworksAttachments(task, networks),
   });
 }
 

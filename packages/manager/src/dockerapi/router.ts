@@ -46,6 +46,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.InvalidArgument]: 400,
   // Docker 20.10 answers a failed precondition (e.g. removing a live node) with 400.
   [ErrorCode.FailedPrecondition]: 400,
+  [ErrorCode.ResourceExhausted]: 500,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.AlreadyExists]: 409,
   [ErrorCode.SequenceConflict]: 409,

@@ -69,7 +69,7 @@ function fromDockerSpec(body: DockerSecretSpec): {
 }
 
 /** Docker's delete of an object in use is a 409 (the Control API's FAILED_PRECONDITION). */
-function inUseIsConflict(err: unknown): never {
+export function inUseIsConflict(err: unknown): never {
   if (isShoalError(err) && err.code === ErrorCode.FailedPrecondition && /in use/.test(err.message)) {
     throw new ShoalError(ErrorCode.AlreadyExists, err.message, { cause: err });
   }

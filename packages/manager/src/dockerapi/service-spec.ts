@@ -6,7 +6,8 @@
 import { InvalidArgumentError, RebalanceMode, ServiceSpec, type ServiceMode } from "@shoal/shared";
 import { replicatedJobCounts } from "../orchestrator/index.js";
 import type { DockerServiceSpec, DockerTaskSpec } from "./docker-types.js";
-import { fromDockerPort, toDockerPort } from "./endpoint-spec.js";
+import { toDockerPort } from "./endpoint-spec.js";
+import { endpointModeName, fromDockerEndpointSpec, fromDockerNetworks } from "./network-targets.js";
 import { defined, whole } from "./spec-values.js";
 import { fromDockerTaskSpec, toDockerTaskSpec, type DockerSpecOptions } from "./task-spec.js";
 import { UNMAPPED_LABEL, mergeUnder, unmappedFields, unmappedSpecFields, visibleLabels } from "./unmapped-fields.js";
@@ -68,10 +69,10 @@ export function fromDockerServiceSpec(spec: DockerServiceSpec): ServiceSpec {
   if (unmapped !== undefined) labels[UNMAPPED_LABEL] = JSON.stringify(unmapped);
   const out = ServiceSpec.fromPartial({
     annotations: { name: spec.Name ?? "", labels },
-    taskTemplate: fromDockerTaskSpec(t),
+    taskTemplate: { ...fromDockerTaskSpec(t), networks: fromDockerNetworks(spec) },
     updateConfig: fromDockerUpdateConfig(spec.UpdateConfig, "UpdateConfig"),
     rollbackConfig: fromDockerUpdateConfig(spec.RollbackConfig, "RollbackConfig"),
-    endpoint: spec.EndpointSpec?.Ports ? { ports: spec.EndpointSpec.Ports.map(fromDockerPort) } : undefined,
+    endpoint: fromDockerEndpointSpec(spec.EndpointSpec),
     rebalance: rebalance ?? RebalanceMode.MANUAL,
   });
   out.mode = fromDockerMode(spec.Mode);
@@ -83,7 +84,7 @@ export function toDockerServiceSpec(spec: ServiceSpec, options: DockerSpecOption
   const insert = options.insertDefaults ?? false;
   const labels = spec.annotations?.labels;
   const unmapped = options.unmapped ?? unmappedFields(labels);
-  const ports = spec.endpoint?.ports.map(toDockerPort);
+  const ports = spec.endpoint?.ports.length ? spec.endpoint.ports.map(toDockerPort) : undefined;
   // A job has no rollout: no update or rollback config, not even the defaults (the docker CLI
   // would send them back, and a job refuses them).
   const job = spec.mode?.$case === "replicatedJob" || spec.mode?.$case === "globalJob";
@@ -94,7 +95,8 @@ export function toDockerServiceSpec(spec: ServiceSpec, options: DockerSpecOption
     Mode: toDockerMode(spec),
     UpdateConfig: toDockerUpdateConfig(spec.updateConfig, insert && !job),
     RollbackConfig: toDockerUpdateConfig(spec.rollbackConfig, insert && !job),
-    EndpointSpec: ports || insert ? defined({ Mode: insert ? "vip" : undefined, Ports: ports }) : undefined,
+    EndpointSpec:
+      spec.endpoint || insert ? defined({ Mode: endpointModeName(spec.endpoint?.mode), Ports: ports }) : undefined,
   });
   const { TaskTemplate: _ignored, ...rest } = unmapped ?? {};
   return mergeUnder(base, rest) as DockerServiceSpec;

@@ -1,7 +1,7 @@
 // /services: list (filters id, name, label, mode; status=true adds task counts), inspect
 // (insertDefaults), create, update (version, rollback=previous; Shoal's own fields such as the
 // schedule are kept from the service), delete. Specs are translated by
-// service-spec.ts, their networks named by id (network-targets.ts), and checked by the Control API
+// service-spec.ts (their networks as given: the Control API names them by id), and checked by the Control API
 // like any other client's.
 import type { ServiceReplicaStatus, ServiceSpec } from "@shoal/shared";
 import { isJobService } from "../orchestrator/index.js";
@@ -9,7 +9,6 @@ import type { DockerApiContext } from "./context.js";
 import { SERVICE_SPEC_SHAPE, type DockerServiceSpec } from "./docker-types.js";
 import { matchesLabels, parseFilters } from "./filters.js";
 import { decodeShape, withoutQueryFields } from "./json-shape.js";
-import { resolveNetworkTargets } from "./network-targets.js";
 import { isTrue, versionParam } from "./nodes.js";
 import { toDockerService, type ServiceCounts } from "./objects.js";
 import type { Handler } from "./router.js";
@@ -81,7 +80,7 @@ export function serviceHandlers(ctx: DockerApiContext): Record<string, Handler> 
     },
     create: async (req) => {
       const body = decodeShape(await req.json(), SERVICE_SPEC_SHAPE) as DockerServiceSpec;
-      const spec = fromDockerServiceSpec(await resolveNetworkTargets(ctx, body));
+      const spec = fromDockerServiceSpec(body);
       const { service } = await ctx.control.call("createService", { spec });
       return { status: 201, json: { ID: service!.id } };
     },
@@ -96,7 +95,7 @@ export function serviceHandlers(ctx: DockerApiContext): Record<string, Handler> 
       let spec: ServiceSpec | undefined;
       if (!rollback) {
         const { service } = await ctx.control.call("getService", { serviceId });
-        spec = withShoalOnlyFields(fromDockerServiceSpec(await resolveNetworkTargets(ctx, body)), service?.spec);
+        spec = withShoalOnlyFields(fromDockerServiceSpec(body), service?.spec);
         // Docker has no rebalance field: a spec without the label keeps the service's mode.
         if (body.Labels?.[REBALANCE_LABEL] === undefined) spec.rebalance = service?.spec?.rebalance ?? spec.rebalance;
       }

@@ -7,7 +7,11 @@ import { certLifetimeMs } from "../ca/node-ca-service.js";
 import { isRotating } from "../ca/root-rotation.js";
 import { historyLimit } from "../orchestrator/reaper/reconcile.js";
 import { effectiveSettings, type ManagerSettings } from "./manager-settings.js";
-import { isNetworkLabel } from "./networks.js";
+import { isLegacyNetworkLabel as isNetworkLabel } from "../orchestrator/network-bootstrap.js";
+import { DEFAULT_ADDRESS_POOL, DEFAULT_SUBNET_SIZE } from "../controlapi/network-allocation.js";
+
+/** The UDP port of VXLAN between nodes (the data plane's). */
+const VXLAN_PORT = 4789;
 import { swarmTlsInfo } from "./tls-info.js";
 import { UNMAPPED_LABEL } from "./unmapped-fields.js";
 
@@ -49,9 +53,8 @@ export function toDockerSwarmSpec(cluster: Cluster, managerSettings: ManagerSett
 }
 
 /**
- * The swarm as `GET /info` shows it (Swarm.Cluster). Shoal has no overlay data path: no address
- * pool (null, as Docker shows a swarm made without one), and 0 for the subnet size and the VXLAN
- * port (`docker info` then prints no "Data Path Port").
+ * The swarm as `GET /info` shows it (Swarm.Cluster): with the pools networks' subnets come from
+ * (10.0.0.0/8 by default), their size, and the VXLAN port (4789).
  */
 export function toDockerClusterInfo(cluster: Cluster, settings: ManagerSettings): Record<string, unknown> {
   const meta = cluster.meta;
@@ -65,9 +68,9 @@ export function toDockerClusterInfo(cluster: Cluster, settings: ManagerSettings)
     Spec: toDockerSwarmSpec(cluster, settings),
     TLSInfo: swarmTlsInfo(cluster.rootCa),
     RootRotationInProgress: isRotating(cluster.rootCa),
-    DefaultAddrPool: null,
-    SubnetSize: 0,
-    DataPathPort: 0,
+    DefaultAddrPool: cluster.defaultAddressPool.length > 0 ? [...cluster.defaultAddressPool] : [DEFAULT_ADDRESS_POOL],
+    SubnetSize: cluster.subnetSize || DEFAULT_SUBNET_SIZE,
+    DataPathPort: VXLAN_PORT,
   };
 }
 

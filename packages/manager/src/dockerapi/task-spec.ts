@@ -20,6 +20,7 @@ import {
 } from "./task-spec-container.js";
 import { fromDockerMounts, toDockerMounts } from "./task-spec-mounts.js";
 import { mergeUnder } from "./unmapped-fields.js";
+import { toDockerNetworks } from "./network-targets.js";
 import { addGenericAndPlatforms, withGenericAndPlatforms } from "./task-spec-generic.js";
 import { fromDockerSecretRefs, toDockerSecretRefs } from "./task-spec-secrets.js";
 
@@ -187,6 +188,7 @@ export function toDockerTaskSpec(t: ServiceSpec["taskTemplate"], options: Docker
         })
       : undefined,
     ForceUpdate: t?.forceUpdate ?? 0,
+    Networks: toDockerNetworks(t?.networks),
   });
   addGenericAndPlatforms(base, t);
   const extra = isRecord(options.unmapped?.["TaskTemplate"]) ? options.unmapped["TaskTemplate"] : undefined;

@@ -4,6 +4,7 @@ import { ErrorCode, InvalidArgumentError, isShoalError, type Task } from "@shoal
 import type { DockerApiContext } from "./context.js";
 import { matchesLabels, matchesPrefix, parseFilters } from "./filters.js";
 import { TASK_STATES_BY_NAME, toDockerTask } from "./objects.js";
+import { networksOf } from "./network-objects.js";
 import type { Handler } from "./router.js";
 import { visibleLabels } from "./unmapped-fields.js";
 
@@ -49,11 +50,12 @@ export function taskHandlers(ctx: DockerApiContext): Record<string, Handler> {
           matchesLabels(visibleLabels(t.serviceAnnotations?.labels), f.get("label")),
       );
       if (f.has("_up-to-date")) found = await upToDate(ctx, found);
-      return { status: 200, json: found.map(toDockerTask) };
+      const networks = await networksOf(ctx, found);
+      return { status: 200, json: found.map((t) => toDockerTask(t, networks)) };
     },
     inspect: async (req) => {
       const { task } = await ctx.control.call("getTask", { taskId: req.params["id"]! });
-      return { status: 200, json: toDockerTask(task!) };
+      return { status: 200, json: toDockerTask(task!, await networksOf(ctx, [task!])) };
     },
   };
 }

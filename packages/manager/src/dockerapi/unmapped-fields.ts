@@ -1,5 +1,4 @@
-// The Docker ServiceSpec fields that Shoal has no place for (Networks, Privileges,
-// EndpointSpec.Mode, ...): kept as JSON in one reserved label of the service and merged back on
+// The Docker ServiceSpec fields that Shoal has no place for (Privileges, ...): kept as JSON in one reserved label of the service and merged back on
 // the way out, because clients send the whole stored spec back on every update and `docker
 // service inspect` shows what was given. The label itself is never shown to Docker clients.
 import { isRecord } from "./spec-values.js";
@@ -14,7 +13,8 @@ const MAPPED: Record<string, unknown> = {
   Mode: { Replicated: true, Global: true },
   UpdateConfig: true,
   RollbackConfig: true,
-  EndpointSpec: { Ports: true },
+  EndpointSpec: { Ports: true, Mode: true },
+  Networks: true,
   TaskTemplate: {
     ContainerSpec: {
       Image: true,
@@ -53,6 +53,7 @@ const MAPPED: Record<string, unknown> = {
     RestartPolicy: true,
     Placement: { Constraints: true, Preferences: true, MaxReplicas: true, Platforms: true },
     ForceUpdate: true,
+    Networks: true,
   },
 };
 

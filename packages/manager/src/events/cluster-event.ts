@@ -15,6 +15,7 @@ import {
   type Event,
   type FieldChange,
   type Config,
+  type Network,
   type Node,
   type Secret,
   type Service,
@@ -29,6 +30,7 @@ export const EVENT_TABLES = [
   "nodes",
   "secrets",
   "configs",
+  "networks",
 ] as const satisfies readonly TableName[];
 
 const enumText = (names: Record<number, string>, value: number): string =>
@@ -160,7 +162,17 @@ export function toClusterEvent(change: ObjectEvent, now: Date): Event | undefine
       const type = change.table === "secrets" ? EventType.SECRET : EventType.CONFIG;
       return { ...base, type, name: o.spec?.annotations?.name ?? "", changes: list, attributes: {} };
     }
+    case "networks":
+      return change.kind === "update" ? undefined : networkEvent(base, change.object);
     default:
       return undefined;
   }
+}
+
+/** A network is made and removed, never changed: its events name its subnet and VNI. */
+function networkEvent(base: Omit<Event, "type" | "name" | "changes" | "attributes">, n: Network): Event {
+  const attributes: Record<string, string> = { vni: String(n.vni) };
+  const subnet = n.ipam?.configs[0]?.subnet;
+  if (subnet) attributes["subnet"] = subnet;
+  return { ...base, type: EventType.NETWORK, name: n.spec?.annotations?.name ?? "", changes: [], attributes };
 }

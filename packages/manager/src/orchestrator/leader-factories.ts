@@ -14,6 +14,7 @@ import type { MemoryStore } from "../state/store/index.js";
 import { JobCron } from "./cron/job-cron.js";
 import { GlobalOrchestrator } from "./global/orchestrator.js";
 import { JobOrchestrator } from "./jobs/orchestrator.js";
+import { NetworkBootstrap } from "./network-bootstrap.js";
 import type { NodeMatcher } from "./node-checks.js";
 import { TaskReaper } from "./reaper/task-reaper.js";
 import { ReplicatedOrchestrator } from "./replicated/orchestrator.js";
@@ -62,5 +63,6 @@ export function leaderFactories(deps: LeaderDeps): ComponentFactory[] {
     loop("cron", () => new JobCron({ store, logger, clock })),
     loop("ca-rotation", () => new RootRotationReconciler({ store, logger, clock, managers })),
     loop("join-expiry", () => new JoinExpiry({ store, logger, clock, managers, graceMs: deps.joinGraceMs })),
+    loop("network-bootstrap", () => new NetworkBootstrap({ store, logger, clock })),
   ];
 }

@@ -42,6 +42,24 @@ describe("ClusterBootstrap", () => {
     expect(durationToMs(cluster!.spec!.caConfig!.nodeCertExpiry!, 0)).toBe(3_600_000);
   });
 
+  it("stores the founding manager's address pool for networks, and refuses a bad one", async () => {
+    const store = new MemoryStore();
+    const addressPool = { pools: ["10.20.0.0/16", "172.28.0.0/14"], subnetSize: 26 };
+    const logger = silentLogger();
+    await new ClusterBootstrap({ store, founding: { clusterId: CLUSTER_ID, founded }, addressPool, logger }).ensure();
+    expect(clusters(store)[0]).toMatchObject({ defaultAddressPool: addressPool.pools, subnetSize: 26 });
+    const bad = (pools: string[], subnetSize: number) => () =>
+      new ClusterBootstrap({
+        store,
+        founding: { clusterId: CLUSTER_ID, founded },
+        addressPool: { pools, subnetSize },
+        logger,
+      });
+    expect(bad(["10.20.0.0/33"], 0)).toThrow(/--default-addr-pool: "10.20.0.0\/33" is not an IPv4 CIDR/);
+    expect(bad(["10.20.0.0/16"], 12)).toThrow(/--default-addr-pool-mask-length: \/12 subnets do not fit in pool/);
+    expect(bad([], 30)).toThrow(/--default-addr-pool-mask-length: 30: expected a prefix length of 8 to 29/);
+  });
+
   it("writes once, and not over a cluster object that exists", async () => {
     const store = new MemoryStore();
     await store.update((tx) => tx.clusters.create(Cluster.fromPartial({ id: "other", spec: {} })));

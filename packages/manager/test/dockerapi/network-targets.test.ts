@@ -1,90 +1,126 @@
-// A service's networks named by id, as Docker's daemon keeps them (populateNetworkID).
+// A service's networks and endpoint mode between Docker's ServiceSpec and Shoal's, its Endpoint
+// (allocated ports, virtual IPs) and a task's NetworksAttachments as Docker shows them.
+import { EndpointMode, Network, PortProtocol, Service, Task, type ServiceSpec } from "@shoal/shared";
 import { describe, expect, it } from "vitest";
-import { NotFoundError, Service } from "@shoal/shared";
 import type { DockerServiceSpec } from "../../src/dockerapi/docker-types.js";
-import type { StoredNetwork } from "../../src/dockerapi/network-store.js";
-import { resolveNetworkTargets, serviceUsingNetwork, withNetworkIds } from "../../src/dockerapi/network-targets.js";
+import { toDockerService, toDockerTask } from "../../src/dockerapi/objects.js";
+import { fromDockerServiceSpec, toDockerServiceSpec } from "../../src/dockerapi/service-spec.js";
 import { UNMAPPED_LABEL } from "../../src/dockerapi/unmapped-fields.js";
-import { fakeDocker } from "./fake-docker-context.js";
 
-const network = (Id: string, Name: string): StoredNetwork => ({
-  Id,
-  Name,
-  Created: "1970-01-01T00:00:00.000Z",
-  Driver: "overlay",
-  Attachable: false,
-  Labels: {},
-});
-const backend = network("y810udeww3gssiyzafqgtzrfo", "trcstk_backend");
-const front = network("y8zzzzzzzzzzzzzzzzzzzzzzz", "trcstk_default");
-const networks = [backend, front];
-
-// The body of `docker stack deploy` (trace stackdeploy): networks named by name.
+// The body of `docker stack deploy`: networks named by name, with the short service name as alias.
 const stackService: DockerServiceSpec = {
-  Name: "trcstk_web",
+  Name: "stk_web",
   TaskTemplate: {
     ContainerSpec: { Image: "local/busybox:1" },
-    Networks: [{ Target: "trcstk_backend", Aliases: ["web"] }],
+    Networks: [{ Target: "stk_backend", Aliases: ["web"] }, { Target: "stk_default" }],
   },
+  EndpointSpec: { Mode: "dnsrr" },
 };
 
-describe("withNetworkIds", () => {
-  it("replaces a network's name by its id and keeps the rest of the attachment", () => {
-    expect(withNetworkIds(stackService, networks).TaskTemplate?.Networks).toEqual([
-      { Target: "y810udeww3gssiyzafqgtzrfo", Aliases: ["web"] },
+const NET_ID = "n3tw0rk000000000000000001";
+
+describe("service networks and endpoint mode", () => {
+  it("maps TaskTemplate.Networks and EndpointSpec.Mode into the spec, keeping nothing aside", () => {
+    const spec = fromDockerServiceSpec(stackService);
+    expect(spec.taskTemplate?.networks).toEqual([
+      { target: "stk_backend", aliases: ["web"] },
+      { target: "stk_default", aliases: [] },
     ]);
+    expect(spec.endpoint).toEqual({ ports: [], mode: EndpointMode.DNSRR });
+    expect(spec.annotations?.labels[UNMAPPED_LABEL]).toBeUndefined();
   });
 
-  it("keeps an id as it is, and takes a unique id prefix", () => {
-    const spec = (Target: string): DockerServiceSpec => ({ TaskTemplate: { Networks: [{ Target }] } });
-    expect(withNetworkIds(spec(backend.Id), networks).TaskTemplate?.Networks).toEqual([{ Target: backend.Id }]);
-    expect(withNetworkIds(spec("y81"), networks).TaskTemplate?.Networks).toEqual([{ Target: backend.Id }]);
-    expect(() => withNetworkIds(spec("y8"), networks)).toThrow("network y8 is ambiguous (2 matches found)");
-  });
-
-  it("answers a name no network has as Docker does: network X not found", () => {
-    const spec: DockerServiceSpec = { TaskTemplate: { Networks: [{ Target: "nosuch_net" }] } };
-    expect(() => withNetworkIds(spec, networks)).toThrow(new NotFoundError("network", "nosuch_net"));
-    expect(() => withNetworkIds(spec, networks)).toThrow("network nosuch_net not found");
-  });
-
-  it("resolves the deprecated service-level Networks only when the template names none", () => {
-    const old: DockerServiceSpec = { Networks: [{ Target: "trcstk_default" }] };
-    expect(withNetworkIds(old, networks).Networks).toEqual([{ Target: front.Id }]);
-    const both: DockerServiceSpec = { ...stackService, Networks: [{ Target: "anything" }] };
-    expect(withNetworkIds(both, networks).Networks).toEqual([{ Target: "anything" }]);
-    const none: DockerServiceSpec = { Name: "a" };
-    expect(withNetworkIds(none, networks)).toBe(none);
-  });
-});
-
-describe("resolveNetworkTargets", () => {
-  it("reads the networks only for a spec that names some", async () => {
-    const docker = fakeDocker({ [`com.shoal.network/${backend.Name}`]: JSON.stringify(backend) });
-    await resolveNetworkTargets(docker.ctx, { Name: "a" });
-    expect(docker.calls).toEqual([]);
-    const resolved = await resolveNetworkTargets(docker.ctx, stackService);
-    expect(resolved.TaskTemplate?.Networks?.[0]?.Target).toBe(backend.Id);
-    expect(docker.requests("listClusters")).toHaveLength(1);
-  });
-});
-
-describe("serviceUsingNetwork", () => {
-  const service = (id: string, kept: unknown): Service =>
-    Service.fromPartial({
-      id,
-      spec: { annotations: { name: id, labels: kept === undefined ? {} : { [UNMAPPED_LABEL]: JSON.stringify(kept) } } },
+  it("takes the deprecated service-level Networks when the template has none", () => {
+    const spec = fromDockerServiceSpec({
+      Name: "w",
+      TaskTemplate: { ContainerSpec: { Image: "x" } },
+      Networks: [{ Target: "n1" }],
     });
+    expect(spec.taskTemplate?.networks).toEqual([{ target: "n1", aliases: [] }]);
+    expect(spec.annotations?.labels[UNMAPPED_LABEL]).toBeUndefined();
+  });
 
-  it("finds a service attached by id, by the deprecated Networks, or by a name stored before ids", () => {
-    const plain = service("plain", undefined);
-    const other = service("other", { TaskTemplate: { Networks: [{ Target: front.Id }] } });
-    expect(serviceUsingNetwork([plain, other], backend)).toBeUndefined();
-    const byId = service("byId", { TaskTemplate: { Networks: [{ Target: backend.Id }] } });
-    expect(serviceUsingNetwork([plain, other, byId], backend)?.id).toBe("byId");
-    expect(serviceUsingNetwork([service("old", { Networks: [{ Target: backend.Id }] })], backend)?.id).toBe("old");
-    expect(
-      serviceUsingNetwork([service("named", { TaskTemplate: { Networks: [{ Target: backend.Name }] } })], backend)?.id,
-    ).toBe("named");
+  it("refuses a bad mode, an attachment without Target and driver options, naming the field", () => {
+    expect(() => fromDockerServiceSpec({ Name: "w", EndpointSpec: { Mode: "round" } })).toThrow(
+      /EndpointSpec.Mode: "round" is not one of vip, dnsrr/,
+    );
+    expect(() => fromDockerServiceSpec({ Name: "w", TaskTemplate: { Networks: [{ Aliases: ["a"] }] } })).toThrow(
+      /TaskTemplate.Networks\[0\].Target: is required/,
+    );
+    expect(() =>
+      fromDockerServiceSpec({ Name: "w", TaskTemplate: { Networks: [{ Target: "n", DriverOpts: { a: "b" } }] } }),
+    ).toThrow(/TaskTemplate.Networks\[0\].DriverOpts/);
+  });
+
+  it("shows the networks (by the id the Control API stored) and the mode back", () => {
+    const spec: ServiceSpec = {
+      ...fromDockerServiceSpec(stackService),
+      taskTemplate: {
+        ...fromDockerServiceSpec(stackService).taskTemplate!,
+        networks: [{ target: NET_ID, aliases: ["web"] }],
+      },
+    };
+    const docker = toDockerServiceSpec(spec);
+    expect(docker.TaskTemplate?.Networks).toEqual([{ Target: NET_ID, Aliases: ["web"] }]);
+    expect(docker.EndpointSpec).toEqual({ Mode: "dnsrr" });
+    const vip = toDockerServiceSpec(
+      { ...spec, endpoint: { ports: [], mode: EndpointMode.VIP } },
+      { insertDefaults: true },
+    );
+    expect(vip.EndpointSpec).toEqual({ Mode: "vip" });
+  });
+
+  it("shows the Endpoint with the allocated ports and one virtual IP per network", () => {
+    const spec = fromDockerServiceSpec({
+      Name: "web",
+      TaskTemplate: { ContainerSpec: { Image: "x" }, Networks: [{ Target: NET_ID }] },
+      EndpointSpec: { Ports: [{ TargetPort: 80 }] },
+    });
+    const service = Service.fromPartial({
+      id: "s1",
+      spec,
+      endpoint: {
+        spec: spec.endpoint,
+        ports: [{ protocol: PortProtocol.TCP, targetPort: 80, publishedPort: 30001 }],
+        virtualIps: [{ networkId: NET_ID, addr: "10.0.1.2/24" }],
+      },
+    });
+    expect(toDockerService(service)["Endpoint"]).toEqual({
+      Spec: { Mode: "vip", Ports: [{ Protocol: "tcp", TargetPort: 80, PublishedPort: 0, PublishMode: "ingress" }] },
+      Ports: [{ Protocol: "tcp", TargetPort: 80, PublishedPort: 30001, PublishMode: "ingress" }],
+      VirtualIPs: [{ NetworkID: NET_ID, Addr: "10.0.1.2/24" }],
+    });
+  });
+
+  it("shows a task's NetworksAttachments with the network as Docker's swarm object", () => {
+    const network = Network.fromPartial({
+      id: NET_ID,
+      meta: { version: { index: 3 }, createdAt: new Date(0) },
+      spec: { annotations: { name: "stk_backend", labels: { a: "b" } } },
+      ipam: { configs: [{ subnet: "10.0.1.0/24", gateway: "10.0.1.1" }] },
+      vni: 4097,
+    });
+    const task = Task.fromPartial({ id: "t1", networks: [{ networkId: NET_ID, addresses: ["10.0.1.5/24"] }] });
+    expect(toDockerTask(task, new Map([[NET_ID, network]]))["NetworksAttachments"]).toEqual([
+      {
+        Network: {
+          ID: NET_ID,
+          Version: { Index: 3 },
+          CreatedAt: "1970-01-01T00:00:00.000Z",
+          UpdatedAt: "1970-01-01T00:00:00.000Z",
+          Spec: {
+            Name: "stk_backend",
+            Labels: { a: "b" },
+            DriverConfiguration: { Name: "overlay" },
+            IPAMOptions: { Driver: { Name: "default" }, Configs: [{ Subnet: "10.0.1.0/24", Gateway: "10.0.1.1" }] },
+            Scope: "swarm",
+          },
+          DriverState: { Name: "overlay", Options: { "com.docker.network.driver.overlay.vxlanid_list": "4097" } },
+          IPAMOptions: { Driver: { Name: "default" }, Configs: [{ Subnet: "10.0.1.0/24", Gateway: "10.0.1.1" }] },
+        },
+        Addresses: ["10.0.1.5/24"],
+      },
+    ]);
+    expect(toDockerTask(Task.fromPartial({ id: "t2" }))["NetworksAttachments"]).toBeUndefined();
   });
 });

@@ -126,7 +126,9 @@ describe("Docker ServiceSpec -> Shoal", () => {
 describe("Shoal ServiceSpec -> Docker", () => {
   it("gives back what was created, fields Shoal does not model included", () => {
     const spec = fromDockerServiceSpec(created);
-    expect(spec.annotations?.labels[UNMAPPED_LABEL]).toBeDefined();
+    // Networks and the endpoint mode are modelled now: nothing is kept aside.
+    expect(spec.annotations?.labels[UNMAPPED_LABEL]).toBeUndefined();
+    expect(spec.taskTemplate?.networks).toEqual([{ target: "stk_backend", aliases: ["web"] }]);
     const back = toDockerServiceSpec(spec);
     expect(back.Labels).toEqual({ team: "x" });
     expect(back.TaskTemplate?.Networks).toEqual([{ Target: "stk_backend", Aliases: ["web"] }]);

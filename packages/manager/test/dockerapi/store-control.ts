@@ -17,6 +17,7 @@ import { getCluster, listClusters, updateCluster } from "../../src/controlapi/cl
 import { getNode, listNodes } from "../../src/controlapi/nodes.js";
 import { getUnlockKey, rotateUnlockKey } from "../../src/controlapi/unlock-key.js";
 import { secretHandlers } from "../../src/controlapi/secret-handlers.js";
+import { networkHandlers } from "../../src/controlapi/network-handlers.js";
 import { createService, getService, listServices } from "../../src/controlapi/services.js";
 import type { DockerApiContext } from "../../src/dockerapi/context.js";
 import type { ControlCaller } from "../../src/dockerapi/control-calls.js";
@@ -65,6 +66,11 @@ export function storeControl(store: MemoryStore): StoreControl {
     listServices: (req) => listServices(store, req),
     // The secret and config methods, unwrapped (no gRPC: the handler functions themselves).
     ...(secretHandlers(
+      store,
+      (_method, fn) => fn as never,
+      (fn) => fn as never,
+    ) as unknown as Record<string, (request: never) => unknown>),
+    ...(networkHandlers(
       store,
       (_method, fn) => fn as never,
       (fn) => fn as never,

@@ -50,7 +50,9 @@ describe("toDockerClusterInfo", () => {
         EncryptionConfig: { AutoLockManagers: false },
       },
       RootRotationInProgress: false,
-      DataPathPort: 0,
+      DefaultAddrPool: ["10.0.0.0/8"],
+      SubnetSize: 24,
+      DataPathPort: 4789,
     });
   });
 

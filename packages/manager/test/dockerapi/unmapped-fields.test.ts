@@ -16,8 +16,7 @@ describe("unmapped Docker fields", () => {
         EndpointSpec: { Mode: "dnsrr", Ports: [] },
       }),
     ).toEqual({
-      TaskTemplate: { ContainerSpec: { Privileges: {} }, Networks: [{ Target: "n" }] },
-      EndpointSpec: { Mode: "dnsrr" },
+      TaskTemplate: { ContainerSpec: { Privileges: {} } },
     });
     expect(unmappedSpecFields({ Name: "web", Mode: { Replicated: { Replicas: 2 } } })).toBeUndefined();
   });

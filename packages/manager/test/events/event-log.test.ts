@@ -4,6 +4,7 @@ import {
   EventAction,
   EventType,
   ManualClock,
+  Network,
   Node,
   NodeAvailability,
   NodeState,
@@ -137,6 +138,30 @@ describe("EventLog", () => {
     const [removed] = await next(l);
     expect(removed).toMatchObject({ action: EventAction.REMOVE, name: "db-pw" });
     expect(JSON.stringify([created, relabelled, removed])).not.toContain("hunter2");
+    await log.stop();
+  });
+
+  it("reports a network's creation and removal with its subnet and VNI", async () => {
+    const { store, log } = await setup();
+    const l = log.listen({ types: [EventType.NETWORK] });
+    const network = Network.fromPartial({
+      id: "net1",
+      spec: { annotations: { name: "backend" } },
+      ipam: { configs: [{ subnet: "10.0.3.0/24", gateway: "10.0.3.1" }] },
+      vni: 4099,
+    });
+    await store.update((tx) => tx.networks.create(network));
+    const [created] = await next(l);
+    expect(created).toMatchObject({
+      type: EventType.NETWORK,
+      action: EventAction.CREATE,
+      id: "net1",
+      name: "backend",
+      attributes: { subnet: "10.0.3.0/24", vni: "4099" },
+    });
+    await store.update((tx) => tx.networks.delete("net1"));
+    const [removed] = await next(l);
+    expect(removed).toMatchObject({ type: EventType.NETWORK, action: EventAction.REMOVE, name: "backend" });
     await log.stop();
   });
 

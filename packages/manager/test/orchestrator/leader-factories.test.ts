@@ -21,6 +21,7 @@ describe("leaderFactories", () => {
       "cron",
       "ca-rotation",
       "join-expiry",
+      "network-bootstrap",
     ]);
   });
 

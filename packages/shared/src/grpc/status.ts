@@ -9,6 +9,7 @@ const toStatus: Record<ErrorCode, status> = {
   [ErrorCode.AlreadyExists]: status.ALREADY_EXISTS,
   [ErrorCode.SequenceConflict]: status.ABORTED,
   [ErrorCode.FailedPrecondition]: status.FAILED_PRECONDITION,
+  [ErrorCode.ResourceExhausted]: status.RESOURCE_EXHAUSTED,
   [ErrorCode.NotLeader]: status.FAILED_PRECONDITION,
   [ErrorCode.Unavailable]: status.UNAVAILABLE,
   [ErrorCode.DeadlineExceeded]: status.DEADLINE_EXCEEDED,
