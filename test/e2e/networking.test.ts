@@ -69,11 +69,18 @@ const running = (tasks: readonly Task[]): Task[] =>
 
 async function waitRunning(name: string, n: number): Promise<Task[]> {
   let tasks: Task[] = [];
-  await waitUntil(
-    `${n} running tasks of ${name}`,
-    async () => (tasks = running(await tasksOf(name))).length === n,
-    60_000,
-  );
+  try {
+    await waitUntil(
+      `${n} running tasks of ${name}`,
+      async () => (tasks = running(await tasksOf(name))).length === n,
+      60_000,
+    );
+  } catch (err: unknown) {
+    const states = (await tasksOf(name).catch(() => []))
+      .map((t) => `${t.annotations?.name} ${TaskState[t.status?.state ?? 0]} ${t.status?.err ?? ""}`)
+      .join("; ");
+    throw new Error(`${(err as Error).message}: ${states}`);
+  }
   return tasks;
 }
 

@@ -50,37 +50,38 @@ export function keyValues(values: readonly string[], flag: string): Record<strin
   return out;
 }
 
-/** "8080:80", "8080:80/udp", "published=8080,target=80,protocol=tcp". */
+/**
+ * As the docker CLI: "8080:80", "8080:80/udp", "80" (the cluster picks the published port), or
+ * "published=8080,target=80,protocol=tcp,mode=ingress|host". Ingress mode (the routing mesh: the
+ * port opens on every node) is the default; host mode publishes on the task's node only.
+ */
 export function parsePort(value: string, flag = "--publish"): PortConfig {
   let published: string | undefined;
   let target: string | undefined;
   let protocol: string;
+  let mode = "ingress";
   if (value.includes("=")) {
     const kv = keyValues(value.split(","), flag);
     published = kv["published"];
     target = kv["target"];
     protocol = kv["protocol"] ?? "tcp";
-    if (kv["mode"] !== undefined && kv["mode"] !== "host") {
-      throw new InvalidArgumentError(
-        `mode "${kv["mode"]}" is not supported: Shoal publishes on the task's host (mode=host)`,
-        { field: flag },
-      );
+    mode = kv["mode"] ?? mode;
+    if (mode !== "host" && mode !== "ingress") {
+      throw new InvalidArgumentError(`mode "${mode}" must be ingress or host`, { field: flag });
     }
   } else {
-    const m = /^(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(value);
-    if (!m) throw new InvalidArgumentError(`"${value}" is not PUBLISHED:TARGET[/tcp|udp]`, { field: flag });
+    const m = /^(?:(\d+):)?(\d+)(?:\/(tcp|udp))?$/.exec(value);
+    if (!m) throw new InvalidArgumentError(`"${value}" is not [PUBLISHED:]TARGET[/tcp|udp]`, { field: flag });
     [, published, target] = m;
     protocol = m[3] ?? "tcp";
   }
-  const pub = Number(published);
+  const pub = published === undefined ? 0 : Number(published);
   const tgt = Number(target);
-  for (const [n, what] of [
-    [pub, "published"],
-    [tgt, "target"],
-  ] as const) {
-    if (!Number.isInteger(n) || n < 1 || n > 65535) {
-      throw new InvalidArgumentError(`${what} port of "${value}" must be from 1 to 65535`, { field: flag });
-    }
+  if (target === undefined || !Number.isInteger(tgt) || tgt < 1 || tgt > 65535) {
+    throw new InvalidArgumentError(`target port of "${value}" must be from 1 to 65535`, { field: flag });
+  }
+  if (published !== undefined && (!Number.isInteger(pub) || pub < 1 || pub > 65535)) {
+    throw new InvalidArgumentError(`published port of "${value}" must be from 1 to 65535`, { field: flag });
   }
   if (protocol !== "tcp" && protocol !== "udp") {
     throw new InvalidArgumentError(`protocol "${protocol}" must be tcp or udp`, { field: flag });
@@ -90,7 +91,7 @@ export function parsePort(value: string, flag = "--publish"): PortConfig {
     protocol: protocol === "udp" ? PortProtocol.UDP : PortProtocol.TCP,
     targetPort: tgt,
     publishedPort: pub,
-    publishMode: PublishMode.HOST,
+    publishMode: mode === "host" ? PublishMode.HOST : PublishMode.INGRESS,
   };
 }
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { RestartCondition, UpdateFailureAction, UpdateOrder, durationFromMs } from "@shoal/shared";
-import { buildServiceSpec, parsePlacementPref, type CreateFlags } from "../../src/commands/service-spec.js";
+import {
+  PortProtocol,
+  PublishMode,
+  RestartCondition,
+  UpdateFailureAction,
+  UpdateOrder,
+  durationFromMs,
+} from "@shoal/shared";
+import { buildServiceSpec, parsePlacementPref, parsePort, type CreateFlags } from "../../src/commands/service-spec.js";
 import { createFlags } from "./service-flags.js";
 
 const flags = createFlags;
@@ -110,12 +117,37 @@ describe("service create flags", () => {
     [{ mode: "replicated", maxConcurrent: "2" }, "--max-concurrent"],
     [{ mode: "replicated-job", maxConcurrent: "x" }, "--max-concurrent"],
     [{ mode: "replicated-job", updateParallelism: "2" }, "--update-*"],
-    [{ publish: ["80"] }, "--publish"],
+    [{ publish: ["80:"] }, "--publish"],
     [{ placementPref: ["binpack"] }, "--placement-pref"],
     [{ placementPref: ["spread=a=b"] }, "--placement-pref"],
     [{ updateDelay: "soon" }, "--update-delay"],
     [{ rollbackOrder: "random" }, "--rollback-order"],
   ] as const)("refuse %o naming the flag", (more, flag) => {
     expect(() => buildServiceSpec("busybox", [], flags(more as Partial<CreateFlags>))).toThrow(flag);
+  });
+});
+
+describe("--publish", () => {
+  it("publishes in ingress mode by default, as the docker CLI does", () => {
+    expect(parsePort("8080:80")).toMatchObject({
+      publishedPort: 8080,
+      targetPort: 80,
+      publishMode: PublishMode.INGRESS,
+    });
+    expect(parsePort("80/udp")).toMatchObject({ publishedPort: 0, targetPort: 80, protocol: PortProtocol.UDP });
+    expect(parsePort("target=80")).toMatchObject({ publishedPort: 0, publishMode: PublishMode.INGRESS });
+  });
+
+  it("publishes on the task's node with mode=host", () => {
+    expect(parsePort("published=18081,target=8080,mode=host")).toMatchObject({
+      publishedPort: 18081,
+      targetPort: 8080,
+      publishMode: PublishMode.HOST,
+    });
+  });
+
+  it("refuses an unknown mode and a missing target, naming the flag", () => {
+    expect(() => parsePort("target=80,mode=vip")).toThrow(/--publish.*mode "vip" must be ingress or host/);
+    expect(() => parsePort("published=80")).toThrow(/--publish.*target port/);
   });
 });

@@ -95,7 +95,7 @@ describe("service update flags", () => {
     [{ image: "" }, "--image"],
     [{ envAdd: ["=1"] }, "--env-add"],
     [{ envRm: [""] }, "--env-rm"],
-    [{ publishAdd: ["80"] }, "--publish-add"],
+    [{ publishAdd: ["x:80"] }, "--publish-add"],
     [{ publishRm: ["http"] }, "--publish-rm"],
     [{ placementPrefAdd: ["pack"] }, "--placement-pref-add"],
     [{ updateParallelism: "1.5" }, "--update-parallelism"],
