@@ -189,7 +189,8 @@ export class Agent {
     const generic = this.options.genericResources ?? [];
     return {
       ...description,
-      networkDataPlane: this.networkDataPlane,
+      // A fake executor stands for a host with networking; a Docker host has it when this agent holds its lock.
+      networkDataPlane: this.networkDataPlane || description.networkDataPlane,
       ...(generic.length > 0 && description.resources
         ? { resources: { ...description.resources, generic: [...description.resources.generic, ...generic] } }
         : {}),

@@ -38,6 +38,7 @@ export {
 } from "./grpc/unary-call.js";
 export { serverStream } from "./grpc/server-stream.js";
 export { isProcessAlive } from "./process.js";
+export { cidrAddress } from "./cidr.js";
 export { MetricsServer, type MetricsRegistry } from "./metrics-server.js";
 export * as pki from "./pki/index.js";
 export * from "./tls/index.js";

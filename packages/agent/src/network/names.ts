@@ -1,6 +1,10 @@
 // The names and addresses the agent's network parts agree on: Docker network, bridge and VXLAN
 // device names (derived from the VNI: Linux allows 15 characters), and the VXLAN MAC of a node
 // (derived from its data-path address, so every node computes any peer's without asking).
+import { cidrAddress } from "@shoal/shared";
+
+/** The address part of a CIDR ("10.0.1.5/24" -> "10.0.1.5"). */
+export const addressOf = cidrAddress;
 
 /** Docker's bridge network for a Shoal network. */
 export function dockerNetworkName(networkId: string): string {
@@ -24,10 +28,4 @@ export function vtepMac(ipv4: string): string {
     throw new Error(`not an IPv4 address: ${ipv4}`);
   }
   return ["02", "5e", ...bytes.map((b) => b.toString(16).padStart(2, "0"))].join(":");
-}
-
-/** The address part of a CIDR ("10.0.1.5/24" -> "10.0.1.5"). */
-export function addressOf(cidr: string): string {
-  const slash = cidr.indexOf("/");
-  return slash < 0 ? cidr : cidr.slice(0, slash);
 }

@@ -1,11 +1,10 @@
-// A service's networks and endpoint as the Control API checks them. Their form with the rest of
-// the spec (validateServiceNetworking); then, within the transaction that stores the service
+// A service's networks and endpoint in the store, once their form is checked (validate-service-
+// networks.ts): within the transaction that stores the service
 // (resolveServiceNetworks), each TaskSpec.networks target (id, name or unique id prefix) becomes
 // the network's id, and what Swarm refuses is refused: an unknown network, the ingress network
 // named (a port published in ingress mode joins it), a network named twice, and an ingress
 // published port another service holds. Host-mode ports are the scheduler's (one task per node).
 import {
-  EndpointMode,
   InvalidArgumentError,
   NotFoundError,
   PortProtocol,
@@ -15,27 +14,9 @@ import {
   type ServiceSpec,
 } from "@shoal/shared";
 import type { ReadTx } from "../state/store/index.js";
-import { resolveRef } from "./resolve.js";
+import { findNetwork as findNetworkByRef } from "./networks.js";
 
 const NETWORKS = "spec.task_template.networks";
-
-export function validateServiceNetworking(spec: ServiceSpec): void {
-  (spec.taskTemplate?.networks ?? []).forEach((n, i) => {
-    if (n.target === "") throw new InvalidArgumentError("names no network", { field: `${NETWORKS}[${i}].target` });
-  });
-  const endpoint = spec.endpoint;
-  if (endpoint === undefined) return;
-  if (endpoint.mode !== EndpointMode.VIP && endpoint.mode !== EndpointMode.DNSRR) {
-    throw new InvalidArgumentError(`unknown endpoint mode ${endpoint.mode} (vip or dnsrr)`, {
-      field: "spec.endpoint.mode",
-    });
-  }
-  if (endpoint.mode === EndpointMode.DNSRR && endpoint.ports.some((p) => p.publishMode === PublishMode.INGRESS)) {
-    throw new InvalidArgumentError("port published with ingress mode can't be used with dnsrr mode", {
-      field: "spec.endpoint.mode",
-    });
-  }
-}
 
 /** The spec with its networks named by id; refusals name the field. `serviceId`: the service written. */
 export function resolveServiceNetworks(tx: ReadTx, spec: ServiceSpec, serviceId: string): ServiceSpec {
@@ -64,13 +45,7 @@ export function resolveServiceNetworks(tx: ReadTx, spec: ServiceSpec, serviceId:
 
 function findNetwork(tx: ReadTx, ref: string, field: string) {
   try {
-    return resolveRef(
-      "network",
-      ref,
-      (id) => tx.networks.get(id),
-      (name) => tx.networks.find({ name })[0],
-      (prefix) => tx.networks.find({ idPrefix: prefix }),
-    );
+    return findNetworkByRef(tx, ref);
   } catch (err: unknown) {
     if (err instanceof NotFoundError) throw new InvalidArgumentError(`network "${ref}" not found`, { field });
     if (err instanceof ShoalError) throw new InvalidArgumentError(err.message, { field });

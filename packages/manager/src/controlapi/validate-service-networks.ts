@@ -15,7 +15,7 @@ export function validateServiceNetworks(spec: ServiceSpec): void {
     const i = spec.endpoint?.ports.findIndex((p) => p.publishMode === PublishMode.INGRESS) ?? -1;
     if (i >= 0) {
       throw new InvalidArgumentError(
-        "a port published in ingress mode cannot be used with the dnsrr endpoint mode (publish it in host mode)",
+        "port published with ingress mode can't be used with dnsrr mode (publish it in host mode)",
         { field: `spec.endpoint.ports[${i}].publish_mode` },
       );
     }

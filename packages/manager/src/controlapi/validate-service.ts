@@ -23,7 +23,6 @@ import { validateDuration } from "./validate-duration.js";
 import { validateGenericAndPlatforms } from "./validate-generic.js";
 import { validateLabelKeys } from "./validate-labels.js";
 import { validateMounts } from "./validate-mounts.js";
-import { validateServiceNetworking } from "./service-networks.js";
 import { validateServiceNetworks } from "./validate-service-networks.js";
 import { validateSecretRefs } from "./secret-refs.js";
 
@@ -111,7 +110,6 @@ export function validateServiceSpec(spec: ServiceSpec | undefined): ServiceSpec 
   validateRestartPolicy(spec.taskTemplate?.restartPolicy);
   validateServiceNetworks(spec);
   validateEndpoint(spec.endpoint);
-  validateServiceNetworking(spec);
   if (job) {
     // As SwarmKit and the docker CLI: a job has no rollout, so nothing to configure one with.
     if (spec.updateConfig)

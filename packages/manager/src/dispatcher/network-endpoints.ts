@@ -2,6 +2,7 @@
 // reducing an object to the few fields a NetworkState is made of (see network-index.ts).
 import { isIP } from "node:net";
 import {
+  cidrAddress,
   EndpointMode,
   HealthState,
   PublishMode,
@@ -42,12 +43,6 @@ export interface NodeInfo {
   readonly addresses: ReadonlyMap<string, string>;
 }
 
-/** "10.0.1.5/24" -> "10.0.1.5". */
-export function addressOnly(cidr: string): string {
-  const slash = cidr.indexOf("/");
-  return slash === -1 ? cidr : cidr.slice(0, slash);
-}
-
 /** The IP of an address that may carry a port ("10.0.0.5:4242", "[fd00::1]:4242"). */
 export function hostOnly(addr: string): string {
   if (isIP(addr) !== 0) return addr;
@@ -84,7 +79,7 @@ export function endpointsOf(task: Task): TaskEndpoint[] {
         taskId: task.id,
         serviceId: task.serviceId,
         nodeId: task.nodeId,
-        address: addressOnly(address),
+        address: cidrAddress(address),
         ready,
       },
     });
@@ -104,7 +99,7 @@ export function serviceInfoOf(service: Service): ServiceInfo {
   const aliases = new Map<string, readonly string[]>();
   for (const n of service.spec?.taskTemplate?.networks ?? []) aliases.set(n.target, n.aliases);
   const virtualIps = new Map<string, string>();
-  for (const v of service.endpoint?.virtualIps ?? []) virtualIps.set(v.networkId, addressOnly(v.addr));
+  for (const v of service.endpoint?.virtualIps ?? []) virtualIps.set(v.networkId, cidrAddress(v.addr));
   return {
     name: service.spec?.annotations?.name ?? "",
     mode: service.spec?.endpoint?.mode ?? EndpointMode.VIP,

@@ -69,7 +69,7 @@ describe("service networks in the Control API", () => {
     const store = await storeWithNetworks();
     await expect(
       createService(store, { spec: spec("web", { endpoint: { mode: EndpointMode.DNSRR, ports: [port(8080)] } }) }),
-    ).rejects.toThrow("spec.endpoint.mode: port published with ingress mode can't be used with dnsrr mode");
+    ).rejects.toThrow("spec.endpoint.ports[0].publish_mode: port published with ingress mode can't be used with dnsrr mode");
     const ok = await createService(store, {
       spec: spec("db", { endpoint: { mode: EndpointMode.DNSRR, ports: [port(8081, PublishMode.HOST)] } }),
     });

@@ -24,7 +24,7 @@ describe("validateServiceNetworks", () => {
     const cases: [ServiceSpec, RegExp][] = [
       [
         spec({ endpoint: { mode: EndpointMode.DNSRR, ports: [{ targetPort: 80, publishMode: PublishMode.INGRESS }] } }),
-        /spec.endpoint.ports\[0\].publish_mode: a port published in ingress mode cannot be used with the dnsrr/,
+        /spec.endpoint.ports\[0\].publish_mode: port published with ingress mode can.t be used with dnsrr mode/,
       ],
       [
         spec({ taskTemplate: { networks: [{ target: "a" }, { target: "a" }] } }),
