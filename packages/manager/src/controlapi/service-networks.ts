@@ -47,7 +47,8 @@ function findNetwork(tx: ReadTx, ref: string, field: string) {
   try {
     return findNetworkByRef(tx, ref);
   } catch (err: unknown) {
-    if (err instanceof NotFoundError) throw new InvalidArgumentError(`network "${ref}" not found`, { field });
+    // As Docker: 404 "network X not found" (the field in the details).
+    if (err instanceof NotFoundError) throw new NotFoundError("network", ref, { details: { field } });
     if (err instanceof ShoalError) throw new InvalidArgumentError(err.message, { field });
     throw err;
   }

