@@ -79,7 +79,7 @@ async function waitRunning(name: string, n: number): Promise<Task[]> {
     const states = (await tasksOf(name).catch(() => []))
       .map((t) => `${t.annotations?.name} ${TaskState[t.status?.state ?? 0]} ${t.status?.err ?? ""}`)
       .join("; ");
-    throw new Error(`${(err as Error).message}: ${states}`);
+    throw new Error(`${(err as Error).message}: ${states}`, { cause: err });
   }
   return tasks;
 }
@@ -182,10 +182,13 @@ describe("service networking across hosts", () => {
     expect(new Set(bodies)).toEqual(hostnames);
   });
 
-  it("opens a port published in ingress mode on every host, h1 (no task of web) too", async () => {
+  it("opens a port published in ingress mode on every host, h1 (no task of web) too, for hosts and tasks", async () => {
     for (const h of harness.hosts) {
       await expect.poll(() => fetchFromOutside(h.address, 8080), { timeout: 10_000 }).toMatch(REPLICA_BODY);
     }
+    // And from a task: its traffic leaves its host masqueraded (egress) and meets h3's mesh.
+    const client = await containerOf(host("h1"), "client");
+    expect((await sh(host("h1"), client, `get ${host("h3").address} 8080`)).trim()).toMatch(REPLICA_BODY);
   });
 
   it("keeps two networks apart", async () => {

@@ -54,7 +54,7 @@ describe("service networks in the Control API", () => {
   it("refuses an unknown network, the ingress network and a network named twice, naming the field", async () => {
     const store = await storeWithNetworks();
     await expect(createService(store, { spec: spec("web", nets("backend", "nope")) })).rejects.toThrow(
-      'network nope not found',
+      "network nope not found",
     );
     await expect(createService(store, { spec: spec("web", nets("ingress")) })).rejects.toThrow(
       /spec.task_template.networks\[0\].target: service cannot be explicitly attached to the ingress network/,
@@ -69,7 +69,9 @@ describe("service networks in the Control API", () => {
     const store = await storeWithNetworks();
     await expect(
       createService(store, { spec: spec("web", { endpoint: { mode: EndpointMode.DNSRR, ports: [port(8080)] } }) }),
-    ).rejects.toThrow("spec.endpoint.ports[0].publish_mode: port published with ingress mode can't be used with dnsrr mode");
+    ).rejects.toThrow(
+      "spec.endpoint.ports[0].publish_mode: port published with ingress mode can't be used with dnsrr mode",
+    );
     const ok = await createService(store, {
       spec: spec("db", { endpoint: { mode: EndpointMode.DNSRR, ports: [port(8081, PublishMode.HOST)] } }),
     });

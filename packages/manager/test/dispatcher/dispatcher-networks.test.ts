@@ -18,7 +18,12 @@ import { Dispatcher, MemoryStore } from "@shoal/manager";
 import { network, service, task, word } from "./network-fixtures.js";
 
 const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).reverse().forEach((c) => c()));
+afterEach(() =>
+  cleanups
+    .splice(0)
+    .reverse()
+    .forEach((c) => c()),
+);
 
 async function serve(store: MemoryStore, nodeId: string): Promise<DispatcherClient> {
   const clock = new ManualClock(1_000_000);

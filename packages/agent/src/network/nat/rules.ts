@@ -12,7 +12,9 @@
 //   SHOAL-IEP-y       MARK mesh, DNAT to address:target port
 //   SHOAL-POSTROUTING hairpin-marked out of a bridge: MASQUERADE; mesh-marked out of the ingress
 //                     devices: SNAT to the node's ingress address; nothing else out of a VXLAN
-//                     device is rewritten (traffic between hosts is routed with its own addresses)
+//                     device or into a bridge is rewritten (traffic between hosts is routed with
+//                     its own addresses); a task's traffic leaving the host by any other
+//                     interface (egress) is masqueraded, as Docker's bridge networks do
 // filter:
 //   SHOAL-FORWARD     mesh connections into ingress and their replies: ACCEPT; between the
 //                     devices of one network: ACCEPT; between Shoal devices otherwise: DROP
@@ -73,7 +75,11 @@ export function iptablesRules(input: RulesInput): IptablesRules {
   for (const state of states) virtualIps(nat, state, input.nodeId);
   const ingress = states.find((s) => s.network?.spec?.ingress === true);
   if (ingress !== undefined) routingMesh(nat, ingress);
-  if (states.length > 0) nat.rule(POSTROUTING_CHAIN, `-o ${EVERY_VXLAN} -j ACCEPT`);
+  if (states.length > 0) {
+    nat.rule(POSTROUTING_CHAIN, `-o ${EVERY_VXLAN} -j ACCEPT`);
+    nat.rule(POSTROUTING_CHAIN, `-o ${EVERY_BRIDGE} -j ACCEPT`);
+  }
+  for (const state of states) egress(nat, state);
   isolation(filter, states, ingress);
   return { nat: nat.render(input.existing?.nat ?? []), filter: filter.render(input.existing?.filter ?? []) };
 }
@@ -89,6 +95,12 @@ export function declaredChains(restoreText: string): string[] {
 /** The SHOAL-* chains an `iptables-save -t TABLE` output lists. */
 export function shoalChainsOf(saveOutput: string): string[] {
   return declaredChains(saveOutput).filter((c) => c.startsWith(CHAIN_PREFIX));
+}
+
+/** A network's tasks reach beyond the cluster (the internet, the hosts) masqueraded to the host. */
+function egress(nat: Table, state: NetworkState): void {
+  const subnet = state.network?.ipam?.configs[0]?.subnet ?? "";
+  if (subnet !== "") nat.rule(POSTROUTING_CHAIN, `-s ${subnet} -j MASQUERADE`);
 }
 
 function virtualIps(nat: Table, state: NetworkState, nodeId: string): void {

@@ -85,6 +85,8 @@ describe("virtual IPs", () => {
     expect(rulesOf(nat, "SHOAL-POSTROUTING")).toEqual([
       "-o shb4100 -m mark --mark 0x100000/0x100000 -j MASQUERADE",
       "-o shv+ -j ACCEPT",
+      "-o shb+ -j ACCEPT",
+      "-s 10.0.1.0/24 -j MASQUERADE",
     ]);
   });
 
@@ -120,12 +122,22 @@ describe("routing mesh", () => {
     ]);
   });
 
+  it("masquerades a network's traffic leaving the host by another interface (egress), not between tasks", () => {
+    const { nat } = iptablesRules({ states: [netA(), ingress()], nodeId: SELF });
+    const post = rulesOf(nat, "SHOAL-POSTROUTING");
+    const accepts = post.indexOf("-o shb+ -j ACCEPT");
+    expect(post.indexOf("-o shv+ -j ACCEPT")).toBeLessThan(accepts);
+    expect(post.slice(accepts + 1)).toEqual(["-s 10.0.1.0/24 -j MASQUERADE", "-s 10.255.0.0/16 -j MASQUERADE"]);
+  });
+
   it("SNATs mesh connections to the node's ingress address out of the ingress bridge and VXLAN device", () => {
     const { nat } = iptablesRules({ states: [ingress()], nodeId: SELF });
     expect(rulesOf(nat, "SHOAL-POSTROUTING")).toEqual([
       "-o shb4096 -m mark --mark 0x200000/0x200000 -j SNAT --to-source 10.255.0.7",
       "-o shv4096 -m mark --mark 0x200000/0x200000 -j SNAT --to-source 10.255.0.7",
       "-o shv+ -j ACCEPT",
+      "-o shb+ -j ACCEPT",
+      "-s 10.255.0.0/16 -j MASQUERADE",
     ]);
   });
 
