@@ -66,15 +66,21 @@ function elapsed(out: string): number {
   return Number(m[2]) - Number(m[1]);
 }
 
-/** Streams STREAM_MB from `from` to a listener on `to` (both shell runners); MB/s. */
+/**
+ * Streams STREAM_MB to a listener (both shell runners) at `address`:9000; MB/s. The sender tries
+ * again until the listener accepts, and only the transfer that got through is timed.
+ */
 async function stream(
   listen: (script: string) => Promise<string>,
   send: (script: string) => Promise<string>,
   address: string,
 ): Promise<number> {
   const server = listen("nc -l -p 9000 > /dev/null");
-  await new Promise((r) => setTimeout(r, 500));
-  const out = await send(timed(`dd if=/dev/zero bs=1M count=${STREAM_MB} 2>/dev/null | nc -w 5 ${address} 9000`));
+  const out = await send(
+    "while :; do a=$(cut -d' ' -f1 /proc/uptime); " +
+      `if dd if=/dev/zero bs=1M count=${STREAM_MB} 2>/dev/null | nc -w 5 ${address} 9000; then ` +
+      "b=$(cut -d' ' -f1 /proc/uptime); break; fi; sleep 0.2; done; echo \"elapsed $a $b\"",
+  );
   await server;
   return STREAM_MB / elapsed(out);
 }
