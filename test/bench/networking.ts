@@ -2,7 +2,8 @@
 // two agents as real processes):
 //   - name_ready_ms: from a task's RUNNING (as its agent reported it) to the first answer a client
 //     on the other host gets from it by name (tasks.NAME; target < 1000 ms);
-//   - throughput: MB/s of a 256 MB stream between containers on the two hosts through the overlay,
+//   - throughput: MB/s of a 256 MB stream between containers on the two hosts through the overlay
+//     (sent from b2, read on b1),
 //     against the same stream between the two hosts' namespaces directly (target >= 80 %);
 //   - connections per second from a client container, one request per connection, sequential:
 //     to a task's address directly, through the service's virtual IP, and through the routing
@@ -67,19 +68,22 @@ function elapsed(out: string): number {
 }
 
 /**
- * Streams STREAM_MB to a listener (both shell runners) at `address`:9000; MB/s. The sender tries
- * again until the listener accepts, and only the transfer that got through is timed.
+ * Streams STREAM_MB from a sender at `address`:9000 (busybox `nc -l -e dd`: its `nc` sends a
+ * piped stdin only in part) to a reader counting the bytes (both shell runners); MB/s. The reader
+ * tries again until the sender listens, and only a transfer of every byte is timed.
  */
 async function stream(
-  listen: (script: string) => Promise<string>,
-  send: (script: string) => Promise<string>,
+  serve: (script: string) => Promise<string>,
+  read: (script: string) => Promise<string>,
   address: string,
 ): Promise<number> {
-  const server = listen("nc -l -p 9000 > /dev/null");
-  const out = await send(
-    "while :; do a=$(cut -d' ' -f1 /proc/uptime); " +
-      `if dd if=/dev/zero bs=1M count=${STREAM_MB} 2>/dev/null | nc -w 5 ${address} 9000; then ` +
-      "b=$(cut -d' ' -f1 /proc/uptime); break; fi; sleep 0.2; done; echo \"elapsed $a $b\"",
+  const bytes = STREAM_MB * 2 ** 20;
+  const server = serve(`busybox nc -l -p 9000 -e sh -c 'dd if=/dev/zero bs=1M count=${STREAM_MB} 2>/dev/null'`);
+  const out = await read(
+    "while :; do a=$(busybox cut -d' ' -f1 /proc/uptime); " +
+      `n=$(busybox nc ${address} 9000 </dev/null | busybox wc -c); ` +
+      `b=$(busybox cut -d' ' -f1 /proc/uptime); [ "$n" -ge ${bytes} ] && break; sleep 0.2; done; ` +
+      'echo "elapsed $a $b"',
   );
   await server;
   return STREAM_MB / elapsed(out);
