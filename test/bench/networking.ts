@@ -21,7 +21,7 @@ import { TestControl } from "../e2e/support/control-client.js";
 import { joinTokens } from "../e2e/support/join-tokens.js";
 import { startManagerCluster } from "../e2e/support/manager-cluster.js";
 import { HTTPD, containerOf, sh } from "../e2e/support/net-probe.js";
-import { SHOAL_BIN, freePort } from "../e2e/support/shoal-process.js";
+import { SHOAL_BIN, freePort, type ShoalProcess } from "../e2e/support/shoal-process.js";
 import { waitUntil } from "../e2e/support/wait.js";
 
 const STREAM_MB = Number(process.env["BENCH_STREAM_MB"] ?? 256);
@@ -98,6 +98,7 @@ async function main(): Promise<void> {
   let harness: Harness | undefined;
   const root = await mkdtemp(join(tmpdir(), "shoal-bench-net-"));
   const result: Record<string, unknown> = { bench: "networking" };
+  let manager: ShoalProcess | undefined;
   try {
     harness = await createHarness({ hosts: ["b1", "b2"], pullBaseImage: true });
     const [h1, h2] = harness.hosts as [Host, Host];
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
       addr: async () => `${harness!.gateway}:${await freePort()}`,
       args: ["--unsafe-no-fsync"],
     });
+    manager = m!.proc;
     const addr = m!.addr;
     const token = (await joinTokens(control, addr)).worker;
     await startAgents(harness.hosts, { control, managers: [addr], token });
@@ -189,6 +191,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     control.close();
+    await manager?.kill("SIGKILL");
     await harness?.dispose();
     await rm(root, { recursive: true, force: true });
   }
