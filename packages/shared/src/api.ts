@@ -91,6 +91,7 @@ export {
 
 export {
   Cluster,
+  DashboardCredential,
   ContainerStatus,
   EngineDescription,
   EnginePlugin,
@@ -203,6 +204,15 @@ export {
   GetNetworkRequest,
   GetNetworkResponse,
   ListNetworksRequest,
+  CreateDashboardLoginRequest,
+  CreateDashboardLoginResponse,
+  RedeemDashboardLoginRequest,
+  RedeemDashboardLoginResponse,
+  ListDashboardSessionsRequest,
+  ListDashboardSessionsResponse,
+  DashboardSessionInfo,
+  RevokeDashboardSessionsRequest,
+  RevokeDashboardSessionsResponse,
   ListNetworksResponse,
   RemoveNetworkRequest,
   RemoveNetworkResponse,
@@ -312,6 +322,31 @@ export {
   WatchEventsResponse,
   type EventsServer,
 } from "./gen/shoal/v1/events.js";
+
+export {
+  AttachConfig,
+  AuditRecord,
+  ContainerCallError,
+  ContainerCallExit,
+  ContainerCallOpen,
+  ContainerCallRequest,
+  ContainerCallResponse,
+  ContainerCallStarted,
+  ContainerOp,
+  ContainerOutputChunk,
+  ContainerOutputStream,
+  ContainersClient,
+  ContainersService,
+  ExecConfig,
+  ListenContainerCallsRequest,
+  ListenContainerCallsResponse,
+  ServeContainerCallRequest,
+  ServeContainerCallResponse,
+  StatsConfig,
+  TerminalSize,
+  TopConfig,
+  type ContainersServer,
+} from "./gen/shoal/v1/containers.js";
 
 export {
   BackupClient,

@@ -43,7 +43,7 @@ export class ProposalQueue {
   propose(actions: InternalRaftRequest["actions"], signal?: AbortSignal): Promise<number> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = this.nextId++;
-    const data = InternalRaftRequest.encode({ id, actions }).finish();
+    const data = InternalRaftRequest.encode({ id, actions, audit: [] }).finish();
     return new Promise<number>((resolve, reject) => {
       const onAbort = (): void => {
         this.pending.delete(id);

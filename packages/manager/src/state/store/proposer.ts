@@ -59,7 +59,7 @@ export class LocalProposer implements Proposer {
       // After the last entry of any attached store (one may have restored a later snapshot).
       for (const applier of this.appliers) this.index = Math.max(this.index, applier.appliedIndex);
       const index = ++this.index;
-      const data = InternalRaftRequest.encode({ id: index, actions }).finish();
+      const data = InternalRaftRequest.encode({ id: index, actions, audit: [] }).finish();
       for (const applier of this.appliers) applier.applyEntry(index, InternalRaftRequest.decode(data).actions);
       return Promise.resolve({ index });
     } catch (err: unknown) {

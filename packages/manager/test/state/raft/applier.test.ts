@@ -51,7 +51,7 @@ const normal = (index: number, id: number): Entry => ({
   index,
   term: 1,
   type: "normal",
-  data: InternalRaftRequest.encode({ id, actions: [] }).finish(),
+  data: InternalRaftRequest.encode({ id, actions: [], audit: [] }).finish(),
 });
 const confChange = (index: number, cc: ConfChange): Entry => ({
   index,

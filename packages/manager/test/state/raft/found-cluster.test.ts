@@ -31,7 +31,7 @@ describe("prepareDisk", () => {
       index,
       term: 1,
       type: "normal" as const,
-      data: InternalRaftRequest.encode({ id, actions: [] }).finish(),
+      data: InternalRaftRequest.encode({ id, actions: [], audit: [] }).finish(),
     });
     await disk.persist({ entries: [entry(2, 20), entry(3, 30)], hardState: { term: 1, vote: 1, commit: 2 } });
     const sm = new TestStateMachine();

@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Duration } from "../../google/protobuf/duration.js";
+import { Timestamp } from "../../google/protobuf/timestamp.js";
 import { ImagePullLine, RegistryAuth } from "./images.js";
 import { Cluster, Config, ConfigSpec, Network, Node, Secret, SecretSpec, Service, Task } from "./objects.js";
 import { RaftMember } from "./raft.js";
@@ -560,6 +561,75 @@ export interface RemoveNetworkRequest {
 }
 
 export interface RemoveNetworkResponse {
+}
+
+export interface CreateDashboardLoginRequest {
+  /** How long the link may wait to be used; unset: 5 minutes. */
+  linkTtl:
+    | Duration
+    | undefined;
+  /** How long the session it opens lasts; unset: 12 hours. */
+  sessionTtl:
+    | Duration
+    | undefined;
+  /** Set by the manager from the caller's certificate; ignored from clients. */
+  createdBy: string;
+}
+
+export interface CreateDashboardLoginResponse {
+  /** The credential's id (to revoke it) and the one-time token of the link. */
+  id: string;
+  token: string;
+  loginExpiresAt:
+    | Date
+    | undefined;
+  /**
+   * The dashboards of the managers that serve one (https://HOST:PORT), the
+   * answering manager's first.
+   */
+  urls: string[];
+}
+
+export interface RedeemDashboardLoginRequest {
+  token: string;
+}
+
+export interface RedeemDashboardLoginResponse {
+  id: string;
+  /** The session's token (the browser's cookie). */
+  sessionToken: string;
+  expiresAt: Date | undefined;
+  createdBy: string;
+}
+
+export interface ListDashboardSessionsRequest {
+}
+
+/** A credential without its hashes. */
+export interface DashboardSessionInfo {
+  id: string;
+  createdBy: string;
+  createdAt: Date | undefined;
+  expiresAt:
+    | Date
+    | undefined;
+  /** False while the link waits to be used. */
+  redeemed: boolean;
+}
+
+export interface ListDashboardSessionsResponse {
+  sessions: DashboardSessionInfo[];
+}
+
+export interface RevokeDashboardSessionsRequest {
+  /** Ids (or unique prefixes) to revoke. */
+  ids: string[];
+  /** Revoke every link and session. */
+  all: boolean;
+}
+
+export interface RevokeDashboardSessionsResponse {
+  revoked: string[];
 }
 
 function createBaseRaftStatus(): RaftStatus {
@@ -7974,6 +8044,868 @@ export const RemoveNetworkResponse: MessageFns<RemoveNetworkResponse> = {
   },
 };
 
+function createBaseCreateDashboardLoginRequest(): CreateDashboardLoginRequest {
+  return { linkTtl: undefined, sessionTtl: undefined, createdBy: "" };
+}
+
+export const CreateDashboardLoginRequest: MessageFns<CreateDashboardLoginRequest> = {
+  encode(message: CreateDashboardLoginRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.linkTtl !== undefined) {
+      Duration.encode(message.linkTtl, writer.uint32(10).fork()).join();
+    }
+    if (message.sessionTtl !== undefined) {
+      Duration.encode(message.sessionTtl, writer.uint32(18).fork()).join();
+    }
+    if (message.createdBy !== "") {
+      writer.uint32(26).string(message.createdBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateDashboardLoginRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateDashboardLoginRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.linkTtl = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sessionTtl = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.createdBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateDashboardLoginRequest {
+    return {
+      linkTtl: isSet(object.linkTtl)
+        ? Duration.fromJSON(object.linkTtl)
+        : isSet(object.link_ttl)
+        ? Duration.fromJSON(object.link_ttl)
+        : undefined,
+      sessionTtl: isSet(object.sessionTtl)
+        ? Duration.fromJSON(object.sessionTtl)
+        : isSet(object.session_ttl)
+        ? Duration.fromJSON(object.session_ttl)
+        : undefined,
+      createdBy: isSet(object.createdBy)
+        ? globalThis.String(object.createdBy)
+        : isSet(object.created_by)
+        ? globalThis.String(object.created_by)
+        : "",
+    };
+  },
+
+  toJSON(message: CreateDashboardLoginRequest): unknown {
+    const obj: any = {};
+    if (message.linkTtl !== undefined) {
+      obj.linkTtl = Duration.toJSON(message.linkTtl);
+    }
+    if (message.sessionTtl !== undefined) {
+      obj.sessionTtl = Duration.toJSON(message.sessionTtl);
+    }
+    if (message.createdBy !== "") {
+      obj.createdBy = message.createdBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateDashboardLoginRequest>, I>>(base?: I): CreateDashboardLoginRequest {
+    return CreateDashboardLoginRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateDashboardLoginRequest>, I>>(object: I): CreateDashboardLoginRequest {
+    const message = createBaseCreateDashboardLoginRequest();
+    message.linkTtl = (object.linkTtl !== undefined && object.linkTtl !== null)
+      ? Duration.fromPartial(object.linkTtl)
+      : undefined;
+    message.sessionTtl = (object.sessionTtl !== undefined && object.sessionTtl !== null)
+      ? Duration.fromPartial(object.sessionTtl)
+      : undefined;
+    message.createdBy = object.createdBy ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateDashboardLoginResponse(): CreateDashboardLoginResponse {
+  return { id: "", token: "", loginExpiresAt: undefined, urls: [] };
+}
+
+export const CreateDashboardLoginResponse: MessageFns<CreateDashboardLoginResponse> = {
+  encode(message: CreateDashboardLoginResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.token !== "") {
+      writer.uint32(18).string(message.token);
+    }
+    if (message.loginExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.loginExpiresAt), writer.uint32(26).fork()).join();
+    }
+    for (const v of message.urls) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateDashboardLoginResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateDashboardLoginResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.loginExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.urls.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateDashboardLoginResponse {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+      loginExpiresAt: isSet(object.loginExpiresAt)
+        ? fromJsonTimestamp(object.loginExpiresAt)
+        : isSet(object.login_expires_at)
+        ? fromJsonTimestamp(object.login_expires_at)
+        : undefined,
+      urls: globalThis.Array.isArray(object?.urls) ? object.urls.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: CreateDashboardLoginResponse): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    if (message.loginExpiresAt !== undefined) {
+      obj.loginExpiresAt = message.loginExpiresAt.toISOString();
+    }
+    if (message.urls?.length) {
+      obj.urls = message.urls;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateDashboardLoginResponse>, I>>(base?: I): CreateDashboardLoginResponse {
+    return CreateDashboardLoginResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateDashboardLoginResponse>, I>>(object: I): CreateDashboardLoginResponse {
+    const message = createBaseCreateDashboardLoginResponse();
+    message.id = object.id ?? "";
+    message.token = object.token ?? "";
+    message.loginExpiresAt = object.loginExpiresAt ?? undefined;
+    message.urls = object.urls?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRedeemDashboardLoginRequest(): RedeemDashboardLoginRequest {
+  return { token: "" };
+}
+
+export const RedeemDashboardLoginRequest: MessageFns<RedeemDashboardLoginRequest> = {
+  encode(message: RedeemDashboardLoginRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== "") {
+      writer.uint32(10).string(message.token);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RedeemDashboardLoginRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRedeemDashboardLoginRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RedeemDashboardLoginRequest {
+    return { token: isSet(object.token) ? globalThis.String(object.token) : "" };
+  },
+
+  toJSON(message: RedeemDashboardLoginRequest): unknown {
+    const obj: any = {};
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RedeemDashboardLoginRequest>, I>>(base?: I): RedeemDashboardLoginRequest {
+    return RedeemDashboardLoginRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RedeemDashboardLoginRequest>, I>>(object: I): RedeemDashboardLoginRequest {
+    const message = createBaseRedeemDashboardLoginRequest();
+    message.token = object.token ?? "";
+    return message;
+  },
+};
+
+function createBaseRedeemDashboardLoginResponse(): RedeemDashboardLoginResponse {
+  return { id: "", sessionToken: "", expiresAt: undefined, createdBy: "" };
+}
+
+export const RedeemDashboardLoginResponse: MessageFns<RedeemDashboardLoginResponse> = {
+  encode(message: RedeemDashboardLoginResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.sessionToken !== "") {
+      writer.uint32(18).string(message.sessionToken);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(26).fork()).join();
+    }
+    if (message.createdBy !== "") {
+      writer.uint32(34).string(message.createdBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RedeemDashboardLoginResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRedeemDashboardLoginResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sessionToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createdBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RedeemDashboardLoginResponse {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      sessionToken: isSet(object.sessionToken)
+        ? globalThis.String(object.sessionToken)
+        : isSet(object.session_token)
+        ? globalThis.String(object.session_token)
+        : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      createdBy: isSet(object.createdBy)
+        ? globalThis.String(object.createdBy)
+        : isSet(object.created_by)
+        ? globalThis.String(object.created_by)
+        : "",
+    };
+  },
+
+  toJSON(message: RedeemDashboardLoginResponse): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.sessionToken !== "") {
+      obj.sessionToken = message.sessionToken;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.createdBy !== "") {
+      obj.createdBy = message.createdBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RedeemDashboardLoginResponse>, I>>(base?: I): RedeemDashboardLoginResponse {
+    return RedeemDashboardLoginResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RedeemDashboardLoginResponse>, I>>(object: I): RedeemDashboardLoginResponse {
+    const message = createBaseRedeemDashboardLoginResponse();
+    message.id = object.id ?? "";
+    message.sessionToken = object.sessionToken ?? "";
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.createdBy = object.createdBy ?? "";
+    return message;
+  },
+};
+
+function createBaseListDashboardSessionsRequest(): ListDashboardSessionsRequest {
+  return {};
+}
+
+export const ListDashboardSessionsRequest: MessageFns<ListDashboardSessionsRequest> = {
+  encode(_: ListDashboardSessionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDashboardSessionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDashboardSessionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListDashboardSessionsRequest {
+    return {};
+  },
+
+  toJSON(_: ListDashboardSessionsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListDashboardSessionsRequest>, I>>(base?: I): ListDashboardSessionsRequest {
+    return ListDashboardSessionsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDashboardSessionsRequest>, I>>(_: I): ListDashboardSessionsRequest {
+    const message = createBaseListDashboardSessionsRequest();
+    return message;
+  },
+};
+
+function createBaseDashboardSessionInfo(): DashboardSessionInfo {
+  return { id: "", createdBy: "", createdAt: undefined, expiresAt: undefined, redeemed: false };
+}
+
+export const DashboardSessionInfo: MessageFns<DashboardSessionInfo> = {
+  encode(message: DashboardSessionInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.createdBy !== "") {
+      writer.uint32(18).string(message.createdBy);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(26).fork()).join();
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(34).fork()).join();
+    }
+    if (message.redeemed !== false) {
+      writer.uint32(40).bool(message.redeemed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DashboardSessionInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDashboardSessionInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.createdBy = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.redeemed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DashboardSessionInfo {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      createdBy: isSet(object.createdBy)
+        ? globalThis.String(object.createdBy)
+        : isSet(object.created_by)
+        ? globalThis.String(object.created_by)
+        : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      redeemed: isSet(object.redeemed) ? globalThis.Boolean(object.redeemed) : false,
+    };
+  },
+
+  toJSON(message: DashboardSessionInfo): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.createdBy !== "") {
+      obj.createdBy = message.createdBy;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.redeemed !== false) {
+      obj.redeemed = message.redeemed;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DashboardSessionInfo>, I>>(base?: I): DashboardSessionInfo {
+    return DashboardSessionInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DashboardSessionInfo>, I>>(object: I): DashboardSessionInfo {
+    const message = createBaseDashboardSessionInfo();
+    message.id = object.id ?? "";
+    message.createdBy = object.createdBy ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.redeemed = object.redeemed ?? false;
+    return message;
+  },
+};
+
+function createBaseListDashboardSessionsResponse(): ListDashboardSessionsResponse {
+  return { sessions: [] };
+}
+
+export const ListDashboardSessionsResponse: MessageFns<ListDashboardSessionsResponse> = {
+  encode(message: ListDashboardSessionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sessions) {
+      DashboardSessionInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDashboardSessionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDashboardSessionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessions.push(DashboardSessionInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDashboardSessionsResponse {
+    return {
+      sessions: globalThis.Array.isArray(object?.sessions)
+        ? object.sessions.map((e: any) => DashboardSessionInfo.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListDashboardSessionsResponse): unknown {
+    const obj: any = {};
+    if (message.sessions?.length) {
+      obj.sessions = message.sessions.map((e) => DashboardSessionInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListDashboardSessionsResponse>, I>>(base?: I): ListDashboardSessionsResponse {
+    return ListDashboardSessionsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDashboardSessionsResponse>, I>>(
+    object: I,
+  ): ListDashboardSessionsResponse {
+    const message = createBaseListDashboardSessionsResponse();
+    message.sessions = object.sessions?.map((e) => DashboardSessionInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRevokeDashboardSessionsRequest(): RevokeDashboardSessionsRequest {
+  return { ids: [], all: false };
+}
+
+export const RevokeDashboardSessionsRequest: MessageFns<RevokeDashboardSessionsRequest> = {
+  encode(message: RevokeDashboardSessionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.ids) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.all !== false) {
+      writer.uint32(16).bool(message.all);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeDashboardSessionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeDashboardSessionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ids.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.all = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeDashboardSessionsRequest {
+    return {
+      ids: globalThis.Array.isArray(object?.ids) ? object.ids.map((e: any) => globalThis.String(e)) : [],
+      all: isSet(object.all) ? globalThis.Boolean(object.all) : false,
+    };
+  },
+
+  toJSON(message: RevokeDashboardSessionsRequest): unknown {
+    const obj: any = {};
+    if (message.ids?.length) {
+      obj.ids = message.ids;
+    }
+    if (message.all !== false) {
+      obj.all = message.all;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeDashboardSessionsRequest>, I>>(base?: I): RevokeDashboardSessionsRequest {
+    return RevokeDashboardSessionsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeDashboardSessionsRequest>, I>>(
+    object: I,
+  ): RevokeDashboardSessionsRequest {
+    const message = createBaseRevokeDashboardSessionsRequest();
+    message.ids = object.ids?.map((e) => e) || [];
+    message.all = object.all ?? false;
+    return message;
+  },
+};
+
+function createBaseRevokeDashboardSessionsResponse(): RevokeDashboardSessionsResponse {
+  return { revoked: [] };
+}
+
+export const RevokeDashboardSessionsResponse: MessageFns<RevokeDashboardSessionsResponse> = {
+  encode(message: RevokeDashboardSessionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.revoked) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeDashboardSessionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeDashboardSessionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.revoked.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeDashboardSessionsResponse {
+    return {
+      revoked: globalThis.Array.isArray(object?.revoked) ? object.revoked.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: RevokeDashboardSessionsResponse): unknown {
+    const obj: any = {};
+    if (message.revoked?.length) {
+      obj.revoked = message.revoked;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeDashboardSessionsResponse>, I>>(base?: I): RevokeDashboardSessionsResponse {
+    return RevokeDashboardSessionsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeDashboardSessionsResponse>, I>>(
+    object: I,
+  ): RevokeDashboardSessionsResponse {
+    const message = createBaseRevokeDashboardSessionsResponse();
+    message.revoked = object.revoked?.map((e) => e) || [];
+    return message;
+  },
+};
+
 export type ControlService = typeof ControlService;
 export const ControlService = {
   getInfo: {
@@ -8370,6 +9302,56 @@ export const ControlService = {
       Buffer.from(RemoveNetworkResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveNetworkResponse => RemoveNetworkResponse.decode(value),
   },
+  /**
+   * The web dashboard's credentials (`shoal dashboard login|sessions|
+   * revoke`). A login link's token is single-use and short-lived; redeeming
+   * it (a manager's dashboard does, for the browser) opens a session.
+   */
+  createDashboardLogin: {
+    path: "/shoal.v1.Control/CreateDashboardLogin" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateDashboardLoginRequest): Buffer =>
+      Buffer.from(CreateDashboardLoginRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateDashboardLoginRequest => CreateDashboardLoginRequest.decode(value),
+    responseSerialize: (value: CreateDashboardLoginResponse): Buffer =>
+      Buffer.from(CreateDashboardLoginResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateDashboardLoginResponse => CreateDashboardLoginResponse.decode(value),
+  },
+  redeemDashboardLogin: {
+    path: "/shoal.v1.Control/RedeemDashboardLogin" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RedeemDashboardLoginRequest): Buffer =>
+      Buffer.from(RedeemDashboardLoginRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RedeemDashboardLoginRequest => RedeemDashboardLoginRequest.decode(value),
+    responseSerialize: (value: RedeemDashboardLoginResponse): Buffer =>
+      Buffer.from(RedeemDashboardLoginResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RedeemDashboardLoginResponse => RedeemDashboardLoginResponse.decode(value),
+  },
+  listDashboardSessions: {
+    path: "/shoal.v1.Control/ListDashboardSessions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListDashboardSessionsRequest): Buffer =>
+      Buffer.from(ListDashboardSessionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListDashboardSessionsRequest => ListDashboardSessionsRequest.decode(value),
+    responseSerialize: (value: ListDashboardSessionsResponse): Buffer =>
+      Buffer.from(ListDashboardSessionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDashboardSessionsResponse => ListDashboardSessionsResponse.decode(value),
+  },
+  revokeDashboardSessions: {
+    path: "/shoal.v1.Control/RevokeDashboardSessions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeDashboardSessionsRequest): Buffer =>
+      Buffer.from(RevokeDashboardSessionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeDashboardSessionsRequest => RevokeDashboardSessionsRequest.decode(value),
+    responseSerialize: (value: RevokeDashboardSessionsResponse): Buffer =>
+      Buffer.from(RevokeDashboardSessionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeDashboardSessionsResponse =>
+      RevokeDashboardSessionsResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -8452,6 +9434,15 @@ export interface ControlServer extends UntypedServiceImplementation {
   getNetwork: handleUnaryCall<GetNetworkRequest, GetNetworkResponse>;
   listNetworks: handleUnaryCall<ListNetworksRequest, ListNetworksResponse>;
   removeNetwork: handleUnaryCall<RemoveNetworkRequest, RemoveNetworkResponse>;
+  /**
+   * The web dashboard's credentials (`shoal dashboard login|sessions|
+   * revoke`). A login link's token is single-use and short-lived; redeeming
+   * it (a manager's dashboard does, for the browser) opens a session.
+   */
+  createDashboardLogin: handleUnaryCall<CreateDashboardLoginRequest, CreateDashboardLoginResponse>;
+  redeemDashboardLogin: handleUnaryCall<RedeemDashboardLoginRequest, RedeemDashboardLoginResponse>;
+  listDashboardSessions: handleUnaryCall<ListDashboardSessionsRequest, ListDashboardSessionsResponse>;
+  revokeDashboardSessions: handleUnaryCall<RevokeDashboardSessionsRequest, RevokeDashboardSessionsResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -9029,6 +10020,71 @@ export interface ControlClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemoveNetworkResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The web dashboard's credentials (`shoal dashboard login|sessions|
+   * revoke`). A login link's token is single-use and short-lived; redeeming
+   * it (a manager's dashboard does, for the browser) opens a session.
+   */
+  createDashboardLogin(
+    request: CreateDashboardLoginRequest,
+    callback: (error: ServiceError | null, response: CreateDashboardLoginResponse) => void,
+  ): ClientUnaryCall;
+  createDashboardLogin(
+    request: CreateDashboardLoginRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateDashboardLoginResponse) => void,
+  ): ClientUnaryCall;
+  createDashboardLogin(
+    request: CreateDashboardLoginRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateDashboardLoginResponse) => void,
+  ): ClientUnaryCall;
+  redeemDashboardLogin(
+    request: RedeemDashboardLoginRequest,
+    callback: (error: ServiceError | null, response: RedeemDashboardLoginResponse) => void,
+  ): ClientUnaryCall;
+  redeemDashboardLogin(
+    request: RedeemDashboardLoginRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RedeemDashboardLoginResponse) => void,
+  ): ClientUnaryCall;
+  redeemDashboardLogin(
+    request: RedeemDashboardLoginRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RedeemDashboardLoginResponse) => void,
+  ): ClientUnaryCall;
+  listDashboardSessions(
+    request: ListDashboardSessionsRequest,
+    callback: (error: ServiceError | null, response: ListDashboardSessionsResponse) => void,
+  ): ClientUnaryCall;
+  listDashboardSessions(
+    request: ListDashboardSessionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDashboardSessionsResponse) => void,
+  ): ClientUnaryCall;
+  listDashboardSessions(
+    request: ListDashboardSessionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDashboardSessionsResponse) => void,
+  ): ClientUnaryCall;
+  revokeDashboardSessions(
+    request: RevokeDashboardSessionsRequest,
+    callback: (error: ServiceError | null, response: RevokeDashboardSessionsResponse) => void,
+  ): ClientUnaryCall;
+  revokeDashboardSessions(
+    request: RevokeDashboardSessionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeDashboardSessionsResponse) => void,
+  ): ClientUnaryCall;
+  revokeDashboardSessions(
+    request: RevokeDashboardSessionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeDashboardSessionsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ControlClient = makeGenericClientConstructor(ControlService, "shoal.v1.Control") as unknown as {
@@ -9074,6 +10130,28 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());

@@ -32,6 +32,11 @@ export enum EventType {
   SECRET = 4,
   CONFIG = 5,
   NETWORK = 6,
+  /**
+   * EXEC - An exec or attach on a task container (an AuditRecord); action CREATE,
+   * attributes caller, task_id, service_id, node_id, container_id, cmd.
+   */
+  EXEC = 7,
 }
 
 export function eventTypeFromJSON(object: any): EventType {
@@ -57,6 +62,9 @@ export function eventTypeFromJSON(object: any): EventType {
     case 6:
     case "EVENT_TYPE_NETWORK":
       return EventType.NETWORK;
+    case 7:
+    case "EVENT_TYPE_EXEC":
+      return EventType.EXEC;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum EventType");
   }
@@ -78,6 +86,8 @@ export function eventTypeToJSON(object: EventType): string {
       return "EVENT_TYPE_CONFIG";
     case EventType.NETWORK:
       return "EVENT_TYPE_NETWORK";
+    case EventType.EXEC:
+      return "EVENT_TYPE_EXEC";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum EventType");
   }

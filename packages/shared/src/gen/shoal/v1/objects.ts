@@ -456,6 +456,33 @@ export interface Cluster {
   defaultAddressPool: string[];
   /** The prefix length of an allocated subnet; 0: 24. */
   subnetSize: number;
+  /**
+   * The dashboard's credentials: one-time login links and the sessions
+   * they opened. Secret: only hashes are kept, and the Control API redacts
+   * them (ListDashboardSessions shows the rest).
+   */
+  dashboardCredentials: DashboardCredential[];
+}
+
+/** A dashboard login link (until redeemed) or the browser session it opened. */
+export interface DashboardCredential {
+  id: string;
+  /** SHA-256 of the link's one-time token; cleared once redeemed. */
+  loginTokenHash: Uint8Array;
+  /** SHA-256 of the session's token (set when the link is redeemed). */
+  sessionTokenHash: Uint8Array;
+  /** Who asked for the link: the client certificate's name. */
+  createdBy: string;
+  createdAt:
+    | Date
+    | undefined;
+  /**
+   * The link expires at login_expires_at if not redeemed; the session at
+   * expires_at.
+   */
+  loginExpiresAt: Date | undefined;
+  expiresAt: Date | undefined;
+  redeemedAt: Date | undefined;
 }
 
 /**
@@ -3631,6 +3658,7 @@ function createBaseCluster(): Cluster {
     unlockKey: new Uint8Array(0),
     defaultAddressPool: [],
     subnetSize: 0,
+    dashboardCredentials: [],
   };
 }
 
@@ -3659,6 +3687,9 @@ export const Cluster: MessageFns<Cluster> = {
     }
     if (message.subnetSize !== 0) {
       writer.uint32(64).uint32(message.subnetSize);
+    }
+    for (const v of message.dashboardCredentials) {
+      DashboardCredential.encode(v!, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -3740,6 +3771,14 @@ export const Cluster: MessageFns<Cluster> = {
             message.subnetSize = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.dashboardCredentials.push(DashboardCredential.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3782,6 +3821,11 @@ export const Cluster: MessageFns<Cluster> = {
         : isSet(object.subnet_size)
         ? globalThis.Number(object.subnet_size)
         : 0,
+      dashboardCredentials: globalThis.Array.isArray(object?.dashboardCredentials)
+        ? object.dashboardCredentials.map((e: any) => DashboardCredential.fromJSON(e))
+        : globalThis.Array.isArray(object?.dashboard_credentials)
+        ? object.dashboard_credentials.map((e: any) => DashboardCredential.fromJSON(e))
+        : [],
     };
   },
 
@@ -3811,6 +3855,9 @@ export const Cluster: MessageFns<Cluster> = {
     if (message.subnetSize !== 0) {
       obj.subnetSize = Math.round(message.subnetSize);
     }
+    if (message.dashboardCredentials?.length) {
+      obj.dashboardCredentials = message.dashboardCredentials.map((e) => DashboardCredential.toJSON(e));
+    }
     return obj;
   },
 
@@ -3833,6 +3880,225 @@ export const Cluster: MessageFns<Cluster> = {
     message.unlockKey = object.unlockKey ?? new Uint8Array(0);
     message.defaultAddressPool = object.defaultAddressPool?.map((e) => e) || [];
     message.subnetSize = object.subnetSize ?? 0;
+    message.dashboardCredentials = object.dashboardCredentials?.map((e) => DashboardCredential.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDashboardCredential(): DashboardCredential {
+  return {
+    id: "",
+    loginTokenHash: new Uint8Array(0),
+    sessionTokenHash: new Uint8Array(0),
+    createdBy: "",
+    createdAt: undefined,
+    loginExpiresAt: undefined,
+    expiresAt: undefined,
+    redeemedAt: undefined,
+  };
+}
+
+export const DashboardCredential: MessageFns<DashboardCredential> = {
+  encode(message: DashboardCredential, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.loginTokenHash.length !== 0) {
+      writer.uint32(18).bytes(message.loginTokenHash);
+    }
+    if (message.sessionTokenHash.length !== 0) {
+      writer.uint32(26).bytes(message.sessionTokenHash);
+    }
+    if (message.createdBy !== "") {
+      writer.uint32(34).string(message.createdBy);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(42).fork()).join();
+    }
+    if (message.loginExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.loginExpiresAt), writer.uint32(50).fork()).join();
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(58).fork()).join();
+    }
+    if (message.redeemedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.redeemedAt), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DashboardCredential {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDashboardCredential();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.loginTokenHash = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sessionTokenHash = reader.bytes();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createdBy = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.loginExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.redeemedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DashboardCredential {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      loginTokenHash: isSet(object.loginTokenHash)
+        ? bytesFromBase64(object.loginTokenHash)
+        : isSet(object.login_token_hash)
+        ? bytesFromBase64(object.login_token_hash)
+        : new Uint8Array(0),
+      sessionTokenHash: isSet(object.sessionTokenHash)
+        ? bytesFromBase64(object.sessionTokenHash)
+        : isSet(object.session_token_hash)
+        ? bytesFromBase64(object.session_token_hash)
+        : new Uint8Array(0),
+      createdBy: isSet(object.createdBy)
+        ? globalThis.String(object.createdBy)
+        : isSet(object.created_by)
+        ? globalThis.String(object.created_by)
+        : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      loginExpiresAt: isSet(object.loginExpiresAt)
+        ? fromJsonTimestamp(object.loginExpiresAt)
+        : isSet(object.login_expires_at)
+        ? fromJsonTimestamp(object.login_expires_at)
+        : undefined,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      redeemedAt: isSet(object.redeemedAt)
+        ? fromJsonTimestamp(object.redeemedAt)
+        : isSet(object.redeemed_at)
+        ? fromJsonTimestamp(object.redeemed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: DashboardCredential): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.loginTokenHash.length !== 0) {
+      obj.loginTokenHash = base64FromBytes(message.loginTokenHash);
+    }
+    if (message.sessionTokenHash.length !== 0) {
+      obj.sessionTokenHash = base64FromBytes(message.sessionTokenHash);
+    }
+    if (message.createdBy !== "") {
+      obj.createdBy = message.createdBy;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.loginExpiresAt !== undefined) {
+      obj.loginExpiresAt = message.loginExpiresAt.toISOString();
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.redeemedAt !== undefined) {
+      obj.redeemedAt = message.redeemedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DashboardCredential>, I>>(base?: I): DashboardCredential {
+    return DashboardCredential.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DashboardCredential>, I>>(object: I): DashboardCredential {
+    const message = createBaseDashboardCredential();
+    message.id = object.id ?? "";
+    message.loginTokenHash = object.loginTokenHash ?? new Uint8Array(0);
+    message.sessionTokenHash = object.sessionTokenHash ?? new Uint8Array(0);
+    message.createdBy = object.createdBy ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.loginExpiresAt = object.loginExpiresAt ?? undefined;
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.redeemedAt = object.redeemedAt ?? undefined;
     return message;
   },
 };

@@ -20,6 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { AuditRecord } from "./containers.js";
 import { Cluster, Config, Network, Node, Secret, Service, Task } from "./objects.js";
 
 export const protobufPackage = "shoal.v1";
@@ -439,6 +440,11 @@ export interface InternalRaftRequest {
   id: number;
   /** Applied in order, all or none. */
   actions: StoreAction[];
+  /**
+   * Records that change no object (an exec on a task), for the event log
+   * of every manager; not kept in snapshots.
+   */
+  audit: AuditRecord[];
 }
 
 function createBaseRaftEntry(): RaftEntry {
@@ -2394,7 +2400,7 @@ export const StoreAction: MessageFns<StoreAction> = {
 };
 
 function createBaseInternalRaftRequest(): InternalRaftRequest {
-  return { id: 0, actions: [] };
+  return { id: 0, actions: [], audit: [] };
 }
 
 export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
@@ -2404,6 +2410,9 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
     }
     for (const v of message.actions) {
       StoreAction.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.audit) {
+      AuditRecord.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -2437,6 +2446,14 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
             message.actions.push(StoreAction.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.audit.push(AuditRecord.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2453,6 +2470,7 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
     return {
       id: isSet(object.id) ? globalThis.Number(object.id) : 0,
       actions: globalThis.Array.isArray(object?.actions) ? object.actions.map((e: any) => StoreAction.fromJSON(e)) : [],
+      audit: globalThis.Array.isArray(object?.audit) ? object.audit.map((e: any) => AuditRecord.fromJSON(e)) : [],
     };
   },
 
@@ -2464,6 +2482,9 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
     if (message.actions?.length) {
       obj.actions = message.actions.map((e) => StoreAction.toJSON(e));
     }
+    if (message.audit?.length) {
+      obj.audit = message.audit.map((e) => AuditRecord.toJSON(e));
+    }
     return obj;
   },
 
@@ -2474,6 +2495,7 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
     const message = createBaseInternalRaftRequest();
     message.id = object.id ?? 0;
     message.actions = object.actions?.map((e) => StoreAction.fromPartial(e)) || [];
+    message.audit = object.audit?.map((e) => AuditRecord.fromPartial(e)) || [];
     return message;
   },
 };
