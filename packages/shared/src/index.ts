@@ -52,3 +52,4 @@ export {
   formatResource,
   parseGenericResources,
 } from "./generic-resources.js";
+export { containerName, serviceName } from "./task-name.js";
