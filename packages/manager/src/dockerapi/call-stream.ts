@@ -68,6 +68,8 @@ export async function pipeCall(
   if (input) {
     input.on("data", (chunk: Buffer) => call.session.write({ $case: "stdin", value: chunk }));
     input.once("end", () => call.session.write({ $case: "closeStdin", value: true }));
+    // Reading the request body may have paused it: a new `data` listener does not resume it then.
+    input.resume();
   }
   try {
     for (let next = await call.rest.next(); !next.done; next = await call.rest.next()) {
