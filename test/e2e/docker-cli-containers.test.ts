@@ -184,6 +184,23 @@ describe("docker CLI on task containers through a manager", () => {
     }
   });
 
+  it("docker attach streams the container's output", async () => {
+    const child = spawn(DOCKER_BIN, ["attach", "--no-stdin", await containerOn("h1")], { env: cliEnv() });
+    const seen = new Set<string>();
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      for (const l of d.toString().split("\n")) if (/^tick \d+$/.test(l)) seen.add(l);
+    });
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    try {
+      await waitUntil("lines from docker attach", async () => seen.size >= 2, 15_000).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}: ${stderr}`, { cause: err });
+      });
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
   it("docker top lists the container's processes", async () => {
     const out = await docker.ok(["top", await containerOn("h2")]);
     expect(out).toMatch(/^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD\n/);
