@@ -7,7 +7,15 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import { ContainerOp, InvalidArgumentError, errorMessage, isShoalError, type Logger } from "@shoal/shared";
+import {
+  ContainerOp,
+  InvalidArgumentError,
+  errorMessage,
+  every,
+  isShoalError,
+  type Logger,
+  type Timer,
+} from "@shoal/shared";
 import { openStarted, pipeCall } from "./call-stream.js";
 import { adminCaller, openMessage } from "./container-call.js";
 import type { AttachSessions } from "./containers.js";
@@ -17,6 +25,15 @@ import { API_VERSION, MAX_BODY_BYTES, STATUS_BY_CODE } from "./router.js";
 
 const EXEC_START = /^(?:\/v\d+\.\d+)?\/exec\/([^/]+)\/start$/;
 const ATTACH = /^(?:\/v\d+\.\d+)?\/containers\/([^/]+)\/attach$/;
+/**
+ * How often an exec whose client half-closed its side is checked for the client being gone: the
+ * docker CLI half-closes at once when it sends no stdin, so the end of input does not tell; a
+ * write does (a closed peer answers it with a reset). The probe is an empty frame of Docker's
+ * stream (nothing to the client) or, on a TTY the client typed into, a NUL (nothing on a terminal).
+ */
+export const PROBE_MS = 2000;
+const EMPTY_FRAME = Buffer.alloc(8, 0);
+const NUL = Buffer.alloc(1, 0);
 const UPGRADED =
   "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n" +
   "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n";
@@ -102,7 +119,19 @@ export function hijackListener(
       if (exec) {
         checkStartBody(body);
         const record = execs.get(decodeURIComponent(exec[1]!));
-        await runExec(ctx, record, caller, { out: socket, input: socket, ready }, abort.signal);
+        const { tty, attachStdin } = record.config;
+        const probe = tty && !attachStdin ? undefined : tty ? NUL : EMPTY_FRAME;
+        let timer: Timer | undefined;
+        const start = (): void => {
+          ready();
+          (socket as TLSSocket).setKeepAlive(true, PROBE_MS);
+          if (probe) timer = every(ctx.clock, PROBE_MS, () => socket.readableEnded && socket.write(probe));
+        };
+        try {
+          await runExec(ctx, record, caller, { out: socket, input: socket, ready: start }, abort.signal);
+        } finally {
+          timer?.cancel();
+        }
       } else {
         await serveAttach(ctx, attaches, decodeURIComponent(attach![1]!), req, socket, caller, ready, abort.signal);
       }
