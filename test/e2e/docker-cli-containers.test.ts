@@ -152,6 +152,18 @@ describe("docker CLI on task containers through a manager", () => {
     expect(piped).toBe("piped\ndone\n");
   });
 
+  it("an exec ends when its client is killed", async () => {
+    const name = await containerOn("h3");
+    const running = async (): Promise<boolean> => (await docker.ok(["top", name])).includes("sleep 1001");
+    const child = spawn(DOCKER_BIN, ["exec", name, "sleep", "1001"], { env: cliEnv() });
+    try {
+      await waitUntil("the exec to run", running, 10_000);
+    } finally {
+      child.kill("SIGKILL");
+    }
+    await waitUntil("the exec to end", async () => !(await running()), 15_000);
+  });
+
   it("docker exec -it works through a real pseudo-terminal", async () => {
     const name = await containerOn("h1");
     const { output, code } = await underPty(
