@@ -97,7 +97,8 @@ export class CallChannel {
         while (this.handler === undefined) {
           await new Promise<void>((resolve) => (this.wakeHandler = resolve));
         }
-        await this.handler(input);
+        // A failed input (a resize of a process that just ended) does not end the call.
+        await Promise.resolve(this.handler(input)).catch(() => undefined);
       }
       this.reason = "the manager ended the call";
     } catch (err: unknown) {
