@@ -314,6 +314,21 @@ describe("container calls served by the agent on a real dockerd", () => {
     expect(await docker("inspect", "--format", "{{.State.Running}}", task)).toBe("true");
   });
 
+  it("kills a cancelled TTY shell and what it started", async () => {
+    const served = leader.call(task, {
+      op: ContainerOp.EXEC,
+      exec: { cmd: ["sh"], tty: true, attachStdin: true, attachStdout: true },
+    });
+    served.send({ $case: "stdin", value: Buffer.from("sleep 4322\n") });
+    const running = async (): Promise<boolean> =>
+      (await docker("top", task, "-ef")).split("\n").some((l) => l.includes("sleep 4322"));
+    await until(running);
+    served.cancel();
+    await until(async () => !(await running()));
+    const left = (await docker("top", task, "-o", "pid,args")).split("\n").slice(1);
+    expect(left.map((l) => l.trim().split(/\s+/).slice(1).join(" "))).toEqual(["sleep 1000"]);
+  });
+
   it("holds a fast exec's output while the manager does not read (bounded memory)", async () => {
     const served = leader.call(task, {
       op: ContainerOp.EXEC,

@@ -2,7 +2,7 @@
 // output the other (multiplexed into stdout and stderr without a TTY, raw with one); resizes go
 // to the daemon as they come; the call ends with the exit code. An exec never outlives its call:
 // when the call is cancelled first, its process is killed.
-import { readFile } from "node:fs/promises";
+import { readFile, readlink } from "node:fs/promises";
 import type { Duplex } from "node:stream";
 import {
   ContainerOutputStream,
@@ -57,7 +57,7 @@ export async function serveExec(options: StreamCallOptions, config: ExecConfig):
     if (finished || killing !== undefined) return;
     // The kill comes before the connection closes: a connection closed under a running exec makes
     // the daemon mark the exec ended (exit 126) while its process runs on.
-    killing = killExec(exec, logger).finally(() => socket.destroy());
+    killing = killExec(exec, docker.getContainer(containerId), logger).finally(() => socket.destroy());
   };
   channel.signal.addEventListener("abort", cancel, { once: true });
   if (channel.signal.aborted) cancel(); // while the exec was starting
@@ -193,18 +193,21 @@ async function pollUntil(
 /**
  * Kills an exec's process, found by the pid the daemon reports (the agent runs beside its daemon,
  * in the same pid namespace), and its process group when it leads one (a TTY's shell and what it
- * started). Docker has no call to end an exec.
+ * started). Docker has no call to end an exec. The pid is used only when it is the container's:
+ * in the pid namespace of the container's first process, which is not the agent's own.
  */
-export async function killExec(exec: Docker.Exec, logger: Logger): Promise<void> {
+export async function killExec(exec: Docker.Exec, container: Docker.Container, logger: Logger): Promise<void> {
   try {
     const info = await exec.inspect();
     const pid = info.Pid;
     if (!info.Running || typeof pid !== "number" || pid <= 0) return;
-    const group = (await processGroup(pid)) === pid && killPid(-pid);
-    if (!killPid(pid) && !group) {
-      logger.warn({ exec: exec.id, pid }, "cannot kill the exec's process: not in the daemon's pid namespace");
+    const initPid = (await container.inspect()).State.Pid;
+    if (!(await inContainer(pid, initPid))) {
+      logger.warn({ exec: exec.id, pid }, "cannot kill the exec's process: the agent does not see the daemon's pids");
       return;
     }
+    const group = (await processGroup(pid)) === pid && killPid(-pid);
+    if (!killPid(pid) && !group) return;
     const left = await pollUntil(AbortSignal.timeout(5000), 20, async () =>
       (await exec.inspect()).Running ? undefined : 0,
     );
@@ -212,6 +215,14 @@ export async function killExec(exec: Docker.Exec, logger: Logger): Promise<void>
   } catch (err: unknown) {
     logger.warn({ exec: exec.id, err: errorMessage(err) }, "cannot end an exec whose client left");
   }
+}
+
+/** Whether `pid`, as this process sees it, is in the pid namespace of the container's `initPid`. */
+async function inContainer(pid: number, initPid: number): Promise<boolean> {
+  const ns = (p: number | "self"): Promise<string | undefined> => readlink(`/proc/${p}/ns/pid`).catch(() => undefined);
+  if (initPid <= 0) return false;
+  const [mine, its, init] = await Promise.all([ns("self"), ns(pid), ns(initPid)]);
+  return its !== undefined && its === init && its !== mine;
 }
 
 /** The process group of `pid` (from /proc/PID/stat), or undefined. */
