@@ -367,6 +367,30 @@ describe("container calls served by the agent on a real dockerd", () => {
     expect(the(served, "exit")).toEqual({ exitCode: 7 });
   });
 
+  it("ends its calls and kills their execs when the session ends", async () => {
+    const other = new FakeLeader();
+    const address = await other.start();
+    const ended = new AbortController();
+    const server = DockerContainerCalls.of(executor, silentLogger())!;
+    const credentials = grpc.credentials.createInsecure();
+    const options = { manager: address, nodeId: NODE, sessionId: "session2", server, logger: silentLogger() };
+    const served2 = runContainerCalls({ ...options, channel: { credentials } }, ended.signal);
+    try {
+      await within(other.waitListening());
+      const served = other.call(task, { op: ContainerOp.EXEC, exec: { cmd: ["sleep", "4323"], attachStdout: true } });
+      const running = async (): Promise<boolean> =>
+        (await docker("top", task, "-ef")).split("\n").some((l) => l.includes("sleep 4323"));
+      await until(running);
+      ended.abort();
+      await within(served2);
+      await until(async () => !(await running()));
+      await within(served.done);
+    } finally {
+      ended.abort();
+      other.server.forceShutdown();
+    }
+  });
+
   it("refuses a container that is not a task container, or not the call's task", async () => {
     for (const [id, taskId] of [
       [stranger, TASK],
