@@ -22,7 +22,7 @@ import { OutputDemux } from "../../../containers/call-logic.js";
 const POLL_MS = 20;
 const POLL_MAX_MS = 1000;
 /** How long an attach's container is given to stop once its output ended (else the client detached). */
-const ATTACH_EXIT_POLLS = 12;
+const ATTACH_EXIT_POLLS = 6;
 
 export interface StreamCallOptions {
   readonly docker: Docker;
