@@ -188,6 +188,31 @@ describe("container endpoints", () => {
   });
 });
 
+describe("attach", () => {
+  it("attaches over the hijacked connection, resizes it, and waits for the container's exit", async () => {
+    const { head, socket, rest } = await hijack("/v1.41/containers/web.1/attach?stream=1&stdin=1&stdout=1", {});
+    expect(head).toMatch(/^HTTP\/1.1 101 UPGRADED\r\n/);
+    const output = readAll(socket, rest);
+    expect((await call("POST", "/v1.41/containers/web.1/resize?h=20&w=80")).status).toBe(200);
+    socket.end("typed");
+    expect(frames(await output)).toEqual([[1, "typed"]]);
+    const attach = calls.calls.find((c) => c.open.attach?.stdin)!;
+    expect(attach.open).toMatchObject({
+      caller: "alice",
+      attach: { stdin: true, stdout: true, stderr: false, stream: true },
+    });
+    expect(attach.input.map((i) => i.$case)).toEqual(["resize", "stdin", "closeStdin"]);
+    expect(await call("POST", "/v1.41/containers/web.1/wait")).toMatchObject({
+      status: 200,
+      json: { StatusCode: 7, Error: null },
+    });
+  });
+
+  it("refuses a manager certificate before the upgrade", async () => {
+    expect((await call("POST", "/v1.41/containers/web.1/wait", undefined, manager)).status).toBe(403);
+  });
+});
+
 describe("exec", () => {
   it("refuses a manager certificate with 403, and a command-less exec with 400", async () => {
     const res = await call("POST", "/v1.41/containers/web.1/exec", { Cmd: ["true"] }, manager);
