@@ -151,14 +151,14 @@ describe("listContainers", () => {
     expect(() => ps([], { exited: ["x"] })).toThrow(/invalid filter 'exited=x'/);
   });
 
-  it("lists 10,000 tasks in well under a second", () => {
+  it("lists 10,000 tasks in a few seconds at most, even on a loaded machine", () => {
     const many = Array.from({ length: 10_000 }, (_, i) =>
       task(`t${i}`, { slot: i + 1, node: i % 2 ? "node1" : "node2" }),
     );
     const start = performance.now();
     const rows = ps(many, { label: ["com.docker.swarm.node.id=node1"] });
     expect(rows).toHaveLength(5000);
-    expect(performance.now() - start).toBeLessThan(1000);
+    expect(performance.now() - start).toBeLessThan(3000);
   });
 });
 
