@@ -111,7 +111,7 @@ describe("docker CLI on task containers through a manager", () => {
     expect(new Set(rows.map((r) => r.split(" ")[3]))).toEqual(new Set(["h1", "h2", "h3"]));
     // Docker's table, and the filters a user would type.
     expect(await docker.ok(["ps"])).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n/);
-    expect(await docker.ok(["ps"])).toMatch(/Up (Less than a second|\d+ seconds|About a minute)/);
+    expect(await docker.ok(["ps"])).toMatch(/Up (Less than a second|\d+ seconds?|About a minute|\d+ minutes)/);
     const onH2 = tasks.find((t) => nodes.find((n) => n.id === t.nodeId)?.description?.hostname === "h2")!;
     const q = await docker.ok(["ps", "-q", "--no-trunc", "--filter", `label=com.docker.swarm.node.id=${onH2.nodeId}`]);
     expect(q.trim()).toBe(onH2.status!.containerStatus!.containerId);
