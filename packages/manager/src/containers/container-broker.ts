@@ -10,6 +10,7 @@ import type * as grpc from "@grpc/grpc-js";
 import {
   ContainerOp,
   ErrorCode,
+  InvalidArgumentError,
   NotFoundError,
   ShoalError,
   UnavailableError,
@@ -206,7 +207,12 @@ export class ContainerBroker {
   private serve(agent: AgentStream): void {
     const nodeId = callerOf(agent.metadata)?.nodeId ?? "";
     agent.on("error", () => undefined);
+    let named = false;
+    agent.once("end", () => {
+      if (!named) end(agent, new InvalidArgumentError("the stream ended before naming its call", { field: "call_id" }));
+    });
     agent.once("data", (first: ServeContainerCallRequest) => {
+      named = true;
       const call = this.calls.get(first.callId);
       if (!call || call.bound || call.nodeId !== nodeId) {
         // Gone (its client went away) or never here: the agent stops what it started for it.
