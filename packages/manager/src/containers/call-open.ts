@@ -13,6 +13,14 @@ import {
   type pki,
 } from "@shoal/shared";
 
+const OPS: ReadonlySet<ContainerOp> = new Set([
+  ContainerOp.INSPECT,
+  ContainerOp.TOP,
+  ContainerOp.STATS,
+  ContainerOp.EXEC,
+  ContainerOp.ATTACH,
+]);
+
 /** Exec and attach: recorded in the audit log, and only for client certificates. */
 export function isExecLike(op: ContainerOp): boolean {
   return op === ContainerOp.EXEC || op === ContainerOp.ATTACH;
@@ -24,7 +32,7 @@ export function acceptOpen(first: ContainerCallRequest, identity: pki.CertIdenti
     throw new InvalidArgumentError("the first message of a container call must carry open", { field: "input" });
   }
   const open = first.input.value;
-  if (!Object.values(ContainerOp).includes(open.op) || open.op === ContainerOp.UNKNOWN) {
+  if (!OPS.has(open.op)) {
     throw new InvalidArgumentError(`unknown operation ${open.op}`, { field: "open.op" });
   }
   if (open.op === ContainerOp.EXEC && (open.exec?.cmd.length ?? 0) === 0) {
