@@ -6,39 +6,64 @@
 // agent's with CANCELLED (the agent then kills the exec): no call outlives its client.
 import type * as grpc from "@grpc/grpc-js";
 import {
+  ContainerOp,
   ErrorCode,
   ShoalError,
   fromServiceError,
   toServiceError,
+  type Clock,
+  type ContainerCallOpen,
   type ContainerCallRequest,
   type ContainerCallResponse,
   type ContainerCallStarted,
   type ServeContainerCallRequest,
   type ServeContainerCallResponse,
+  type Timer,
 } from "@shoal/shared";
 import type { ContainerTarget } from "./resolve-container.js";
 
 export type ClientStream = grpc.ServerDuplexStream<ContainerCallRequest, ContainerCallResponse>;
 export type AgentStream = grpc.ServerDuplexStream<ServeContainerCallRequest, ServeContainerCallResponse>;
 
+/**
+ * How long the leader waits, after an agent's stream ends its input without a last answer (an
+ * exit, or the one JSON of inspect, top or one stats sample), for the cancel that may follow: an
+ * agent that stops cancels its streams, and gRPC may show the end of input first.
+ */
+export const END_GRACE_MS = 200;
+
+export interface BrokeredCallOptions {
+  readonly id: string;
+  readonly target: ContainerTarget;
+  readonly open: ContainerCallOpen;
+  /** The dispatcher session of the agent the call was handed to. */
+  readonly sessionId: string;
+  readonly client: ClientStream;
+  readonly clock: Clock;
+  /** Called once, when the call ends either way. */
+  onEnd(call: BrokeredCall): void;
+  /** The agent's stream broke off (its session may be ending too): the broker ends the call. */
+  onAgentGone(call: BrokeredCall): void;
+}
+
 export class BrokeredCall {
+  readonly id: string;
+  readonly target: ContainerTarget;
+  readonly sessionId: string;
+  private readonly client: ClientStream;
   private agent: AgentStream | undefined;
   private started = false;
+  /** The agent sent its last answer: its end is the call's. */
+  private answered = false;
   private closed = false;
+  private endTimer: Timer | undefined;
   private readonly onClientData = (req: ContainerCallRequest): void => this.toAgent(req);
   private readonly onClientCancel = (): void =>
     this.close(undefined, new ShoalError(ErrorCode.Cancelled, "the client cancelled the call"));
 
-  constructor(
-    readonly id: string,
-    readonly target: ContainerTarget,
-    /** The dispatcher session of the agent the call was handed to. */
-    readonly sessionId: string,
-    private readonly client: ClientStream,
-    /** Called once, when the call ends either way. */
-    private readonly onEnd: (call: BrokeredCall) => void,
-  ) {
-    client.once("cancelled", this.onClientCancel);
+  constructor(private readonly options: BrokeredCallOptions) {
+    ({ id: this.id, target: this.target, sessionId: this.sessionId, client: this.client } = options);
+    this.client.once("cancelled", this.onClientCancel);
   }
 
   get nodeId(): string {
@@ -60,10 +85,14 @@ export class BrokeredCall {
     agent.on("data", (req: ServeContainerCallRequest) => {
       if (req.output) this.fromAgent(req.output);
     });
-    agent.once("end", () => this.finish());
-    agent.once("cancelled", () =>
-      this.fail(new ShoalError(ErrorCode.Unavailable, `the agent of node ${this.nodeId} gave up the call`)),
-    );
+    agent.once("end", () => {
+      if (this.answered) this.finish();
+      else this.endTimer = this.options.clock.setTimeout(() => this.finish(), END_GRACE_MS);
+    });
+    agent.once("cancelled", () => {
+      this.endTimer?.cancel();
+      if (!this.closed) this.options.onAgentGone(this);
+    });
     agent.on("error", () => undefined);
     this.client.on("data", this.onClientData);
     this.client.resume();
@@ -98,6 +127,7 @@ export class BrokeredCall {
     }
     if (!this.started) this.send({ output: { $case: "started", value: this.startedMessage("") } });
     this.send(output);
+    if (out.$case === "exit" || (out.$case === "json" && oneAnswer(this.options.open))) this.answered = true;
   }
 
   private startedMessage(execId: string): ContainerCallStarted {
@@ -125,12 +155,22 @@ export class BrokeredCall {
   private close(clientErr: ShoalError | undefined, agentErr: ShoalError | undefined): void {
     if (this.closed) return;
     this.closed = true;
+    this.endTimer?.cancel();
     this.client.off("data", this.onClientData);
     this.client.off("cancelled", this.onClientCancel);
     end(this.client, clientErr);
     if (this.agent) end(this.agent, agentErr);
-    this.onEnd(this);
+    this.options.onEnd(this);
   }
+}
+
+/** Operations answered with one JSON document. */
+function oneAnswer(open: ContainerCallOpen): boolean {
+  return (
+    open.op === ContainerOp.INSPECT ||
+    open.op === ContainerOp.TOP ||
+    (open.op === ContainerOp.STATS && !open.stats?.stream)
+  );
 }
 
 /** What `end` needs of a server stream (duplex or writable). */

@@ -39,6 +39,11 @@ import { NoSuchContainerError, resolveContainer, type ContainerTarget } from "./
 
 /** How long the leader waits for the agent to take a call it was handed. */
 export const AGENT_WAIT_MS = 10_000;
+/**
+ * How long a call whose agent stream broke off waits for the agent's session to end too (an agent
+ * that stops breaks both at once, in either order), to say so; then it ends anyway.
+ */
+export const AGENT_GONE_GRACE_MS = 1_000;
 
 /** What the broker needs of the dispatcher: the agents' sessions (on the leader). */
 export interface AgentSessions {
@@ -125,7 +130,16 @@ export class ContainerBroker {
       // The session may have ended while the record was written.
       if (this.listeners.get(target.nodeId) !== listener) throw sessionEnded(target.nodeId);
       const id = newId();
-      const call = new BrokeredCall(id, target, listener.sessionId, client, (c) => this.ended(c));
+      const call = new BrokeredCall({
+        id,
+        target,
+        open,
+        sessionId: listener.sessionId,
+        client,
+        clock: this.options.clock,
+        onEnd: (c) => this.ended(c),
+        onAgentGone: (c) => this.agentGone(c),
+      });
       this.calls.set(id, call);
       this.deadlines.set(
         id,
@@ -223,6 +237,16 @@ export class ContainerBroker {
       this.deadlines.delete(call.id);
       call.bind(agent, first);
     });
+  }
+
+  private agentGone(call: BrokeredCall): void {
+    const { nodeId, sessionId } = call;
+    if (!this.options.sessions.isOpenSession(nodeId, sessionId)) return call.fail(sessionEnded(nodeId));
+    const gaveUp = new UnavailableError(`the agent of node ${nodeId} gave up the call`);
+    this.deadlines.set(
+      call.id,
+      this.options.clock.setTimeout(() => call.fail(gaveUp), AGENT_GONE_GRACE_MS),
+    );
   }
 
   private ended(call: BrokeredCall): void {

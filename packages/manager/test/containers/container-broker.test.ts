@@ -4,7 +4,8 @@
 import * as grpc from "@grpc/grpc-js";
 import { ContainerOp, type ContainerCallOpen, type ContainerCallRequest } from "@shoal/shared";
 import { afterEach, describe, expect, it } from "vitest";
-import { AGENT_WAIT_MS } from "../../src/containers/container-broker.js";
+import { AGENT_GONE_GRACE_MS, AGENT_WAIT_MS } from "../../src/containers/container-broker.js";
+import { END_GRACE_MS } from "../../src/containers/brokered-call.js";
 import { BrokerHarness, as } from "./broker-harness.js";
 
 let h: BrokerHarness;
@@ -116,6 +117,22 @@ describe("ContainerBroker", () => {
     expect(h.audits).toEqual([]);
   });
 
+  it("ends a call the agent ends without a last answer once no cancel followed", async () => {
+    await harness();
+    const agent = h.listen();
+    const client = h.call(open({ op: ContainerOp.STATS, stats: { stream: true, oneShot: false } }));
+    await expect.poll(() => agent.received.length).toBe(1);
+    const serve = h.serve(agent.received[0]!.callId);
+    const duplex = serve.call as grpc.ClientDuplexStream<unknown, unknown>;
+    duplex.write({ callId: "", output: { output: { $case: "json", value: Buffer.from("{}") } } });
+    await expect.poll(() => client.received.map((r) => r.output?.$case)).toEqual(["started", "json"]);
+    expect(h.clock.pendingTimers).toBe(0);
+    duplex.end();
+    await expect.poll(() => h.clock.pendingTimers).toBe(1);
+    h.clock.advance(END_GRACE_MS);
+    expect((await client.status).code).toBe(grpc.status.OK);
+  });
+
   it("ends the client's call with the agent's error", async () => {
     await harness();
     const agent = h.listen();
@@ -163,6 +180,26 @@ describe("ContainerBroker", () => {
     await expect.poll(() => client.received.length).toBe(1);
     client.call.cancel();
     expect(await serve.status).toMatchObject({ code: grpc.status.CANCELLED });
+  });
+
+  it("ends a call whose agent stream broke off, once its session did not end with it", async () => {
+    await harness();
+    const agent = h.listen();
+    const client = h.call(exec(["sleep", "100"]));
+    await expect.poll(() => agent.received.length).toBe(1);
+    const serve = h.serve(agent.received[0]!.callId);
+    (serve.call as grpc.ClientDuplexStream<unknown, unknown>).write({
+      callId: "",
+      output: { output: { $case: "started", value: { execId: "e1" } } },
+    });
+    await expect.poll(() => client.received.length).toBe(1);
+    serve.call.cancel();
+    await expect.poll(() => h.clock.pendingTimers).toBe(1);
+    h.clock.advance(AGENT_GONE_GRACE_MS);
+    expect(await client.status).toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+      details: "the agent of node node-1 gave up the call",
+    });
   });
 
   it("gives up on an agent that does not take the call in time; a late agent finds no call", async () => {
