@@ -1,6 +1,6 @@
 // Container calls across three managers in one process over mutual TLS: a fake agent (a real
-// dispatcher session with a worker certificate, and a container-call listener on it that echoes
-// an exec's stdin) runs a task; clients call a follower, which forwards to the leader, which
+// dispatcher session with a worker certificate, and the agent's own container-call listener on
+// it, serving with an echo of an exec's stdin) runs a task; clients call a follower, which forwards to the leader, which
 // hands the call to the agent. Checked as a user would: the output and exit code, the EXEC event
 // on another follower's `shoal events`, who is refused, a lost session, and a cancelled client.
 import { mkdtemp, rm } from "node:fs/promises";
@@ -26,10 +26,17 @@ import {
   type ContainerCallResponse,
   type Event,
   type JoinResult,
-  type ServeContainerCallResponse,
+  type ListenContainerCallsResponse,
   type ShoalError,
 } from "@shoal/shared";
-import { FakeExecutor, runSession, type SessionLink } from "@shoal/agent";
+import {
+  FakeExecutor,
+  runContainerCalls,
+  runSession,
+  type CallChannel,
+  type ContainerCallServer,
+  type SessionLink,
+} from "@shoal/agent";
 import { LoopbackContainerCalls, Manager } from "@shoal/manager";
 import { TestControl, testClientCredentials, useClientCertDir } from "../e2e/support/control-client.js";
 import { joinTokens } from "../e2e/support/join-tokens.js";
@@ -58,13 +65,16 @@ async function startManager(name: string, joinAddr?: string): Promise<Manager> {
 const leader = (): Manager => managers.find((m) => m.raft?.isLeader)!;
 const followers = (): Manager[] => managers.filter((m) => !m.raft?.isLeader);
 
-/** A node's agent as far as container calls go: it echoes an exec's stdin and exits 0 at its end. */
-class FakeAgent {
+/**
+ * A node's agent as far as container calls go: a real dispatcher session and the agent's own
+ * container-call listener (runContainerCalls), serving with an echo: an exec's stdin comes back
+ * as its output, and it exits 0 at the end of stdin.
+ */
+class FakeAgent implements ContainerCallServer {
   readonly stop = new AbortController();
-  /** How each ServeContainerCall of the agent ended (its status code), by call id. */
-  readonly ended = new Map<string, grpc.status>();
+  /** Why each call ended on the agent's side (the manager's status), by call id. */
+  readonly ended = new Map<string, string>();
   private link: SessionLink | undefined;
-  private client: ContainersClient | undefined;
 
   constructor(readonly joined: JoinResult) {}
 
@@ -73,21 +83,18 @@ class FakeAgent {
   }
 
   run(): void {
-    const credentials = channelCredentials(this.joined.material);
+    const channel = { credentials: channelCredentials(this.joined.material), options: MANAGER_CHANNEL_OPTIONS };
     const executor = new FakeExecutor();
     void runSession(
       {
         managers: [leader().address],
         logger: silentLogger(),
-        channel: { credentials, options: MANAGER_CHANNEL_OPTIONS },
+        channel,
         describe: (signal) => executor.describe(signal),
         onSession: (_node, manager, link) => {
           this.link = link;
-          this.client ??= new ContainersClient(manager, credentials, MANAGER_CHANNEL_OPTIONS);
-          const listener = this.client.listenContainerCalls({ nodeId: this.nodeId, sessionId: link.sessionId });
-          listener.on("data", (res: { callId: string; open?: ContainerCallOpen }) => this.serve(res.callId));
-          listener.on("error", () => undefined);
-          link.signal.addEventListener("abort", () => listener.cancel());
+          const options = { manager, nodeId: this.nodeId, sessionId: link.sessionId, server: this, channel };
+          void runContainerCalls({ ...options, logger: silentLogger() }, link.signal);
         },
         onAssignments: async (message) => {
           const running = message.changes
@@ -107,27 +114,34 @@ class FakeAgent {
     ).catch(() => undefined);
   }
 
-  private serve(callId: string): void {
-    // Its own call, not the session's: it ends when the manager ends it.
-    const call = this.client!.serveContainerCall();
-    const out = (output: ContainerCallResponse["output"]): boolean => call.write({ callId: "", output: { output } });
-    call.write({ callId, output: undefined });
-    out({ $case: "started", value: { taskId: "", nodeId: "", containerId: "", serviceId: "", execId: "exec-1" } });
-    call.on("data", (res: ServeContainerCallResponse) => {
-      const input = res.input?.input;
-      if (input?.$case === "stdin") out({ $case: "data", value: { stream: 1, data: input.value } });
-      if (input?.$case === "closeStdin") {
-        out({ $case: "exit", value: { exitCode: 0 } });
-        call.end();
-      }
+  async serve(call: ListenContainerCallsResponse, channel: CallChannel): Promise<void> {
+    await channel.send({
+      $case: "started",
+      value: {
+        taskId: call.taskId,
+        nodeId: this.nodeId,
+        containerId: call.containerId,
+        serviceId: "",
+        execId: "exec-1",
+      },
     });
-    call.on("error", () => undefined);
-    call.on("status", (s: grpc.StatusObject) => this.ended.set(callId, s.code));
+    await new Promise<void>((resolve) => {
+      channel.signal.addEventListener("abort", () => {
+        this.ended.set(call.callId, channel.reason);
+        resolve();
+      });
+      channel.onInput(async (input) => {
+        if (input.$case === "stdin") await channel.send({ $case: "data", value: { stream: 1, data: input.value } });
+        if (input.$case === "closeStdin") {
+          await channel.send({ $case: "exit", value: { exitCode: 0 } });
+          resolve();
+        }
+      });
+    });
   }
 
   close(): void {
     this.stop.abort();
-    this.client?.close();
   }
 }
 
@@ -279,8 +293,8 @@ describe("container calls through the managers", () => {
     const before = new Set(agent.ended.keys());
     c.duplex.cancel();
     await expect
-      .poll(() => [...agent.ended].filter(([id]) => !before.has(id)).map(([, code]) => code))
-      .toEqual([grpc.status.CANCELLED]);
+      .poll(() => [...agent.ended].filter(([id]) => !before.has(id)).map(([, why]) => why))
+      .toEqual([expect.stringMatching(/CANCELLED: the client cancelled the call/)]);
   });
 
   it("ends an exec with UNAVAILABLE when the agent's session ends", async () => {
