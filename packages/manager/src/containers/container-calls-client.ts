@@ -1,8 +1,9 @@
 // A client of this manager's own Containers service (ContainerCall), for the parts of the manager
 // that serve other protocols: the Docker API and the dashboard. It calls over loopback with the
 // manager's certificate, so the manager vouches for the caller: for exec and attach, `open.caller`
-// must name the client certificate the HTTPS request was verified with (a manager certificate
-// without a caller is refused: docs/security.md).
+// must name the client certificate the HTTPS request was verified with. Set it only when that
+// certificate's role is client: for any other caller leave it empty, and exec and attach are
+// refused (PERMISSION_DENIED, docs/security.md). Other operations need no caller.
 import {
   ContainersClient,
   MANAGER_CHANNEL_OPTIONS,
@@ -45,6 +46,8 @@ export class LoopbackContainerCalls implements ContainerCalls {
 
   open(open: ContainerCallOpen, signal: AbortSignal): ContainerCallSession {
     const call = this.client.containerCall();
+    // Errors reach the reader through `responses`; one after it stopped reading is dropped.
+    call.on("error", () => undefined);
     let ended = false;
     const finished = (): boolean => ended || signal.aborted || call.writableEnded || call.destroyed;
     call.write({ input: { $case: "open", value: open } });
