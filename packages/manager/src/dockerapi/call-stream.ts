@@ -4,6 +4,7 @@
 // close_stdin at its end), until `exit`.
 import type { Readable, Writable } from "node:stream";
 import {
+  ContainerOp,
   LogStream,
   UnavailableError,
   errorMessage,
@@ -13,8 +14,7 @@ import {
   type ContainerCallStarted,
 } from "@shoal/shared";
 import type { ContainerCallSession } from "../containers/container-calls-client.js";
-import { containerCalls, outputBytes } from "./container-call.js";
-import { asNoSuchContainer } from "./container-ref.js";
+import { asNoSuchContainer, containerCalls, openMessage, outputBytes } from "./container-call.js";
 import type { DockerApiContext } from "./context.js";
 import { frame } from "./log-frames.js";
 
@@ -40,6 +40,38 @@ export async function openStarted(
     return { session, started: out.value, rest };
   } catch (err: unknown) {
     throw asNoSuchContainer(err, open.container);
+  }
+}
+
+/**
+ * The task whose container `ref` names, and whether the container has a TTY: found as every
+ * container call finds it (an inspect, ended once it answered); 404 as Docker when there is none.
+ */
+export async function containerTask(
+  ctx: DockerApiContext,
+  ref: string,
+  signal: AbortSignal,
+): Promise<{ taskId: string; tty: boolean }> {
+  const abort = new AbortController();
+  const stop = (): void => abort.abort();
+  signal.addEventListener("abort", stop, { once: true });
+  try {
+    const call = await openStarted(ctx, openMessage(ref, ContainerOp.INSPECT), abort.signal);
+    const next = await call.rest.next().catch(() => undefined);
+    const out = next?.done === false ? next.value.output : undefined;
+    let tty = false;
+    if (out?.$case === "json") {
+      try {
+        tty =
+          (JSON.parse(Buffer.from(out.value).toString("utf8")) as { Config?: { Tty?: unknown } }).Config?.Tty === true;
+      } catch {
+        // Not JSON: taken as no TTY.
+      }
+    }
+    return { taskId: call.started.taskId, tty };
+  } finally {
+    signal.removeEventListener("abort", stop);
+    abort.abort();
   }
 }
 

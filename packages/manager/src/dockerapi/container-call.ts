@@ -16,11 +16,17 @@ import {
   type ContainerOutputChunk,
 } from "@shoal/shared";
 import type { ContainerCalls } from "../containers/container-calls-client.js";
-import { asNoSuchContainer } from "./container-ref.js";
 import type { DockerApiContext } from "./context.js";
 import { frame } from "./log-frames.js";
 
 export const ADMIN_ONLY = "exec and attach need an admin client certificate";
+
+/** Any NOT_FOUND becomes Docker's "No such container: REF" (a 404); other errors stay as they are. */
+export function asNoSuchContainer(err: unknown, ref: string): unknown {
+  return err instanceof ShoalError && err.code === ErrorCode.NotFound
+    ? new ShoalError(ErrorCode.NotFound, `No such container: ${ref}`)
+    : err;
+}
 
 /** The Containers service, or 503 when this manager has none. */
 export function containerCalls(ctx: DockerApiContext): ContainerCalls {

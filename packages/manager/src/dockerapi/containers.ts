@@ -1,12 +1,13 @@
 // /containers/{id}/json, /top, /stats, /logs, /wait and /resize for task containers. Inspect, top
 // and stats are container calls (the node's agent asks its own daemon and the answer is Docker's
-// JSON as its daemon gave it); logs go through the Logs broker for the container's task.
+// JSON as its daemon gave it); logs go through the Logs broker for the container's task, found as
+// every call finds its container (an inspect's `started` names the task).
 import { ContainerOp, InvalidArgumentError, type TerminalSize } from "@shoal/shared";
 import type { TLSSocket } from "node:tls";
 import type { ContainerCallSession } from "../containers/container-calls-client.js";
-import { adminCaller, callJson, containerCalls, eachJson, openMessage } from "./container-call.js";
+import { containerTask } from "./call-stream.js";
+import { adminCaller, asNoSuchContainer, callJson, containerCalls, eachJson, openMessage } from "./container-call.js";
 import { listContainersHandler } from "./container-list.js";
-import { asNoSuchContainer, findTaskContainer } from "./container-ref.js";
 import type { DockerApiContext } from "./context.js";
 import { logOptions, stream } from "./logs.js";
 import type { Handler } from "./router.js";
@@ -81,13 +82,8 @@ export function containerHandlers(ctx: DockerApiContext, attaches: AttachSession
     },
     logs: async (req) => {
       const options = logOptions(req);
-      const ref = req.params["id"]!;
-      const { tasks } = await ctx.control.call("listTasks", {
-        filters: { idPrefixes: [], serviceIds: [], nodeIds: [], desiredStates: [] },
-      });
-      const task = findTaskContainer(tasks, ref);
-      const tty = task.spec?.container?.tty ?? false;
-      return stream(ctx, req, { selector: { serviceIds: [], taskIds: [task.id] }, options }, tty);
+      const { taskId, tty } = await containerTask(ctx, req.params["id"]!, req.signal);
+      return stream(ctx, req, { selector: { serviceIds: [], taskIds: [taskId] }, options }, tty);
     },
     resize: (req) => {
       attaches.resize(req.params["id"]!, sizeParams(req.query));

@@ -6,7 +6,6 @@ import {
   humanDuration,
   listContainers,
 } from "../../src/dockerapi/container-list.js";
-import { findTaskContainer } from "../../src/dockerapi/container-ref.js";
 import { parseFilters } from "../../src/dockerapi/filters.js";
 
 const NOW = Date.parse("2026-12-07T12:00:00Z");
@@ -159,29 +158,5 @@ describe("listContainers", () => {
     const rows = ps(many, { label: ["com.docker.swarm.node.id=node1"] });
     expect(rows).toHaveLength(5000);
     expect(performance.now() - start).toBeLessThan(3000);
-  });
-});
-
-describe("findTaskContainer", () => {
-  const tasks = [
-    task("task0000000000000000000001", { container: "abcdef0123", created: NOW - 5000, state: TaskState.SHUTDOWN }),
-    task("task0000000000000000000002", { container: "abc999", created: NOW - 1000 }),
-    task("task0000000000000000000003", { container: "", state: TaskState.PENDING }),
-  ];
-
-  it("finds a container by id, name, task id, task name (running first) and unique prefix", () => {
-    const find = (ref: string): string => findTaskContainer(tasks, ref).id;
-    expect(find("abcdef0123")).toBe("task0000000000000000000001");
-    expect(find("/web.1.task0000000000000000000001")).toBe("task0000000000000000000001");
-    expect(find("web.1.task0000000000000000000002")).toBe("task0000000000000000000002");
-    expect(find("task0000000000000000000001")).toBe("task0000000000000000000001");
-    expect(find("web.1")).toBe("task0000000000000000000002");
-    expect(find("abcd")).toBe("task0000000000000000000001");
-  });
-
-  it("answers Docker's No such container, or an ambiguous prefix", () => {
-    expect(() => findTaskContainer(tasks, "zzz")).toThrow("No such container: zzz");
-    expect(() => findTaskContainer(tasks, "task0000000000000000000003")).toThrow(/No such container/);
-    expect(() => findTaskContainer(tasks, "abc")).toThrow(/multiple containers found with the prefix abc/);
   });
 });

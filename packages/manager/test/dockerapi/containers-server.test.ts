@@ -4,13 +4,26 @@
 import { request as httpsRequest } from "node:https";
 import { connect, type TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock, Node, Task, TaskState, TlsMaterial, pki, silentLogger, type TlsFiles } from "@shoal/shared";
+import {
+  LogMessage,
+  LogStream,
+  ManualClock,
+  Node,
+  Task,
+  TaskState,
+  TlsMaterial,
+  pki,
+  silentLogger,
+  type SubscribeLogsRequest,
+  type TlsFiles,
+} from "@shoal/shared";
 import type { ControlCaller } from "../../src/dockerapi/control-calls.js";
 import { DockerApiServer } from "../../src/dockerapi/docker-api-server.js";
 import { FakeContainerCalls } from "./fake-container-calls.js";
 
 const CLUSTER = "c1u5ter0000000000000000001";
 const calls = new FakeContainerCalls();
+const subscriptions: SubscribeLogsRequest[] = [];
 let server: DockerApiServer;
 let port = 0;
 let admin: TlsFiles;
@@ -61,7 +74,12 @@ beforeAll(async () => {
     clock: new ManualClock(Date.parse("2026-12-07T12:00:00Z")),
     logger: silentLogger(),
     control,
-    logs: { subscribe: async function* () {} },
+    logs: {
+      subscribe: async function* (request) {
+        subscriptions.push(request);
+        yield [LogMessage.fromPartial({ data: Buffer.from("a line\n"), stream: LogStream.STDOUT })];
+      },
+    },
     containers: calls,
   });
   await server.start();
@@ -182,9 +200,16 @@ describe("container endpoints", () => {
     expect(missing).toMatchObject({ status: 404, json: { message: "No such container: nope" } });
   });
 
-  it("answers logs of an unknown container with 404", async () => {
-    const res = await call("GET", "/v1.41/containers/zzz/logs?stdout=1");
-    expect(res).toMatchObject({ status: 404, json: { message: "No such container: zzz" } });
+  it("reads logs of the container's task from the log broker, and 404 as Docker for an unknown one", async () => {
+    const res = await call("GET", "/v1.41/containers/web.1/logs?stdout=1&follow=1&tail=5");
+    expect(res.status).toBe(200);
+    expect(frames(Buffer.from(res.text))).toEqual([[1, "a line\n"]]);
+    expect(subscriptions.at(-1)).toMatchObject({
+      selector: { serviceIds: [], taskIds: ["t1"] },
+      options: { follow: true, tail: 5, stdout: true, stderr: false },
+    });
+    const missing = await call("GET", "/v1.41/containers/nope/logs?stdout=1");
+    expect(missing).toMatchObject({ status: 404, json: { message: "No such container: nope" } });
   });
 });
 
