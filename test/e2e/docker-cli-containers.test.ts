@@ -140,6 +140,7 @@ describe("docker CLI on task containers through a manager", () => {
     // stderr stays stderr: the CLI demultiplexes Docker's frames.
     const env = await docker.run(["exec", "-e", "X=5", "-w", "/tmp", name, "sh", "-c", 'echo "$X $(pwd)" >&2']);
     expect(env).toMatchObject({ code: 0, stdout: "", stderr: "5 /tmp\n" });
+    expect(await docker.ok(["exec", "-u", "1234", name, "busybox", "id", "-u"])).toBe("1234\n");
     const piped = await new Promise<string>((resolve, reject) => {
       const child = execFile(
         DOCKER_BIN,
@@ -170,10 +171,13 @@ describe("docker CLI on task containers through a manager", () => {
       ["exec", "-it", name, "sh"],
       [
         ["", "echo $((6*7))\r"],
-        ["42", "exit 3\r"],
+        ["42", "busybox stty size\r"],
+        ["40 120", "exit 3\r"],
       ],
     );
     expect(output).toMatch(/^42\r?$/m);
+    // The terminal's size reached the exec's TTY.
+    expect(output).toMatch(/^40 120\r?$/m);
     expect(code).toBe(3);
   });
 
@@ -253,10 +257,11 @@ function cliEnv(): NodeJS.ProcessEnv {
  */
 function underPty(args: string[], steps: [string, string][]): Promise<{ output: string; code: number }> {
   const script = `
-import json, os, pty, select, sys, time
+import fcntl, json, os, pty, select, struct, sys, termios, time
 args, steps = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 pid, fd = pty.fork()
 if pid == 0:
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     os.execvp(args[0], args)
 out, pos, deadline = b"", 0, time.time() + 20
 for wait_for, send in steps:
