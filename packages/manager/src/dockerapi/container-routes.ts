@@ -13,6 +13,8 @@ import type { Router } from "./router.js";
 interface Shared {
   readonly execs: ExecStore;
   readonly attaches: AttachSessions;
+  /** The upgraded connections open now (the HTTP server's own closing does not reach them). */
+  readonly sockets: Set<Duplex>;
 }
 
 const shared = new WeakMap<DockerApiContext, Shared>();
@@ -20,7 +22,7 @@ const shared = new WeakMap<DockerApiContext, Shared>();
 function sharedOf(ctx: DockerApiContext): Shared {
   let s = shared.get(ctx);
   if (!s) {
-    s = { execs: new ExecStore(() => ctx.clock.now()), attaches: new AttachSessions() };
+    s = { execs: new ExecStore(() => ctx.clock.now()), attaches: new AttachSessions(), sockets: new Set() };
     shared.set(ctx, s);
   }
   return s;
@@ -50,6 +52,16 @@ export function containerUpgrades(
   refuse: (socket: TLSSocket) => string | undefined,
   logger: Logger,
 ): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
-  const { execs, attaches } = sharedOf(ctx);
-  return hijackListener(ctx, execs, attaches, refuse, logger);
+  const { execs, attaches, sockets } = sharedOf(ctx);
+  const listener = hijackListener(ctx, execs, attaches, refuse, logger);
+  return (req, socket, head) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    listener(req, socket, head);
+  };
+}
+
+/** Ends every upgraded connection (their execs and attaches end with them): the server stops. */
+export function closeUpgraded(ctx: DockerApiContext): void {
+  for (const socket of sharedOf(ctx).sockets) socket.destroy();
 }

@@ -14,7 +14,7 @@ import {
   type TlsMaterial,
 } from "@shoal/shared";
 import { LoopbackContainerCalls, type ContainerCalls } from "../containers/container-calls-client.js";
-import { addContainerRoutes, containerUpgrades } from "./container-routes.js";
+import { addContainerRoutes, closeUpgraded, containerUpgrades } from "./container-routes.js";
 import type { DockerApiContext } from "./context.js";
 import { LoopbackControl, type ControlCaller, type ImagePullCaller } from "./control-calls.js";
 import { inspectImage } from "./image-inspect.js";
@@ -176,6 +176,7 @@ export class DockerApiServer {
       void router.handle(req, res);
     });
     this.server.on("upgrade", containerUpgrades(ctx, refusal, this.logger));
+    this.closeUpgraded = () => closeUpgraded(ctx);
     // A request Node's HTTP parser refuses (a byte not allowed in a URL, an unknown method, ...)
     // never reaches the router: answered here with a JSON message as every other refusal, not
     // Node's bare 400.
@@ -200,6 +201,7 @@ export class DockerApiServer {
   }
 
   private readonly onRenewed: () => void;
+  private readonly closeUpgraded: () => void;
 
   async start(): Promise<void> {
     const at = this.options.listen.lastIndexOf(":");
@@ -227,6 +229,7 @@ export class DockerApiServer {
     this.stopping ??= new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
+      this.closeUpgraded();
     }).finally(() => {
       this.options.material.removeIdentityCertificateListener(this.onRenewed);
       for (const c of this.loopback) c.close();

@@ -301,3 +301,15 @@ describe("exec", () => {
     });
   });
 });
+
+describe("stop", () => {
+  it("ends the hijacked connections too, and their calls", async () => {
+    const created = await call("POST", "/v1.41/containers/web.1/exec", { Cmd: ["cat"], AttachStdin: true });
+    const { socket, rest } = await hijack(`/v1.41/exec/${(created.json as { Id: string }).Id}/start`, {});
+    const closed = new Promise((resolve) => socket.once("close", resolve));
+    void readAll(socket, rest);
+    await server.stop();
+    await closed;
+    expect(calls.calls.at(-1)!.cancelled).toBe(true);
+  });
+});
