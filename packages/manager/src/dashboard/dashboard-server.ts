@@ -135,11 +135,16 @@ export class DashboardServer {
     const token = this.sessionToken(req);
     const session = this.session(token);
     if (!session) {
+      // The refused request's body is read and dropped, so that the connection stays usable.
+      req.resume();
       const message = token === "" ? "no dashboard session" : "the dashboard session has expired or was revoked";
       return sendRefusal(res, 401, `${message}: run shoal dashboard login`, isApi);
     }
     const refused = csrfRefusal(method, req.headers, parseCookies(req.headers.cookie));
-    if (refused) return sendRefusal(res, 403, refused, isApi);
+    if (refused) {
+      req.resume();
+      return sendRefusal(res, 403, refused, isApi);
+    }
     this.sessions.set(req, session.id);
     if (isApi) {
       if ((req.headers.accept ?? "").includes("text/event-stream") || /\/(watch|events|logs|stats)$/.test(path)) {

@@ -1,7 +1,7 @@
 // The dashboard server in process, on a real HTTPS port: the session check on every route, the
 // login, the CSRF rules, the security headers, and the watch stream with its heartbeat.
 import { request } from "node:https";
-import type { ServiceSpec} from "@shoal/shared";
+import type { ServiceSpec } from "@shoal/shared";
 import { ManualClock, Service, silentLogger } from "@shoal/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ControlCaller, ControlMethod, ControlRequest } from "../../src/dockerapi/control-calls.js";
