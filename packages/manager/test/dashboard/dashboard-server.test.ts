@@ -204,6 +204,9 @@ describe("dashboard server", () => {
       isLeader: true,
     });
     expect(state.services.map((s: { name: string }) => s.name)).toEqual(["web"]);
+    const zipped = await fetchIt("/api/v1/state", { headers: { Cookie: cookie, "Accept-Encoding": "gzip" } });
+    expect(zipped.headers["content-encoding"]).toBe("gzip");
+    expect(zipped.headers["cache-control"]).toBe("no-store");
   });
 
   it("refuses a state-changing call without the CSRF header, JSON, or with another Origin (403), and runs it with them", async () => {
