@@ -13,6 +13,7 @@ import {
   MANAGER_CHANNEL_OPTIONS,
   channelCredentials,
   serverStream,
+  summariseStats,
   ContainerCallOpen,
   ContainerOp,
   type Event,
@@ -22,7 +23,6 @@ import {
 } from "@shoal/shared";
 import type { ContainerCalls } from "../containers/container-calls-client.js";
 import { rfc3339Nano } from "../dockerapi/log-frames.js";
-import { summariseStats } from "./container-stats-standin.js";
 import type { ClusterEventView, LogLine, StatsSample } from "./dashboard-package.js";
 
 /** A response as a server-sent event stream. */
