@@ -192,10 +192,12 @@ export class DashboardServer {
   /** Keeps streams alive, and ends those whose session is gone. */
   private beat(): void {
     for (const [res, token] of [...this.streams]) {
+      // A stream whose handler is still resolving its object has no headers out yet.
       if (!this.session(token)) {
         this.streams.delete(res);
-        res.end("event: logout\ndata: {}\n\n");
-      } else {
+        if (res.headersSent) res.end("event: logout\ndata: {}\n\n");
+        else res.destroy();
+      } else if (res.headersSent) {
         res.write(": heartbeat\n\n");
       }
     }
