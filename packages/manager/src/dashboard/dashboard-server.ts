@@ -129,9 +129,14 @@ export class DashboardServer {
   ): Promise<void> {
     const path = (req.url ?? "/").split("?")[0]!;
     const isApi = path.startsWith("/api/");
-    setSecurityHeaders(res, isApi);
+    setSecurityHeaders(res, isApi || path === "/login");
     const method = req.method ?? "GET";
-    if (path === "/login" && (method === "GET" || method === "HEAD")) return this.login(req, res);
+    if (path === "/login" && method === "GET") return this.login(req, res);
+    if (path === "/login" && method === "HEAD") {
+      // A link preview's HEAD must not use up the one-time link.
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end();
+      return;
+    }
     const token = this.sessionToken(req);
     const session = this.session(token);
     if (!session) {

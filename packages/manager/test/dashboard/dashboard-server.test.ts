@@ -184,9 +184,12 @@ describe("dashboard server", () => {
       { linkTtl: undefined, sessionTtl: undefined, createdBy: "" },
       { now: clock.now(), createdBy: "alice" },
     );
+    const head = await fetchIt(`/login?token=${token}`, { method: "HEAD" });
+    expect(head.status).toBe(200);
     const first = await fetchIt(`/login?token=${token}`);
     expect(first.status).toBe(303);
     expect(first.headers.location).toBe("/");
+    expect(first.headers["cache-control"]).toBe("no-store");
     const cookies = first.headers["set-cookie"] as string[];
     expect(cookies[0]).toMatch(/^shoal_session=[A-Za-z0-9_-]{43}; HttpOnly; Secure; SameSite=Strict; Path=\//);
     expect(cookies[1]).toMatch(/^shoal_csrf=[A-Za-z0-9_-]{43}; Secure; SameSite=Strict; Path=\//);
