@@ -3,7 +3,8 @@
 // which forwards to the leader) logs in once; the state lists the service; a scale with the CSRF
 // header works and shows on the watch stream, without it or from another origin it is refused;
 // `shoal dashboard revoke --all` ends the session. The server's certificate verifies with the
-// cluster's root for the address it serves.
+// cluster's root for the address it serves. One agent on this machine's dockerd runs the service's
+// task, whose live stats come through the Containers service (needs the broker part).
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -11,8 +12,10 @@ import { request, type RequestOptions } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { TaskState } from "@shoal/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestControl, testClientCertDir } from "./support/control-client.js";
+import { startLocalAgent } from "./support/agents.js";
 import { joinTokens } from "./support/join-tokens.js";
 import { SHOAL_BIN, ShoalProcess, freePort } from "./support/shoal-process.js";
 import { waitUntil } from "./support/wait.js";
@@ -67,6 +70,15 @@ beforeAll(async () => {
     );
   }
   ca = readFileSync(join(testClientCertDir(), "ca.pem"), "utf8");
+  const agent = await startLocalAgent({
+    managers: managers.map((m) => m.addr),
+    token: (await joinTokens(control, managers[0]!.addr)).worker,
+    hostname: "dashserver-e2e",
+    dataDir: join(root, "agent"),
+    logFile: join(root, "agent.log"),
+    control,
+  });
+  procs.push(agent.proc);
   await shoal(
     "service",
     "create",
@@ -84,6 +96,16 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  // The service's containers go with it before the agent stops.
+  const addr = managers[0]?.addr;
+  if (addr) {
+    const { services } = await control.call(addr, "listServices", { filters: undefined, includeStatus: false });
+    for (const s of services) await control.call(addr, "removeService", { serviceId: s.id }).catch(() => {});
+    await waitUntil("the service's tasks to be gone", async () => {
+      const { tasks } = await control.call(addr, "listTasks", { filters: undefined });
+      return tasks.every((t) => (t.status?.state ?? 0) > TaskState.RUNNING);
+    }).catch(() => {});
+  }
   control.close();
   for (const p of procs) await p.kill("SIGKILL");
   if (root) await rm(root, { recursive: true, force: true });
@@ -183,6 +205,43 @@ describe("the dashboard's API on real managers", () => {
     expect([ok.status, ok.body]).toEqual([200, "{}"]);
     await watch;
     expect(text).toMatch(/^event: change\n/m);
+  });
+
+  it("streams the live stats of the service's task container", async () => {
+    const base = managers[1]!.dashboard;
+    let running: string[] = [];
+    await expect
+      .poll(
+        async () => {
+          const { tasks } = await control.call(managers[0]!.addr, "listTasks", { filters: undefined });
+          running = tasks.filter((t) => t.status?.state === TaskState.RUNNING).map((t) => t.id);
+          return running.length;
+        },
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(0);
+    const sample = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const req = request(`${base}/api/v1/services/web/stats`, { ca, headers: { Cookie: cookie } }, (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => {
+          text += c.toString();
+          // The first sample, or the error the stream sent instead (then the checks below say it).
+          const m = /event: (stats|error)\ndata: (.*)\n\n/.exec(text);
+          if (m) {
+            req.destroy();
+            resolve(JSON.parse(m[2]!) as Record<string, unknown>);
+          }
+        });
+        res.on("end", () => reject(new Error(`the stats stream ended without a sample: ${text}`)));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(sample["message"]).toBeUndefined();
+    expect(running).toContain(sample["taskId"]);
+    expect(sample["containerId"]).toMatch(/^[0-9a-f]{64}$/);
+    expect(sample["memoryBytes"]).toBeGreaterThan(0);
+    expect(sample["pids"]).toBeGreaterThanOrEqual(1);
   });
 
   it("shoal dashboard revoke --all ends the session: the next call is 401", async () => {
