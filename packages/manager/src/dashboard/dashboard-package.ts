@@ -1,9 +1,11 @@
 // STAND-IN for the `@shoal/dashboard` package (the dashui part builds it in parallel): its API
 // types (a copy of packages/dashboard/src/api.ts, the contract) and `dashboardAssets()`, a
-// minimal page. At merge, this file becomes:
-//   export { dashboardAssets } from "@shoal/dashboard";
+// minimal page. At merge (checked against dashui's 598c442: tsc, the unit tests and both
+// dashboard e2e tests pass), this file becomes:
+//   export { dashboardAssets, type DashboardAsset } from "@shoal/dashboard";
 //   export type * from "@shoal/dashboard";
-// and packages/manager/package.json gains the dependency "@shoal/dashboard": "workspace:*".
+// packages/manager/package.json gains "@shoal/dashboard": "workspace:*", its tsconfig.json the
+// reference { "path": "../dashboard" }, and `pnpm install --offline` adds it to pnpm-lock.yaml.
 
 export interface DashboardAsset {
   readonly type: string;
