@@ -128,7 +128,7 @@ describe("shoal task commands on task containers of two hosts", () => {
     expect(byName).toMatchObject({ code: 0, stdout: "42\n" });
     const missing = await shoal("task", "exec", "nosuchtask", "true");
     expect(missing.code).toBe(125);
-    expect(missing.stderr).toMatch(/not found/i);
+    expect(missing.stderr).toBe("shoal: no such container: nosuchtask\n");
   });
 
   it("runs exec -it under a real terminal: size, resize, input and exit code", async () => {
