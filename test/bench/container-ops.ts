@@ -134,9 +134,11 @@ async function logsViaManager(logs: LogsClient, taskId: string): Promise<void> {
     selector: { serviceIds: [], taskIds: [taskId] },
     options: { follow: false, tail: 10, stdout: true, stderr: true, since: undefined },
   });
-  let lines = 0;
-  for await (const res of call as AsyncIterable<SubscribeLogsResponse>) lines += res.messages.length;
-  if (lines !== 10) throw new Error(`logs of ${taskId}: ${lines} lines`);
+  const lines: string[] = [];
+  for await (const res of call as AsyncIterable<SubscribeLogsResponse>) {
+    lines.push(...res.messages.map((m) => Buffer.from(m.data).toString()));
+  }
+  if (lines.length !== 10 || lines[9] !== "line 20\n") throw new Error(`logs of ${taskId}: ${JSON.stringify(lines)}`);
 }
 
 /** Every container at once, ROUNDS times: the time until all answered, per round. */
@@ -174,7 +176,7 @@ async function main(): Promise<void> {
     await shoal(
       addr,
       ...["service", "create", "--detach", "--name", "sleepers", "--replicas", String(CONTAINERS)],
-      ...[harness.baseImage, "sh", "-c", "busybox seq -f 'line %g' 20; exec sleep 1000000"],
+      ...[harness.baseImage, "sh", "-c", "for i in $(busybox seq 20); do echo line $i; done; exec sleep 1000000"],
     );
     let tasks: Task[] = [];
     await waitUntil(
