@@ -86,7 +86,8 @@ export async function runExec(
       controller.signal,
     );
     if (config.tty) {
-      cleanups.push(rawMode(io));
+      // Raw mode only when our keys go to the command, as docker.
+      if (config.attachStdin) cleanups.push(rawMode(io));
       cleanups.push(watchResize(io, (size) => session.write({ $case: "resize", value: size })));
     }
     if (config.attachStdin) cleanups.push(pumpStdin(io, session.write));

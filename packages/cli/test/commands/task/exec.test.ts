@@ -146,6 +146,17 @@ describe("task exec", () => {
     expect(t.stdoutEvents.listenerCount("resize")).toBe(0);
   });
 
+  it("with -t alone sends the size but leaves the terminal as it is", async () => {
+    const t = io(true);
+    const { calls, opened } = fakeCalls(async function* () {
+      yield exit(0);
+    });
+    expect(await runExec(calls, "web.1", ["ls"], flags({ tty: true }), t)).toBe(0);
+    expect(opened[0]?.size).toEqual({ height: 40, width: 120 });
+    expect(opened[0]?.exec?.attachStdin).toBe(false);
+    expect(t.raw).toEqual([]);
+  });
+
   it("restores the terminal and exits 125 when the call fails", async () => {
     const t = io(true);
     const { calls } = fakeCalls(async function* () {
