@@ -2,7 +2,7 @@
 // manager and agents on two harness hosts (each with its own dockerd): every call goes through the
 // manager, which hands it to the agent of the task's node. exec -it runs under a real pseudo-
 // terminal (python3's pty module), with its size, a resize and the exit code.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,6 +39,21 @@ function run(file: string, args: readonly string[], timeout = 30_000): Promise<R
 }
 
 const shoal = (...args: string[]): Promise<Run> => run(process.execPath, [SHOAL_BIN, ...args]);
+
+/** A long-running shoal command: its output so far, SIGINT, and its exit code. */
+function shoalSpawn(...args: string[]): { out: () => string; interrupt: () => Promise<number | null> } {
+  const child = spawn(process.execPath, [SHOAL_BIN, ...args], { env: { ...process.env, SHOAL_MANAGER: manager.addr } });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    out: () => out,
+    interrupt: () => {
+      child.kill("SIGINT");
+      return exited;
+    },
+  };
+}
 
 async function webTasks(): Promise<Task[]> {
   const { service } = await control.call(manager.addr, "getService", { serviceId: "web" });
@@ -204,11 +219,33 @@ sys.stdout.write(out.decode(errors="replace") + "\\nEXIT=%d\\n" % os.waitstatus_
     expect(service.code).toBe(0);
     const serviceRows = service.stdout.trim().split("\n").slice(1);
     expect(serviceRows.map((r) => r.match(row)?.[1]).sort()).toEqual(["cli1", "cli2"]);
+    // The limit and the pids as the stock docker CLI prints them on the node itself.
+    const host = harness.host("cli2");
+    const { container } = await taskOn(host);
+    const ours = rows.find((r) => r.startsWith(container.slice(0, 12)))!.split(/ {3,}/);
+    const docker = await host.docker(["stats", "--no-stream", "--format", "{{.MemUsage}}|{{.PIDs}}", container]);
+    const [usage, pids] = docker.stdout.trim().split("|");
+    expect(ours[4]!.split(" / ")[1]).toBe(usage!.split(" / ")[1]);
+    expect(ours[8]).toBe(pids);
+  });
+
+  it("streams stats until interrupted", async () => {
+    const { task } = await taskOn(harness.host("cli1"));
+    const live = shoalSpawn("task", "stats", task.id);
+    await waitUntil("two stats tables", async () => live.out().split("CONTAINER ID").length > 2, 15_000);
+    expect(await live.interrupt()).toBe(0);
+    expect(live.out()).toMatch(/web\.\S+ +cli1 +\d+\.\d\d%/);
   });
 
   it("prints one task's logs", async () => {
     const { container, task } = await taskOn(harness.host("cli2"));
     const logs = await shoal("task", "logs", task.id);
     expect(logs).toMatchObject({ code: 0, stdout: `ready on ${container.slice(0, 12)}\n`, stderr: "warn\n" });
+    // -f: a line the container writes later comes too.
+    const follow = shoalSpawn("task", "logs", "-f", "--tail", "1", `web.${task.nodeId}`);
+    await waitUntil("the backlog", async () => follow.out().includes("ready on"), 15_000);
+    await shoal("task", "exec", task.id, "sh", "-c", "echo followed > /proc/1/fd/1");
+    await waitUntil("the new line", async () => follow.out().includes("followed\n"), 15_000);
+    expect(await follow.interrupt()).toBe(0);
   });
 });
