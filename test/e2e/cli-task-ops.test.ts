@@ -242,7 +242,7 @@ sys.stdout.write(out.decode(errors="replace") + "\\nEXIT=%d\\n" % os.waitstatus_
     const logs = await shoal("task", "logs", task.id);
     expect(logs).toMatchObject({ code: 0, stdout: `ready on ${container.slice(0, 12)}\n`, stderr: "warn\n" });
     // -f: a line the container writes later comes too.
-    const follow = shoalSpawn("task", "logs", "-f", "--tail", "1", `web.${task.nodeId}`);
+    const follow = shoalSpawn("task", "logs", "-f", "--tail", "2", `web.${task.nodeId}`);
     await waitUntil("the backlog", async () => follow.out().includes("ready on"), 15_000);
     await shoal("task", "exec", task.id, "sh", "-c", "echo followed > /proc/1/fd/1");
     await waitUntil("the new line", async () => follow.out().includes("followed\n"), 15_000);
