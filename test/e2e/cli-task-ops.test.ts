@@ -141,6 +141,9 @@ describe("shoal task commands on task containers of two hosts", () => {
     const { task } = await taskOn(harness.host("cli1"));
     const byName = await shoal("task", "exec", "-e", "X=42", `web.${task.nodeId}`, "sh", "-c", "echo $X");
     expect(byName).toMatchObject({ code: 0, stdout: "42\n" });
+    // A manager that cannot be reached is skipped for the next.
+    const failover = await shoal("task", "exec", "--manager", `127.0.0.1:9,${manager.addr}`, task.id, "echo", "ok");
+    expect(failover).toMatchObject({ code: 0, stdout: "ok\n" });
     const missing = await shoal("task", "exec", "nosuchtask", "true");
     expect(missing.code).toBe(125);
     expect(missing.stderr).toBe("shoal: no such container: nosuchtask\n");

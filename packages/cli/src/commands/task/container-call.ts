@@ -84,40 +84,57 @@ export class ContainerCalls {
   }
 
   /**
-   * A call without input (inspect, top, stats): where it landed and its JSON documents. A manager
-   * that cannot be reached is skipped for the next; `onJson` sees each document as it comes.
+   * Opens the call on the first manager that answers, and waits for its first answer (`started`,
+   * or the error): a manager that cannot be reached is skipped for the next. The session's
+   * responses begin with that answer.
+   */
+  async start(open: ContainerCallOpen, signal: AbortSignal): Promise<ContainerCallSession> {
+    let last: unknown;
+    for (const addr of this.addresses) {
+      const session = await this.open(open, signal, addr);
+      const responses = session.responses[Symbol.asyncIterator]();
+      let first: IteratorResult<ContainerCallResponse>;
+      try {
+        first = await responses.next();
+      } catch (err: unknown) {
+        if (!isUnreachable(err)) throw err;
+        last = err;
+        continue;
+      }
+      async function* replay(): AsyncGenerator<ContainerCallResponse> {
+        if (first.done) return;
+        yield first.value;
+        for (let next = await responses.next(); !next.done; next = await responses.next()) yield next.value;
+      }
+      return { responses: replay(), write: session.write };
+    }
+    throw new ShoalError(
+      ErrorCode.Unavailable,
+      `cannot reach a manager at ${this.addresses.join(", ")} (${(last as Error).message})`,
+    );
+  }
+
+  /**
+   * A call without input (inspect, top, stats): where it landed and its JSON documents (or each
+   * given to `onJson` as it comes), from the first manager that answers.
    */
   async collect(
     open: ContainerCallOpen,
     signal: AbortSignal,
     onJson?: (json: unknown, started: ContainerCallStarted | undefined) => void,
   ): Promise<{ started: ContainerCallStarted | undefined; json: unknown[] }> {
-    let last: unknown;
-    for (const addr of this.addresses) {
-      const json: unknown[] = [];
-      let started: ContainerCallStarted | undefined;
-      try {
-        const session = await this.open(open, signal, addr);
-        for await (const res of session.responses) {
-          const out = res.output;
-          if (out?.$case === "started") started = out.value;
-          else if (out?.$case === "json") {
-            const doc = parseJson(out.value);
-            if (onJson) onJson(doc, started);
-            else json.push(doc);
-          } else if (out?.$case === "error") throw new ShoalError(statusCode(out.value.code), out.value.message);
-        }
-        return { started, json };
-      } catch (err: unknown) {
-        const unreachable = started === undefined && isUnreachable(err);
-        if (!unreachable) throw err;
-        last = err;
-      }
+    const json: unknown[] = [];
+    let started: ContainerCallStarted | undefined;
+    for await (const res of (await this.start(open, signal)).responses) {
+      const out = res.output;
+      if (out?.$case === "started") started = out.value;
+      else if (out?.$case === "json") {
+        const doc = parseJson(out.value);
+        if (onJson) onJson(doc, started);
+        else json.push(doc);
+      } else if (out?.$case === "error") throw new ShoalError(statusCode(out.value.code), out.value.message);
     }
-    throw new ShoalError(
-      ErrorCode.Unavailable,
-      `cannot reach a manager at ${this.addresses.join(", ")} (${(last as Error).message})`,
-    );
+    return { started, json };
   }
 
   close(): void {

@@ -78,7 +78,7 @@ export async function runExec(
   const cleanups: (() => void)[] = [signals.stop];
   let exitCode: number | undefined;
   try {
-    const session = await calls.open(
+    const session = await calls.start(
       containerOpen(container, ContainerOp.EXEC, {
         exec: config,
         size: config.tty ? terminalSize(io) : undefined,

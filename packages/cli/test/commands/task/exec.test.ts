@@ -22,7 +22,7 @@ function fakeCalls(answer: (inputs: ContainerCallInput[]) => AsyncGenerator<Outp
   const opened: ContainerCallOpen[] = [];
   const inputs: ContainerCallInput[] = [];
   const calls = {
-    open: async (open: ContainerCallOpen) => {
+    start: async (open: ContainerCallOpen) => {
       opened.push(open);
       return {
         responses: (async function* () {
