@@ -73,7 +73,7 @@ export function statsTable(rows: readonly StatsRow[]): string {
   );
 }
 
-/** `--json`-free machine form: one object per row, the summary's numbers. */
+/** `--json`: one object per row, with the summary's numbers. */
 export function statsJson(rows: readonly StatsRow[]): string {
   return `${JSON.stringify(
     rows.map((r) => ({ containerId: r.containerId, name: r.name, node: r.node, ...r.summary })),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   serviceTopTable,
+  statsJson,
   statsRow,
   statsTable,
   topAnswer,
@@ -57,5 +58,13 @@ describe("stats", () => {
     expect(out[1]).toMatch(
       /^0123456789ab +web\.1\.t1 +host-a +2\.00% +1MiB \/ 1GiB +0\.10% +1\.5kB \/ 700B +0B \/ 0B +3$/,
     );
+    const [json] = JSON.parse(statsJson([statsRow("0123456789abcdef", "web.1.t1", "host-a", sample)])) as object[];
+    expect(json).toMatchObject({
+      containerId: "0123456789abcdef",
+      node: "host-a",
+      cpuPercent: 2,
+      memoryBytes: 1_048_576,
+      pids: 3,
+    });
   });
 });
