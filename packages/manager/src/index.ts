@@ -91,3 +91,4 @@ export {
 } from "./encryption/index.js";
 export { jobProgress, jobProgressText, type JobProgress } from "./orchestrator/index.js";
 export { leaderFactories, type LeaderDeps } from "./orchestrator/leader-factories.js";
+export { LoopbackContainerCalls, type ContainerCallSession } from "./containers/container-calls-client.js";

@@ -19,6 +19,7 @@ import { ClusterBootstrap } from "./ca/cluster-bootstrap.js";
 import { ManagerCredentials } from "./ca/manager-credentials.js";
 import { NodeCaService } from "./ca/node-ca-service.js";
 import { BackupComponent } from "./backup/backup-component.js";
+import { ContainersComponent } from "./containers/containers-component.js";
 import { ControlGate } from "./controlapi/control-gate.js";
 import { DispatcherComponent } from "./dispatcher/dispatcher-component.js";
 import { DockerApiComponent } from "./dockerapi/docker-api-component.js";
@@ -147,6 +148,7 @@ export class Manager {
         new NodeCaService({ server, store, raft, credentials, clock, logger }),
         dispatcher,
         new LogBrokerComponent({ server, credentials, raft, clock, logger }),
+        new ContainersComponent({ server, store, sessions: dispatcher.dispatcher, credentials, raft, clock, logger }),
         new EventLogComponent({ server, store, clock, logger }),
         new BackupComponent({ server, store, raft, credentials, clock }),
         new ControlGate({ server, raft, store, credentials, clock, imagePulls: dispatcher.dispatcher.imagePulls }),

@@ -111,6 +111,14 @@ export const POLICY: Readonly<Record<string, ServiceRules>> = {
       PublishLogs: { allow: NODES, ownNodeOnly: true, why: "a node publishes its own tasks' logs" },
     },
   },
+  "shoal.v1.Containers": {
+    methods: {
+      // Exec and attach need more than this: a client certificate (containers/call-caller.ts).
+      ContainerCall: { allow: OPERATORS, why: "running commands in task containers is for operators" },
+      ListenContainerCalls: { allow: NODES, ownNodeOnly: true, why: "a node learns the calls to its own containers" },
+      ServeContainerCall: { allow: NODES, ownNodeOnly: true, why: "a node serves calls to its own containers" },
+    },
+  },
 };
 
 /** The rules of the secret and config methods of the Control API. */
