@@ -9,12 +9,14 @@ import { registerInitCommand } from "./commands/init.js";
 import { registerJoinCommand } from "./commands/join.js";
 import { registerBackupCommand } from "./commands/backup.js";
 import { registerEventsCommand } from "./commands/events.js";
+import { registerDashboardCommands } from "./commands/dashboard.js";
 import { registerImageCommands } from "./commands/image.js";
 import { registerLocalCommands } from "./commands/local.js";
 import { registerNodeCommands } from "./commands/node.js";
 import { registerServiceCommands } from "./commands/service.js";
 import { registerSecretCommands } from "./commands/secret.js";
 import { registerNetworkCommands } from "./commands/network.js";
+import { registerTaskCommands } from "./commands/task/task-commands.js";
 import { enableTlsDir } from "./tls.js";
 
 export function buildProgram(): Command {
@@ -45,10 +47,12 @@ export function buildProgram(): Command {
   registerServiceCommands(program);
   registerSecretCommands(program);
   registerNetworkCommands(program);
+  registerTaskCommands(program);
   registerImageCommands(program);
   registerClusterCommands(program);
   registerBackupCommand(program);
   registerEventsCommand(program);
+  registerDashboardCommands(program);
   // Every command that calls a manager does so over mutual TLS with a client certificate.
   enableTlsDir(program);
   return program;

@@ -54,3 +54,4 @@ export {
   parseGenericResources,
 } from "./generic-resources.js";
 export { containerName, serviceName } from "./task-name.js";
+export * from "./container-stats.js";
