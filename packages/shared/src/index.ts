@@ -54,4 +54,5 @@ export {
   parseGenericResources,
 } from "./generic-resources.js";
 export { containerName, serviceName } from "./task-name.js";
+export { containerOpen, humanDuration } from "./container-open.js";
 export * from "./container-stats.js";

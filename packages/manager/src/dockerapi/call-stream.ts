@@ -4,6 +4,7 @@
 // close_stdin at its end), until `exit`.
 import type { Readable, Writable } from "node:stream";
 import {
+  containerOpen,
   ContainerOp,
   LogStream,
   UnavailableError,
@@ -14,7 +15,7 @@ import {
   type ContainerCallStarted,
 } from "@shoal/shared";
 import type { ContainerCallSession } from "../containers/container-calls-client.js";
-import { asNoSuchContainer, containerCalls, openMessage, outputBytes } from "./container-call.js";
+import { asNoSuchContainer, containerCalls, outputBytes } from "./container-call.js";
 import type { DockerApiContext } from "./context.js";
 import { frame } from "./log-frames.js";
 
@@ -56,7 +57,7 @@ export async function containerTask(
   const stop = (): void => abort.abort();
   signal.addEventListener("abort", stop, { once: true });
   try {
-    const call = await openStarted(ctx, openMessage(ref, ContainerOp.INSPECT), abort.signal);
+    const call = await openStarted(ctx, containerOpen(ref, ContainerOp.INSPECT), abort.signal);
     const next = await call.rest.next().catch(() => undefined);
     const out = next?.done === false ? next.value.output : undefined;
     let tty = false;

@@ -1,8 +1,7 @@
 // The Docker API's side of a container call (ContainerCall on this manager's own Containers service):
-// who may open one, the open message, a one-answer call (inspect, top, one stats sample), and the
+// who may open one, a one-answer call (inspect, top, one stats sample), and the
 // output of exec and attach as Docker writes it (raw with a TTY, else its multiplexed frames).
 import type { TLSSocket } from "node:tls";
-import type { ContainerOp } from "@shoal/shared";
 import {
   ContainerOutputStream,
   ErrorCode,
@@ -47,25 +46,6 @@ export function adminCaller(socket: TLSSocket): string {
   }
   if (identity.role !== "client") throw new ShoalError(ErrorCode.PermissionDenied, ADMIN_ONLY);
   return identity.nodeId;
-}
-
-/** A ContainerCallOpen with every field present (the unused ones empty). */
-export function openMessage(
-  container: string,
-  op: ContainerOp,
-  fields: Partial<ContainerCallOpen> = {},
-): ContainerCallOpen {
-  return {
-    container,
-    op,
-    exec: undefined,
-    attach: undefined,
-    top: undefined,
-    stats: undefined,
-    size: undefined,
-    caller: "",
-    ...fields,
-  };
 }
 
 /**

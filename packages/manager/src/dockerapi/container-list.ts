@@ -4,6 +4,7 @@
 // container. The node is in the labels (com.docker.swarm.node.id, com.shoal.node.hostname): names
 // stay the container's own, so the name finds the container.
 import {
+  humanDuration,
   HealthState,
   InvalidArgumentError,
   PortProtocol,
@@ -29,24 +30,6 @@ export function containerState(task: Task): "created" | "running" | "exited" {
   const state = task.status?.state ?? TaskState.NEW;
   if (state < TaskState.RUNNING) return "created";
   return state === TaskState.RUNNING ? "running" : "exited";
-}
-
-/** Go's units.HumanDuration, as Docker writes "Up 3 minutes". */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return "Less than a second";
-  if (seconds === 1) return "1 second";
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return "About a minute";
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(ms / 3_600_000);
-  if (hours === 1) return "About an hour";
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
 }
 
 const HEALTH_SUFFIX: Partial<Record<HealthState, string>> = {

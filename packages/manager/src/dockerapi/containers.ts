@@ -2,11 +2,11 @@
 // and stats are container calls (the node's agent asks its own daemon and the answer is Docker's
 // JSON as its daemon gave it); logs go through the Logs broker for the container's task, found as
 // every call finds its container (an inspect's `started` names the task).
-import { ContainerOp, InvalidArgumentError, type TerminalSize } from "@shoal/shared";
+import { containerOpen, ContainerOp, InvalidArgumentError, type TerminalSize } from "@shoal/shared";
 import type { TLSSocket } from "node:tls";
 import type { ContainerCallSession } from "../containers/container-calls-client.js";
 import { containerTask } from "./call-stream.js";
-import { adminCaller, asNoSuchContainer, callJson, containerCalls, eachJson, openMessage } from "./container-call.js";
+import { adminCaller, asNoSuchContainer, callJson, containerCalls, eachJson } from "./container-call.js";
 import { listContainersHandler } from "./container-list.js";
 import type { DockerApiContext } from "./context.js";
 import { logOptions, stream } from "./logs.js";
@@ -53,19 +53,19 @@ export function containerHandlers(ctx: DockerApiContext, attaches: AttachSession
   return {
     list: listContainersHandler(ctx),
     inspect: async (req) => {
-      const json = await callJson(ctx, openMessage(req.params["id"]!, ContainerOp.INSPECT), req.signal);
+      const json = await callJson(ctx, containerOpen(req.params["id"]!, ContainerOp.INSPECT), req.signal);
       return { status: 200, json };
     },
     top: async (req) => {
       const top = { psArgs: req.query.get("ps_args") ?? "" };
-      const json = await callJson(ctx, openMessage(req.params["id"]!, ContainerOp.TOP, { top }), req.signal);
+      const json = await callJson(ctx, containerOpen(req.params["id"]!, ContainerOp.TOP, { top }), req.signal);
       return { status: 200, json };
     },
     stats: async (req) => {
       const raw = req.query.get("stream");
       const streaming = raw === null || !["0", "false", "False"].includes(raw);
       const oneShot = ["1", "true", "True"].includes(req.query.get("one-shot") ?? "");
-      const open = openMessage(req.params["id"]!, ContainerOp.STATS, { stats: { stream: streaming, oneShot } });
+      const open = containerOpen(req.params["id"]!, ContainerOp.STATS, { stats: { stream: streaming, oneShot } });
       if (!streaming) return { status: 200, json: await callJson(ctx, open, req.signal) };
       // A sample a line, as Docker streams them; the headers go with the first one, so that a
       // failure before it is still a status and a message.
@@ -95,7 +95,7 @@ export function containerHandlers(ctx: DockerApiContext, attaches: AttachSession
       const ref = req.params["id"]!;
       const caller = adminCaller(req.raw.socket as TLSSocket);
       const attach = { stdin: false, stdout: false, stderr: false, logs: false, stream: true, detachKeys: "" };
-      const session = containerCalls(ctx).open(openMessage(ref, ContainerOp.ATTACH, { attach, caller }), req.signal);
+      const session = containerCalls(ctx).open(containerOpen(ref, ContainerOp.ATTACH, { attach, caller }), req.signal);
       let code: number | undefined;
       try {
         for await (const res of session.responses) {

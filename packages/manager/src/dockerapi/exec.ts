@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import {
+  containerOpen,
   ContainerOp,
   ErrorCode,
   InvalidArgumentError,
@@ -16,7 +17,7 @@ import {
 } from "@shoal/shared";
 import type { ContainerCallSession } from "../containers/container-calls-client.js";
 import { openStarted, pipeCall } from "./call-stream.js";
-import { adminCaller, callJson, openMessage } from "./container-call.js";
+import { adminCaller, callJson } from "./container-call.js";
 import { sizeParams } from "./containers.js";
 import type { DockerApiContext } from "./context.js";
 import type { Handler } from "./router.js";
@@ -163,7 +164,7 @@ export async function runExec(
   if (!record.config.attachStdin) io.input?.resume();
   let code: number | undefined;
   try {
-    const open = openMessage(record.containerId || record.container, ContainerOp.EXEC, {
+    const open = containerOpen(record.containerId || record.container, ContainerOp.EXEC, {
       exec: record.config,
       caller,
       size: record.size,
@@ -189,7 +190,7 @@ export function execHandlers(ctx: DockerApiContext, execs: ExecStore): Record<st
       // The container must exist and run (404, 409 as Docker), found as the exec will find it.
       const inspect = (await callJson(
         ctx,
-        openMessage(req.params["id"]!, ContainerOp.INSPECT, { caller }),
+        containerOpen(req.params["id"]!, ContainerOp.INSPECT, { caller }),
         req.signal,
       )) as { Id?: string; State?: { Running?: boolean } };
       if (inspect.State?.Running !== true) {

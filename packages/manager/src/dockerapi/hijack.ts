@@ -8,6 +8,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import {
+  containerOpen,
   ContainerOp,
   InvalidArgumentError,
   errorMessage,
@@ -17,7 +18,7 @@ import {
   type Timer,
 } from "@shoal/shared";
 import { openStarted, pipeCall } from "./call-stream.js";
-import { adminCaller, openMessage } from "./container-call.js";
+import { adminCaller } from "./container-call.js";
 import type { AttachSessions } from "./containers.js";
 import type { DockerApiContext } from "./context.js";
 import { checkStartBody, runExec, type ExecStore } from "./exec.js";
@@ -165,7 +166,7 @@ async function serveAttach(
     stream: flag(q, "stream"),
     detachKeys: q.get("detachKeys") ?? "",
   };
-  const call = await openStarted(ctx, openMessage(ref, ContainerOp.ATTACH, { attach, caller }), signal);
+  const call = await openStarted(ctx, containerOpen(ref, ContainerOp.ATTACH, { attach, caller }), signal);
   const forget = attaches.add([ref, call.started.containerId], call.session);
   try {
     ready();

@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { HealthState, PortProtocol, Task, TaskState } from "@shoal/shared";
-import {
-  checkContainerFilters,
-  containerStatus,
-  humanDuration,
-  listContainers,
-} from "../../src/dockerapi/container-list.js";
+import { HealthState, PortProtocol, Task, TaskState, humanDuration } from "@shoal/shared";
+import { checkContainerFilters, containerStatus, listContainers } from "../../src/dockerapi/container-list.js";
 import { parseFilters } from "../../src/dockerapi/filters.js";
 
 const NOW = Date.parse("2026-12-07T12:00:00Z");

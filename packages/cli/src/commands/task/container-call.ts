@@ -3,7 +3,6 @@
 // manager resolves the container (id, id prefix, task id or task name) and forwards the call to
 // the agent of the task's node.
 import * as grpc from "@grpc/grpc-js";
-import type { ContainerOp } from "@shoal/shared";
 import {
   ContainersClient,
   ErrorCode,
@@ -26,25 +25,6 @@ export interface ContainerCallSession {
   /** `started`, then the output; a failed call throws a ShoalError. Leaving the loop cancels it. */
   readonly responses: AsyncIterable<ContainerCallResponse>;
   write(input: ContainerCallInput): void;
-}
-
-/** `open` with every config at its default but what is given. */
-export function containerOpen(
-  container: string,
-  op: ContainerOp,
-  more: Partial<ContainerCallOpen> = {},
-): ContainerCallOpen {
-  return {
-    container,
-    op,
-    exec: undefined,
-    attach: undefined,
-    top: undefined,
-    stats: undefined,
-    size: undefined,
-    caller: "",
-    ...more,
-  };
 }
 
 /** Opens container calls on the managers of --manager (or SHOAL_MANAGER), the first first. */

@@ -3,6 +3,7 @@
 // stdin (-i; the end of ours ends its), a terminal (-t: raw mode, the size and its changes), and
 // its exit code as ours. A failure of the call itself exits 125, as docker does for its own errors.
 import {
+  containerOpen,
   ContainerOp,
   ContainerOutputStream,
   ErrorCode,
@@ -12,7 +13,7 @@ import {
   type ContainerCallResponse,
   type ExecConfig,
 } from "@shoal/shared";
-import { containerOpen, statusCode, type ContainerCallSession, type ContainerCalls } from "./container-call.js";
+import { statusCode, type ContainerCallSession, type ContainerCalls } from "./container-call.js";
 import { abortOnSignals, rawMode, terminalSize, watchResize, type ExecIo } from "./terminal.js";
 
 export interface ExecFlags {

@@ -2,9 +2,17 @@
 // each row named by its task container and node (from the manager's tasks). Stats streams (a
 // table redrawn every second) unless --no-stream.
 import { containerName } from "@shoal/agent";
-import { ContainerOp, TaskState, errorMessage, type ContainerCallStarted, type Node, type Task } from "@shoal/shared";
+import {
+  containerOpen,
+  ContainerOp,
+  TaskState,
+  errorMessage,
+  type ContainerCallStarted,
+  type Node,
+  type Task,
+} from "@shoal/shared";
 import type { Control } from "../../client.js";
-import { containerOpen, type ContainerCalls } from "./container-call.js";
+import { type ContainerCalls } from "./container-call.js";
 import {
   serviceTopTable,
   statsJson,

@@ -4,11 +4,11 @@
 // task id, or a task name (web.3, web.3.TASKID); the manager resolves it.
 import type { Command } from "commander";
 import { CommanderError } from "commander";
-import { ContainerOp, ErrorCode, ShoalError } from "@shoal/shared";
+import { containerOpen, ContainerOp, ErrorCode, ShoalError } from "@shoal/shared";
 import { MANAGER_HELP, withControl } from "../../client.js";
 import { collect } from "../service-spec.js";
 import { printLogs, type LogsFlags } from "../service-logs.js";
-import { containerOpen, withContainerCalls } from "./container-call.js";
+import { withContainerCalls } from "./container-call.js";
 import { topAnswer, topTable } from "./container-output.js";
 import { runExec, type ExecFlags } from "./exec.js";
 import { clusterNames, printServiceTop, printStatsOnce, runningTaskIds, streamStats } from "./stats.js";

@@ -1,7 +1,15 @@
 // `shoal task ps`: the cluster's task containers as `docker ps` lists them, plus the node each
 // runs on, from the manager's tasks (ListTasks); and the --filter flags that pick them.
 import { containerName } from "@shoal/agent";
-import { InvalidArgumentError, PortProtocol, PublishMode, TaskState, type Node, type Task } from "@shoal/shared";
+import {
+  humanDuration,
+  InvalidArgumentError,
+  PortProtocol,
+  PublishMode,
+  TaskState,
+  type Node,
+  type Task,
+} from "@shoal/shared";
 import { formatTable } from "../../output/table.js";
 
 /** One task container, as the ps table and --json show it. */
@@ -22,24 +30,6 @@ export interface TaskContainer {
   serviceId: string;
   serviceName: string;
   labels: Record<string, string>;
-}
-
-/** go-units HumanDuration, as docker ps prints ages. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return "Less than a second";
-  if (seconds === 1) return "1 second";
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return "About a minute";
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.floor(ms / 3_600_000 + 0.5);
-  if (hours === 1) return "About an hour";
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
 }
 
 function dockerState(state: TaskState | undefined): string {

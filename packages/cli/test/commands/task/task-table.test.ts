@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { PortProtocol, PublishMode, TaskState, type Node, type Task } from "@shoal/shared";
+import { PortProtocol, PublishMode, TaskState, humanDuration, type Node, type Task } from "@shoal/shared";
 import {
   ellipsis,
-  humanDuration,
   parseTaskFilters,
   psJson,
   psTable,
