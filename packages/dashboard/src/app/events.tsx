@@ -1,32 +1,20 @@
 // The live events feed (/api/v1/events), newest first.
 import { useSignal } from "@preact/signals";
-import { useEffect } from "preact/hooks";
 import type { ClusterEventView } from "../api.js";
 import { time } from "./format.js";
-import { openStream, perFrame } from "./http.js";
+import { useFramedStream } from "./streams.js";
 
 const MAX_EVENTS = 500;
 
 export function EventsPage() {
   const events = useSignal<readonly ClusterEventView[]>([]);
   const ended = useSignal(false);
-  useEffect(() => {
-    let queued: ClusterEventView[] = [];
-    const flush = perFrame(() => {
-      events.value = [...queued.reverse(), ...events.peek()].slice(0, MAX_EVENTS);
-      queued = [];
-    });
-    return openStream(
-      "/api/v1/events",
-      {
-        event: (event: ClusterEventView) => {
-          queued.push(event);
-          flush();
-        },
-      },
-      () => (ended.value = true),
-    );
-  }, []);
+  useFramedStream<ClusterEventView>(
+    "/api/v1/events",
+    "event",
+    (items) => (events.value = [...items.reverse(), ...events.peek()].slice(0, MAX_EVENTS)),
+    ended,
+  );
   return (
     <section class="page">
       <h1>Events</h1>

@@ -84,9 +84,7 @@ export class Table<T extends { readonly id: string }> {
   flush(): void {
     if (!this.reorder) return;
     this.reorder = false;
-    const keyed = [...this.rows.values()].map((row) => [this.sortKey(row.peek()), row.peek().id] as const);
-    keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    this.order.value = keyed.map(([, id]) => id);
+    this.order.value = sortBy([...this.rows.keys()], (id) => this.sortKey(this.rows.get(id)!.peek()));
   }
 }
 
@@ -95,6 +93,9 @@ class Grouping {
   private readonly members = new Map<string, Set<string>>();
   private readonly lists = new Map<string, Signal<readonly string[]>>();
   private readonly touched = new Set<string>();
+
+  /** order: the display order of a group's ids. */
+  constructor(private readonly order: (ids: Iterable<string>) => string[]) {}
 
   add(key: string, id: string): void {
     let set = this.members.get(key);
@@ -119,7 +120,7 @@ class Grouping {
 
   list(key: string): ReadonlySignal<readonly string[]> {
     let list = this.lists.get(key);
-    if (!list) this.lists.set(key, (list = signal([...this.ids(key)])));
+    if (!list) this.lists.set(key, (list = signal(this.order(this.ids(key)))));
     return list;
   }
 
@@ -129,13 +130,13 @@ class Grouping {
   }
 
   /** The keys touched since the last call; updates their lists. */
-  drain(order: (ids: Iterable<string>) => string[]): string[] {
+  drain(): string[] {
     const keys = [...this.touched];
     this.touched.clear();
     for (const key of keys) {
       const list = this.lists.get(key);
       if (!list) continue;
-      const next = order(this.ids(key));
+      const next = this.order(this.ids(key));
       const old = list.peek();
       if (next.length !== old.length || next.some((id, i) => id !== old[i])) list.value = next;
     }
@@ -156,8 +157,8 @@ export class ClusterModel {
   readonly info = signal<ClusterInfo | undefined>(undefined);
   /** The store index the model is at. */
   index = 0;
-  private readonly byNode = new Grouping();
-  private readonly byService = new Grouping();
+  private readonly byNode = new Grouping((ids) => this.ordered(ids));
+  private readonly byService = new Grouping((ids) => this.ordered(ids));
   private readonly usage = new Map<string, Signal<NodeUsage>>();
   private readonly replicas = new Map<string, Signal<ServiceReplicas>>();
 
@@ -197,16 +198,11 @@ export class ClusterModel {
     this.nodes.flush();
     this.services.flush();
     this.tasks.flush();
-    const order = (ids: Iterable<string>): string[] =>
-      [...ids]
-        .map((id) => [taskSortKey(this.tasks.get(id)!), id] as const)
-        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-        .map(([, id]) => id);
-    for (const nodeId of this.byNode.drain(order)) {
+    for (const nodeId of this.byNode.drain()) {
       const usage = this.usage.get(nodeId);
       if (usage) usage.value = this.computeUsage(nodeId);
     }
-    for (const serviceId of this.byService.drain(order)) {
+    for (const serviceId of this.byService.drain()) {
       const replicas = this.replicas.get(serviceId);
       if (replicas) replicas.value = this.computeReplicas(serviceId);
     }
@@ -232,6 +228,10 @@ export class ClusterModel {
   /** The ids of a service's tasks, in display order. */
   serviceTasks(serviceId: string): ReadonlySignal<readonly string[]> {
     return this.byService.list(serviceId);
+  }
+
+  private ordered(ids: Iterable<string>): string[] {
+    return sortBy([...ids], (id) => taskSortKey(this.tasks.get(id)!));
   }
 
   private upsertService(service: ServiceView): void {
@@ -295,4 +295,11 @@ function taskSortKey(task: TaskView): string {
   const dot = task.name.lastIndexOf(".");
   const service = dot < 0 ? task.name : task.name.slice(0, dot);
   return `${service}\0${String(task.slot).padStart(10, "0")}\0${task.name}\0${task.id}`;
+}
+
+/** Sorts ids by a key computed once for each. */
+function sortBy(ids: string[], key: (id: string) => string): string[] {
+  const keyed = ids.map((id) => [key(id), id] as const);
+  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return keyed.map(([, id]) => id);
 }

@@ -8,8 +8,13 @@ import { model } from "./state.js";
 
 const MAX_LINES = 1000;
 
-/** Collects a stream's items and hands them over once per animation frame. */
-function useFramedStream<T>(path: string, event: string, apply: (items: T[]) => void, ended: Signal<boolean>): void {
+/** Follows a stream (while mounted) and hands over its items once per animation frame. */
+export function useFramedStream<T>(
+  path: string,
+  event: string,
+  apply: (items: T[]) => void,
+  ended: Signal<boolean>,
+): void {
   useEffect(() => {
     let queued: T[] = [];
     const flush = perFrame(() => {
