@@ -66,15 +66,22 @@ export function openStream(
   return () => source.close();
 }
 
-/** Runs fn once in the next animation frame, however often it is asked before then. */
+/**
+ * Runs fn once in the next animation frame, however often it is asked before then. A hidden tab
+ * gets no frames: there it runs every HIDDEN_MS, so that queued changes do not pile up.
+ */
 export function perFrame(fn: () => void): () => void {
   let scheduled = false;
+  const run = (): void => {
+    scheduled = false;
+    fn();
+  };
   return () => {
     if (scheduled) return;
     scheduled = true;
-    requestAnimationFrame(() => {
-      scheduled = false;
-      fn();
-    });
+    if (document.hidden) setTimeout(run, HIDDEN_MS);
+    else requestAnimationFrame(run);
   };
 }
+
+const HIDDEN_MS = 500;

@@ -37,13 +37,17 @@ export function useFramedStream<T>(
 }
 
 export function Logs({ path }: { readonly path: string }) {
-  const lines = useSignal<readonly LogLine[]>([]);
+  const lines = useSignal<readonly { readonly seq: number; readonly log: LogLine }[]>([]);
+  const counter = useRef(0);
   const ended = useSignal(false);
   const box = useRef<HTMLDivElement>(null);
   useFramedStream<LogLine>(
     path,
     "log",
-    (items) => (lines.value = [...lines.peek(), ...items].slice(-MAX_LINES)),
+    (items) => {
+      const numbered = items.map((log) => ({ seq: counter.current++, log }));
+      lines.value = [...lines.peek(), ...numbered].slice(-MAX_LINES);
+    },
     ended,
   );
   useEffect(() => {
@@ -52,10 +56,10 @@ export function Logs({ path }: { readonly path: string }) {
   });
   return (
     <div class="logs" data-testid="logs" ref={box}>
-      {lines.value.map((line, index) => (
-        <div class={`log-line ${line.stream}`} data-testid="log-line" key={index}>
-          <span class="log-task">{model.tasks.get(line.taskId)?.name ?? line.taskId.slice(0, 12)}</span>
-          {line.line}
+      {lines.value.map(({ seq, log }) => (
+        <div class={`log-line ${log.stream}`} data-testid="log-line" key={seq}>
+          <span class="log-task">{model.tasks.get(log.taskId)?.name ?? log.taskId.slice(0, 12)}</span>
+          {log.line}
         </div>
       ))}
       {ended.value && <div class="log-end">(the log stream ended)</div>}

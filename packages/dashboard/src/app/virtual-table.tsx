@@ -92,6 +92,8 @@ export function Row(props: {
       role="row"
       data-testid={props.testId}
       onClick={props.onOpen}
+      tabIndex={props.onOpen ? 0 : undefined}
+      onKeyDown={(event) => event.key === "Enter" && props.onOpen?.()}
       {...data}
     >
       {props.children}
