@@ -25,6 +25,8 @@ import { agentCertDir } from "./node-certificate.js";
 import type { Executor } from "./exec/executor.js";
 import type { LogSource } from "./exec/log-source.js";
 import { runLogPublisher } from "./logs/log-publisher.js";
+import { runContainerCalls } from "./containers/container-calls.js";
+import { DockerContainerCalls } from "./exec/docker/calls/docker-calls.js";
 import type { AgentMetrics } from "./metrics/agent-metrics.js";
 import { NetworkStates } from "./network/network-states.js";
 import { ImagePuller } from "./pulls/image-puller.js";
@@ -150,6 +152,11 @@ export class Agent {
             if (source) {
               const publisher = { manager, nodeId: node.id, sessionId: link.sessionId, source, logger, channel };
               void runLogPublisher(publisher, link.signal);
+            }
+            const server = DockerContainerCalls.of(this.options.executor, logger);
+            if (server) {
+              const calls = { manager, nodeId: node.id, sessionId: link.sessionId, server, logger, channel };
+              void runContainerCalls(calls, link.signal);
             }
           },
           onAssignments: (message) => worker.apply(message),

@@ -35,6 +35,9 @@ export { dockerOptions, DEFAULT_DOCKER_HOST } from "./exec/docker/docker-host.js
 export { DockerLogSource, type DockerLogSourceOptions } from "./exec/docker/container-logs.js";
 export type { LogSource, LogChunk } from "./exec/log-source.js";
 export { runLogPublisher, type LogPublisherOptions } from "./logs/log-publisher.js";
+export { runContainerCalls, type ContainerCallsOptions } from "./containers/container-calls.js";
+export { CallChannel, type ContainerCallServer } from "./containers/call-channel.js";
+export { DockerContainerCalls } from "./exec/docker/calls/docker-calls.js";
 export { Agent, agentNodeId, type AgentOptions } from "./agent.js";
 export { NetworkStates, networkId } from "./network/network-states.js";
 export { DataPlane, type DataPlaneOptions } from "./network/dataplane/data-plane.js";

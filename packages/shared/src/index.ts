@@ -25,6 +25,7 @@ export { systemClock, ManualClock, every, type Clock, type Timer } from "./async
 export { Backoff, type BackoffOptions } from "./async/backoff.js";
 export { throwIfAborted, withDeadline, raceAbort } from "./async/abort.js";
 export { BoundedQueue, type OverflowPolicy } from "./async/queue.js";
+export { whenWritable } from "./async/writable.js";
 export { VERSION } from "./version.js";
 export * from "./api.js";
 export { toServiceError, fromServiceError } from "./grpc/status.js";

@@ -9,6 +9,7 @@ import {
   errorMessage,
   type ListenSubscriptionsResponse,
   type LogSubscription,
+  type LogMessage,
   type Logger,
   type PublishLogsRequest,
 } from "@shoal/shared";
@@ -82,7 +83,7 @@ async function publish(
     const opts = sub.options ?? { follow: false, tail: -1, stdout: true, stderr: true, since: undefined };
     for await (const chunk of options.source.read(selector, opts, signal)) {
       if (chunk === "caught-up") send({ caughtUp: true });
-      else send({ messages: chunk });
+      else for (const messages of byteBatches(chunk)) send({ messages });
     }
   } catch (err: unknown) {
     if (!signal.aborted) {
@@ -93,4 +94,25 @@ async function publish(
     if (!signal.aborted || error !== "") send({ close: true, error });
     stream.end();
   }
+}
+
+/** Lines per message are bounded by bytes: a manager receives gRPC messages of at most 4 MB. */
+export const MAX_PUBLISHED_BYTES = 1024 * 1024;
+
+/** `lines` in order, cut into batches of at most `maxBytes` of data (a longer line goes alone). */
+export function byteBatches(lines: readonly LogMessage[], maxBytes: number = MAX_PUBLISHED_BYTES): LogMessage[][] {
+  const batches: LogMessage[][] = [];
+  let batch: LogMessage[] = [];
+  let bytes = 0;
+  for (const line of lines) {
+    if (batch.length > 0 && bytes + line.data.byteLength > maxBytes) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(line);
+    bytes += line.data.byteLength;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }

@@ -1,11 +1,12 @@
 // The Control API's first check of a request, before any handler: its size and its protobuf.
 //
-// grpc-js has one receive limit per server, and the manager's server also carries Raft, whose
-// snapshots travel as single messages (up to MAX_RAFT_MESSAGE_BYTES); and a request that protobuf
-// cannot decode (truncated, a wrong wire type, a uint64 beyond 2^53) becomes a bare INTERNAL
-// "Error deserializing request". So the Control service's deserializers are wrapped: a request
-// over the Control limit, or one that does not decode, comes to the handler as a RefusedRequest,
-// which the handler answers with RESOURCE_EXHAUSTED or INVALID_ARGUMENT naming the problem.
+// grpc-js has one receive limit per server (the manager's is 4 MB, MAX_RECEIVED_MESSAGE_BYTES: Raft
+// sends snapshots in chunks below it), which it enforces itself; the Control API states its own
+// limit here, so that it holds whatever the server's is. And a request that protobuf cannot decode
+// (truncated, a wrong wire type, a uint64 beyond 2^53) becomes a bare INTERNAL "Error
+// deserializing request". So the Control service's deserializers are wrapped: a request over the
+// Control limit, or one that does not decode, comes to the handler as a RefusedRequest, which the
+// handler answers with RESOURCE_EXHAUSTED or INVALID_ARGUMENT naming the problem.
 import * as grpc from "@grpc/grpc-js";
 import { InvalidArgumentError, errorMessage, toServiceError } from "@shoal/shared";
 

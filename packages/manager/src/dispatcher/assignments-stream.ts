@@ -9,6 +9,7 @@ import {
   AssignmentsType,
   TaskState,
   errorMessage,
+  whenWritable,
   type AssignmentChange,
   type AssignmentsRequest,
   type AssignmentsResponse,
@@ -90,8 +91,16 @@ export function streamAssignments(
           changes = nets.around(changes); // the networks' states before the tasks, removals after
           if (changes.length > 0) {
             const appliesTo = String(version);
-            call.write({ type: AssignmentsType.INCREMENTAL, appliesTo, resultsIn: String(++version), changes });
+            const more = call.write({
+              type: AssignmentsType.INCREMENTAL,
+              appliesTo,
+              resultsIn: String(++version),
+              changes,
+            });
             changes = [];
+            // A slow agent is not buffered for without bound: the store's events wait in this
+            // subscription's queue (bounded: past it the stream ends and the agent resyncs).
+            if (!more) await whenWritable(call);
           }
           continue;
         }

@@ -59,7 +59,7 @@ describe("ManagerServer", () => {
     const client = new RaftTransportClient(address, channelCredentials(peer), MANAGER_CHANNEL_OPTIONS);
     const call = client.streamRaftMessage(() => undefined);
     call.on("error", () => undefined);
-    call.write({ message: undefined });
+    call.write({ message: undefined, chunk: new Uint8Array(0), lastChunk: false });
     await open;
     const started = Date.now();
     await server.stop();

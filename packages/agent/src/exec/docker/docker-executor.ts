@@ -49,7 +49,8 @@ export interface DockerExecutorOptions {
 }
 
 export class DockerExecutor implements Executor {
-  private readonly docker: Docker;
+  /** The daemon's client, shared with the agent's container calls (calls/). */
+  readonly docker: Docker;
   private readonly logger: Logger;
   private readonly nodeId: string | undefined;
   private readonly clock: Clock | undefined;

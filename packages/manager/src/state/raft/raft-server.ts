@@ -19,20 +19,23 @@ import {
   type Logger,
   type RaftMembershipServer,
   type RaftTransportServer,
+  type StreamRaftMessageRequest,
   type TlsMaterial,
 } from "@shoal/shared";
 import { callerOf, forwardedMetadata } from "../../auth/caller.js";
 import { cryptoRandomBytes, randomUint, type RandomBytes } from "../../random-bytes.js";
 import { messageFromWire } from "./codec.js";
+import { ChunkAssembler } from "./raft-chunks.js";
 import { NotLeaderError, type RaftNode } from "./raft-node.js";
 
 export function raftTransportHandlers(raft: () => RaftNode | undefined, logger: Logger): RaftTransportServer {
   return {
     streamRaftMessage: (call, callback) => {
-      call.on("data", (req: { message?: Parameters<typeof messageFromWire>[0] }) => {
-        if (!req.message) return;
+      const chunks = new ChunkAssembler();
+      call.on("data", (req: StreamRaftMessageRequest) => {
         try {
-          raft()?.step(messageFromWire(req.message));
+          const message = chunks.accept(req);
+          if (message) raft()?.step(messageFromWire(message));
         } catch (err: unknown) {
           logger.debug({ err }, "bad raft message");
         }

@@ -17,13 +17,18 @@ import {
 import type { Message } from "@shoal/raft";
 import { messageToWire } from "./codec.js";
 import type { PeerReports, PeerTransport } from "./peer-transport.js";
+import { streamRequests } from "./raft-chunks.js";
 
-/** Snapshots can be large: allow messages of up to this many bytes between managers. */
-export const MAX_RAFT_MESSAGE_BYTES = 512 * 1024 * 1024;
+/**
+ * The largest gRPC message a manager receives: gRPC's usual 4 MB. Snapshots and large appends
+ * between managers go in chunks well below it (raft-chunks.ts). What a manager sends is not
+ * limited here: answers to large lists still go whole.
+ */
+export const MAX_RECEIVED_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 export const GRPC_MESSAGE_LIMITS: grpc.ChannelOptions = {
-  "grpc.max_receive_message_length": MAX_RAFT_MESSAGE_BYTES,
-  "grpc.max_send_message_length": MAX_RAFT_MESSAGE_BYTES,
+  "grpc.max_receive_message_length": MAX_RECEIVED_MESSAGE_BYTES,
+  "grpc.max_send_message_length": -1,
   // Channelz bookkeeping costs CPU on every call and nothing here reads it.
   "grpc.enable_channelz": 0,
 };
@@ -88,6 +93,9 @@ class Peer {
   private readonly client: RaftTransportClient;
   private call: grpc.ClientWritableStream<StreamRaftMessageRequest> | undefined;
   private readonly queue: Message[] = [];
+  /** The rest of a message being written in chunks, and the message (to report a snapshot). */
+  private chunks: StreamRaftMessageRequest[] = [];
+  private chunked: Message | undefined;
   private readonly backoff = new Backoff({ initialMs: 50, maxMs: 1000 });
   private retryAt = 0;
   private draining = false;
@@ -125,7 +133,11 @@ class Peer {
     if (this.call) return this.call;
     if (this.options.clock.now() < this.retryAt) return undefined;
     const call = this.client.streamRaftMessage((err) => {
-      if (this.call === call) this.call = undefined;
+      if (this.call === call) {
+        this.call = undefined;
+        // The rest of a chunked message cannot go on another stream: the receiver starts afresh.
+        if (this.chunks.length > 0) this.dropChunked();
+      }
       if (err && !this.closed) this.fail(err);
     });
     call.on("drain", () => this.drain());
@@ -145,25 +157,40 @@ class Peer {
 
   /** What was queued for the peer is lost; Raft resends what it still needs. */
   private dropQueue(): void {
+    this.dropChunked();
     for (const m of this.queue.splice(0)) {
       if (m.type === "MsgSnap") this.options.reports.reportSnapshot(this.raftId, false);
     }
     this.options.reports.reportUnreachable(this.raftId);
   }
 
+  /** A message cut between its chunks is lost with its stream: the receiver drops the part it has. */
+  private dropChunked(): void {
+    if (this.chunked?.type === "MsgSnap") this.options.reports.reportSnapshot(this.raftId, false);
+    this.chunks = [];
+    this.chunked = undefined;
+  }
+
   private drain(): void {
     if (this.draining || this.closed) return;
     this.draining = true;
     try {
-      while (this.queue.length > 0) {
+      while (this.chunks.length > 0 || this.queue.length > 0) {
         const call = this.stream();
         if (!call) {
           this.dropQueue(); // still backing off after a failure
           return;
         }
-        const m = this.queue.shift()!;
-        const ok = call.write({ message: messageToWire(m) });
-        if (m.type === "MsgSnap") this.options.reports.reportSnapshot(this.raftId, true);
+        if (this.chunks.length === 0) {
+          const m = this.queue.shift()!;
+          this.chunks = streamRequests(m, messageToWire(m));
+          this.chunked = m;
+        }
+        const ok = call.write(this.chunks.shift()!);
+        if (this.chunks.length === 0) {
+          if (this.chunked?.type === "MsgSnap") this.options.reports.reportSnapshot(this.raftId, true);
+          this.chunked = undefined;
+        }
         this.backoff.reset();
         if (!ok) return; // wait for "drain"
       }
@@ -176,6 +203,7 @@ class Peer {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    this.chunks = [];
     this.call?.end();
     this.call = undefined;
     this.client.close();

@@ -371,12 +371,16 @@ export interface ProcessRaftMessageResponse {
 }
 
 /**
- * One chunk of a large raft message. Every chunk carries a full copy of the
- * message with only a slice of snapshot.data; the receiver checks that the
- * headers agree and concatenates the slices in order.
+ * A raft message on a peer stream: whole in `message`, or, when its
+ * encoding is larger than one chunk (a snapshot, a large append), as its
+ * encoded bytes in consecutive `chunk`s of one stream, the last one with
+ * `last_chunk` set. No message of the stream comes between the chunks of
+ * another, and each gRPC message stays far below the 4 MB limit.
  */
 export interface StreamRaftMessageRequest {
   message: RaftMessage | undefined;
+  chunk: Uint8Array;
+  lastChunk: boolean;
 }
 
 export interface StreamRaftMessageResponse {
@@ -1560,13 +1564,19 @@ export const ProcessRaftMessageResponse: MessageFns<ProcessRaftMessageResponse> 
 };
 
 function createBaseStreamRaftMessageRequest(): StreamRaftMessageRequest {
-  return { message: undefined };
+  return { message: undefined, chunk: new Uint8Array(0), lastChunk: false };
 }
 
 export const StreamRaftMessageRequest: MessageFns<StreamRaftMessageRequest> = {
   encode(message: StreamRaftMessageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.message !== undefined) {
       RaftMessage.encode(message.message, writer.uint32(10).fork()).join();
+    }
+    if (message.chunk.length !== 0) {
+      writer.uint32(18).bytes(message.chunk);
+    }
+    if (message.lastChunk !== false) {
+      writer.uint32(24).bool(message.lastChunk);
     }
     return writer;
   },
@@ -1592,6 +1602,22 @@ export const StreamRaftMessageRequest: MessageFns<StreamRaftMessageRequest> = {
             message.message = RaftMessage.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.chunk = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lastChunk = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1605,13 +1631,27 @@ export const StreamRaftMessageRequest: MessageFns<StreamRaftMessageRequest> = {
   },
 
   fromJSON(object: any): StreamRaftMessageRequest {
-    return { message: isSet(object.message) ? RaftMessage.fromJSON(object.message) : undefined };
+    return {
+      message: isSet(object.message) ? RaftMessage.fromJSON(object.message) : undefined,
+      chunk: isSet(object.chunk) ? bytesFromBase64(object.chunk) : new Uint8Array(0),
+      lastChunk: isSet(object.lastChunk)
+        ? globalThis.Boolean(object.lastChunk)
+        : isSet(object.last_chunk)
+        ? globalThis.Boolean(object.last_chunk)
+        : false,
+    };
   },
 
   toJSON(message: StreamRaftMessageRequest): unknown {
     const obj: any = {};
     if (message.message !== undefined) {
       obj.message = RaftMessage.toJSON(message.message);
+    }
+    if (message.chunk.length !== 0) {
+      obj.chunk = base64FromBytes(message.chunk);
+    }
+    if (message.lastChunk !== false) {
+      obj.lastChunk = message.lastChunk;
     }
     return obj;
   },
@@ -1624,6 +1664,8 @@ export const StreamRaftMessageRequest: MessageFns<StreamRaftMessageRequest> = {
     message.message = (object.message !== undefined && object.message !== null)
       ? RaftMessage.fromPartial(object.message)
       : undefined;
+    message.chunk = object.chunk ?? new Uint8Array(0);
+    message.lastChunk = object.lastChunk ?? false;
     return message;
   },
 };
@@ -2516,8 +2558,9 @@ export const RaftTransportService = {
     responseDeserialize: (value: Buffer): ProcessRaftMessageResponse => ProcessRaftMessageResponse.decode(value),
   },
   /**
-   * Delivers one raft message too large for a single gRPC message (a
-   * snapshot) as a stream of chunks; see StreamRaftMessageRequest.
+   * The stream of raft messages from one manager to a peer, in order; a
+   * message too large for one gRPC message (a snapshot) goes as chunks; see
+   * StreamRaftMessageRequest.
    */
   streamRaftMessage: {
     path: "/shoal.v1.RaftTransport/StreamRaftMessage" as const,
@@ -2551,8 +2594,9 @@ export interface RaftTransportServer extends UntypedServiceImplementation {
   /** Delivers one raft message to the receiving manager's raft node. */
   processRaftMessage: handleUnaryCall<ProcessRaftMessageRequest, ProcessRaftMessageResponse>;
   /**
-   * Delivers one raft message too large for a single gRPC message (a
-   * snapshot) as a stream of chunks; see StreamRaftMessageRequest.
+   * The stream of raft messages from one manager to a peer, in order; a
+   * message too large for one gRPC message (a snapshot) goes as chunks; see
+   * StreamRaftMessageRequest.
    */
   streamRaftMessage: handleClientStreamingCall<StreamRaftMessageRequest, StreamRaftMessageResponse>;
   /**
@@ -2580,8 +2624,9 @@ export interface RaftTransportClient extends Client {
     callback: (error: ServiceError | null, response: ProcessRaftMessageResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Delivers one raft message too large for a single gRPC message (a
-   * snapshot) as a stream of chunks; see StreamRaftMessageRequest.
+   * The stream of raft messages from one manager to a peer, in order; a
+   * message too large for one gRPC message (a snapshot) goes as chunks; see
+   * StreamRaftMessageRequest.
    */
   streamRaftMessage(
     callback: (error: ServiceError | null, response: StreamRaftMessageResponse) => void,
