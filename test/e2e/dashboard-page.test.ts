@@ -128,6 +128,10 @@ describe("dashboard page (mock server)", () => {
     }
     await expect.poll(() => page.getByTestId("log-line").count()).toBe(3);
     expect(await page.getByTestId("log-line").last().textContent()).toContain("hello 2");
+    expect(mock.streamsOpened.slice(-2)).toEqual([
+      `/api/v1/services/${service.id}/logs?follow=1&tail=100`,
+      `/api/v1/services/${service.id}/stats`,
+    ]);
     mock.emit("stats", {
       ...{ time: "", taskId: task.id, containerId: task.containerId, cpuPercent: 12.5, memoryBytes: 1024 ** 2 },
       ...{ memoryLimitBytes: 0, networkRxBytes: 0, networkTxBytes: 0, blockReadBytes: 0, blockWriteBytes: 0, pids: 1 },
@@ -135,6 +139,16 @@ describe("dashboard page (mock server)", () => {
     await expect
       .poll(() => page.getByTestId(`stats-row-${task.id}`).locator('[data-col="cpu"]').textContent())
       .toBe("12.5%");
+
+    // A task's row shows that task's logs and stats; "all tasks" goes back to the service's.
+    await page.getByTestId(`task-row-${task.id}`).click();
+    await expect.poll(() => page.getByTestId("logs-title").textContent()).toContain(`Logs of ${task.name}`);
+    await expect
+      .poll(() => mock.streamsOpened.slice(-2))
+      .toEqual([`/api/v1/tasks/${task.id}/logs?follow=1&tail=100`, `/api/v1/tasks/${task.id}/stats`]);
+    expect(await page.getByTestId("log-line").count()).toBe(0);
+    await page.getByTestId("all-tasks").click();
+    await expect.poll(() => mock.streamsOpened.at(-1)).toBe(`/api/v1/services/${service.id}/stats`);
 
     await page.getByTestId("scale-input").fill("5");
     await page.getByTestId("scale-button").click();

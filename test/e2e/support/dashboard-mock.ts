@@ -33,6 +33,8 @@ export interface MockDashboard {
   readonly loginUrl: string;
   /** The actions the page sent, in order, that passed the session and CSRF checks. */
   readonly actions: ActionRequest[];
+  /** The paths (with their queries) of the logs and stats streams the page opened, in order. */
+  readonly streamsOpened: string[];
   /** How many times the page fetched /api/v1/state. */
   stateFetches(): number;
   /** Applies changes as one raft entry and sends it down every watch; returns its index. */
@@ -58,6 +60,7 @@ export async function startMockDashboard(fixture: StateSnapshot): Promise<MockDa
     event: new Set<ServerResponse>(),
   };
   const actions: ActionRequest[] = [];
+  const streamsOpened: string[] = [];
   let index = fixture.index;
   let stateFetches = 0;
   let refusal: { status: number; message: string; field?: string } | undefined;
@@ -145,8 +148,10 @@ export async function startMockDashboard(fixture: StateSnapshot): Promise<MockDa
     } else if (req.method === "GET" && path === "/api/v1/events") {
       openSse(res, streams.event);
     } else if (req.method === "GET" && /^\/api\/v1\/(services|tasks)\/[^/]+\/logs$/.test(path)) {
+      streamsOpened.push(`${path}${url.search}`);
       openSse(res, streams.log);
     } else if (req.method === "GET" && /^\/api\/v1\/(services|tasks)\/[^/]+\/stats$/.test(path)) {
+      streamsOpened.push(path);
       openSse(res, streams.stats);
     } else if (req.method === "POST" || req.method === "DELETE") {
       const body = await readJson(req);
@@ -175,6 +180,7 @@ export async function startMockDashboard(fixture: StateSnapshot): Promise<MockDa
     url,
     loginUrl: `${url}/login?token=mock`,
     actions,
+    streamsOpened,
     stateFetches: () => stateFetches,
     commit,
     resync: () => {

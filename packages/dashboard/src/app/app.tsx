@@ -19,7 +19,7 @@ function Page() {
     case "services":
       return <ServicesPage />;
     case "service":
-      return <ServicePage id={current.id} />;
+      return <ServicePage id={current.id} task={current.task} />;
     case "events":
       return <EventsPage />;
   }

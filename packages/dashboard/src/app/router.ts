@@ -5,12 +5,15 @@ export type Route =
   | { readonly page: "nodes" }
   | { readonly page: "node"; readonly id: string }
   | { readonly page: "services" }
-  | { readonly page: "service"; readonly id: string }
+  | { readonly page: "service"; readonly id: string; readonly task?: string }
   | { readonly page: "events" };
 
 export function parseRoute(hash: string): Route {
-  const [page, id] = hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  if (page === "services") return id ? { page: "service", id } : { page: "services" };
+  const [page, id, task] = hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  if (page === "services") {
+    if (!id) return { page: "services" };
+    return task ? { page: "service", id, task } : { page: "service", id };
+  }
   if (page === "events") return { page: "events" };
   return id && page === "nodes" ? { page: "node", id } : { page: "nodes" };
 }

@@ -10,13 +10,16 @@ import { model } from "./state.js";
 import { Logs, Stats } from "./streams.js";
 import { TasksTable } from "./tasks-table.js";
 
-export function ServicePage({ id }: { readonly id: string }) {
+export function ServicePage({ id, task }: { readonly id: string; readonly task?: string | undefined }) {
   const service = model.services.row(id)?.value;
   const replicas = model.serviceReplicas(id).value;
   const scaleTo = useSignal("");
   const image = useSignal("");
   if (!service) return <NotFound what="service" id={id} />;
   const path = `/api/v1/services/${encodeURIComponent(service.id)}`;
+  // Logs and stats of the task picked in the table, or of the whole service.
+  const picked = task === undefined ? undefined : model.tasks.row(task)?.value;
+  const streams = picked ? `/api/v1/tasks/${encodeURIComponent(picked.id)}` : path;
   const update = service.updateStatus;
 
   const scale = () => {
@@ -107,15 +110,22 @@ export function ServicePage({ id }: { readonly id: string }) {
         </button>
       </div>
       <h2>Tasks</h2>
-      <TasksTable ids={model.serviceTasks(id)} show="node" />
+      <TasksTable ids={model.serviceTasks(id)} show="node" selected={picked?.id} />
       <div class="panes">
         <div>
-          <h2>Logs</h2>
-          <Logs path={`${path}/logs?follow=1&tail=100`} />
+          <h2 data-testid="logs-title">
+            {picked ? `Logs of ${picked.name} ` : "Logs "}
+            {picked && (
+              <a href={`#/services/${encodeURIComponent(service.id)}`} data-testid="all-tasks">
+                (all tasks)
+              </a>
+            )}
+          </h2>
+          <Logs key={streams} path={`${streams}/logs?follow=1&tail=100`} />
         </div>
         <div>
           <h2>Stats</h2>
-          <Stats path={`${path}/stats`} />
+          <Stats key={streams} path={`${streams}/stats`} />
         </div>
       </div>
     </section>

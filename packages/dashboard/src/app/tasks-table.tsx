@@ -1,15 +1,19 @@
 // A table of tasks (a node's or a service's): state, health, node or service, error or message, since.
 import type { ReadonlySignal } from "@preact/signals";
 import { bytes, cpus, time } from "./format.js";
+import { go } from "./router.js";
 import { model } from "./state.js";
 import { Cell, Row, VirtualTable, type Column } from "./virtual-table.js";
 
+/** show: the column that tells where a task belongs (its node, or its service); selected: a task to mark. */
 export function TasksTable({
   ids,
   show,
+  selected,
 }: {
   readonly ids: ReadonlySignal<readonly string[]>;
   readonly show: "node" | "service";
+  readonly selected?: string | undefined;
 }) {
   const columns: Column[] = [
     { title: "Task", width: "minmax(8rem, 1.5fr)" },
@@ -27,12 +31,20 @@ export function TasksTable({
       columns={columns}
       ids={ids}
       empty="No tasks."
-      row={(id) => <TaskRow id={id} show={show} />}
+      row={(id) => <TaskRow id={id} show={show} selected={id === selected} />}
     />
   );
 }
 
-function TaskRow({ id, show }: { readonly id: string; readonly show: "node" | "service" }) {
+function TaskRow({
+  id,
+  show,
+  selected,
+}: {
+  readonly id: string;
+  readonly show: "node" | "service";
+  readonly selected: boolean;
+}) {
   const task = model.tasks.row(id)?.value;
   if (!task) return <div class="row" />;
   const node = model.nodes.row(task.nodeId)?.value;
@@ -43,6 +55,8 @@ function TaskRow({ id, show }: { readonly id: string; readonly show: "node" | "s
     <Row
       testId={`task-row-${task.id}`}
       data={{ name: task.name, state: task.state, node: node?.hostname ?? task.nodeId }}
+      selected={selected}
+      onOpen={() => go(`services/${task.serviceId}/${task.id}`)}
     >
       <Cell col="name">{task.name}</Cell>
       <Cell col={show}>{where}</Cell>

@@ -82,13 +82,14 @@ function Keyed({ children }: { readonly children: ComponentChildren }) {
 export function Row(props: {
   readonly testId: string;
   readonly onOpen?: () => void;
+  readonly selected?: boolean;
   readonly data?: Readonly<Record<string, string>>;
   readonly children: ComponentChildren;
 }) {
   const data = Object.fromEntries(Object.entries(props.data ?? {}).map(([key, value]) => [`data-${key}`, value]));
   return (
     <div
-      class={props.onOpen ? "row link" : "row"}
+      class={`row${props.onOpen ? " link" : ""}${props.selected ? " selected" : ""}`}
       role="row"
       data-testid={props.testId}
       onClick={props.onOpen}
