@@ -139,6 +139,9 @@ describe("dashboard page (mock server)", () => {
     await expect
       .poll(() => page.getByTestId(`stats-row-${task.id}`).locator('[data-col="cpu"]').textContent())
       .toBe("12.5%");
+    const other = fixture.tasks.find((candidate) => candidate.serviceId === service.id && candidate.id !== task.id)!;
+    mock.emit("stats", { taskId: other.id, message: "no such container" }, "error");
+    await expect.poll(() => page.getByTestId(`stats-row-${other.id}`).textContent()).toContain("no such container");
 
     // A task's row shows that task's logs and stats; "all tasks" goes back to the service's.
     await page.getByTestId(`task-row-${task.id}`).click();
@@ -206,6 +209,13 @@ describe("dashboard page (mock server)", () => {
       })
       .toBeGreaterThan(0);
     expect(await page.getByTestId("event-row").first().textContent()).toContain("replicas: 1 → 2");
+  });
+
+  it("turns into the login note when the watch says the session ended", async () => {
+    await page.getByTestId("nav-nodes").click();
+    mock.logout();
+    await page.getByTestId("logged-out").waitFor();
+    expect(await page.getByTestId("logged-out").textContent()).toContain("shoal dashboard login");
   });
 
   it("broke no content security policy (no inline script or style)", () => {

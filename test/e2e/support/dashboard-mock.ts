@@ -43,7 +43,14 @@ export interface MockDashboard {
   resync(): void;
   /** Refuses the next action with this status and message. */
   refuseNext(status: number, message: string, field?: string): void;
-  emit(stream: "log" | "stats" | "event", data: LogLine | StatsSample | ClusterEventView): void;
+  /** Sends an event on every open stream of a kind (by default the kind's own event name). */
+  emit(
+    stream: "log" | "stats" | "event",
+    data: LogLine | StatsSample | ClusterEventView | object,
+    event?: string,
+  ): void;
+  /** Ends the session as a revoke does: `event: logout` on the watch, then 401s. */
+  logout(): void;
   task(id: string): TaskView | undefined;
   close(): Promise<void>;
 }
@@ -63,6 +70,7 @@ export async function startMockDashboard(fixture: StateSnapshot): Promise<MockDa
   const streamsOpened: string[] = [];
   let index = fixture.index;
   let stateFetches = 0;
+  let session = MOCK_SESSION;
   let refusal: { status: number; message: string; field?: string } | undefined;
 
   const commit = (changes: readonly Change[]): number => {
@@ -128,7 +136,7 @@ export async function startMockDashboard(fixture: StateSnapshot): Promise<MockDa
       res.writeHead(303, { Location: "/" }).end();
       return;
     }
-    if (cookies.get("shoal_session") !== MOCK_SESSION) {
+    if (cookies.get("shoal_session") !== session) {
       json(res, 401, { message: "no session: run shoal dashboard login" });
       return;
     }
@@ -189,8 +197,12 @@ export async function startMockDashboard(fixture: StateSnapshot): Promise<MockDa
     refuseNext: (status, message, field) => {
       refusal = field === undefined ? { status, message } : { status, message, field };
     },
-    emit: (stream, data) => {
-      for (const res of streams[stream]) send(res, stream, data);
+    emit: (stream, data, event) => {
+      for (const res of streams[stream]) send(res, event ?? stream, data);
+    },
+    logout: () => {
+      session = "revoked";
+      for (const watcher of watchers) send(watcher, "logout", {});
     },
     task: (id) => tasks.get(id),
     close: async () => {

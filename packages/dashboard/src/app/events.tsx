@@ -11,7 +11,7 @@ export function EventsPage() {
   const ended = useSignal(false);
   useFramedStream<ClusterEventView>(
     "/api/v1/events",
-    "event",
+    ["event"],
     (items) => (events.value = [...items.reverse(), ...events.peek()].slice(0, MAX_EVENTS)),
     ended,
   );

@@ -51,6 +51,11 @@ export function startLive(model: ClusterModel): void {
           applyPending();
         },
         resync: () => void connect(),
+        // The session was revoked or expired while the stream was open.
+        logout: () => {
+          close?.();
+          loggedOut.value = true;
+        },
       },
       () => {
         liveStatus.value = "reconnecting";

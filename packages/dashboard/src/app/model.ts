@@ -20,9 +20,9 @@ export interface ServiceReplicas {
 
 const TERMINAL = new Set(["complete", "shutdown", "failed", "rejected", "remove", "orphaned"]);
 
-/** A task /api/v1/state lists: meant to run, or not yet terminal. */
+/** A task /api/v1/state lists: its desired state is running or before, or it is not yet terminal. */
 export function isCurrentTask(task: TaskView): boolean {
-  return task.desiredState === "running" || task.desiredState === "ready" || !TERMINAL.has(task.state);
+  return !TERMINAL.has(task.desiredState) || !TERMINAL.has(task.state);
 }
 
 /** Objects by id, each in a signal, and their ids in display order (updated by flush()). */

@@ -8,10 +8,20 @@ import { model } from "./state.js";
 
 const MAX_LINES = 1000;
 
-/** Follows a stream (while mounted) and hands over its items once per animation frame. */
+/** The `error` event of a stats stream: a task whose stats call failed. */
+interface StatsError {
+  readonly taskId: string;
+  readonly message: string;
+}
+
+function taskName(taskId: string): string {
+  return model.tasks.get(taskId)?.name ?? taskId.slice(0, 12);
+}
+
+/** Follows a stream (while mounted) and hands over its events' items once per animation frame. */
 export function useFramedStream<T>(
   path: string,
-  event: string,
+  events: readonly string[],
   apply: (items: T[]) => void,
   ended: Signal<boolean>,
 ): void {
@@ -23,16 +33,11 @@ export function useFramedStream<T>(
       apply(items);
     });
     ended.value = false;
-    return openStream(
-      path,
-      {
-        [event]: (item: T) => {
-          queued.push(item);
-          flush();
-        },
-      },
-      () => (ended.value = true),
-    );
+    const queue = (item: T): void => {
+      queued.push(item);
+      flush();
+    };
+    return openStream(path, Object.fromEntries(events.map((event) => [event, queue])), () => (ended.value = true));
   }, [path]);
 }
 
@@ -43,7 +48,7 @@ export function Logs({ path }: { readonly path: string }) {
   const box = useRef<HTMLDivElement>(null);
   useFramedStream<LogLine>(
     path,
-    "log",
+    ["log"],
     (items) => {
       const numbered = items.map((log) => ({ seq: counter.current++, log }));
       lines.value = [...lines.peek(), ...numbered].slice(-MAX_LINES);
@@ -58,7 +63,7 @@ export function Logs({ path }: { readonly path: string }) {
     <div class="logs" data-testid="logs" ref={box}>
       {lines.value.map(({ seq, log }) => (
         <div class={`log-line ${log.stream}`} data-testid="log-line" key={seq}>
-          <span class="log-task">{model.tasks.get(log.taskId)?.name ?? log.taskId.slice(0, 12)}</span>
+          <span class="log-task">{taskName(log.taskId)}</span>
           {log.line}
         </div>
       ))}
@@ -68,11 +73,11 @@ export function Logs({ path }: { readonly path: string }) {
 }
 
 export function Stats({ path }: { readonly path: string }) {
-  const samples = useSignal<ReadonlyMap<string, StatsSample>>(new Map());
+  const samples = useSignal<ReadonlyMap<string, StatsSample | StatsError>>(new Map());
   const ended = useSignal(false);
-  useFramedStream<StatsSample>(
+  useFramedStream<StatsSample | StatsError>(
     path,
-    "stats",
+    ["stats", "error"],
     (items) => {
       const next = new Map(samples.peek());
       for (const sample of items) next.set(sample.taskId, sample);
@@ -81,7 +86,9 @@ export function Stats({ path }: { readonly path: string }) {
     },
     ended,
   );
-  const rows = [...samples.value.values()].sort((a, b) => a.taskId.localeCompare(b.taskId));
+  const rows = [...samples.value.values()].sort((a, b) =>
+    taskName(a.taskId).localeCompare(taskName(b.taskId), undefined, { numeric: true }),
+  );
   return (
     <table class="stats" data-testid="stats-table">
       <thead>
@@ -95,16 +102,25 @@ export function Stats({ path }: { readonly path: string }) {
         </tr>
       </thead>
       <tbody>
-        {rows.map((sample) => (
-          <tr key={sample.taskId} data-testid={`stats-row-${sample.taskId}`}>
-            <td>{model.tasks.get(sample.taskId)?.name ?? sample.taskId.slice(0, 12)}</td>
-            <td data-col="cpu">{`${sample.cpuPercent.toFixed(1)}%`}</td>
-            <td>{`${bytes(sample.memoryBytes)} / ${bytes(sample.memoryLimitBytes)}`}</td>
-            <td>{`${bytes(sample.networkRxBytes)} / ${bytes(sample.networkTxBytes)}`}</td>
-            <td>{`${bytes(sample.blockReadBytes)} / ${bytes(sample.blockWriteBytes)}`}</td>
-            <td>{sample.pids}</td>
-          </tr>
-        ))}
+        {rows.map((sample) =>
+          "message" in sample ? (
+            <tr key={sample.taskId} data-testid={`stats-row-${sample.taskId}`}>
+              <td>{taskName(sample.taskId)}</td>
+              <td colSpan={5} class="error">
+                {sample.message}
+              </td>
+            </tr>
+          ) : (
+            <tr key={sample.taskId} data-testid={`stats-row-${sample.taskId}`}>
+              <td>{taskName(sample.taskId)}</td>
+              <td data-col="cpu">{`${sample.cpuPercent.toFixed(1)}%`}</td>
+              <td>{`${bytes(sample.memoryBytes)} / ${bytes(sample.memoryLimitBytes)}`}</td>
+              <td>{`${bytes(sample.networkRxBytes)} / ${bytes(sample.networkTxBytes)}`}</td>
+              <td>{`${bytes(sample.blockReadBytes)} / ${bytes(sample.blockWriteBytes)}`}</td>
+              <td>{sample.pids}</td>
+            </tr>
+          ),
+        )}
         {rows.length === 0 && (
           <tr>
             <td colSpan={6}>{ended.value ? "No stats (the stream ended)." : "Waiting for samples…"}</td>
