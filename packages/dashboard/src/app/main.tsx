@@ -1,4 +1,4 @@
-// The dashboard page's entry point (bundled by ../../build.mjs).
+// The dashboard page's entry point (bundled by ../../build-page.mjs).
 import "./styles.css";
 import { render } from "preact";
 import { App } from "./app.js";
