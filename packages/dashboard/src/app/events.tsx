@@ -20,6 +20,7 @@ export function EventsPage() {
       <h1>Events</h1>
       {ended.value && <p class="error">The events stream ended; reload the page to follow it again.</p>}
       <div class="events" data-testid="events-list">
+        {events.value.length === 0 && <div class="empty">No events yet: they appear here as they happen.</div>}
         {events.value.map((event, index) => (
           <div class="event" data-testid="event-row" data-type={event.type} key={events.value.length - index}>
             <span class="event-time">{time(event.time)}</span>
