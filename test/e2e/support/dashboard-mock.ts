@@ -11,8 +11,6 @@ import {
   type ChangeBatch,
   type ClusterEventView,
   type LogLine,
-  type NodeView,
-  type ServiceView,
   type StateSnapshot,
   type StatsSample,
   type TaskView,
@@ -249,5 +247,3 @@ function parseCookies(header: string | undefined): Map<string, string> {
       .map(([key, value]) => [key, decodeURIComponent(value)]),
   );
 }
-
-export type { NodeView, ServiceView, TaskView };
