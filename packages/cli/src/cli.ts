@@ -9,6 +9,7 @@ import { registerInitCommand } from "./commands/init.js";
 import { registerJoinCommand } from "./commands/join.js";
 import { registerBackupCommand } from "./commands/backup.js";
 import { registerEventsCommand } from "./commands/events.js";
+import { registerDashboardCommands } from "./commands/dashboard.js";
 import { registerImageCommands } from "./commands/image.js";
 import { registerLocalCommands } from "./commands/local.js";
 import { registerNodeCommands } from "./commands/node.js";
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerClusterCommands(program);
   registerBackupCommand(program);
   registerEventsCommand(program);
+  registerDashboardCommands(program);
   // Every command that calls a manager does so over mutual TLS with a client certificate.
   enableTlsDir(program);
   return program;

@@ -91,3 +91,5 @@ export {
 } from "./encryption/index.js";
 export { jobProgress, jobProgressText, type JobProgress } from "./orchestrator/index.js";
 export { leaderFactories, type LeaderDeps } from "./orchestrator/leader-factories.js";
+export { LoopbackContainerCalls, type ContainerCallSession } from "./containers/container-calls-client.js";
+export { DashboardServer, createLogin, redeemLogin, type DashboardServerOptions } from "./dashboard/index.js";

@@ -20,6 +20,8 @@ export interface ManagerOptions {
   readonly dataDir: string;
   /** HOST:PORT to serve the Docker Engine API on (for the docker CLI); off when unset. */
   readonly dockerApi?: string;
+  /** HOST:PORT to serve the web dashboard on (HTTPS, docs/dashboard.md); off when unset. */
+  readonly dashboard?: string;
   /** HOST:PORT to serve Prometheus metrics on, at /metrics; off when unset. */
   readonly metricsAddr?: string;
   /** Node certificate lifetime of a cluster founded now (its ca_config); default 90 days. */

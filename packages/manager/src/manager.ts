@@ -19,7 +19,9 @@ import { ClusterBootstrap } from "./ca/cluster-bootstrap.js";
 import { ManagerCredentials } from "./ca/manager-credentials.js";
 import { NodeCaService } from "./ca/node-ca-service.js";
 import { BackupComponent } from "./backup/backup-component.js";
+import { ContainersComponent } from "./containers/containers-component.js";
 import { ControlGate } from "./controlapi/control-gate.js";
+import { DashboardComponent } from "./dashboard/dashboard-component.js";
 import { DispatcherComponent } from "./dispatcher/dispatcher-component.js";
 import { DockerApiComponent } from "./dockerapi/docker-api-component.js";
 import { managerSettings } from "./dockerapi/manager-settings.js";
@@ -58,6 +60,7 @@ export class Manager {
   private readonly raftStart: RaftStart;
   private readonly dockerApi: DockerApiComponent;
   private readonly metrics: MetricsComponent;
+  private readonly dashboard: DashboardComponent;
   private stopping: Promise<void> | undefined;
 
   constructor(options: ManagerOptions) {
@@ -131,6 +134,16 @@ export class Manager {
       logger,
       settings: managerSettings({ raft: options.raft, heartbeatPeriodMs }),
     });
+    const isLeader = (): boolean => raft.isLeader;
+    const dashboard = (this.dashboard = new DashboardComponent({
+      listen: options.dashboard,
+      store,
+      credentials,
+      listener,
+      isLeader,
+      clock,
+      logger,
+    }));
     this.metrics = new MetricsComponent({ listen: options.metricsAddr, store, raft, credentials, clock, logger });
     const rotateDataKey = (key: DataKey): Promise<void> => raft.requireNode().rotateDataKey(key);
     // Started in this order, stopped in reverse.
@@ -147,9 +160,18 @@ export class Manager {
         new NodeCaService({ server, store, raft, credentials, clock, logger }),
         dispatcher,
         new LogBrokerComponent({ server, credentials, raft, clock, logger }),
+        new ContainersComponent({ server, store, sessions: dispatcher.dispatcher, credentials, raft, clock, logger }),
         new EventLogComponent({ server, store, clock, logger }),
         new BackupComponent({ server, store, raft, credentials, clock }),
-        new ControlGate({ server, raft, store, credentials, clock, imagePulls: dispatcher.dispatcher.imagePulls }),
+        new ControlGate({
+          server,
+          raft,
+          store,
+          credentials,
+          clock,
+          imagePulls: dispatcher.dispatcher.imagePulls,
+          dashboardUrl: () => dashboard.url,
+        }),
         listener,
         this.raftStart,
         new LeadershipHandover(raft),
@@ -157,6 +179,7 @@ export class Manager {
         new CertificateRenewal({ dataDir, store, credentials, raft, clock, logger }),
         this.dockerApi,
         this.metrics,
+        dashboard,
       ],
       this.logger,
     );
@@ -185,6 +208,11 @@ export class Manager {
   /** The address the Docker Engine API is served on, once started ("" when off). */
   get dockerApiAddress(): string {
     return this.dockerApi.address;
+  }
+
+  /** The address the dashboard is served on, once started ("" when off). */
+  get dashboardAddress(): string {
+    return this.dashboard.address;
   }
 
   /** The address metrics are served on, once started ("" when off). */

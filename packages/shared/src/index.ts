@@ -53,3 +53,4 @@ export {
   formatResource,
   parseGenericResources,
 } from "./generic-resources.js";
+export * from "./container-stats.js";

@@ -68,6 +68,7 @@ export function registerDaemonCommands(program: Command): void {
         "(shoal cluster backup); the file is checked whole first, and nothing starts if it is damaged",
     )
     .option("--docker-api <addr>", "HOST:PORT to serve the Docker Engine API on, for the docker CLI (default: off)")
+    .option("--dashboard <addr>", "HOST:PORT to serve the web dashboard on, over HTTPS (default: off)")
     .option("--metrics-addr <addr>", "HOST:PORT to serve Prometheus metrics on, at /metrics (default: off)")
     .option(
       "--cert-expiry <duration>",
@@ -107,6 +108,7 @@ export function registerDaemonCommands(program: Command): void {
           join?: string;
           token?: string;
           dockerApi?: string;
+          dashboard?: string;
           metricsAddr?: string;
           certExpiry?: string;
           defaultAddrPool: string[];
@@ -144,6 +146,7 @@ export function registerDaemonCommands(program: Command): void {
           ...(opts.join !== undefined ? { join: parseAddress(opts.join, "--join") } : {}),
           ...(opts.token !== undefined ? { joinToken: opts.token } : {}),
           ...(opts.dockerApi !== undefined ? { dockerApi: parseAddress(opts.dockerApi, "--docker-api") } : {}),
+          ...(opts.dashboard !== undefined ? { dashboard: parseAddress(opts.dashboard, "--dashboard") } : {}),
           ...(opts.metricsAddr !== undefined ? { metricsAddr: parseAddress(opts.metricsAddr, "--metrics-addr") } : {}),
           ...(opts.forceNewCluster ? { forceNewCluster: true } : {}),
           ...(opts.certExpiry !== undefined ? { certExpiryMs: certExpiryMs(opts.certExpiry, "--cert-expiry") } : {}),

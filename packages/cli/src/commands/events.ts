@@ -22,6 +22,7 @@ const TYPES: Record<string, EventType> = {
   secret: EventType.SECRET,
   config: EventType.CONFIG,
   network: EventType.NETWORK,
+  exec: EventType.EXEC,
 };
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -48,7 +49,7 @@ export function parseEventFilters(filters: readonly string[]): EventType[] {
     const match = /^type=(.*)$/.exec(f);
     const type = match ? TYPES[match[1]!] : undefined;
     if (type === undefined) {
-      throw new InvalidArgumentError(`"${f}": expected type=service, task, node, secret, config or network`, {
+      throw new InvalidArgumentError(`"${f}": expected type=service, task, node, secret, config, network or exec`, {
         field: "--filter",
       });
     }
@@ -116,14 +117,16 @@ async function watch(
 export function registerEventsCommand(program: Command): void {
   program
     .command("events")
-    .description("stream the cluster's events (services, tasks and nodes created, updated and removed) until Ctrl-C")
+    .description(
+      "stream the cluster's events (services, tasks and nodes created, updated and removed; execs) until Ctrl-C",
+    )
     .option(
       "--since <time>",
       "first replay the manager's recent events since then: a duration back (10m), a Unix time or a date",
     )
     .option(
       "-f, --filter <type=KIND>",
-      "only events of this type: type=service, task, node, secret, config or network (repeatable)",
+      "only events of this type: type=service, task, node, secret, config, network or exec (repeatable)",
       (v: string, prev: string[]) => [...prev, v],
       [],
     )

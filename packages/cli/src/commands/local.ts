@@ -24,6 +24,7 @@ interface UpFlags {
   agents: string;
   dockerHost?: string;
   dockerApi?: string;
+  dashboard?: string;
   timeout: string;
   detach?: boolean;
 }
@@ -131,6 +132,7 @@ async function up(flags: UpFlags): Promise<void> {
       const args = ["manager", "--listen", addrs[i]!, "--data-dir", join(dir, name)];
       if (i > 0) args.push("--join", addrs[0]!, "--token", tokens!.manager);
       if (i === 0 && flags.dockerApi) args.push("--docker-api", parseAddress(flags.dockerApi, "--docker-api"));
+      if (i === 0 && flags.dashboard) args.push("--dashboard", parseAddress(flags.dashboard, "--dashboard"));
       await startDaemon(dir, { name, args });
       await waitFor(`${name} to answer on ${addrs[i]} (log: ${join(dir, `${name}.log`)})`, timeoutMs, async () => {
         const info = await new Control(addrs[i]!, 1000).call("getInfo", {});
@@ -173,6 +175,9 @@ async function up(flags: UpFlags): Promise<void> {
         (flags.dockerApi
           ? `Docker:  export DOCKER_HOST=tcp://${flags.dockerApi} DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=${tlsDir}\n` +
             `         (then docker service|stack|node ...)\n`
+          : "") +
+        (flags.dashboard
+          ? `Web:     shoal dashboard login   (prints a one-time link to https://${flags.dashboard})\n`
           : "") +
         (flags.detach ? "Stop:    shoal down\n" : "Stop:    Ctrl-C (keeps the state; shoal down removes it)\n"),
     );
@@ -230,6 +235,7 @@ export function registerLocalCommands(program: Command): void {
     .option("--agents <n>", "number of agents (they share the local Docker daemon)", "3")
     .option("--docker-host <url>", "Docker daemon for the agents", process.env["DOCKER_HOST"])
     .option("--docker-api <addr>", "HOST:PORT where the first manager serves the Docker API, for the docker CLI")
+    .option("--dashboard <addr>", "HOST:PORT where the first manager serves the web dashboard (HTTPS)")
     .option("--timeout <seconds>", "how long to wait for the cluster to be ready", "60")
     .option("-d, --detach", "leave the cluster running in the background and return")
     .action(up);

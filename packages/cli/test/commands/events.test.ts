@@ -16,7 +16,10 @@ describe("shoal events flags", () => {
   it("reads --filter type=... and refuses anything else", () => {
     expect(parseEventFilters([])).toEqual([]);
     expect(parseEventFilters(["type=task", "type=node", "type=task"])).toEqual([EventType.TASK, EventType.NODE]);
-    expect(() => parseEventFilters(["type=volume"])).toThrow(/type=service, task, node, secret, config or network/);
+    expect(parseEventFilters(["type=exec"])).toEqual([EventType.EXEC]);
+    expect(() => parseEventFilters(["type=volume"])).toThrow(
+      /type=service, task, node, secret, config, network or exec/,
+    );
     expect(() => parseEventFilters(["name=web"])).toThrow(InvalidArgumentError);
   });
 
@@ -33,6 +36,22 @@ describe("shoal events flags", () => {
     });
     expect(line).toBe(
       '2026-11-29T12:00:00.000Z task update web.1 (t1) state=pending->assigned, message="scheduled on host-1", service_id=s1',
+    );
+  });
+
+  it("prints an exec with who ran which command in which task", () => {
+    const line = formatEvent({
+      type: EventType.EXEC,
+      action: EventAction.CREATE,
+      id: "t1",
+      name: "web.1",
+      time: new Date("2026-11-29T12:00:00Z"),
+      index: 43,
+      changes: [],
+      attributes: { operation: "exec", caller: "admin", cmd: "sh -c id", node_id: "n1" },
+    });
+    expect(line).toBe(
+      '2026-11-29T12:00:00.000Z exec create web.1 (t1) caller=admin, cmd="sh -c id", node_id=n1, operation=exec',
     );
   });
 });

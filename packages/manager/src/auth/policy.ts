@@ -95,6 +95,7 @@ export const POLICY: Readonly<Record<string, ServiceRules>> = {
       // manager calls them only for a client (a follower forwarding it, or the Docker API on its
       // loopback); the data reaches a node only through the dispatcher, for its own tasks.
       ...secretRules(),
+      ...dashboardRules(),
     },
   },
   "shoal.v1.Events": {
@@ -109,6 +110,14 @@ export const POLICY: Readonly<Record<string, ServiceRules>> = {
       SubscribeLogs: { allow: OPERATORS, why: "reading logs is a Control API matter" },
       ListenSubscriptions: { allow: NODES, ownNodeOnly: true, why: "a node learns which of its tasks' logs to send" },
       PublishLogs: { allow: NODES, ownNodeOnly: true, why: "a node publishes its own tasks' logs" },
+    },
+  },
+  "shoal.v1.Containers": {
+    methods: {
+      // Exec and attach need more than this: a client certificate (containers/call-caller.ts).
+      ContainerCall: { allow: OPERATORS, why: "running commands in task containers is for operators" },
+      ListenContainerCalls: { allow: NODES, ownNodeOnly: true, why: "a node learns the calls to its own containers" },
+      ServeContainerCall: { allow: NODES, ownNodeOnly: true, why: "a node serves calls to its own containers" },
     },
   },
 };
@@ -131,6 +140,24 @@ function secretRules(): Record<string, MethodRule> {
     }
   }
   return out;
+}
+
+/**
+ * The dashboard's credentials: operators ask for links (CreateDashboardLogin itself refuses a
+ * caller that is not a client certificate: the link is made for its name); managers forward for
+ * them, and a manager's dashboard revokes a session on logout and redeems links for browsers.
+ */
+function dashboardRules(): Record<string, MethodRule> {
+  const clients: MethodRule = {
+    allow: OPERATORS,
+    why: "dashboard links and sessions are for operators (a manager forwards for one, or logs a browser out)",
+  };
+  return {
+    CreateDashboardLogin: clients,
+    ListDashboardSessions: clients,
+    RevokeDashboardSessions: clients,
+    RedeemDashboardLogin: { allow: MANAGERS, why: "a manager's dashboard redeems a login link for a browser" },
+  };
 }
 
 /** The Docker Engine API endpoint (HTTPS, not gRPC) follows the Control API's rule. */

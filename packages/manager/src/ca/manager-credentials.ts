@@ -20,6 +20,7 @@ export interface ManagerCredentialsOptions {
   readonly listen: string;
   readonly advertise?: string | undefined;
   readonly dockerApi?: string | undefined;
+  readonly dashboard?: string | undefined;
   readonly certExpiryMs?: number | undefined;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -63,7 +64,7 @@ export class ManagerCredentials implements Component {
       clusterId: loaded.clusterId ?? newId(),
       member,
       ...(!member && o.join !== undefined ? { join: { addr: o.join, token: o.joinToken ?? "" } } : {}),
-      hosts: certificateHosts([o.advertise ?? o.listen, o.dockerApi]),
+      hosts: certificateHosts([o.advertise ?? o.listen, o.dockerApi, o.dashboard]),
       ...(o.certExpiryMs !== undefined ? { nodeCertLifetimeMs: o.certExpiryMs } : {}),
       logger: o.logger,
       signal,

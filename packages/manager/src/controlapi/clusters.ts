@@ -1,7 +1,8 @@
 // Control API: the cluster object (its settings, join tokens and CA) and client certificates.
 //
 // The CA's keys never leave the store through this API: Get/List/Update answers carry the
-// cluster with root_ca.ca_key (and a rotation's) blanked.
+// cluster with root_ca.ca_key (and a rotation's) blanked, and without the dashboard's credentials
+// (UpdateCluster keeps them: a client never writes them).
 import {
   InvalidArgumentError,
   RootCA,
@@ -44,17 +45,21 @@ export function findCluster(tx: ReadTx, ref: string): Cluster {
   );
 }
 
-/** The cluster as the API shows it: the CA's private keys and the unlock key blanked. */
+/**
+ * The cluster as the API shows it: the CA's private keys, the unlock key and the dashboard's
+ * credentials blanked.
+ */
 export function redacted(cluster: Cluster): Cluster;
 export function redacted(cluster: Cluster | undefined): Cluster | undefined;
 export function redacted(cluster: Cluster | undefined): Cluster | undefined {
   if (!cluster) return cluster;
   const empty = new Uint8Array(0);
   const rootCa = cluster.rootCa;
-  if (!rootCa) return { ...cluster, unlockKey: empty };
+  if (!rootCa) return { ...cluster, unlockKey: empty, dashboardCredentials: [] };
   return {
     ...cluster,
     unlockKey: empty,
+    dashboardCredentials: [],
     rootCa: {
       ...rootCa,
       caKey: empty,

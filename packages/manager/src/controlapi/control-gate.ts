@@ -32,6 +32,8 @@ export interface ControlGateOptions {
   readonly clock: Clock;
   /** Pulls on every ready node (the dispatcher's), for PullImage. */
   readonly imagePulls?: ImagePullSource | undefined;
+  /** This manager's dashboard (https://HOST:PORT), if it serves one. */
+  readonly dashboardUrl?: (() => string | undefined) | undefined;
 }
 
 type UnaryHandler = grpc.handleUnaryCall<unknown, unknown>;
@@ -101,6 +103,7 @@ export class ControlGate implements Component {
       material: credentials.material,
       clusterId: () => store.view((tx) => tx.clusters.find()[0]?.id ?? ""),
       imagePulls: this.options.imagePulls,
+      dashboardUrl: this.options.dashboardUrl,
     });
   }
 

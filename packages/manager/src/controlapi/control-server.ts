@@ -13,6 +13,7 @@ import {
   type Clock,
   type TlsMaterial,
   type UnaryMethodName,
+  type pki,
 } from "@shoal/shared";
 import { callerOf, isForwarded } from "../auth/caller.js";
 import { memberStatuses } from "../state/raft/member-statuses.js";
@@ -35,6 +36,7 @@ import { createService, getService, listServices, rebalanceService, removeServic
 import { getUnlockKey, rotateUnlockKey } from "./unlock-key.js";
 import { secretHandlers } from "./secret-handlers.js";
 import { networkHandlers } from "./network-handlers.js";
+import { dashboardHandlers } from "../dashboard/control-handlers.js";
 
 export interface ControlOptions {
   readonly nodeId: string;
@@ -49,6 +51,8 @@ export interface ControlOptions {
   readonly clock: Clock;
   /** Pulls on every ready node (the dispatcher's); without it PullImage is refused. */
   readonly imagePulls?: ImagePullSource | undefined;
+  /** This manager's dashboard (https://HOST:PORT), if it serves one: for CreateDashboardLogin. */
+  readonly dashboardUrl?: (() => string | undefined) | undefined;
 }
 
 export class ControlApi {
@@ -104,6 +108,11 @@ export class ControlApi {
       ),
       ...networkHandlers(
         this.options.store,
+        (method, fn) => this.write(method, fn),
+        (fn) => this.read(fn),
+      ),
+      ...dashboardHandlers(
+        this.options,
         (method, fn) => this.write(method, fn),
         (fn) => this.read(fn),
       ),
@@ -167,11 +176,14 @@ export class ControlApi {
   /** A write: done here on the leader, forwarded to the leader elsewhere. */
   private write<K extends UnaryMethodName<ControlClient>>(
     method: K,
-    fn: (req: RequestOf<ControlClient, K>) => Promise<ResponseOf<ControlClient, K>>,
+    fn: (
+      req: RequestOf<ControlClient, K>,
+      caller: pki.CertIdentity | undefined,
+    ) => Promise<ResponseOf<ControlClient, K>>,
   ): grpc.handleUnaryCall<RequestOf<ControlClient, K>, ResponseOf<ControlClient, K>> {
     return this.unary(async (req: RequestOf<ControlClient, K>, call) => {
       const { raft } = this.options;
-      if (raft.isLeader) return fn(req);
+      if (raft.isLeader) return fn(req, callerOf(call.metadata));
       const leader = raft.leaderAddr();
       if (!leader) throw noLeader(raft.memberList().length);
       // A call forwarded once is not forwarded again: two managers with stale views of the

@@ -89,6 +89,8 @@ export class Dispatcher {
   readonly imagePulls: ImagePulls;
   private leading = false;
   private stopped = false;
+  /** Told of every session that ends (container calls end with it). */
+  private readonly sessionEndListeners = new Set<(nodeId: string, sessionId: string) => void>();
 
   constructor(private readonly options: DispatcherOptions) {
     this.logger = componentLogger(options.logger, "dispatcher");
@@ -167,7 +169,8 @@ export class Dispatcher {
     }
   }
 
-  private hasSession(nodeId: string): boolean {
+  /** Whether node `nodeId` has an open session here. */
+  hasSession(nodeId: string): boolean {
     for (const s of this.sessions.values()) if (s.nodeId === nodeId) return true;
     return false;
   }
@@ -233,8 +236,24 @@ export class Dispatcher {
         s.stopAssignments?.();
         this.sessions.delete(sessionId);
         this.imagePulls.sessionEnded(nodeId);
+        this.sessionEnded(nodeId, sessionId);
       }
     });
+  }
+
+  /** Whether `sessionId` is the open session of node `nodeId` (sessions live on the leader). */
+  isOpenSession(nodeId: string, sessionId: string): boolean {
+    return this.sessions.get(sessionId)?.nodeId === nodeId;
+  }
+
+  /** Calls `fn` whenever a session ends (replaced, node down, agent gone, leadership lost). */
+  onSessionEnd(fn: (nodeId: string, sessionId: string) => void): () => void {
+    this.sessionEndListeners.add(fn);
+    return () => this.sessionEndListeners.delete(fn);
+  }
+
+  private sessionEnded(nodeId: string, sessionId: string): void {
+    for (const fn of [...this.sessionEndListeners]) fn(nodeId, sessionId);
   }
 
   /** The session, if the caller is its node: a node reports and reads for itself only. */
@@ -317,6 +336,7 @@ export class Dispatcher {
     this.sessions.delete(sessionId);
     session.stopAssignments?.();
     this.imagePulls.sessionEnded(session.nodeId);
+    this.sessionEnded(session.nodeId, sessionId);
     if (error) session.call.emit("error", toServiceError(error));
     else session.call.end();
   }

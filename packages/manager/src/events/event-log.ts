@@ -5,7 +5,8 @@
 // manager applies the same entries, so a follower's stream is the leader's.
 // It keeps its own watch rather than the ReconcileLoop: it is not a reconciler (it needs every
 // event, batched per commit, not what is dirty), and events a dropped watch lost cannot be read
-// again, only counted. Event times come from the injected clock.
+// again, only counted. Event times come from the injected clock. Exec and attach audit records
+// (InternalRaftRequest.audit) come from the store as their entry is applied (audit-event.ts).
 import {
   ErrorCode,
   ShoalError,
@@ -17,6 +18,7 @@ import {
   type Logger,
 } from "@shoal/shared";
 import { WatchOverflowError, type MemoryStore } from "../state/store/index.js";
+import { auditEvent } from "./audit-event.js";
 import { EVENT_TABLES, isEventWorthy, toClusterEvent } from "./cluster-event.js";
 
 /** Events kept for `since` by default. */
@@ -127,6 +129,7 @@ export class EventLog {
   private readonly listeners = new Set<EventListener>();
   private readonly stopper = new AbortController();
   private running: Promise<void> | undefined;
+  private stopAudit: (() => void) | undefined;
   /** Events lost because the store's watch dropped this log (counted, logged). */
   lost = 0;
 
@@ -136,9 +139,13 @@ export class EventLog {
     this.historySize = options.historySize ?? DEFAULT_EVENT_HISTORY;
   }
 
-  /** Starts watching the store (once). */
+  /** Starts watching the store, and the audit records of the entries it applies (once). */
   start(): void {
     this.running ??= this.run(this.stopper.signal);
+    this.stopAudit ??= this.options.store.onAudit((index, records) => {
+      const now = new Date(this.clock.now());
+      this.publish(records.map((r) => auditEvent(r, index, now)));
+    });
   }
 
   /** A listener for a client; the history since `since` comes first. */
@@ -155,6 +162,7 @@ export class EventLog {
   /** Stops watching and ends every listener. Idempotent. */
   async stop(): Promise<void> {
     this.stopper.abort();
+    this.stopAudit?.();
     for (const l of [...this.listeners]) l.close();
     await this.running;
   }

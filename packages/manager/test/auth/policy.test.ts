@@ -1,6 +1,7 @@
 // The policy table, method by method, against the generated service definitions.
 import {
   BackupService,
+  ContainersService,
   ControlService,
   EventsService,
   DispatcherService,
@@ -21,6 +22,7 @@ const SERVICES = {
   LogsService,
   EventsService,
   BackupService,
+  ContainersService,
 };
 
 const paths = (service: Record<string, { path: string }>): string[] => Object.values(service).map((m) => m.path);
@@ -53,6 +55,13 @@ describe("the policy table", () => {
     expect(ruleFor(RaftMembershipService.leave.path)).toMatchObject({ allow: ["client", "manager"], raftMember: true });
   });
 
+  it("Containers: calls for operators, never workers; listening and serving for nodes, each for its own", () => {
+    expect(allowed(ContainersService.containerCall.path)).toEqual(["client", "manager"]);
+    for (const path of [ContainersService.listenContainerCalls.path, ContainersService.serveContainerCall.path]) {
+      expect(ruleFor(path)).toMatchObject({ allow: ["worker", "manager"], ownNodeOnly: true });
+    }
+  });
+
   it("Dispatcher: workers and managers, each for its own node; never clients or anonymous", () => {
     for (const path of paths(DispatcherService)) {
       expect(ruleFor(path)).toMatchObject({ allow: ["worker", "manager"], ownNodeOnly: true });
@@ -60,7 +69,10 @@ describe("the policy table", () => {
   });
 
   it("Control and the Docker API: clients and managers, never workers", () => {
-    for (const path of paths(ControlService)) expect(allowed(path)).toEqual(["client", "manager"]);
+    // Except RedeemDashboardLogin: only a manager's dashboard redeems a login link.
+    for (const path of paths(ControlService)) {
+      expect(allowed(path)).toEqual(path.endsWith("/RedeemDashboardLogin") ? ["manager"] : ["client", "manager"]);
+    }
     expect(DOCKER_API_RULE.allow).toEqual(["client", "manager"]);
   });
 

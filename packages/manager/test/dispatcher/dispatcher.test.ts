@@ -162,6 +162,28 @@ describe("Dispatcher", () => {
     expect(s.store.view((tx) => tx.nodes.find())).toHaveLength(1);
   });
 
+  it("says which session is open, and tells when one ends: replaced, or its node down", async () => {
+    const s = await start();
+    const ended: string[][] = [];
+    s.dispatcher.onSessionEnd((nodeId, sessionId) => ended.push([nodeId, sessionId]));
+    const first = await openSession(s);
+    const node = first.node!.id;
+    expect(s.dispatcher.isOpenSession(node, first.sessionId)).toBe(true);
+    expect(s.dispatcher.isOpenSession("other", first.sessionId)).toBe(false);
+    const second = await openSession(s, node);
+    expect(ended).toEqual([[node, first.sessionId]]);
+    expect(s.dispatcher.isOpenSession(node, first.sessionId)).toBe(false);
+    expect(s.dispatcher.hasSession(node)).toBe(true);
+    s.clock.advance(3000);
+    await expect
+      .poll(() => ended)
+      .toEqual([
+        [node, first.sessionId],
+        [node, second.sessionId],
+      ]);
+    expect(s.dispatcher.hasSession(node)).toBe(false);
+  });
+
   it("serves a session to its own node only", async () => {
     const s = await start();
     const mine = await openSession(s);

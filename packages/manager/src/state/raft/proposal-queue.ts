@@ -2,7 +2,7 @@
 // event loop goes to Raft as one batch (one append per follower); each proposal carries an id that
 // the apply loop matches to its waiter. One membership change at a time waits here too. When this
 // manager loses leadership, every waiter is rejected: its outcome is unknown.
-import { ErrorCode, InternalRaftRequest, ShoalError, errorMessage, type Logger } from "@shoal/shared";
+import { ErrorCode, InternalRaftRequest, ShoalError, errorMessage, type AuditRecord, type Logger } from "@shoal/shared";
 import type { ConfChange } from "@shoal/raft";
 import { randomUint, type RandomBytes } from "../../random-bytes.js";
 
@@ -39,11 +39,11 @@ export class ProposalQueue {
     return this.pending.size;
   }
 
-  /** Proposes a request; resolves with its log index once it is applied here. */
-  propose(actions: InternalRaftRequest["actions"], signal?: AbortSignal): Promise<number> {
+  /** Proposes a request (store actions, audit records); resolves with its log index once it is applied here. */
+  propose(actions: InternalRaftRequest["actions"], signal?: AbortSignal, audit: AuditRecord[] = []): Promise<number> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = this.nextId++;
-    const data = InternalRaftRequest.encode({ id, actions, audit: [] }).finish();
+    const data = InternalRaftRequest.encode({ id, actions, audit }).finish();
     return new Promise<number>((resolve, reject) => {
       const onAbort = (): void => {
         this.pending.delete(id);

@@ -3,7 +3,14 @@
 // proposer): the node once started (none before: each of them copes), the Join call in progress
 // and the members it learnt. As a component it sits early in the manager's list although the node
 // starts late (RaftStart): stopping the node here comes after everything that uses it has stopped.
-import { ErrorCode, ShoalError, type JoinResponse, type RaftMember, type StoreAction } from "@shoal/shared";
+import {
+  ErrorCode,
+  ShoalError,
+  type AuditRecord,
+  type JoinResponse,
+  type RaftMember,
+  type StoreAction,
+} from "@shoal/shared";
 import type { Component } from "../../lifecycle/component.js";
 import type { Proposer } from "../store/index.js";
 import { isRaftPeer } from "./raft-peer-policy.js";
@@ -76,8 +83,8 @@ export class RaftHandle implements Component {
   /** The store's proposer: through the node, Unavailable before it runs. */
   proposer(): Proposer {
     return {
-      propose: async (actions: StoreAction[], signal?: AbortSignal) => ({
-        index: await this.requireNode().propose(actions, signal),
+      propose: async (actions: StoreAction[], signal?: AbortSignal, audit?: AuditRecord[]) => ({
+        index: await this.requireNode().propose(actions, signal, audit),
       }),
     };
   }

@@ -178,10 +178,14 @@ export class RaftNode implements RaftView, LinearizableReader, PeerReports {
   }
 
   /** Proposes a request; resolves with its log index once it is committed and applied here. */
-  propose(actions: InternalRaftRequest["actions"], signal?: AbortSignal): Promise<number> {
+  propose(
+    actions: InternalRaftRequest["actions"],
+    signal?: AbortSignal,
+    audit?: InternalRaftRequest["audit"],
+  ): Promise<number> {
     this.assertUsable();
     if (!this.isLeader) return Promise.reject(new NotLeaderError(this.leaderAddr()));
-    return this.proposals.propose(actions, signal);
+    return this.proposals.propose(actions, signal, audit);
   }
 
   /** Resolves once this manager has applied everything committed before the call (read index). */

@@ -19,6 +19,7 @@ import {
   raceAbort,
   systemClock,
   throwIfAborted,
+  type AuditRecord,
   type Clock,
   type InternalRaftRequest,
   type Logger,
@@ -62,6 +63,7 @@ export class MemoryStore implements EntryApplier {
   private readonly logger: Logger | undefined;
   private readonly watchCapacity: number;
   private readonly subscriptions = new Set<Subscription>();
+  private readonly auditListeners = new Set<(index: number, records: readonly AuditRecord[]) => void>();
   /** Settles when the update before the next one is done: updates run one at a time. */
   private tail: Promise<unknown> = Promise.resolve();
   /** Updates whose entry has an index and waits to be applied. */
@@ -155,7 +157,7 @@ export class MemoryStore implements EntryApplier {
    * rejected (then the update that proposed it, if it waits here, rejects with the reason).
    * The store keeps the objects of `actions` (see EntryApplier): pass freshly decoded ones.
    */
-  applyEntry(index: number, actions: readonly StoreAction[]): boolean {
+  applyEntry(index: number, actions: readonly StoreAction[], audit: readonly AuditRecord[] = []): boolean {
     if (!Number.isSafeInteger(index) || index <= this.applied) return false;
     let changes: AppliedChange[] = [];
     let failure: ShoalError | undefined;
@@ -170,13 +172,38 @@ export class MemoryStore implements EntryApplier {
     }
     this.applied = index;
     if (changes.length > 0) for (const sub of this.subscriptions) sub.deliver(index, changes);
+    if (audit.length > 0) for (const fn of [...this.auditListeners]) fn(index, audit);
     this.settle(index, failure);
     return failure === undefined;
   }
 
   /** `applyEntry` for a decoded entry payload (the Raft driver's state-machine interface). */
   apply(index: number, request: InternalRaftRequest): void {
-    this.applyEntry(index, request.actions);
+    this.applyEntry(index, request.actions, request.audit);
+  }
+
+  /**
+   * Writes audit records to the log in an entry that changes no object (never in snapshots);
+   * resolves once it is applied here, when every manager's `onAudit` listeners hear of it.
+   */
+  async audit(records: AuditRecord[], signal?: AbortSignal): Promise<void> {
+    if (this.closed) throw new UnavailableError("store closed");
+    this.proposing++;
+    let index: number;
+    try {
+      ({ index } = await this.proposer.propose([], signal, records));
+    } finally {
+      this.proposing--;
+    }
+    const outcome = this.outcome(index);
+    if (this.proposing === 0) this.outcomes.clear();
+    await outcome;
+  }
+
+  /** Calls `fn` with the audit records of each entry applied from now on; returns the unsubscribe. */
+  onAudit(fn: (index: number, records: readonly AuditRecord[]) => void): () => void {
+    this.auditListeners.add(fn);
+    return () => this.auditListeners.delete(fn);
   }
 
   /** The whole state as bytes (see snapshot.ts); equal states give equal bytes. */

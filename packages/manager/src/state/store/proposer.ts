@@ -1,6 +1,6 @@
 // How a transaction becomes a committed entry. The Raft driver implements Proposer on the leader;
 // LocalProposer stands in for it in tests and on a manager that replicates to nobody.
-import { InternalRaftRequest, throwIfAborted, type StoreAction } from "@shoal/shared";
+import { InternalRaftRequest, throwIfAborted, type AuditRecord, type StoreAction } from "@shoal/shared";
 
 export interface Proposer {
   /**
@@ -8,8 +8,9 @@ export interface Proposer {
    * entry's Raft index once it is committed; rejects if it will not be (not the leader, aborted,
    * superseded). The store learns the outcome when `applyEntry` is called for that index, before
    * or after this resolves. `actions` belong to the proposer from now on; it must not change them.
+   * `audit`: records that change no object (InternalRaftRequest.audit), for every manager's event log.
    */
-  propose(actions: StoreAction[], signal?: AbortSignal): Promise<{ index: number }>;
+  propose(actions: StoreAction[], signal?: AbortSignal, audit?: AuditRecord[]): Promise<{ index: number }>;
 }
 
 /** What applies committed entries: every manager's store, for every entry, in index order. */
@@ -20,7 +21,7 @@ export interface EntryApplier {
    * Applies one committed entry. The objects in `actions` become the applier's: pass objects that
    * nobody else holds (as decoded from the log), never the same ones to two appliers.
    */
-  applyEntry(index: number, actions: readonly StoreAction[]): boolean;
+  applyEntry(index: number, actions: readonly StoreAction[], audit?: readonly AuditRecord[]): boolean;
 }
 
 export interface LocalProposerOptions {
@@ -53,14 +54,17 @@ export class LocalProposer implements Proposer {
     return () => this.appliers.delete(applier);
   }
 
-  propose(actions: StoreAction[], signal?: AbortSignal): Promise<{ index: number }> {
+  propose(actions: StoreAction[], signal?: AbortSignal, audit: AuditRecord[] = []): Promise<{ index: number }> {
     try {
       throwIfAborted(signal);
       // After the last entry of any attached store (one may have restored a later snapshot).
       for (const applier of this.appliers) this.index = Math.max(this.index, applier.appliedIndex);
       const index = ++this.index;
-      const data = InternalRaftRequest.encode({ id: index, actions, audit: [] }).finish();
-      for (const applier of this.appliers) applier.applyEntry(index, InternalRaftRequest.decode(data).actions);
+      const data = InternalRaftRequest.encode({ id: index, actions, audit }).finish();
+      for (const applier of this.appliers) {
+        const decoded = InternalRaftRequest.decode(data);
+        applier.applyEntry(index, decoded.actions, decoded.audit);
+      }
       return Promise.resolve({ index });
     } catch (err: unknown) {
       return Promise.reject(err);
