@@ -127,11 +127,14 @@ describe("the dashboard in chromium on a real cluster", () => {
     expect(await page.getByTestId("service-replicas").textContent()).toBe("4/4");
   });
 
-  it("follows the service's logs", async () => {
+  it("follows the service's logs and shows its tasks' live stats", async () => {
     await expect.poll(() => page.getByTestId("log-line").count(), { timeout: 30_000 }).toBeGreaterThan(3);
     const before = await page.getByTestId("log-line").count();
     expect(await page.getByTestId("log-line").last().textContent()).toMatch(/web line \d+/);
     await expect.poll(() => page.getByTestId("log-line").count(), { timeout: 20_000 }).toBeGreaterThan(before);
+    await expect
+      .poll(() => page.locator('[data-testid^="stats-row-"] [data-col="cpu"]').count(), { timeout: 30_000 })
+      .toBe(4);
     await screenshot("service");
   });
 

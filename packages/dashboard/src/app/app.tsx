@@ -15,11 +15,11 @@ function Page() {
     case "nodes":
       return <NodesPage />;
     case "node":
-      return <NodePage id={current.id} />;
+      return <NodePage key={current.id} id={current.id} />;
     case "services":
       return <ServicesPage />;
     case "service":
-      return <ServicePage id={current.id} task={current.task} />;
+      return <ServicePage key={current.id} id={current.id} task={current.task} />;
     case "events":
       return <EventsPage />;
   }

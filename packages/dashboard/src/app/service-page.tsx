@@ -1,6 +1,6 @@
 // A service's page: what it is, its rollout, its tasks live, its logs following, its tasks'
 // stats, and Scale / Update image / Rollback / Remove.
-import { useSignal } from "@preact/signals";
+import { useComputed, useSignal } from "@preact/signals";
 import { api } from "./http.js";
 import { confirmAction } from "./dialog.js";
 import { time } from "./format.js";
@@ -15,6 +15,13 @@ export function ServicePage({ id, task }: { readonly id: string; readonly task?:
   const replicas = model.serviceReplicas(id).value;
   const scaleTo = useSignal("");
   const image = useSignal("");
+  // The server samples the tasks that run when the stats stream opens: reopen it when they change.
+  const running = useComputed(() =>
+    model
+      .serviceTasks(id)
+      .value.filter((taskId) => model.tasks.row(taskId)?.value.state === "running")
+      .join(","),
+  );
   if (!service) return <NotFound what="service" id={id} />;
   const path = `/api/v1/services/${encodeURIComponent(service.id)}`;
   // Logs and stats of the task picked in the table, or of the whole service.
@@ -125,7 +132,7 @@ export function ServicePage({ id, task }: { readonly id: string; readonly task?:
         </div>
         <div>
           <h2>Stats</h2>
-          <Stats key={streams} path={`${streams}/stats`} />
+          <Stats key={picked ? streams : `${streams}#${running.value}`} path={`${streams}/stats`} />
         </div>
       </div>
     </section>
