@@ -16,6 +16,7 @@ import { registerNodeCommands } from "./commands/node.js";
 import { registerServiceCommands } from "./commands/service.js";
 import { registerSecretCommands } from "./commands/secret.js";
 import { registerNetworkCommands } from "./commands/network.js";
+import { registerTaskCommands } from "./commands/task/task-commands.js";
 import { enableTlsDir } from "./tls.js";
 
 export function buildProgram(): Command {
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerServiceCommands(program);
   registerSecretCommands(program);
   registerNetworkCommands(program);
+  registerTaskCommands(program);
   registerImageCommands(program);
   registerClusterCommands(program);
   registerBackupCommand(program);

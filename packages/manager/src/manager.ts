@@ -159,7 +159,7 @@ export class Manager {
         new RaftServices({ server, raft, credentials, logger: this.logger }),
         new NodeCaService({ server, store, raft, credentials, clock, logger }),
         dispatcher,
-        new LogBrokerComponent({ server, credentials, raft, clock, logger }),
+        new LogBrokerComponent({ server, store, credentials, raft, clock, logger }),
         new ContainersComponent({ server, store, sessions: dispatcher.dispatcher, credentials, raft, clock, logger }),
         new EventLogComponent({ server, store, clock, logger }),
         new BackupComponent({ server, store, raft, credentials, clock }),

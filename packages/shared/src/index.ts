@@ -53,4 +53,5 @@ export {
   formatResource,
   parseGenericResources,
 } from "./generic-resources.js";
+export { containerName, serviceName } from "./task-name.js";
 export * from "./container-stats.js";

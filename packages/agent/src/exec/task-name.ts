@@ -1,16 +1,2 @@
-// The name of a task's container, as Docker Swarm names them.
-import type { Task } from "@shoal/shared";
-
-/** The service's name, or its id when the task does not carry the name. */
-export function serviceName(task: Task): string {
-  return task.serviceAnnotations?.name || task.serviceId;
-}
-
-/**
- * `<service name>.<slot>.<task id>`; a global task (slot 0) has its node id in place of the
- * slot. Deterministic, so a restarted agent finds the container again.
- */
-export function containerName(task: Task): string {
-  const position = task.slot > 0 ? String(task.slot) : task.nodeId;
-  return `${serviceName(task)}.${position}.${task.id}`;
-}
+// The name of a task's container, as Docker Swarm names them (shared with the managers' Docker API).
+export { containerName, serviceName } from "@shoal/shared";

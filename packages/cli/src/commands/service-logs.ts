@@ -9,13 +9,14 @@ import {
   LogsClient,
   fromServiceError,
   type LogMessage,
+  type LogSelector,
   type LogTimestamp,
   type SubscribeLogsResponse,
 } from "@shoal/shared";
 import { MANAGER_HELP, withControl, type Control } from "../client.js";
 import { clientTls } from "../tls.js";
 
-interface LogsFlags {
+export interface LogsFlags {
   follow?: boolean;
   tail: string;
   timestamps?: boolean;
@@ -41,6 +42,55 @@ async function taskLabels(control: Control, serviceId: string): Promise<Map<stri
   );
 }
 
+/** --tail's value checked: a number of lines or "all". */
+export function checkTail(tail: string): void {
+  if (tail !== "all" && !/^\d+$/.test(tail)) {
+    throw new InvalidArgumentError(`"${tail}" is not a number of lines or "all"`, { field: "--tail" });
+  }
+}
+
+/**
+ * Prints the log lines of `selector` from the leader's log broker: stdout to stdout, stderr to
+ * stderr, each after its time (--timestamps) and `prefix(line)` when given; until the end, or
+ * with --follow until interrupted.
+ */
+export async function printLogs(
+  control: Control,
+  selector: LogSelector,
+  flags: Omit<LogsFlags, "manager">,
+  prefix?: (m: LogMessage) => Promise<string>,
+): Promise<void> {
+  checkTail(flags.tail);
+  const tls = await clientTls();
+  const client = new LogsClient(control.address, tls.credentials, tls.options);
+  const call = client.subscribeLogs({
+    selector,
+    options: {
+      follow: flags.follow ?? false,
+      tail: flags.tail === "all" ? -1 : Number(flags.tail),
+      stdout: true,
+      stderr: true,
+      since: undefined,
+    },
+  });
+  process.once("SIGINT", () => call.cancel());
+  const print = async (m: LogMessage): Promise<void> => {
+    const time = flags.timestamps ? `${rfc3339Nano(m.timestamp)} ` : "";
+    const name = prefix ? await prefix(m) : "";
+    const out = m.stream === LogStream.STDERR ? process.stderr : process.stdout;
+    out.write(Buffer.concat([Buffer.from(`${time}${name}`), Buffer.from(m.data)]));
+  };
+  try {
+    for await (const res of call as AsyncIterable<SubscribeLogsResponse>) {
+      for (const m of res.messages) await print(m);
+    }
+  } catch (err: unknown) {
+    if ((err as grpc.ServiceError).code !== grpc.status.CANCELLED) throw fromServiceError(err);
+  } finally {
+    client.close();
+  }
+}
+
 export function registerServiceLogsCommand(service: Command): void {
   service
     .command("logs <service>")
@@ -51,42 +101,15 @@ export function registerServiceLogsCommand(service: Command): void {
     .option("--manager <addrs>", MANAGER_HELP)
     .action((ref: string, flags: LogsFlags) =>
       withControl(flags.manager, async (control) => {
-        if (flags.tail !== "all" && !/^\d+$/.test(flags.tail)) {
-          throw new InvalidArgumentError(`"${flags.tail}" is not a number of lines or "all"`, { field: "--tail" });
-        }
+        checkTail(flags.tail);
         const { service: svc } = await control.call("getService", { serviceId: ref });
         let names = await taskLabels(control, svc!.id);
-        const tls = await clientTls();
-        const client = new LogsClient(control.address, tls.credentials, tls.options);
-        const call = client.subscribeLogs({
-          selector: { serviceIds: [svc!.id], taskIds: [] },
-          options: {
-            follow: flags.follow ?? false,
-            tail: flags.tail === "all" ? -1 : Number(flags.tail),
-            stdout: true,
-            stderr: true,
-            since: undefined,
-          },
-        });
-        process.once("SIGINT", () => call.cancel());
         const width = (): number => Math.max(0, ...[...names.values()].map((n) => n.length));
-        const print = async (m: LogMessage): Promise<void> => {
+        await printLogs(control, { serviceIds: [svc!.id], taskIds: [] }, flags, async (m) => {
           const taskId = m.context?.taskId ?? "";
           if (!names.has(taskId)) names = await taskLabels(control, svc!.id);
-          const name = (names.get(taskId) ?? taskId).padEnd(width());
-          const time = flags.timestamps ? `${rfc3339Nano(m.timestamp)} ` : "";
-          const out = m.stream === LogStream.STDERR ? process.stderr : process.stdout;
-          out.write(Buffer.concat([Buffer.from(`${time}${name} | `), Buffer.from(m.data)]));
-        };
-        try {
-          for await (const res of call as AsyncIterable<SubscribeLogsResponse>) {
-            for (const m of res.messages) await print(m);
-          }
-        } catch (err: unknown) {
-          if ((err as grpc.ServiceError).code !== grpc.status.CANCELLED) throw fromServiceError(err);
-        } finally {
-          client.close();
-        }
+          return `${(names.get(taskId) ?? taskId).padEnd(width())} | `;
+        });
       }),
     );
 }

@@ -32,6 +32,7 @@ import { isJobSpec } from "./job-mode.js";
 import { addMountOption } from "./mount-flags.js";
 import { addScheduleOptions } from "./schedule-flags.js";
 import { registerServiceLogsCommand } from "./service-logs.js";
+import { registerServiceContainerCommands } from "./task/task-commands.js";
 import { registerServiceRebalanceCommand } from "./service-rebalance.js";
 import { registerServiceUpdateCommands } from "./service-update.js";
 import { addTaskOptions, withNoHealthcheck } from "./task-flags.js";
@@ -320,6 +321,7 @@ export function registerServiceCommands(program: Command): void {
   registerServiceUpdateCommands(service);
   registerServiceRebalanceCommand(service);
   registerServiceLogsCommand(service);
+  registerServiceContainerCommands(service);
 
   service
     .command("rm")

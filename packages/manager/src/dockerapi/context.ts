@@ -1,5 +1,6 @@
 // What every Docker API handler works with.
 import type { Clock, Logger } from "@shoal/shared";
+import type { ContainerCalls } from "../containers/container-calls-client.js";
 import type { ControlCaller, ImagePullCaller } from "./control-calls.js";
 import type { LogsCaller } from "./logs.js";
 import type { ManagerSettings } from "./manager-settings.js";
@@ -7,6 +8,8 @@ import type { ManagerSettings } from "./manager-settings.js";
 export interface DockerApiContext {
   readonly control: ControlCaller;
   readonly logs: LogsCaller;
+  /** Inspect, top, stats, exec and attach on task containers; without it those answer 503. */
+  readonly containers?: ContainerCalls | undefined;
   /** PullImage (POST /images/create); without it pulls answer 503. */
   readonly images?: ImagePullCaller | undefined;
   /** Node id of the manager serving the API (Swarm.NodeID in /info). */

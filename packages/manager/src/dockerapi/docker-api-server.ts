@@ -13,6 +13,8 @@ import {
   type Logger,
   type TlsMaterial,
 } from "@shoal/shared";
+import { LoopbackContainerCalls, type ContainerCalls } from "../containers/container-calls-client.js";
+import { addContainerRoutes, closeUpgraded, containerUpgrades } from "./container-routes.js";
 import type { DockerApiContext } from "./context.js";
 import { LoopbackControl, type ControlCaller, type ImagePullCaller } from "./control-calls.js";
 import { inspectImage } from "./image-inspect.js";
@@ -51,6 +53,7 @@ export interface DockerApiOptions {
   readonly control?: ControlCaller;
   readonly logs?: LogsCaller;
   readonly images?: ImagePullCaller;
+  readonly containers?: ContainerCalls;
 }
 
 /** Every route of the API, on a router. */
@@ -103,6 +106,7 @@ export function dockerRoutes(ctx: DockerApiContext, logger: Logger): Router {
       .on("POST", `/${kind}s/:id/update`, h["update"]!)
       .on("DELETE", `/${kind}s/:id`, h["remove"]!);
   }
+  addContainerRoutes(router, ctx);
   return router;
 }
 
@@ -130,9 +134,16 @@ export class DockerApiServer {
       this.loopback.push(l);
       logs = l;
     }
+    let containers = options.containers;
+    if (!containers) {
+      const c = new LoopbackContainerCalls(options.managerAddr, options.material);
+      this.loopback.push(c);
+      containers = c;
+    }
     const ctx: DockerApiContext = {
       control,
       logs,
+      containers,
       images,
       nodeId: options.nodeId,
       advertise: options.advertise,
@@ -148,14 +159,15 @@ export class DockerApiServer {
       key: material.files.keyPem,
     });
     // Peers without a certificate of the cluster's CA fail the handshake.
-    this.server = createServer({ ...context(), requestCert: true, rejectUnauthorized: true }, (req, res) => {
-      const peer = (req.socket as TLSSocket).getPeerCertificate();
-      let reason: string | undefined;
+    const refusal = (socket: TLSSocket): string | undefined => {
       try {
-        reason = options.refuse?.(pki.peerIdentity(peer.raw));
+        return options.refuse?.(pki.peerIdentity(socket.getPeerCertificate().raw));
       } catch (err: unknown) {
-        reason = `the client certificate cannot be used: ${errorMessage(err)}`;
+        return `the client certificate cannot be used: ${errorMessage(err)}`;
       }
+    };
+    this.server = createServer({ ...context(), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      const reason = refusal(req.socket as TLSSocket);
       if (reason !== undefined) {
         this.logger.warn({ peer: req.socket.remoteAddress, reason }, "docker API call refused");
         res.writeHead(403, { "Content-Type": "application/json" }).end(JSON.stringify({ message: reason }));
@@ -163,6 +175,8 @@ export class DockerApiServer {
       }
       void router.handle(req, res);
     });
+    this.server.on("upgrade", containerUpgrades(ctx, refusal, this.logger));
+    this.closeUpgraded = () => closeUpgraded(ctx);
     // A request Node's HTTP parser refuses (a byte not allowed in a URL, an unknown method, ...)
     // never reaches the router: answered here with a JSON message as every other refusal, not
     // Node's bare 400.
@@ -187,6 +201,7 @@ export class DockerApiServer {
   }
 
   private readonly onRenewed: () => void;
+  private readonly closeUpgraded: () => void;
 
   async start(): Promise<void> {
     const at = this.options.listen.lastIndexOf(":");
@@ -214,6 +229,7 @@ export class DockerApiServer {
     this.stopping ??= new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
+      this.closeUpgraded();
     }).finally(() => {
       this.options.material.removeIdentityCertificateListener(this.onRenewed);
       for (const c of this.loopback) c.close();

@@ -61,7 +61,13 @@ function sinceParam(raw: string | null): { seconds: number; nanos: number } | un
   return { seconds: Number(m[1]), nanos: Number((m[2] ?? "").padEnd(9, "0")) };
 }
 
-async function stream(ctx: DockerApiContext, req: DockerRequest, request: SubscribeLogsRequest): Promise<"streamed"> {
+/** Streams a log subscription as Docker's multiplexed stream, or raw (`tty`: a TTY container's logs). */
+export async function stream(
+  ctx: DockerApiContext,
+  req: DockerRequest,
+  request: SubscribeLogsRequest,
+  tty = false,
+): Promise<"streamed"> {
   const format = { timestamps: isTrue(req.query.get("timestamps")), details: isTrue(req.query.get("details")) };
   const batches = ctx.logs.subscribe(request, req.signal)[Symbol.asyncIterator]();
   // The first batch (or the end, or an error) comes before the headers, so that a failure is
@@ -71,7 +77,7 @@ async function stream(ctx: DockerApiContext, req: DockerRequest, request: Subscr
   req.res.flushHeaders();
   try {
     while (!next.done) {
-      const frames = next.value.map((m) => frame(m.stream, formatLine(m, format)));
+      const frames = next.value.map((m) => (tty ? formatLine(m, format) : frame(m.stream, formatLine(m, format))));
       if (frames.length > 0 && !req.res.write(Buffer.concat(frames))) {
         await new Promise((resolve) => req.res.once("drain", resolve));
       }
@@ -84,21 +90,24 @@ async function stream(ctx: DockerApiContext, req: DockerRequest, request: Subscr
   return "streamed";
 }
 
-export function logHandlers(ctx: DockerApiContext): Record<string, Handler> {
-  const options = (req: DockerRequest): SubscribeLogsRequest["options"] => {
-    const stdout = isTrue(req.query.get("stdout"));
-    const stderr = isTrue(req.query.get("stderr"));
-    if (!stdout && !stderr) {
-      throw new InvalidArgumentError("you must choose at least one stream", { field: "stdout" });
-    }
-    return {
-      follow: isTrue(req.query.get("follow")),
-      tail: tailParam(req.query.get("tail")),
-      stdout,
-      stderr,
-      since: sinceParam(req.query.get("since")),
-    };
+/** The log options of a request's query (follow, tail, stdout, stderr, since). */
+export function logOptions(req: DockerRequest): SubscribeLogsRequest["options"] {
+  const stdout = isTrue(req.query.get("stdout"));
+  const stderr = isTrue(req.query.get("stderr"));
+  if (!stdout && !stderr) {
+    throw new InvalidArgumentError("you must choose at least one stream", { field: "stdout" });
+  }
+  return {
+    follow: isTrue(req.query.get("follow")),
+    tail: tailParam(req.query.get("tail")),
+    stdout,
+    stderr,
+    since: sinceParam(req.query.get("since")),
   };
+}
+
+export function logHandlers(ctx: DockerApiContext): Record<string, Handler> {
+  const options = logOptions;
   return {
     service: async (req) => {
       const opts = options(req);

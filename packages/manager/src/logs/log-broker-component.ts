@@ -3,10 +3,14 @@
 import { LogsService, type Clock, type Logger, type TlsMaterial } from "@shoal/shared";
 import type { Component } from "../lifecycle/component.js";
 import type { ServiceRegistry } from "../server/service-registry.js";
+import type { MemoryStore } from "../state/store/index.js";
 import { LogBroker } from "./log-broker.js";
+import { logNodes } from "./log-targets.js";
 
 export interface LogBrokerComponentOptions {
   readonly server: ServiceRegistry;
+  /** The store, to send a subscription only to the nodes of its tasks. */
+  readonly store: MemoryStore;
   readonly credentials: { readonly material: TlsMaterial };
   readonly raft: { readonly isLeader: boolean; leaderAddr(): string | undefined };
   readonly logger: Logger;
@@ -27,6 +31,7 @@ export class LogBrokerComponent implements Component {
       material: credentials.material,
       isLeader: () => raft.isLeader,
       leaderAddr: () => raft.leaderAddr(),
+      nodesFor: (request) => logNodes(this.options.store, request),
     });
     server.addService(LogsService, this.broker.handlers());
     return Promise.resolve();

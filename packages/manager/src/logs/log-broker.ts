@@ -1,9 +1,10 @@
 // The leader's log broker (SwarmKit's LogBroker): clients subscribe (SubscribeLogs), agents listen
 // for subscriptions (ListenSubscriptions) and publish lines for them (PublishLogs). A subscription
-// goes to every listening agent; each reads its own matching containers. The broker holds the
-// lines until every agent has sent its backlog (or BACKLOG_WAIT_MS passed), sends them merged in
-// timestamp order, and then, with follow, sends new lines in timestamp order every FLUSH_MS (both
-// timed by the injected clock).
+// goes to the listening agents of the nodes that can have its lines (those of its tasks; every
+// agent when it follows a service, whose new tasks may start anywhere); each reads its own
+// matching containers. The broker holds the lines until every agent has sent its backlog (or
+// BACKLOG_WAIT_MS passed), sends them merged in timestamp order, and then, with follow, sends new
+// lines in timestamp order every FLUSH_MS (both timed by the injected clock).
 // On a follower, SubscribeLogs is forwarded to the leader (once; a forwarded call is not
 // forwarded again).
 import type * as grpc from "@grpc/grpc-js";
@@ -50,6 +51,11 @@ export interface LogBrokerOptions {
   readonly material: TlsMaterial;
   isLeader(): boolean;
   leaderAddr(): string | undefined;
+  /**
+   * The nodes whose agents can have lines for a subscription, or undefined: every agent. Without
+   * it, every subscription goes to every agent.
+   */
+  nodesFor?(request: SubscribeLogsRequest): ReadonlySet<string> | undefined;
 }
 
 type AgentStream = grpc.ServerWritableStream<ListenSubscriptionsRequest, ListenSubscriptionsResponse>;
@@ -66,6 +72,8 @@ class Subscription {
   constructor(
     readonly id: string,
     readonly request: SubscribeLogsRequest,
+    /** The nodes it goes to; undefined: every agent, those that listen later too. */
+    readonly targets: ReadonlySet<string> | undefined,
     private readonly call: grpc.ServerWritableStream<SubscribeLogsRequest, SubscribeLogsResponse>,
     private readonly clock: Clock,
     private readonly onEnd: () => void,
@@ -151,21 +159,25 @@ export class LogBroker {
       return;
     }
     const id = newId();
-    const sub = new Subscription(id, call.request, call, this.options.clock, () => {
+    const targets = this.options.nodesFor?.(call.request);
+    const agents = (): [string, AgentStream][] =>
+      [...this.agents].filter(([node]) => targets === undefined || targets.has(node));
+    const sub = new Subscription(id, call.request, targets, call, this.options.clock, () => {
       this.subscriptions.delete(id);
       if (sub.dropped > 0) this.logger.warn({ subscription: id, dropped: sub.dropped }, "log lines dropped");
-      for (const agent of this.agents.values())
+      for (const [, agent] of agents())
         agent.write({ subscription: { id, selector: undefined, options: undefined, close: true } });
     });
     this.subscriptions.set(id, sub);
     call.once("cancelled", () => sub.cancel());
     call.once("close", () => sub.cancel());
-    for (const agent of this.agents.values()) {
+    const reached = agents();
+    for (const [, agent] of reached) {
       agent.write({
         subscription: { id, selector: call.request.selector, options: call.request.options, close: false },
       });
     }
-    sub.start([...this.agents.keys()]);
+    sub.start(reached.map(([node]) => node));
   }
 
   private forward(call: grpc.ServerWritableStream<SubscribeLogsRequest, SubscribeLogsResponse>): void {
@@ -202,7 +214,7 @@ export class LogBroker {
     this.logger.debug({ node }, "agent listens for log subscriptions");
     // Subscriptions that follow reach agents that come later too.
     for (const sub of this.subscriptions.values()) {
-      if (sub.follow) {
+      if (sub.follow && (sub.targets === undefined || sub.targets.has(node))) {
         call.write({
           subscription: { id: sub.id, selector: sub.request.selector, options: sub.request.options, close: false },
         });

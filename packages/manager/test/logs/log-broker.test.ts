@@ -6,6 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import {
   LogStream,
   ManualClock,
+  Task,
   silentLogger,
   type LogMessage,
   type LogsServer,
@@ -15,6 +16,8 @@ import {
 import { describe, expect, it } from "vitest";
 import { setCaller } from "../../src/auth/caller.js";
 import { LogBroker } from "../../src/logs/log-broker.js";
+import { logNodes } from "../../src/logs/log-targets.js";
+import { MemoryStore } from "../../src/state/store/index.js";
 
 const line = (seconds: number, text: string): LogMessage => ({
   context: { nodeId: "n1", serviceId: "s", taskId: "t" },
@@ -124,5 +127,60 @@ describe("LogBroker", () => {
     expect(clock.pendingTimers).toBe(1); // the flush interval
     client.emit("cancelled");
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe("LogBroker: which agents a subscription goes to", () => {
+  async function twoNodes() {
+    const store = new MemoryStore();
+    await store.update((tx) => {
+      tx.tasks.create(Task.fromPartial({ id: "t1", serviceId: "s1", nodeId: "n2" }));
+      tx.tasks.create(Task.fromPartial({ id: "t2", serviceId: "s1", nodeId: "n3" }));
+    });
+    const broker = new LogBroker({
+      logger: silentLogger(),
+      clock: new ManualClock(1_000_000),
+      material: {} as TlsMaterial,
+      isLeader: () => true,
+      leaderAddr: () => undefined,
+      nodesFor: (request) => logNodes(store, request),
+    });
+    const handlers = broker.handlers();
+    const agents = new Map<string, FakeStream<unknown>>();
+    const listen = (node: string): void => {
+      const stream = asNode(new FakeStream({}), node);
+      agents.set(node, stream);
+      handlers.listenSubscriptions(stream as never);
+    };
+    for (const node of ["n1", "n2"]) listen(node);
+    const subscribe = (selector: { serviceIds: string[]; taskIds: string[] }, follow: boolean) => {
+      const client = new FakeStream({ selector, options: { follow } });
+      handlers.subscribeLogs(client as never);
+      return client;
+    };
+    const reached = (node: string): number => agents.get(node)?.written.length ?? 0;
+    return { broker, listen, subscribe, reached };
+  }
+
+  it("sends a task's subscription to its node only, also to that node's agent listening later", async () => {
+    const { broker, listen, subscribe, reached } = await twoNodes();
+    const client = subscribe({ serviceIds: [], taskIds: ["t1"] }, true);
+    expect([reached("n1"), reached("n2")]).toEqual([0, 1]);
+    listen("n3");
+    expect(reached("n3")).toBe(0);
+    subscribe({ serviceIds: ["s1"], taskIds: [] }, false); // the nodes of the service's tasks
+    expect([reached("n1"), reached("n2"), reached("n3")]).toEqual([0, 2, 1]);
+    subscribe({ serviceIds: ["s1"], taskIds: [] }, true); // following a service: every agent
+    expect([reached("n1"), reached("n2"), reached("n3")]).toEqual([1, 3, 2]);
+    broker.close();
+    expect(client.ended).toBe(true);
+  });
+
+  it("ends at once a subscription that no node can serve", async () => {
+    const { broker, subscribe, reached } = await twoNodes();
+    const client = subscribe({ serviceIds: [], taskIds: ["nope"] }, false);
+    expect(client.ended).toBe(true);
+    expect([reached("n1"), reached("n2")]).toEqual([0, 0]);
+    broker.close();
   });
 });
