@@ -53,6 +53,8 @@ if (( WITH_TEST )); then
   need_pkgs python3-docker:dpkg python3-pytest:dpkg
   /usr/bin/python3 -c 'import docker, pytest' 2>/dev/null \
     || die "/usr/bin/python3 cannot import docker and pytest: install Debian's python3-docker and python3-pytest"
+  # The dashboard's browser tests drive Debian's chromium (playwright-core, no browser download).
+  need_pkgs chromium:chromium
   is_root || die "the multi-host tests need root (network namespaces, one dockerd per test host)"
 fi
 

@@ -3,6 +3,7 @@
 // fast because commands load their code only when they run (dynamic imports stay in the bundle).
 import { build } from "esbuild";
 import { readFile } from "node:fs/promises";
+import { dashboardAssetsPlugin } from "../dashboard/build-page.mjs";
 
 const pkg = JSON.parse(await readFile(new URL("./package.json", import.meta.url), "utf8"));
 
@@ -21,6 +22,8 @@ await build({
   conditions: ["@shoal/source"],
   sourcemap: "linked",
   external: optionalNative,
+  // The dashboard's page, built now and embedded (packages/dashboard/build-page.mjs).
+  plugins: [dashboardAssetsPlugin()],
   // CommonJS packages inside an ESM bundle still call require() for Node's built-ins and read
   // __dirname (ssh2, under dockerode); give them both.
   banner: {

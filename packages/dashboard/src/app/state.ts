@@ -1,0 +1,4 @@
+// The page's one model of the cluster.
+import { ClusterModel } from "./model.js";
+
+export const model = new ClusterModel();

@@ -1,0 +1,2 @@
+export { dashboardAssets, type DashboardAsset } from "./assets.js";
+export type * from "./api.js";
