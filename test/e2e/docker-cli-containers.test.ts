@@ -1,8 +1,8 @@
 // The stock docker CLI operates task containers through a manager's Docker API: three managers and
 // three agent hosts, each with its own dockerd; the CLI talks only to one manager, which reaches
 // every container on its node through that node's agent. ps, inspect, exec (output, exit code,
-// stdin, a real pseudo-terminal), logs -f, top and stats, as a user would check them; a worker's
-// certificate is refused.
+// stdin, a real pseudo-terminal), logs -f, top, stats (streaming, through /events) and events, as a
+// user would check them; a worker's certificate is refused.
 import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -30,6 +30,8 @@ let docker: DockerCli;
 let dockerHost = "";
 const agents: HostProcess[] = [];
 const control = new TestControl();
+/** When the tick service was created, in seconds since the epoch (for docker events --since). */
+let createdAt = 0;
 
 /** The running tasks of `tick` with their containers, as the store has them. */
 async function tickTasks(): Promise<Task[]> {
@@ -75,6 +77,7 @@ beforeAll(async () => {
     { control, via: managers[0]!.addr, timeoutMs: 60_000 },
   );
   // One task per host: the CLI reaches each through that host's agent.
+  createdAt = Math.floor(Date.now() / 1000) - 1;
   await docker.ok([
     ...["service", "create", "-d", "--name", "tick", "--replicas", "3", "--replicas-max-per-node", "1"],
     ...["--container-label", "team=ops", harness.baseImage, "sh", "-c", TICKER],
@@ -229,6 +232,47 @@ describe("docker CLI on task containers through a manager", () => {
     expect(one.trim()).toMatch(new RegExp(`^${name.replace(/\./g, "\\.")} \\d+(\\.\\d+)?[KMG]?i?B / `));
     const all = await docker.ok(["stats", "--no-stream", "--format", "{{.Name}}"]);
     expect(all.trim().split("\n").sort()).toHaveLength(3);
+  });
+
+  it("docker stats streams every running container, and docker events shows their starts", async () => {
+    const names = (await docker.ok(["ps", "--format", "{{.Names}}"])).trim().split("\n").sort();
+    expect(names).toHaveLength(3);
+    const stats = spawn(DOCKER_BIN, ["stats", "--format", "{{.Name}} {{.MemUsage}}"], { env: cliEnv() });
+    const events = spawn(
+      DOCKER_BIN,
+      [
+        "events",
+        "--since",
+        String(createdAt),
+        "--filter",
+        "type=container",
+        "--format",
+        "{{.Action}} {{.Actor.Attributes.name}}",
+      ],
+      { env: cliEnv() },
+    );
+    let statsOut = "";
+    let eventsOut = "";
+    stats.stdout.on("data", (d: Buffer) => (statsOut += d.toString()));
+    stats.stderr.on("data", (d: Buffer) => (statsOut += d.toString()));
+    events.stdout.on("data", (d: Buffer) => (eventsOut += d.toString()));
+    try {
+      await waitUntil(
+        "docker stats shows every running container",
+        async () => names.every((n) => new RegExp(`${n.replace(/\./g, "\\.")} \\d`).test(statsOut)),
+        20_000,
+      ).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}: ${statsOut.slice(-500)}`, { cause: err });
+      });
+      await waitUntil(
+        "docker events shows their starts",
+        async () => names.every((n) => eventsOut.includes(`start ${n}`)),
+        20_000,
+      );
+    } finally {
+      stats.kill("SIGKILL");
+      events.kill("SIGKILL");
+    }
   });
 
   it("refuses a worker's certificate", async () => {

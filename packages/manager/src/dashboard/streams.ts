@@ -7,19 +7,13 @@ import type { ServerResponse } from "node:http";
 import {
   EventAction,
   EventType,
-  EventsClient,
   InvalidArgumentError,
   LogStream,
-  MANAGER_CHANNEL_OPTIONS,
-  channelCredentials,
-  serverStream,
   summariseStats,
   ContainerCallOpen,
   ContainerOp,
   type Event,
   type LogMessage,
-  type TlsMaterial,
-  type WatchEventsResponse,
 } from "@shoal/shared";
 import type { ContainerCalls } from "../containers/container-calls-client.js";
 import { rfc3339Nano } from "../dockerapi/log-frames.js";
@@ -86,23 +80,7 @@ export function tailParam(raw: string | null): number {
   return Number(raw);
 }
 
-/** The cluster's events from the Events API over loopback, from `since` on. */
-export class LoopbackEvents {
-  private readonly client: EventsClient;
-
-  constructor(address: string, material: TlsMaterial) {
-    this.client = new EventsClient(address, channelCredentials(material), MANAGER_CHANNEL_OPTIONS);
-  }
-
-  async *watch(since: Date, signal: AbortSignal): AsyncIterable<Event[]> {
-    const call = this.client.watchEvents({ types: [], since });
-    for await (const res of serverStream<WatchEventsResponse>(call, signal)) yield res.events;
-  }
-
-  close(): void {
-    this.client.close();
-  }
-}
+export { LoopbackEvents } from "../events/loopback-events.js";
 
 export async function streamEvents(sse: SseStream, batches: AsyncIterable<Event[]>): Promise<void> {
   for await (const batch of batches) for (const e of batch) await sse.send("event", eventView(e));

@@ -20,6 +20,8 @@ import { LoopbackControl, type ControlCaller, type ImagePullCaller } from "./con
 import { inspectImage } from "./image-inspect.js";
 import { imageHandlers } from "./images.js";
 import { LoopbackLogs, logHandlers, type LogsCaller } from "./logs.js";
+import { eventsHandler } from "./events.js";
+import { LoopbackEvents, type EventsCaller } from "../events/loopback-events.js";
 import type { ManagerSettings } from "./manager-settings.js";
 import { distribution, networkHandlers } from "./networks.js";
 import { secretHandlers } from "./secrets.js";
@@ -54,6 +56,7 @@ export interface DockerApiOptions {
   readonly logs?: LogsCaller;
   readonly images?: ImagePullCaller;
   readonly containers?: ContainerCalls;
+  readonly events?: EventsCaller;
 }
 
 /** Every route of the API, on a router. */
@@ -70,6 +73,7 @@ export function dockerRoutes(ctx: DockerApiContext, logger: Logger): Router {
     .on("GET", "/_ping", ping)
     .on("GET", "/version", version)
     .on("GET", "/info", info(ctx))
+    .on("GET", "/events", eventsHandler(ctx))
     .on("GET", "/swarm", swarm["inspect"]!)
     .on("POST", "/swarm/update", swarm["update"]!)
     .on("GET", "/swarm/unlockkey", swarm["unlockKey"]!)
@@ -140,10 +144,17 @@ export class DockerApiServer {
       this.loopback.push(c);
       containers = c;
     }
+    let events = options.events;
+    if (!events) {
+      const e = new LoopbackEvents(options.managerAddr, options.material);
+      this.loopback.push(e);
+      events = e;
+    }
     const ctx: DockerApiContext = {
       control,
       logs,
       containers,
+      events,
       images,
       nodeId: options.nodeId,
       advertise: options.advertise,

@@ -136,6 +136,8 @@ export function toClusterEvent(change: ObjectEvent, now: Date): Event | undefine
       const attributes: Record<string, string> = { service_id: t.serviceId };
       if (t.nodeId) attributes["node_id"] = t.nodeId;
       if (t.slot > 0) attributes["slot"] = String(t.slot);
+      const containerId = t.status?.containerStatus?.containerId;
+      if (containerId) attributes["container_id"] = containerId;
       if (t.status?.message) attributes["message"] = t.status.message;
       return { ...base, type: EventType.TASK, name: taskName(t), changes: list, attributes };
     }
