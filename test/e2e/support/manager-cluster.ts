@@ -20,6 +20,8 @@ export interface ManagerClusterOptions {
   addr?(i: number): Promise<string> | string;
   /** More arguments for every manager (log level, --unsafe-no-fsync, ...). */
   readonly args?: readonly string[];
+  /** More arguments for manager i alone (its own ports). */
+  argsOf?(i: number): Promise<readonly string[]> | readonly string[];
 }
 
 export async function startManagerCluster(options: ManagerClusterOptions): Promise<ClusterManager[]> {
@@ -27,6 +29,7 @@ export async function startManagerCluster(options: ManagerClusterOptions): Promi
   for (let i = 0; i < options.count; i++) {
     const addr = options.addr ? await options.addr(i) : `127.0.0.1:${await freePort()}`;
     const args = ["manager", "--listen", addr, "--data-dir", join(options.root, `m${i}`), ...(options.args ?? [])];
+    if (options.argsOf) args.push(...(await options.argsOf(i)));
     if (i > 0) {
       const token = (await joinTokens(options.control, managers[0]!.addr)).manager;
       args.push("--join", managers[0]!.addr, "--token", token);
