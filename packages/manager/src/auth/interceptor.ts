@@ -146,14 +146,14 @@ export interface AuthInterceptorOptions {
   /** Whether a manager's node id is in the Raft group now (RaftView.memberList()). */
   readonly isRaftMember: (nodeId: string) => boolean;
   readonly logger?: Logger;
-  /** Parsed peer certificates kept, by fingerprint; default 1024. */
+  /** Parsed peer certificates kept, by fingerprint; default 16384 (one per node, and then some). */
   readonly cacheSize?: number;
 }
 
 /** The grpc-js server interceptor applying `authorize` to every call. */
 export function authInterceptor(options: AuthInterceptorOptions): grpc.ServerInterceptor {
   const logger = options.logger?.child({ component: "auth" });
-  const identities = new IdentityCache(options.cacheSize ?? 1024);
+  const identities = new IdentityCache(options.cacheSize ?? 16_384);
   const storeOf = typeof options.store === "function" ? options.store : (): MemoryStore => options.store as MemoryStore;
   const view = (): AuthView | undefined => {
     const store = storeOf();

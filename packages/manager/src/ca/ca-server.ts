@@ -19,7 +19,6 @@ import {
   NodeState,
   ShoalError,
   UnavailableError,
-  leafIdentity,
   newId,
   pki,
   systemClock,
@@ -173,7 +172,7 @@ export class NodeCaServer {
     const tokens = { worker: cluster.rootJoinTokens?.worker ?? "", manager: cluster.rootJoinTokens?.manager ?? "" };
     const role = pki.joinTokenRole(token, tokens, currentDigest(rootCa));
     const nodeId = newId();
-    const response = await this.sign(cluster, rootCa, csrPem, nodeId, role);
+    const { response, certificate } = await this.sign(cluster, rootCa, csrPem, nodeId, role);
     // Signed first: a failed signature leaves no node behind; a node that fails to be created
     // leaves a certificate that names no node, which the interceptor refuses.
     const storeRole = role === "manager" ? NodeRole.MANAGER : NodeRole.WORKER;
@@ -184,7 +183,7 @@ export class NodeCaServer {
           role: storeRole,
           spec: { desiredRole: storeRole, availability: NodeAvailability.ACTIVE, annotations: { labels: {} } },
           status: { state: NodeState.UNKNOWN, message: "joined; no session yet", addr: "" },
-          certificate: certificateRecord(response),
+          certificate,
         }),
       ),
     );
@@ -223,8 +222,8 @@ export class NodeCaServer {
       );
     }
     if (!node && member) {
-      const response = await this.sign(cluster, rootCa, csrPem, caller.nodeId, "manager");
-      await this.record(caller.nodeId, response, "manager");
+      const { response, certificate } = await this.sign(cluster, rootCa, csrPem, caller.nodeId, "manager");
+      await this.record(caller.nodeId, certificate, "manager");
       this.#logger?.info({ nodeId: caller.nodeId, role: "manager" }, "certificate renewed");
       return response;
     }
@@ -251,8 +250,8 @@ export class NodeCaServer {
     // Whose certificate it is, for the record: a manager certificate is the node's manager's (a
     // promoted node's agent asks for it for the manager it starts), a worker one its agent's.
     const holder: CertificateHolder = role === "manager" ? "manager" : "agent";
-    const response = await this.sign(cluster, rootCa, csrPem, node.id, role);
-    await this.record(node.id, response, holder);
+    const { response, certificate } = await this.sign(cluster, rootCa, csrPem, node.id, role);
+    await this.record(node.id, certificate, holder);
     this.#logger?.info({ nodeId: node.id, role, was: caller.role, holder }, "certificate renewed");
     return response;
   }
@@ -262,12 +261,8 @@ export class NodeCaServer {
    * certificate from the old key: the agent's in Node.certificate, the manager's in the rotation
    * (renewed_managers), and in Node.certificate too while no agent runs as the node.
    */
-  private async record(
-    nodeId: string,
-    response: IssueNodeCertificateResponse,
-    holder: CertificateHolder,
-  ): Promise<void> {
-    const record = { nodeId, ...certificateRecord(response) };
+  private async record(nodeId: string, certificate: NodeCertificate, holder: CertificateHolder): Promise<void> {
+    const record = { nodeId, ...certificate };
     await this.#options.store
       .update((tx) => {
         const node = tx.nodes.get(nodeId);
@@ -295,7 +290,7 @@ export class NodeCaServer {
     csrPem: string,
     nodeId: string,
     role: pki.JoinRole,
-  ): Promise<IssueNodeCertificateResponse> {
+  ): Promise<Signed> {
     const signer = await this.#cache.signer(rootCa);
     const lifetimeMs = this.#options.certLifetimeMs?.(cluster) ?? pki.DEFAULT_NODE_CERT_LIFETIME_MS;
     let issued: pki.IssuedCertificate;
@@ -316,10 +311,18 @@ export class NodeCaServer {
       throw err;
     }
     return {
-      nodeId,
-      role: role === "manager" ? NodeRole.MANAGER : NodeRole.WORKER,
-      certificateChain: Buffer.from(issued.certChainPem),
-      caCert: Buffer.from(trustedRootsPem(rootCa)),
+      response: {
+        nodeId,
+        role: role === "manager" ? NodeRole.MANAGER : NodeRole.WORKER,
+        certificateChain: Buffer.from(issued.certChainPem),
+        caCert: Buffer.from(trustedRootsPem(rootCa)),
+      },
+      // From the signing itself: parsing the chain and the roots back cost more than the signature.
+      certificate: {
+        serialNumber: issued.serialNumber,
+        issuerDigest: issued.issuerDigest,
+        notAfter: issued.notAfter,
+      },
     };
   }
 
@@ -332,6 +335,12 @@ export class NodeCaServer {
     }
     return { cluster, rootCa };
   }
+}
+
+/** A signed certificate: the answer to the node, and what the store keeps of it. */
+interface Signed {
+  readonly response: IssueNodeCertificateResponse;
+  readonly certificate: NodeCertificate;
 }
 
 /** Who holds a certificate of a node: its agent, or its manager. */
@@ -349,28 +358,4 @@ export function issuedRole(node: Node, holder: CertificateHolder, raftMember: bo
   if (holder === "manager" && raftMember) return "manager";
   if (desired !== NodeRole.MANAGER) return holder === "manager" ? undefined : "worker";
   return holder === "agent" && raftMember ? "worker" : "manager";
-}
-
-/** What the store keeps of an issued certificate: serial, the issuing root's digest, expiry. */
-function certificateRecord(response: IssueNodeCertificateResponse): NodeCertificate {
-  const chain = Buffer.from(response.certificateChain).toString("utf8");
-  const identity = leafIdentity(chain);
-  const issuer = issuerRootPem(chain, Buffer.from(response.caCert).toString("utf8"));
-  return {
-    serialNumber: identity.serialNumber,
-    issuerDigest: issuer === undefined ? "" : pki.caDigest(issuer),
-    notAfter: identity.notAfter,
-  };
-}
-
-/** The root (of `rootsPem`) whose key signed the chain: the one whose subject is the leaf's or the intermediate's issuer. */
-function issuerRootPem(chainPem: string, rootsPem: string): string | undefined {
-  const blocks = (pem: string): string[] =>
-    pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  const chain = blocks(chainPem).map((p) => new pki.x509.X509Certificate(p));
-  const top = chain[chain.length - 1];
-  if (!top) return undefined;
-  // During a rotation the chain ends with the new root cross-signed: its key is the new root's.
-  const signerName = chain.length > 1 ? top.subject : top.issuer;
-  return blocks(rootsPem).find((p) => new pki.x509.X509Certificate(p).subject === signerName);
 }

@@ -52,6 +52,8 @@ export interface IssuedCertificate {
   readonly serialNumber: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
+  /** The digest of the root whose key signed it (this CA's), as a rotation records it. */
+  readonly issuerDigest: string;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -171,7 +173,7 @@ export class CertificateAuthority {
       ],
     });
     const certChainPem = [leaf.toString("pem"), this.intermediatesPem].filter((p) => p !== "").join("\n");
-    return { certChainPem, serialNumber, notBefore, notAfter };
+    return { certChainPem, serialNumber, notBefore, notAfter, issuerDigest: this.digest };
   }
 
   /**

@@ -57,7 +57,9 @@ export function pinnedCredentials(caPem: string): grpc.ChannelCredentials {
  * node then checks against its token's digest (verifyCaAgainstToken) before it sends anything.
  */
 export function bootstrapCredentials(): grpc.ChannelCredentials {
-  return grpc.credentials.createSsl(null, null, null, {
+  // No roots at all, rather than grpc-js's default for null: Node's ~140 public roots, parsed
+  // into each new secure context (about 65 ms of CPU per join; nothing is checked against them).
+  return grpc.credentials.createSsl(Buffer.alloc(0), null, null, {
     rejectUnauthorized: false,
     checkServerIdentity: () => undefined,
   });

@@ -68,6 +68,17 @@ describe("CertificateAuthority.issue", () => {
     expect(identityOf(leaf)).toMatchObject({ nodeId: "n0de1d", role: "manager", clusterId: CLUSTER });
   });
 
+  it("says what it issued as the certificate itself says it: serial, end, the signing root", async () => {
+    const root = await newRoot();
+    const { csrPem } = await createKeyAndCsr();
+    const issued = await root.issue(csrPem, { nodeId: "n0de1d", role: "worker", clusterId: CLUSTER, now: NOW });
+    const leaf = leafOf(issued.certChainPem);
+    expect(issued.serialNumber).toBe(leaf.serialNumber);
+    expect(issued.notAfter.getTime()).toBe(leaf.notAfter.getTime());
+    expect(issued.notBefore.getTime()).toBe(leaf.notBefore.getTime());
+    expect(issued.issuerDigest).toBe(root.digest);
+  });
+
   it("gives node certificates both TLS usages and DNS names for the role and node id, plus any hosts", async () => {
     const root = await newRoot();
     const leaf = leafOf((await issue(root, "n1", "manager", { hosts: ["10.0.0.7", "mgr1.example"] })).certChainPem);
