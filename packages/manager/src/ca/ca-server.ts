@@ -40,6 +40,7 @@ import type { MemoryStore } from "../state/store/index.js";
 import { managerOnly, newManagerNode } from "../nodes/manager-node.js";
 import { recordIssued, recordManagerIssued } from "./issued-record.js";
 import { currentDigest, RootCaCache, trustedRootsPem, type RootCaOf } from "./root-ca.js";
+import { SigningQueue } from "./signing-queue.js";
 
 export interface NodeCaServerOptions {
   readonly store: MemoryStore;
@@ -86,6 +87,7 @@ export class NodeCaServer {
   readonly #clock: Clock;
   readonly #cache: RootCaCache;
   readonly #logger: Logger | undefined;
+  readonly #signing = new SigningQueue();
 
   constructor(options: NodeCaServerOptions) {
     this.#options = options;
@@ -140,8 +142,8 @@ export class NodeCaServer {
     if (!this.#options.isLeader()) return this.toLeader(request, caller, incoming);
     const csrPem = Buffer.from(request.csr).toString("utf8");
     return request.token !== ""
-      ? this.join(cluster, rootCa, csrPem, request.token)
-      : this.renew(cluster, rootCa, csrPem, caller, request.agentCertificate);
+      ? this.join(cluster, rootCa, csrPem, request.token, incoming.signal)
+      : this.renew(cluster, rootCa, csrPem, caller, request.agentCertificate, incoming.signal);
   }
 
   /**
@@ -168,11 +170,12 @@ export class NodeCaServer {
     rootCa: RootCA,
     csrPem: string,
     token: string,
+    signal: AbortSignal | undefined,
   ): Promise<IssueNodeCertificateResponse> {
     const tokens = { worker: cluster.rootJoinTokens?.worker ?? "", manager: cluster.rootJoinTokens?.manager ?? "" };
     const role = pki.joinTokenRole(token, tokens, currentDigest(rootCa));
     const nodeId = newId();
-    const { response, certificate } = await this.sign(cluster, rootCa, csrPem, nodeId, role);
+    const { response, certificate } = await this.sign(cluster, rootCa, csrPem, nodeId, role, signal);
     // Signed first: a failed signature leaves no node behind; a node that fails to be created
     // leaves a certificate that names no node, which the interceptor refuses.
     const storeRole = role === "manager" ? NodeRole.MANAGER : NodeRole.WORKER;
@@ -197,6 +200,7 @@ export class NodeCaServer {
     csrPem: string,
     caller: pki.CertIdentity | undefined,
     forAgent: boolean,
+    signal: AbortSignal | undefined,
   ): Promise<IssueNodeCertificateResponse> {
     if (caller === undefined || caller.role === "client") {
       throw new ShoalError(
@@ -222,7 +226,7 @@ export class NodeCaServer {
       );
     }
     if (!node && member) {
-      const { response, certificate } = await this.sign(cluster, rootCa, csrPem, caller.nodeId, "manager");
+      const { response, certificate } = await this.sign(cluster, rootCa, csrPem, caller.nodeId, "manager", signal);
       await this.record(caller.nodeId, certificate, "manager");
       this.#logger?.info({ nodeId: caller.nodeId, role: "manager" }, "certificate renewed");
       return response;
@@ -250,7 +254,7 @@ export class NodeCaServer {
     // Whose certificate it is, for the record: a manager certificate is the node's manager's (a
     // promoted node's agent asks for it for the manager it starts), a worker one its agent's.
     const holder: CertificateHolder = role === "manager" ? "manager" : "agent";
-    const { response, certificate } = await this.sign(cluster, rootCa, csrPem, node.id, role);
+    const { response, certificate } = await this.sign(cluster, rootCa, csrPem, node.id, role, signal);
     await this.record(node.id, certificate, holder);
     this.#logger?.info({ nodeId: node.id, role, was: caller.role, holder }, "certificate renewed");
     return response;
@@ -290,20 +294,25 @@ export class NodeCaServer {
     csrPem: string,
     nodeId: string,
     role: pki.JoinRole,
+    signal: AbortSignal | undefined,
   ): Promise<Signed> {
     const signer = await this.#cache.signer(rootCa);
     const lifetimeMs = this.#options.certLifetimeMs?.(cluster) ?? pki.DEFAULT_NODE_CERT_LIFETIME_MS;
     let issued: pki.IssuedCertificate;
     try {
       const hosts = role === "manager" ? this.#options.managerHosts?.(nodeId) : undefined;
-      issued = await signer.issue(csrPem, {
-        nodeId,
-        role,
-        clusterId: cluster.id,
-        now: this.#clock.now(),
-        lifetimeMs,
-        ...(hosts !== undefined ? { hosts } : {}),
-      });
+      issued = await this.#signing.run(
+        () =>
+          signer.issue(csrPem, {
+            nodeId,
+            role,
+            clusterId: cluster.id,
+            now: this.#clock.now(),
+            lifetimeMs,
+            ...(hosts !== undefined ? { hosts } : {}),
+          }),
+        signal,
+      );
     } catch (err: unknown) {
       if (err instanceof pki.CertificateError && err.reason === "malformed") {
         throw new InvalidArgumentError(err.message, { field: "csr", cause: err });
