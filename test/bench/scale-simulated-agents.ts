@@ -141,7 +141,12 @@ async function simMain(): Promise<void> {
           {
             managers: start.managers,
             logger,
-            channel: { credentials: channelCredentials(material), options: MANAGER_CHANNEL_OPTIONS },
+            // Its own subchannel pool: grpc-js's global one is a list per address, searched on
+            // every new channel, and this process holds a thousand agents' channels.
+            channel: {
+              credentials: channelCredentials(material),
+              options: { ...MANAGER_CHANNEL_OPTIONS, "grpc.use_local_subchannel_pool": 1 },
+            },
             describe: (s) => executor.describe(s),
             onSession: (node, _manager, link) => {
               if (!opened) {

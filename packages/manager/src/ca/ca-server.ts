@@ -80,6 +80,8 @@ export interface IncomingCall {
   readonly forwarded?: boolean;
   /** Aborts when the caller cancels. */
   readonly signal?: AbortSignal;
+  /** When the caller stops waiting (ms since the epoch), if it said. */
+  readonly deadline?: number;
 }
 
 export class NodeCaServer {
@@ -87,12 +89,13 @@ export class NodeCaServer {
   readonly #clock: Clock;
   readonly #cache: RootCaCache;
   readonly #logger: Logger | undefined;
-  readonly #signing = new SigningQueue();
+  readonly #signing: SigningQueue;
 
   constructor(options: NodeCaServerOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#cache = options.cache ?? new RootCaCache();
+    this.#signing = new SigningQueue(() => this.#clock.now());
     this.#logger = options.logger?.child({ component: "node-ca" });
   }
 
@@ -112,7 +115,13 @@ export class NodeCaServer {
       ) => {
         const cancelled = new AbortController();
         call.once("cancelled", () => cancelled.abort());
-        const incoming = { forwarded: isForwarded(call.metadata), signal: cancelled.signal };
+        const deadline = call.getDeadline();
+        const incoming = {
+          forwarded: isForwarded(call.metadata),
+          signal: cancelled.signal,
+          ...(deadline instanceof Date ? { deadline: deadline.getTime() } : {}),
+          ...(typeof deadline === "number" && Number.isFinite(deadline) ? { deadline } : {}),
+        };
         this.issueNodeCertificate(call.request, callerOf(call.metadata), incoming).then(
           (res) => callback(null, res),
           (err: unknown) => callback(toServiceError(err)),
@@ -142,8 +151,8 @@ export class NodeCaServer {
     if (!this.#options.isLeader()) return this.toLeader(request, caller, incoming);
     const csrPem = Buffer.from(request.csr).toString("utf8");
     return request.token !== ""
-      ? this.join(cluster, rootCa, csrPem, request.token, incoming.signal)
-      : this.renew(cluster, rootCa, csrPem, caller, request.agentCertificate, incoming.signal);
+      ? this.join(cluster, rootCa, csrPem, request.token, incoming)
+      : this.renew(cluster, rootCa, csrPem, caller, request.agentCertificate, incoming);
   }
 
   /**
@@ -170,14 +179,17 @@ export class NodeCaServer {
     rootCa: RootCA,
     csrPem: string,
     token: string,
-    signal: AbortSignal | undefined,
+    incoming: IncomingCall,
   ): Promise<IssueNodeCertificateResponse> {
     const tokens = { worker: cluster.rootJoinTokens?.worker ?? "", manager: cluster.rootJoinTokens?.manager ?? "" };
     const role = pki.joinTokenRole(token, tokens, currentDigest(rootCa));
     const nodeId = newId();
-    const { response, certificate } = await this.sign(cluster, rootCa, csrPem, nodeId, role, signal);
+    const { response, certificate } = await this.sign(cluster, rootCa, csrPem, nodeId, role, incoming);
     // Signed first: a failed signature leaves no node behind; a node that fails to be created
-    // leaves a certificate that names no node, which the interceptor refuses.
+    // leaves a certificate that names no node, which the interceptor refuses. Nor is a node made
+    // for a caller that has gone meanwhile (its deadline passed in a join storm): it will join
+    // again, and the node would stay behind, never to hold a session.
+    incoming.signal?.throwIfAborted();
     const storeRole = role === "manager" ? NodeRole.MANAGER : NodeRole.WORKER;
     await this.#options.store.update((tx) =>
       tx.nodes.create(
@@ -200,7 +212,7 @@ export class NodeCaServer {
     csrPem: string,
     caller: pki.CertIdentity | undefined,
     forAgent: boolean,
-    signal: AbortSignal | undefined,
+    incoming: IncomingCall,
   ): Promise<IssueNodeCertificateResponse> {
     if (caller === undefined || caller.role === "client") {
       throw new ShoalError(
@@ -226,7 +238,7 @@ export class NodeCaServer {
       );
     }
     if (!node && member) {
-      const { response, certificate } = await this.sign(cluster, rootCa, csrPem, caller.nodeId, "manager", signal);
+      const { response, certificate } = await this.sign(cluster, rootCa, csrPem, caller.nodeId, "manager", incoming);
       await this.record(caller.nodeId, certificate, "manager");
       this.#logger?.info({ nodeId: caller.nodeId, role: "manager" }, "certificate renewed");
       return response;
@@ -254,7 +266,7 @@ export class NodeCaServer {
     // Whose certificate it is, for the record: a manager certificate is the node's manager's (a
     // promoted node's agent asks for it for the manager it starts), a worker one its agent's.
     const holder: CertificateHolder = role === "manager" ? "manager" : "agent";
-    const { response, certificate } = await this.sign(cluster, rootCa, csrPem, node.id, role, signal);
+    const { response, certificate } = await this.sign(cluster, rootCa, csrPem, node.id, role, incoming);
     await this.record(node.id, certificate, holder);
     this.#logger?.info({ nodeId: node.id, role, was: caller.role, holder }, "certificate renewed");
     return response;
@@ -294,7 +306,7 @@ export class NodeCaServer {
     csrPem: string,
     nodeId: string,
     role: pki.JoinRole,
-    signal: AbortSignal | undefined,
+    incoming: IncomingCall,
   ): Promise<Signed> {
     const signer = await this.#cache.signer(rootCa);
     const lifetimeMs = this.#options.certLifetimeMs?.(cluster) ?? pki.DEFAULT_NODE_CERT_LIFETIME_MS;
@@ -311,7 +323,7 @@ export class NodeCaServer {
             lifetimeMs,
             ...(hosts !== undefined ? { hosts } : {}),
           }),
-        signal,
+        incoming,
       );
     } catch (err: unknown) {
       if (err instanceof pki.CertificateError && err.reason === "malformed") {
