@@ -96,6 +96,35 @@ const NO_STORE: TaskStore = { load: async () => [], save: async () => undefined 
 const STORE_KIND = process.env["BENCH_SIM_STORE"] ?? "none";
 const STORE = STORE_KIND === "memory" ? undefined : NO_STORE;
 
+/**
+ * Joins in flight at once in the simulated agents' process. Each join makes a key, a request and
+ * three TLS connections; a thousand of them at once in ONE process (real agents each have their
+ * own host) starved it so that it missed the managers' answers, and the agents joined again and
+ * again. This bounds that artefact, not the managers: the leader still sees joins as fast as
+ * it can take them. BENCH_JOIN_CONCURRENCY changes it.
+ */
+const JOIN_CONCURRENCY = Number(process.env["BENCH_JOIN_CONCURRENCY"] ?? 32);
+
+/** At most `size` of the functions given to run() at once; the others wait their turn. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
 interface SimStart {
   readonly type: "start";
   readonly managers: string[];
@@ -116,6 +145,7 @@ async function simMain(): Promise<void> {
   const workers: Worker[] = [];
   const reporters: StatusReporter[] = [];
   let sessions = 0;
+  const joinSlots = new Slots(JOIN_CONCURRENCY);
   for (let i = 0; i < start.agents; i++) {
     const executor = new FakeExecutor({
       description: {
@@ -136,7 +166,9 @@ async function simMain(): Promise<void> {
       (async () => {
         await worker.start(stop.signal);
         // Each simulated agent joins with the token and holds a certificate of its own.
-        const { material } = await joinWithRetry(start.managers, start.token, undefined, logger, stop.signal);
+        const { material } = await joinSlots.run(() =>
+          joinWithRetry(start.managers, start.token, undefined, logger, stop.signal),
+        );
         await runSession(
           {
             managers: start.managers,
