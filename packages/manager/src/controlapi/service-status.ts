@@ -28,5 +28,6 @@ export function replicaStatus(service: Service, tasks: readonly Task[]): Service
 
 /** The counts of each service, in order, from the tasks of that service alone. */
 export function replicaStatuses(tx: ReadTx, services: readonly Service[]): ServiceReplicaStatus[] {
-  return services.map((s) => replicaStatus(s, tx.tasks.find({ serviceId: s.id })));
+  // Counted without copies (scan): `service ls` of a 100,000-task service copied every task.
+  return services.map((s) => replicaStatus(s, tx.tasks.scan({ serviceId: s.id })));
 }

@@ -129,7 +129,7 @@ export class ManagerMetrics {
         this.reset();
         const counts = new Map<number, number>();
         store.view((tx) => {
-          for (const t of tx.tasks.find()) {
+          for (const t of tx.tasks.scan()) {
             const s = t.status?.state ?? TaskState.NEW;
             counts.set(s, (counts.get(s) ?? 0) + 1);
           }
@@ -146,7 +146,7 @@ export class ManagerMetrics {
         this.reset();
         const counts = new Map<string, number>();
         store.view((tx) => {
-          for (const n of tx.nodes.find()) {
+          for (const n of tx.nodes.scan()) {
             const key = `${n.status?.state ?? NodeState.UNKNOWN}/${n.spec?.availability ?? NodeAvailability.ACTIVE}`;
             counts.set(key, (counts.get(key) ?? 0) + 1);
           }

@@ -154,18 +154,19 @@ export class GlobalOrchestrator {
     const plan = new Plan();
     const base = { nodeMatches: this.nodeMatches, now };
 
-    // Services looked at on every node.
-    const full = new Map<string, Task[]>();
+    // Services looked at on every node; tasks read without copies (scan): the plan names what it
+    // changes by id.
+    const full = new Map<string, Readonly<Task>[]>();
     if (dirty.all) {
       for (const s of tx.services.find()) full.set(s.id, []);
-      for (const t of tx.tasks.find()) {
+      for (const t of tx.tasks.scan()) {
         if (!isGlobalTask(t)) continue;
         const list = full.get(t.serviceId);
         if (list === undefined) full.set(t.serviceId, [t]);
         else list.push(t);
       }
     } else {
-      for (const id of dirty.services) full.set(id, tx.tasks.find({ serviceId: id }).filter(isGlobalTask));
+      for (const id of dirty.services) full.set(id, tx.tasks.scan({ serviceId: id }).filter(isGlobalTask));
     }
     if (full.size > 0) {
       const allNodes = new Map<string, Node | undefined>(tx.nodes.find().map((n) => [n.id, n]));

@@ -173,8 +173,9 @@ export class TaskReaper {
       }
     };
 
+    // Read without copies (scan): the plan names what to delete by id.
     if (dirty.all) {
-      const tasks = tx.tasks.find();
+      const tasks = tx.tasks.scan();
       for (const t of tasks) reapRemoved(t);
       for (const { ref, tasks: slot } of groupBySlot(tasks, historySlotOf).values()) trim(slot, ref.serviceId);
       return plan;
@@ -183,10 +184,10 @@ export class TaskReaper {
       const t = tx.tasks.get(id);
       if (t !== undefined) reapRemoved(t);
     }
-    for (const nodeId of dirty.nodes) for (const t of tx.tasks.find({ nodeId })) reapRemoved(t);
+    for (const nodeId of dirty.nodes) for (const t of tx.tasks.scan({ nodeId })) reapRemoved(t);
     const slots = new Map(dirty.slots);
     for (const serviceId of dirty.services) {
-      for (const t of tx.tasks.find({ serviceId })) {
+      for (const t of tx.tasks.scan({ serviceId })) {
         const ref = historySlotOf(t);
         if (ref !== undefined) slots.set(slotKey(ref), ref);
       }

@@ -133,12 +133,13 @@ export class ReplicatedOrchestrator {
       if (!dirty.has(ref.serviceId) && slotChanged(tx, ref, replicasOf)) dirty.add(ref.serviceId);
     }
     const plan = new Plan();
-    let byService: Map<string, Task[]> | undefined;
+    // Read without copies (scan): planning reads tasks and names the ones to change by id.
+    let byService: Map<string, Readonly<Task>[]> | undefined;
     let ids: Iterable<string> = dirty;
     if (all) {
       // Every service, and every service that is gone but still has tasks.
       byService = new Map();
-      for (const t of tx.tasks.find()) {
+      for (const t of tx.tasks.scan()) {
         if (!isReplicatedTask(t)) continue;
         const list = byService.get(t.serviceId);
         if (list === undefined) byService.set(t.serviceId, [t]);
@@ -147,7 +148,7 @@ export class ReplicatedOrchestrator {
       ids = new Set([...tx.services.find().map((s) => s.id), ...byService.keys()]);
     }
     for (const id of ids) {
-      const tasks = byService?.get(id) ?? (all ? [] : tx.tasks.find({ serviceId: id }));
+      const tasks = byService?.get(id) ?? (all ? [] : tx.tasks.scan({ serviceId: id }));
       const service = tx.services.get(id);
       if (service === undefined) {
         const before = plan.size;

@@ -86,6 +86,33 @@ describe("MemoryStore: reads and writes", () => {
     expectNoSharedObjects(a, b);
   });
 
+  it("scans what find finds, uncopied, and with the transaction's own writes", async () => {
+    const store = newStore();
+    const svc = makeService("web", "s1");
+    await store.update((tx) => {
+      tx.services.create(svc);
+      for (let slot = 1; slot <= 3; slot++) tx.tasks.create(makeTask(svc, slot, `n${slot}`, `t${slot}`));
+    });
+    const ids = (tasks: readonly { id: string }[]): string[] => tasks.map((t) => t.id).sort();
+    store.view((tx) => {
+      expect(ids(tx.tasks.scan())).toEqual(ids(tx.tasks.find()));
+      expect(ids(tx.tasks.scan({ nodeId: "n2" }))).toEqual(["t2"]);
+      // The same objects each time: nothing copied.
+      expect(tx.tasks.scan({ nodeId: "n2" })[0]).toBe(tx.tasks.scan({ serviceId: "s1" }).find((t) => t.id === "t2"));
+    });
+    await store.update((tx) => {
+      const t1 = tx.tasks.get("t1")!;
+      t1.nodeId = "n9";
+      tx.tasks.update(t1);
+      tx.tasks.delete("t3");
+      tx.tasks.create(makeTask(svc, 4, "n9", "t4"));
+      expect(ids(tx.tasks.scan())).toEqual(["t1", "t2", "t4"]);
+      expect(ids(tx.tasks.scan({ nodeId: "n9" }))).toEqual(["t1", "t4"]);
+      expect(ids(tx.tasks.scan({ nodeId: "n1" }))).toEqual([]);
+    });
+    expect(store.view((tx) => ids(tx.tasks.scan({ nodeId: "n9" })))).toEqual(["t1", "t4"]);
+  });
+
   it("updates with the stored version and rejects a stale one with SequenceConflictError", async () => {
     const clock = new ManualClock(1_000);
     const store = newStore(clock);
