@@ -26,7 +26,7 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { NodeState, TaskState } from "@shoal/shared";
@@ -42,6 +42,9 @@ const REPLICAS = Number(process.env["BENCH_REPLICAS"] ?? 50);
 const IMAGE = "shoal-base:1";
 const SWARM_SERVICE = "bench-swarm";
 const SHOAL_SERVICE = "bench-shoal";
+const FLOOR_LABEL = "com.shoal.bench.floor";
+/** How many `docker run -d` the floor runs at a time (as measured for the issue). */
+const FLOOR_CONCURRENCY = Number(process.env["BENCH_FLOOR_CONCURRENCY"] ?? 8);
 const CONVERGE_TIMEOUT_MS = 300_000;
 const SOCKET = (process.env["DOCKER_HOST"] ?? "unix:///var/run/docker.sock").replace(/^unix:\/\//, "");
 
@@ -52,9 +55,10 @@ const errText = (err: unknown): string => {
 };
 
 /** One Docker Engine API call over the unix socket; the parsed JSON body. */
-function dockerApi<T>(method: string, path: string): Promise<T> {
+function dockerApi<T>(method: string, path: string, body?: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: SOCKET, method, path: `/v1.41${path}` }, (res) => {
+    const headers = body === undefined ? {} : { "Content-Type": "application/json" };
+    const req = request({ socketPath: SOCKET, method, path: `/v1.41${path}`, headers }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (body += chunk));
@@ -64,7 +68,7 @@ function dockerApi<T>(method: string, path: string): Promise<T> {
       });
     });
     req.on("error", reject);
-    req.end();
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
@@ -119,6 +123,53 @@ interface SideResult {
   create_cmd_s?: number;
   remove_s?: number;
   error?: string;
+}
+
+// ---- (0) The daemon's floor ------------------------------------------------------------------
+
+/**
+ * What the daemon itself allows: `docker run -d` (create, then start) of REPLICAS containers of
+ * the same image and command, `concurrency` at a time (each slot takes the next container once
+ * its own is started); the time until the last start returned. Removed after.
+ */
+async function floorSide(concurrency: number): Promise<SideResult> {
+  const label = `${FLOOR_LABEL}=${concurrency}`;
+  const undo = cleanup(async () => {
+    await forceRemoveContainers(label);
+    await waitContainersGone(label, 60_000).catch(() => undefined);
+  });
+  const result: SideResult = {};
+  try {
+    let next = 0;
+    const t0 = performance.now();
+    const slot = async (): Promise<void> => {
+      while (next < REPLICAS) {
+        const i = next++;
+        const { Id } = await dockerApi<{ Id: string }>(
+          "POST",
+          `/containers/create?name=bench-floor-${concurrency}-${i}`,
+          {
+            Image: IMAGE,
+            Cmd: ["sleep", "3600"],
+            Labels: { [FLOOR_LABEL]: String(concurrency) },
+            StopTimeout: 1,
+          },
+        );
+        await dockerApi("POST", `/containers/${Id}/start`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, REPLICAS) }, slot));
+    result.converge_s = round((performance.now() - t0) / 1000);
+    const r0 = performance.now();
+    await forceRemoveContainers(label);
+    await waitContainersGone(label);
+    result.remove_s = round((performance.now() - r0) / 1000);
+  } catch (err: unknown) {
+    result.error = errText(err);
+  } finally {
+    await undo();
+  }
+  return result;
 }
 
 // ---- (a) Docker Swarm mode -------------------------------------------------------------------
@@ -243,7 +294,7 @@ async function shoalSide(): Promise<SideResult> {
         "--hostname",
         "bench-agent",
         "--log-level",
-        "warn",
+        process.env["BENCH_AGENT_LOG_LEVEL"] ?? "warn",
       ],
       join(root, "agent.log"),
     );
@@ -296,39 +347,54 @@ async function shoalSide(): Promise<SideResult> {
   return result;
 }
 
+type Side = "floor" | "floor_all" | "swarm" | "shoal";
+const SIDES: readonly Side[] = ["floor", "floor_all", "swarm", "shoal"];
+
+/** The sides to run, in order: BENCH_SIDES (comma-separated) or all; BENCH_ORDER=shoal-first reverses. */
+function sidesToRun(): Side[] {
+  const asked = (process.env["BENCH_SIDES"] ?? SIDES.join(",")).split(",").map((x) => x.trim());
+  const bad = asked.filter((x) => !SIDES.includes(x as Side));
+  if (bad.length > 0) throw new Error(`BENCH_SIDES: unknown side ${bad.join(", ")} (known: ${SIDES.join(", ")})`);
+  const sides = SIDES.filter((x) => asked.includes(x));
+  return process.env["BENCH_ORDER"] === "shoal-first" ? sides.reverse() : sides;
+}
+
+const ratio = (a: number | undefined, b: number | undefined): number | null =>
+  a !== undefined && b !== undefined ? round(a / b) : null;
+
 async function main(): Promise<void> {
   await ensureBaseImage();
-  let swarm: Awaited<ReturnType<typeof swarmSide>>;
-  let shoal: SideResult;
-  const swarmRun = (): Promise<Awaited<ReturnType<typeof swarmSide>>> =>
-    swarmSide().catch((err: unknown) => ({ error: errText(err) }));
-  const shoalRun = (): Promise<SideResult> => shoalSide().catch((err: unknown) => ({ error: errText(err) }));
-  if (process.env["BENCH_ORDER"] === "shoal-first") {
-    shoal = await shoalRun();
-    swarm = await swarmRun();
-  } else {
-    swarm = await swarmRun();
-    shoal = await shoalRun();
-  }
+  const sides = sidesToRun();
+  const results: Partial<Record<Side, SideResult & { already_in_swarm?: boolean }>> = {};
+  const runners: Record<Side, () => Promise<SideResult & { already_in_swarm?: boolean }>> = {
+    floor: () => floorSide(FLOOR_CONCURRENCY),
+    floor_all: () => floorSide(REPLICAS),
+    swarm: swarmSide,
+    shoal: shoalSide,
+  };
+  for (const side of sides) results[side] = await runners[side]().catch((err: unknown) => ({ error: errText(err) }));
+  const { floor, floor_all, swarm, shoal } = results;
   const line: Record<string, unknown> = {
     bench: "convergence-vs-swarm",
     replicas: REPLICAS,
-    swarm_s: swarm.converge_s ?? null,
-    shoal_s: shoal.converge_s ?? null,
-    ratio:
-      swarm.converge_s !== undefined && shoal.converge_s !== undefined
-        ? round(shoal.converge_s / swarm.converge_s)
-        : null,
-    target_ratio_max: 0.5,
-    swarm_create_cmd_s: swarm.create_cmd_s ?? null,
-    shoal_create_cmd_s: shoal.create_cmd_s ?? null,
-    swarm_remove_s: swarm.remove_s ?? null,
-    shoal_remove_s: shoal.remove_s ?? null,
+    order: sides.join(","),
+    floor_s: floor?.converge_s ?? null,
+    floor_all_s: floor_all?.converge_s ?? null,
+    swarm_s: swarm?.converge_s ?? null,
+    shoal_s: shoal?.converge_s ?? null,
+    ratio_to_floor: ratio(shoal?.converge_s, floor?.converge_s),
+    target_ratio_to_floor_max: 1.1,
+    ratio_to_swarm: ratio(shoal?.converge_s, swarm?.converge_s),
+    floor_concurrency: FLOOR_CONCURRENCY,
+    swarm_create_cmd_s: swarm?.create_cmd_s ?? null,
+    shoal_create_cmd_s: shoal?.create_cmd_s ?? null,
+    swarm_remove_s: swarm?.remove_s ?? null,
+    shoal_remove_s: shoal?.remove_s ?? null,
+    loadavg_1m: round(loadavg()[0]!),
   };
-  if (swarm.error !== undefined) line["swarm_error"] = swarm.error;
-  if (shoal.error !== undefined) line["shoal_error"] = shoal.error;
+  for (const side of sides) if (results[side]?.error !== undefined) line[`${side}_error`] = results[side].error;
   console.log(JSON.stringify(line));
-  if (swarm.already_in_swarm || shoal.error !== undefined) process.exitCode = 1;
+  if (swarm?.already_in_swarm || shoal?.error !== undefined || floor?.error !== undefined) process.exitCode = 1;
 }
 
 await main();
