@@ -1,32 +1,37 @@
 // Convergence side by side on this machine's Docker daemon (/var/run/docker.sock, or DOCKER_HOST
-// unix://...): the time from the `service create` command until every replica of a busybox
-// `sleep` service is running,
-//   (a) with Docker Swarm mode on that daemon (`docker swarm init` here, `docker swarm leave
-//       --force` after; a daemon already in a swarm is left alone and the Swarm side is skipped
-//       with "swarm_error", the run then exits 1);
-//   (b) with Shoal: one manager and one agent as real processes on loopback, the agent on the
-//       same daemon.
-// Both sides are driven through their own CLI (`docker service create --detach`, `shoal service
-// create --detach`) and polled the same way every 100 ms (Swarm: the daemon's /tasks; Shoal: the
-// Control API's ListTasks). Both use a 1 s stop grace period (busybox sleep as PID 1 ignores
-// SIGTERM), so that the removals that follow stay short. Everything made is removed, also on
-// failure: the service, its containers (found by their labels), the swarm, the
-// docker_gwbridge network when the swarm made it, the processes and their data dir.
+// unix://...): the time until REPLICAS containers of the base image running `sleep 3600` run,
+//   (0) the daemon's floor: `docker run -d` as the Engine API does it (create, then start), 8 at
+//       a time ("floor") and all at once ("floor_all"), timed from the first call to the last
+//       start's answer;
+//   (a) Docker Swarm mode on that daemon (`docker swarm init` here, `docker swarm leave --force`
+//       after; a daemon already in a swarm is left alone and the Swarm side is skipped with
+//       "swarm_error", the run then exits 1);
+//   (b) Shoal: one manager and one agent as real processes on loopback, the agent on the same
+//       daemon.
+// Swarm and Shoal are timed from their own CLI's `service create --detach` and polled the same way
+// every 100 ms (Swarm: the daemon's /tasks; Shoal: the Control API's ListTasks). Both use a 1 s
+// stop grace period (busybox sleep as PID 1 ignores SIGTERM), so that the removals that follow
+// stay short. Everything made is removed, also on failure: the floor's containers, the service,
+// its containers (found by their labels), the swarm, the docker_gwbridge network when the swarm
+// made it, the processes and their data dir.
 //
 //   node_modules/.bin/tsx --conditions=@shoal/source test/bench/convergence-vs-swarm.ts
-//   BENCH_REPLICAS=50 (default)  BENCH_ORDER=shoal-first (default: swarm first)
-// Prints one JSON line: {"bench":"convergence-vs-swarm","replicas":50,"swarm_s":..,"shoal_s":..,
-// "ratio":shoal_s/swarm_s,"target_ratio_max":0.5, ...details}; "*_create_cmd_s" is how long the
-// create command itself took (included in the times), "*_remove_s" the removal of the service
-// until its containers are gone.
+//   BENCH_REPLICAS=50 (default)   BENCH_SIDES=floor,floor_all,swarm,shoal (default: all, in that
+//   order)   BENCH_ORDER=shoal-first (the reverse order)   BENCH_FLOOR_CONCURRENCY=8 (default)
+//   BENCH_AGENT_LOG_LEVEL=warn (default; info logs each start with its wait for a slot)
+// Prints one JSON line: {"bench":"convergence-vs-swarm","replicas":50,"floor_s":..,
+// "floor_all_s":..,"swarm_s":..,"shoal_s":..,"ratio_to_floor":shoal_s/floor_s,
+// "target_ratio_to_floor_max":1.1,"ratio_to_swarm":shoal_s/swarm_s, ...details,"loadavg_1m":..};
+// "*_create_cmd_s" is how long the create command itself took (included in the times),
+// "*_remove_s" the removal of the service until its containers are gone. The machine's load
+// matters: on a shared 2-core host the floor itself varies 2x from one run to the next.
 //
-// First figures (2 cores, docker.io 20.10, 50 replicas, 6 runs in both orders): Swarm 12.9-16.9 s,
-// Shoal 7.0-8.4 s, ratio 0.43-0.54. The daemon alone takes ~6.6 s to start 50 created containers
-// all at once (12.6 s one at a time), so Shoal is within ~1.5 s of what this dockerd allows.
+// Figures of issue 19 before the start limit (2 cores, docker.io 20.10, 50 replicas): floor
+// 23.7 s, Swarm 28.9 s, Shoal 31.2 s (1.3x the floor): all 50 starts were fired at once.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { NodeState, TaskState } from "@shoal/shared";
@@ -42,6 +47,9 @@ const REPLICAS = Number(process.env["BENCH_REPLICAS"] ?? 50);
 const IMAGE = "shoal-base:1";
 const SWARM_SERVICE = "bench-swarm";
 const SHOAL_SERVICE = "bench-shoal";
+const FLOOR_LABEL = "com.shoal.bench.floor";
+/** How many `docker run -d` the floor runs at a time (as measured for the issue). */
+const FLOOR_CONCURRENCY = Number(process.env["BENCH_FLOOR_CONCURRENCY"] ?? 8);
 const CONVERGE_TIMEOUT_MS = 300_000;
 const SOCKET = (process.env["DOCKER_HOST"] ?? "unix:///var/run/docker.sock").replace(/^unix:\/\//, "");
 
@@ -52,9 +60,10 @@ const errText = (err: unknown): string => {
 };
 
 /** One Docker Engine API call over the unix socket; the parsed JSON body. */
-function dockerApi<T>(method: string, path: string): Promise<T> {
+function dockerApi<T>(method: string, path: string, body?: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: SOCKET, method, path: `/v1.41${path}` }, (res) => {
+    const headers = body === undefined ? {} : { "Content-Type": "application/json" };
+    const req = request({ socketPath: SOCKET, method, path: `/v1.41${path}`, headers }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (body += chunk));
@@ -64,7 +73,7 @@ function dockerApi<T>(method: string, path: string): Promise<T> {
       });
     });
     req.on("error", reject);
-    req.end();
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
@@ -119,6 +128,53 @@ interface SideResult {
   create_cmd_s?: number;
   remove_s?: number;
   error?: string;
+}
+
+// ---- (0) The daemon's floor ------------------------------------------------------------------
+
+/**
+ * What the daemon itself allows: `docker run -d` (create, then start) of REPLICAS containers of
+ * the same image and command, `concurrency` at a time (each slot takes the next container once
+ * its own is started); the time until the last start returned. Removed after.
+ */
+async function floorSide(concurrency: number): Promise<SideResult> {
+  const label = `${FLOOR_LABEL}=${concurrency}`;
+  const undo = cleanup(async () => {
+    await forceRemoveContainers(label);
+    await waitContainersGone(label, 60_000).catch(() => undefined);
+  });
+  const result: SideResult = {};
+  try {
+    let next = 0;
+    const t0 = performance.now();
+    const slot = async (): Promise<void> => {
+      while (next < REPLICAS) {
+        const i = next++;
+        const { Id } = await dockerApi<{ Id: string }>(
+          "POST",
+          `/containers/create?name=bench-floor-${concurrency}-${i}`,
+          {
+            Image: IMAGE,
+            Cmd: ["sleep", "3600"],
+            Labels: { [FLOOR_LABEL]: String(concurrency) },
+            StopTimeout: 1,
+          },
+        );
+        await dockerApi("POST", `/containers/${Id}/start`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, REPLICAS) }, slot));
+    result.converge_s = round((performance.now() - t0) / 1000);
+    const r0 = performance.now();
+    await forceRemoveContainers(label);
+    await waitContainersGone(label);
+    result.remove_s = round((performance.now() - r0) / 1000);
+  } catch (err: unknown) {
+    result.error = errText(err);
+  } finally {
+    await undo();
+  }
+  return result;
 }
 
 // ---- (a) Docker Swarm mode -------------------------------------------------------------------
@@ -243,7 +299,7 @@ async function shoalSide(): Promise<SideResult> {
         "--hostname",
         "bench-agent",
         "--log-level",
-        "warn",
+        process.env["BENCH_AGENT_LOG_LEVEL"] ?? "warn",
       ],
       join(root, "agent.log"),
     );
@@ -296,39 +352,54 @@ async function shoalSide(): Promise<SideResult> {
   return result;
 }
 
+type Side = "floor" | "floor_all" | "swarm" | "shoal";
+const SIDES: readonly Side[] = ["floor", "floor_all", "swarm", "shoal"];
+
+/** The sides to run, in order: BENCH_SIDES (comma-separated) or all; BENCH_ORDER=shoal-first reverses. */
+function sidesToRun(): Side[] {
+  const asked = (process.env["BENCH_SIDES"] ?? SIDES.join(",")).split(",").map((x) => x.trim());
+  const bad = asked.filter((x) => !SIDES.includes(x as Side));
+  if (bad.length > 0) throw new Error(`BENCH_SIDES: unknown side ${bad.join(", ")} (known: ${SIDES.join(", ")})`);
+  const sides = SIDES.filter((x) => asked.includes(x));
+  return process.env["BENCH_ORDER"] === "shoal-first" ? sides.reverse() : sides;
+}
+
+const ratio = (a: number | undefined, b: number | undefined): number | null =>
+  a !== undefined && b !== undefined ? round(a / b) : null;
+
 async function main(): Promise<void> {
   await ensureBaseImage();
-  let swarm: Awaited<ReturnType<typeof swarmSide>>;
-  let shoal: SideResult;
-  const swarmRun = (): Promise<Awaited<ReturnType<typeof swarmSide>>> =>
-    swarmSide().catch((err: unknown) => ({ error: errText(err) }));
-  const shoalRun = (): Promise<SideResult> => shoalSide().catch((err: unknown) => ({ error: errText(err) }));
-  if (process.env["BENCH_ORDER"] === "shoal-first") {
-    shoal = await shoalRun();
-    swarm = await swarmRun();
-  } else {
-    swarm = await swarmRun();
-    shoal = await shoalRun();
-  }
+  const sides = sidesToRun();
+  const results: Partial<Record<Side, SideResult & { already_in_swarm?: boolean }>> = {};
+  const runners: Record<Side, () => Promise<SideResult & { already_in_swarm?: boolean }>> = {
+    floor: () => floorSide(FLOOR_CONCURRENCY),
+    floor_all: () => floorSide(REPLICAS),
+    swarm: swarmSide,
+    shoal: shoalSide,
+  };
+  for (const side of sides) results[side] = await runners[side]().catch((err: unknown) => ({ error: errText(err) }));
+  const { floor, floor_all, swarm, shoal } = results;
   const line: Record<string, unknown> = {
     bench: "convergence-vs-swarm",
     replicas: REPLICAS,
-    swarm_s: swarm.converge_s ?? null,
-    shoal_s: shoal.converge_s ?? null,
-    ratio:
-      swarm.converge_s !== undefined && shoal.converge_s !== undefined
-        ? round(shoal.converge_s / swarm.converge_s)
-        : null,
-    target_ratio_max: 0.5,
-    swarm_create_cmd_s: swarm.create_cmd_s ?? null,
-    shoal_create_cmd_s: shoal.create_cmd_s ?? null,
-    swarm_remove_s: swarm.remove_s ?? null,
-    shoal_remove_s: shoal.remove_s ?? null,
+    order: sides.join(","),
+    floor_s: floor?.converge_s ?? null,
+    floor_all_s: floor_all?.converge_s ?? null,
+    swarm_s: swarm?.converge_s ?? null,
+    shoal_s: shoal?.converge_s ?? null,
+    ratio_to_floor: ratio(shoal?.converge_s, floor?.converge_s),
+    target_ratio_to_floor_max: 1.1,
+    ratio_to_swarm: ratio(shoal?.converge_s, swarm?.converge_s),
+    floor_concurrency: FLOOR_CONCURRENCY,
+    swarm_create_cmd_s: swarm?.create_cmd_s ?? null,
+    shoal_create_cmd_s: shoal?.create_cmd_s ?? null,
+    swarm_remove_s: swarm?.remove_s ?? null,
+    shoal_remove_s: shoal?.remove_s ?? null,
+    loadavg_1m: round(loadavg()[0]!),
   };
-  if (swarm.error !== undefined) line["swarm_error"] = swarm.error;
-  if (shoal.error !== undefined) line["shoal_error"] = shoal.error;
+  for (const side of sides) if (results[side]?.error !== undefined) line[`${side}_error`] = results[side].error;
   console.log(JSON.stringify(line));
-  if (swarm.already_in_swarm || shoal.error !== undefined) process.exitCode = 1;
+  if (swarm?.already_in_swarm || shoal?.error !== undefined || floor?.error !== undefined) process.exitCode = 1;
 }
 
 await main();

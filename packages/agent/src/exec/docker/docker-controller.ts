@@ -37,6 +37,7 @@ import { ensureImage } from "./image-pull.js";
 import { TaskLabel } from "./labels.js";
 import { OomWatch } from "./oom-watch.js";
 import { snapshotOf } from "./snapshot.js";
+import { StartLimit } from "./start-limit.js";
 import type { Dependencies } from "../../secrets/dependency-store.js";
 import { writeTaskFiles, type TaskFile, type TaskFiles } from "../../secrets/task-files.js";
 
@@ -72,6 +73,8 @@ export interface DockerControllerDeps {
   readonly onClose?: (controller: DockerController) => void;
   /** The host's data plane, which a task with networks waits for (none: such tasks fail). */
   readonly networks?: () => NetworkReadiness | undefined;
+  /** The slots for starts that the executor's controllers share (default: this controller's own). */
+  readonly starts?: StartLimit;
 }
 
 export class DockerController implements Controller {
@@ -101,6 +104,7 @@ export class DockerController implements Controller {
   private closed = false;
   private readonly onClose: ((controller: DockerController) => void) | undefined;
   private readonly networks: (() => NetworkReadiness | undefined) | undefined;
+  private readonly starts: StartLimit;
 
   constructor(
     private readonly task: Task,
@@ -116,7 +120,9 @@ export class DockerController implements Controller {
     this.dependencies = deps.dependencies;
     this.onClose = deps.onClose;
     this.networks = deps.networks;
-    this.oom = new OomWatch(deps.clock ?? systemClock);
+    const clock = deps.clock ?? systemClock;
+    this.oom = new OomWatch(clock);
+    this.starts = deps.starts ?? new StartLimit({ now: () => clock.now() });
     this.logger = deps.logger.child({ taskId: task.id, container: this.name });
   }
 
@@ -162,8 +168,9 @@ export class DockerController implements Controller {
     if (before.state === "created") {
       if (!this.filesWritten) await this.writeFiles();
       try {
-        await this.container().start(abortOption(signal));
-        this.logger.info("started container");
+        const call = (): Promise<unknown> => this.container().start(abortOption(signal));
+        const { queuedMs, callMs } = await this.starts.run(call, signal);
+        this.logger.info({ queuedMs, startMs: callMs }, "started container");
       } catch (err: unknown) {
         if (!isNotModified(err)) throw classifyDockerError(err, `starting container ${this.name}`);
       }

@@ -2,6 +2,7 @@
 import {
   componentLogger,
   raceAbort,
+  systemClock,
   type BackoffOptions,
   type Clock,
   type Logger,
@@ -29,6 +30,7 @@ import { DockerHostNetworks } from "./docker-networks.js";
 import { inspectImage, pullImage } from "./image-pull.js";
 import { TaskLabel } from "./labels.js";
 import { healthFromAction } from "./snapshot.js";
+import { StartLimit } from "./start-limit.js";
 import type { TaskFiles } from "../../secrets/task-files.js";
 
 export interface DockerExecutorOptions {
@@ -59,6 +61,8 @@ export class DockerExecutor implements Executor {
   private readonly controllers = new Set<DockerController>();
   /** Docker's bridge networks of the data plane, and its readiness that tasks with networks wait for. */
   readonly hostNetworks: DockerHostNetworks;
+  /** How many container starts are in flight on the daemon, tuned to it (start-limit.ts). */
+  readonly starts: StartLimit;
 
   constructor(options: DockerExecutorOptions) {
     this.logger = componentLogger(options.logger, "executor");
@@ -67,6 +71,11 @@ export class DockerExecutor implements Executor {
     this.clock = options.clock;
     this.files = options.files;
     this.hostNetworks = new DockerHostNetworks(this.docker);
+    const clock = options.clock ?? systemClock;
+    this.starts = new StartLimit({
+      now: () => clock.now(),
+      onChange: (change) => this.logger.debug(change, "container start limit changed"),
+    });
     this.events = new DockerEventStream(this.docker, {
       logger: this.logger,
       ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
@@ -108,6 +117,7 @@ export class DockerExecutor implements Executor {
       files: this.files,
       dependencies: options.dependencies,
       networks: () => this.hostNetworks.readiness,
+      starts: this.starts,
       ...(this.clock !== undefined ? { clock: this.clock } : {}),
       ...(options.ports !== undefined ? { ports: options.ports } : {}),
       ...(options.node !== undefined ? { node: options.node } : {}),
