@@ -45,9 +45,18 @@ export function findNode(tx: ReadTx, ref: string): Node {
  */
 export function listNodes(store: MemoryStore, req: ListNodesRequest): ListNodesResponse {
   const page = pageSpec(req, "node");
-  const nodes = store.view((tx) => tx.nodes.find()).filter((n) => matchesNodeFilters(n, req.filters));
-  if (page === undefined) return { nodes: nodes.sort(compareNodesByHostname) };
-  const { items, nextPageToken } = takePage("node", nodes, page, (n) => Node.encode(n).finish().length);
+  const matches = (tx: ReadTx): Node[] => tx.nodes.find().filter((n) => matchesNodeFilters(n, req.filters));
+  if (page === undefined) return { nodes: store.view(matches).sort(compareNodesByHostname) };
+  const { items, nextPageToken } = store.view((tx) =>
+    takePage(store, "node", page, {
+      matches: () => matches(tx),
+      get: (id) => {
+        const n = tx.nodes.get(id);
+        return n !== undefined && matchesNodeFilters(n, req.filters) ? n : undefined;
+      },
+      encodedSize: (n) => Node.encode(n).finish().length,
+    }),
+  );
   return { nodes: items, nextPageToken };
 }
 

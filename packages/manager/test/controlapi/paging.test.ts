@@ -16,7 +16,7 @@ import {
   type TaskFilters,
 } from "@shoal/shared";
 import { listNodes } from "../../src/controlapi/nodes.js";
-import { encodePageToken } from "../../src/controlapi/paging.js";
+import { MAX_CURSORS, encodePageToken } from "../../src/controlapi/paging.js";
 import { listTasks } from "../../src/controlapi/tasks.js";
 import { MemoryStore } from "../../src/state/store/index.js";
 
@@ -125,16 +125,48 @@ describe("ListTasks in pages", () => {
     for (const id of initial.filter((i) => !removed.has(i))) expect(seen).toContain(id);
     // What was returned was there at that moment: only initial or added ids.
     for (const id of seen) expect([...initial, ...added]).toContain(id);
-    // Ids added behind the cursor cannot appear; those ahead of it do.
-    expect(seen.some((id) => id.startsWith("a"))).toBe(false);
-    expect(seen.some((id) => id.startsWith("z"))).toBe(true);
+    // The walk lists what matched at its first page: tasks created since do not appear.
+    expect(seen.some((id) => id.startsWith("a") || id.startsWith("z"))).toBe(false);
+  });
+
+  it("reads a task changed during a walk as it is now, and skips one that no longer matches", async () => {
+    const store = await storeWith(ids(6).map((id) => task(id)));
+    const filters = { ...NO_FILTERS, desiredStates: [TaskState.RUNNING] };
+    const pages = await walk(store, { filters, pageSize: 2 }, async () => {
+      await store.update((tx) => {
+        for (const id of ["t0003", "t0004"]) {
+          const t = tx.tasks.get(id);
+          if (t?.desiredState === TaskState.RUNNING) {
+            tx.tasks.update({ ...t, desiredState: id === "t0003" ? TaskState.SHUTDOWN : TaskState.RUNNING, slot: 9 });
+          }
+        }
+      });
+    });
+    const seen = pages.flat();
+    expect(seen).toEqual(["t0000", "t0001", "t0002", "t0004", "t0005"]);
+    const slots = store.view((tx) => tx.tasks.get("t0004")!.slot);
+    expect(slots).toBe(9);
+  });
+
+  it("continues a walk whose cursor is gone from the token's last id (another manager, or evicted)", async () => {
+    const tasks = ids(9).map((id) => task(id));
+    const store = await storeWith(tasks);
+    const other = await storeWith(tasks); // a second manager with the same state
+    const first = listTasks(store, { filters: undefined, pageSize: 4 });
+    const second = listTasks(other, { filters: undefined, pageSize: 4, pageToken: first.nextPageToken! });
+    expect(second.tasks.map((t) => t.id)).toEqual(ids(9).slice(4, 8));
+    // Back on the first manager after more walks than it keeps cursors for.
+    for (let i = 0; i <= MAX_CURSORS; i++) listTasks(store, { filters: undefined, pageSize: 1 });
+    const third = listTasks(store, { filters: undefined, pageSize: 4, pageToken: second.nextPageToken! });
+    expect([third.tasks.map((t) => t.id), third.nextPageToken]).toEqual([["t0008"], ""]);
   });
 
   it("refuses a token it did not give with INVALID_ARGUMENT naming page_token", async () => {
     const store = await storeWith(ids(3).map((id) => task(id)));
-    const nodeToken = encodePageToken("node", "t0001");
+    const nodeToken = encodePageToken("node", "c1", "t0001");
     const emptyId = Buffer.from("task:").toString("base64url");
-    for (const pageToken of ["garbage!", "x".repeat(600), nodeToken, emptyId, "dGFzazp0MDAwMQ=", "Zm9v"]) {
+    const badCursor = Buffer.from("task:NO CURSOR:t0001").toString("base64url");
+    for (const pageToken of ["garbage!", "x".repeat(600), nodeToken, emptyId, badCursor, "dGFzazp0MDAwMQ=", "Zm9v"]) {
       const err = failure(() => listTasks(store, { filters: undefined, pageToken }));
       expect(err.code, pageToken).toBe(ErrorCode.InvalidArgument);
       expect(err.message).toMatch(/^page_token: /);
@@ -196,17 +228,15 @@ describe("ListNodes in pages", () => {
     const store = new MemoryStore();
     const nodeIds = ids(12, "n");
     await store.update((tx) =>
-      [...nodeIds]
-        .reverse()
-        .forEach((id, i) =>
-          tx.nodes.create(
-            Node.fromPartial({
-              id,
-              description: { hostname: `h${i}` },
-              spec: { annotations: { labels: { i: `${i % 2}` } } },
-            }),
-          ),
+      [...nodeIds].reverse().forEach((id, i) =>
+        tx.nodes.create(
+          Node.fromPartial({
+            id,
+            description: { hostname: `h${i}` },
+            spec: { annotations: { labels: { i: `${i % 2}` } } },
+          }),
         ),
+      ),
     );
     const seen: string[] = [];
     let pageToken = "";
@@ -225,7 +255,7 @@ describe("ListNodes in pages", () => {
     expect(labelled.nodes).toHaveLength(6);
     expect(labelled.nextPageToken).toBe("");
 
-    const taskToken = encodePageToken("task", "n0001");
+    const taskToken = encodePageToken("task", "c1", "n0001");
     expect(failure(() => listNodes(store, { filters: undefined, pageToken: taskToken })).message).toMatch(
       /^page_token: a token of a task list/,
     );
