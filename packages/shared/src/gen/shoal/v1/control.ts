@@ -266,9 +266,10 @@ export interface ListTasksRequest {
   /**
    * Paging, as Kubernetes' list (limit/continue): a page holds at most page_size tasks that match
    * the filters, in order of id; 0 means the server's default (1,000) and more than its maximum
-   * (5,000) means the maximum. page_token is the next_page_token of the previous page, with the
-   * same filters. With neither field set (a client from before paging) the answer is every match
-   * in one message, ordered by service, slot and node as it was then: that stays unbounded.
+   * (5,000) means the maximum. A page also ends once its tasks encode to 2 MiB. page_token is the
+   * next_page_token of the previous page, with the same filters. With neither field set (a client
+   * from before paging) the answer is every match in one message, ordered by service, slot and
+   * node as it was then: that answer is unbounded.
    */
   pageSize?: number | undefined;
   pageToken?: string | undefined;
