@@ -12,7 +12,7 @@ import {
   Task,
   TaskSpec,
   TaskState,
-  type ListTasksRequest,
+  ListTasksRequest,
   type TaskFilters,
 } from "@shoal/shared";
 import { listNodes } from "../../src/controlapi/nodes.js";
@@ -220,6 +220,17 @@ describe("ListTasks in pages", () => {
     const res = listTasks(store, { filters: undefined });
     expect(res.tasks.map((t) => t.id)).toEqual(["a", "b", "d", "c"]);
     expect(res.nextPageToken).toBeUndefined();
+  });
+});
+
+describe("page fields on the wire", () => {
+  it("tells a request from before paging from one that asks for the default page (page_size 0)", async () => {
+    const store = await storeWith(ids(DEFAULT_LIST_PAGE_SIZE + 1).map((id) => task(id)));
+    const wire = (req: ListTasksRequest): ListTasksRequest =>
+      ListTasksRequest.decode(ListTasksRequest.encode(req).finish());
+    expect(ListTasksRequest.encode({ filters: undefined }).finish()).toHaveLength(0);
+    expect(listTasks(store, wire({ filters: undefined })).tasks).toHaveLength(DEFAULT_LIST_PAGE_SIZE + 1);
+    expect(listTasks(store, wire({ filters: undefined, pageSize: 0 })).tasks).toHaveLength(DEFAULT_LIST_PAGE_SIZE);
   });
 });
 
