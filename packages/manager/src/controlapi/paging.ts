@@ -38,8 +38,11 @@ interface PagedRequest {
 const TOKEN = /^[A-Za-z0-9_-]{1,512}$/;
 const CURSOR = /^[0-9a-z]{1,32}$/;
 const MAX_ID_LENGTH = 256;
-/** Walks whose cursors a store's cache keeps; the least recently used one goes first. */
-export const MAX_CURSORS = 64;
+/**
+ * Walks whose cursors a store's cache keeps; the least recently used one goes first. A cursor of
+ * 100,000 ids holds 0.8 MB (the ids are the stored strings), so at most about 13 MB in all.
+ */
+export const MAX_CURSORS = 16;
 
 /**
  * The page a request asks for, or undefined for a request with neither page_size nor page_token:
