@@ -11,9 +11,10 @@
 // sessions to a manager are multiplexed over one HTTP/2 connection, not N TCP connections.
 //
 // Progress is polled every 2 s with the Control API's ListTasks (the call behind `shoal service
-// ls --json`) on a follower (reads are served locally there), with no receive size limit; each
-// poll prints a progress line on stderr: the tasks meant to run by state, the replaced ones,
-// slots with two tasks meant to run (must stay 0), and the CPU each process used meanwhile.
+// ps`), page by page, on a follower (reads are served locally there), within gRPC's default 4 MB
+// receive limit; each poll prints a progress line on stderr: the tasks meant to run by state, the
+// replaced ones, slots with two tasks meant to run (must stay 0), and the CPU each process used
+// meanwhile.
 //
 //   node_modules/.bin/tsx --conditions=@shoal/source test/bench/scale-simulated-agents.ts
 //       default size: 300 agents x 3000 replicas (DEFAULT_* below), well under 2 minutes;
@@ -48,19 +49,19 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as grpc from "@grpc/grpc-js";
 import {
   ControlClient,
   NodeState,
   ServiceSpec,
   TaskState,
   createLogger,
-  fromServiceError,
   type LogLevel,
   type Task,
   MANAGER_CHANNEL_OPTIONS,
   channelCredentials,
   joinWithRetry,
+  listAllTasks,
+  unaryCall,
 } from "@shoal/shared";
 import { FakeExecutor, StatusReporter, Worker, runSession, type TaskStore } from "@shoal/agent";
 import { TestControl, testClientCredentials } from "../e2e/support/control-client.js";
@@ -297,16 +298,14 @@ async function leaderOf(control: TestControl, managers: Mgr[]): Promise<Mgr> {
   }
 }
 
-/** ListTasks with no limit on the size of the answer (100k tasks are tens of MB). */
+/** The service's tasks, page by page (100k tasks are tens of MB: one message would exceed 4 MB). */
 function listTasks(client: ControlClient, serviceId: string): Promise<Task[]> {
-  return new Promise((resolve, reject) =>
-    client.listTasks(
-      { filters: { idPrefixes: [], serviceIds: [serviceId], nodeIds: [], desiredStates: [] } },
-      new grpc.Metadata(),
-      { deadline: Date.now() + 60_000 },
-      (err, res) => (err ? reject(fromServiceError(err)) : resolve(res.tasks)),
-    ),
-  );
+  return listAllTasks((req) => unaryCall(client, "listTasks", req, { timeoutMs: 60_000 }), {
+    idPrefixes: [],
+    serviceIds: [serviceId],
+    nodeIds: [],
+    desiredStates: [],
+  });
 }
 
 async function benchMain(): Promise<void> {
@@ -398,10 +397,7 @@ async function benchMain(): Promise<void> {
     line["agents_ready_s"] = round((performance.now() - t0Agents) / 1000);
 
     const tls = testClientCredentials();
-    poller = new ControlClient(follower.addr, tls.credentials, {
-      ...tls.options,
-      "grpc.max_receive_message_length": -1,
-    });
+    poller = new ControlClient(follower.addr, tls.credentials, tls.options);
     await cpu.reset();
     metrics!.start();
     const t0 = performance.now();

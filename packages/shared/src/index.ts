@@ -56,3 +56,18 @@ export {
 export { containerName, serviceName } from "./task-name.js";
 export { containerOpen, humanDuration } from "./container-open.js";
 export * from "./container-stats.js";
+export {
+  DEFAULT_LIST_PAGE_SIZE,
+  MAX_LIST_PAGE_SIZE,
+  MAX_LIST_PAGE_BYTES,
+  taskPages,
+  nodePages,
+  listAllTasks,
+  listAllNodes,
+  compareTasksBySlot,
+  compareNodesByHostname,
+  compareIds,
+  type ListPagesOptions,
+  type ListTasksCall,
+  type ListNodesCall,
+} from "./list-pages.js";

@@ -120,7 +120,7 @@ export async function waitAgentsReady(
     `agents ${hostnames.join(", ")} ready`,
     async () => {
       const addr = typeof via === "string" ? via : await via();
-      const { nodes } = await control.call(addr, "listNodes", { filters: undefined }, LIST_NODES_TIMEOUT_MS);
+      const nodes = await control.listNodes(addr, undefined, LIST_NODES_TIMEOUT_MS);
       ready.clear();
       for (const n of nodes) {
         const hostname = n.description?.hostname ?? "";

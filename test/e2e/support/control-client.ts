@@ -10,7 +10,13 @@ import {
   MANAGER_CHANNEL_OPTIONS,
   TlsMaterial,
   channelCredentials,
+  listAllNodes,
+  listAllTasks,
   unaryCall,
+  type Node,
+  type NodeFilters,
+  type Task,
+  type TaskFilters,
   type RequestOf as UnaryRequest,
   type ResponseOf as UnaryResponse,
   type UnaryMethodName,
@@ -54,6 +60,19 @@ export class TestControl {
     timeoutMs = 5000,
   ): Promise<ResponseOf<K>> {
     return unaryCall(this.client(addr), method, request, { timeoutMs });
+  }
+
+  /**
+   * Every task matching `filters` as `addr` lists them, page by page, by service, slot and node;
+   * `timeoutMs` bounds each page.
+   */
+  listTasks(addr: string, filters: TaskFilters | undefined, timeoutMs = 5000): Promise<Task[]> {
+    return listAllTasks((req) => this.call(addr, "listTasks", req, timeoutMs), filters);
+  }
+
+  /** Every node matching `filters` as `addr` lists them, page by page, by hostname. */
+  listNodes(addr: string, filters?: NodeFilters, timeoutMs = 5000): Promise<Node[]> {
+    return listAllNodes((req) => this.call(addr, "listNodes", req, timeoutMs), filters);
   }
 
   /** The client for `addr`, made on first use (e.g. to send raw bytes with makeUnaryRequest). */

@@ -103,7 +103,7 @@ async function stopAgent(agent: HostProcess, host: Host, control: TestControl, a
   await waitUntil(
     `node ${host.name} down`,
     async () => {
-      const { nodes } = await control.call(addr, "listNodes", { filters: undefined }, 3000);
+      const nodes = await control.listNodes(addr, undefined, 3000);
       return nodes.some((n) => n.description?.hostname === host.name && n.status?.state === NodeState.DOWN);
     },
     NODE_DOWN_TIMEOUT_MS,

@@ -12,6 +12,7 @@ import {
   type Baseline,
   type RolloutProgress,
 } from "../output/rollout-progress.js";
+import { serviceTasks } from "../list.js";
 
 export interface FollowOptions {
   /** The service read before the request: a different update status is this rollout's. */
@@ -30,9 +31,7 @@ export async function read(
   serviceId: string,
 ): Promise<{ service: Service; tasks: Task[] }> {
   const { service } = await control.call("getService", { serviceId });
-  const { tasks } = await control.call("listTasks", {
-    filters: { idPrefixes: [], serviceIds: [serviceId], nodeIds: [], desiredStates: [] },
-  });
+  const tasks = await serviceTasks(control, serviceId);
   return { service: service!, tasks };
 }
 

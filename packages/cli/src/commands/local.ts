@@ -13,6 +13,7 @@ import { nodeCertDir } from "@shoal/manager";
 import { Control } from "../client.js";
 import { nodeTable } from "./node.js";
 import { parseAddress } from "./daemons.js";
+import { allNodes } from "../list.js";
 
 const DEFAULT_DIR = ".shoal/local";
 const run = promisify(execFile);
@@ -159,7 +160,7 @@ async function up(flags: UpFlags): Promise<void> {
       await startDaemon(dir, { name, args });
     }
     const nodes = await waitFor<Node[]>(`the agents to register (logs: ${dir}/agent-*.log)`, timeoutMs, async () => {
-      const { nodes } = await control.call("listNodes", { filters: undefined });
+      const nodes = await allNodes(control);
       // Nodes with an agent (a manager without one is a node too, but runs no tasks).
       const withAgent = nodes.filter((n) => n.status?.state === NodeState.READY && n.description?.engine);
       return withAgent.length >= agents ? nodes : undefined;

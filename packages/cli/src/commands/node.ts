@@ -13,6 +13,7 @@ import { MANAGER_HELP, withControl } from "../client.js";
 import { nodeJson } from "../output/json.js";
 import { formatTable, titleCase } from "../output/table.js";
 import { collect, keyValues } from "./service-spec.js";
+import { allNodes } from "../list.js";
 
 /** The MANAGER STATUS column, as `docker node ls` shows it: Leader, Reachable, Unreachable or blank. */
 export function managerStatusText(node: Node): string {
@@ -53,7 +54,7 @@ export function registerNodeCommands(program: Command): void {
     .option("-q, --quiet", "print only ids")
     .option("--json", "print the nodes as JSON")
     .action(async (opts: { manager?: string; quiet?: boolean; json?: boolean }) => {
-      const { nodes } = await withControl(opts.manager, (c) => c.call("listNodes", { filters: undefined }));
+      const nodes = await withControl(opts.manager, (c) => allNodes(c));
       if (opts.json) process.stdout.write(`${JSON.stringify(nodes.map(nodeJson), null, 2)}\n`);
       else if (opts.quiet) process.stdout.write(nodes.map((n) => `${n.id}\n`).join(""));
       else process.stdout.write(nodeTable(nodes));

@@ -10,6 +10,7 @@ import { ErrorCode, ShoalError, isShoalError, pki, type Cluster, type RootCA } f
 import { rotationProgress, type RotationProgress } from "@shoal/manager";
 import type { Command } from "commander";
 import { Control, MANAGER_HELP, managerAddresses } from "../client.js";
+import { allNodes } from "../list.js";
 
 export interface RootCaState {
   readonly cluster: Cluster;
@@ -30,7 +31,7 @@ export async function readRootCa(control: Pick<Control, "call">): Promise<RootCa
   }
   let progress: RotationProgress | undefined;
   if ((rootCa.rootRotation?.caCert.length ?? 0) > 0) {
-    const { nodes } = await control.call("listNodes", { filters: undefined });
+    const nodes = await allNodes(control);
     const info = await control.call("getInfo", {});
     const managers = (info.raft?.members ?? []).map((m) => m.member?.nodeId ?? "").filter((id) => id !== "");
     progress = rotationProgress(rootCa, nodes, managers);

@@ -15,6 +15,7 @@ import {
 } from "@shoal/shared";
 import { MANAGER_HELP, withControl, type Control } from "../client.js";
 import { clientTls } from "../tls.js";
+import { allNodes, serviceTasks } from "../list.js";
 
 export interface LogsFlags {
   follow?: boolean;
@@ -30,12 +31,7 @@ function rfc3339Nano(t: LogTimestamp | undefined): string {
 }
 
 async function taskLabels(control: Control, serviceId: string): Promise<Map<string, string>> {
-  const [{ tasks }, { nodes }] = await Promise.all([
-    control.call("listTasks", {
-      filters: { idPrefixes: [], serviceIds: [serviceId], nodeIds: [], desiredStates: [] },
-    }),
-    control.call("listNodes", { filters: undefined }),
-  ]);
+  const [tasks, nodes] = await Promise.all([serviceTasks(control, serviceId), allNodes(control)]);
   const hosts = new Map(nodes.map((n) => [n.id, n.description?.hostname ?? n.id]));
   return new Map(
     tasks.map((t) => [t.id, `${t.annotations?.name ?? t.id}.${t.id.slice(0, 12)}@${hosts.get(t.nodeId) ?? t.nodeId}`]),

@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { ErrorCode, ShoalError, TaskState, UpdateState, isShoalError, type Service, type Task } from "@shoal/shared";
 import { MANAGER_HELP, withControl, type Control } from "../client.js";
 import { TRANSIENT, read } from "./follow-rollout.js";
+import { allNodes } from "../list.js";
 
 type Calls = Pick<Control, "call">;
 
@@ -29,7 +30,7 @@ export function spreadLine(tasks: readonly Task[], hostname: (nodeId: string) =>
 
 /** Prints the rebalance's progress until it completes; throws when it pauses. */
 async function follow(control: Calls, service: Service, toMove: number, out: NodeJS.WritableStream): Promise<void> {
-  const { nodes } = await control.call("listNodes", { filters: undefined });
+  const nodes = await allNodes(control);
   const names = new Map(nodes.map((n) => [n.id, n.description?.hostname || n.id]));
   const hostname = (id: string): string => names.get(id) ?? id;
   const startedAt = service.rebalanceStatus?.startedAt?.getTime();

@@ -41,15 +41,9 @@ import { addGenericResourceOptions } from "./generic-resource-flags.js";
 import { addSecretOptions } from "./secret-flags.js";
 import { addNetworkOptions } from "./network-flags.js";
 import { addUpdateConfigOptions } from "./update-config.js";
+import { allNodes, serviceTasks } from "../list.js";
 
 export { buildServiceSpec };
-
-async function allTasks(control: Control, serviceId?: string): Promise<Task[]> {
-  const { tasks } = await control.call("listTasks", {
-    filters: { idPrefixes: [], serviceIds: serviceId ? [serviceId] : [], nodeIds: [], desiredStates: [] },
-  });
-  return tasks;
-}
 
 /**
  * REPLICAS of `services`: the manager's counts; from every task only when the manager is older
@@ -60,13 +54,13 @@ async function replicaSource(
   services: readonly Service[],
   statuses: readonly ServiceReplicaStatus[],
 ): Promise<ReplicaSource> {
-  if (statuses.length !== services.length) return allTasks(control);
+  if (statuses.length !== services.length) return serviceTasks(control, undefined);
   const jobs = new Set(services.filter((s) => isJobSpec(s.spec)).map((s) => s.id));
   return new Map(statuses.map((st) => [st.serviceId, replicaCountOf(st, jobs.has(st.serviceId))]));
 }
 
 async function nodesById(control: Control): Promise<Map<string, Node>> {
-  const { nodes } = await control.call("listNodes", { filters: undefined });
+  const nodes = await allNodes(control);
   return new Map(nodes.map((n) => [n.id, n]));
 }
 
@@ -140,7 +134,7 @@ async function waitConverged(control: Control, service: Service): Promise<void> 
   const tty = process.stderr.isTTY === true;
   let last = "";
   for (;;) {
-    const tasks = await allTasks(control, service.id);
+    const tasks = await serviceTasks(control, service.id);
     const { running, desired } = replicaCount(service, tasks);
     const pending = tasks.find(
       (t) => t.desiredState === TaskState.RUNNING && (t.status?.state ?? 0) < TaskState.ASSIGNED && t.status?.err,
@@ -249,7 +243,7 @@ export function registerServiceCommands(program: Command): void {
     .action(async (ref: string, flags: { json?: boolean; quiet?: boolean; manager?: string }) => {
       await withControl(flags.manager, async (c) => {
         const { service: svc } = await c.call("getService", { serviceId: ref });
-        const tasks = await allTasks(c, svc!.id);
+        const tasks = await serviceTasks(c, svc!.id);
         const nodes = await nodesById(c);
         if (flags.quiet) process.stdout.write(tasks.map((t) => `${t.id}\n`).join(""));
         else if (flags.json)

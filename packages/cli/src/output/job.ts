@@ -3,6 +3,7 @@
 import { ErrorCode, JobRunOutcome, ShoalError, type JobRun, type Service } from "@shoal/shared";
 import { jobProgress } from "@shoal/manager";
 import type { Control } from "../client.js";
+import { serviceTasks } from "../list.js";
 
 const MODE_NAMES: Record<string, string> = {
   replicated: "replicated",
@@ -59,9 +60,7 @@ export async function waitJobRun(
   let last = "";
   for (;;) {
     const { service } = await control.call("getService", { serviceId });
-    const { tasks } = await control.call("listTasks", {
-      filters: { idPrefixes: [], serviceIds: [serviceId], nodeIds: [], desiredStates: [] },
-    });
+    const tasks = await serviceTasks(control, serviceId);
     const run = currentRun(service!, iteration);
     const p = jobProgress(service!, tasks);
     const line = p ? `job progress: ${p.completed} out of ${p.total} complete, ${p.running} running` : "";

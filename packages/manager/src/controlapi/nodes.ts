@@ -4,15 +4,16 @@
 import {
   ErrorCode,
   InvalidArgumentError,
+  Node,
   NodeAvailability,
   NodeRole,
   NodeState,
   ShoalError,
+  compareNodesByHostname,
   type GetNodeRequest,
   type GetNodeResponse,
   type ListNodesRequest,
   type ListNodesResponse,
-  type Node,
   type RaftMemberStatus,
   type RemoveNodeRequest,
   type RemoveNodeResponse,
@@ -22,6 +23,7 @@ import {
 import type { MemoryStore, ReadTx } from "../state/store/index.js";
 import { pendingDemotions, quorumRefusal } from "../nodes/manager-node.js";
 import { matchesNodeFilters } from "./node-filters.js";
+import { pageSpec, takePage } from "./paging.js";
 import { resolveRef } from "./resolve.js";
 
 const PIPELINED = { pipelined: true } as const;
@@ -37,10 +39,25 @@ export function findNode(tx: ReadTx, ref: string): Node {
   );
 }
 
+/**
+ * A page of the nodes that match the filters, in order of id (see paging.ts); a request without
+ * page fields (a client from before paging) gets them all, by hostname as it did.
+ */
 export function listNodes(store: MemoryStore, req: ListNodesRequest): ListNodesResponse {
-  const nodes = store.view((tx) => tx.nodes.find()).filter((n) => matchesNodeFilters(n, req.filters));
-  nodes.sort((a, b) => (a.description?.hostname ?? "").localeCompare(b.description?.hostname ?? ""));
-  return { nodes };
+  const page = pageSpec(req, "node");
+  const matches = (tx: ReadTx): Node[] => tx.nodes.find().filter((n) => matchesNodeFilters(n, req.filters));
+  if (page === undefined) return { nodes: store.view(matches).sort(compareNodesByHostname) };
+  const { items, nextPageToken } = store.view((tx) =>
+    takePage(store, "node", page, {
+      matches: () => matches(tx),
+      get: (id) => {
+        const n = tx.nodes.get(id);
+        return n !== undefined && matchesNodeFilters(n, req.filters) ? n : undefined;
+      },
+      encodedSize: (n) => Node.encode(n).finish().length,
+    }),
+  );
+  return { nodes: items, nextPageToken };
 }
 
 export function getNode(store: MemoryStore, req: GetNodeRequest): GetNodeResponse {

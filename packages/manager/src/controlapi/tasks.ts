@@ -1,13 +1,15 @@
 // Control API: tasks (read only: the orchestrators and the agents write them).
-import type {
-  GetTaskRequest,
-  GetTaskResponse,
-  ListTasksRequest,
-  ListTasksResponse,
+import {
   Task,
-  TaskFilters,
+  compareTasksBySlot,
+  type GetTaskRequest,
+  type GetTaskResponse,
+  type ListTasksRequest,
+  type ListTasksResponse,
+  type TaskFilters,
 } from "@shoal/shared";
-import type { MemoryStore } from "../state/store/index.js";
+import type { MemoryStore, ReadTx, TaskQuery } from "../state/store/index.js";
+import { pageSpec, takePage } from "./paging.js";
 import { resolveRef } from "./resolve.js";
 
 export function matchesTaskFilters(task: Task, filters: TaskFilters | undefined): boolean {
@@ -19,16 +21,37 @@ export function matchesTaskFilters(task: Task, filters: TaskFilters | undefined)
   return true;
 }
 
+/**
+ * A page of the tasks that match the filters, in order of id (see paging.ts); a request without
+ * page fields (a client from before paging) gets them all, by service, slot and node as it did.
+ */
 export function listTasks(store: MemoryStore, req: ListTasksRequest): ListTasksResponse {
+  const page = pageSpec(req, "task");
   const filters = req.filters;
-  const tasks = store.view((tx) => {
-    // Use the service index when the filter names exactly one service.
-    const candidates =
-      filters?.serviceIds.length === 1 ? tx.tasks.find({ serviceId: filters.serviceIds[0]! }) : tx.tasks.find();
-    return candidates.filter((t) => matchesTaskFilters(t, filters));
-  });
-  tasks.sort((a, b) => a.serviceId.localeCompare(b.serviceId) || a.slot - b.slot || a.nodeId.localeCompare(b.nodeId));
-  return { tasks };
+  const matches = (tx: ReadTx): Task[] =>
+    tx.tasks.find(indexedQuery(filters)).filter((t) => matchesTaskFilters(t, filters));
+  if (page === undefined) return { tasks: store.view(matches).sort(compareTasksBySlot) };
+  const { items, nextPageToken } = store.view((tx) =>
+    takePage(store, "task", page, {
+      matches: () => matches(tx),
+      get: (id) => {
+        const t = tx.tasks.get(id);
+        return t !== undefined && matchesTaskFilters(t, filters) ? t : undefined;
+      },
+      encodedSize: (t) => Task.encode(t).finish().length,
+    }),
+  );
+  return { tasks: items, nextPageToken };
+}
+
+/** The filters the store's indexes can narrow (a field with one value); the rest are checked after. */
+function indexedQuery(filters: TaskFilters | undefined): TaskQuery {
+  const one = <T>(values: readonly T[] | undefined): T | undefined => (values?.length === 1 ? values[0] : undefined);
+  return {
+    serviceId: one(filters?.serviceIds),
+    nodeId: one(filters?.nodeIds),
+    desiredState: one(filters?.desiredStates),
+  };
 }
 
 export function getTask(store: MemoryStore, req: GetTaskRequest): GetTaskResponse {

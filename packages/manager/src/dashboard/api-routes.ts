@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import { InvalidArgumentError, TaskState, type LogOptions, type Logger } from "@shoal/shared";
 import type { ContainerCalls } from "../containers/container-calls-client.js";
-import type { ControlCaller } from "../dockerapi/control-calls.js";
+import { allTasks, type ControlCaller } from "../dockerapi/control-calls.js";
 import type { LogsCaller } from "../dockerapi/logs.js";
 import { Router, type DockerRequest, type Reply } from "../dockerapi/router.js";
 import { DashboardActions, parseAvailability, parseImage, parseReplicas } from "./actions.js";
@@ -115,9 +115,7 @@ export function dashboardApi(deps: ApiDeps): Router {
   const stats = async (req: DockerRequest, filter: { serviceIds: string[]; idPrefixes: string[] }): Promise<Reply> => {
     const { containers } = deps;
     if (!containers) throw new InvalidArgumentError("stats are not served by this manager", { field: "path" });
-    const { tasks } = await deps.control.call("listTasks", {
-      filters: { ...filter, nodeIds: [], desiredStates: [TaskState.RUNNING] },
-    });
+    const tasks = await allTasks(deps.control, { ...filter, nodeIds: [], desiredStates: [TaskState.RUNNING] });
     const targets = tasks
       .filter((t) => t.status?.state === TaskState.RUNNING && t.status.containerStatus?.containerId)
       .map((t) => ({ taskId: t.id, containerId: t.status!.containerStatus!.containerId }));

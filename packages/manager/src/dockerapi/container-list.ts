@@ -14,6 +14,7 @@ import {
   type Task,
 } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
+import { allNodes, allTasks } from "./control-calls.js";
 import { matchesLabels, matchesPrefix, parseFilters, type Filters } from "./filters.js";
 import { isTrue } from "./nodes.js";
 import type { Handler } from "./router.js";
@@ -194,10 +195,7 @@ export function listContainersHandler(ctx: DockerApiContext): Handler {
     checkContainerFilters(f);
     const limit = limitParam(req.query.get("limit"));
     const all = isTrue(req.query.get("all")) || limit > 0;
-    const [{ tasks }, { nodes }] = await Promise.all([
-      ctx.control.call("listTasks", { filters: { idPrefixes: [], serviceIds: [], nodeIds: [], desiredStates: [] } }),
-      ctx.control.call("listNodes", { filters: undefined }),
-    ]);
+    const [tasks, nodes] = await Promise.all([allTasks(ctx.control, undefined), allNodes(ctx.control)]);
     const hostnames = new Map(nodes.map((n) => [n.id, n.description?.hostname ?? ""]));
     return { status: 200, json: listContainers(tasks, hostnames, f, { all, limit, now: ctx.clock.now() }) };
   };

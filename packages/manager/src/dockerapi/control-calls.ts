@@ -5,12 +5,18 @@ import {
   ControlClient,
   MANAGER_CHANNEL_OPTIONS,
   channelCredentials,
+  listAllNodes,
+  listAllTasks,
   serverStream,
   unaryCall,
+  type Node,
+  type NodeFilters,
   type PullImageRequest,
   type PullImageResponse,
   type RequestOf,
   type ResponseOf,
+  type Task,
+  type TaskFilters,
   type TlsMaterial,
   type UnaryMethodName,
 } from "@shoal/shared";
@@ -23,6 +29,16 @@ export type ControlResponse<K extends ControlMethod> = ResponseOf<ControlClient,
 /** What the handlers need: one Control call as a promise (errors as ShoalErrors). */
 export interface ControlCaller {
   call<K extends ControlMethod>(method: K, request: ControlRequest<K>): Promise<ControlResponse<K>>;
+}
+
+/** Every task matching `filters`, read page by page, by service, slot and node (see listAllTasks). */
+export function allTasks(control: ControlCaller, filters: TaskFilters | undefined): Promise<Task[]> {
+  return listAllTasks((req) => control.call("listTasks", req), filters);
+}
+
+/** Every node matching `filters`, read page by page, by hostname. */
+export function allNodes(control: ControlCaller, filters?: NodeFilters): Promise<Node[]> {
+  return listAllNodes((req) => control.call("listNodes", req), filters);
 }
 
 /** PullImage as its messages (errors as ShoalErrors); cancelled when `signal` aborts. */

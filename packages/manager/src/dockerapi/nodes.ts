@@ -2,6 +2,7 @@
 // A manager whose node the leader has not made yet is inspected by its id (manager-nodes.ts).
 import { ErrorCode, InvalidArgumentError, NodeRole, isShoalError, type Node, type RootCA } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
+import { allNodes } from "./control-calls.js";
 import { NODE_SPEC_SHAPE, type DockerNodeSpec } from "./docker-types.js";
 import { matchesLabels, matchesPrefix, parseFilters } from "./filters.js";
 import { decodeShape, withoutQueryFields } from "./json-shape.js";
@@ -50,10 +51,7 @@ export function nodeHandlers(ctx: DockerApiContext): Record<string, Handler> {
   return {
     list: async (req) => {
       const filters = parseFilters(req.query.get("filters"), NODE_FILTERS);
-      const [{ nodes }, rootCa] = await Promise.all([
-        ctx.control.call("listNodes", { filters: undefined }),
-        rootCaOf(ctx),
-      ]);
+      const [nodes, rootCa] = await Promise.all([allNodes(ctx.control), rootCaOf(ctx)]);
       return { status: 200, json: nodes.filter((n) => nodeMatches(n, filters)).map((n) => toDockerNode(n, rootCa)) };
     },
     inspect: async (req) => {

@@ -7,6 +7,7 @@
 import { cpus, hostname, release, totalmem } from "node:os";
 import { NodeRole, VERSION } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
+import { allNodes } from "./control-calls.js";
 import { goArch, kernelArch, openFileCount, readOsRelease } from "./host.js";
 import { DEFAULT_MANAGER_SETTINGS } from "./manager-settings.js";
 import { API_VERSION, MIN_API_VERSION, type Handler } from "./router.js";
@@ -133,10 +134,10 @@ async function engineInfo(ctx: DockerApiContext): Promise<Record<string, unknown
 export function info(ctx: DockerApiContext): Handler {
   const settings = ctx.settings ?? DEFAULT_MANAGER_SETTINGS;
   return async () => {
-    const [engine, status, { nodes }, { clusters }] = await Promise.all([
+    const [engine, status, nodes, { clusters }] = await Promise.all([
       engineInfo(ctx),
       ctx.control.call("getInfo", {}),
-      ctx.control.call("listNodes", { filters: undefined }),
+      allNodes(ctx.control),
       ctx.control.call("listClusters", {}),
     ]);
     const cluster = clusters[0];

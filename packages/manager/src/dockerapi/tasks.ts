@@ -2,6 +2,7 @@
 // of the owning service, name, id, and the CLI's own _up-to-date), inspect.
 import { ErrorCode, InvalidArgumentError, isShoalError, type Task } from "@shoal/shared";
 import type { DockerApiContext } from "./context.js";
+import { allTasks } from "./control-calls.js";
 import { matchesLabels, matchesPrefix, parseFilters } from "./filters.js";
 import { TASK_STATES_BY_NAME, toDockerTask } from "./objects.js";
 import { networksOf } from "./network-objects.js";
@@ -41,8 +42,11 @@ export function taskHandlers(ctx: DockerApiContext): Record<string, Handler> {
         }
         return state;
       });
-      const { tasks } = await ctx.control.call("listTasks", {
-        filters: { idPrefixes: [...(f.get("id") ?? [])], serviceIds, nodeIds, desiredStates },
+      const tasks = await allTasks(ctx.control, {
+        idPrefixes: [...(f.get("id") ?? [])],
+        serviceIds,
+        nodeIds,
+        desiredStates,
       });
       let found = tasks.filter(
         (t) =>

@@ -19,6 +19,7 @@ import { getUnlockKey, rotateUnlockKey } from "../../src/controlapi/unlock-key.j
 import { secretHandlers } from "../../src/controlapi/secret-handlers.js";
 import { networkHandlers } from "../../src/controlapi/network-handlers.js";
 import { createService, getService, listServices } from "../../src/controlapi/services.js";
+import { getTask, listTasks } from "../../src/controlapi/tasks.js";
 import type { DockerApiContext } from "../../src/dockerapi/context.js";
 import type { ControlCaller } from "../../src/dockerapi/control-calls.js";
 import { dockerRoutes } from "../../src/dockerapi/docker-api-server.js";
@@ -64,6 +65,8 @@ export function storeControl(store: MemoryStore): StoreControl {
     createService: (req) => createService(store, req),
     getService: (req) => getService(store, req),
     listServices: (req) => listServices(store, req),
+    listTasks: (req) => listTasks(store, req),
+    getTask: (req) => getTask(store, req),
     // The secret and config methods, unwrapped (no gRPC: the handler functions themselves).
     ...(secretHandlers(
       store,

@@ -23,6 +23,7 @@ import {
   type TaskTop,
 } from "./container-output.js";
 import { abortOnSignals } from "./terminal.js";
+import { allNodes, serviceTasks } from "../../list.js";
 
 /** Task containers by task id, and node names by node id, to label rows with. */
 export interface ClusterNames {
@@ -31,12 +32,7 @@ export interface ClusterNames {
 }
 
 export async function clusterNames(control: Pick<Control, "call">, serviceId?: string): Promise<ClusterNames> {
-  const [{ tasks }, { nodes }] = await Promise.all([
-    control.call("listTasks", {
-      filters: { idPrefixes: [], serviceIds: serviceId ? [serviceId] : [], nodeIds: [], desiredStates: [] },
-    }),
-    control.call("listNodes", { filters: undefined }),
-  ]);
+  const [tasks, nodes] = await Promise.all([serviceTasks(control, serviceId), allNodes(control)]);
   return {
     tasks: new Map(tasks.map((t) => [t.id, t])),
     nodes: new Map<string, string>(nodes.map((n: Node) => [n.id, n.description?.hostname || n.id])),

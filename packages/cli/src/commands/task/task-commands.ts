@@ -14,6 +14,7 @@ import { runExec, type ExecFlags } from "./exec.js";
 import { clusterNames, printServiceTop, printStatsOnce, runningTaskIds, streamStats } from "./stats.js";
 import { parseTaskFilters, psJson, psTable, selectContainers, taskContainers } from "./task-table.js";
 import { processIo } from "./terminal.js";
+import { allNodes, allTasks } from "../../list.js";
 
 const TASK_ARG = "task container: container id or prefix, task id, or task name (web.3, web.3.TASKID)";
 
@@ -43,10 +44,7 @@ function registerPs(task: Command): void {
     .action(async (flags: ManagerFlag & { all?: boolean; filter: string[]; quiet?: boolean; json?: boolean }) => {
       const filters = parseTaskFilters(flags.filter);
       await withControl(flags.manager, async (c) => {
-        const [{ tasks }, { nodes }] = await Promise.all([
-          c.call("listTasks", { filters: undefined }),
-          c.call("listNodes", { filters: undefined }),
-        ]);
+        const [tasks, nodes] = await Promise.all([allTasks(c), allNodes(c)]);
         const all = taskContainers(tasks, new Map(nodes.map((n) => [n.id, n])), Date.now());
         const shown = selectContainers(all, filters, flags.all === true);
         if (flags.quiet) process.stdout.write(shown.map((s) => `${s.containerId.slice(0, 12)}\n`).join(""));

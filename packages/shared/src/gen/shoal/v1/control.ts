@@ -111,11 +111,18 @@ export interface GetNodeResponse {
 }
 
 export interface ListNodesRequest {
-  filters: NodeFilters | undefined;
+  filters:
+    | NodeFilters
+    | undefined;
+  /** Paging (see ListTasksRequest): at most page_size nodes in order of id, after page_token. */
+  pageSize?: number | undefined;
+  pageToken?: string | undefined;
 }
 
 export interface ListNodesResponse {
   nodes: Node[];
+  /** Where the next page starts; absent or "" on the last page (and on an unpaged answer). */
+  nextPageToken?: string | undefined;
 }
 
 export interface UpdateNodeRequest {
@@ -253,11 +260,28 @@ export interface GetTaskResponse {
 }
 
 export interface ListTasksRequest {
-  filters: TaskFilters | undefined;
+  filters:
+    | TaskFilters
+    | undefined;
+  /**
+   * Paging, as Kubernetes' list (limit/continue): a page holds at most page_size tasks that match
+   * the filters, in order of id; 0 means the server's default (1,000) and more than its maximum
+   * (5,000) means the maximum. A page also ends once its tasks encode to 2 MiB. page_token is the
+   * next_page_token of the previous page, with the same filters. With neither field set (a client
+   * from before paging) the answer is every match in one message, ordered by service, slot and
+   * node as it was then: that answer is unbounded.
+   */
+  pageSize?: number | undefined;
+  pageToken?: string | undefined;
 }
 
 export interface ListTasksResponse {
   tasks: Task[];
+  /**
+   * Where the next page starts: opaque, valid with the same filters; absent or "" on the last
+   * page (and on an unpaged answer). A walk returns once each task that exists throughout it.
+   */
+  nextPageToken?: string | undefined;
 }
 
 export interface GetClusterRequest {
@@ -1536,13 +1560,19 @@ export const GetNodeResponse: MessageFns<GetNodeResponse> = {
 };
 
 function createBaseListNodesRequest(): ListNodesRequest {
-  return { filters: undefined };
+  return { filters: undefined, pageSize: undefined, pageToken: undefined };
 }
 
 export const ListNodesRequest: MessageFns<ListNodesRequest> = {
   encode(message: ListNodesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.filters !== undefined) {
       NodeFilters.encode(message.filters, writer.uint32(10).fork()).join();
+    }
+    if (message.pageSize !== undefined) {
+      writer.uint32(16).uint32(message.pageSize);
+    }
+    if (message.pageToken !== undefined) {
+      writer.uint32(26).string(message.pageToken);
     }
     return writer;
   },
@@ -1568,6 +1598,22 @@ export const ListNodesRequest: MessageFns<ListNodesRequest> = {
             message.filters = NodeFilters.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1581,13 +1627,31 @@ export const ListNodesRequest: MessageFns<ListNodesRequest> = {
   },
 
   fromJSON(object: any): ListNodesRequest {
-    return { filters: isSet(object.filters) ? NodeFilters.fromJSON(object.filters) : undefined };
+    return {
+      filters: isSet(object.filters) ? NodeFilters.fromJSON(object.filters) : undefined,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : undefined,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : undefined,
+    };
   },
 
   toJSON(message: ListNodesRequest): unknown {
     const obj: any = {};
     if (message.filters !== undefined) {
       obj.filters = NodeFilters.toJSON(message.filters);
+    }
+    if (message.pageSize !== undefined) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== undefined) {
+      obj.pageToken = message.pageToken;
     }
     return obj;
   },
@@ -1600,18 +1664,23 @@ export const ListNodesRequest: MessageFns<ListNodesRequest> = {
     message.filters = (object.filters !== undefined && object.filters !== null)
       ? NodeFilters.fromPartial(object.filters)
       : undefined;
+    message.pageSize = object.pageSize ?? undefined;
+    message.pageToken = object.pageToken ?? undefined;
     return message;
   },
 };
 
 function createBaseListNodesResponse(): ListNodesResponse {
-  return { nodes: [] };
+  return { nodes: [], nextPageToken: undefined };
 }
 
 export const ListNodesResponse: MessageFns<ListNodesResponse> = {
   encode(message: ListNodesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.nodes) {
       Node.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== undefined) {
+      writer.uint32(18).string(message.nextPageToken);
     }
     return writer;
   },
@@ -1637,6 +1706,14 @@ export const ListNodesResponse: MessageFns<ListNodesResponse> = {
             message.nodes.push(Node.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1650,13 +1727,23 @@ export const ListNodesResponse: MessageFns<ListNodesResponse> = {
   },
 
   fromJSON(object: any): ListNodesResponse {
-    return { nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => Node.fromJSON(e)) : [] };
+    return {
+      nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => Node.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : undefined,
+    };
   },
 
   toJSON(message: ListNodesResponse): unknown {
     const obj: any = {};
     if (message.nodes?.length) {
       obj.nodes = message.nodes.map((e) => Node.toJSON(e));
+    }
+    if (message.nextPageToken !== undefined) {
+      obj.nextPageToken = message.nextPageToken;
     }
     return obj;
   },
@@ -1667,6 +1754,7 @@ export const ListNodesResponse: MessageFns<ListNodesResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListNodesResponse>, I>>(object: I): ListNodesResponse {
     const message = createBaseListNodesResponse();
     message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? undefined;
     return message;
   },
 };
@@ -3452,13 +3540,19 @@ export const GetTaskResponse: MessageFns<GetTaskResponse> = {
 };
 
 function createBaseListTasksRequest(): ListTasksRequest {
-  return { filters: undefined };
+  return { filters: undefined, pageSize: undefined, pageToken: undefined };
 }
 
 export const ListTasksRequest: MessageFns<ListTasksRequest> = {
   encode(message: ListTasksRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.filters !== undefined) {
       TaskFilters.encode(message.filters, writer.uint32(10).fork()).join();
+    }
+    if (message.pageSize !== undefined) {
+      writer.uint32(16).uint32(message.pageSize);
+    }
+    if (message.pageToken !== undefined) {
+      writer.uint32(26).string(message.pageToken);
     }
     return writer;
   },
@@ -3484,6 +3578,22 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
             message.filters = TaskFilters.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3497,13 +3607,31 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
   },
 
   fromJSON(object: any): ListTasksRequest {
-    return { filters: isSet(object.filters) ? TaskFilters.fromJSON(object.filters) : undefined };
+    return {
+      filters: isSet(object.filters) ? TaskFilters.fromJSON(object.filters) : undefined,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : undefined,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : undefined,
+    };
   },
 
   toJSON(message: ListTasksRequest): unknown {
     const obj: any = {};
     if (message.filters !== undefined) {
       obj.filters = TaskFilters.toJSON(message.filters);
+    }
+    if (message.pageSize !== undefined) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== undefined) {
+      obj.pageToken = message.pageToken;
     }
     return obj;
   },
@@ -3516,18 +3644,23 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     message.filters = (object.filters !== undefined && object.filters !== null)
       ? TaskFilters.fromPartial(object.filters)
       : undefined;
+    message.pageSize = object.pageSize ?? undefined;
+    message.pageToken = object.pageToken ?? undefined;
     return message;
   },
 };
 
 function createBaseListTasksResponse(): ListTasksResponse {
-  return { tasks: [] };
+  return { tasks: [], nextPageToken: undefined };
 }
 
 export const ListTasksResponse: MessageFns<ListTasksResponse> = {
   encode(message: ListTasksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.tasks) {
       Task.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== undefined) {
+      writer.uint32(18).string(message.nextPageToken);
     }
     return writer;
   },
@@ -3553,6 +3686,14 @@ export const ListTasksResponse: MessageFns<ListTasksResponse> = {
             message.tasks.push(Task.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3566,13 +3707,23 @@ export const ListTasksResponse: MessageFns<ListTasksResponse> = {
   },
 
   fromJSON(object: any): ListTasksResponse {
-    return { tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => Task.fromJSON(e)) : [] };
+    return {
+      tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => Task.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : undefined,
+    };
   },
 
   toJSON(message: ListTasksResponse): unknown {
     const obj: any = {};
     if (message.tasks?.length) {
       obj.tasks = message.tasks.map((e) => Task.toJSON(e));
+    }
+    if (message.nextPageToken !== undefined) {
+      obj.nextPageToken = message.nextPageToken;
     }
     return obj;
   },
@@ -3583,6 +3734,7 @@ export const ListTasksResponse: MessageFns<ListTasksResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListTasksResponse>, I>>(object: I): ListTasksResponse {
     const message = createBaseListTasksResponse();
     message.tasks = object.tasks?.map((e) => Task.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? undefined;
     return message;
   },
 };
