@@ -49,7 +49,7 @@ export function listNodes(store: MemoryStore, req: ListNodesRequest): ListNodesR
   if (page === undefined) return { nodes: store.view(matches).sort(compareNodesByHostname) };
   const { items, nextPageToken } = store.view((tx) =>
     takePage(store, "node", page, {
-      matches: () => matches(tx),
+      matches: () => tx.nodes.scan().filter((n) => matchesNodeFilters(n, req.filters)),
       get: (id) => {
         const n = tx.nodes.get(id);
         return n !== undefined && matchesNodeFilters(n, req.filters) ? n : undefined;

@@ -2,10 +2,9 @@
 // holds matches in order of id after the last id of the previous page, which the page token
 // carries.
 //
-// Reading the store hands out copies, so finding the matches costs a copy of each: for 100,000
-// tasks that is far more than a page. A walk therefore copies the matches once, at its first
-// page, and keeps their ids in order (a cursor, in a small bounded cache per store); each later
-// page reads only its own objects by id and checks them against the filters again. A walk thus
+// A walk finds the matches once, at its first page, without copying them (the store's scan), and
+// keeps their ids in order (a cursor, in a small bounded cache per store); each page, the first
+// too, copies only its own objects, read by id and checked against the filters again. A walk thus
 // returns exactly once every object that exists, and matches, throughout it: objects removed or
 // changed since the first page are read as they are now (or skipped), objects created since are
 // not returned. A token whose cursor is gone (evicted, or the page asked of another manager)
@@ -114,8 +113,8 @@ const cursorsByStore = new WeakMap<object, Cursors>();
 
 /** How one list reads its objects, within one read transaction. */
 export interface PageSource<T> {
-  /** Every object that matches the request's filters (copies: the costly read). */
-  matches(): T[];
+  /** Every object that matches the request's filters: the store's own, not copied (scan). */
+  matches(): readonly { readonly id: string }[];
   /** The object with this id if it exists and matches the filters now. */
   get(id: string): T | undefined;
   /** Its size on the wire. */
@@ -139,25 +138,22 @@ export function takePage<T extends { readonly id: string }>(
   const cached = spec.cursor === "" ? undefined : cursors.get(kind, spec.cursor);
   let ids: readonly string[];
   let start: number;
-  let read: (id: string, index: number) => T | undefined;
   let cursor = spec.cursor;
   if (cached !== undefined) {
     ids = cached;
     start = firstAfter(ids, spec.after);
-    read = (id) => source.get(id);
   } else {
-    const rest = source.matches().filter((m) => spec.after === "" || compareIds(m.id, spec.after) > 0);
-    rest.sort((a, b) => compareIds(a.id, b.id));
-    ids = rest.map((m) => m.id);
+    const rest: string[] = [];
+    for (const m of source.matches()) if (spec.after === "" || compareIds(m.id, spec.after) > 0) rest.push(m.id);
+    ids = rest.sort(compareIds);
     start = 0;
-    read = (_id, i) => rest[i];
     cursor = "";
   }
   const items: T[] = [];
   let bytes = 0;
   let i = start;
   for (; i < ids.length && items.length < spec.size; i++) {
-    const obj = read(ids[i]!, i);
+    const obj = source.get(ids[i]!);
     if (obj === undefined) continue;
     bytes += source.encodedSize(obj);
     if (items.length > 0 && bytes > MAX_LIST_PAGE_BYTES) break;

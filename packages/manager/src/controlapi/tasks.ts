@@ -8,7 +8,7 @@ import {
   type ListTasksResponse,
   type TaskFilters,
 } from "@shoal/shared";
-import type { MemoryStore, ReadTx, TaskQuery } from "../state/store/index.js";
+import type { MemoryStore, TaskQuery } from "../state/store/index.js";
 import { pageSpec, takePage } from "./paging.js";
 import { resolveRef } from "./resolve.js";
 
@@ -28,12 +28,13 @@ export function matchesTaskFilters(task: Task, filters: TaskFilters | undefined)
 export function listTasks(store: MemoryStore, req: ListTasksRequest): ListTasksResponse {
   const page = pageSpec(req, "task");
   const filters = req.filters;
-  const matches = (tx: ReadTx): Task[] =>
-    tx.tasks.find(indexedQuery(filters)).filter((t) => matchesTaskFilters(t, filters));
-  if (page === undefined) return { tasks: store.view(matches).sort(compareTasksBySlot) };
+  if (page === undefined) {
+    const all = store.view((tx) => tx.tasks.find(indexedQuery(filters)).filter((t) => matchesTaskFilters(t, filters)));
+    return { tasks: all.sort(compareTasksBySlot) };
+  }
   const { items, nextPageToken } = store.view((tx) =>
     takePage(store, "task", page, {
-      matches: () => matches(tx),
+      matches: () => tx.tasks.scan(indexedQuery(filters)).filter((t) => matchesTaskFilters(t, filters)),
       get: (id) => {
         const t = tx.tasks.get(id);
         return t !== undefined && matchesTaskFilters(t, filters) ? t : undefined;
