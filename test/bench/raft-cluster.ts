@@ -10,6 +10,7 @@
 // Each line carries the machine's load average (1 min) before and after its case: the managers and
 // this load generator share the machine, and figures mean little on a busy one.
 // BENCH_NO_FSYNC runs the managers with --unsafe-no-fsync.
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,6 +45,46 @@ const spec = (): ServiceSpec =>
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number): number => Math.round(x * 10) / 10;
 const load = (): number => Math.round(loadavg()[0]! * 100) / 100;
+
+/** CPU time (user + system, ms) a process has used, from /proc (Linux); undefined elsewhere. */
+function cpuMsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name: state is the 1st, utime the 12th, stime the 13th (in 1/100 s).
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time of the leader, the followers and this load generator, to divide by the writes done. */
+function cpuSplit(
+  managers: Mgr[],
+  leader: Mgr,
+): { leader: number | undefined; followers: (number | undefined)[]; client: number } {
+  const { user, system } = process.cpuUsage();
+  return {
+    leader: cpuMsOf(leader.proc.pid),
+    followers: managers.filter((m) => m !== leader).map((m) => cpuMsOf(m.proc.pid)),
+    client: (user + system) / 1000,
+  };
+}
+
+/** CPU ms per write between two cpuSplit readings: where a write's cost goes. */
+function cpuPerWrite(
+  before: ReturnType<typeof cpuSplit>,
+  after: ReturnType<typeof cpuSplit>,
+  writes: number,
+): Record<string, number | undefined> {
+  const per = (a: number | undefined, b: number | undefined): number | undefined =>
+    a === undefined || b === undefined ? undefined : Math.round(((b - a) / writes) * 1000) / 1000;
+  return {
+    leader: per(before.leader, after.leader),
+    ...Object.fromEntries(before.followers.map((f, i) => [`follower${i + 1}`, per(f, after.followers[i])])),
+    load_generator: per(before.client, after.client),
+  };
+}
 
 /** p50, p90, p99 and max of `xs` in ms, rounded to 0.1. */
 function percentiles(xs: number[]): { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number } {
@@ -132,6 +173,7 @@ async function main(): Promise<void> {
     loadBefore = load();
     let done = 0;
     const underLoad: number[] = [];
+    const cpuBefore = cpuSplit(managers, leader);
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
@@ -144,6 +186,7 @@ async function main(): Promise<void> {
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = cpuPerWrite(cpuBefore, cpuSplit(managers, leader), done);
     console.log(
       JSON.stringify({
         bench: "raft-cluster",
@@ -155,6 +198,7 @@ async function main(): Promise<void> {
         writes_per_s: Math.round(done / seconds),
         target_per_s: 10_000,
         latency: percentiles(underLoad),
+        cpu_ms_per_write: cpu,
         load_1m: [loadBefore, load()],
       }),
     );
