@@ -232,17 +232,16 @@ async function main(): Promise<void> {
       const others = managers.filter((m) => m !== old);
       const t = performance.now();
       await old.proc.kill("SIGKILL");
-      let accepted = false;
-      while (!accepted) {
-        for (const m of others) {
-          try {
-            await control.call(m.addr, "createService", { spec: spec() }, 1000);
-            accepted = true;
-            break;
-          } catch {
-            // no leader yet
-          }
-        }
+      // Both survivors at once, as a client with both addresses would; a pause between rounds
+      // so that retries do not take the CPU the election needs.
+      for (;;) {
+        const tries = others.map((m) => control.call(m.addr, "createService", { spec: spec() }, 1000));
+        const accepted = await Promise.any(tries).then(
+          () => true,
+          () => false,
+        );
+        if (accepted) break;
+        await new Promise((res) => setTimeout(res, 20));
       }
       failovers.push(performance.now() - t);
       old.proc.start();
