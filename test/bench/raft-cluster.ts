@@ -1,7 +1,10 @@
 // Three managers as real processes on loopback (fsync on). Prints one JSON line per measure:
 //  - write-latency-1-client: one client's sequential writes (the floor of a write's latency);
 //  - write-throughput: acknowledged service writes per second with BENCH_CLIENTS (64) clients in a
-//    closed loop, BENCH_WRITES (10,000) writes in all; target 10,000/s;
+//    closed loop, BENCH_WRITES (10,000) writes in all; target 10,000/s; with the CPU time each
+//    process spent per write (leader, followers, this load generator), from /proc;
+//  - call-floor-getinfo: the same load of GetInfo calls, which write nothing: what a Control call
+//    costs by itself, the ceiling of writes made one call each;
 //  - write-latency-open-loop: writes issued at a steady BENCH_RATE (2,000/s) for BENCH_RATE_SECONDS
 //    (5 s) whether or not earlier ones finished; a write's latency counts from when it was due, so a
 //    stall shows in the tail instead of slowing the load down; target p99 under 20 ms;
@@ -84,6 +87,31 @@ function cpuPerWrite(
     ...Object.fromEntries(before.followers.map((f, i) => [`follower${i + 1}`, per(f, after.followers[i])])),
     load_generator: per(before.client, after.client),
   };
+}
+
+/** BENCH_WRITES calls of `call` by BENCH_CLIENTS clients, each sending its next when the last returns. */
+async function closedLoop(
+  managers: Mgr[],
+  leader: Mgr,
+  call: () => Promise<unknown>,
+): Promise<{ calls: number; perSecond: number; latencies: number[]; cpu: Record<string, number | undefined> }> {
+  let calls = 0;
+  const latencies: number[] = [];
+  const cpuBefore = cpuSplit(managers, leader);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (calls < WRITES) {
+        calls++;
+        const t = performance.now();
+        await call();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuPerWrite(cpuBefore, cpuSplit(managers, leader), calls);
+  return { calls, perSecond: Math.round(calls / seconds), latencies, cpu };
 }
 
 /** p50, p90, p99 and max of `xs` in ms, rounded to 0.1. */
@@ -171,22 +199,9 @@ async function main(): Promise<void> {
 
     // Throughput with 64 concurrent clients, each sending its next write when the last returns.
     loadBefore = load();
-    let done = 0;
-    const underLoad: number[] = [];
-    const cpuBefore = cpuSplit(managers, leader);
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        while (done < WRITES) {
-          done++;
-          const t = performance.now();
-          await control.call(leader.addr, "createService", { spec: spec() }, 30_000);
-          underLoad.push(performance.now() - t);
-        }
-      }),
+    const writes = await closedLoop(managers, leader, () =>
+      control.call(leader.addr, "createService", { spec: spec() }, 30_000),
     );
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = cpuPerWrite(cpuBefore, cpuSplit(managers, leader), done);
     console.log(
       JSON.stringify({
         bench: "raft-cluster",
@@ -194,11 +209,28 @@ async function main(): Promise<void> {
         managers: 3,
         fsync: FSYNC,
         clients: CLIENTS,
-        writes: done,
-        writes_per_s: Math.round(done / seconds),
+        writes: writes.calls,
+        writes_per_s: writes.perSecond,
         target_per_s: 10_000,
-        latency: percentiles(underLoad),
-        cpu_ms_per_write: cpu,
+        latency: percentiles(writes.latencies),
+        cpu_ms_per_write: writes.cpu,
+        load_1m: [loadBefore, load()],
+      }),
+    );
+
+    // The same load of a call that writes nothing (GetInfo: no Raft, no store): what one Control
+    // call costs by itself, a ceiling for writes made one call each.
+    loadBefore = load();
+    const floor = await closedLoop(managers, leader, () => control.call(leader.addr, "getInfo", {}, 30_000));
+    console.log(
+      JSON.stringify({
+        bench: "raft-cluster",
+        case: "call-floor-getinfo",
+        clients: CLIENTS,
+        calls: floor.calls,
+        calls_per_s: floor.perSecond,
+        latency: percentiles(floor.latencies),
+        cpu_ms_per_call: floor.cpu,
         load_1m: [loadBefore, load()],
       }),
     );
