@@ -10,6 +10,7 @@
 //    stall shows in the tail instead of slowing the load down; target p99 under 20 ms;
 //  - failover-sigkill-leader: SIGKILL of the leader -> first write accepted by the new leader
 //    (BENCH_FAILOVER_ROUNDS rounds; BENCH_SKIP_FAILOVER skips them); target under 1 s.
+// The write cases count elections during their run (terms gone by; the target is none).
 // Each line carries the machine's load average (1 min) before and after its case: the managers and
 // this load generator share the machine, and figures mean little on a busy one.
 // BENCH_NO_FSYNC runs the managers with --unsafe-no-fsync.
@@ -158,6 +159,14 @@ async function openLoop(
   return { latencies, errors, ...(firstError === undefined ? {} : { firstError }) };
 }
 
+/** The Raft term as the managers see it (the highest answer): a change means an election. */
+async function termOf(managers: Mgr[]): Promise<number> {
+  const infos = await Promise.all(
+    managers.map((m) => control.call(m.addr, "getInfo", {}, 2000).catch(() => undefined)),
+  );
+  return Math.max(0, ...infos.map((i) => i?.raft?.term ?? 0));
+}
+
 async function leaderOf(managers: Mgr[]): Promise<Mgr> {
   for (;;) {
     for (const m of managers) {
@@ -199,6 +208,7 @@ async function main(): Promise<void> {
 
     // Throughput with 64 concurrent clients, each sending its next write when the last returns.
     loadBefore = load();
+    let termBefore = await termOf(managers);
     const writes = await closedLoop(managers, leader, () =>
       control.call(leader.addr, "createService", { spec: spec() }, 30_000),
     );
@@ -214,6 +224,7 @@ async function main(): Promise<void> {
         target_per_s: 10_000,
         latency: percentiles(writes.latencies),
         cpu_ms_per_write: writes.cpu,
+        elections: (await termOf(managers)) - termBefore,
         load_1m: [loadBefore, load()],
       }),
     );
@@ -237,6 +248,7 @@ async function main(): Promise<void> {
 
     // Latency at a steady offered rate.
     loadBefore = load();
+    termBefore = await termOf(managers);
     const open = await openLoop(leader.addr, RATE, RATE_SECONDS);
     console.log(
       JSON.stringify({
@@ -251,6 +263,7 @@ async function main(): Promise<void> {
         ...(open.firstError === undefined ? {} : { first_error: open.firstError }),
         ...percentiles(open.latencies),
         target_p99_ms: 20,
+        elections: (await termOf(managers)) - termBefore,
         load_1m: [loadBefore, load()],
       }),
     );
