@@ -27,6 +27,7 @@ import {
   type DataKey,
   type Message,
   type RaftDisk,
+  type Ready,
 } from "@shoal/raft";
 import { randomUint } from "../../random-bytes.js";
 import { AppliedIndex } from "./applied-index.js";
@@ -70,7 +71,10 @@ export class RaftNode implements RaftView, LinearizableReader, PeerReports {
   private stopped = false;
   private failed: Error | undefined;
   private readonly leadership: Leadership;
+  /** The hard state as last persisted (zeros until this process persisted one). */
   private term = 0;
+  private vote = 0;
+  private commit = 0;
 
   constructor(private readonly options: RaftNodeOptions) {
     this.logger = componentLogger(options.logger, "raft", { raftId: options.raftId });
@@ -312,15 +316,17 @@ export class RaftNode implements RaftView, LinearizableReader, PeerReports {
       if (this.snapshotter.hasWork) await this.snapshotter.run(this.snapshotPoint());
       while (!this.stopped && node.hasReady()) {
         const rd = node.ready();
+        const early = this.mayAppendInParallel(rd);
+        if (early) this.transport.send(rd.messages);
         await this.disk.persist({
           hardState: rd.hardState,
           entries: rd.entries,
           snapshot: rd.snapshot,
           mustSync: rd.mustSync,
         });
-        if (rd.hardState) this.term = rd.hardState.term;
+        if (rd.hardState) ({ term: this.term, vote: this.vote, commit: this.commit } = rd.hardState);
         if (rd.softState) this.leadership.update(rd.softState.lead, rd.softState.role === "leader", this.term);
-        this.transport.send(rd.messages);
+        if (!early) this.transport.send(rd.messages);
         if (rd.snapshot && !isEmptySnapshot(rd.snapshot)) this.applier.installSnapshot(rd.snapshot);
         this.applier.applyEntries(node, rd.committedEntries);
         this.reads.answer(rd.readStates);
@@ -334,6 +340,27 @@ export class RaftNode implements RaftView, LinearizableReader, PeerReports {
       this.closeWaiters(new ShoalError(ErrorCode.Internal, `raft node failed: ${this.failed.message}`));
     }
     if (!this.stopped && !this.failed && (node.hasReady() || this.snapshotter.hasPrepared)) this.schedule();
+  }
+
+  /**
+   * Whether a leader may send this Ready's messages while it writes the Ready's entries itself
+   * (Raft thesis 10.2.1, and etcd's raft): the followers then write the same entries at the same
+   * time as the leader instead of after it. It is safe because nothing of this Ready can be known
+   * committed before it is durable here: the leader learns of a commit from the followers' answers,
+   * and the next Ready, which would apply it or tell anyone of it, comes only after this one's
+   * write. Never when the term or vote changes (a vote must be durable before anyone hears of it),
+   * nor for a snapshot, nor off the leader (a follower's answer says its entries are durable), nor
+   * when the commit index already covers an entry of this Ready (a group of one voter commits its
+   * own entries at once, and a message would carry that commit).
+   */
+  private mayAppendInParallel(rd: Ready): boolean {
+    if (rd.snapshot !== undefined || rd.messages.length === 0) return false;
+    const leads = rd.softState ? rd.softState.role === "leader" : this.leadership.isLeader;
+    if (!leads) return false;
+    const hs = rd.hardState ?? { term: this.term, vote: this.vote, commit: this.commit };
+    if (hs.term !== this.term || hs.vote !== this.vote) return false;
+    const first = rd.entries[0];
+    return first === undefined || hs.commit < first.index;
   }
 
   private snapshotPoint(): SnapshotPoint {

@@ -31,7 +31,7 @@ import { SnapshotEncoder, capture, decodeSnapshot, encodeSnapshot } from "./snap
 import { createTables, type Tables } from "./tables.js";
 import { Transaction, type ReadTx, type WriteTx } from "./tx.js";
 import { storeTime } from "./types.js";
-import { DEFAULT_WATCH_CAPACITY, Subscription, type WatchOptions } from "./watch.js";
+import { AppliedEntry, DEFAULT_WATCH_CAPACITY, Subscription, type WatchOptions } from "./watch.js";
 
 export interface MemoryStoreOptions {
   /** Commits transactions; default: a LocalProposer that applies to this store alone. */
@@ -171,7 +171,10 @@ export class MemoryStore implements EntryApplier {
       this.logger?.warn({ index, err: failure }, "store entry rejected");
     }
     this.applied = index;
-    if (changes.length > 0) for (const sub of this.subscriptions) sub.deliver(index, changes);
+    if (changes.length > 0 && this.subscriptions.size > 0) {
+      const entry = new AppliedEntry(index, changes);
+      for (const sub of this.subscriptions) sub.deliver(entry);
+    }
     if (audit.length > 0) for (const fn of [...this.auditListeners]) fn(index, audit);
     this.settle(index, failure);
     return failure === undefined;

@@ -81,6 +81,31 @@ function toEvent(index: number, change: AppliedChange): ObjectEvent {
 
 type Queued = StoreEvent | Pending;
 
+/**
+ * What one applied entry did, as every subscription queues it: one Pending per change and one
+ * commit event, made on first use and shared (they are immutable; a subscriber gets its own copy
+ * of an object when it takes the event), so an entry costs no allocation per subscriber.
+ */
+export class AppliedEntry {
+  private readonly pendings: (Pending | undefined)[];
+  private commitEvent: StoreEvent | undefined;
+
+  constructor(
+    readonly index: number,
+    readonly changes: readonly AppliedChange[],
+  ) {
+    this.pendings = new Array<Pending | undefined>(changes.length);
+  }
+
+  pending(i: number): Pending {
+    return (this.pendings[i] ??= new Pending(this.index, this.changes[i]!));
+  }
+
+  get commit(): StoreEvent {
+    return (this.commitEvent ??= { kind: "commit", index: this.index });
+  }
+}
+
 export class Subscription implements AsyncIterableIterator<StoreEvent> {
   readonly capacity: number;
   private queue: Queued[] = [];
@@ -154,12 +179,14 @@ export class Subscription implements AsyncIterableIterator<StoreEvent> {
   }
 
   /** @internal Queues what one applied entry did, as far as this subscription wants it. */
-  deliver(index: number, changes: readonly AppliedChange[]): void {
+  deliver(entry: AppliedEntry): void {
     if (this.reason !== undefined) return;
+    const { index, changes } = entry;
     const items: Queued[] = [];
     const { match } = this.options;
     const { peek } = this.options;
-    for (const change of changes) {
+    for (let i = 0; i < changes.length; i++) {
+      const change = changes[i]!;
       if (this.tables !== undefined && !this.tables.has(change.table)) continue;
       if (this.kinds !== undefined && !this.kinds.has(change.kind)) continue;
       if (peek !== undefined) {
@@ -174,7 +201,7 @@ export class Subscription implements AsyncIterableIterator<StoreEvent> {
         if (!wanted) continue;
       }
       if (match === undefined) {
-        items.push(new Pending(index, change));
+        items.push(entry.pending(i));
       } else {
         const event = toEvent(index, change);
         let matched: boolean;
@@ -189,7 +216,7 @@ export class Subscription implements AsyncIterableIterator<StoreEvent> {
       }
     }
     const commits = this.options.commits ?? "always";
-    if (commits === "always" || (commits === "matched" && items.length > 0)) items.push({ kind: "commit", index });
+    if (commits === "always" || (commits === "matched" && items.length > 0)) items.push(entry.commit);
     if (items.length === 0) return;
     if (this.size > 0 && this.size + items.length > this.capacity) {
       this.end("overflow");

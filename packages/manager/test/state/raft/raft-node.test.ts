@@ -25,42 +25,84 @@ async function write(c: MemoryCluster, n = 1): Promise<number[]> {
 }
 
 describe("RaftNode", () => {
-  it("handles each Ready in one order: persist, then send, then apply, then advance", async () => {
-    const trace: string[] = [];
-    const c = await threeNodes({ id: 1, trace });
-    await write(c, 5);
-    await write(c, 3);
-
-    // Every Ready, from ready() to advance(), is: persist, send, the applies; nothing in between.
-    const readies: string[] = [];
+  /** The Readies of a traced node, each as its steps from ready() to advance(). */
+  function readiesOf(trace: readonly string[]): string[][] {
+    const readies: string[][] = [];
     let current: string[] | undefined;
     for (const step of trace) {
       const kind = step.split(" ")[0]!;
       if (kind === "ready") current = [];
-      if (current) current.push(kind);
+      if (current) current.push(step);
       // Outside a Ready: the founding snapshot, written before the RawNode starts; snapshots.
       else expect(kind === "saveSnapshot" || (kind === "persist" && readies.length === 0), step).toBe(true);
       if (kind === "advance") {
-        readies.push(current!.join(" "));
+        readies.push(current!);
         current = undefined;
       }
     }
     expect(current).toBeUndefined();
-    expect(readies.length).toBeGreaterThan(10);
-    for (const ready of readies) expect(ready).toMatch(/^ready persist send (apply )*advance$/);
-    // What is sent or applied was persisted before.
+    return readies;
+  }
+
+  const kinds = (ready: readonly string[]): string => ready.map((s) => s.split(" ")[0]).join(" ");
+  const numbersOf = (step: string): number[] =>
+    step
+      .split(" ")
+      .slice(1)
+      .join(" ")
+      .split(/[ ,:]/)
+      .map(Number)
+      .filter((n) => n > 0);
+
+  it("handles each Ready in one order: persist, then send, then apply, then advance", async () => {
+    const trace: string[] = [];
+    const c = await threeNodes({ id: 2, trace });
+    expect(c.leader()!.id).not.toBe(2);
+    await write(c, 5);
+    await write(c, 3);
+
+    // A follower: every Ready, from ready() to advance(), is persist, send, the applies.
+    const readies = readiesOf(trace);
+    expect(readies.length).toBeGreaterThan(5);
+    for (const ready of readies) expect(kinds(ready)).toMatch(/^ready persist send (apply )*advance$/);
+    // What is sent or applied was persisted before: its answers say its entries are durable.
     const persisted = new Set<number>();
     for (const step of trace) {
-      const [kind, ...rest] = step.split(" ");
-      const numbers = rest
-        .join(" ")
-        .split(/[ ,:]/)
-        .map(Number)
-        .filter((n) => n > 0);
-      if (kind === "persist") for (const n of numbers) persisted.add(n);
-      if (kind === "apply") expect(persisted.has(numbers[0]!)).toBe(true);
-      if (kind === "send") for (const n of numbers) expect(persisted.has(n)).toBe(true);
+      const kind = step.split(" ")[0];
+      if (kind === "persist") for (const n of numbersOf(step)) persisted.add(n);
+      if (kind === "apply") expect(persisted.has(numbersOf(step)[0]!)).toBe(true);
+      if (kind === "send") for (const n of numbersOf(step)) expect(persisted.has(n)).toBe(true);
     }
+  });
+
+  it("sends a leader's appends while it persists them, and applies only what it persisted", async () => {
+    const trace: string[] = [];
+    const c = await threeNodes({ id: 1, trace });
+    expect(c.leader()!.id).toBe(1);
+    await write(c, 5);
+    await write(c, 3);
+
+    const readies = readiesOf(trace);
+    expect(readies.length).toBeGreaterThan(10);
+    for (const ready of readies) expect(kinds(ready)).toMatch(/^ready (send persist|persist send) (apply )*advance$/);
+    const persisted = new Set<number>();
+    let early = 0;
+    for (const ready of readies) {
+      const inThisReady = new Set(ready.filter((s) => s.startsWith("persist")).flatMap(numbersOf));
+      const sentEarly = kinds(ready).startsWith("ready send");
+      for (const step of ready) {
+        const kind = step.split(" ")[0];
+        if (kind === "persist") for (const n of numbersOf(step)) persisted.add(n);
+        if (kind === "apply") expect(persisted.has(numbersOf(step)[0]!)).toBe(true);
+        if (kind !== "send") continue;
+        // Sent before its own write: only appends of this very Ready, never a vote.
+        if (sentEarly) expect(step).not.toMatch(/Vote/);
+        for (const n of numbersOf(step)) expect(persisted.has(n) || (sentEarly && inThisReady.has(n))).toBe(true);
+        if (sentEarly && numbersOf(step).some((n) => inThisReady.has(n))) early++;
+      }
+    }
+    // The followers got some entries while the leader was still writing them.
+    expect(early).toBeGreaterThan(0);
     expect(trace.filter((s) => /^send .*MsgApp:\d/.test(s)).length).toBeGreaterThan(0);
   });
 
