@@ -158,7 +158,9 @@ export function authInterceptor(options: AuthInterceptorOptions): grpc.ServerInt
   const view = (): AuthView | undefined => {
     const store = storeOf();
     return store?.view((tx) => {
-      const cluster = tx.clusters.find()[0];
+      // Read, not copied (scan), on every call: the store replaces objects and never changes
+      // them, so this one stays as it was for as long as the call holds it.
+      const cluster = tx.clusters.scan()[0];
       return {
         clusterId: cluster?.id,
         rootCa: cluster ? options.rootCaOf(cluster) : undefined,

@@ -22,10 +22,11 @@ export interface TableReader<T, Q> {
   find(query?: Q): T[];
   /**
    * The objects `find` would copy, not copied: the store's own, or this transaction's, as
-   * SwarmKit's store hands out its objects. Only to read within the callback: never to change
-   * (copy first: `get` or `find`), keep past it, or hand out. For passes over large tables
-   * (counts, indexes, plans that pick a few), where copying 100,000 tasks cost seconds and most
-   * of the garbage collector's time.
+   * SwarmKit's store hands out its objects. Only to read: never to change (copy first: `get` or
+   * `find`), nor to hand out where something could change them. The store replaces an object on
+   * every write and never changes one it holds, so an object read stays as it was. For passes
+   * over large tables (counts, indexes, plans that pick a few), where copying 100,000 tasks cost
+   * seconds and most of the garbage collector's time.
    */
   scan(query?: Q): readonly Readonly<T>[];
 }
