@@ -35,6 +35,8 @@ export interface Reconciler {
   readonly kinds?: readonly ObjectEventKind[] | undefined;
   /** A finer filter on the store's own objects, before anything is copied (WatchOptions.peek). */
   readonly peek?: WatchOptions["peek"];
+  /** Events with the store's own objects (WatchOptions.uncopied): for an observe that only reads. */
+  readonly uncopied?: boolean;
   /** At start, and after a resync: forget what was dirty and mark everything dirty. */
   reset(tx: ReadTx): void;
   /** Notes what one event makes dirty (cheap: no store reads). */
@@ -123,6 +125,7 @@ export class ReconcileLoop {
       tables: this.reconciler.tables,
       kinds: this.reconciler.kinds,
       peek: this.reconciler.peek,
+      uncopied: this.reconciler.uncopied,
       capacity: this.capacity,
       commits: "never",
       signal,

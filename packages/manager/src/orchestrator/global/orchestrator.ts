@@ -51,6 +51,8 @@ export class GlobalOrchestrator {
     this.loop = new ReconcileLoop(
       {
         tables: ["services", "nodes", "tasks"],
+        // observe only reads each event and notes ids: no copies.
+        uncopied: true,
         reset: (tx) => this.reset(tx),
         observe: (e) => this.observe(e),
         hasWork: () => this.all || this.services.size > 0 || this.nodes.size > 0 || this.pairs.size > 0,

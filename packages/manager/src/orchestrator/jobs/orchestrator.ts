@@ -61,6 +61,8 @@ export class JobOrchestrator {
     this.loop = new ReconcileLoop(
       {
         tables: ["services", "tasks", "nodes"],
+        // observe only reads each event and notes ids: no copies.
+        uncopied: true,
         reset: (tx) => this.reset(tx),
         observe: (e) => this.observe(e),
         hasWork: () => this.all || this.perNode || this.dirty.size > 0,

@@ -49,6 +49,8 @@ export class TaskReaper {
         // Creations never make anything to delete. (A cluster created later with its own history
         // limit is read at the next pass, as every pass reads the limit.)
         tables: ["tasks", "nodes", "services", "clusters"],
+        // observe only reads each event and notes ids: no copies.
+        uncopied: true,
         kinds: ["update", "delete"],
         reset: (tx) => this.reset(tx),
         observe: (e) => this.observe(e),

@@ -49,6 +49,8 @@ export class ReplicatedOrchestrator {
     this.loop = new ReconcileLoop(
       {
         tables: ["services", "tasks"],
+        // observe only reads each event and notes ids: no copies.
+        uncopied: true,
         reset: (tx) => this.reset(tx),
         observe: (e) => this.observe(e),
         hasWork: () => this.all || this.dirty.size > 0 || this.slots.size > 0,

@@ -58,6 +58,8 @@ export class RestartSupervisor {
       {
         // Creations never call for a restart (a new node has no task yet).
         tables: ["tasks", "nodes", "services"],
+        // observe only reads each event and notes ids: no copies.
+        uncopied: true,
         kinds: ["update", "delete"],
         reset: (tx) => this.reset(tx),
         observe: (e) => this.observe(e),

@@ -65,6 +65,8 @@ export class Updater {
     this.loop = new ReconcileLoop(
       {
         tables: ["services", "tasks", "nodes"],
+        // observe only reads each event and notes ids: no copies.
+        uncopied: true,
         reset: (tx) => this.reset(tx),
         observe: (e) => this.observe(e),
         hasWork: () => this.all || this.dirty.size > 0,
@@ -179,7 +181,8 @@ export class Updater {
       }
       const input = {
         service,
-        tasks: tx.tasks.find({ serviceId: id }),
+        // Read without copies (scan): the plan names what it changes by id.
+        tasks: tx.tasks.scan({ serviceId: id }),
         node: (nodeId: string) => tx.nodes.get(nodeId),
         nodeMatches: this.nodeMatches,
         now,

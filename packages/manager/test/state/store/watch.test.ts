@@ -64,6 +64,29 @@ describe("MemoryStore: watch", () => {
     expect(store.view((tx) => tx.nodes.get("n1"))).toBeDefined();
   });
 
+  it("hands an uncopied subscriber the store's own objects, and a copied one copies beside it", async () => {
+    const store = new MemoryStore();
+    const raw = store.watch({ uncopied: true, tables: ["nodes"] });
+    const copied = store.watch({ tables: ["nodes"] });
+    await store.update((tx) => tx.nodes.create(makeNode("h", "n1")));
+    await store.update((tx) => {
+      const n = tx.nodes.get("n1")!;
+      n.spec!.annotations!.name = "renamed";
+      tx.nodes.update(n);
+    });
+    const [created, , updated] = raw.drain() as ObjectEvent[];
+    const stored = store.view((tx) => tx.nodes.scan()[0]);
+    expect(updated!.object).toBe(stored);
+    // The object the update replaced is the one the create event carried: kept, it did not change.
+    expect(updated!.kind === "update" && updated!.oldObject).toBe(created!.object);
+    expect((created!.object as { spec?: { annotations?: { name?: string } } }).spec?.annotations?.name).not.toBe(
+      "renamed",
+    );
+    const mine = copied.drain().filter((e) => e.kind === "update")[0] as ObjectEvent;
+    expect(mine.object).toEqual(stored);
+    expect(mine.object).not.toBe(stored);
+  });
+
   it("filters by table, kind and predicate; commit events always, only when matched, or never", async () => {
     const store = new MemoryStore();
     const svc = makeService("web", "s1");
