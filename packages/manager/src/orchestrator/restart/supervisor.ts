@@ -191,12 +191,13 @@ export class RestartSupervisor {
     nodes: ReadonlySet<string>,
     services: ReadonlySet<string>,
   ): Map<string, RestartSlot> {
+    // Read without copies (scan): the plan names what it changes by id.
     if (all) {
-      return new Map([...groupBySlot(tx.tasks.find())].map(([key, g]) => [key, { ref: g.ref, tasks: g.tasks }]));
+      return new Map([...groupBySlot(tx.tasks.scan())].map(([key, g]) => [key, { ref: g.ref, tasks: g.tasks }]));
     }
     const refs = new Map(slots);
     for (const nodeId of nodes) {
-      for (const t of tx.tasks.find({ nodeId })) {
+      for (const t of tx.tasks.scan({ nodeId })) {
         const ref = slotOf(t);
         if (ref !== undefined) refs.set(slotKey(ref), ref);
       }
