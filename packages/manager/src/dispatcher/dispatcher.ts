@@ -266,8 +266,10 @@ export class Dispatcher {
   private heartbeat(request: HeartbeatRequest, metadata: grpc.Metadata): HeartbeatResponse {
     if (!this.options.isLeader()) throw this.notLeader();
     const session = this.sessionOf(request.sessionId, metadata);
-    this.arm(session.nodeId, this.heartbeats.downAfterMs());
-    return { period: durationFromMs(this.heartbeats.periodMs()) };
+    // One reading for both: the node is judged by the period it is told now.
+    const periodMs = this.heartbeats.periodMs();
+    this.arm(session.nodeId, this.heartbeats.downAfterMs(periodMs));
+    return { period: durationFromMs(periodMs) };
   }
 
   private arm(nodeId: string, ms: number): void {
