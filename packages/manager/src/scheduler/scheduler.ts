@@ -101,6 +101,9 @@ export class Scheduler {
     this.loop = new ReconcileLoop(
       {
         tables: ["nodes", "tasks"],
+        // The scheduler keeps tasks and nodes but never changes them (a placement writes a new
+        // object): the store's own, uncopied, as the store never changes what it holds.
+        uncopied: true,
         reset: (tx) => this.load(tx),
         observe: (event) => this.handle(event),
         hasWork: () => this.hasWork(),
@@ -143,8 +146,8 @@ export class Scheduler {
   private load(tx: ReadTx): void {
     this.nodes = new NodeSet();
     this.pending = new Map();
-    for (const node of tx.nodes.find()) this.nodes.setNode(node);
-    for (const task of tx.tasks.find()) {
+    for (const node of tx.nodes.scan()) this.nodes.setNode(node);
+    for (const task of tx.tasks.scan()) {
       if (needsPlacement(task)) this.pending.set(task.id, task);
       else this.nodes.setTask(task);
     }

@@ -176,7 +176,11 @@ function slots(input: UpdateInput, service: Service, plan: Plan, rollout: Rollou
       }
       if (cur === undefined) continue; // ended: the restart supervisor's
       if (!running) {
-        inFlight++;
+        // A replacement on its way counts against the rollout's parallelism. Outside a rollout a
+        // new task starting is the replicated orchestrator's, not this one's: counting it kept
+        // the service busy, and every task event of a 100,000-replica creation re-read all its
+        // slots here.
+        if (rollingOut) inFlight++;
         continue;
       }
       if (!rollingOut) continue;
