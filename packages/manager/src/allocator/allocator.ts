@@ -123,19 +123,33 @@ export class Allocator {
     return new Allocations(this.logger, (blocker) => this.unblock(blocker));
   }
 
-  private reset(tx: ReadTx): void {
+  /** Reads what it needs at once; goes through the tasks in slices (there may be 100,000). */
+  private reset(tx: ReadTx): Iterator<unknown> {
     this.a = this.fresh();
     this.dirty.clear();
     this.blockedBy.clear();
     this.blocked.clear();
     this.seen.clear();
-    for (const network of tx.networks.find()) this.a.setNetwork(network);
-    const services = tx.services.find();
-    const nodes = tx.nodes.find();
-    const tasks = tx.tasks.find();
+    const networks = tx.networks.find();
+    for (const network of networks) this.a.setNetwork(network);
+    // The store's own tasks (scan, no copies): the allocator reads them and writes new objects.
+    return this.load(networks.length, tx.services.find(), tx.nodes.find(), tx.tasks.scan());
+  }
+
+  private *load(
+    networks: number,
+    services: readonly Service[],
+    nodes: readonly Node[],
+    tasks: readonly Task[],
+  ): Generator<undefined, void, void> {
     for (const s of services) this.syncService(s, "warn");
     for (const n of nodes) this.a.syncAddresses(nodeOwner(n.id), placedOf(n.attachments), "warn");
-    for (const t of tasks) if (holdsAddresses(t)) this.a.syncAddresses(taskOwner(t.id), placedOf(t.networks), "warn");
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i]!;
+      if (t.networks.length > 0 && holdsAddresses(t))
+        this.a.syncAddresses(taskOwner(t.id), placedOf(t.networks), "warn");
+      if (i % 1024 === 1023) yield;
+    }
     this.a.startAfterLatest(this.latestGiven(tasks));
     for (const s of services) if (!endpointCurrent(this.a, s)) this.dirty.add(serviceOwner(s.id));
     for (const n of nodes) if (nodeNeedsIngress(this.a, n)) this.dirty.add(nodeOwner(n.id));
@@ -144,7 +158,7 @@ export class Allocator {
       this.seen.set(t.id, t);
       this.dirty.add(taskOwner(t.id));
     }
-    this.logger.info({ networks: tx.networks.find().length, toAllocate: this.dirty.size }, "allocator loaded state");
+    this.logger.info({ networks, toAllocate: this.dirty.size }, "allocator loaded state");
   }
 
   /**

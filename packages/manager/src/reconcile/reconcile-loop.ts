@@ -12,6 +12,7 @@
 //   makes the loop read everything again and subscribe anew.
 // - A failed pass (not the leader any more, store closed, a conflict) is logged and retried after a
 //   backoff; its work stays dirty.
+// - The first read and each pass wait for a turn of the event loop of their own (turns.ts).
 // - Timers (restart delays) ask for a pass with `kick()`.
 // `stop()` is idempotent and waits for the loop to end; so does aborting the signal given to run.
 import { Backoff, errorMessage, type Clock, type Logger, type Timer } from "@shoal/shared";
@@ -26,6 +27,7 @@ import {
   type TableName,
   type WatchOptions,
 } from "../state/store/index.js";
+import { nextTurn } from "./turns.js";
 
 /** What a component plugs into the loop. */
 export interface Reconciler {
@@ -37,8 +39,14 @@ export interface Reconciler {
   readonly peek?: WatchOptions["peek"];
   /** Events with the store's own objects (WatchOptions.uncopied): for an observe that only reads. */
   readonly uncopied?: boolean;
-  /** At start, and after a resync: forget what was dirty and mark everything dirty. */
-  reset(tx: ReadTx): void;
+  /**
+   * At start, and after a resync: forget what was dirty and mark everything dirty. A reset with
+   * much to go through may return an iterator instead of doing it all at once: the loop runs it to
+   * its end in slices of about RESET_SLICE_MS, each in a turn of the event loop of its own, before
+   * any event or pass. The transaction ends when reset returns: the iterator works on what reset
+   * read from it (the store's objects never change, so a scan's array is a snapshot).
+   */
+  reset(tx: ReadTx): void | Iterator<unknown>;
   /** Notes what one event makes dirty (cheap: no store reads). */
   observe(event: ObjectEvent): void;
   /** Whether a pass has work to do. */
@@ -62,6 +70,9 @@ export interface LoopOptions {
   /** Bound of the watch queue (WatchOptions.capacity); past it the loop reads everything again. */
   readonly capacity?: number | undefined;
 }
+
+/** How long a slice of a reset's work runs before the loop lets other work in (see Reconciler.reset). */
+export const RESET_SLICE_MS = 20;
 
 type Next =
   | { readonly kind: "next"; readonly result: IteratorResult<StoreEvent> }
@@ -120,8 +131,8 @@ export class ReconcileLoop {
     await this.running?.catch(() => undefined);
   }
 
-  private subscribe(signal: AbortSignal): Subscription {
-    const { subscription } = this.store.viewAndWatch((tx) => this.reconciler.reset(tx), {
+  private async subscribe(signal: AbortSignal): Promise<Subscription> {
+    const { result, subscription } = this.store.viewAndWatch((tx) => this.reconciler.reset(tx), {
       tables: this.reconciler.tables,
       kinds: this.reconciler.kinds,
       peek: this.reconciler.peek,
@@ -130,13 +141,28 @@ export class ReconcileLoop {
       commits: "never",
       signal,
     });
+    // The events after the read wait in the subscription while the rest of the reset runs.
+    if (result !== undefined) await this.finishReset(result, signal);
     this.lastEventAt = this.clock.now();
     return subscription;
   }
 
+  /** Runs a reset's iterator to its end, yielding the event loop every RESET_SLICE_MS or so. */
+  private async finishReset(work: Iterator<unknown>, signal: AbortSignal): Promise<void> {
+    let sliceStart = this.clock.now();
+    while (!signal.aborted && work.next().done !== true) {
+      if (this.clock.now() - sliceStart < RESET_SLICE_MS) continue;
+      await nextTurn();
+      sliceStart = this.clock.now();
+    }
+  }
+
   private async loop(signal: AbortSignal): Promise<void> {
+    // The read of the whole state, and each pass, in a turn of the event loop of its own: the
+    // leader's components start and wake together, and their work back to back held the loop.
+    await nextTurn();
     if (signal.aborted) return;
-    let sub = this.subscribe(signal);
+    let sub = await this.subscribe(signal);
     // One next() at a time on the subscription; its result lands in `arrived` and wakes the loop,
     // so that waiting for events and for kicks is one wait (no race re-armed on every turn).
     let reading: Subscription | undefined;
@@ -157,7 +183,7 @@ export class ReconcileLoop {
           sub.close();
           reading = undefined;
           firstDirtyAt = undefined;
-          sub = this.subscribe(signal);
+          sub = await this.subscribe(signal);
           continue;
         }
         timer?.cancel();
@@ -169,6 +195,8 @@ export class ReconcileLoop {
           const due = Math.max(this.retryAt, quiet);
           if (now >= due) {
             firstDirtyAt = undefined;
+            await nextTurn();
+            if (signal.aborted) break;
             await this.runPass(signal);
             continue;
           }

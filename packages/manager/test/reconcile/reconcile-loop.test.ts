@@ -1,7 +1,7 @@
 import { Backoff, ManualClock, silentLogger, type Node } from "@shoal/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { ReconcileLoop, type Reconciler } from "../../src/reconcile/reconcile-loop.js";
-import { MemoryStore, type ObjectEvent, type TableName } from "../../src/state/store/index.js";
+import { MemoryStore, type ObjectEvent, type ReadTx, type TableName } from "../../src/state/store/index.js";
 import { node } from "../orchestrator/fixtures.js";
 import { settle, until } from "../orchestrator/helpers.js";
 
@@ -15,7 +15,7 @@ class Recorder implements Reconciler {
   failNext = 0;
   gate: Promise<void> | undefined;
 
-  reset(): void {
+  reset(_tx?: ReadTx): void | Iterator<unknown> {
     this.resets++;
     this.dirty = ["*"];
   }
@@ -170,6 +170,49 @@ describe("ReconcileLoop", () => {
     rec.gate = undefined;
     open();
     await until(() => rec.resets === 2, "a second reset after the overflow");
+  });
+
+  it("runs a reset's work in slices, before any event or pass", async () => {
+    const clock = new ManualClock(0);
+    const store = new MemoryStore({ clock });
+    await addNode(store, "before");
+    const log: string[] = [];
+    class Loading extends Recorder {
+      override reset(tx: ReadTx): Iterator<unknown> {
+        super.reset();
+        const ids = tx.nodes.scan().map((n) => n.id); // read now: the transaction ends on return
+        return (function* () {
+          for (let i = 0; i < 3; i++) {
+            const now = store.view((t) => t.nodes.scan().length);
+            log.push(`load ${i} of ${ids.join(",")}, ${now} in the store`);
+            clock.advance(25); // each step outlasts a slice: the loop yields a turn after it
+            yield;
+          }
+          log.push("loaded");
+        })();
+      }
+      override observe(e: ObjectEvent): void {
+        log.push(`event ${e.object.id}`);
+        super.observe(e);
+      }
+      override async pass(): Promise<void> {
+        log.push("pass");
+        await super.pass();
+      }
+    }
+    const rec = new Loading();
+    const loop = new ReconcileLoop(rec, { store, clock, logger: silentLogger() });
+    loops.push(loop);
+    void loop.run();
+    await until(() => log.length > 0, "the reset's first slice");
+    await addNode(store, "during"); // committed while the reset's work goes on
+    await until(() => log.includes("event during") && rec.passes.length > 0, "the event and a pass");
+    // The commit came between two slices: the last one saw it in the store, not in its snapshot.
+    expect(log[0]).toBe("load 0 of before, 1 in the store");
+    expect(log[2]).toBe("load 2 of before, 2 in the store");
+    expect(log[3]).toBe("loaded");
+    expect(log.indexOf("event during")).toBeGreaterThan(log.indexOf("loaded"));
+    expect(log.indexOf("pass")).toBeGreaterThan(log.indexOf("loaded"));
   });
 
   it("ends when the store closes, and when stopped", async () => {

@@ -188,7 +188,7 @@ describe("RestartSupervisor", () => {
 
   it("restarts a global task on its node, and waits for a paused node to take tasks again", async () => {
     const { store, clock, logger } = setup();
-    startAll(store, clock, logger, true);
+    const { supervisor } = startAll(store, clock, logger, true);
     const svc = service("agent", { global: true });
     await store.update((tx) => {
       tx.nodes.create(node("n1"));
@@ -198,6 +198,7 @@ describe("RestartSupervisor", () => {
     const first = tasksOf(store, svc.id)[0]!;
     await place(store, first.id, "n1");
     await report(store, first.id, TaskState.FAILED);
+    await until(() => supervisor.pendingRestarts().size === 1, "a restart waiting");
     await setNode(store, "n1", { availability: NodeAvailability.PAUSE });
     clock.advance(5_000);
     await settle();
