@@ -30,14 +30,22 @@ export type Op =
 
 export class Plan {
   readonly ops: Op[] = [];
+  #creates = 0;
 
   create(task: Task, guard: "empty-slot" | "successor"): void {
     this.ops.push({ kind: "create", task, guard });
+    this.#creates++;
   }
 
   /** A new task in the slot of `replaces` (see the "replacement" guard). */
   replace(task: Task, replaces: string): void {
     this.ops.push({ kind: "create", task, guard: "replacement", replaces });
+    this.#creates++;
+  }
+
+  /** How many tasks the plan creates. */
+  get creates(): number {
+    return this.#creates;
   }
 
   /** Raises the task's desired state to `desiredState` (never lowers it). */

@@ -28,6 +28,9 @@ export interface ReplicatedOrchestratorOptions {
   readonly maxWritesPerTx?: number | undefined;
 }
 
+/** New tasks one pass makes for one service; a service scaled far up fills in several passes. */
+export const MAX_NEW_TASKS_PER_PASS = 5_000;
+
 export class ReplicatedOrchestrator {
   private readonly store: MemoryStore;
   private readonly clock: Clock;
@@ -159,7 +162,10 @@ export class ReplicatedOrchestrator {
           this.logger.info({ serviceId: id, tasks: plan.size - before }, "service gone: removing its tasks");
         continue;
       }
-      planReplicated({ service, tasks, now }, plan);
+      const before = plan.creates;
+      planReplicated({ service, tasks, now, maxNew: MAX_NEW_TASKS_PER_PASS }, plan);
+      // Bounded: the next pass makes more (a 100,000-replica service in one plan held the loop).
+      if (plan.creates - before === MAX_NEW_TASKS_PER_PASS) this.dirty.add(id);
     }
     return plan;
   }

@@ -32,6 +32,8 @@ export interface ReplicatedInput {
   readonly now: number;
   /** Makes ids for new tasks (tests make them predictable). */
   readonly newId?: (() => string) | undefined;
+  /** At most this many new tasks in one plan (the rest in the next); default: no bound. */
+  readonly maxNew?: number | undefined;
 }
 
 /** Whether the replicated orchestrator owns `t` (a task with a slot number). */
@@ -67,6 +69,13 @@ export function planReplicated(input: ReplicatedInput, plan: Plan = new Plan()):
   }
   const slots: SlotView[] = [];
   for (const [slot, tasks] of bySlot) {
+    if (tasks.length === 1) {
+      // Most slots hold one task: nothing to sort, no extra to find (a service of 100,000 slots
+      // is planned in one synchronous stretch of the leader).
+      const only = tasks[0]!;
+      slots.push({ slot, tasks, runnable: isRunnable(only) ? only : undefined });
+      continue;
+    }
     const hist = history(tasks);
     for (const extra of extraRunnable(hist, service)) plan.raise(extra.id, TaskState.SHUTDOWN);
     slots.push({ slot, tasks: hist, runnable: hist.filter(isRunnable).sort(byAdvancement)[0] });
@@ -74,7 +83,7 @@ export function planReplicated(input: ReplicatedInput, plan: Plan = new Plan()):
 
   const want = desiredReplicas(service);
   if (slots.length < want) {
-    let missing = want - slots.length;
+    let missing = Math.min(want - slots.length, input.maxNew ?? Infinity);
     for (let n = 1; missing > 0; n++) {
       if (bySlot.has(n)) continue;
       plan.create(newTask(service, { slot: n }, input.now, input.newId?.()), "empty-slot");

@@ -9,8 +9,8 @@ import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/stor
 import { ReconcileLoop, type LoopOptions } from "../../reconcile/index.js";
 import { matchEveryNode, nodeAvailability, nodeLost, nodeState, type NodeMatcher } from "../node-checks.js";
 import { commitPlan } from "../plan.js";
-import { findSlotTasks, groupBySlot, hasEnded, isLive, slotKey, slotOf, type SlotRef } from "../task-states.js";
-import { planRestarts, type RestartSlot, type SlotWake } from "./reconcile.js";
+import { findSlotTasks, hasEnded, isLive, slotKey, slotOf, type SlotRef } from "../task-states.js";
+import { planRestarts, restartCandidates, type RestartSlot, type SlotWake } from "./reconcile.js";
 
 export interface RestartSupervisorOptions {
   readonly store: MemoryStore;
@@ -153,7 +153,7 @@ export class RestartSupervisor {
           for (const [key, p] of placed) {
             if (!slots.has(key) && nodeLost(node(p.nodeId))) slots.set(key, p.ref);
           }
-          const groups = this.collect(tx, all, slots, nodes, services);
+          const groups = this.collect(tx, all, slots, nodes, services, (id) => nodeLost(node(id)));
           seen = new Set(groups.keys());
           const due = new Map([...this.waiting].map(([key, w]) => [key, w.due]));
           const decision = planRestarts(
@@ -190,13 +190,11 @@ export class RestartSupervisor {
     slots: ReadonlyMap<string, SlotRef>,
     nodes: ReadonlySet<string>,
     services: ReadonlySet<string>,
+    lost: (nodeId: string) => boolean,
   ): Map<string, RestartSlot> {
     // Read without copies (scan): the plan names what it changes by id.
-    if (all) {
-      return new Map([...groupBySlot(tx.tasks.scan())].map(([key, g]) => [key, { ref: g.ref, tasks: g.tasks }]));
-    }
-    const refs = new Map(slots);
-    for (const nodeId of nodes) {
+    const refs = all ? restartCandidates(tx.tasks.scan(), lost) : new Map(slots);
+    for (const nodeId of all ? [] : nodes) {
       for (const t of tx.tasks.scan({ nodeId })) {
         const ref = slotOf(t);
         if (ref !== undefined) refs.set(slotKey(ref), ref);

@@ -146,7 +146,8 @@ function slots(input: UpdateInput, service: Service, plan: Plan, rollout: Rollou
   const config = rollout.config(service);
   const global = isGlobalService(service);
   const rollingOut = isRollingOut(rollout.state(service));
-  const own = input.tasks.filter((t) => (global ? t.slot === 0 : t.slot > 0));
+  const upToDate = (t: Task): boolean => rollout.isCurrent(t, service);
+  const own = ownTasks(input.tasks, global, rollingOut, upToDate);
   const candidates: Candidate[] = [];
   let inFlight = 0;
   let waiting = 0;
@@ -155,7 +156,6 @@ function slots(input: UpdateInput, service: Service, plan: Plan, rollout: Rollou
   for (const { ref, tasks } of groupBySlot(own).values()) {
     const hist = history(tasks);
     if (hist.length === 0) continue;
-    const upToDate = (t: Task): boolean => rollout.isCurrent(t, service);
     const live = hist.filter(isLive);
     const fresh = live.filter(upToDate);
     const stale = live.filter((t) => !upToDate(t));
@@ -214,6 +214,26 @@ function slots(input: UpdateInput, service: Service, plan: Plan, rollout: Rollou
   }
   candidates.sort(candidateOrder);
   return { candidates, inFlight, waiting, delayEnds, monitorEnds };
+}
+
+/**
+ * The service's tasks of the slots `slots` looks at: outside a rollout, only those of slots that
+ * hold a task that is outdated or no longer live. A slot whose tasks are all live and up to date
+ * has nothing to replace or finish, and counts for nothing outside a rollout; at 100,000 slots,
+ * grouping them all on every pass was most of the updater's work.
+ */
+function ownTasks(
+  tasks: readonly Task[],
+  global: boolean,
+  rollingOut: boolean,
+  upToDate: (t: Task) => boolean,
+): readonly Task[] {
+  const own = tasks.filter((t) => (global ? t.slot === 0 : t.slot > 0));
+  if (rollingOut) return own;
+  const slotOfTask = (t: Task): string | number => (global ? t.nodeId : t.slot);
+  const marked = new Set<string | number>();
+  for (const t of own) if (!isRemoved(t) && !(isLive(t) && upToDate(t))) marked.add(slotOfTask(t));
+  return marked.size === 0 ? [] : own.filter((t) => marked.has(slotOfTask(t)));
 }
 
 /** Whether the restart supervisor gives `t`, which ended, a successor (its policy allows one). */

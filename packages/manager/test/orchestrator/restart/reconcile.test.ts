@@ -9,7 +9,7 @@ import {
 } from "@shoal/shared";
 import { describe, expect, it } from "vitest";
 import type { Op } from "../../../src/orchestrator/plan.js";
-import { planRestarts, type RestartDecision } from "../../../src/orchestrator/restart/reconcile.js";
+import { planRestarts, restartCandidates, type RestartDecision } from "../../../src/orchestrator/restart/reconcile.js";
 import { matchEveryNode, type NodeMatcher } from "../../../src/orchestrator/node-checks.js";
 import { slotOf } from "../../../src/orchestrator/task-states.js";
 import { idSource, node, service, task } from "../fixtures.js";
@@ -243,5 +243,53 @@ describe("planRestarts: global slots", () => {
     }
     const d = decide({ services: [svc], nodes: [up], tasks: [shut], now: 60_000, nodeMatches: () => false });
     expect(ops(d)).toEqual([]);
+  });
+});
+
+describe("restartCandidates", () => {
+  it("picks the slots with a task leaving or only history, and no healthy slot", () => {
+    const svc = service("web", { replicas: 6 });
+    const agent = service("agent", { global: true });
+    const tasks = [
+      task(svc, { id: "healthy", slot: 1, nodeId: "n1" }),
+      task(svc, { id: "ended", slot: 2, nodeId: "n1", state: TaskState.FAILED }),
+      task(svc, { id: "on-lost", slot: 3, nodeId: "gone" }),
+      task(svc, { id: "old", slot: 4, nodeId: "n1", state: TaskState.SHUTDOWN, desired: TaskState.SHUTDOWN }),
+      task(svc, { id: "new", slot: 4, nodeId: "n1" }), // history beside a healthy task: nothing to do
+      task(svc, { id: "waiting", slot: 5, nodeId: "n1", state: TaskState.FAILED, desired: TaskState.SHUTDOWN }),
+      task(svc, { id: "removed", slot: 6, nodeId: "n1", state: TaskState.FAILED, desired: TaskState.REMOVE }),
+      task(agent, { id: "global-ok", nodeId: "n1" }),
+      task(agent, { id: "global-lost", nodeId: "gone" }), // a global task stays with its node
+      task(agent, { id: "global-ended", nodeId: "n2", state: TaskState.FAILED }),
+    ];
+    const picked = restartCandidates(tasks, (nodeId) => nodeId === "gone");
+    expect([...picked.values()].map((ref) => ref.slot ?? ref.nodeId).sort()).toEqual([2, 3, 5, "n2"]);
+  });
+
+  it("picks every slot planRestarts would act on", () => {
+    const svc = service("web", { replicas: 4, restart: { delayMs: 0 } });
+    const tasks = [
+      task(svc, { id: "a", slot: 1, nodeId: "n1", state: TaskState.FAILED }),
+      task(svc, { id: "b", slot: 2, nodeId: "n1", state: TaskState.FAILED, desired: TaskState.SHUTDOWN }),
+      task(svc, { id: "c", slot: 3, nodeId: "n1" }),
+      task(svc, { id: "d", slot: 4, nodeId: "n1", state: TaskState.COMPLETE, desired: TaskState.SHUTDOWN }),
+      task(svc, { id: "e", slot: 4, nodeId: "n1" }),
+    ];
+    const input = {
+      service: () => svc,
+      node: (id: string) => node(id),
+      nodeMatches: matchEveryNode,
+      now: 0,
+      due: new Map<string, number>(),
+      newId: idSource(),
+    };
+    const bySlot = [1, 2, 3, 4].map((slot) => ({
+      ref: slotOf(tasks.find((t) => t.slot === slot)!)!,
+      tasks: tasks.filter((t) => t.slot === slot),
+    }));
+    const acting = bySlot.filter((s) => planRestarts(input, [s]).plan.size > 0).map((s) => s.ref.slot);
+    const picked = [...restartCandidates(tasks, () => false).values()].map((ref) => ref.slot);
+    expect(acting).toEqual([1, 2]);
+    expect(picked.sort()).toEqual(acting);
   });
 });
