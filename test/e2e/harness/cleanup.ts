@@ -58,7 +58,16 @@ export async function cleanRun(tools: Tools, runId: string, options: CleanOption
     await attempt(`netns ${ns}`, () => runCommand(tools.ip, ["netns", "delete", ns]));
   }
   await attempt("links", async () => {
-    for (const link of rootLinksOf(await rootLinks(tools), runId)) await runCommand(tools.ip, ["link", "delete", link]);
+    for (const link of rootLinksOf(await rootLinks(tools), runId)) {
+      try {
+        await runCommand(tools.ip, ["link", "delete", link]);
+      } catch (err: unknown) {
+        // The kernel tears a deleted namespace down in the background, and with it the veth ends
+        // whose peers were inside: a link listed a moment ago can be gone by now. Only a link
+        // still there is a problem.
+        if (rootLinksOf(await rootLinks(tools), runId).includes(link)) throw err;
+      }
+    }
   });
   await attempt("cgroups", () => {
     const stayed = removeCgroups(`${NETNS_PREFIX}${runId}-`);
