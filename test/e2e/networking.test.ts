@@ -269,12 +269,17 @@ describe("service networking across hosts", () => {
     };
     const [webHost, web] = await find("app_web");
     const [apiHost, api] = await find("app_api");
-    // web reaches api by its short name, and db is not on its networks; api reaches db.
-    const fromWeb = await sh(webHost, web, 'echo "api:$(get "$(resolve api)" 80)"; echo "db:$(resolve db)"');
-    expect(fromWeb).toMatch(/^api:[0-9a-f]{12}$/m);
-    expect(fromWeb).toMatch(/^db:$/m);
-    const fromApi = await sh(apiHost, api, 'echo "db:$(get "$(resolve db)" 80)"');
-    expect(fromApi).toMatch(/^db:[0-9a-f]{12}$/m);
+    // web reaches api by its short name, and api reaches db. A task runs a moment before its
+    // server listens and before every host's resolver and data plane know it: wait for that.
+    const probe = { timeout: 20_000, interval: 250 };
+    await expect
+      .poll(() => sh(webHost, web, 'echo "api:$(get "$(resolve api)" 80)"'), probe)
+      .toMatch(/^api:[0-9a-f]{12}$/m);
+    await expect
+      .poll(() => sh(apiHost, api, 'echo "db:$(get "$(resolve db)" 80)"'), probe)
+      .toMatch(/^db:[0-9a-f]{12}$/m);
+    // db is known (api reached it by name), and not on web's networks: web cannot resolve it.
+    expect(await sh(webHost, web, 'echo "db:$(resolve db)"')).toMatch(/^db:$/m);
   });
 
   it("hands out no address twice across a leader change", async () => {
