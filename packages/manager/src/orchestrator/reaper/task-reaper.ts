@@ -8,7 +8,6 @@ import { ReconcileLoop } from "../../reconcile/index.js";
 import { Plan, commitPlan } from "../plan.js";
 import {
   findSlotTasks,
-  groupBySlot,
   historySlotOf,
   isFinished,
   isRemoved,
@@ -177,9 +176,19 @@ export class TaskReaper {
 
     // Read without copies (scan): the plan names what to delete by id.
     if (dirty.all) {
-      const tasks = tx.tasks.scan();
-      for (const t of tasks) reapRemoved(t);
-      for (const { ref, tasks: slot } of groupBySlot(tasks, historySlotOf).values()) trim(slot, ref.serviceId);
+      // Only a slot with more finished tasks than the limit can have history to trim (a slot
+      // keeps at least the limit): count those per slot, and read only such slots whole.
+      const finished = new Map<string, { ref: SlotRef; count: number }>();
+      for (const t of tx.tasks.scan()) {
+        reapRemoved(t);
+        const ref = isFinished(t) ? historySlotOf(t) : undefined;
+        if (ref === undefined) continue;
+        const key = slotKey(ref);
+        const seen = finished.get(key);
+        if (seen === undefined) finished.set(key, { ref, count: 1 });
+        else seen.count++;
+      }
+      for (const { ref, count } of finished.values()) if (count > limit) trim(findSlotTasks(tx, ref), ref.serviceId);
       return plan;
     }
     for (const id of dirty.removed) {
