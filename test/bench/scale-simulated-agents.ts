@@ -24,6 +24,8 @@
 // Other settings: BENCH_TIMEOUT_S (default 120: stop waiting and report how far it got),
 // BENCH_NO_FSYNC=1 (managers with --unsafe-no-fsync), BENCH_KEEP_DIR=1 (keep the logs),
 // BENCH_LOG_LEVEL=info (managers and agents; default warn), BENCH_SIM_STORE=memory,
+// BENCH_FAILOVER=1 (once all run, SIGKILL the leader: failover time and whether the replicas
+// kept running; scale-failover.ts),
 // SHOAL_TEST_NODE_ARGS and BENCH_SIM_NODE_ARGS (node options for the managers and for the agents'
 // process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 //
@@ -55,6 +57,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { measureFailover } from "./scale-failover.js";
 import {
   ControlClient,
   NodeState,
@@ -492,6 +495,20 @@ async function benchMain(): Promise<void> {
     line["leader_changes"] = m.leaderChanges;
     line["heartbeat_failures"] = m.heartbeatFailures;
     line["failed_metric_scrapes"] = m.failedScrapes;
+    // BENCH_FAILOVER=1: then SIGKILL the leader, with every replica in the store (scale-failover.ts).
+    if (process.env["BENCH_FAILOVER"] && line["seconds"] !== null) {
+      const current = await leaderOf(control, managers);
+      const survivor = managers.find((m) => m !== current)!;
+      const reader = new ControlClient(survivor.addr, tls.credentials, tls.options);
+      try {
+        const result = await measureFailover(control, managers, current, REPLICAS, () =>
+          listTasks(reader, service!.id),
+        );
+        Object.assign(line, result, { failover_target_ms: 1000 });
+      } finally {
+        reader.close();
+      }
+    }
   } catch (err: unknown) {
     line["error"] = String(err instanceof Error ? err.message : err);
     process.exitCode = 1;
