@@ -742,6 +742,16 @@ export class Raft {
         if (this.lead === NONE) return;
         this.forwardToLeader(m);
         return;
+      case "MsgForgetLeader":
+        // The leader is known to be gone (its connection was refused): with no leader, this follower
+        // grants pre-votes at once instead of waiting out the leader's lease, so a quorum of followers
+        // that saw it go can elect a successor without an election timeout. Stays in its term and
+        // does not campaign by itself; the next message of a live leader brings the leader back.
+        if (this.lead !== NONE) {
+          this.logger.info("forgetting the leader", { id: this.id, leader: this.lead, term: this.term });
+          this.lead = NONE;
+        }
+        return;
       case "MsgTimeoutNow":
         // The leader asks us to take over: campaign now, without pre-vote (no partition to recover from)
         // and with the transfer context so that followers within their lease still answer.

@@ -149,6 +149,14 @@ export class RawNode {
     );
   }
 
+  /**
+   * A follower forgets its leader (etcd's ForgetLeader): for when the leader is known to be gone.
+   * It then grants pre-votes at once rather than after the leader's lease; ignored unless a follower.
+   */
+  forgetLeader(): void {
+    this.raft.step(makeMessage({ type: "MsgForgetLeader" }));
+  }
+
   /** The transport failed to reach `id`: stop pipelining to it. */
   reportUnreachable(id: number): void {
     this.raft.step(makeMessage({ type: "MsgUnreachable", from: id }));

@@ -22,6 +22,7 @@ export type MessageType =
   | "MsgCheckQuorum" // leader: step down unless a quorum was recently active
   | "MsgUnreachable" // transport: the peer in `from` could not be reached
   | "MsgSnapStatus" // transport: a snapshot to the peer in `from` was sent (reject=false) or failed (reject=true)
+  | "MsgForgetLeader" // follower: forget the current leader (it is known to be gone), as etcd's ForgetLeader
   // Messages that may be both local and forwarded to the leader.
   | "MsgProp" // proposal of entries
   | "MsgReadIndex" // linearizable read request; entries[0].data is the request context

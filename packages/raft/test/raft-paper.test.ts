@@ -662,6 +662,34 @@ describe("6.2 Check-quorum and leader lease (thesis)", () => {
     expect(n2.term).toBe(2);
   });
 
+  it("6.2 a follower that forgot its leader (etcd's ForgetLeader) answers at once", () => {
+    const nodes = ids(3).map((id) => newTestRaft(id, ids(3), { checkQuorum: true, preVote: true }));
+    const net = new RaftNet(...nodes);
+    net.send(hup(1));
+    net.isolate(1); // the leader is gone
+    const [, n2, n3] = nodes as [Raft, Raft, Raft];
+    // Within the lease, 3's pre-vote gets nothing from 2.
+    n3.step(hup(3));
+    net.send(...readMessages(n3));
+    expect([n3.role, n2.lead]).toEqual(["preCandidate", 1]);
+    // 2 learns that its leader is gone (a refused connection): it forgets it, keeps its term and
+    // does not campaign; 3's next pre-vote and vote are granted without an election timeout.
+    n2.step(msg({ type: "MsgForgetLeader" }));
+    expect([n2.role, n2.lead, n2.term]).toEqual(["follower", 0, 1]);
+    expect(readMessages(n2)).toEqual([]);
+    n3.becomeFollower(n3.term, 0);
+    n3.step(hup(3));
+    net.send(...readMessages(n3));
+    expect([n3.role, n3.term, n2.lead]).toEqual(["leader", 2, 3]);
+  });
+
+  it("6.2 forgetting the leader means nothing to a leader or a candidate", () => {
+    const r = newTestRaft(1, [1, 2, 3], { checkQuorum: true, preVote: true });
+    makeLeader(r);
+    r.step(msg({ type: "MsgForgetLeader" }));
+    expect([r.role, r.lead]).toEqual(["leader", 1]);
+  });
+
   it("6.2 a stale leader learns of the new term from the answer to its append", () => {
     const r = newTestRaft(2, [1, 2, 3], cq);
     r.becomeFollower(3, 3);

@@ -3,7 +3,8 @@
 import { RaftEntryType, RaftMessageType, type RaftEntry, type RaftMessage, type RaftSnapshot } from "@shoal/shared";
 import type { Entry, Message, MessageType, Snapshot } from "@shoal/raft";
 
-const typeToWire: Record<MessageType, RaftMessageType> = {
+/** MsgForgetLeader is stepped by a node into itself only, and has no wire form. */
+const typeToWire: Record<Exclude<MessageType, "MsgForgetLeader">, RaftMessageType> = {
   MsgHup: RaftMessageType.HUP,
   MsgBeat: RaftMessageType.BEAT,
   MsgProp: RaftMessageType.PROP,
@@ -68,6 +69,7 @@ export function snapshotFromWire(s: RaftSnapshot): Snapshot {
 }
 
 export function messageToWire(m: Message): RaftMessage {
+  if (m.type === "MsgForgetLeader") throw new RaftCodecError("MsgForgetLeader is local: it is never sent");
   return {
     type: typeToWire[m.type],
     to: m.to,

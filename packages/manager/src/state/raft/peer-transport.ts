@@ -18,4 +18,9 @@ export interface PeerReports {
   reportUnreachable(raftId: number): void;
   /** A snapshot sent to the peer was handed to its stream (`delivered`), or was lost. */
   reportSnapshot(raftId: number, delivered: boolean): void;
+  /**
+   * The peer's process is not there: its connection was refused or reset (not a slow answer, and
+   * not a message dropped). A follower whose leader this is need not wait out an election timeout.
+   */
+  reportPeerGone?(raftId: number): void;
 }

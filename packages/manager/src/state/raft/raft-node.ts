@@ -177,6 +177,29 @@ export class RaftNode implements RaftView, LinearizableReader, PeerReports {
     this.safely((node) => node.reportUnreachable(raftId));
   }
 
+  /**
+   * The transport found `raftId`'s process gone (connection refused or reset). If it is this
+   * follower's leader, the follower forgets it (so it grants pre-votes at once, see the raft
+   * package's MsgForgetLeader) and campaigns after a short random delay, unless a leader shows up
+   * meanwhile: a SIGKILLed leader is replaced in a few round trips, not after an election timeout.
+   * The delay keeps the followers that saw the same failure from splitting the vote; pre-vote keeps
+   * a follower that alone lost its connection from disturbing a leader the others still hear.
+   */
+  reportPeerGone(raftId: number): void {
+    const status = this.node?.basicStatus();
+    if (this.stopped || status === undefined) return;
+    const { softState: soft, hardState: hard } = status;
+    if (soft.role !== "follower" || soft.lead !== raftId) return;
+    this.safely((node) => node.forgetLeader());
+    const delayMs = (randomUint(this.options.random, 2) % (2 * this.timing.tickMs)) + 1;
+    this.clock.setTimeout(() => {
+      // Not if an election began meanwhile (a later term: another follower campaigned first).
+      const now = this.node?.basicStatus();
+      if (now?.softState.role !== "follower" || now.softState.lead !== 0 || now.hardState.term !== hard.term) return;
+      this.safely((node) => node.campaign());
+    }, delayMs);
+  }
+
   reportSnapshot(raftId: number, delivered: boolean): void {
     this.safely((node) => node.reportSnapshot(raftId, delivered ? "finish" : "failure"));
   }

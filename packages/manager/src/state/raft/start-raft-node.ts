@@ -37,6 +37,7 @@ export async function startRaftNode(options: StartRaftNodeOptions): Promise<Raft
   const reports: PeerReports = {
     reportUnreachable: (id) => node.reportUnreachable(id),
     reportSnapshot: (id, delivered) => node.reportSnapshot(id, delivered),
+    reportPeerGone: (id) => node.reportPeerGone(id),
   };
   const transport = new RaftTransport({ logger: options.logger, material, reports, clock });
   const node = new RaftNode({ ...settings, disk, transport, clock, random: cryptoRandomBytes });

@@ -1,7 +1,7 @@
 // Raft messages between managers over gRPC. Each peer has its own client stream and its own
 // bounded queue, so a slow or dead peer never holds up the others: when its queue is full, new
 // messages to it are dropped (Raft resends what matters) and the core hears it is unreachable.
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
 import {
   Backoff,
   MANAGER_CHANNEL_OPTIONS,
@@ -146,6 +146,9 @@ class Peer {
   }
 
   private fail(err: unknown): void {
+    // UNAVAILABLE: no connection (refused, reset, closed), as when the peer's process is gone.
+    if ((err as { code?: unknown }).code === grpc.status.UNAVAILABLE)
+      this.options.reports.reportPeerGone?.(this.raftId);
     const delay = this.backoff.next();
     this.retryAt = this.options.clock.now() + delay;
     this.logger.debug(
