@@ -106,6 +106,9 @@ describe("scheduling on three agent hosts", () => {
       // default 10 s grace before its SIGKILL.
       "--stop-grace-period",
       "1s",
+      // A killed task's successor starts after 1 s, not the default 5 s.
+      "--restart-delay",
+      "1s",
       harness.baseImage,
       "sleep",
       "3600",
