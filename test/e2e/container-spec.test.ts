@@ -126,6 +126,8 @@ describe("the container spec on real hosts", () => {
       "--dns", "10.0.0.53", "--dns-search", "example.org", "--dns-option", "ndots:2",
       "--log-driver", "json-file", "--log-opt", "max-size=1m",
       "--limit-pids", "64",
+      // The update below is followed until its new task has run for the monitor period (default 5 s).
+      "--update-monitor", "1s",
       harness.baseImage, "sleep", "3600",
     ); // prettier-ignore
     expect(created.stderr).toContain("verify: Service converged");
@@ -177,6 +179,8 @@ describe("the container spec on real hosts", () => {
       "--dns", "10.0.0.54",
       "--log-driver", "json-file", "--log-opt", "max-size=2m",
       "--limit-pids", "32",
+      // The docker CLI waits for the monitor period (default 5 s) to call the task stable.
+      "--update-monitor", "1s",
       harness.baseImage, "sleep", "3600",
     ); // prettier-ignore
     expect(created.code).toBe(0);

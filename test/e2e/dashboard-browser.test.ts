@@ -60,9 +60,10 @@ beforeAll(async () => {
   addr = listen;
   const token = (await joinTokens(control, addr)).worker;
   agents = await startAgents(harness.hosts, { control, managers: [addr], token });
-  // A service that prints a numbered line every half second, one replica to start with.
+  // A service that prints a numbered line every half second, one replica to start with. (sh as
+  // PID 1 ignores SIGTERM: the drain would wait out the default 10 s grace without the flag.)
   await shoal(
-    ...["service", "create", "-d", "--name", "web", "--replicas", "1", harness.baseImage],
+    ...["service", "create", "-d", "--name", "web", "--replicas", "1", "--stop-grace-period", "1s", harness.baseImage],
     ...["sh", "-c", "i=0; while true; do echo web line $i; i=$((i+1)); sleep 0.5; done"],
   );
   browser = await launchChromium();

@@ -122,6 +122,10 @@ describe("generic resources on agent hosts", () => {
       "3",
       "--generic-resource",
       "gpu=1",
+      // `sleep` as PID 1 ignores SIGTERM: each task the update replaces would wait out the
+      // default 10 s grace before its SIGKILL.
+      "--stop-grace-period",
+      "1s",
       harness.baseImage,
       "sleep",
       "3600",

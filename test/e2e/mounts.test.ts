@@ -131,6 +131,9 @@ describe("mounts through a manager", () => {
       "vol",
       "--restart-delay",
       "1s",
+      // `sh` as PID 1 ignores SIGTERM: `service rm` would wait out the default 10 s grace.
+      "--stop-grace-period",
+      "1s",
       "--mount",
       "type=volume,source=vdata,target=/data,volume-label=team=blue",
       "--mount",

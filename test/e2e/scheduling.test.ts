@@ -102,6 +102,13 @@ describe("scheduling on three agent hosts", () => {
       "web",
       "--replicas",
       "6",
+      // `sleep` as PID 1 ignores SIGTERM: every task stopped (scaled down) would wait out the
+      // default 10 s grace before its SIGKILL.
+      "--stop-grace-period",
+      "1s",
+      // A killed task's successor starts after 1 s, not the default 5 s.
+      "--restart-delay",
+      "1s",
       harness.baseImage,
       "sleep",
       "3600",
@@ -175,6 +182,9 @@ describe("scheduling on three agent hosts", () => {
       "drainme",
       "--replicas",
       "3",
+      // `sleep` as PID 1 ignores SIGTERM: the drained tasks would wait out the default 10 s grace.
+      "--stop-grace-period",
+      "1s",
       harness.baseImage,
       "sleep",
       "3600",

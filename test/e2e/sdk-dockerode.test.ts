@@ -252,7 +252,11 @@ describe("dockerode against Shoal", () => {
 
   it("services: update, stale version, scale, force update, rollback", async () => {
     await withService(
-      sleeper("js-upd", { TaskTemplate: { ContainerSpec: { Image: cluster.image, Args: SLEEP, Env: ["V=1"] } } }),
+      // `sleep` as PID 1 ignores SIGTERM: each task the update, the force update and the rollback
+      // replace would wait out the default 10 s grace; 1 s (in nanoseconds) here.
+      sleeper("js-upd", {
+        TaskTemplate: { ContainerSpec: { Image: cluster.image, Args: SLEEP, Env: ["V=1"], StopGracePeriod: 1e9 } },
+      }),
       async (service) => {
         const first = await runningTasks(docker, service.id, 1);
         let svc = await inspect(service);

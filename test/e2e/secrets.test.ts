@@ -197,6 +197,13 @@ describe("secrets and configs", () => {
       "source=app.conf,target=/etc/app.conf",
       "--update-delay",
       "0s",
+      // The rollout is followed until its last task has been watched for the monitor period.
+      "--update-monitor",
+      "1s",
+      // `sleep` as PID 1 ignores SIGTERM: each old task of the rotation would wait out the
+      // default 10 s grace before its SIGKILL.
+      "--stop-grace-period",
+      "1s",
       image,
       "sleep",
       "3600",

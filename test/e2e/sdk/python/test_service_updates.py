@@ -31,6 +31,7 @@ def test_update_changes_the_spec_and_keeps_the_previous_one(client, cluster, new
         command=SLEEP,
         name="sdk-upd",
         env=["A=1"],
+        stop_grace_period=S,  # sleep as PID 1 ignores SIGTERM: no 10 s wait for the old task
         update_config=UpdateConfig(parallelism=1, monitor=S, failure_action="pause"),
     )
     first = wait_running(client, svc.id, 1)[0]
@@ -129,7 +130,8 @@ def test_scale(client, cluster, new_service):
 
 
 def test_force_update(client, cluster, new_service):
-    svc = new_service(cluster.image, command=SLEEP, name="sdk-force")
+    # sleep as PID 1 ignores SIGTERM: the old task would wait out the default 10 s grace.
+    svc = new_service(cluster.image, command=SLEEP, name="sdk-force", stop_grace_period=S)
     before = wait_running(client, svc.id, 1)[0]
     svc.reload()
     assert svc.force_update() == WARNINGS_NULL
@@ -144,7 +146,8 @@ def test_force_update(client, cluster, new_service):
 
 
 def test_rollback(client, cluster, new_service):
-    svc = new_service(cluster.image, command=SLEEP, name="sdk-rollback", env=["V=1"])
+    # sleep as PID 1 ignores SIGTERM: each replaced task would wait out the default 10 s grace.
+    svc = new_service(cluster.image, command=SLEEP, name="sdk-rollback", env=["V=1"], stop_grace_period=S)
     wait_running(client, svc.id, 1)
     never_updated = api_error(rollback, client, svc)
     assert never_updated.status_code == 400

@@ -232,7 +232,8 @@ def test_tasks(client, cluster, new_service):
 
 
 def test_remove(client, cluster, new_service):
-    svc = new_service(cluster.image, command=SLEEP, name="sdk-rm")
+    # sleep as PID 1 ignores SIGTERM: its task would go only after the default 10 s grace.
+    svc = new_service(cluster.image, command=SLEEP, name="sdk-rm", stop_grace_period=S)
     wait_running(client, svc.id, 1)
     assert svc.remove() is True
     assert isinstance(api_error(client.services.get, svc.id), docker.errors.NotFound)
