@@ -1,5 +1,5 @@
 // Task status reports from agents, batched into store writes: what arrives within one flush
-// interval (on the injected clock) becomes one transaction. A report may only move a task forward
+// interval (on the injected clock) becomes one transaction (several, past MAX_STATUS_WRITES). A report may only move a task forward
 // (TaskState order), or refresh the same state (health, message); it must come from the node the
 // task is assigned to.
 import {
@@ -34,6 +34,9 @@ function newFlush(): Flush {
   done.catch(() => undefined);
   return { done, resolve, reject };
 }
+
+/** Task statuses written in one transaction, at most; a larger batch is written in several. */
+export const MAX_STATUS_WRITES = 1_000;
 
 export interface StatusBatcherOptions {
   readonly store: MemoryStore;
@@ -82,18 +85,25 @@ export class StatusBatcher {
       return;
     }
     const now = this.clock.now();
+    const reports = [...batch];
     try {
-      await this.store.update((tx) => {
-        for (const [taskId, { nodeId, status }] of batch) {
-          const task = tx.tasks.get(taskId);
-          if (!task || task.nodeId !== nodeId) continue;
-          const current = task.status?.state ?? TaskState.NEW;
-          if (status.state < current) continue;
-          if (status.state === current && sameStatus(task.status, status)) continue;
-          task.status = { ...status, timestamp: status.timestamp ?? new Date(now) };
-          tx.tasks.update(task);
-        }
-      });
+      // In transactions of at most MAX_STATUS_WRITES: while one is written, reports pile up, and
+      // with 1,000 agents one unbounded batch held 57,000 tasks (tens of MB in one Raft entry,
+      // seconds of one turn on every manager to encode and apply).
+      for (let at = 0; at < reports.length; at += MAX_STATUS_WRITES) {
+        const chunk = reports.slice(at, at + MAX_STATUS_WRITES);
+        await this.store.update((tx) => {
+          for (const [taskId, { nodeId, status }] of chunk) {
+            const task = tx.tasks.get(taskId);
+            if (!task || task.nodeId !== nodeId) continue;
+            const current = task.status?.state ?? TaskState.NEW;
+            if (status.state < current) continue;
+            if (status.state === current && sameStatus(task.status, status)) continue;
+            task.status = { ...status, timestamp: status.timestamp ?? new Date(now) };
+            tx.tasks.update(task);
+          }
+        });
+      }
       flush.resolve();
     } catch (err: unknown) {
       // Not the leader any more, or a conflict: the agent's reporter sends again.

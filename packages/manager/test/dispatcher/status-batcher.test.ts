@@ -1,8 +1,9 @@
-// Status reports batched into store writes on the injected clock: one transaction per interval,
+// Status reports batched into store writes on the injected clock: one transaction per interval
+// (several for a batch past MAX_STATUS_WRITES),
 // forward moves only, from the task's own node.
 import { ManualClock, Task, TaskState, TaskStatus, silentLogger } from "@shoal/shared";
 import { describe, expect, it } from "vitest";
-import { StatusBatcher } from "../../src/dispatcher/status-batcher.js";
+import { MAX_STATUS_WRITES, StatusBatcher } from "../../src/dispatcher/status-batcher.js";
 import { MemoryStore } from "../../src/state/store/index.js";
 import { settle } from "../orchestrator/helpers.js";
 
@@ -35,6 +36,34 @@ describe("StatusBatcher", () => {
     expect(state("t1")).toBe(TaskState.RUNNING);
     expect(state("t2")).toBe(TaskState.STARTING);
     expect(store.view((tx) => tx.tasks.get("t1"))?.status?.timestamp).toEqual(new Date(1_000_020));
+  });
+
+  it("writes a large batch in transactions of at most MAX_STATUS_WRITES tasks", async () => {
+    const { clock, store, batcher } = await setup();
+    const count = 2 * MAX_STATUS_WRITES + 1;
+    await store.update((tx) => {
+      for (let i = 0; i < count; i++)
+        tx.tasks.create(Task.fromPartial({ id: `big${i}`, nodeId: "n1", status: { state: TaskState.ASSIGNED } }));
+    });
+    const sizes: number[] = [];
+    const sub = store.watch({ tables: ["tasks"], commits: "always" });
+    let inEntry = 0;
+    void (async () => {
+      for await (const e of sub) {
+        if (e.kind === "commit") {
+          sizes.push(inEntry);
+          inEntry = 0;
+        } else inEntry++;
+      }
+    })();
+    const all = Array.from({ length: count }, (_, i) => batcher.add("n1", `big${i}`, status(TaskState.RUNNING)));
+    clock.advance(20);
+    await Promise.all(all);
+    await settle();
+    sub.close();
+    expect(sizes).toEqual([MAX_STATUS_WRITES, MAX_STATUS_WRITES, 1]);
+    const running = store.view((tx) => tx.tasks.scan().filter((t) => t.status?.state === TaskState.RUNNING).length);
+    expect(running).toBe(count);
   });
 
   it("keeps the latest forward report, drops backward moves and other nodes' tasks", async () => {
