@@ -180,10 +180,11 @@ export class RaftNode implements RaftView, LinearizableReader, PeerReports {
   /**
    * The transport found `raftId`'s process gone (connection refused or reset). If it is this
    * follower's leader, the follower forgets it (so it grants pre-votes at once, see the raft
-   * package's MsgForgetLeader) and campaigns after a short random delay, unless a leader shows up
+   * package's MsgForgetLeader) and campaigns after a short delay, unless an election began
    * meanwhile: a SIGKILLed leader is replaced in a few round trips, not after an election timeout.
-   * The delay keeps the followers that saw the same failure from splitting the vote; pre-vote keeps
-   * a follower that alone lost its connection from disturbing a leader the others still hear.
+   * The delay, by rank, keeps the followers that saw the same failure from splitting the vote;
+   * pre-vote keeps a follower that alone lost its connection from disturbing a leader the others
+   * still hear.
    */
   reportPeerGone(raftId: number): void {
     const status = this.node?.basicStatus();
@@ -191,7 +192,13 @@ export class RaftNode implements RaftView, LinearizableReader, PeerReports {
     const { softState: soft, hardState: hard } = status;
     if (soft.role !== "follower" || soft.lead !== raftId) return;
     this.safely((node) => node.forgetLeader());
-    const delayMs = (randomUint(this.options.random, 2) % (2 * this.timing.tickMs)) + 1;
+    // Staggered by rank among the members left (lowest raft id first), plus a little jitter: two
+    // followers that campaign at once split the vote and wait out an election timeout.
+    const rank = this.members
+      .list()
+      .map((m) => m.raftId)
+      .filter((id) => id !== raftId && id < this.raftId).length;
+    const delayMs = rank * 3 * this.timing.tickMs + (randomUint(this.options.random, 2) % this.timing.tickMs) + 1;
     this.clock.setTimeout(() => {
       // Not if an election began meanwhile (a later term: another follower campaigned first).
       const now = this.node?.basicStatus();
