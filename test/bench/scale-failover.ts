@@ -48,7 +48,9 @@ export async function measureFailover(
         () => true,
         (err: unknown) => {
           if (process.env["BENCH_FAILOVER_TRACE"])
-            console.error(`+${Math.round(a0 - t0)} ms ${m.addr}: ${Math.round(performance.now() - a0)} ms ${String(err)}`);
+            console.error(
+              `+${Math.round(a0 - t0)} ms ${m.addr}: ${Math.round(performance.now() - a0)} ms ${String(err)}`,
+            );
           return false;
         },
       );

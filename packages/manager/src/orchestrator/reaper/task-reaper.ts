@@ -6,14 +6,7 @@ import { componentLogger, type Clock, type Logger, type Task } from "@shoal/shar
 import type { MemoryStore, ObjectEvent, ReadTx, WriteTx } from "../../state/store/index.js";
 import { ReconcileLoop } from "../../reconcile/index.js";
 import { Plan, commitPlan } from "../plan.js";
-import {
-  findSlotTasks,
-  historySlotOf,
-  isFinished,
-  isRemoved,
-  slotKey,
-  type SlotRef,
-} from "../task-states.js";
+import { findSlotTasks, historySlotOf, isFinished, isRemoved, slotKey, type SlotRef } from "../task-states.js";
 import { historyLimit, historyToKeep, planHistory, removable } from "./reconcile.js";
 
 export interface TaskReaperOptions {
